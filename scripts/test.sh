@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The test command (npm test): does its own set-up on a fresh machine —
+# installs the locked dependencies, fetches the real cosign, crane and
+# docker-registry from Debian's archive — then runs every suite.
+# Extra arguments go to jest (e.g. `npm test -- __tests__/decide.test.ts`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+bash scripts/fetch-tools.sh
+# The end-to-end tests run the bundle as the runner does; build it from src.
+npm run --silent build
+
+export NODE_OPTIONS="--experimental-vm-modules --no-warnings=ExperimentalWarning"
+exec npx jest "$@"
