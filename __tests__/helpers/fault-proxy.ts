@@ -1,0 +1,142 @@
+/**
+ * A loopback HTTP proxy in front of a test registry that counts requests and
+ * can inject faults per request: a status (503, 429 with Retry-After), a
+ * dropped connection, or a delay. Rules are checked in order; the first whose
+ * `when` matches acts, and `times` bounds how often it fires.
+ */
+import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+
+export type FaultAction =
+  | { kind: 'status'; status: number; headers?: Record<string, string>; body?: string }
+  | { kind: 'reset' }
+  | { kind: 'delay'; ms: number }
+
+export interface FaultRule {
+  when: (method: string, path: string) => boolean
+  action: FaultAction
+  /** How many times the rule fires (default: always). */
+  times?: number
+}
+
+export interface RecordedRequest {
+  method: string
+  path: string
+  status: number
+  authorization?: string
+}
+
+export interface FaultProxy {
+  /** `127.0.0.1:<port>` */
+  host: string
+  url: string
+  requests: RecordedRequest[]
+  rules: FaultRule[]
+  /** Clears the rules and the request log. */
+  reset(): void
+  stop(): Promise<void>
+}
+
+export async function startFaultProxy(
+  upstreamHost: string,
+  rules: FaultRule[] = []
+): Promise<FaultProxy> {
+  const [upstreamHostname, upstreamPort] = upstreamHost.split(':')
+  const state = { rules, requests: [] as RecordedRequest[] }
+  const remaining = new Map<FaultRule, number>()
+
+  function pickRule(method: string, path: string): FaultRule | undefined {
+    for (const rule of state.rules) {
+      if (!rule.when(method, path)) continue
+      if (rule.times !== undefined) {
+        const left = remaining.get(rule) ?? rule.times
+        if (left <= 0) continue
+        remaining.set(rule, left - 1)
+      }
+      return rule
+    }
+    return undefined
+  }
+
+  function forward(
+    req: IncomingMessage,
+    res: import('node:http').ServerResponse,
+    record: RecordedRequest
+  ): void {
+    const upstream = httpRequest(
+      {
+        hostname: upstreamHostname,
+        port: Number(upstreamPort),
+        method: req.method,
+        path: req.url,
+        headers: { ...req.headers, host: upstreamHost }
+      },
+      upstreamResponse => {
+        record.status = upstreamResponse.statusCode ?? 0
+        res.writeHead(upstreamResponse.statusCode ?? 502, upstreamResponse.headers)
+        upstreamResponse.pipe(res)
+      }
+    )
+    upstream.on('error', () => {
+      record.status = 502
+      res.destroy()
+    })
+    req.pipe(upstream)
+  }
+
+  const server: Server = createServer((req, res) => {
+    const method = req.method ?? 'GET'
+    const path = req.url ?? '/'
+    const record: RecordedRequest = { method, path, status: 0 }
+    if (typeof req.headers.authorization === 'string')
+      record.authorization = req.headers.authorization
+    state.requests.push(record)
+    const rule = pickRule(method, path)
+    if (!rule) return forward(req, res, record)
+    const action = rule.action
+    if (action.kind === 'reset') {
+      record.status = -1
+      req.socket.destroy()
+      return
+    }
+    if (action.kind === 'delay') {
+      const timer = setTimeout(() => forward(req, res, record), action.ms)
+      res.on('close', () => clearTimeout(timer))
+      return
+    }
+    record.status = action.status
+    req.resume()
+    res.writeHead(action.status, { 'content-type': 'application/json', ...(action.headers ?? {}) })
+    res.end(
+      action.body ??
+        JSON.stringify({ errors: [{ code: 'UNAVAILABLE', message: 'injected fault' }] })
+    )
+  })
+  await new Promise<void>(resolveListen => server.listen(0, '127.0.0.1', () => resolveListen()))
+  const port = (server.address() as AddressInfo).port
+  return {
+    host: `127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${port}`,
+    get requests() {
+      return state.requests
+    },
+    get rules() {
+      return state.rules
+    },
+    set rules(next: FaultRule[]) {
+      state.rules = next
+      remaining.clear()
+    },
+    reset() {
+      state.rules = []
+      state.requests = []
+      remaining.clear()
+    },
+    stop() {
+      return new Promise<void>(resolveClose => {
+        server.closeAllConnections()
+        server.close(() => resolveClose())
+      })
+    }
+  } as FaultProxy
+}
