@@ -11,6 +11,8 @@ export type FaultAction =
   | { kind: 'status'; status: number; headers?: Record<string, string>; body?: string }
   | { kind: 'reset' }
   | { kind: 'delay'; ms: number }
+  /** Forwards, then removes these response headers (e.g. `docker-content-digest`). */
+  | { kind: 'drop-headers'; headers: string[] }
 
 export interface FaultRule {
   when: (method: string, path: string) => boolean
@@ -61,7 +63,8 @@ export async function startFaultProxy(
   function forward(
     req: IncomingMessage,
     res: import('node:http').ServerResponse,
-    record: RecordedRequest
+    record: RecordedRequest,
+    dropHeaders: string[] = []
   ): void {
     const upstream = httpRequest(
       {
@@ -73,7 +76,9 @@ export async function startFaultProxy(
       },
       upstreamResponse => {
         record.status = upstreamResponse.statusCode ?? 0
-        res.writeHead(upstreamResponse.statusCode ?? 502, upstreamResponse.headers)
+        const headers = { ...upstreamResponse.headers }
+        for (const name of dropHeaders) delete headers[name.toLowerCase()]
+        res.writeHead(upstreamResponse.statusCode ?? 502, headers)
         upstreamResponse.pipe(res)
       }
     )
@@ -99,6 +104,7 @@ export async function startFaultProxy(
       req.socket.destroy()
       return
     }
+    if (action.kind === 'drop-headers') return forward(req, res, record, action.headers)
     if (action.kind === 'delay') {
       const timer = setTimeout(() => forward(req, res, record), action.ms)
       res.on('close', () => clearTimeout(timer))
