@@ -65,6 +65,25 @@ export interface ProvenanceExpectation {
   /** Key rotation window, ISO dates (inclusive). */
   validFrom?: string
   validUntil?: string
+  /** What the updater observed when it pinned the digest; informational, never checked. */
+  recorded?: ProvenanceRecord
+  /** Where each key of the block was written (key name → location). */
+  locations?: Record<string, SourceLocation>
+}
+
+/**
+ * The `provenance` keys the updater writes as evidence (snake_case in the
+ * file: `signer_identity`, `signer_issuer`, `rekor_log_index`,
+ * `attestation_digest`). It also sets `key_fingerprint` for key-based signers.
+ */
+export interface ProvenanceRecord {
+  /** Certificate identity (SAN) of the verified keyless signature. */
+  signerIdentity?: string
+  /** OIDC issuer of that certificate. */
+  signerIssuer?: string
+  rekorLogIndex?: number
+  /** SHA-256 of the verified attestation's in-toto statement. */
+  attestationDigest?: Digest
 }
 
 export type Pin =
@@ -298,6 +317,8 @@ export interface RunResult {
   /** Errors that stopped the run outside any one image. */
   errors: string[]
   cosign?: CosignVersion
+  /** Present when the policy's mode is `auto_update`: the updater workflow to dispatch. */
+  autoUpdate?: { workflow: string; ref: string }
   startedAt: string
   finishedAt: string
 }

@@ -30,15 +30,14 @@ export async function pushImage(
   host: string,
   repository: string,
   tag: string,
-  content = `image ${process.pid} ${Date.now()} ${counter++}`
+  content = `image ${process.pid} ${Date.now()} ${counter++}`,
+  env: NodeJS.ProcessEnv = hermeticEnv()
 ): Promise<string> {
   const ref = `${host}/${repository}:${tag}`
   await mustRun(toolPath('crane'), ['append', '--insecure', '-f', layerTar(content), '-t', ref], {
-    env: hermeticEnv()
+    env
   })
-  return (
-    await mustRun(toolPath('crane'), ['digest', '--insecure', ref], { env: hermeticEnv() })
-  ).trim()
+  return (await mustRun(toolPath('crane'), ['digest', '--insecure', ref], { env })).trim()
 }
 
 /**
@@ -124,7 +123,7 @@ const REGISTRY_FLAGS = ['--allow-http-registry', '--allow-insecure-registry']
 export async function signImage(
   refAtDigest: string,
   key: KeyPair,
-  options: { legacy?: boolean } = {}
+  options: { legacy?: boolean; env?: NodeJS.ProcessEnv } = {}
 ): Promise<void> {
   const args = [
     'sign',
@@ -137,7 +136,7 @@ export async function signImage(
   ]
   if (options.legacy) args.push('--new-bundle-format=false')
   args.push(refAtDigest)
-  await mustRun(toolPath('cosign'), args, { env: hermeticEnv() })
+  await mustRun(toolPath('cosign'), args, { env: options.env ?? hermeticEnv() })
 }
 
 /** A minimal SLSA provenance v1 predicate. */

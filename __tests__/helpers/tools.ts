@@ -5,10 +5,18 @@
 import { execFile } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { dirname, join, resolve } from 'node:path'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
+/** The project's root: the nearest folder above this file (or its bundle) with action.yml. */
+function findProjectRoot(start: string): string {
+  for (let dir = start; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'action.yml')) && existsSync(join(dir, 'package.json'))) return dir
+    if (dirname(dir) === dir) throw new Error(`no project root above ${start}`)
+  }
+}
+
+export const PROJECT_ROOT = findProjectRoot(dirname(fileURLToPath(import.meta.url)))
 export const TOOLS_BIN = join(PROJECT_ROOT, '.tools', 'bin')
 
 export type ToolName = 'cosign' | 'crane' | 'docker-registry'

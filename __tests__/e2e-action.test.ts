@@ -1,0 +1,242 @@
+/**
+ * The bundled action, run as the runner runs it under Node 24, against the
+ * real registry and the real cosign.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { execFileSync } from 'node:child_process'
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { runBundledAction } from './helpers/action-runner.js'
+import { generateKeyPair, pushImage, retag, signImage, type KeyPair } from './helpers/images.js'
+import { startRegistry, type TestRegistry } from './helpers/registry.js'
+import { reportSchemaErrors } from './helpers/report-schema.js'
+import { hermeticEnv, mustRun, toolPath } from './helpers/tools.js'
+
+const TODAY = new Date().toISOString().slice(0, 10)
+
+interface Row {
+  tag: string
+  digest: string
+  keyPath?: string
+}
+
+function workspaceWith(registry: TestRegistry, policy: string, rows: Row[], key?: KeyPair): string {
+  const workspace = mkdtempSync(join(tmpdir(), 'rp-workspace-'))
+  mkdirSync(join(workspace, 'ci', 'keys'), { recursive: true })
+  if (key) copyFileSync(key.publicKey, join(workspace, 'ci', 'keys', 'release.pub'))
+  writeFileSync(join(workspace, 'ci', 'rocm_policy.yml'), policy)
+  const matrix = [
+    'rocm:',
+    '  images:',
+    ...rows.flatMap(row => {
+      const [version, os] = [
+        row.tag.slice(0, row.tag.indexOf('-')),
+        row.tag.slice(row.tag.indexOf('-') + 1)
+      ]
+      return [
+        `    - version: "${version}"`,
+        `      os: "${os}"`,
+        `      repository: ${registry.host}/rocm/dev`,
+        `      digest: "${row.digest}"`,
+        `      added: "${TODAY}"`,
+        ...(row.keyPath ? ['      provenance:', `        key_path: ${row.keyPath}`] : [])
+      ]
+    })
+  ]
+  writeFileSync(join(workspace, 'ci', 'rocm_matrix.yml'), matrix.join('\n') + '\n')
+  return workspace
+}
+
+const STRICT_POLICY = [
+  'policy:',
+  '  mode: strict',
+  '  digest_ttl: 7',
+  '  require_signature: true',
+  '  ignore_tlog: true',
+  ''
+].join('\n')
+
+describe('the bundled action under Node 24', () => {
+  let registry: TestRegistry
+  let key: KeyPair
+
+  beforeAll(async () => {
+    registry = await startRegistry()
+    key = await generateKeyPair('release')
+  })
+  afterAll(async () => {
+    await registry.stop()
+  })
+
+  function inputs(extra: Record<string, string> = {}): Record<string, string> {
+    return {
+      'insecure-registries': registry.host,
+      'cosign-path': toolPath('cosign'),
+      'upload-artifact': 'false',
+      concurrency: '4',
+      ...extra
+    }
+  }
+
+  it('passes a key-signed image whose pin matches: exit 0, valid', async () => {
+    const digest = await pushImage(registry.host, 'rocm/dev', '6.4.4-ubuntu-22.04')
+    await signImage(`${registry.host}/rocm/dev@${digest}`, key)
+    const workspace = workspaceWith(
+      registry,
+      STRICT_POLICY,
+      [{ tag: '6.4.4-ubuntu-22.04', digest, keyPath: 'ci/keys/release.pub' }],
+      key
+    )
+    const run = await runBundledAction(workspace, inputs())
+    expect(run.outputs['exit-code']).toBe('0')
+    expect(run.outputs.decision).toBe('pass')
+    expect(run.outputs['trust-status']).toBe('valid')
+    expect(run.outputs.image).toBe(`${registry.host}/rocm/dev:6.4.4-ubuntu-22.04@${digest}`)
+    expect(run.code).toBe(0)
+    const report = JSON.parse(readFileSync(join(workspace, 'rocm_provenance.json'), 'utf8'))
+    expect(reportSchemaErrors(report)).toEqual([])
+    expect(report.exitCode).toBe(0)
+    expect(report.images[0].trustStatus).toBe('valid')
+    expect(run.summary).toContain('6.4.4-ubuntu-22.04')
+    expect(run.summary).toContain('valid')
+  })
+
+  it('fails an unsigned image under require_signature in strict: exit 3, step failed', async () => {
+    const digest = await pushImage(registry.host, 'rocm/dev', '6.4.3-ubuntu-22.04')
+    const workspace = workspaceWith(
+      registry,
+      STRICT_POLICY,
+      [{ tag: '6.4.3-ubuntu-22.04', digest, keyPath: 'ci/keys/release.pub' }],
+      key
+    )
+    const run = await runBundledAction(workspace, inputs())
+    expect(run.outputs['exit-code']).toBe('3')
+    expect(run.outputs.decision).toBe('fail')
+    expect(run.outputs['trust-status']).toBe('unsigned')
+    expect(run.code).not.toBe(0)
+    expect(run.stdout).toContain('::error')
+    const report = JSON.parse(readFileSync(join(workspace, 'rocm_provenance.json'), 'utf8'))
+    expect(reportSchemaErrors(report)).toEqual([])
+    expect(report.images[0].trustStatus).toBe('unsigned')
+  })
+
+  it('fails a tag moved after pinning: exit 2', async () => {
+    const pinned = await pushImage(registry.host, 'rocm/dev', '6.4.2-ubuntu-24.04')
+    await signImage(`${registry.host}/rocm/dev@${pinned}`, key)
+    const moved = await pushImage(registry.host, 'rocm/dev', 'scratch')
+    await retag(registry.host, 'rocm/dev', moved, '6.4.2-ubuntu-24.04')
+    const workspace = workspaceWith(
+      registry,
+      STRICT_POLICY,
+      [{ tag: '6.4.2-ubuntu-24.04', digest: pinned, keyPath: 'ci/keys/release.pub' }],
+      key
+    )
+    const run = await runBundledAction(workspace, inputs())
+    expect(run.outputs['exit-code']).toBe('2')
+    expect(run.outputs.decision).toBe('fail')
+    expect(run.code).not.toBe(0)
+    const report = JSON.parse(readFileSync(join(workspace, 'rocm_provenance.json'), 'utf8'))
+    expect(reportSchemaErrors(report)).toEqual([])
+    expect(report.images[0].currentDigest).toBe(moved)
+    expect(report.images[0].pinnedDigest).toBe(pinned)
+  })
+
+  it('reports a broken policy file as exit 4 with an annotation at its line, and still writes the report', async () => {
+    const digest = await pushImage(registry.host, 'rocm/dev', '6.4.1-ubuntu-22.04')
+    const brokenPolicy = ['policy:', '  mode: strict', '  require_signatures: true', ''].join('\n')
+    const workspace = workspaceWith(registry, brokenPolicy, [{ tag: '6.4.1-ubuntu-22.04', digest }])
+    const run = await runBundledAction(workspace, inputs())
+    expect(run.outputs['exit-code']).toBe('4')
+    expect(run.outputs.decision).toBe('fail')
+    expect(run.code).not.toBe(0)
+    expect(run.stdout).toMatch(
+      /::error [^\n]*file=ci\/rocm_policy\.yml,line=3,[^\n]*::[^\n]*require_signatures/
+    )
+    const report = JSON.parse(readFileSync(join(workspace, 'rocm_provenance.json'), 'utf8'))
+    expect(reportSchemaErrors(report)).toEqual([])
+    expect(report.exitCode).toBe(4)
+    expect(report.images).toEqual([])
+  })
+
+  it('refuses a bad input with exit 4 and still writes the report', async () => {
+    const workspace = workspaceWith(registry, STRICT_POLICY, [])
+    const run = await runBundledAction(workspace, inputs({ concurrency: 'lots' }))
+    expect(run.outputs['exit-code']).toBe('4')
+    expect(run.code).not.toBe(0)
+    expect(run.stdout).toContain("input 'concurrency' must be a whole number")
+    const report = JSON.parse(readFileSync(join(workspace, 'rocm_provenance.json'), 'utf8'))
+    expect(reportSchemaErrors(report)).toEqual([])
+    expect(report.exitCode).toBe(4)
+  })
+})
+
+describe('the bundled action with registry credentials', () => {
+  const password = `pw-${Math.random().toString(36).slice(2)}-secret`
+  let registry: TestRegistry
+  let key: KeyPair
+
+  beforeAll(async () => {
+    const hash = execFileSync(
+      'python3',
+      [
+        '-c',
+        'import crypt,sys; print(crypt.crypt(sys.argv[1], crypt.mksalt(crypt.METHOD_BLOWFISH)))',
+        password
+      ],
+      { encoding: 'utf8' }
+    ).trim()
+    registry = await startRegistry({ htpasswd: `ci-reader:${hash}\n` })
+    key = await generateKeyPair('release')
+  })
+  afterAll(async () => {
+    await registry.stop()
+  })
+
+  it('verifies a signed image behind Basic auth and never shows the password', async () => {
+    const login = hermeticEnv()
+    await mustRun(
+      toolPath('crane'),
+      ['auth', 'login', registry.host, '-u', 'ci-reader', '--password-stdin'],
+      {
+        env: login,
+        input: password
+      }
+    )
+    const digest = await pushImage(
+      registry.host,
+      'rocm/dev',
+      '6.4.4-ubuntu-22.04',
+      undefined,
+      login
+    )
+    await signImage(`${registry.host}/rocm/dev@${digest}`, key, { env: login })
+    const workspace = workspaceWith(
+      registry,
+      STRICT_POLICY,
+      [{ tag: '6.4.4-ubuntu-22.04', digest, keyPath: 'ci/keys/release.pub' }],
+      key
+    )
+    const run = await runBundledAction(workspace, {
+      'insecure-registries': registry.host,
+      'cosign-path': toolPath('cosign'),
+      'upload-artifact': 'false',
+      'registry-username': 'ci-reader',
+      'registry-password': password
+    })
+    expect(run.outputs['exit-code']).toBe('0')
+    expect(run.outputs['trust-status']).toBe('valid')
+    const report = readFileSync(join(workspace, 'rocm_provenance.json'), 'utf8')
+    // The runner consumes `::add-mask::` commands (they never reach the log);
+    // everything else the step printed must be free of the secret.
+    expect(run.stdout).toContain(`::add-mask::${password}\n`)
+    const log = run.stdout
+      .split('\n')
+      .filter(line => !line.startsWith('::add-mask::'))
+      .join('\n')
+    for (const text of [log, run.stderr, run.summary, JSON.stringify(run.outputs), report]) {
+      expect(text).not.toContain(password)
+      expect(text).not.toContain(Buffer.from(`ci-reader:${password}`).toString('base64'))
+    }
+  })
+})

@@ -1,0 +1,288 @@
+/**
+ * The action: inputs in, then the pipeline, then — in this order — the
+ * report on disk, the artifact, outputs, annotations, telemetry, the updater
+ * dispatch, the job summary, and only last the step's failure. Nothing that
+ * happens after the decision can lose the report.
+ */
+import * as core from '@actions/core'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { dirname, isAbsolute, resolve } from 'node:path'
+import { annotationsFor } from './annotations.js'
+import { uploadReportArtifact } from './artifact.js'
+import { installCosign } from './cosign/install.js'
+import { createCosignTools } from './cosign-tools.js'
+import { dispatchWorkflow, shouldDispatchUpdate } from './dispatch.js'
+import { causeChain } from './errors.js'
+import { parseActionInputs, type ActionInputs, type InputReader } from './inputs.js'
+import { verifyImages } from './pipeline.js'
+import { createCredentialStore } from './registry/credentials.js'
+import { RegistryClient } from './registry/client.js'
+import { buildReport, type ProvenanceReport } from './report.js'
+import { writeReportFile } from './report-file.js'
+import { renderJobSummary } from './summary.js'
+import { annotateTelemetrySummary } from './telemetry.js'
+import type { RunResult } from './types.js'
+import { runUpdateCommand } from './update-command.js'
+import { ACTION_VERSION } from './version.js'
+
+/** What the action reads from the runner besides its inputs. */
+export interface RunnerContext {
+  workspace: string
+  env: NodeJS.ProcessEnv
+  now: Date
+}
+
+export function runnerContext(env: NodeJS.ProcessEnv = process.env): RunnerContext {
+  return { workspace: env.GITHUB_WORKSPACE || process.cwd(), env, now: new Date() }
+}
+
+function inWorkspace(workspace: string, path: string): string {
+  return isAbsolute(path) ? path : resolve(workspace, path)
+}
+
+function runUrl(env: NodeJS.ProcessEnv): string | undefined {
+  const { GITHUB_SERVER_URL, GITHUB_REPOSITORY, GITHUB_RUN_ID } = env
+  if (!GITHUB_SERVER_URL || !GITHUB_REPOSITORY || !GITHUB_RUN_ID) return undefined
+  return `${GITHUB_SERVER_URL}/${GITHUB_REPOSITORY}/actions/runs/${GITHUB_RUN_ID}`
+}
+
+/** A run that could not complete for a reason outside any one image. */
+function failedRun(error: unknown, startedAt: string): RunResult {
+  return {
+    exitCode: 4,
+    decision: 'fail',
+    trustStatus: 'unknown',
+    images: [],
+    configIssues: [],
+    errors: [`the run could not complete: ${causeChain(error).join(': ')}`],
+    startedAt,
+    finishedAt: new Date().toISOString()
+  }
+}
+
+function setRunOutputs(result: RunResult, provenancePath: string): void {
+  core.setOutput('exit-code', String(result.exitCode))
+  core.setOutput('decision', result.decision)
+  core.setOutput('trust-status', result.trustStatus)
+  core.setOutput('image', result.preferredImage ?? '')
+  core.setOutput(
+    'images',
+    JSON.stringify(
+      result.images.map(({ findings, decision }) => ({
+        reference: findings.plan.reference,
+        digest: findings.plan.row.pin.kind === 'pinned' ? findings.plan.row.pin.digest : null,
+        currentDigest: findings.digest.currentDigest ?? null,
+        trustStatus: decision.trustStatus,
+        code: decision.code
+      }))
+    )
+  )
+  core.setOutput('provenance-path', provenancePath)
+}
+
+function emitAnnotations(result: RunResult): void {
+  for (const annotation of annotationsFor(result)) {
+    const properties: core.AnnotationProperties = {
+      title: annotation.title,
+      file: annotation.file,
+      startLine: annotation.startLine,
+      startColumn: annotation.startColumn
+    }
+    if (annotation.level === 'error') core.error(annotation.message, properties)
+    else if (annotation.level === 'warning') core.warning(annotation.message, properties)
+    else core.notice(annotation.message, properties)
+  }
+}
+
+async function uploadArtifact(inputs: ActionInputs, provenancePath: string): Promise<void> {
+  try {
+    const { id, url } = await uploadReportArtifact(provenancePath, inputs.artifactName)
+    if (id !== undefined) core.setOutput('artifact-id', String(id))
+    if (url !== undefined) core.setOutput('artifact-url', url)
+  } catch (error) {
+    core.warning(
+      `the provenance report was not uploaded as an artifact (it stays at ${provenancePath}): ${causeChain(error).join(': ')}`
+    )
+  }
+}
+
+async function annotateTelemetry(path: string, report: ProvenanceReport): Promise<void> {
+  try {
+    let text = '{}'
+    try {
+      text = await readFile(path, 'utf8')
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+    }
+    await mkdir(dirname(path), { recursive: true })
+    await writeFile(path, annotateTelemetrySummary(text, report))
+  } catch (error) {
+    core.warning(`the telemetry summary ${path} was not annotated: ${causeChain(error).join(': ')}`)
+  }
+}
+
+async function dispatchUpdater(
+  inputs: ActionInputs,
+  result: RunResult,
+  context: RunnerContext
+): Promise<void> {
+  if (!result.autoUpdate || !shouldDispatchUpdate(result.images)) return
+  const { workflow, ref } = result.autoUpdate
+  const repository = context.env.GITHUB_REPOSITORY
+  if (!repository || !inputs.githubToken) {
+    core.warning(
+      `auto_update: the updater workflow ${workflow} was not dispatched: ${!repository ? 'GITHUB_REPOSITORY is not set' : "no 'github-token'"}`
+    )
+    return
+  }
+  try {
+    await dispatchWorkflow({
+      apiUrl: context.env.GITHUB_API_URL || 'https://api.github.com',
+      token: inputs.githubToken,
+      repository,
+      workflow,
+      ref
+    })
+    core.notice(`auto_update: dispatched ${workflow} on ${ref}`)
+  } catch (error) {
+    core.warning(`auto_update: ${causeChain(error).join(': ')}`)
+  }
+}
+
+/** Verifies the matrix and hands off the result; returns the run's result. */
+export async function runVerify(inputs: ActionInputs, context: RunnerContext): Promise<RunResult> {
+  const { workspace, env } = context
+  const startedAt = new Date().toISOString()
+  const credentials = createCredentialStore({
+    username: inputs.registryUsername,
+    password: inputs.registryPassword,
+    githubToken: inputs.githubToken
+  })
+  const registry = new RegistryClient({
+    credentials,
+    insecureRegistries: inputs.insecureRegistries,
+    maskSecret: secret => core.setSecret(secret),
+    log: message => core.debug(message)
+  })
+
+  let result: RunResult
+  try {
+    result = await verifyImages(
+      {
+        workspace,
+        policyPath: inputs.policyPath,
+        matrixPath: inputs.matrixPath,
+        repository: inputs.repository,
+        images: inputs.images,
+        trustedRoot: inputs.trustedRoot,
+        concurrency: inputs.concurrency,
+        now: context.now
+      },
+      {
+        registry,
+        prepareCosign: async () => {
+          const cosignPath =
+            inputs.cosignPath ??
+            (await installCosign({
+              version: inputs.cosignVersion,
+              sha256: inputs.cosignSha256,
+              releaseUrl: inputs.cosignReleaseUrl
+            }))
+          return createCosignTools({
+            cosignPath,
+            workspace,
+            insecureRegistries: inputs.insecureRegistries,
+            credentials,
+            registry
+          })
+        },
+        log: message => core.info(message)
+      }
+    )
+  } catch (error) {
+    result = failedRun(error, startedAt)
+  }
+
+  const provenancePath = inWorkspace(workspace, inputs.provenancePath)
+  const report = buildReport(result, {
+    actionVersion: ACTION_VERSION,
+    policyPath: inputs.policyPath,
+    matrixPath: inputs.matrixPath,
+    repository: env.GITHUB_REPOSITORY,
+    runId: env.GITHUB_RUN_ID,
+    runUrl: runUrl(env)
+  })
+  await writeReportFile(provenancePath, report)
+  core.info(`provenance report written to ${provenancePath}`)
+  setRunOutputs(result, provenancePath)
+  if (inputs.uploadArtifact) await uploadArtifact(inputs, provenancePath)
+  emitAnnotations(result)
+  if (inputs.telemetrySummary)
+    await annotateTelemetry(inWorkspace(workspace, inputs.telemetrySummary), report)
+  await dispatchUpdater(inputs, result, context)
+  await core.summary.addRaw(renderJobSummary(result)).write()
+  return result
+}
+
+/**
+ * Inputs that cannot be used still leave a report behind (at the given
+ * `provenance-path` when it is readable, else the default) saying why
+ * nothing was verified.
+ */
+async function reportInputError(
+  error: unknown,
+  read: InputReader,
+  context: RunnerContext
+): Promise<void> {
+  const result = failedRun(error, new Date().toISOString())
+  const provenancePath = inWorkspace(
+    context.workspace,
+    read('provenance-path').trim() || 'rocm_provenance.json'
+  )
+  const report = buildReport(result, {
+    actionVersion: ACTION_VERSION,
+    policyPath: read('policy').trim() || 'ci/rocm_policy.yml',
+    matrixPath: read('matrix').trim() || 'ci/rocm_matrix.yml',
+    repository: context.env.GITHUB_REPOSITORY,
+    runId: context.env.GITHUB_RUN_ID,
+    runUrl: runUrl(context.env)
+  })
+  await writeReportFile(provenancePath, report)
+  setRunOutputs(result, provenancePath)
+  await core.summary.addRaw(renderJobSummary(result)).write()
+  core.setFailed(`rocm-provenance: ${causeChain(error).join(': ')}`)
+}
+
+/** The whole step: inputs, the chosen command, then the step's status. */
+export async function runAction(
+  read: InputReader = name => core.getInput(name),
+  context: RunnerContext = runnerContext()
+): Promise<void> {
+  let inputs: ActionInputs
+  try {
+    inputs = parseActionInputs(read)
+  } catch (error) {
+    await reportInputError(error, read, context)
+    return
+  }
+  for (const secret of [inputs.registryPassword, inputs.githubToken]) {
+    if (secret) core.setSecret(secret)
+  }
+  await run(inputs, context)
+}
+
+/** The chosen command, then the step's status. */
+export async function run(
+  inputs: ActionInputs,
+  context: RunnerContext = runnerContext()
+): Promise<void> {
+  if (inputs.command === 'update') {
+    await runUpdateCommand(inputs, context)
+    return
+  }
+  const result = await runVerify(inputs, context)
+  const line = `decision ${result.decision}, exit code ${result.exitCode}, trust status ${result.trustStatus}`
+  if (result.decision === 'fail') core.setFailed(`rocm-provenance: ${line}`)
+  else if (result.decision === 'warn') core.warning(`rocm-provenance: ${line}`)
+  else core.info(`rocm-provenance: ${line}`)
+}
