@@ -1,0 +1,83 @@
+/**
+ * Image plans for the cosign verifier's tests, and the two registry look-ups
+ * the lead wires into it (signature evidence, digest existence), done here
+ * with plain HTTP against the test registry.
+ */
+import {
+  SLSA_PROVENANCE_V1,
+  type Digest,
+  type EffectivePolicy,
+  type ImagePlan,
+  type SignerExpectation
+} from '../../src/types.js'
+
+export function imagePlan(
+  host: string,
+  repositoryPath: string,
+  digest: string,
+  signer: SignerExpectation | undefined,
+  policy: Partial<EffectivePolicy> = {}
+): ImagePlan {
+  const repository = `${host}/${repositoryPath}`
+  return {
+    row: {
+      index: 0,
+      version: '6.4.4',
+      os: 'ubuntu-22.04',
+      pin: { kind: 'pinned', digest: digest as Digest }
+    },
+    registry: host,
+    repositoryPath,
+    repository,
+    tag: '6.4.4-ubuntu-22.04',
+    reference: `${repository}:6.4.4-ubuntu-22.04`,
+    ...(signer ? { signer } : {}),
+    policy: {
+      mode: 'strict',
+      digestTtlDays: 30,
+      requireSignature: true,
+      attestMode: 'none',
+      attestationType: SLSA_PROVENANCE_V1,
+      ignoreTlog: true,
+      sources: [],
+      ...policy
+    }
+  }
+}
+
+const MANIFEST_TYPES = [
+  'application/vnd.oci.image.index.v1+json',
+  'application/vnd.oci.image.manifest.v1+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+  'application/vnd.docker.distribution.manifest.v2+json'
+].join(', ')
+
+async function manifestExists(
+  registryUrl: string,
+  repositoryPath: string,
+  reference: string
+): Promise<boolean> {
+  const response = await fetch(`${registryUrl}/v2/${repositoryPath}/manifests/${reference}`, {
+    method: 'HEAD',
+    headers: { accept: MANIFEST_TYPES }
+  })
+  if (response.status === 200) return true
+  if (response.status === 404) return false
+  throw new Error(`HEAD ${reference}: ${response.status}`)
+}
+
+/** Whether `sha256-<hex>` (cosign 3 fallback tag) or `sha256-<hex>.sig` exists, asked of `registryUrl`. */
+export function signatureEvidenceAt(registryUrl: string) {
+  return async (plan: ImagePlan, digest: Digest): Promise<boolean> => {
+    const tag = digest.replace(':', '-')
+    return (
+      (await manifestExists(registryUrl, plan.repositoryPath, tag)) ||
+      (await manifestExists(registryUrl, plan.repositoryPath, `${tag}.sig`))
+    )
+  }
+}
+
+export function digestExistsAt(registryUrl: string) {
+  return (plan: ImagePlan, digest: Digest): Promise<boolean> =>
+    manifestExists(registryUrl, plan.repositoryPath, digest)
+}

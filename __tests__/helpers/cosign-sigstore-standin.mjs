@@ -1,0 +1,103 @@
+// Loopback stand-ins for Fulcio and Rekor, built on @sigstore/mock (the
+// sigstore-js project's own mocks), for the keyless tests. Runs on Node 24
+// (`npx -y node@24 cosign-sigstore-standin.mjs <out-dir>`), since the package
+// declares Node >= 22. It listens on three loopback ports — Fulcio, a second
+// Fulcio whose CA clock is two hours behind (its certificates have expired by
+// the time they are logged), and Rekor — writes the public trust material to
+// <out-dir>, prints one JSON line with the URLs, and serves until killed.
+//
+// Adaptations for cosign (see ../../shared/reference/keyless-offline.md):
+// the OIDC token is copied from `Authorization: Bearer` into the body; Fulcio's
+// 201 becomes 200; Rekor's answer carries `ETag` (the entry uuid) and `Location`.
+import { generateKeyPairSync } from 'node:crypto'
+import { writeFileSync } from 'node:fs'
+import { createServer } from 'node:http'
+import { join } from 'node:path'
+import mock from '@sigstore/mock'
+
+const { fulcioHandler, initializeCA, initializeCTLog, initializeTLog, rekorHandler } = mock
+const outDir = process.argv[2]
+const EXPIRED_CLOCK_OFFSET_MS = 2 * 60 * 60 * 1000
+
+const newKey = () => generateKeyPairSync('ec', { namedCurve: 'P-256' })
+const pem = (der, label) =>
+  `-----BEGIN ${label}-----\n${Buffer.from(der)
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .replace(/\n?$/, '\n')}-----END ${label}-----\n`
+const publicPem = key => key.publicKey.export({ type: 'spki', format: 'pem' }).toString()
+
+function listen(handle) {
+  const server = createServer((req, res) => {
+    const chunks = []
+    req.on('data', chunk => chunks.push(chunk))
+    req.on('end', () => {
+      handle(req, Buffer.concat(chunks).toString('utf8'))
+        .then(({ status, headers, body }) => {
+          res.writeHead(status, headers)
+          res.end(body)
+        })
+        .catch(error => {
+          res.writeHead(500, { 'content-type': 'text/plain' })
+          res.end(String(error))
+        })
+    })
+  })
+  return new Promise(resolve => server.listen(0, '127.0.0.1', () => resolve(server.address().port)))
+}
+
+function fulcio(ca) {
+  const handler = fulcioHandler(ca)
+  return async (req, body) => {
+    if (req.method !== 'POST' || req.url !== handler.path) {
+      return { status: 404, headers: {}, body: 'not found' }
+    }
+    const json = JSON.parse(body)
+    const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')
+    if (bearer) json.credentials = { ...(json.credentials ?? {}), oidcIdentityToken: bearer[1] }
+    const answer = await handler.fn(JSON.stringify(json))
+    return {
+      status: answer.statusCode === 201 ? 200 : answer.statusCode,
+      headers: { 'content-type': answer.contentType ?? 'text/plain' },
+      body: answer.response
+    }
+  }
+}
+
+const caKey = newKey()
+const ctKey = newKey()
+const rekorKey = newKey()
+const ctlog = await initializeCTLog(ctKey)
+const ca = await initializeCA(caKey, ctlog)
+const expiredCa = await initializeCA(caKey, ctlog, new Date(Date.now() - EXPIRED_CLOCK_OFFSET_MS))
+
+const fulcioPort = await listen(fulcio(ca))
+const expiredFulcioPort = await listen(fulcio(expiredCa))
+let rekorUrl = ''
+let rekor
+const rekorPort = await listen(async (req, body) => {
+  if (req.method !== 'POST' || req.url !== '/api/v1/log/entries') {
+    return { status: 404, headers: {}, body: 'not found' }
+  }
+  const answer = await rekor.fn(body)
+  const headers = { 'content-type': answer.contentType ?? 'application/json' }
+  if (answer.statusCode === 201) {
+    const uuid = Object.keys(JSON.parse(answer.response))[0]
+    headers.etag = uuid
+    headers.location = `${rekorUrl}/api/v1/log/entries/${uuid}`
+  }
+  return { status: answer.statusCode, headers, body: answer.response }
+})
+rekorUrl = `http://127.0.0.1:${rekorPort}`
+rekor = rekorHandler(await initializeTLog(rekorUrl, rekorKey))
+
+writeFileSync(join(outDir, 'fulcio-root.pem'), pem(ca.rootCertificate, 'CERTIFICATE'))
+writeFileSync(join(outDir, 'ctfe.pub'), publicPem(ctKey))
+writeFileSync(join(outDir, 'rekor.pub'), publicPem(rekorKey))
+process.stdout.write(
+  JSON.stringify({
+    fulcioUrl: `http://127.0.0.1:${fulcioPort}`,
+    expiredFulcioUrl: `http://127.0.0.1:${expiredFulcioPort}`,
+    rekorUrl
+  }) + '\n'
+)
