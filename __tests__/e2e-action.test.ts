@@ -4,58 +4,15 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { execFileSync } from 'node:child_process'
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { createHash, createPublicKey } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { runBundledAction } from './helpers/action-runner.js'
+import { STRICT_POLICY, workspaceWith } from './helpers/workspace.js'
 import { generateKeyPair, pushImage, retag, signImage, type KeyPair } from './helpers/images.js'
 import { startRegistry, type TestRegistry } from './helpers/registry.js'
 import { reportSchemaErrors } from './helpers/report-schema.js'
 import { hermeticEnv, mustRun, toolPath } from './helpers/tools.js'
-
-const TODAY = new Date().toISOString().slice(0, 10)
-
-interface Row {
-  tag: string
-  digest: string
-  keyPath?: string
-}
-
-function workspaceWith(registry: TestRegistry, policy: string, rows: Row[], key?: KeyPair): string {
-  const workspace = mkdtempSync(join(tmpdir(), 'rp-workspace-'))
-  mkdirSync(join(workspace, 'ci', 'keys'), { recursive: true })
-  if (key) copyFileSync(key.publicKey, join(workspace, 'ci', 'keys', 'release.pub'))
-  writeFileSync(join(workspace, 'ci', 'rocm_policy.yml'), policy)
-  const matrix = [
-    'rocm:',
-    '  images:',
-    ...rows.flatMap(row => {
-      const [version, os] = [
-        row.tag.slice(0, row.tag.indexOf('-')),
-        row.tag.slice(row.tag.indexOf('-') + 1)
-      ]
-      return [
-        `    - version: "${version}"`,
-        `      os: "${os}"`,
-        `      repository: ${registry.host}/rocm/dev`,
-        `      digest: "${row.digest}"`,
-        `      added: "${TODAY}"`,
-        ...(row.keyPath ? ['      provenance:', `        key_path: ${row.keyPath}`] : [])
-      ]
-    })
-  ]
-  writeFileSync(join(workspace, 'ci', 'rocm_matrix.yml'), matrix.join('\n') + '\n')
-  return workspace
-}
-
-const STRICT_POLICY = [
-  'policy:',
-  '  mode: strict',
-  '  digest_ttl: 7',
-  '  require_signature: true',
-  '  ignore_tlog: true',
-  ''
-].join('\n')
 
 describe('the bundled action under Node 24', () => {
   let registry: TestRegistry
@@ -157,6 +114,41 @@ describe('the bundled action under Node 24', () => {
     expect(reportSchemaErrors(report)).toEqual([])
     expect(report.exitCode).toBe(4)
     expect(report.images).toEqual([])
+  })
+
+  it('with command: update, re-pins a moved tag to its new signed digest and reports it', async () => {
+    const pinned = await pushImage(registry.host, 'rocm/dev', '6.5.0-ubuntu-24.04')
+    await signImage(`${registry.host}/rocm/dev@${pinned}`, key)
+    const next = await pushImage(registry.host, 'rocm/dev', 'next')
+    await signImage(`${registry.host}/rocm/dev@${next}`, key)
+    await retag(registry.host, 'rocm/dev', next, '6.5.0-ubuntu-24.04')
+    const workspace = workspaceWith(
+      registry,
+      STRICT_POLICY,
+      [{ tag: '6.5.0-ubuntu-24.04', digest: pinned, keyPath: 'ci/keys/release.pub' }],
+      key
+    )
+    const before = readFileSync(join(workspace, 'ci', 'rocm_matrix.yml'), 'utf8')
+    const run = await runBundledAction(workspace, inputs({ command: 'update' }))
+    expect(run.code).toBe(0)
+    expect(run.outputs.changed).toBe('true')
+    const updated = JSON.parse(run.outputs['updated-images'])
+    expect(updated).toHaveLength(1)
+    expect(updated[0].newDigest).toBe(next)
+    expect(JSON.parse(run.outputs['rejected-images'])).toEqual([])
+    expect(run.outputs['pr-body']).toContain(next.slice(0, 19))
+    const after = readFileSync(join(workspace, 'ci', 'rocm_matrix.yml'), 'utf8')
+    // The new digest, and the key's fingerprint (SHA-256 of its DER SPKI) as evidence.
+    const der = createPublicKey(readFileSync(key.publicKey)).export({ type: 'spki', format: 'der' })
+    const fingerprint = `sha256:${createHash('sha256').update(der).digest('hex')}`
+    expect(after).toBe(
+      before
+        .replace(pinned, next)
+        .replace(
+          '        key_path: ci/keys/release.pub\n',
+          `        key_path: ci/keys/release.pub\n        key_fingerprint: ${fingerprint}\n`
+        )
+    )
   })
 
   it('refuses a bad input with exit 4 and still writes the report', async () => {

@@ -1,8 +1,8 @@
 /**
  * Wires the cosign verifier to the registry client: before cosign's "no
- * signatures found" is believed, the registry is asked whether signature
- * artifacts exist for the digest (cosign 3's `sha256-<hex>` bundle tag or
- * cosign 2's `sha256-<hex>.sig` tag).
+ * signatures found" is believed, the registry is asked whether the digest
+ * exists at all, and whether signature artifacts exist for it (cosign 3's
+ * `sha256-<hex>` bundle tag or cosign 2's `sha256-<hex>.sig` tag).
  */
 import { CosignVerifier } from './cosign/verifier.js'
 import { readCosignVersion } from './cosign/install.js'
@@ -42,12 +42,20 @@ export async function createCosignTools(options: CosignToolsOptions): Promise<Co
       return undefined
     }
   }
+  const digestExists = async (plan: ImagePlan, digest: Digest): Promise<boolean | undefined> => {
+    try {
+      return await options.registry.manifestExists(plan.registry, plan.repositoryPath, digest)
+    } catch {
+      return undefined
+    }
+  }
   const verifier = new CosignVerifier({
     cosignPath: options.cosignPath,
     workspace: options.workspace,
     insecureRegistries: options.insecureRegistries,
     credentials: options.credentials,
     signatureEvidence,
+    digestExists,
     env: options.env
   })
   return { verifier, version }

@@ -7,16 +7,13 @@
 import * as core from '@actions/core'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { dirname, isAbsolute, resolve } from 'node:path'
+import { createActionAdapters } from './action-adapters.js'
 import { annotationsFor } from './annotations.js'
 import { uploadReportArtifact } from './artifact.js'
-import { installCosign } from './cosign/install.js'
-import { createCosignTools } from './cosign-tools.js'
 import { dispatchWorkflow, shouldDispatchUpdate } from './dispatch.js'
 import { causeChain } from './errors.js'
 import { parseActionInputs, type ActionInputs, type InputReader } from './inputs.js'
 import { verifyImages } from './pipeline.js'
-import { createCredentialStore } from './registry/credentials.js'
-import { RegistryClient } from './registry/client.js'
 import { buildReport, type ProvenanceReport } from './report.js'
 import { writeReportFile } from './report-file.js'
 import { renderJobSummary } from './summary.js'
@@ -153,17 +150,7 @@ async function dispatchUpdater(
 export async function runVerify(inputs: ActionInputs, context: RunnerContext): Promise<RunResult> {
   const { workspace, env } = context
   const startedAt = new Date().toISOString()
-  const credentials = createCredentialStore({
-    username: inputs.registryUsername,
-    password: inputs.registryPassword,
-    githubToken: inputs.githubToken
-  })
-  const registry = new RegistryClient({
-    credentials,
-    insecureRegistries: inputs.insecureRegistries,
-    maskSecret: secret => core.setSecret(secret),
-    log: message => core.debug(message)
-  })
+  const { registry, prepareCosign } = createActionAdapters(inputs, workspace)
 
   let result: RunResult
   try {
@@ -180,22 +167,7 @@ export async function runVerify(inputs: ActionInputs, context: RunnerContext): P
       },
       {
         registry,
-        prepareCosign: async () => {
-          const cosignPath =
-            inputs.cosignPath ??
-            (await installCosign({
-              version: inputs.cosignVersion,
-              sha256: inputs.cosignSha256,
-              releaseUrl: inputs.cosignReleaseUrl
-            }))
-          return createCosignTools({
-            cosignPath,
-            workspace,
-            insecureRegistries: inputs.insecureRegistries,
-            credentials,
-            registry
-          })
-        },
+        prepareCosign,
         log: message => core.info(message)
       }
     )

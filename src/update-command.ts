@@ -5,13 +5,11 @@
 import * as core from '@actions/core'
 import { readFile, writeFile } from 'node:fs/promises'
 import { isAbsolute, resolve } from 'node:path'
-import { installCosign } from './cosign/install.js'
-import { createCosignTools } from './cosign-tools.js'
+import { createActionAdapters } from './action-adapters.js'
 import { formatConfigIssues, formatLocation, type ConfigIssue } from './errors.js'
 import type { ActionInputs } from './inputs.js'
 import type { RunnerContext } from './main.js'
 import { loadPlans, type CosignTools } from './pipeline.js'
-import { createCredentialStore } from './registry/credentials.js'
 import { RegistryClient } from './registry/client.js'
 import { runUpdate, type UpdateResult } from './update/update.js'
 
@@ -65,17 +63,6 @@ export async function runUpdateCommand(
   inputs: ActionInputs,
   context: RunnerContext
 ): Promise<void> {
-  const credentials = createCredentialStore({
-    username: inputs.registryUsername,
-    password: inputs.registryPassword,
-    githubToken: inputs.githubToken
-  })
-  const registry = new RegistryClient({
-    credentials,
-    insecureRegistries: inputs.insecureRegistries,
-    maskSecret: secret => core.setSecret(secret),
-    log: message => core.debug(message)
-  })
   const outcome = await updateMatrix(
     {
       workspace: context.workspace,
@@ -87,23 +74,7 @@ export async function runUpdateCommand(
       dryRun: false,
       now: context.now
     },
-    {
-      registry,
-      prepareCosign: async () =>
-        createCosignTools({
-          cosignPath:
-            inputs.cosignPath ??
-            (await installCosign({
-              version: inputs.cosignVersion,
-              sha256: inputs.cosignSha256,
-              releaseUrl: inputs.cosignReleaseUrl
-            })),
-          workspace: context.workspace,
-          insecureRegistries: inputs.insecureRegistries,
-          credentials,
-          registry
-        })
-    }
+    createActionAdapters(inputs, context.workspace)
   )
   if (!outcome.ok) {
     for (const issue of outcome.issues) {
