@@ -8,6 +8,7 @@ import { createHash, createPublicKey } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { runBundledAction } from './helpers/action-runner.js'
+import { startFaultProxy } from './helpers/fault-proxy.js'
 import { STRICT_POLICY, workspaceWith } from './helpers/workspace.js'
 import { generateKeyPair, pushImage, retag, signImage, type KeyPair } from './helpers/images.js'
 import { startRegistry, type TestRegistry } from './helpers/registry.js'
@@ -149,6 +150,52 @@ describe('the bundled action under Node 24', () => {
           `        key_path: ci/keys/release.pub\n        key_fingerprint: ${fingerprint}\n`
         )
     )
+  })
+
+  it('still writes a complete, valid report when the registry fails part-way through the run', async () => {
+    const healthy = await pushImage(registry.host, 'rocm/dev', '6.3.0-ubuntu-22.04')
+    await signImage(`${registry.host}/rocm/dev@${healthy}`, key)
+    const failing = await pushImage(registry.host, 'rocm/dev', '6.3.1-ubuntu-22.04')
+    await signImage(`${registry.host}/rocm/dev@${failing}`, key)
+    // Every request that concerns the second image is dropped: its tag, its
+    // manifest by digest, and its signature artifacts (sha256-<hex> tags).
+    const hex = failing.slice('sha256:'.length)
+    const proxy = await startFaultProxy(registry.host, [
+      {
+        when: (_method, path) => path.includes('6.3.1-ubuntu-22.04') || path.includes(hex),
+        action: { kind: 'reset' }
+      }
+    ])
+    try {
+      const workspace = workspaceWith(
+        proxy,
+        STRICT_POLICY,
+        [
+          { tag: '6.3.0-ubuntu-22.04', digest: healthy, keyPath: 'ci/keys/release.pub' },
+          { tag: '6.3.1-ubuntu-22.04', digest: failing, keyPath: 'ci/keys/release.pub' }
+        ],
+        key
+      )
+      const run = await runBundledAction(workspace, {
+        ...inputs(),
+        'insecure-registries': proxy.host
+      })
+      // Unreachable is 2; a required signature whose check could not complete is 3.
+      expect(run.outputs['exit-code']).toBe('3')
+      expect(run.outputs.decision).toBe('fail')
+      expect(run.outputs['trust-status']).toBe('unknown')
+      const report = JSON.parse(readFileSync(join(workspace, 'rocm_provenance.json'), 'utf8'))
+      expect(reportSchemaErrors(report)).toEqual([])
+      expect(report.images.map((image: { trustStatus: string }) => image.trustStatus)).toEqual([
+        'valid',
+        'unknown'
+      ])
+      expect(report.images.map((image: { code: number }) => image.code)).toEqual([0, 3])
+      expect(report.images[1].errors.length).toBeGreaterThan(0)
+      expect(proxy.requests.some(request => request.status === -1)).toBe(true)
+    } finally {
+      await proxy.stop()
+    }
   })
 
   it('refuses a bad input with exit 4 and still writes the report', async () => {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command (npm test): does its own set-up on a fresh machine —
 # installs the locked dependencies, fetches the real cosign, crane and
-# docker-registry from Debian's archive — then runs every suite.
+# docker-registry from Debian's archive and Node 24 — then runs every suite.
 # Extra arguments go to jest (e.g. `npm test -- __tests__/decide.test.ts`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,7 +10,11 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund
 fi
 bash scripts/fetch-tools.sh
-# The end-to-end tests run the bundle as the runner does; build it from src.
+# The end-to-end tests run the bundle as the runner does (Node 24, the
+# version GitHub runs `using: node24` actions with; the `node` package from the
+# npm registry carries it) — fetch it once here rather than inside a test.
+npx -y node@24 --version >/dev/null
+# Build the bundle from src so the end-to-end tests run the code under test.
 npm run --silent build
 
 export NODE_OPTIONS="--experimental-vm-modules --no-warnings=ExperimentalWarning"

@@ -6,7 +6,6 @@ import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { KeyPair } from './images.js'
-import type { TestRegistry } from './registry.js'
 
 export const TODAY = new Date().toISOString().slice(0, 10)
 
@@ -16,8 +15,9 @@ export interface Row {
   keyPath?: string
 }
 
+/** `registry` is anything with a `host` (a test registry, or a proxy in front of one). */
 export function workspaceWith(
-  registry: TestRegistry,
+  registry: { host: string },
   policy: string,
   rows: Row[],
   key?: KeyPair
