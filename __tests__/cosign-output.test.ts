@@ -221,6 +221,16 @@ describe('checkKeyWindow', () => {
   ])('%j at 2026-03-15T12:00Z → %s', (window, status) => {
     expect(checkKeyWindow(window, now).status).toBe(status)
   })
+
+  it('names the instant it judged in its message (the log-vouched signing time, or now)', () => {
+    const signedAt = new Date('2026-02-01T08:00:00Z')
+    expect(checkKeyWindow({ validUntil: '2026-03-01' }, signedAt, 'signed at').status).toBe('valid')
+    const late = checkKeyWindow({ validUntil: '2026-01-31' }, signedAt, 'signed at')
+    expect(late).toEqual({
+      status: 'expired',
+      message: 'signing key expired: valid_until 2026-01-31, signed at 2026-02-01T08:00:00.000Z'
+    })
+  })
 })
 
 describe('bundle signers', () => {

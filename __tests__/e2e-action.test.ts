@@ -5,7 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { execFileSync } from 'node:child_process'
 import { createHash, createPublicKey } from 'node:crypto'
-import { readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { runBundledAction } from './helpers/action-runner.js'
 import { startFaultProxy } from './helpers/fault-proxy.js'
@@ -196,6 +197,18 @@ describe('the bundled action under Node 24', () => {
     } finally {
       await proxy.stop()
     }
+  })
+
+  it('still writes the report when the Docker config cannot be read', async () => {
+    const workspace = workspaceWith(registry, STRICT_POLICY, [])
+    const dockerConfig = mkdtempSync(join(tmpdir(), 'rp-docker-'))
+    writeFileSync(join(dockerConfig, 'config.json'), '{ not json')
+    const run = await runBundledAction(workspace, inputs(), { DOCKER_CONFIG: dockerConfig })
+    expect(run.outputs['exit-code']).toBe('4')
+    expect(run.code).not.toBe(0)
+    const report = JSON.parse(readFileSync(join(workspace, 'rocm_provenance.json'), 'utf8'))
+    expect(reportSchemaErrors(report)).toEqual([])
+    expect(report.errors.join('\n')).toContain('DOCKER_CONFIG_UNREADABLE')
   })
 
   it('refuses a bad input with exit 4 and still writes the report', async () => {

@@ -36873,7 +36873,7 @@ function sameFingerprint(actual, expected) {
 }
 var DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 var DAY_MS = 24 * 60 * 60 * 1e3;
-function checkKeyWindow(window, now) {
+function checkKeyWindow(window, at, atLabel = "now") {
   const from = parseWindowDate(window.validFrom, "start");
   const until = parseWindowDate(window.validUntil, "end");
   for (const [name, value, parsed] of [
@@ -36884,16 +36884,16 @@ function checkKeyWindow(window, now) {
       return { status: "bad-date", message: `${name} "${value}" is not an ISO date` };
     }
   }
-  if (from !== void 0 && now.getTime() < from) {
+  if (from !== void 0 && at.getTime() < from) {
     return {
       status: "expired",
-      message: `signing key is not valid yet: valid_from ${window.validFrom}, now ${now.toISOString()}`
+      message: `signing key is not valid yet: valid_from ${window.validFrom}, ${atLabel} ${at.toISOString()}`
     };
   }
-  if (until !== void 0 && now.getTime() > until) {
+  if (until !== void 0 && at.getTime() > until) {
     return {
       status: "expired",
-      message: `signing key expired: valid_until ${window.validUntil}, now ${now.toISOString()}`
+      message: `signing key expired: valid_until ${window.validUntil}, ${atLabel} ${at.toISOString()}`
     };
   }
   return { status: "valid" };
@@ -43950,7 +43950,8 @@ var CosignVerifier = class {
       result = { ...result, ...bundleSigner, attempts };
     }
     if (result.outcome === "verified" && signer.kind === "key") {
-      const window = checkKeyWindow(signer, now);
+      const signedAt = result.tlogChecked && result.signedAt ? new Date(result.signedAt) : void 0;
+      const window = signedAt ? checkKeyWindow(signer, signedAt, "signed at") : checkKeyWindow(signer, now);
       if (window.status === "expired")
         return { ...result, outcome: "expired", message: window.message };
       if (window.status === "bad-date")

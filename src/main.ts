@@ -150,10 +150,10 @@ async function dispatchUpdater(
 export async function runVerify(inputs: ActionInputs, context: RunnerContext): Promise<RunResult> {
   const { workspace, env } = context
   const startedAt = new Date().toISOString()
-  const { registry, prepareCosign } = createActionAdapters(inputs, workspace)
-
   let result: RunResult
   try {
+    // Inside the try: an unreadable Docker config must still leave a report.
+    const { registry, prepareCosign } = createActionAdapters(inputs, workspace)
     result = await verifyImages(
       {
         workspace,

@@ -33,12 +33,14 @@ const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/
 const DAY_MS = 24 * 60 * 60 * 1000
 
 /**
- * Whether `now` lies in the key's `valid_from`..`valid_until` window. Both
+ * Whether `at` lies in the key's `valid_from`..`valid_until` window. Both
  * ends are inclusive; a date without a time covers that whole UTC day.
+ * `atLabel` says in messages what `at` is (`now`, `signed at`).
  */
 export function checkKeyWindow(
   window: { validFrom?: string; validUntil?: string },
-  now: Date
+  at: Date,
+  atLabel = 'now'
 ): KeyWindowStatus {
   const from = parseWindowDate(window.validFrom, 'start')
   const until = parseWindowDate(window.validUntil, 'end')
@@ -50,16 +52,16 @@ export function checkKeyWindow(
       return { status: 'bad-date', message: `${name} "${value}" is not an ISO date` }
     }
   }
-  if (from !== undefined && now.getTime() < from) {
+  if (from !== undefined && at.getTime() < from) {
     return {
       status: 'expired',
-      message: `signing key is not valid yet: valid_from ${window.validFrom}, now ${now.toISOString()}`
+      message: `signing key is not valid yet: valid_from ${window.validFrom}, ${atLabel} ${at.toISOString()}`
     }
   }
-  if (until !== undefined && now.getTime() > until) {
+  if (until !== undefined && at.getTime() > until) {
     return {
       status: 'expired',
-      message: `signing key expired: valid_until ${window.validUntil}, now ${now.toISOString()}`
+      message: `signing key expired: valid_until ${window.validUntil}, ${atLabel} ${at.toISOString()}`
     }
   }
   return { status: 'valid' }

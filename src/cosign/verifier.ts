@@ -217,7 +217,12 @@ export class CosignVerifier {
     }
 
     if (result.outcome === 'verified' && signer.kind === 'key') {
-      const window = checkKeyWindow(signer, now)
+      // A signing time vouched for by the transparency log decides; without
+      // one (no log entry checked), the key must be valid now.
+      const signedAt = result.tlogChecked && result.signedAt ? new Date(result.signedAt) : undefined
+      const window = signedAt
+        ? checkKeyWindow(signer, signedAt, 'signed at')
+        : checkKeyWindow(signer, now)
       if (window.status === 'expired')
         return { ...result, outcome: 'expired', message: window.message }
       if (window.status === 'bad-date')
