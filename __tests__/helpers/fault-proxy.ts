@@ -26,6 +26,10 @@ export interface RecordedRequest {
   path: string
   status: number
   authorization?: string
+  /** `performance.now()` of this process when the request arrived. */
+  receivedAt?: number
+  /** `performance.now()` when the response was finished or the connection closed. */
+  finishedAt?: number
 }
 
 export interface FaultProxy {
@@ -92,7 +96,8 @@ export async function startFaultProxy(
   const server: Server = createServer((req, res) => {
     const method = req.method ?? 'GET'
     const path = req.url ?? '/'
-    const record: RecordedRequest = { method, path, status: 0 }
+    const record: RecordedRequest = { method, path, status: 0, receivedAt: performance.now() }
+    res.on('close', () => (record.finishedAt = performance.now()))
     if (typeof req.headers.authorization === 'string')
       record.authorization = req.headers.authorization
     state.requests.push(record)
