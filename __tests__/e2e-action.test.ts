@@ -3,13 +3,19 @@
  * real registry and the real cosign.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { execFileSync } from 'node:child_process'
 import { createHash, createPublicKey } from 'node:crypto'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { runBundledAction } from './helpers/action-runner.js'
+import {
+  fakeRuntimeToken,
+  readZip,
+  startArtifactStandin,
+  STANDIN_ARTIFACT_ID
+} from './helpers/artifact-standin.js'
 import { startFaultProxy } from './helpers/fault-proxy.js'
+import { htpasswdEntry } from './helpers/registry-auth-servers.js'
 import { STRICT_POLICY, workspaceWith } from './helpers/workspace.js'
 import { generateKeyPair, pushImage, retag, signImage, type KeyPair } from './helpers/images.js'
 import { startRegistry, type TestRegistry } from './helpers/registry.js'
@@ -78,6 +84,42 @@ describe('the bundled action under Node 24', () => {
     const report = JSON.parse(readFileSync(join(workspace, 'rocm_provenance.json'), 'utf8'))
     expect(reportSchemaErrors(report)).toEqual([])
     expect(report.images[0].trustStatus).toBe('unsigned')
+  })
+
+  it('uploads the report as an artifact before failing the step, and sets the artifact outputs', async () => {
+    const digest = await pushImage(registry.host, 'rocm/dev', '6.2.4-ubuntu-22.04')
+    const workspace = workspaceWith(
+      registry,
+      STRICT_POLICY,
+      [{ tag: '6.2.4-ubuntu-22.04', digest, keyPath: 'ci/keys/release.pub' }],
+      key
+    )
+    const standin = await startArtifactStandin()
+    try {
+      const run = await runBundledAction(
+        workspace,
+        inputs({ 'upload-artifact': 'true', 'artifact-name': 'rocm-provenance' }),
+        {
+          ACTIONS_RUNTIME_TOKEN: fakeRuntimeToken('run-1', 'job-2'),
+          ACTIONS_RESULTS_URL: `${standin.url}/`,
+          GITHUB_SERVER_URL: 'https://github.com',
+          GITHUB_REPOSITORY: 'example/rocm-app',
+          GITHUB_RUN_ID: '77'
+        }
+      )
+      expect(run.outputs.decision).toBe('fail')
+      expect(run.code).not.toBe(0)
+      expect(run.outputs['artifact-id']).toBe(String(STANDIN_ARTIFACT_ID))
+      expect(run.outputs['artifact-url']).toBe(
+        `https://github.com/example/rocm-app/actions/runs/77/artifacts/${STANDIN_ARTIFACT_ID}`
+      )
+      const zip = [...standin.blobs.values()][0]
+      const uploaded = readZip(zip).get('rocm_provenance.json')
+      expect(uploaded?.equals(readFileSync(join(workspace, 'rocm_provenance.json')))).toBe(true)
+      expect(JSON.parse(String(uploaded)).exitCode).toBe(3)
+    } finally {
+      await standin.stop()
+    }
   })
 
   it('fails a tag moved after pinning: exit 2', async () => {
@@ -229,16 +271,7 @@ describe('the bundled action with registry credentials', () => {
   let key: KeyPair
 
   beforeAll(async () => {
-    const hash = execFileSync(
-      'python3',
-      [
-        '-c',
-        'import crypt,sys; print(crypt.crypt(sys.argv[1], crypt.mksalt(crypt.METHOD_BLOWFISH)))',
-        password
-      ],
-      { encoding: 'utf8' }
-    ).trim()
-    registry = await startRegistry({ htpasswd: `ci-reader:${hash}\n` })
+    registry = await startRegistry({ htpasswd: htpasswdEntry('ci-reader', password) })
     key = await generateKeyPair('release')
   })
   afterAll(async () => {

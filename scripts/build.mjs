@@ -1,6 +1,7 @@
 // Bundles the action (src/index.ts → dist/index.js) and the CLI
 // (src/cli.ts → dist/cli.js) as ES modules for Node 20 and 24.
 import { build } from 'esbuild'
+import { rmSync } from 'node:fs'
 
 const shared = {
   bundle: true,
@@ -15,7 +16,16 @@ const shared = {
   }
 }
 
-await build({ ...shared, entryPoints: ['src/index.ts'], outfile: 'dist/index.js' })
+// The action is split so that modules it imports lazily (the artifact client)
+// land in their own chunk and cost nothing at start-up unless used.
+rmSync('dist', { recursive: true, force: true })
+await build({
+  ...shared,
+  entryPoints: ['src/index.ts'],
+  outdir: 'dist',
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]'
+})
 await build({
   ...shared,
   entryPoints: ['src/cli.ts'],

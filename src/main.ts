@@ -9,7 +9,6 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { dirname, isAbsolute, resolve } from 'node:path'
 import { createActionAdapters } from './action-adapters.js'
 import { annotationsFor } from './annotations.js'
-import { uploadReportArtifact } from './artifact.js'
 import { dispatchWorkflow, shouldDispatchUpdate } from './dispatch.js'
 import { causeChain } from './errors.js'
 import { parseActionInputs, type ActionInputs, type InputReader } from './inputs.js'
@@ -93,6 +92,9 @@ function emitAnnotations(result: RunResult): void {
 
 async function uploadArtifact(inputs: ActionInputs, provenancePath: string): Promise<void> {
   try {
+    // Loaded only when uploading: the artifact client is a third of the bundle,
+    // and every run would otherwise pay for parsing it at start-up.
+    const { uploadReportArtifact } = await import('./artifact.js')
     const { id, url } = await uploadReportArtifact(provenancePath, inputs.artifactName)
     if (id !== undefined) core.setOutput('artifact-id', String(id))
     if (url !== undefined) core.setOutput('artifact-url', url)
