@@ -12,6 +12,8 @@ import {
   validateAgainstSchema
 } from '../src/config/schema.js'
 import { parseYaml } from '../src/config/yaml.js'
+import { Ajv2020 } from 'ajv/dist/2020.js'
+import addFormatsPlugin from 'ajv-formats'
 
 type Schema = Record<string, unknown>
 
@@ -147,5 +149,18 @@ describe('wording', () => {
     expect(editDistance('rcom', 'rocm')).toBe(1)
     expect(editDistance('kitten', 'sitting')).toBe(3)
     expect(editDistance('', 'abc')).toBe(3)
+  })
+})
+
+describe('the published schemas', () => {
+  // The run-time compile skips these checks (RUNTIME_AJV_OPTIONS); this is where they happen.
+  it.each([
+    ['policy', policySchema],
+    ['matrix', matrixSchema]
+  ])('%s compiles in ajv strict mode against the draft 2020-12 meta-schema', (_name, schema) => {
+    const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true })
+    ;(addFormatsPlugin as unknown as typeof addFormatsPlugin.default)(ajv, ['date', 'date-time'])
+    expect(ajv.validateSchema(schema)).toBe(true)
+    expect(() => ajv.compile(schema)).not.toThrow()
   })
 })

@@ -46278,9 +46278,17 @@ function describeScalar(value) {
 // src/config/schema.ts
 var addFormats = import_ajv_formats.default;
 var validators;
+var RUNTIME_AJV_OPTIONS = {
+  allErrors: true,
+  verbose: true,
+  allowUnionTypes: true,
+  strict: false,
+  validateSchema: false,
+  code: { optimize: false }
+};
 function compiledValidators() {
   if (!validators) {
-    const ajv = new import__.Ajv2020({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
+    const ajv = new import__.Ajv2020(RUNTIME_AJV_OPTIONS);
     addFormats(ajv, ["date", "date-time"]);
     validators = { policy: ajv.compile(policy_schema_default), matrix: ajv.compile(matrix_schema_default) };
   }
