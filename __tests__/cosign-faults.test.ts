@@ -26,6 +26,7 @@ import { startFaultProxy, type FaultProxy } from './helpers/fault-proxy.js'
 import { generateKeyPair, pushImage, signImage, type KeyPair } from './helpers/images.js'
 import { freePort, startRegistry, type TestRegistry } from './helpers/registry.js'
 import { hermeticEnv, mustRun, toolPath } from './helpers/tools.js'
+import { htpasswdEntry } from './helpers/registry-auth-servers.js'
 import { digestExistsAt, imagePlan, signatureEvidenceAt } from './helpers/cosign-plans.js'
 
 const REPO = 'rocm/dev'
@@ -161,8 +162,7 @@ describe('faults', () => {
 describe('registry credentials', () => {
   const USER = 'rocm-ci'
   const PASSWORD = 's3cret-pass'
-  // bcrypt (cost 4) of PASSWORD, made with python3's crypt.crypt(PASSWORD, crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=16)).
-  const HTPASSWD = `${USER}:$2b$04$XRXE3uIgYUsGDKPrqMzDH.qJJy17D3J2z06N4PnNvvdat/L3jM.Ou\n`
+  const HTPASSWD = htpasswdEntry(USER, PASSWORD)
   let secured: TestRegistry
   let digest: Digest
   let wrapper: string

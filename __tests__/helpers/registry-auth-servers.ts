@@ -13,28 +13,16 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { hermeticEnv, mustRun, toolPath } from './tools.js'
+import bcrypt from 'bcryptjs'
 
 /** A random password that is easy to search for in logs. */
 export function makeSecret(label: string): string {
   return `${label}-${randomBytes(12).toString('hex')}`
 }
 
-/** One bcrypt htpasswd line, hashed now with python3's crypt (Blowfish). */
+/** One bcrypt htpasswd line, hashed now (cost 4: fast, and the registry accepts any cost). */
 export function htpasswdEntry(username: string, password: string): string {
-  const hash = execFileSync(
-    'python3',
-    [
-      '-W',
-      'ignore',
-      '-c',
-      'import crypt,sys; print(crypt.crypt(sys.stdin.read(), crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=1<<4)))'
-    ],
-    { input: password }
-  )
-    .toString()
-    .trim()
-  if (!hash.startsWith('$2')) throw new Error('python3 crypt did not produce a bcrypt hash')
-  return `${username}:${hash}\n`
+  return `${username}:${bcrypt.hashSync(password, 4)}\n`
 }
 
 /** A Docker config folder whose `auths` hold these credentials. */
