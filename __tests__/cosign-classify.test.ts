@@ -25,8 +25,7 @@ interface Row {
   needsConfirmation?: boolean
 }
 
-// One row per rule, with messages as the real cosign 3.1.1 prints them
-// (../shared/reference/cosign-outcomes.md, keyless-offline.md).
+// One row per rule, with messages as the real cosign 3.1.1 prints them.
 const ROWS: Row[] = [
   {
     rule: 'killed',

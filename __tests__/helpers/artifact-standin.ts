@@ -1,7 +1,6 @@
 /**
  * A loopback stand-in for GitHub's artifact backend, speaking the protocol the
- * real @actions/artifact client speaks (see
- * shared/reference/artifact-upload-offline.md): the Results service's Twirp
+ * real @actions/artifact client speaks: the Results service's Twirp
  * JSON calls (CreateArtifact, FinalizeArtifact) and the Azure block-blob PUTs
  * the signed upload URL receives (`comp=block`, then `comp=blocklist`). It
  * keeps what arrived so a test can assert the bytes. A fake, named as one: the

@@ -1,6 +1,6 @@
 /**
  * Image plans for the cosign verifier's tests, and the two registry look-ups
- * the lead wires into it (signature evidence, digest existence), done here
+ * src/cosign-tools.ts wires into it (signature evidence, digest existence), done here
  * with plain HTTP against the test registry.
  */
 import {

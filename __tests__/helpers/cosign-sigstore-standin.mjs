@@ -6,7 +6,7 @@
 // the time they are logged), and Rekor — writes the public trust material to
 // <out-dir>, prints one JSON line with the URLs, and serves until killed.
 //
-// Adaptations for cosign (see ../../shared/reference/keyless-offline.md):
+// Adaptations the real cosign needs from these mocks:
 // the OIDC token is copied from `Authorization: Bearer` into the body; Fulcio's
 // 201 becomes 200; Rekor's answer carries `ETag` (the entry uuid) and `Location`.
 import { generateKeyPairSync } from 'node:crypto'

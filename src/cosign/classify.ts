@@ -4,7 +4,8 @@
  * legacy signature path, and several different faults share one message (a
  * missing digest, a corrupt bundle and a 503 on a blob all say "no signatures
  * found"), so the rules read the message first and are checked in order: the
- * first row that matches decides. See ../../shared/reference/cosign-outcomes.md.
+ * first row that matches decides. Each rule's message is as cosign 3.1.1
+ * prints it, checked by a test per row.
  */
 import type { AttestationOutcome, SignatureOutcome } from '../types.js'
 
