@@ -43866,10 +43866,34 @@ function expectedSigner(plan) {
   if (!plan.signer) return void 0;
   return plan.signer.kind === "key" ? plan.signer.keyPath : plan.signer.identity;
 }
+async function readKeyFingerprint(keyFile, keyPath) {
+  let pem;
+  try {
+    pem = await readFile(keyFile, "utf8");
+  } catch (error2) {
+    const reason = error2.code ?? "unreadable";
+    return { problem: `cannot read key_path ${keyPath}: ${reason}` };
+  }
+  try {
+    return { fingerprint: publicKeyFingerprint(pem) };
+  } catch {
+    return { problem: `key_path ${keyPath} is not a PEM public key` };
+  }
+}
 var CosignVerifier = class {
   options;
+  /** Key fingerprints by key path: many rows share a key, read and hash it once. */
+  fingerprints = /* @__PURE__ */ new Map();
   constructor(options) {
     this.options = options;
+  }
+  fingerprintOf(keyPath) {
+    let fingerprint = this.fingerprints.get(keyPath);
+    if (!fingerprint) {
+      fingerprint = readKeyFingerprint(resolve(this.options.workspace, keyPath), keyPath);
+      this.fingerprints.set(keyPath, fingerprint);
+    }
+    return fingerprint;
   }
   /** Checks the image's signature by the plan's signer. */
   async verifySignature(plan, digest, now) {
@@ -43885,27 +43909,9 @@ var CosignVerifier = class {
     }
     let keyFingerprint;
     if (signer.kind === "key") {
-      const keyFile = resolve(this.options.workspace, signer.keyPath);
-      let pem;
-      try {
-        pem = await readFile(keyFile, "utf8");
-      } catch (error2) {
-        const reason = error2.code ?? "unreadable";
-        return {
-          ...base,
-          outcome: "tool-error",
-          message: `cannot read key_path ${signer.keyPath}: ${reason}`
-        };
-      }
-      try {
-        keyFingerprint = publicKeyFingerprint(pem);
-      } catch {
-        return {
-          ...base,
-          outcome: "tool-error",
-          message: `key_path ${signer.keyPath} is not a PEM public key`
-        };
-      }
+      const key = await this.fingerprintOf(signer.keyPath);
+      if ("problem" in key) return { ...base, outcome: "tool-error", message: key.problem };
+      keyFingerprint = key.fingerprint;
       if (signer.keyFingerprint && !sameFingerprint(keyFingerprint, signer.keyFingerprint)) {
         return {
           ...base,

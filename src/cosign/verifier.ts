@@ -119,11 +119,41 @@ function expectedSigner(plan: ImagePlan): string | undefined {
   return plan.signer.kind === 'key' ? plan.signer.keyPath : plan.signer.identity
 }
 
+type KeyFingerprint = { fingerprint: string } | { problem: string }
+
+/** The SHA-256 fingerprint of a PEM public key file, or why it has none. */
+async function readKeyFingerprint(keyFile: string, keyPath: string): Promise<KeyFingerprint> {
+  let pem: string
+  try {
+    pem = await readFile(keyFile, 'utf8')
+  } catch (error: unknown) {
+    const reason = (error as { code?: string }).code ?? 'unreadable'
+    return { problem: `cannot read key_path ${keyPath}: ${reason}` }
+  }
+  try {
+    return { fingerprint: publicKeyFingerprint(pem) }
+  } catch {
+    return { problem: `key_path ${keyPath} is not a PEM public key` }
+  }
+}
+
 export class CosignVerifier {
   private readonly options: CosignVerifierOptions
 
+  /** Key fingerprints by key path: many rows share a key, read and hash it once. */
+  private readonly fingerprints = new Map<string, Promise<KeyFingerprint>>()
+
   constructor(options: CosignVerifierOptions) {
     this.options = options
+  }
+
+  private fingerprintOf(keyPath: string): Promise<KeyFingerprint> {
+    let fingerprint = this.fingerprints.get(keyPath)
+    if (!fingerprint) {
+      fingerprint = readKeyFingerprint(resolve(this.options.workspace, keyPath), keyPath)
+      this.fingerprints.set(keyPath, fingerprint)
+    }
+    return fingerprint
   }
 
   /** Checks the image's signature by the plan's signer. */
@@ -140,27 +170,9 @@ export class CosignVerifier {
     }
     let keyFingerprint: string | undefined
     if (signer.kind === 'key') {
-      const keyFile = resolve(this.options.workspace, signer.keyPath)
-      let pem: string
-      try {
-        pem = await readFile(keyFile, 'utf8')
-      } catch (error: unknown) {
-        const reason = (error as { code?: string }).code ?? 'unreadable'
-        return {
-          ...base,
-          outcome: 'tool-error',
-          message: `cannot read key_path ${signer.keyPath}: ${reason}`
-        }
-      }
-      try {
-        keyFingerprint = publicKeyFingerprint(pem)
-      } catch {
-        return {
-          ...base,
-          outcome: 'tool-error',
-          message: `key_path ${signer.keyPath} is not a PEM public key`
-        }
-      }
+      const key = await this.fingerprintOf(signer.keyPath)
+      if ('problem' in key) return { ...base, outcome: 'tool-error', message: key.problem }
+      keyFingerprint = key.fingerprint
       if (signer.keyFingerprint && !sameFingerprint(keyFingerprint, signer.keyFingerprint)) {
         return {
           ...base,
