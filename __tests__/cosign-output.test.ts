@@ -9,6 +9,7 @@ import {
   summarizeVerifyOutput
 } from '../src/cosign/output.js'
 import { checkKeyWindow, publicKeyFingerprint, sameFingerprint } from '../src/cosign/key.js'
+import { dockerConfigFor } from '../src/cosign/verifier.js'
 import type { Digest } from '../src/types.js'
 
 const PINNED: Digest = `sha256:${'4e'.repeat(32)}`
@@ -270,5 +271,23 @@ describe('bundle signers', () => {
       verificationMaterial: { publicKey: { hint: '' } }
     })
     expect(readBundleSigners(`${keyBased}\nnot json\n`)).toEqual([])
+  })
+})
+
+describe('dockerConfigFor', () => {
+  const credentials = { username: 'ci-reader', password: 'pw' }
+  const auth = Buffer.from('ci-reader:pw').toString('base64')
+
+  it('keys Docker Hub credentials the way cosign looks them up', () => {
+    expect(dockerConfigFor('docker.io', credentials)).toEqual({
+      auths: { 'https://index.docker.io/v1/': { auth } }
+    })
+  })
+
+  it('keys every other registry by its host, and holds nothing else', () => {
+    expect(dockerConfigFor('ghcr.io', credentials)).toEqual({ auths: { 'ghcr.io': { auth } } })
+    expect(dockerConfigFor('127.0.0.1:5000', credentials)).toEqual({
+      auths: { '127.0.0.1:5000': { auth } }
+    })
   })
 })

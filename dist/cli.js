@@ -36861,6 +36861,127 @@ function cosignErrorMessage(stderr, exitCode) {
   return chosen.length > MAX_MESSAGE_LENGTH ? `${chosen.slice(0, MAX_MESSAGE_LENGTH)}\u2026` : chosen;
 }
 
+// src/reference.ts
+var DOCKER_HUB = "docker.io";
+var MAX_REPOSITORY_LENGTH = 255;
+var MAX_TAG_LENGTH = 128;
+var SHA256_DIGEST = /^sha256:[0-9a-f]{64}$/;
+var SHA256_HEX = /^[0-9a-fA-F]{64}$/;
+var DOMAIN_COMPONENT = "(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])";
+var DOMAIN = `(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[a-fA-F0-9:]+\\])(?::[0-9]+)?`;
+var PATH_COMPONENT = "[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*";
+var DOMAIN_PATTERN = new RegExp(`^${DOMAIN}$`);
+var PATH_PATTERN = new RegExp(`^${PATH_COMPONENT}(?:/${PATH_COMPONENT})*$`);
+var TAG_PATTERN = /^[\w][\w.-]*$/;
+var CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+var WHITESPACE = /\s/;
+function isDigest(value) {
+  return SHA256_DIGEST.test(value);
+}
+function parsePin(raw) {
+  const trimmed = raw.trim();
+  const lowered = trimmed.toLowerCase();
+  if (lowered.startsWith("sha256:") && SHA256_HEX.test(trimmed.slice("sha256:".length))) {
+    return { kind: "pinned", digest: lowered };
+  }
+  return { kind: "not-pinned", raw };
+}
+function showControlCharacters(text2) {
+  return text2.replace(new RegExp(CONTROL_CHARACTER.source, "g"), (character) => {
+    if (character === "\n") return "\\n";
+    if (character === "	") return "\\t";
+    if (character === "\r") return "\\r";
+    return `\\u${character.charCodeAt(0).toString(16).padStart(4, "0")}`;
+  });
+}
+function findUnsafeText(value) {
+  if (value === "") return "is empty";
+  if (value.startsWith("-"))
+    return "starts with `-`, so a tool could read it as a command-line flag";
+  const control = CONTROL_CHARACTER.exec(value);
+  if (control) {
+    const code18 = control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0");
+    return `contains a control character (U+${code18})`;
+  }
+  if (WHITESPACE.test(value)) return "contains whitespace";
+  return void 0;
+}
+function splitRepository(repository) {
+  const slash = repository.indexOf("/");
+  const first = slash === -1 ? "" : repository.slice(0, slash);
+  const firstIsRegistry = first !== "" && (first.includes(".") || first.includes(":") || first === "localhost" || first !== first.toLowerCase());
+  let registry = firstIsRegistry ? first : DOCKER_HUB;
+  let path = firstIsRegistry ? repository.slice(slash + 1) : repository;
+  if (registry === "index.docker.io" || registry === "registry-1.docker.io") registry = DOCKER_HUB;
+  if (registry === DOCKER_HUB && !path.includes("/")) path = `library/${path}`;
+  return { registry, path };
+}
+function findRepositoryProblem(repository) {
+  const unsafe = findUnsafeText(repository);
+  if (unsafe) return unsafe;
+  if (repository.length > MAX_REPOSITORY_LENGTH) {
+    return `is longer than ${MAX_REPOSITORY_LENGTH} characters`;
+  }
+  if (repository.includes("@")) return "holds a digest (`@\u2026`); a repository names no digest";
+  const lastSlash = repository.lastIndexOf("/");
+  if (repository.slice(lastSlash + 1).includes(":")) {
+    return "holds a tag (`:\u2026`); write the tag separately";
+  }
+  const { registry, path } = splitRepository(repository);
+  if (!DOMAIN_PATTERN.test(registry)) return `has an invalid registry host \`${registry}\``;
+  if (!PATH_PATTERN.test(path)) {
+    return "is not a valid repository path: expected lowercase letters and digits separated by `/`, `.`, `_`, `__` or `-`";
+  }
+  return void 0;
+}
+function findTagProblem(tag) {
+  const unsafe = findUnsafeText(tag);
+  if (unsafe) return unsafe;
+  if (tag.length > MAX_TAG_LENGTH) return `is longer than ${MAX_TAG_LENGTH} characters`;
+  if (!TAG_PATTERN.test(tag)) {
+    return "is not a valid tag: expected letters, digits, `_`, `.` and `-`, not starting with `.`";
+  }
+  return void 0;
+}
+function parseImageReference(value) {
+  const unsafe = findUnsafeText(value);
+  if (unsafe) return { problem: unsafe };
+  const at = value.indexOf("@");
+  const digest = at === -1 ? void 0 : value.slice(at + 1);
+  const named = at === -1 ? value : value.slice(0, at);
+  const lastSlash = named.lastIndexOf("/");
+  const colon = named.indexOf(":", lastSlash + 1);
+  const repository = colon === -1 ? named : named.slice(0, colon);
+  const tag = colon === -1 ? void 0 : named.slice(colon + 1);
+  const repositoryProblem = findRepositoryProblem(repository);
+  if (repositoryProblem) return { problem: `repository \`${repository}\` ${repositoryProblem}` };
+  if (tag !== void 0) {
+    const tagProblem = findTagProblem(tag);
+    if (tagProblem) return { problem: `tag \`${tag}\` ${tagProblem}` };
+  }
+  if (digest !== void 0 && digest === "") return { problem: "has an empty digest after `@`" };
+  return { repository, ...tag !== void 0 && { tag }, ...digest !== void 0 && { digest } };
+}
+var TEMPLATE_PLACEHOLDERS = ["version", "os"];
+var PLACEHOLDER = /\{([^{}]*)\}/g;
+function findTemplateProblem(template) {
+  for (const match of template.matchAll(PLACEHOLDER)) {
+    const name = match[1] ?? "";
+    if (!TEMPLATE_PLACEHOLDERS.includes(name)) {
+      const known = TEMPLATE_PLACEHOLDERS.map((p) => `{${p}}`).join(" and ");
+      return `uses the unknown placeholder \`{${name}}\`; known are ${known}`;
+    }
+  }
+  if (/[{}]/.test(template.replace(PLACEHOLDER, ""))) return "has an unmatched `{` or `}`";
+  return void 0;
+}
+function expandTemplate(template, values) {
+  return template.replace(
+    PLACEHOLDER,
+    (whole, name) => name === "version" ? values.version : name === "os" ? values.os : whole
+  );
+}
+
 // src/cosign/key.ts
 import { createHash, createPublicKey } from "node:crypto";
 function publicKeyFingerprint(pem) {
@@ -44090,13 +44211,22 @@ var CosignVerifier = class {
     }
   }
 };
+var DOCKER_HUB_AUTH_KEY = "https://index.docker.io/v1/";
+function dockerConfigFor(registry, credentials) {
+  const auth = Buffer.from(`${credentials.username}:${credentials.password}`).toString("base64");
+  const key = registry === DOCKER_HUB ? DOCKER_HUB_AUTH_KEY : registry;
+  return { auths: { [key]: { auth } } };
+}
 async function writeDockerConfig(parent, registry, credentials) {
   const dir = join(parent, "docker-config");
   await mkdir(dir, { mode: 448 });
-  const auth = Buffer.from(`${credentials.username}:${credentials.password}`).toString("base64");
-  await writeFile(join(dir, "config.json"), JSON.stringify({ auths: { [registry]: { auth } } }), {
-    mode: 384
-  });
+  await writeFile(
+    join(dir, "config.json"),
+    JSON.stringify(dockerConfigFor(registry, credentials)),
+    {
+      mode: 384
+    }
+  );
   return dir;
 }
 function runProcess(file, args, env, timeoutMs, command) {
@@ -45297,127 +45427,6 @@ async function createCosignTools(options) {
 import { constants as constants3 } from "node:fs";
 import { open as open2, realpath, stat as stat2 } from "node:fs/promises";
 import { isAbsolute as isAbsolute2, relative, resolve as resolve2 } from "node:path";
-
-// src/reference.ts
-var DOCKER_HUB = "docker.io";
-var MAX_REPOSITORY_LENGTH = 255;
-var MAX_TAG_LENGTH = 128;
-var SHA256_DIGEST = /^sha256:[0-9a-f]{64}$/;
-var SHA256_HEX = /^[0-9a-fA-F]{64}$/;
-var DOMAIN_COMPONENT = "(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])";
-var DOMAIN = `(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[a-fA-F0-9:]+\\])(?::[0-9]+)?`;
-var PATH_COMPONENT = "[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*";
-var DOMAIN_PATTERN = new RegExp(`^${DOMAIN}$`);
-var PATH_PATTERN = new RegExp(`^${PATH_COMPONENT}(?:/${PATH_COMPONENT})*$`);
-var TAG_PATTERN = /^[\w][\w.-]*$/;
-var CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
-var WHITESPACE = /\s/;
-function isDigest(value) {
-  return SHA256_DIGEST.test(value);
-}
-function parsePin(raw) {
-  const trimmed = raw.trim();
-  const lowered = trimmed.toLowerCase();
-  if (lowered.startsWith("sha256:") && SHA256_HEX.test(trimmed.slice("sha256:".length))) {
-    return { kind: "pinned", digest: lowered };
-  }
-  return { kind: "not-pinned", raw };
-}
-function showControlCharacters(text2) {
-  return text2.replace(new RegExp(CONTROL_CHARACTER.source, "g"), (character) => {
-    if (character === "\n") return "\\n";
-    if (character === "	") return "\\t";
-    if (character === "\r") return "\\r";
-    return `\\u${character.charCodeAt(0).toString(16).padStart(4, "0")}`;
-  });
-}
-function findUnsafeText(value) {
-  if (value === "") return "is empty";
-  if (value.startsWith("-"))
-    return "starts with `-`, so a tool could read it as a command-line flag";
-  const control = CONTROL_CHARACTER.exec(value);
-  if (control) {
-    const code18 = control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0");
-    return `contains a control character (U+${code18})`;
-  }
-  if (WHITESPACE.test(value)) return "contains whitespace";
-  return void 0;
-}
-function splitRepository(repository) {
-  const slash = repository.indexOf("/");
-  const first = slash === -1 ? "" : repository.slice(0, slash);
-  const firstIsRegistry = first !== "" && (first.includes(".") || first.includes(":") || first === "localhost" || first !== first.toLowerCase());
-  let registry = firstIsRegistry ? first : DOCKER_HUB;
-  let path = firstIsRegistry ? repository.slice(slash + 1) : repository;
-  if (registry === "index.docker.io" || registry === "registry-1.docker.io") registry = DOCKER_HUB;
-  if (registry === DOCKER_HUB && !path.includes("/")) path = `library/${path}`;
-  return { registry, path };
-}
-function findRepositoryProblem(repository) {
-  const unsafe = findUnsafeText(repository);
-  if (unsafe) return unsafe;
-  if (repository.length > MAX_REPOSITORY_LENGTH) {
-    return `is longer than ${MAX_REPOSITORY_LENGTH} characters`;
-  }
-  if (repository.includes("@")) return "holds a digest (`@\u2026`); a repository names no digest";
-  const lastSlash = repository.lastIndexOf("/");
-  if (repository.slice(lastSlash + 1).includes(":")) {
-    return "holds a tag (`:\u2026`); write the tag separately";
-  }
-  const { registry, path } = splitRepository(repository);
-  if (!DOMAIN_PATTERN.test(registry)) return `has an invalid registry host \`${registry}\``;
-  if (!PATH_PATTERN.test(path)) {
-    return "is not a valid repository path: expected lowercase letters and digits separated by `/`, `.`, `_`, `__` or `-`";
-  }
-  return void 0;
-}
-function findTagProblem(tag) {
-  const unsafe = findUnsafeText(tag);
-  if (unsafe) return unsafe;
-  if (tag.length > MAX_TAG_LENGTH) return `is longer than ${MAX_TAG_LENGTH} characters`;
-  if (!TAG_PATTERN.test(tag)) {
-    return "is not a valid tag: expected letters, digits, `_`, `.` and `-`, not starting with `.`";
-  }
-  return void 0;
-}
-function parseImageReference(value) {
-  const unsafe = findUnsafeText(value);
-  if (unsafe) return { problem: unsafe };
-  const at = value.indexOf("@");
-  const digest = at === -1 ? void 0 : value.slice(at + 1);
-  const named = at === -1 ? value : value.slice(0, at);
-  const lastSlash = named.lastIndexOf("/");
-  const colon = named.indexOf(":", lastSlash + 1);
-  const repository = colon === -1 ? named : named.slice(0, colon);
-  const tag = colon === -1 ? void 0 : named.slice(colon + 1);
-  const repositoryProblem = findRepositoryProblem(repository);
-  if (repositoryProblem) return { problem: `repository \`${repository}\` ${repositoryProblem}` };
-  if (tag !== void 0) {
-    const tagProblem = findTagProblem(tag);
-    if (tagProblem) return { problem: `tag \`${tag}\` ${tagProblem}` };
-  }
-  if (digest !== void 0 && digest === "") return { problem: "has an empty digest after `@`" };
-  return { repository, ...tag !== void 0 && { tag }, ...digest !== void 0 && { digest } };
-}
-var TEMPLATE_PLACEHOLDERS = ["version", "os"];
-var PLACEHOLDER = /\{([^{}]*)\}/g;
-function findTemplateProblem(template) {
-  for (const match of template.matchAll(PLACEHOLDER)) {
-    const name = match[1] ?? "";
-    if (!TEMPLATE_PLACEHOLDERS.includes(name)) {
-      const known = TEMPLATE_PLACEHOLDERS.map((p) => `{${p}}`).join(" and ");
-      return `uses the unknown placeholder \`{${name}}\`; known are ${known}`;
-    }
-  }
-  if (/[{}]/.test(template.replace(PLACEHOLDER, ""))) return "has an unmatched `{` or `}`";
-  return void 0;
-}
-function expandTemplate(template, values) {
-  return template.replace(
-    PLACEHOLDER,
-    (whole, name) => name === "version" ? values.version : name === "os" ? values.os : whole
-  );
-}
 
 // src/types.ts
 var SLSA_PROVENANCE_V1 = "https://slsa.dev/provenance/v1";
@@ -47879,11 +47888,10 @@ import { homedir } from "node:os";
 import { join as join2 } from "node:path";
 var GHCR_HOST = "ghcr.io";
 var GHCR_TOKEN_USERNAME = "x-access-token";
-var DOCKER_HUB2 = "docker.io";
 var DOCKER_HUB_ALIASES = /* @__PURE__ */ new Set(["docker.io", "index.docker.io", "registry-1.docker.io"]);
 function normalizeRegistryHost(key) {
   const host = key.trim().replace(/^[a-z][a-z0-9+.-]*:\/\//i, "").replace(/\/.*$/, "").toLowerCase();
-  return DOCKER_HUB_ALIASES.has(host) ? DOCKER_HUB2 : host;
+  return DOCKER_HUB_ALIASES.has(host) ? DOCKER_HUB : host;
 }
 function decodeAuthField(auth) {
   const decoded = Buffer.from(auth, "base64").toString("utf8");
@@ -48397,10 +48405,10 @@ function sha256Digest(body) {
   return `sha256:${createHash3("sha256").update(body).digest("hex")}`;
 }
 function registryApiHost(registry) {
-  return normalizeRegistryHost(registry) === DOCKER_HUB2 ? DOCKER_HUB_API_HOST : registry;
+  return normalizeRegistryHost(registry) === DOCKER_HUB ? DOCKER_HUB_API_HOST : registry;
 }
 function apiRepositoryPath(registry, repositoryPath) {
-  return normalizeRegistryHost(registry) === DOCKER_HUB2 && !repositoryPath.includes("/") ? `library/${repositoryPath}` : repositoryPath;
+  return normalizeRegistryHost(registry) === DOCKER_HUB && !repositoryPath.includes("/") ? `library/${repositoryPath}` : repositoryPath;
 }
 function mediaTypeOf(response) {
   const type = headerValue(response.headers["content-type"]);

@@ -23,6 +23,7 @@ import {
   type CosignExit,
   type SignatureFailure
 } from './classify.js'
+import { DOCKER_HUB } from '../reference.js'
 import { checkKeyWindow, publicKeyFingerprint, sameFingerprint } from './key.js'
 import {
   pickBundleSigner,
@@ -392,6 +393,22 @@ export class CosignVerifier {
   }
 }
 
+/**
+ * The key cosign's registry library (go-containerregistry) looks Docker Hub's
+ * credentials up under; every other registry is looked up by its host.
+ */
+const DOCKER_HUB_AUTH_KEY = 'https://index.docker.io/v1/'
+
+/** The `config.json` that gives cosign this registry's credentials and nothing else. */
+export function dockerConfigFor(
+  registry: string,
+  credentials: RegistryCredentials
+): { auths: Record<string, { auth: string }> } {
+  const auth = Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')
+  const key = registry === DOCKER_HUB ? DOCKER_HUB_AUTH_KEY : registry
+  return { auths: { [key]: { auth } } }
+}
+
 /** A DOCKER_CONFIG folder (0700) holding only this registry's credentials (0600). */
 async function writeDockerConfig(
   parent: string,
@@ -400,10 +417,13 @@ async function writeDockerConfig(
 ): Promise<string> {
   const dir = join(parent, 'docker-config')
   await mkdir(dir, { mode: 0o700 })
-  const auth = Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')
-  await writeFile(join(dir, 'config.json'), JSON.stringify({ auths: { [registry]: { auth } } }), {
-    mode: 0o600
-  })
+  await writeFile(
+    join(dir, 'config.json'),
+    JSON.stringify(dockerConfigFor(registry, credentials)),
+    {
+      mode: 0o600
+    }
+  )
   return dir
 }
 

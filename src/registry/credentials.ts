@@ -13,6 +13,7 @@ import { readFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { ProvenanceError } from '../errors.js'
+import { DOCKER_HUB } from '../reference.js'
 
 export interface Credential {
   username: string
@@ -31,9 +32,9 @@ export interface CredentialOptions {
   dockerConfigDir?: string
 }
 
+export { DOCKER_HUB }
 export const GHCR_HOST = 'ghcr.io'
 export const GHCR_TOKEN_USERNAME = 'x-access-token'
-export const DOCKER_HUB = 'docker.io'
 const DOCKER_HUB_ALIASES = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io'])
 
 /**
