@@ -17,5 +17,11 @@ npx -y node@24 --version >/dev/null
 # Build the bundle from src so the end-to-end tests run the code under test.
 npm run --silent build
 
+# Everything the suites write to the temporary folder (registries, keys, homes,
+# workspaces) goes into one folder of this run, removed when it ends.
+run_tmp=$(mktemp -d "${TMPDIR:-/tmp}/rocm-provenance-tests.XXXXXX")
+trap 'rm -rf "$run_tmp"' EXIT
+export TMPDIR="$run_tmp"
+
 export NODE_OPTIONS="--experimental-vm-modules --no-warnings=ExperimentalWarning"
-exec npx jest "$@"
+npx jest "$@"
