@@ -36744,9 +36744,1126 @@ import { readFile as readFile3, writeFile as writeFile4 } from "node:fs/promises
 import { resolve as resolve4 } from "node:path";
 import { parseArgs } from "node:util";
 
+// node_modules/@actions/http-client/lib/index.js
+import * as http from "http";
+import * as https from "https";
+
+// node_modules/@actions/http-client/lib/proxy.js
+function getProxyUrl(reqUrl) {
+  const usingSsl = reqUrl.protocol === "https:";
+  if (checkBypass(reqUrl)) {
+    return void 0;
+  }
+  const proxyVar = (() => {
+    if (usingSsl) {
+      return process.env["https_proxy"] || process.env["HTTPS_PROXY"];
+    } else {
+      return process.env["http_proxy"] || process.env["HTTP_PROXY"];
+    }
+  })();
+  if (proxyVar) {
+    try {
+      return new DecodedURL(proxyVar);
+    } catch (_a) {
+      if (!proxyVar.startsWith("http://") && !proxyVar.startsWith("https://"))
+        return new DecodedURL(`http://${proxyVar}`);
+    }
+  } else {
+    return void 0;
+  }
+}
+function checkBypass(reqUrl) {
+  if (!reqUrl.hostname) {
+    return false;
+  }
+  const reqHost = reqUrl.hostname;
+  if (isLoopbackAddress(reqHost)) {
+    return true;
+  }
+  const noProxy = process.env["no_proxy"] || process.env["NO_PROXY"] || "";
+  if (!noProxy) {
+    return false;
+  }
+  let reqPort;
+  if (reqUrl.port) {
+    reqPort = Number(reqUrl.port);
+  } else if (reqUrl.protocol === "http:") {
+    reqPort = 80;
+  } else if (reqUrl.protocol === "https:") {
+    reqPort = 443;
+  }
+  const upperReqHosts = [reqUrl.hostname.toUpperCase()];
+  if (typeof reqPort === "number") {
+    upperReqHosts.push(`${upperReqHosts[0]}:${reqPort}`);
+  }
+  for (const upperNoProxyItem of noProxy.split(",").map((x) => x.trim().toUpperCase()).filter((x) => x)) {
+    if (upperNoProxyItem === "*" || upperReqHosts.some((x) => x === upperNoProxyItem || x.endsWith(`.${upperNoProxyItem}`) || upperNoProxyItem.startsWith(".") && x.endsWith(`${upperNoProxyItem}`))) {
+      return true;
+    }
+  }
+  return false;
+}
+function isLoopbackAddress(host) {
+  const hostLower = host.toLowerCase();
+  return hostLower === "localhost" || hostLower.startsWith("127.") || hostLower.startsWith("[::1]") || hostLower.startsWith("[0:0:0:0:0:0:0:1]");
+}
+var DecodedURL = class extends URL {
+  constructor(url, base) {
+    super(url, base);
+    this._decodedUsername = decodeURIComponent(super.username);
+    this._decodedPassword = decodeURIComponent(super.password);
+  }
+  get username() {
+    return this._decodedUsername;
+  }
+  get password() {
+    return this._decodedPassword;
+  }
+};
+
+// node_modules/@actions/http-client/lib/index.js
+var tunnel = __toESM(require_tunnel2(), 1);
+var import_undici = __toESM(require_undici(), 1);
+var __awaiter = function(thisArg, _arguments, P, generator) {
+  function adopt(value) {
+    return value instanceof P ? value : new P(function(resolve5) {
+      resolve5(value);
+    });
+  }
+  return new (P || (P = Promise))(function(resolve5, reject) {
+    function fulfilled(value) {
+      try {
+        step(generator.next(value));
+      } catch (e) {
+        reject(e);
+      }
+    }
+    function rejected(value) {
+      try {
+        step(generator["throw"](value));
+      } catch (e) {
+        reject(e);
+      }
+    }
+    function step(result) {
+      result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
+    }
+    step((generator = generator.apply(thisArg, _arguments || [])).next());
+  });
+};
+var HttpCodes;
+(function(HttpCodes2) {
+  HttpCodes2[HttpCodes2["OK"] = 200] = "OK";
+  HttpCodes2[HttpCodes2["MultipleChoices"] = 300] = "MultipleChoices";
+  HttpCodes2[HttpCodes2["MovedPermanently"] = 301] = "MovedPermanently";
+  HttpCodes2[HttpCodes2["ResourceMoved"] = 302] = "ResourceMoved";
+  HttpCodes2[HttpCodes2["SeeOther"] = 303] = "SeeOther";
+  HttpCodes2[HttpCodes2["NotModified"] = 304] = "NotModified";
+  HttpCodes2[HttpCodes2["UseProxy"] = 305] = "UseProxy";
+  HttpCodes2[HttpCodes2["SwitchProxy"] = 306] = "SwitchProxy";
+  HttpCodes2[HttpCodes2["TemporaryRedirect"] = 307] = "TemporaryRedirect";
+  HttpCodes2[HttpCodes2["PermanentRedirect"] = 308] = "PermanentRedirect";
+  HttpCodes2[HttpCodes2["BadRequest"] = 400] = "BadRequest";
+  HttpCodes2[HttpCodes2["Unauthorized"] = 401] = "Unauthorized";
+  HttpCodes2[HttpCodes2["PaymentRequired"] = 402] = "PaymentRequired";
+  HttpCodes2[HttpCodes2["Forbidden"] = 403] = "Forbidden";
+  HttpCodes2[HttpCodes2["NotFound"] = 404] = "NotFound";
+  HttpCodes2[HttpCodes2["MethodNotAllowed"] = 405] = "MethodNotAllowed";
+  HttpCodes2[HttpCodes2["NotAcceptable"] = 406] = "NotAcceptable";
+  HttpCodes2[HttpCodes2["ProxyAuthenticationRequired"] = 407] = "ProxyAuthenticationRequired";
+  HttpCodes2[HttpCodes2["RequestTimeout"] = 408] = "RequestTimeout";
+  HttpCodes2[HttpCodes2["Conflict"] = 409] = "Conflict";
+  HttpCodes2[HttpCodes2["Gone"] = 410] = "Gone";
+  HttpCodes2[HttpCodes2["TooManyRequests"] = 429] = "TooManyRequests";
+  HttpCodes2[HttpCodes2["InternalServerError"] = 500] = "InternalServerError";
+  HttpCodes2[HttpCodes2["NotImplemented"] = 501] = "NotImplemented";
+  HttpCodes2[HttpCodes2["BadGateway"] = 502] = "BadGateway";
+  HttpCodes2[HttpCodes2["ServiceUnavailable"] = 503] = "ServiceUnavailable";
+  HttpCodes2[HttpCodes2["GatewayTimeout"] = 504] = "GatewayTimeout";
+})(HttpCodes || (HttpCodes = {}));
+var Headers;
+(function(Headers2) {
+  Headers2["Accept"] = "accept";
+  Headers2["ContentType"] = "content-type";
+})(Headers || (Headers = {}));
+var MediaTypes;
+(function(MediaTypes2) {
+  MediaTypes2["ApplicationJson"] = "application/json";
+})(MediaTypes || (MediaTypes = {}));
+var HttpRedirectCodes = [
+  HttpCodes.MovedPermanently,
+  HttpCodes.ResourceMoved,
+  HttpCodes.SeeOther,
+  HttpCodes.TemporaryRedirect,
+  HttpCodes.PermanentRedirect
+];
+var HttpResponseRetryCodes = [
+  HttpCodes.BadGateway,
+  HttpCodes.ServiceUnavailable,
+  HttpCodes.GatewayTimeout
+];
+var RetryableHttpVerbs = ["OPTIONS", "GET", "DELETE", "HEAD"];
+var ExponentialBackoffCeiling = 10;
+var ExponentialBackoffTimeSlice = 5;
+var HttpClientError = class _HttpClientError extends Error {
+  constructor(message, statusCode) {
+    super(message);
+    this.name = "HttpClientError";
+    this.statusCode = statusCode;
+    Object.setPrototypeOf(this, _HttpClientError.prototype);
+  }
+};
+var HttpClientResponse = class {
+  constructor(message) {
+    this.message = message;
+  }
+  readBody() {
+    return __awaiter(this, void 0, void 0, function* () {
+      return new Promise((resolve5) => __awaiter(this, void 0, void 0, function* () {
+        let output = Buffer.alloc(0);
+        this.message.on("data", (chunk) => {
+          output = Buffer.concat([output, chunk]);
+        });
+        this.message.on("end", () => {
+          resolve5(output.toString());
+        });
+      }));
+    });
+  }
+  readBodyBuffer() {
+    return __awaiter(this, void 0, void 0, function* () {
+      return new Promise((resolve5) => __awaiter(this, void 0, void 0, function* () {
+        const chunks = [];
+        this.message.on("data", (chunk) => {
+          chunks.push(chunk);
+        });
+        this.message.on("end", () => {
+          resolve5(Buffer.concat(chunks));
+        });
+      }));
+    });
+  }
+};
+var HttpClient = class {
+  constructor(userAgent, handlers, requestOptions) {
+    this._ignoreSslError = false;
+    this._allowRedirects = true;
+    this._allowRedirectDowngrade = false;
+    this._maxRedirects = 50;
+    this._allowRetries = false;
+    this._maxRetries = 1;
+    this._keepAlive = false;
+    this._disposed = false;
+    this.userAgent = this._getUserAgentWithOrchestrationId(userAgent);
+    this.handlers = handlers || [];
+    this.requestOptions = requestOptions;
+    if (requestOptions) {
+      if (requestOptions.ignoreSslError != null) {
+        this._ignoreSslError = requestOptions.ignoreSslError;
+      }
+      this._socketTimeout = requestOptions.socketTimeout;
+      if (requestOptions.allowRedirects != null) {
+        this._allowRedirects = requestOptions.allowRedirects;
+      }
+      if (requestOptions.allowRedirectDowngrade != null) {
+        this._allowRedirectDowngrade = requestOptions.allowRedirectDowngrade;
+      }
+      if (requestOptions.maxRedirects != null) {
+        this._maxRedirects = Math.max(requestOptions.maxRedirects, 0);
+      }
+      if (requestOptions.keepAlive != null) {
+        this._keepAlive = requestOptions.keepAlive;
+      }
+      if (requestOptions.allowRetries != null) {
+        this._allowRetries = requestOptions.allowRetries;
+      }
+      if (requestOptions.maxRetries != null) {
+        this._maxRetries = requestOptions.maxRetries;
+      }
+    }
+  }
+  options(requestUrl, additionalHeaders) {
+    return __awaiter(this, void 0, void 0, function* () {
+      return this.request("OPTIONS", requestUrl, null, additionalHeaders || {});
+    });
+  }
+  get(requestUrl, additionalHeaders) {
+    return __awaiter(this, void 0, void 0, function* () {
+      return this.request("GET", requestUrl, null, additionalHeaders || {});
+    });
+  }
+  del(requestUrl, additionalHeaders) {
+    return __awaiter(this, void 0, void 0, function* () {
+      return this.request("DELETE", requestUrl, null, additionalHeaders || {});
+    });
+  }
+  post(requestUrl, data, additionalHeaders) {
+    return __awaiter(this, void 0, void 0, function* () {
+      return this.request("POST", requestUrl, data, additionalHeaders || {});
+    });
+  }
+  patch(requestUrl, data, additionalHeaders) {
+    return __awaiter(this, void 0, void 0, function* () {
+      return this.request("PATCH", requestUrl, data, additionalHeaders || {});
+    });
+  }
+  put(requestUrl, data, additionalHeaders) {
+    return __awaiter(this, void 0, void 0, function* () {
+      return this.request("PUT", requestUrl, data, additionalHeaders || {});
+    });
+  }
+  head(requestUrl, additionalHeaders) {
+    return __awaiter(this, void 0, void 0, function* () {
+      return this.request("HEAD", requestUrl, null, additionalHeaders || {});
+    });
+  }
+  sendStream(verb, requestUrl, stream, additionalHeaders) {
+    return __awaiter(this, void 0, void 0, function* () {
+      return this.request(verb, requestUrl, stream, additionalHeaders);
+    });
+  }
+  /**
+   * Gets a typed object from an endpoint
+   * Be aware that not found returns a null.  Other errors (4xx, 5xx) reject the promise
+   */
+  getJson(requestUrl_1) {
+    return __awaiter(this, arguments, void 0, function* (requestUrl, additionalHeaders = {}) {
+      additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
+      const res = yield this.get(requestUrl, additionalHeaders);
+      return this._processResponse(res, this.requestOptions);
+    });
+  }
+  postJson(requestUrl_1, obj_1) {
+    return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
+      const data = JSON.stringify(obj, null, 2);
+      additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
+      additionalHeaders[Headers.ContentType] = this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
+      const res = yield this.post(requestUrl, data, additionalHeaders);
+      return this._processResponse(res, this.requestOptions);
+    });
+  }
+  putJson(requestUrl_1, obj_1) {
+    return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
+      const data = JSON.stringify(obj, null, 2);
+      additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
+      additionalHeaders[Headers.ContentType] = this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
+      const res = yield this.put(requestUrl, data, additionalHeaders);
+      return this._processResponse(res, this.requestOptions);
+    });
+  }
+  patchJson(requestUrl_1, obj_1) {
+    return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
+      const data = JSON.stringify(obj, null, 2);
+      additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
+      additionalHeaders[Headers.ContentType] = this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
+      const res = yield this.patch(requestUrl, data, additionalHeaders);
+      return this._processResponse(res, this.requestOptions);
+    });
+  }
+  /**
+   * Makes a raw http request.
+   * All other methods such as get, post, patch, and request ultimately call this.
+   * Prefer get, del, post and patch
+   */
+  request(verb, requestUrl, data, headers) {
+    return __awaiter(this, void 0, void 0, function* () {
+      if (this._disposed) {
+        throw new Error("Client has already been disposed.");
+      }
+      const parsedUrl = new URL(requestUrl);
+      let info2 = this._prepareRequest(verb, parsedUrl, headers);
+      const maxTries = this._allowRetries && RetryableHttpVerbs.includes(verb) ? this._maxRetries + 1 : 1;
+      let numTries = 0;
+      let response;
+      do {
+        response = yield this.requestRaw(info2, data);
+        if (response && response.message && response.message.statusCode === HttpCodes.Unauthorized) {
+          let authenticationHandler;
+          for (const handler of this.handlers) {
+            if (handler.canHandleAuthentication(response)) {
+              authenticationHandler = handler;
+              break;
+            }
+          }
+          if (authenticationHandler) {
+            return authenticationHandler.handleAuthentication(this, info2, data);
+          } else {
+            return response;
+          }
+        }
+        let redirectsRemaining = this._maxRedirects;
+        while (response.message.statusCode && HttpRedirectCodes.includes(response.message.statusCode) && this._allowRedirects && redirectsRemaining > 0) {
+          const redirectUrl = response.message.headers["location"];
+          if (!redirectUrl) {
+            break;
+          }
+          const parsedRedirectUrl = new URL(redirectUrl);
+          if (parsedUrl.protocol === "https:" && parsedUrl.protocol !== parsedRedirectUrl.protocol && !this._allowRedirectDowngrade) {
+            throw new Error("Redirect from HTTPS to HTTP protocol. This downgrade is not allowed for security reasons. If you want to allow this behavior, set the allowRedirectDowngrade option to true.");
+          }
+          yield response.readBody();
+          if (parsedRedirectUrl.hostname !== parsedUrl.hostname) {
+            for (const header in headers) {
+              if (header.toLowerCase() === "authorization") {
+                delete headers[header];
+              }
+            }
+          }
+          info2 = this._prepareRequest(verb, parsedRedirectUrl, headers);
+          response = yield this.requestRaw(info2, data);
+          redirectsRemaining--;
+        }
+        if (!response.message.statusCode || !HttpResponseRetryCodes.includes(response.message.statusCode)) {
+          return response;
+        }
+        numTries += 1;
+        if (numTries < maxTries) {
+          yield response.readBody();
+          yield this._performExponentialBackoff(numTries);
+        }
+      } while (numTries < maxTries);
+      return response;
+    });
+  }
+  /**
+   * Needs to be called if keepAlive is set to true in request options.
+   */
+  dispose() {
+    if (this._agent) {
+      this._agent.destroy();
+    }
+    this._disposed = true;
+  }
+  /**
+   * Raw request.
+   * @param info
+   * @param data
+   */
+  requestRaw(info2, data) {
+    return __awaiter(this, void 0, void 0, function* () {
+      return new Promise((resolve5, reject) => {
+        function callbackForResult(err, res) {
+          if (err) {
+            reject(err);
+          } else if (!res) {
+            reject(new Error("Unknown error"));
+          } else {
+            resolve5(res);
+          }
+        }
+        this.requestRawWithCallback(info2, data, callbackForResult);
+      });
+    });
+  }
+  /**
+   * Raw request with callback.
+   * @param info
+   * @param data
+   * @param onResult
+   */
+  requestRawWithCallback(info2, data, onResult) {
+    if (typeof data === "string") {
+      if (!info2.options.headers) {
+        info2.options.headers = {};
+      }
+      info2.options.headers["Content-Length"] = Buffer.byteLength(data, "utf8");
+    }
+    let callbackCalled = false;
+    function handleResult(err, res) {
+      if (!callbackCalled) {
+        callbackCalled = true;
+        onResult(err, res);
+      }
+    }
+    const req = info2.httpModule.request(info2.options, (msg) => {
+      const res = new HttpClientResponse(msg);
+      handleResult(void 0, res);
+    });
+    let socket;
+    req.on("socket", (sock) => {
+      socket = sock;
+    });
+    req.setTimeout(this._socketTimeout || 3 * 6e4, () => {
+      if (socket) {
+        socket.end();
+      }
+      handleResult(new Error(`Request timeout: ${info2.options.path}`));
+    });
+    req.on("error", function(err) {
+      handleResult(err);
+    });
+    if (data && typeof data === "string") {
+      req.write(data, "utf8");
+    }
+    if (data && typeof data !== "string") {
+      data.on("close", function() {
+        req.end();
+      });
+      data.pipe(req);
+    } else {
+      req.end();
+    }
+  }
+  /**
+   * Gets an http agent. This function is useful when you need an http agent that handles
+   * routing through a proxy server - depending upon the url and proxy environment variables.
+   * @param serverUrl  The server URL where the request will be sent. For example, https://api.github.com
+   */
+  getAgent(serverUrl) {
+    const parsedUrl = new URL(serverUrl);
+    return this._getAgent(parsedUrl);
+  }
+  getAgentDispatcher(serverUrl) {
+    const parsedUrl = new URL(serverUrl);
+    const proxyUrl = getProxyUrl(parsedUrl);
+    const useProxy = proxyUrl && proxyUrl.hostname;
+    if (!useProxy) {
+      return;
+    }
+    return this._getProxyAgentDispatcher(parsedUrl, proxyUrl);
+  }
+  _prepareRequest(method, requestUrl, headers) {
+    const info2 = {};
+    info2.parsedUrl = requestUrl;
+    const usingSsl = info2.parsedUrl.protocol === "https:";
+    info2.httpModule = usingSsl ? https : http;
+    const defaultPort = usingSsl ? 443 : 80;
+    info2.options = {};
+    info2.options.host = info2.parsedUrl.hostname;
+    info2.options.port = info2.parsedUrl.port ? parseInt(info2.parsedUrl.port) : defaultPort;
+    info2.options.path = (info2.parsedUrl.pathname || "") + (info2.parsedUrl.search || "");
+    info2.options.method = method;
+    info2.options.headers = this._mergeHeaders(headers);
+    if (this.userAgent != null) {
+      info2.options.headers["user-agent"] = this.userAgent;
+    }
+    info2.options.agent = this._getAgent(info2.parsedUrl);
+    if (this.handlers) {
+      for (const handler of this.handlers) {
+        handler.prepareRequest(info2.options);
+      }
+    }
+    return info2;
+  }
+  _mergeHeaders(headers) {
+    if (this.requestOptions && this.requestOptions.headers) {
+      return Object.assign({}, lowercaseKeys(this.requestOptions.headers), lowercaseKeys(headers || {}));
+    }
+    return lowercaseKeys(headers || {});
+  }
+  /**
+   * Gets an existing header value or returns a default.
+   * Handles converting number header values to strings since HTTP headers must be strings.
+   * Note: This returns string | string[] since some headers can have multiple values.
+   * For headers that must always be a single string (like Content-Type), use the
+   * specialized _getExistingOrDefaultContentTypeHeader method instead.
+   */
+  _getExistingOrDefaultHeader(additionalHeaders, header, _default) {
+    let clientHeader;
+    if (this.requestOptions && this.requestOptions.headers) {
+      const headerValue2 = lowercaseKeys(this.requestOptions.headers)[header];
+      if (headerValue2) {
+        clientHeader = typeof headerValue2 === "number" ? headerValue2.toString() : headerValue2;
+      }
+    }
+    const additionalValue = additionalHeaders[header];
+    if (additionalValue !== void 0) {
+      return typeof additionalValue === "number" ? additionalValue.toString() : additionalValue;
+    }
+    if (clientHeader !== void 0) {
+      return clientHeader;
+    }
+    return _default;
+  }
+  /**
+   * Specialized version of _getExistingOrDefaultHeader for Content-Type header.
+   * Always returns a single string (not an array) since Content-Type should be a single value.
+   * Converts arrays to comma-separated strings and numbers to strings to ensure type safety.
+   * This was split from _getExistingOrDefaultHeader to provide stricter typing for callers
+   * that assign the result to places expecting a string (e.g., additionalHeaders[Headers.ContentType]).
+   */
+  _getExistingOrDefaultContentTypeHeader(additionalHeaders, _default) {
+    let clientHeader;
+    if (this.requestOptions && this.requestOptions.headers) {
+      const headerValue2 = lowercaseKeys(this.requestOptions.headers)[Headers.ContentType];
+      if (headerValue2) {
+        if (typeof headerValue2 === "number") {
+          clientHeader = String(headerValue2);
+        } else if (Array.isArray(headerValue2)) {
+          clientHeader = headerValue2.join(", ");
+        } else {
+          clientHeader = headerValue2;
+        }
+      }
+    }
+    const additionalValue = additionalHeaders[Headers.ContentType];
+    if (additionalValue !== void 0) {
+      if (typeof additionalValue === "number") {
+        return String(additionalValue);
+      } else if (Array.isArray(additionalValue)) {
+        return additionalValue.join(", ");
+      } else {
+        return additionalValue;
+      }
+    }
+    if (clientHeader !== void 0) {
+      return clientHeader;
+    }
+    return _default;
+  }
+  _getAgent(parsedUrl) {
+    let agent;
+    const proxyUrl = getProxyUrl(parsedUrl);
+    const useProxy = proxyUrl && proxyUrl.hostname;
+    if (this._keepAlive && useProxy) {
+      agent = this._proxyAgent;
+    }
+    if (!useProxy) {
+      agent = this._agent;
+    }
+    if (agent) {
+      return agent;
+    }
+    const usingSsl = parsedUrl.protocol === "https:";
+    let maxSockets = 100;
+    if (this.requestOptions) {
+      maxSockets = this.requestOptions.maxSockets || http.globalAgent.maxSockets;
+    }
+    if (proxyUrl && proxyUrl.hostname) {
+      const agentOptions = {
+        maxSockets,
+        keepAlive: this._keepAlive,
+        proxy: Object.assign(Object.assign({}, (proxyUrl.username || proxyUrl.password) && {
+          proxyAuth: `${proxyUrl.username}:${proxyUrl.password}`
+        }), { host: proxyUrl.hostname, port: proxyUrl.port })
+      };
+      let tunnelAgent;
+      const overHttps = proxyUrl.protocol === "https:";
+      if (usingSsl) {
+        tunnelAgent = overHttps ? tunnel.httpsOverHttps : tunnel.httpsOverHttp;
+      } else {
+        tunnelAgent = overHttps ? tunnel.httpOverHttps : tunnel.httpOverHttp;
+      }
+      agent = tunnelAgent(agentOptions);
+      this._proxyAgent = agent;
+    }
+    if (!agent) {
+      const options = { keepAlive: this._keepAlive, maxSockets };
+      agent = usingSsl ? new https.Agent(options) : new http.Agent(options);
+      this._agent = agent;
+    }
+    if (usingSsl && this._ignoreSslError) {
+      agent.options = Object.assign(agent.options || {}, {
+        rejectUnauthorized: false
+      });
+    }
+    return agent;
+  }
+  _getProxyAgentDispatcher(parsedUrl, proxyUrl) {
+    let proxyAgent;
+    if (this._keepAlive) {
+      proxyAgent = this._proxyAgentDispatcher;
+    }
+    if (proxyAgent) {
+      return proxyAgent;
+    }
+    const usingSsl = parsedUrl.protocol === "https:";
+    proxyAgent = new import_undici.ProxyAgent(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, (proxyUrl.username || proxyUrl.password) && {
+      token: `Basic ${Buffer.from(`${proxyUrl.username}:${proxyUrl.password}`).toString("base64")}`
+    }));
+    this._proxyAgentDispatcher = proxyAgent;
+    if (usingSsl && this._ignoreSslError) {
+      proxyAgent.options = Object.assign(proxyAgent.options.requestTls || {}, {
+        rejectUnauthorized: false
+      });
+    }
+    return proxyAgent;
+  }
+  _getUserAgentWithOrchestrationId(userAgent) {
+    const baseUserAgent = userAgent || "actions/http-client";
+    const orchId = process.env["ACTIONS_ORCHESTRATION_ID"];
+    if (orchId) {
+      const sanitizedId = orchId.replace(/[^a-z0-9_.-]/gi, "_");
+      return `${baseUserAgent} actions_orchestration_id/${sanitizedId}`;
+    }
+    return baseUserAgent;
+  }
+  _performExponentialBackoff(retryNumber) {
+    return __awaiter(this, void 0, void 0, function* () {
+      retryNumber = Math.min(ExponentialBackoffCeiling, retryNumber);
+      const ms = ExponentialBackoffTimeSlice * Math.pow(2, retryNumber);
+      return new Promise((resolve5) => setTimeout(() => resolve5(), ms));
+    });
+  }
+  _processResponse(res, options) {
+    return __awaiter(this, void 0, void 0, function* () {
+      return new Promise((resolve5, reject) => __awaiter(this, void 0, void 0, function* () {
+        const statusCode = res.message.statusCode || 0;
+        const response = {
+          statusCode,
+          result: null,
+          headers: {}
+        };
+        if (statusCode === HttpCodes.NotFound) {
+          resolve5(response);
+        }
+        function dateTimeDeserializer(key, value) {
+          if (typeof value === "string") {
+            const a = new Date(value);
+            if (!isNaN(a.valueOf())) {
+              return a;
+            }
+          }
+          return value;
+        }
+        let obj;
+        let contents;
+        try {
+          contents = yield res.readBody();
+          if (contents && contents.length > 0) {
+            if (options && options.deserializeDates) {
+              obj = JSON.parse(contents, dateTimeDeserializer);
+            } else {
+              obj = JSON.parse(contents);
+            }
+            response.result = obj;
+          }
+          response.headers = res.message.headers;
+        } catch (err) {
+        }
+        if (statusCode > 299) {
+          let msg;
+          if (obj && obj.message) {
+            msg = obj.message;
+          } else if (contents && contents.length > 0) {
+            msg = contents;
+          } else {
+            msg = `Failed request: (${statusCode})`;
+          }
+          const err = new HttpClientError(msg, statusCode);
+          err.result = response.result;
+          reject(err);
+        } else {
+          resolve5(response);
+        }
+      }));
+    });
+  }
+};
+var lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => (c[k.toLowerCase()] = obj[k], c), {});
+
+// node_modules/@actions/core/lib/summary.js
+import { EOL } from "os";
+import { constants, promises } from "fs";
+var __awaiter2 = function(thisArg, _arguments, P, generator) {
+  function adopt(value) {
+    return value instanceof P ? value : new P(function(resolve5) {
+      resolve5(value);
+    });
+  }
+  return new (P || (P = Promise))(function(resolve5, reject) {
+    function fulfilled(value) {
+      try {
+        step(generator.next(value));
+      } catch (e) {
+        reject(e);
+      }
+    }
+    function rejected(value) {
+      try {
+        step(generator["throw"](value));
+      } catch (e) {
+        reject(e);
+      }
+    }
+    function step(result) {
+      result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
+    }
+    step((generator = generator.apply(thisArg, _arguments || [])).next());
+  });
+};
+var { access, appendFile, writeFile } = promises;
+var SUMMARY_ENV_VAR = "GITHUB_STEP_SUMMARY";
+var Summary = class {
+  constructor() {
+    this._buffer = "";
+  }
+  /**
+   * Finds the summary file path from the environment, rejects if env var is not found or file does not exist
+   * Also checks r/w permissions.
+   *
+   * @returns step summary file path
+   */
+  filePath() {
+    return __awaiter2(this, void 0, void 0, function* () {
+      if (this._filePath) {
+        return this._filePath;
+      }
+      const pathFromEnv = process.env[SUMMARY_ENV_VAR];
+      if (!pathFromEnv) {
+        throw new Error(`Unable to find environment variable for $${SUMMARY_ENV_VAR}. Check if your runtime environment supports job summaries.`);
+      }
+      try {
+        yield access(pathFromEnv, constants.R_OK | constants.W_OK);
+      } catch (_a) {
+        throw new Error(`Unable to access summary file: '${pathFromEnv}'. Check if the file has correct read/write permissions.`);
+      }
+      this._filePath = pathFromEnv;
+      return this._filePath;
+    });
+  }
+  /**
+   * Wraps content in an HTML tag, adding any HTML attributes
+   *
+   * @param {string} tag HTML tag to wrap
+   * @param {string | null} content content within the tag
+   * @param {[attribute: string]: string} attrs key-value list of HTML attributes to add
+   *
+   * @returns {string} content wrapped in HTML element
+   */
+  wrap(tag, content, attrs = {}) {
+    const htmlAttrs = Object.entries(attrs).map(([key, value]) => ` ${key}="${value}"`).join("");
+    if (!content) {
+      return `<${tag}${htmlAttrs}>`;
+    }
+    return `<${tag}${htmlAttrs}>${content}</${tag}>`;
+  }
+  /**
+   * Writes text in the buffer to the summary buffer file and empties buffer. Will append by default.
+   *
+   * @param {SummaryWriteOptions} [options] (optional) options for write operation
+   *
+   * @returns {Promise<Summary>} summary instance
+   */
+  write(options) {
+    return __awaiter2(this, void 0, void 0, function* () {
+      const overwrite = !!(options === null || options === void 0 ? void 0 : options.overwrite);
+      const filePath = yield this.filePath();
+      const writeFunc = overwrite ? writeFile : appendFile;
+      yield writeFunc(filePath, this._buffer, { encoding: "utf8" });
+      return this.emptyBuffer();
+    });
+  }
+  /**
+   * Clears the summary buffer and wipes the summary file
+   *
+   * @returns {Summary} summary instance
+   */
+  clear() {
+    return __awaiter2(this, void 0, void 0, function* () {
+      return this.emptyBuffer().write({ overwrite: true });
+    });
+  }
+  /**
+   * Returns the current summary buffer as a string
+   *
+   * @returns {string} string of summary buffer
+   */
+  stringify() {
+    return this._buffer;
+  }
+  /**
+   * If the summary buffer is empty
+   *
+   * @returns {boolen} true if the buffer is empty
+   */
+  isEmptyBuffer() {
+    return this._buffer.length === 0;
+  }
+  /**
+   * Resets the summary buffer without writing to summary file
+   *
+   * @returns {Summary} summary instance
+   */
+  emptyBuffer() {
+    this._buffer = "";
+    return this;
+  }
+  /**
+   * Adds raw text to the summary buffer
+   *
+   * @param {string} text content to add
+   * @param {boolean} [addEOL=false] (optional) append an EOL to the raw text (default: false)
+   *
+   * @returns {Summary} summary instance
+   */
+  addRaw(text2, addEOL = false) {
+    this._buffer += text2;
+    return addEOL ? this.addEOL() : this;
+  }
+  /**
+   * Adds the operating system-specific end-of-line marker to the buffer
+   *
+   * @returns {Summary} summary instance
+   */
+  addEOL() {
+    return this.addRaw(EOL);
+  }
+  /**
+   * Adds an HTML codeblock to the summary buffer
+   *
+   * @param {string} code content to render within fenced code block
+   * @param {string} lang (optional) language to syntax highlight code
+   *
+   * @returns {Summary} summary instance
+   */
+  addCodeBlock(code18, lang) {
+    const attrs = Object.assign({}, lang && { lang });
+    const element = this.wrap("pre", this.wrap("code", code18), attrs);
+    return this.addRaw(element).addEOL();
+  }
+  /**
+   * Adds an HTML list to the summary buffer
+   *
+   * @param {string[]} items list of items to render
+   * @param {boolean} [ordered=false] (optional) if the rendered list should be ordered or not (default: false)
+   *
+   * @returns {Summary} summary instance
+   */
+  addList(items, ordered = false) {
+    const tag = ordered ? "ol" : "ul";
+    const listItems = items.map((item) => this.wrap("li", item)).join("");
+    const element = this.wrap(tag, listItems);
+    return this.addRaw(element).addEOL();
+  }
+  /**
+   * Adds an HTML table to the summary buffer
+   *
+   * @param {SummaryTableCell[]} rows table rows
+   *
+   * @returns {Summary} summary instance
+   */
+  addTable(rows) {
+    const tableBody = rows.map((row2) => {
+      const cells = row2.map((cell) => {
+        if (typeof cell === "string") {
+          return this.wrap("td", cell);
+        }
+        const { header, data, colspan, rowspan } = cell;
+        const tag = header ? "th" : "td";
+        const attrs = Object.assign(Object.assign({}, colspan && { colspan }), rowspan && { rowspan });
+        return this.wrap(tag, data, attrs);
+      }).join("");
+      return this.wrap("tr", cells);
+    }).join("");
+    const element = this.wrap("table", tableBody);
+    return this.addRaw(element).addEOL();
+  }
+  /**
+   * Adds a collapsable HTML details element to the summary buffer
+   *
+   * @param {string} label text for the closed state
+   * @param {string} content collapsable content
+   *
+   * @returns {Summary} summary instance
+   */
+  addDetails(label, content) {
+    const element = this.wrap("details", this.wrap("summary", label) + content);
+    return this.addRaw(element).addEOL();
+  }
+  /**
+   * Adds an HTML image tag to the summary buffer
+   *
+   * @param {string} src path to the image you to embed
+   * @param {string} alt text description of the image
+   * @param {SummaryImageOptions} options (optional) addition image attributes
+   *
+   * @returns {Summary} summary instance
+   */
+  addImage(src, alt, options) {
+    const { width, height } = options || {};
+    const attrs = Object.assign(Object.assign({}, width && { width }), height && { height });
+    const element = this.wrap("img", null, Object.assign({ src, alt }, attrs));
+    return this.addRaw(element).addEOL();
+  }
+  /**
+   * Adds an HTML section heading element
+   *
+   * @param {string} text heading text
+   * @param {number | string} [level=1] (optional) the heading level, default: 1
+   *
+   * @returns {Summary} summary instance
+   */
+  addHeading(text2, level) {
+    const tag = `h${level}`;
+    const allowedTag = ["h1", "h2", "h3", "h4", "h5", "h6"].includes(tag) ? tag : "h1";
+    const element = this.wrap(allowedTag, text2);
+    return this.addRaw(element).addEOL();
+  }
+  /**
+   * Adds an HTML thematic break (<hr>) to the summary buffer
+   *
+   * @returns {Summary} summary instance
+   */
+  addSeparator() {
+    const element = this.wrap("hr", null);
+    return this.addRaw(element).addEOL();
+  }
+  /**
+   * Adds an HTML line break (<br>) to the summary buffer
+   *
+   * @returns {Summary} summary instance
+   */
+  addBreak() {
+    const element = this.wrap("br", null);
+    return this.addRaw(element).addEOL();
+  }
+  /**
+   * Adds an HTML blockquote to the summary buffer
+   *
+   * @param {string} text quote text
+   * @param {string} cite (optional) citation url
+   *
+   * @returns {Summary} summary instance
+   */
+  addQuote(text2, cite) {
+    const attrs = Object.assign({}, cite && { cite });
+    const element = this.wrap("blockquote", text2, attrs);
+    return this.addRaw(element).addEOL();
+  }
+  /**
+   * Adds an HTML anchor tag to the summary buffer
+   *
+   * @param {string} text link text/content
+   * @param {string} href hyperlink
+   *
+   * @returns {Summary} summary instance
+   */
+  addLink(text2, href) {
+    const element = this.wrap("a", text2, { href });
+    return this.addRaw(element).addEOL();
+  }
+};
+var _summary = new Summary();
+
+// node_modules/@actions/core/lib/platform.js
+import os from "os";
+
+// node_modules/@actions/io/lib/io-util.js
+import * as fs from "fs";
+var { chmod, copyFile, lstat, mkdir, open, readdir, rename, rm, rmdir, stat, symlink, unlink } = fs.promises;
+var IS_WINDOWS = process.platform === "win32";
+var READONLY = fs.constants.O_RDONLY;
+
+// node_modules/@actions/exec/lib/toolrunner.js
+var IS_WINDOWS2 = process.platform === "win32";
+
+// node_modules/@actions/core/lib/platform.js
+var platform = os.platform();
+var arch = os.arch();
+
+// node_modules/@actions/core/lib/core.js
+var ExitCode;
+(function(ExitCode2) {
+  ExitCode2[ExitCode2["Success"] = 0] = "Success";
+  ExitCode2[ExitCode2["Failure"] = 1] = "Failure";
+})(ExitCode || (ExitCode = {}));
+
+// node_modules/@actions/tool-cache/lib/manifest.js
+var semver = __toESM(require_semver2(), 1);
+
+// node_modules/@actions/tool-cache/lib/tool-cache.js
+var semver2 = __toESM(require_semver2(), 1);
+var IS_WINDOWS3 = process.platform === "win32";
+var IS_MAC = process.platform === "darwin";
+
+// src/cosign/install.ts
+import { execFile } from "node:child_process";
+
+// src/errors.ts
+var ProvenanceError = class extends Error {
+  code;
+  constructor(code18, message, options) {
+    super(message, options);
+    this.name = "ProvenanceError";
+    this.code = code18;
+  }
+};
+var ConfigError = class extends ProvenanceError {
+  issues;
+  constructor(issues, options) {
+    super("CONFIG_INVALID", formatConfigIssues(issues), options);
+    this.name = "ConfigError";
+    this.issues = issues;
+  }
+};
+var InputError = class extends ProvenanceError {
+  constructor(message, options) {
+    super("INPUT_INVALID", message, options);
+    this.name = "InputError";
+  }
+};
+function formatLocation(location) {
+  if (!location) return "";
+  return `${location.file}:${location.line}:${location.column}`;
+}
+function formatConfigIssues(issues) {
+  const lines = issues.map((issue2) => {
+    const where = formatLocation(issue2.location);
+    return where ? `${where}: ${issue2.message}` : issue2.message;
+  });
+  const noun = issues.length === 1 ? "problem" : "problems";
+  return `configuration has ${issues.length} ${noun}:
+${lines.map((l) => `  ${l}`).join("\n")}`;
+}
+function causeChain(error2) {
+  const chain = [];
+  let current = error2;
+  const seen = /* @__PURE__ */ new Set();
+  while (current !== void 0 && current !== null && !seen.has(current)) {
+    seen.add(current);
+    if (current instanceof Error) {
+      const code18 = current.code;
+      chain.push(typeof code18 === "string" ? `${code18}: ${current.message}` : current.message);
+      current = current.cause;
+    } else {
+      chain.push(String(current));
+      break;
+    }
+  }
+  return chain;
+}
+
+// src/cosign/install.ts
+var CosignInstallError = class extends ProvenanceError {
+  constructor(code18, message, options) {
+    super(code18, message, options);
+    this.name = "CosignInstallError";
+  }
+};
+var VERSION_TIMEOUT_MS = 3e4;
+function readCosignVersion(cosignPath) {
+  return new Promise((resolveVersion, reject) => {
+    execFile(
+      cosignPath,
+      ["version", "--json"],
+      { timeout: VERSION_TIMEOUT_MS, killSignal: "SIGKILL", maxBuffer: 1024 * 1024 },
+      (error2, stdout) => {
+        const fail = (message, cause) => reject(new CosignInstallError("COSIGN_VERSION_UNREADABLE", message, { cause }));
+        if (error2) return fail(`\`${cosignPath} version --json\` failed`, error2);
+        try {
+          const parsed = JSON.parse(String(stdout));
+          const fields = parsed;
+          if (typeof parsed !== "object" || parsed === null || typeof fields.gitVersion !== "string") {
+            return fail(`\`${cosignPath} version --json\` printed no gitVersion`);
+          }
+          resolveVersion({
+            gitVersion: fields.gitVersion,
+            ...typeof fields.goVersion === "string" ? { goVersion: fields.goVersion } : {},
+            ...typeof fields.platform === "string" ? { platform: fields.platform } : {},
+            path: cosignPath
+          });
+        } catch (parseError) {
+          fail(`\`${cosignPath} version --json\` printed something that is not JSON`, parseError);
+        }
+      }
+    );
+  });
+}
+
 // src/cosign/verifier.ts
 import { spawn } from "node:child_process";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir as mkdir2, mkdtemp, readFile, rm as rm2, writeFile as writeFile2 } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 
@@ -44194,7 +45311,7 @@ var CosignVerifier = class {
         // Without credentials of ours, keep the docker login the runner may have done.
         DOCKER_CONFIG: base.DOCKER_CONFIG ?? (base.HOME ? join(base.HOME, ".docker") : void 0)
       };
-      await Promise.all([mkdir(env.HOME), mkdir(env.TUF_ROOT)]);
+      await Promise.all([mkdir2(env.HOME), mkdir2(env.TUF_ROOT)]);
       const credentials = this.options.credentials?.get(plan.registry);
       if (credentials)
         env.DOCKER_CONFIG = await writeDockerConfig(state, plan.registry, credentials);
@@ -44207,7 +45324,7 @@ var CosignVerifier = class {
         command
       );
     } finally {
-      await rm(state, { recursive: true, force: true });
+      await rm2(state, { recursive: true, force: true });
     }
   }
 };
@@ -44219,8 +45336,8 @@ function dockerConfigFor(registry, credentials) {
 }
 async function writeDockerConfig(parent, registry, credentials) {
   const dir = join(parent, "docker-config");
-  await mkdir(dir, { mode: 448 });
-  await writeFile(
+  await mkdir2(dir, { mode: 448 });
+  await writeFile2(
     join(dir, "config.json"),
     JSON.stringify(dockerConfigFor(registry, credentials)),
     {
@@ -44269,1123 +45386,6 @@ function runProcess(file, args, env, timeoutMs, command) {
   });
 }
 
-// node_modules/@actions/http-client/lib/index.js
-import * as http from "http";
-import * as https from "https";
-
-// node_modules/@actions/http-client/lib/proxy.js
-function getProxyUrl(reqUrl) {
-  const usingSsl = reqUrl.protocol === "https:";
-  if (checkBypass(reqUrl)) {
-    return void 0;
-  }
-  const proxyVar = (() => {
-    if (usingSsl) {
-      return process.env["https_proxy"] || process.env["HTTPS_PROXY"];
-    } else {
-      return process.env["http_proxy"] || process.env["HTTP_PROXY"];
-    }
-  })();
-  if (proxyVar) {
-    try {
-      return new DecodedURL(proxyVar);
-    } catch (_a) {
-      if (!proxyVar.startsWith("http://") && !proxyVar.startsWith("https://"))
-        return new DecodedURL(`http://${proxyVar}`);
-    }
-  } else {
-    return void 0;
-  }
-}
-function checkBypass(reqUrl) {
-  if (!reqUrl.hostname) {
-    return false;
-  }
-  const reqHost = reqUrl.hostname;
-  if (isLoopbackAddress(reqHost)) {
-    return true;
-  }
-  const noProxy = process.env["no_proxy"] || process.env["NO_PROXY"] || "";
-  if (!noProxy) {
-    return false;
-  }
-  let reqPort;
-  if (reqUrl.port) {
-    reqPort = Number(reqUrl.port);
-  } else if (reqUrl.protocol === "http:") {
-    reqPort = 80;
-  } else if (reqUrl.protocol === "https:") {
-    reqPort = 443;
-  }
-  const upperReqHosts = [reqUrl.hostname.toUpperCase()];
-  if (typeof reqPort === "number") {
-    upperReqHosts.push(`${upperReqHosts[0]}:${reqPort}`);
-  }
-  for (const upperNoProxyItem of noProxy.split(",").map((x) => x.trim().toUpperCase()).filter((x) => x)) {
-    if (upperNoProxyItem === "*" || upperReqHosts.some((x) => x === upperNoProxyItem || x.endsWith(`.${upperNoProxyItem}`) || upperNoProxyItem.startsWith(".") && x.endsWith(`${upperNoProxyItem}`))) {
-      return true;
-    }
-  }
-  return false;
-}
-function isLoopbackAddress(host) {
-  const hostLower = host.toLowerCase();
-  return hostLower === "localhost" || hostLower.startsWith("127.") || hostLower.startsWith("[::1]") || hostLower.startsWith("[0:0:0:0:0:0:0:1]");
-}
-var DecodedURL = class extends URL {
-  constructor(url, base) {
-    super(url, base);
-    this._decodedUsername = decodeURIComponent(super.username);
-    this._decodedPassword = decodeURIComponent(super.password);
-  }
-  get username() {
-    return this._decodedUsername;
-  }
-  get password() {
-    return this._decodedPassword;
-  }
-};
-
-// node_modules/@actions/http-client/lib/index.js
-var tunnel = __toESM(require_tunnel2(), 1);
-var import_undici = __toESM(require_undici(), 1);
-var __awaiter = function(thisArg, _arguments, P, generator) {
-  function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve5) {
-      resolve5(value);
-    });
-  }
-  return new (P || (P = Promise))(function(resolve5, reject) {
-    function fulfilled(value) {
-      try {
-        step(generator.next(value));
-      } catch (e) {
-        reject(e);
-      }
-    }
-    function rejected(value) {
-      try {
-        step(generator["throw"](value));
-      } catch (e) {
-        reject(e);
-      }
-    }
-    function step(result) {
-      result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
-    }
-    step((generator = generator.apply(thisArg, _arguments || [])).next());
-  });
-};
-var HttpCodes;
-(function(HttpCodes2) {
-  HttpCodes2[HttpCodes2["OK"] = 200] = "OK";
-  HttpCodes2[HttpCodes2["MultipleChoices"] = 300] = "MultipleChoices";
-  HttpCodes2[HttpCodes2["MovedPermanently"] = 301] = "MovedPermanently";
-  HttpCodes2[HttpCodes2["ResourceMoved"] = 302] = "ResourceMoved";
-  HttpCodes2[HttpCodes2["SeeOther"] = 303] = "SeeOther";
-  HttpCodes2[HttpCodes2["NotModified"] = 304] = "NotModified";
-  HttpCodes2[HttpCodes2["UseProxy"] = 305] = "UseProxy";
-  HttpCodes2[HttpCodes2["SwitchProxy"] = 306] = "SwitchProxy";
-  HttpCodes2[HttpCodes2["TemporaryRedirect"] = 307] = "TemporaryRedirect";
-  HttpCodes2[HttpCodes2["PermanentRedirect"] = 308] = "PermanentRedirect";
-  HttpCodes2[HttpCodes2["BadRequest"] = 400] = "BadRequest";
-  HttpCodes2[HttpCodes2["Unauthorized"] = 401] = "Unauthorized";
-  HttpCodes2[HttpCodes2["PaymentRequired"] = 402] = "PaymentRequired";
-  HttpCodes2[HttpCodes2["Forbidden"] = 403] = "Forbidden";
-  HttpCodes2[HttpCodes2["NotFound"] = 404] = "NotFound";
-  HttpCodes2[HttpCodes2["MethodNotAllowed"] = 405] = "MethodNotAllowed";
-  HttpCodes2[HttpCodes2["NotAcceptable"] = 406] = "NotAcceptable";
-  HttpCodes2[HttpCodes2["ProxyAuthenticationRequired"] = 407] = "ProxyAuthenticationRequired";
-  HttpCodes2[HttpCodes2["RequestTimeout"] = 408] = "RequestTimeout";
-  HttpCodes2[HttpCodes2["Conflict"] = 409] = "Conflict";
-  HttpCodes2[HttpCodes2["Gone"] = 410] = "Gone";
-  HttpCodes2[HttpCodes2["TooManyRequests"] = 429] = "TooManyRequests";
-  HttpCodes2[HttpCodes2["InternalServerError"] = 500] = "InternalServerError";
-  HttpCodes2[HttpCodes2["NotImplemented"] = 501] = "NotImplemented";
-  HttpCodes2[HttpCodes2["BadGateway"] = 502] = "BadGateway";
-  HttpCodes2[HttpCodes2["ServiceUnavailable"] = 503] = "ServiceUnavailable";
-  HttpCodes2[HttpCodes2["GatewayTimeout"] = 504] = "GatewayTimeout";
-})(HttpCodes || (HttpCodes = {}));
-var Headers;
-(function(Headers2) {
-  Headers2["Accept"] = "accept";
-  Headers2["ContentType"] = "content-type";
-})(Headers || (Headers = {}));
-var MediaTypes;
-(function(MediaTypes2) {
-  MediaTypes2["ApplicationJson"] = "application/json";
-})(MediaTypes || (MediaTypes = {}));
-var HttpRedirectCodes = [
-  HttpCodes.MovedPermanently,
-  HttpCodes.ResourceMoved,
-  HttpCodes.SeeOther,
-  HttpCodes.TemporaryRedirect,
-  HttpCodes.PermanentRedirect
-];
-var HttpResponseRetryCodes = [
-  HttpCodes.BadGateway,
-  HttpCodes.ServiceUnavailable,
-  HttpCodes.GatewayTimeout
-];
-var RetryableHttpVerbs = ["OPTIONS", "GET", "DELETE", "HEAD"];
-var ExponentialBackoffCeiling = 10;
-var ExponentialBackoffTimeSlice = 5;
-var HttpClientError = class _HttpClientError extends Error {
-  constructor(message, statusCode) {
-    super(message);
-    this.name = "HttpClientError";
-    this.statusCode = statusCode;
-    Object.setPrototypeOf(this, _HttpClientError.prototype);
-  }
-};
-var HttpClientResponse = class {
-  constructor(message) {
-    this.message = message;
-  }
-  readBody() {
-    return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve5) => __awaiter(this, void 0, void 0, function* () {
-        let output = Buffer.alloc(0);
-        this.message.on("data", (chunk) => {
-          output = Buffer.concat([output, chunk]);
-        });
-        this.message.on("end", () => {
-          resolve5(output.toString());
-        });
-      }));
-    });
-  }
-  readBodyBuffer() {
-    return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve5) => __awaiter(this, void 0, void 0, function* () {
-        const chunks = [];
-        this.message.on("data", (chunk) => {
-          chunks.push(chunk);
-        });
-        this.message.on("end", () => {
-          resolve5(Buffer.concat(chunks));
-        });
-      }));
-    });
-  }
-};
-var HttpClient = class {
-  constructor(userAgent, handlers, requestOptions) {
-    this._ignoreSslError = false;
-    this._allowRedirects = true;
-    this._allowRedirectDowngrade = false;
-    this._maxRedirects = 50;
-    this._allowRetries = false;
-    this._maxRetries = 1;
-    this._keepAlive = false;
-    this._disposed = false;
-    this.userAgent = this._getUserAgentWithOrchestrationId(userAgent);
-    this.handlers = handlers || [];
-    this.requestOptions = requestOptions;
-    if (requestOptions) {
-      if (requestOptions.ignoreSslError != null) {
-        this._ignoreSslError = requestOptions.ignoreSslError;
-      }
-      this._socketTimeout = requestOptions.socketTimeout;
-      if (requestOptions.allowRedirects != null) {
-        this._allowRedirects = requestOptions.allowRedirects;
-      }
-      if (requestOptions.allowRedirectDowngrade != null) {
-        this._allowRedirectDowngrade = requestOptions.allowRedirectDowngrade;
-      }
-      if (requestOptions.maxRedirects != null) {
-        this._maxRedirects = Math.max(requestOptions.maxRedirects, 0);
-      }
-      if (requestOptions.keepAlive != null) {
-        this._keepAlive = requestOptions.keepAlive;
-      }
-      if (requestOptions.allowRetries != null) {
-        this._allowRetries = requestOptions.allowRetries;
-      }
-      if (requestOptions.maxRetries != null) {
-        this._maxRetries = requestOptions.maxRetries;
-      }
-    }
-  }
-  options(requestUrl, additionalHeaders) {
-    return __awaiter(this, void 0, void 0, function* () {
-      return this.request("OPTIONS", requestUrl, null, additionalHeaders || {});
-    });
-  }
-  get(requestUrl, additionalHeaders) {
-    return __awaiter(this, void 0, void 0, function* () {
-      return this.request("GET", requestUrl, null, additionalHeaders || {});
-    });
-  }
-  del(requestUrl, additionalHeaders) {
-    return __awaiter(this, void 0, void 0, function* () {
-      return this.request("DELETE", requestUrl, null, additionalHeaders || {});
-    });
-  }
-  post(requestUrl, data, additionalHeaders) {
-    return __awaiter(this, void 0, void 0, function* () {
-      return this.request("POST", requestUrl, data, additionalHeaders || {});
-    });
-  }
-  patch(requestUrl, data, additionalHeaders) {
-    return __awaiter(this, void 0, void 0, function* () {
-      return this.request("PATCH", requestUrl, data, additionalHeaders || {});
-    });
-  }
-  put(requestUrl, data, additionalHeaders) {
-    return __awaiter(this, void 0, void 0, function* () {
-      return this.request("PUT", requestUrl, data, additionalHeaders || {});
-    });
-  }
-  head(requestUrl, additionalHeaders) {
-    return __awaiter(this, void 0, void 0, function* () {
-      return this.request("HEAD", requestUrl, null, additionalHeaders || {});
-    });
-  }
-  sendStream(verb, requestUrl, stream, additionalHeaders) {
-    return __awaiter(this, void 0, void 0, function* () {
-      return this.request(verb, requestUrl, stream, additionalHeaders);
-    });
-  }
-  /**
-   * Gets a typed object from an endpoint
-   * Be aware that not found returns a null.  Other errors (4xx, 5xx) reject the promise
-   */
-  getJson(requestUrl_1) {
-    return __awaiter(this, arguments, void 0, function* (requestUrl, additionalHeaders = {}) {
-      additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
-      const res = yield this.get(requestUrl, additionalHeaders);
-      return this._processResponse(res, this.requestOptions);
-    });
-  }
-  postJson(requestUrl_1, obj_1) {
-    return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
-      const data = JSON.stringify(obj, null, 2);
-      additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
-      additionalHeaders[Headers.ContentType] = this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
-      const res = yield this.post(requestUrl, data, additionalHeaders);
-      return this._processResponse(res, this.requestOptions);
-    });
-  }
-  putJson(requestUrl_1, obj_1) {
-    return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
-      const data = JSON.stringify(obj, null, 2);
-      additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
-      additionalHeaders[Headers.ContentType] = this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
-      const res = yield this.put(requestUrl, data, additionalHeaders);
-      return this._processResponse(res, this.requestOptions);
-    });
-  }
-  patchJson(requestUrl_1, obj_1) {
-    return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
-      const data = JSON.stringify(obj, null, 2);
-      additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
-      additionalHeaders[Headers.ContentType] = this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
-      const res = yield this.patch(requestUrl, data, additionalHeaders);
-      return this._processResponse(res, this.requestOptions);
-    });
-  }
-  /**
-   * Makes a raw http request.
-   * All other methods such as get, post, patch, and request ultimately call this.
-   * Prefer get, del, post and patch
-   */
-  request(verb, requestUrl, data, headers) {
-    return __awaiter(this, void 0, void 0, function* () {
-      if (this._disposed) {
-        throw new Error("Client has already been disposed.");
-      }
-      const parsedUrl = new URL(requestUrl);
-      let info2 = this._prepareRequest(verb, parsedUrl, headers);
-      const maxTries = this._allowRetries && RetryableHttpVerbs.includes(verb) ? this._maxRetries + 1 : 1;
-      let numTries = 0;
-      let response;
-      do {
-        response = yield this.requestRaw(info2, data);
-        if (response && response.message && response.message.statusCode === HttpCodes.Unauthorized) {
-          let authenticationHandler;
-          for (const handler of this.handlers) {
-            if (handler.canHandleAuthentication(response)) {
-              authenticationHandler = handler;
-              break;
-            }
-          }
-          if (authenticationHandler) {
-            return authenticationHandler.handleAuthentication(this, info2, data);
-          } else {
-            return response;
-          }
-        }
-        let redirectsRemaining = this._maxRedirects;
-        while (response.message.statusCode && HttpRedirectCodes.includes(response.message.statusCode) && this._allowRedirects && redirectsRemaining > 0) {
-          const redirectUrl = response.message.headers["location"];
-          if (!redirectUrl) {
-            break;
-          }
-          const parsedRedirectUrl = new URL(redirectUrl);
-          if (parsedUrl.protocol === "https:" && parsedUrl.protocol !== parsedRedirectUrl.protocol && !this._allowRedirectDowngrade) {
-            throw new Error("Redirect from HTTPS to HTTP protocol. This downgrade is not allowed for security reasons. If you want to allow this behavior, set the allowRedirectDowngrade option to true.");
-          }
-          yield response.readBody();
-          if (parsedRedirectUrl.hostname !== parsedUrl.hostname) {
-            for (const header in headers) {
-              if (header.toLowerCase() === "authorization") {
-                delete headers[header];
-              }
-            }
-          }
-          info2 = this._prepareRequest(verb, parsedRedirectUrl, headers);
-          response = yield this.requestRaw(info2, data);
-          redirectsRemaining--;
-        }
-        if (!response.message.statusCode || !HttpResponseRetryCodes.includes(response.message.statusCode)) {
-          return response;
-        }
-        numTries += 1;
-        if (numTries < maxTries) {
-          yield response.readBody();
-          yield this._performExponentialBackoff(numTries);
-        }
-      } while (numTries < maxTries);
-      return response;
-    });
-  }
-  /**
-   * Needs to be called if keepAlive is set to true in request options.
-   */
-  dispose() {
-    if (this._agent) {
-      this._agent.destroy();
-    }
-    this._disposed = true;
-  }
-  /**
-   * Raw request.
-   * @param info
-   * @param data
-   */
-  requestRaw(info2, data) {
-    return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve5, reject) => {
-        function callbackForResult(err, res) {
-          if (err) {
-            reject(err);
-          } else if (!res) {
-            reject(new Error("Unknown error"));
-          } else {
-            resolve5(res);
-          }
-        }
-        this.requestRawWithCallback(info2, data, callbackForResult);
-      });
-    });
-  }
-  /**
-   * Raw request with callback.
-   * @param info
-   * @param data
-   * @param onResult
-   */
-  requestRawWithCallback(info2, data, onResult) {
-    if (typeof data === "string") {
-      if (!info2.options.headers) {
-        info2.options.headers = {};
-      }
-      info2.options.headers["Content-Length"] = Buffer.byteLength(data, "utf8");
-    }
-    let callbackCalled = false;
-    function handleResult(err, res) {
-      if (!callbackCalled) {
-        callbackCalled = true;
-        onResult(err, res);
-      }
-    }
-    const req = info2.httpModule.request(info2.options, (msg) => {
-      const res = new HttpClientResponse(msg);
-      handleResult(void 0, res);
-    });
-    let socket;
-    req.on("socket", (sock) => {
-      socket = sock;
-    });
-    req.setTimeout(this._socketTimeout || 3 * 6e4, () => {
-      if (socket) {
-        socket.end();
-      }
-      handleResult(new Error(`Request timeout: ${info2.options.path}`));
-    });
-    req.on("error", function(err) {
-      handleResult(err);
-    });
-    if (data && typeof data === "string") {
-      req.write(data, "utf8");
-    }
-    if (data && typeof data !== "string") {
-      data.on("close", function() {
-        req.end();
-      });
-      data.pipe(req);
-    } else {
-      req.end();
-    }
-  }
-  /**
-   * Gets an http agent. This function is useful when you need an http agent that handles
-   * routing through a proxy server - depending upon the url and proxy environment variables.
-   * @param serverUrl  The server URL where the request will be sent. For example, https://api.github.com
-   */
-  getAgent(serverUrl) {
-    const parsedUrl = new URL(serverUrl);
-    return this._getAgent(parsedUrl);
-  }
-  getAgentDispatcher(serverUrl) {
-    const parsedUrl = new URL(serverUrl);
-    const proxyUrl = getProxyUrl(parsedUrl);
-    const useProxy = proxyUrl && proxyUrl.hostname;
-    if (!useProxy) {
-      return;
-    }
-    return this._getProxyAgentDispatcher(parsedUrl, proxyUrl);
-  }
-  _prepareRequest(method, requestUrl, headers) {
-    const info2 = {};
-    info2.parsedUrl = requestUrl;
-    const usingSsl = info2.parsedUrl.protocol === "https:";
-    info2.httpModule = usingSsl ? https : http;
-    const defaultPort = usingSsl ? 443 : 80;
-    info2.options = {};
-    info2.options.host = info2.parsedUrl.hostname;
-    info2.options.port = info2.parsedUrl.port ? parseInt(info2.parsedUrl.port) : defaultPort;
-    info2.options.path = (info2.parsedUrl.pathname || "") + (info2.parsedUrl.search || "");
-    info2.options.method = method;
-    info2.options.headers = this._mergeHeaders(headers);
-    if (this.userAgent != null) {
-      info2.options.headers["user-agent"] = this.userAgent;
-    }
-    info2.options.agent = this._getAgent(info2.parsedUrl);
-    if (this.handlers) {
-      for (const handler of this.handlers) {
-        handler.prepareRequest(info2.options);
-      }
-    }
-    return info2;
-  }
-  _mergeHeaders(headers) {
-    if (this.requestOptions && this.requestOptions.headers) {
-      return Object.assign({}, lowercaseKeys(this.requestOptions.headers), lowercaseKeys(headers || {}));
-    }
-    return lowercaseKeys(headers || {});
-  }
-  /**
-   * Gets an existing header value or returns a default.
-   * Handles converting number header values to strings since HTTP headers must be strings.
-   * Note: This returns string | string[] since some headers can have multiple values.
-   * For headers that must always be a single string (like Content-Type), use the
-   * specialized _getExistingOrDefaultContentTypeHeader method instead.
-   */
-  _getExistingOrDefaultHeader(additionalHeaders, header, _default) {
-    let clientHeader;
-    if (this.requestOptions && this.requestOptions.headers) {
-      const headerValue2 = lowercaseKeys(this.requestOptions.headers)[header];
-      if (headerValue2) {
-        clientHeader = typeof headerValue2 === "number" ? headerValue2.toString() : headerValue2;
-      }
-    }
-    const additionalValue = additionalHeaders[header];
-    if (additionalValue !== void 0) {
-      return typeof additionalValue === "number" ? additionalValue.toString() : additionalValue;
-    }
-    if (clientHeader !== void 0) {
-      return clientHeader;
-    }
-    return _default;
-  }
-  /**
-   * Specialized version of _getExistingOrDefaultHeader for Content-Type header.
-   * Always returns a single string (not an array) since Content-Type should be a single value.
-   * Converts arrays to comma-separated strings and numbers to strings to ensure type safety.
-   * This was split from _getExistingOrDefaultHeader to provide stricter typing for callers
-   * that assign the result to places expecting a string (e.g., additionalHeaders[Headers.ContentType]).
-   */
-  _getExistingOrDefaultContentTypeHeader(additionalHeaders, _default) {
-    let clientHeader;
-    if (this.requestOptions && this.requestOptions.headers) {
-      const headerValue2 = lowercaseKeys(this.requestOptions.headers)[Headers.ContentType];
-      if (headerValue2) {
-        if (typeof headerValue2 === "number") {
-          clientHeader = String(headerValue2);
-        } else if (Array.isArray(headerValue2)) {
-          clientHeader = headerValue2.join(", ");
-        } else {
-          clientHeader = headerValue2;
-        }
-      }
-    }
-    const additionalValue = additionalHeaders[Headers.ContentType];
-    if (additionalValue !== void 0) {
-      if (typeof additionalValue === "number") {
-        return String(additionalValue);
-      } else if (Array.isArray(additionalValue)) {
-        return additionalValue.join(", ");
-      } else {
-        return additionalValue;
-      }
-    }
-    if (clientHeader !== void 0) {
-      return clientHeader;
-    }
-    return _default;
-  }
-  _getAgent(parsedUrl) {
-    let agent;
-    const proxyUrl = getProxyUrl(parsedUrl);
-    const useProxy = proxyUrl && proxyUrl.hostname;
-    if (this._keepAlive && useProxy) {
-      agent = this._proxyAgent;
-    }
-    if (!useProxy) {
-      agent = this._agent;
-    }
-    if (agent) {
-      return agent;
-    }
-    const usingSsl = parsedUrl.protocol === "https:";
-    let maxSockets = 100;
-    if (this.requestOptions) {
-      maxSockets = this.requestOptions.maxSockets || http.globalAgent.maxSockets;
-    }
-    if (proxyUrl && proxyUrl.hostname) {
-      const agentOptions = {
-        maxSockets,
-        keepAlive: this._keepAlive,
-        proxy: Object.assign(Object.assign({}, (proxyUrl.username || proxyUrl.password) && {
-          proxyAuth: `${proxyUrl.username}:${proxyUrl.password}`
-        }), { host: proxyUrl.hostname, port: proxyUrl.port })
-      };
-      let tunnelAgent;
-      const overHttps = proxyUrl.protocol === "https:";
-      if (usingSsl) {
-        tunnelAgent = overHttps ? tunnel.httpsOverHttps : tunnel.httpsOverHttp;
-      } else {
-        tunnelAgent = overHttps ? tunnel.httpOverHttps : tunnel.httpOverHttp;
-      }
-      agent = tunnelAgent(agentOptions);
-      this._proxyAgent = agent;
-    }
-    if (!agent) {
-      const options = { keepAlive: this._keepAlive, maxSockets };
-      agent = usingSsl ? new https.Agent(options) : new http.Agent(options);
-      this._agent = agent;
-    }
-    if (usingSsl && this._ignoreSslError) {
-      agent.options = Object.assign(agent.options || {}, {
-        rejectUnauthorized: false
-      });
-    }
-    return agent;
-  }
-  _getProxyAgentDispatcher(parsedUrl, proxyUrl) {
-    let proxyAgent;
-    if (this._keepAlive) {
-      proxyAgent = this._proxyAgentDispatcher;
-    }
-    if (proxyAgent) {
-      return proxyAgent;
-    }
-    const usingSsl = parsedUrl.protocol === "https:";
-    proxyAgent = new import_undici.ProxyAgent(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, (proxyUrl.username || proxyUrl.password) && {
-      token: `Basic ${Buffer.from(`${proxyUrl.username}:${proxyUrl.password}`).toString("base64")}`
-    }));
-    this._proxyAgentDispatcher = proxyAgent;
-    if (usingSsl && this._ignoreSslError) {
-      proxyAgent.options = Object.assign(proxyAgent.options.requestTls || {}, {
-        rejectUnauthorized: false
-      });
-    }
-    return proxyAgent;
-  }
-  _getUserAgentWithOrchestrationId(userAgent) {
-    const baseUserAgent = userAgent || "actions/http-client";
-    const orchId = process.env["ACTIONS_ORCHESTRATION_ID"];
-    if (orchId) {
-      const sanitizedId = orchId.replace(/[^a-z0-9_.-]/gi, "_");
-      return `${baseUserAgent} actions_orchestration_id/${sanitizedId}`;
-    }
-    return baseUserAgent;
-  }
-  _performExponentialBackoff(retryNumber) {
-    return __awaiter(this, void 0, void 0, function* () {
-      retryNumber = Math.min(ExponentialBackoffCeiling, retryNumber);
-      const ms = ExponentialBackoffTimeSlice * Math.pow(2, retryNumber);
-      return new Promise((resolve5) => setTimeout(() => resolve5(), ms));
-    });
-  }
-  _processResponse(res, options) {
-    return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve5, reject) => __awaiter(this, void 0, void 0, function* () {
-        const statusCode = res.message.statusCode || 0;
-        const response = {
-          statusCode,
-          result: null,
-          headers: {}
-        };
-        if (statusCode === HttpCodes.NotFound) {
-          resolve5(response);
-        }
-        function dateTimeDeserializer(key, value) {
-          if (typeof value === "string") {
-            const a = new Date(value);
-            if (!isNaN(a.valueOf())) {
-              return a;
-            }
-          }
-          return value;
-        }
-        let obj;
-        let contents;
-        try {
-          contents = yield res.readBody();
-          if (contents && contents.length > 0) {
-            if (options && options.deserializeDates) {
-              obj = JSON.parse(contents, dateTimeDeserializer);
-            } else {
-              obj = JSON.parse(contents);
-            }
-            response.result = obj;
-          }
-          response.headers = res.message.headers;
-        } catch (err) {
-        }
-        if (statusCode > 299) {
-          let msg;
-          if (obj && obj.message) {
-            msg = obj.message;
-          } else if (contents && contents.length > 0) {
-            msg = contents;
-          } else {
-            msg = `Failed request: (${statusCode})`;
-          }
-          const err = new HttpClientError(msg, statusCode);
-          err.result = response.result;
-          reject(err);
-        } else {
-          resolve5(response);
-        }
-      }));
-    });
-  }
-};
-var lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => (c[k.toLowerCase()] = obj[k], c), {});
-
-// node_modules/@actions/core/lib/summary.js
-import { EOL } from "os";
-import { constants, promises } from "fs";
-var __awaiter2 = function(thisArg, _arguments, P, generator) {
-  function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve5) {
-      resolve5(value);
-    });
-  }
-  return new (P || (P = Promise))(function(resolve5, reject) {
-    function fulfilled(value) {
-      try {
-        step(generator.next(value));
-      } catch (e) {
-        reject(e);
-      }
-    }
-    function rejected(value) {
-      try {
-        step(generator["throw"](value));
-      } catch (e) {
-        reject(e);
-      }
-    }
-    function step(result) {
-      result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
-    }
-    step((generator = generator.apply(thisArg, _arguments || [])).next());
-  });
-};
-var { access, appendFile, writeFile: writeFile2 } = promises;
-var SUMMARY_ENV_VAR = "GITHUB_STEP_SUMMARY";
-var Summary = class {
-  constructor() {
-    this._buffer = "";
-  }
-  /**
-   * Finds the summary file path from the environment, rejects if env var is not found or file does not exist
-   * Also checks r/w permissions.
-   *
-   * @returns step summary file path
-   */
-  filePath() {
-    return __awaiter2(this, void 0, void 0, function* () {
-      if (this._filePath) {
-        return this._filePath;
-      }
-      const pathFromEnv = process.env[SUMMARY_ENV_VAR];
-      if (!pathFromEnv) {
-        throw new Error(`Unable to find environment variable for $${SUMMARY_ENV_VAR}. Check if your runtime environment supports job summaries.`);
-      }
-      try {
-        yield access(pathFromEnv, constants.R_OK | constants.W_OK);
-      } catch (_a) {
-        throw new Error(`Unable to access summary file: '${pathFromEnv}'. Check if the file has correct read/write permissions.`);
-      }
-      this._filePath = pathFromEnv;
-      return this._filePath;
-    });
-  }
-  /**
-   * Wraps content in an HTML tag, adding any HTML attributes
-   *
-   * @param {string} tag HTML tag to wrap
-   * @param {string | null} content content within the tag
-   * @param {[attribute: string]: string} attrs key-value list of HTML attributes to add
-   *
-   * @returns {string} content wrapped in HTML element
-   */
-  wrap(tag, content, attrs = {}) {
-    const htmlAttrs = Object.entries(attrs).map(([key, value]) => ` ${key}="${value}"`).join("");
-    if (!content) {
-      return `<${tag}${htmlAttrs}>`;
-    }
-    return `<${tag}${htmlAttrs}>${content}</${tag}>`;
-  }
-  /**
-   * Writes text in the buffer to the summary buffer file and empties buffer. Will append by default.
-   *
-   * @param {SummaryWriteOptions} [options] (optional) options for write operation
-   *
-   * @returns {Promise<Summary>} summary instance
-   */
-  write(options) {
-    return __awaiter2(this, void 0, void 0, function* () {
-      const overwrite = !!(options === null || options === void 0 ? void 0 : options.overwrite);
-      const filePath = yield this.filePath();
-      const writeFunc = overwrite ? writeFile2 : appendFile;
-      yield writeFunc(filePath, this._buffer, { encoding: "utf8" });
-      return this.emptyBuffer();
-    });
-  }
-  /**
-   * Clears the summary buffer and wipes the summary file
-   *
-   * @returns {Summary} summary instance
-   */
-  clear() {
-    return __awaiter2(this, void 0, void 0, function* () {
-      return this.emptyBuffer().write({ overwrite: true });
-    });
-  }
-  /**
-   * Returns the current summary buffer as a string
-   *
-   * @returns {string} string of summary buffer
-   */
-  stringify() {
-    return this._buffer;
-  }
-  /**
-   * If the summary buffer is empty
-   *
-   * @returns {boolen} true if the buffer is empty
-   */
-  isEmptyBuffer() {
-    return this._buffer.length === 0;
-  }
-  /**
-   * Resets the summary buffer without writing to summary file
-   *
-   * @returns {Summary} summary instance
-   */
-  emptyBuffer() {
-    this._buffer = "";
-    return this;
-  }
-  /**
-   * Adds raw text to the summary buffer
-   *
-   * @param {string} text content to add
-   * @param {boolean} [addEOL=false] (optional) append an EOL to the raw text (default: false)
-   *
-   * @returns {Summary} summary instance
-   */
-  addRaw(text2, addEOL = false) {
-    this._buffer += text2;
-    return addEOL ? this.addEOL() : this;
-  }
-  /**
-   * Adds the operating system-specific end-of-line marker to the buffer
-   *
-   * @returns {Summary} summary instance
-   */
-  addEOL() {
-    return this.addRaw(EOL);
-  }
-  /**
-   * Adds an HTML codeblock to the summary buffer
-   *
-   * @param {string} code content to render within fenced code block
-   * @param {string} lang (optional) language to syntax highlight code
-   *
-   * @returns {Summary} summary instance
-   */
-  addCodeBlock(code18, lang) {
-    const attrs = Object.assign({}, lang && { lang });
-    const element = this.wrap("pre", this.wrap("code", code18), attrs);
-    return this.addRaw(element).addEOL();
-  }
-  /**
-   * Adds an HTML list to the summary buffer
-   *
-   * @param {string[]} items list of items to render
-   * @param {boolean} [ordered=false] (optional) if the rendered list should be ordered or not (default: false)
-   *
-   * @returns {Summary} summary instance
-   */
-  addList(items, ordered = false) {
-    const tag = ordered ? "ol" : "ul";
-    const listItems = items.map((item) => this.wrap("li", item)).join("");
-    const element = this.wrap(tag, listItems);
-    return this.addRaw(element).addEOL();
-  }
-  /**
-   * Adds an HTML table to the summary buffer
-   *
-   * @param {SummaryTableCell[]} rows table rows
-   *
-   * @returns {Summary} summary instance
-   */
-  addTable(rows) {
-    const tableBody = rows.map((row2) => {
-      const cells = row2.map((cell) => {
-        if (typeof cell === "string") {
-          return this.wrap("td", cell);
-        }
-        const { header, data, colspan, rowspan } = cell;
-        const tag = header ? "th" : "td";
-        const attrs = Object.assign(Object.assign({}, colspan && { colspan }), rowspan && { rowspan });
-        return this.wrap(tag, data, attrs);
-      }).join("");
-      return this.wrap("tr", cells);
-    }).join("");
-    const element = this.wrap("table", tableBody);
-    return this.addRaw(element).addEOL();
-  }
-  /**
-   * Adds a collapsable HTML details element to the summary buffer
-   *
-   * @param {string} label text for the closed state
-   * @param {string} content collapsable content
-   *
-   * @returns {Summary} summary instance
-   */
-  addDetails(label, content) {
-    const element = this.wrap("details", this.wrap("summary", label) + content);
-    return this.addRaw(element).addEOL();
-  }
-  /**
-   * Adds an HTML image tag to the summary buffer
-   *
-   * @param {string} src path to the image you to embed
-   * @param {string} alt text description of the image
-   * @param {SummaryImageOptions} options (optional) addition image attributes
-   *
-   * @returns {Summary} summary instance
-   */
-  addImage(src, alt, options) {
-    const { width, height } = options || {};
-    const attrs = Object.assign(Object.assign({}, width && { width }), height && { height });
-    const element = this.wrap("img", null, Object.assign({ src, alt }, attrs));
-    return this.addRaw(element).addEOL();
-  }
-  /**
-   * Adds an HTML section heading element
-   *
-   * @param {string} text heading text
-   * @param {number | string} [level=1] (optional) the heading level, default: 1
-   *
-   * @returns {Summary} summary instance
-   */
-  addHeading(text2, level) {
-    const tag = `h${level}`;
-    const allowedTag = ["h1", "h2", "h3", "h4", "h5", "h6"].includes(tag) ? tag : "h1";
-    const element = this.wrap(allowedTag, text2);
-    return this.addRaw(element).addEOL();
-  }
-  /**
-   * Adds an HTML thematic break (<hr>) to the summary buffer
-   *
-   * @returns {Summary} summary instance
-   */
-  addSeparator() {
-    const element = this.wrap("hr", null);
-    return this.addRaw(element).addEOL();
-  }
-  /**
-   * Adds an HTML line break (<br>) to the summary buffer
-   *
-   * @returns {Summary} summary instance
-   */
-  addBreak() {
-    const element = this.wrap("br", null);
-    return this.addRaw(element).addEOL();
-  }
-  /**
-   * Adds an HTML blockquote to the summary buffer
-   *
-   * @param {string} text quote text
-   * @param {string} cite (optional) citation url
-   *
-   * @returns {Summary} summary instance
-   */
-  addQuote(text2, cite) {
-    const attrs = Object.assign({}, cite && { cite });
-    const element = this.wrap("blockquote", text2, attrs);
-    return this.addRaw(element).addEOL();
-  }
-  /**
-   * Adds an HTML anchor tag to the summary buffer
-   *
-   * @param {string} text link text/content
-   * @param {string} href hyperlink
-   *
-   * @returns {Summary} summary instance
-   */
-  addLink(text2, href) {
-    const element = this.wrap("a", text2, { href });
-    return this.addRaw(element).addEOL();
-  }
-};
-var _summary = new Summary();
-
-// node_modules/@actions/core/lib/platform.js
-import os from "os";
-
-// node_modules/@actions/io/lib/io-util.js
-import * as fs from "fs";
-var { chmod, copyFile, lstat, mkdir: mkdir2, open, readdir, rename, rm: rm2, rmdir, stat, symlink, unlink } = fs.promises;
-var IS_WINDOWS = process.platform === "win32";
-var READONLY = fs.constants.O_RDONLY;
-
-// node_modules/@actions/exec/lib/toolrunner.js
-var IS_WINDOWS2 = process.platform === "win32";
-
-// node_modules/@actions/core/lib/platform.js
-var platform = os.platform();
-var arch = os.arch();
-
-// node_modules/@actions/core/lib/core.js
-var ExitCode;
-(function(ExitCode2) {
-  ExitCode2[ExitCode2["Success"] = 0] = "Success";
-  ExitCode2[ExitCode2["Failure"] = 1] = "Failure";
-})(ExitCode || (ExitCode = {}));
-
-// node_modules/@actions/tool-cache/lib/manifest.js
-var semver = __toESM(require_semver2(), 1);
-
-// node_modules/@actions/tool-cache/lib/tool-cache.js
-var semver2 = __toESM(require_semver2(), 1);
-var IS_WINDOWS3 = process.platform === "win32";
-var IS_MAC = process.platform === "darwin";
-
-// src/cosign/install.ts
-import { execFile } from "node:child_process";
-
-// src/errors.ts
-var ProvenanceError = class extends Error {
-  code;
-  constructor(code18, message, options) {
-    super(message, options);
-    this.name = "ProvenanceError";
-    this.code = code18;
-  }
-};
-var ConfigError = class extends ProvenanceError {
-  issues;
-  constructor(issues, options) {
-    super("CONFIG_INVALID", formatConfigIssues(issues), options);
-    this.name = "ConfigError";
-    this.issues = issues;
-  }
-};
-var InputError = class extends ProvenanceError {
-  constructor(message, options) {
-    super("INPUT_INVALID", message, options);
-    this.name = "InputError";
-  }
-};
-function formatLocation(location) {
-  if (!location) return "";
-  return `${location.file}:${location.line}:${location.column}`;
-}
-function formatConfigIssues(issues) {
-  const lines = issues.map((issue2) => {
-    const where = formatLocation(issue2.location);
-    return where ? `${where}: ${issue2.message}` : issue2.message;
-  });
-  const noun = issues.length === 1 ? "problem" : "problems";
-  return `configuration has ${issues.length} ${noun}:
-${lines.map((l) => `  ${l}`).join("\n")}`;
-}
-function causeChain(error2) {
-  const chain = [];
-  let current = error2;
-  const seen = /* @__PURE__ */ new Set();
-  while (current !== void 0 && current !== null && !seen.has(current)) {
-    seen.add(current);
-    if (current instanceof Error) {
-      const code18 = current.code;
-      chain.push(typeof code18 === "string" ? `${code18}: ${current.message}` : current.message);
-      current = current.cause;
-    } else {
-      chain.push(String(current));
-      break;
-    }
-  }
-  return chain;
-}
-
-// src/cosign/install.ts
-var CosignInstallError = class extends ProvenanceError {
-  constructor(code18, message, options) {
-    super(code18, message, options);
-    this.name = "CosignInstallError";
-  }
-};
-var VERSION_TIMEOUT_MS = 3e4;
-function readCosignVersion(cosignPath) {
-  return new Promise((resolveVersion, reject) => {
-    execFile(
-      cosignPath,
-      ["version", "--json"],
-      { timeout: VERSION_TIMEOUT_MS, killSignal: "SIGKILL", maxBuffer: 1024 * 1024 },
-      (error2, stdout) => {
-        const fail = (message, cause) => reject(new CosignInstallError("COSIGN_VERSION_UNREADABLE", message, { cause }));
-        if (error2) return fail(`\`${cosignPath} version --json\` failed`, error2);
-        try {
-          const parsed = JSON.parse(String(stdout));
-          const fields = parsed;
-          if (typeof parsed !== "object" || parsed === null || typeof fields.gitVersion !== "string") {
-            return fail(`\`${cosignPath} version --json\` printed no gitVersion`);
-          }
-          resolveVersion({
-            gitVersion: fields.gitVersion,
-            ...typeof fields.goVersion === "string" ? { goVersion: fields.goVersion } : {},
-            ...typeof fields.platform === "string" ? { platform: fields.platform } : {},
-            path: cosignPath
-          });
-        } catch (parseError) {
-          fail(`\`${cosignPath} version --json\` printed something that is not JSON`, parseError);
-        }
-      }
-    );
-  });
-}
-
 // src/cosign-tools.ts
 function signatureTags(digest) {
   const fallback = digest.replace(":", "-");
@@ -45421,6 +45421,881 @@ async function createCosignTools(options) {
     env: options.env
   });
   return { verifier, version };
+}
+
+// src/registry/client.ts
+import { createHash as createHash3 } from "node:crypto";
+
+// src/registry/errors.ts
+var RegistryError = class extends ProvenanceError {
+  /** HTTP status, when the registry answered. */
+  status;
+  retryable;
+  /** Milliseconds the registry asked us to wait (`Retry-After`), if it did. */
+  retryAfterMs;
+  constructor(code18, message, options = {}) {
+    super(code18, message, { cause: options.cause });
+    this.name = "RegistryError";
+    this.status = options.status;
+    this.retryable = options.retryable ?? false;
+    this.retryAfterMs = options.retryAfterMs;
+  }
+};
+function describeRegistryError(error2) {
+  if (error2 instanceof RegistryError) return `${error2.code}: ${error2.message}`;
+  return error2 instanceof Error ? error2.message : String(error2);
+}
+function describeErrorBody(body) {
+  let json;
+  try {
+    json = JSON.parse(String(body));
+  } catch {
+    return void 0;
+  }
+  const errors = json?.errors;
+  if (!Array.isArray(errors)) return void 0;
+  const parts = errors.filter((e) => typeof e === "object" && e !== null).map((e) => [e.code, e.message].filter((p) => typeof p === "string" && p !== "").join(": ")).filter((p) => p !== "");
+  return parts.length > 0 ? parts.slice(0, 3).join("; ") : void 0;
+}
+function errorForStatus(what, response, retryAfterMs) {
+  const { status } = response;
+  const detail = describeErrorBody(response.body);
+  const message = `${what}: HTTP ${status}${detail ? ` (${detail})` : ""}`;
+  if (status === 401 || status === 403)
+    return new RegistryError("REGISTRY_AUTH", message, { status });
+  if (status === 404) return new RegistryError("REGISTRY_NOT_FOUND", message, { status });
+  if (status === 408)
+    return new RegistryError("REGISTRY_TIMEOUT", message, { status, retryable: true });
+  if (status === 429)
+    return new RegistryError("REGISTRY_RATE_LIMITED", message, {
+      status,
+      retryable: true,
+      retryAfterMs
+    });
+  if (status >= 500)
+    return new RegistryError("REGISTRY_UNREACHABLE", message, {
+      status,
+      retryable: true,
+      retryAfterMs
+    });
+  return new RegistryError("REGISTRY_PROTOCOL", message, { status });
+}
+
+// src/registry/retry.ts
+var DEFAULT_RETRY_POLICY = {
+  maxAttempts: 4,
+  baseDelayMs: 250,
+  maxDelayMs: 5e3,
+  maxRetryAfterMs: 6e4
+};
+function parseRetryAfter(value, nowMs) {
+  if (value === void 0) return void 0;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1e3;
+  const dateMs = Date.parse(trimmed);
+  if (Number.isNaN(dateMs)) return void 0;
+  return Math.max(0, dateMs - nowMs);
+}
+function backoffDelay(retry, policy, random = Math.random) {
+  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (retry - 1));
+  return Math.floor(random() * ceiling);
+}
+var realSleep = (ms) => new Promise((resolve5) => setTimeout(resolve5, ms));
+async function withRetry(attempt, policy, hooks) {
+  const sleep = hooks.sleep ?? realSleep;
+  for (let attemptNumber = 1; ; attemptNumber++) {
+    try {
+      return await attempt(attemptNumber);
+    } catch (error2) {
+      const verdict = hooks.classify(error2);
+      if (!verdict.retryable || attemptNumber >= policy.maxAttempts) throw error2;
+      if (verdict.retryAfterMs !== void 0 && verdict.retryAfterMs > policy.maxRetryAfterMs)
+        throw error2;
+      const delayMs = verdict.retryAfterMs ?? backoffDelay(attemptNumber, policy, hooks.random);
+      hooks.onRetry?.(error2, attemptNumber, delayMs);
+      await sleep(delayMs);
+    }
+  }
+}
+
+// src/registry/auth.ts
+var TOKEN = /[!#$%&'*+.^_`|~0-9A-Za-z-]+/y;
+var QUOTED = /"((?:[^"\\]|\\.)*)"/y;
+var SPACE = /[ \t]*/y;
+var PARAM_START = /[ \t]*([!#$%&'*+.^_`|~0-9A-Za-z-]+)[ \t]*=/y;
+function matchAt(pattern, text2, at) {
+  pattern.lastIndex = at;
+  return pattern.exec(text2);
+}
+function parseChallenges(header) {
+  if (header === void 0) return [];
+  if (Array.isArray(header)) return header.flatMap((value) => parseChallenges(value));
+  const challenges = [];
+  let at = 0;
+  while (at < header.length) {
+    const separator = /[\s,]*/y;
+    separator.lastIndex = at;
+    separator.exec(header);
+    at = separator.lastIndex;
+    const scheme = matchAt(TOKEN, header, at);
+    if (!scheme) break;
+    at = TOKEN.lastIndex;
+    const challenge = { scheme: scheme[0].toLowerCase(), params: {} };
+    challenges.push(challenge);
+    for (; ; ) {
+      const param = matchAt(PARAM_START, header, at);
+      if (!param) break;
+      at = PARAM_START.lastIndex;
+      matchAt(SPACE, header, at);
+      at = SPACE.lastIndex;
+      const quoted = matchAt(QUOTED, header, at);
+      let value = "";
+      if (quoted) {
+        value = quoted[1].replace(/\\(.)/g, "$1");
+        at = QUOTED.lastIndex;
+      } else {
+        const bare = matchAt(TOKEN, header, at);
+        if (bare) {
+          value = bare[0];
+          at = TOKEN.lastIndex;
+        }
+      }
+      challenge.params[param[1].toLowerCase()] = value;
+      const comma = /[ \t]*,/y;
+      comma.lastIndex = at;
+      if (!comma.exec(header)) break;
+      if (!matchAt(PARAM_START, header, comma.lastIndex)) {
+        at = comma.lastIndex;
+        break;
+      }
+      at = comma.lastIndex;
+    }
+  }
+  return challenges;
+}
+function basicAuthorization(credential) {
+  return `Basic ${Buffer.from(`${credential.username}:${credential.password}`).toString("base64")}`;
+}
+function parseTokenResponse(body) {
+  let json;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    throw new RegistryError(
+      "REGISTRY_PROTOCOL",
+      "the token service answered with something other than JSON"
+    );
+  }
+  const {
+    token,
+    access_token: accessToken,
+    expires_in: expiresIn
+  } = json ?? {};
+  const value = typeof token === "string" && token !== "" ? token : accessToken;
+  if (typeof value !== "string" || value === "")
+    throw new RegistryError("REGISTRY_PROTOCOL", "the token service answered without a token");
+  return {
+    token: value,
+    expiresInSeconds: typeof expiresIn === "number" && expiresIn > 0 ? expiresIn : void 0
+  };
+}
+var DEFAULT_TOKEN_LIFETIME_S = 60;
+var TOKEN_RENEWAL_MARGIN_MS = 1e4;
+var Authenticator = class {
+  constructor(options) {
+    this.options = options;
+    this.now = options.now ?? Date.now;
+  }
+  options;
+  schemes = /* @__PURE__ */ new Map();
+  tokens = /* @__PURE__ */ new Map();
+  masked = /* @__PURE__ */ new Set();
+  now;
+  hasCredentials(registry) {
+    return this.options.credentials.get(registry) !== void 0;
+  }
+  /**
+   * The `Authorization` value to send before any challenge: none until the
+   * registry has named its scheme, then Basic credentials or a cached (or
+   * freshly fetched) Bearer token for `scope`.
+   */
+  async authorizationFor(registry, scope, send) {
+    const scheme = this.schemes.get(registry);
+    if (!scheme) return void 0;
+    if (scheme.kind === "basic") {
+      const credential = this.credential(registry);
+      return credential ? this.basic(credential) : void 0;
+    }
+    return (await this.token(registry, scope, scheme, send)).authorization;
+  }
+  /**
+   * Answers a 401: learns the scheme from the challenge and returns a new
+   * authorization to try once. Throws `REGISTRY_AUTH` when there is nothing
+   * new to offer (no credentials for Basic, or the same ones were just refused).
+   */
+  async answerChallenge(registry, scope, header, sent, send) {
+    const challenges = parseChallenges(header);
+    const bearer = challenges.find((c) => c.scheme === "bearer" && c.params.realm);
+    if (bearer) {
+      const scheme = {
+        kind: "bearer",
+        realm: bearer.params.realm,
+        service: bearer.params.service
+      };
+      this.schemes.set(registry, scheme);
+      const key = tokenKey(registry, scope);
+      const cached = this.tokens.get(key);
+      if (cached && (await cached.catch(() => void 0))?.authorization === sent)
+        this.tokens.delete(key);
+      return (await this.token(registry, scope, scheme, send)).authorization;
+    }
+    if (challenges.some((c) => c.scheme === "basic")) {
+      this.schemes.set(registry, { kind: "basic" });
+      const credential = this.credential(registry);
+      if (!credential)
+        throw new RegistryError(
+          "REGISTRY_AUTH",
+          `${registry} requires credentials (Basic) and none are configured for it`,
+          { status: 401 }
+        );
+      const authorization = this.basic(credential);
+      if (authorization === sent)
+        throw new RegistryError(
+          "REGISTRY_AUTH",
+          `credentials were refused by ${registry} (Basic)`,
+          {
+            status: 401
+          }
+        );
+      return authorization;
+    }
+    throw new RegistryError(
+      "REGISTRY_AUTH",
+      `${registry} answered 401 without a Basic or Bearer challenge it could be answered with`,
+      { status: 401 }
+    );
+  }
+  credential(registry) {
+    const credential = this.options.credentials.get(registry);
+    if (credential) this.mask(credential.password);
+    return credential;
+  }
+  /** A Basic value, its password and its encoded form masked first. */
+  basic(credential) {
+    this.mask(credential.password);
+    const authorization = basicAuthorization(credential);
+    this.mask(authorization.slice("Basic ".length));
+    return authorization;
+  }
+  mask(secret) {
+    if (secret !== "" && !this.masked.has(secret)) {
+      this.masked.add(secret);
+      this.options.maskSecret(secret);
+    }
+    return secret;
+  }
+  token(registry, scope, scheme, send) {
+    const key = tokenKey(registry, scope);
+    const cached = this.tokens.get(key);
+    if (cached) {
+      return cached.then(
+        (token) => token.expiresAtMs - TOKEN_RENEWAL_MARGIN_MS > this.now() ? token : this.refreshToken(key, registry, scope, scheme, send)
+      );
+    }
+    return this.refreshToken(key, registry, scope, scheme, send);
+  }
+  refreshToken(key, registry, scope, scheme, send) {
+    const pending = this.fetchToken(registry, scope, scheme, send);
+    this.tokens.set(key, pending);
+    pending.catch(() => {
+      if (this.tokens.get(key) === pending) this.tokens.delete(key);
+    });
+    return pending;
+  }
+  async fetchToken(registry, scope, scheme, send) {
+    let url;
+    try {
+      url = new URL(scheme.realm);
+    } catch (error2) {
+      throw new RegistryError(
+        "REGISTRY_PROTOCOL",
+        `${registry} named a token realm that is not a URL`,
+        {
+          cause: error2
+        }
+      );
+    }
+    if (scheme.service) url.searchParams.set("service", scheme.service);
+    url.searchParams.append("scope", scope);
+    const credential = this.credential(registry);
+    const startedMs = this.now();
+    const response = await send({
+      method: "GET",
+      url,
+      headers: { accept: "application/json" },
+      authorization: credential ? this.basic(credential) : void 0
+    });
+    const what = `token for ${scope} from ${url.origin}${url.pathname}`;
+    if (response.status === 401 || response.status === 403) {
+      const who = credential ? "credentials were refused" : "anonymous access was refused";
+      throw new RegistryError(
+        "REGISTRY_AUTH",
+        `${what}: ${who} by the token service (HTTP ${response.status})`,
+        { status: response.status }
+      );
+    }
+    if (response.status !== 200)
+      throw errorForStatus(
+        what,
+        response,
+        parseRetryAfter(headerValue(response.headers["retry-after"]), this.now())
+      );
+    const { token, expiresInSeconds } = parseTokenResponse(response.body.toString("utf8"));
+    this.mask(token);
+    return {
+      authorization: `Bearer ${token}`,
+      expiresAtMs: startedMs + (expiresInSeconds ?? DEFAULT_TOKEN_LIFETIME_S) * 1e3
+    };
+  }
+};
+function tokenKey(registry, scope) {
+  return `${registry} ${scope}`;
+}
+function headerValue(value) {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+// src/registry/credentials.ts
+import { readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { join as join2 } from "node:path";
+var GHCR_HOST = "ghcr.io";
+var GHCR_TOKEN_USERNAME = "x-access-token";
+var DOCKER_HUB_ALIASES = /* @__PURE__ */ new Set(["docker.io", "index.docker.io", "registry-1.docker.io"]);
+function normalizeRegistryHost(key) {
+  const host = key.trim().replace(/^[a-z][a-z0-9+.-]*:\/\//i, "").replace(/\/.*$/, "").toLowerCase();
+  return DOCKER_HUB_ALIASES.has(host) ? DOCKER_HUB : host;
+}
+function decodeAuthField(auth) {
+  const decoded = Buffer.from(auth, "base64").toString("utf8");
+  const colon = decoded.indexOf(":");
+  if (colon <= 0) return void 0;
+  return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+function parseDockerConfigAuths(json) {
+  const found = /* @__PURE__ */ new Map();
+  if (typeof json !== "object" || json === null) return found;
+  const auths = json.auths;
+  if (typeof auths !== "object" || auths === null) return found;
+  for (const [key, entry] of Object.entries(auths)) {
+    if (typeof entry !== "object" || entry === null) continue;
+    const { auth, username, password } = entry;
+    let credential;
+    if (typeof auth === "string" && auth !== "") credential = decodeAuthField(auth);
+    else if (typeof username === "string" && typeof password === "string" && username !== "")
+      credential = { username, password };
+    if (credential) found.set(normalizeRegistryHost(key), credential);
+  }
+  return found;
+}
+function readDockerConfig(dir) {
+  const path = join2(dir, "config.json");
+  let text2;
+  try {
+    text2 = readFileSync(path, "utf8");
+  } catch (error2) {
+    if (error2.code === "ENOENT") return /* @__PURE__ */ new Map();
+    throw new ProvenanceError("DOCKER_CONFIG_UNREADABLE", `cannot read ${path}`, { cause: error2 });
+  }
+  let json;
+  try {
+    json = JSON.parse(text2);
+  } catch {
+    throw new ProvenanceError("DOCKER_CONFIG_UNREADABLE", `${path} is not valid JSON`);
+  }
+  return parseDockerConfigAuths(json);
+}
+function createCredentialStore(options) {
+  const dir = options.dockerConfigDir ?? process.env.DOCKER_CONFIG ?? join2(homedir(), ".docker");
+  const fromDockerConfig = readDockerConfig(dir);
+  const fromInputs = options.username && options.password ? { username: options.username, password: options.password } : void 0;
+  const githubToken = options.githubToken || void 0;
+  return {
+    get(host) {
+      const registry = normalizeRegistryHost(host);
+      const configured = fromDockerConfig.get(registry);
+      if (configured) return configured;
+      if (fromInputs) return fromInputs;
+      if (registry === GHCR_HOST && githubToken)
+        return { username: GHCR_TOKEN_USERNAME, password: githubToken };
+      return void 0;
+    }
+  };
+}
+
+// src/version.ts
+var ACTION_VERSION = "4.0.0";
+
+// src/registry/http.ts
+var MAX_BODY_BYTES = 4 * 1024 * 1024;
+var MAX_REDIRECTS = 5;
+var REDIRECT_STATUSES = /* @__PURE__ */ new Set([301, 302, 303, 307, 308]);
+var USER_AGENT = `rocm-provenance/${ACTION_VERSION}`;
+var TLS_ERROR = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL/;
+var HttpTransport = class {
+  options;
+  /** One client per scheme: the library caches a single agent per client. */
+  clients = /* @__PURE__ */ new Map();
+  sent = 0;
+  constructor(options) {
+    this.options = {
+      maxBodyBytes: MAX_BODY_BYTES,
+      maxRedirects: MAX_REDIRECTS,
+      ...options
+    };
+  }
+  get requestCount() {
+    return this.sent;
+  }
+  async send(request, observe) {
+    const origin = request.url.origin;
+    let url = request.url;
+    for (let redirects = 0; ; redirects++) {
+      this.checkScheme(url);
+      const headers = { ...request.headers };
+      if (request.authorization !== void 0 && url.origin === origin)
+        headers.authorization = request.authorization;
+      this.sent++;
+      observe?.({ method: request.method, url });
+      const response = await this.sendOnce(request.method, url, headers);
+      const location = response.headers.location;
+      if (!REDIRECT_STATUSES.has(response.status) || typeof location !== "string") return response;
+      if (redirects >= this.options.maxRedirects)
+        throw new RegistryError(
+          "REGISTRY_PROTOCOL",
+          `${request.method} ${request.url.href}: more than ${this.options.maxRedirects} redirects`,
+          { status: response.status }
+        );
+      url = new URL(location, url);
+    }
+  }
+  /** Lets idle keep-alive connections go. */
+  close() {
+    for (const client of this.clients.values()) client.dispose();
+    this.clients.clear();
+  }
+  checkScheme(url) {
+    if (url.protocol === "https:") return;
+    if (url.protocol === "http:" && this.options.allowsPlainHttp(url.host)) return;
+    throw new RegistryError(
+      "REGISTRY_PROTOCOL",
+      `refusing ${url.protocol}//${url.host}: plain HTTP is used only for hosts listed in insecure-registries`
+    );
+  }
+  clientFor(protocol) {
+    let client = this.clients.get(protocol);
+    if (!client) {
+      client = new HttpClient(USER_AGENT, [], {
+        allowRedirects: false,
+        allowRetries: false,
+        keepAlive: true,
+        socketTimeout: this.options.timeoutMs
+      });
+      this.clients.set(protocol, client);
+    }
+    return client;
+  }
+  sendOnce(method, url, headers) {
+    const { timeoutMs, maxBodyBytes } = this.options;
+    const what = `${method} ${url.href}`;
+    return new Promise((resolve5, reject) => {
+      let settled = false;
+      let message;
+      const finish = (error2, response) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (error2) reject(error2);
+        else if (response) resolve5(response);
+      };
+      const timer = setTimeout(() => {
+        message?.destroy();
+        finish(
+          new RegistryError(
+            "REGISTRY_TIMEOUT",
+            `${what}: no complete answer within ${timeoutMs} ms`,
+            {
+              retryable: true
+            }
+          )
+        );
+      }, timeoutMs);
+      this.clientFor(url.protocol).request(method, url.href, null, headers).then(
+        (response) => {
+          if (settled) {
+            response.message.destroy();
+            return;
+          }
+          message = response.message;
+          readBounded(response.message, maxBodyBytes).then(
+            (body) => finish(void 0, {
+              status: response.message.statusCode ?? 0,
+              headers: response.message.headers,
+              body,
+              url
+            }),
+            (error2) => finish(toTransportError(what, error2))
+          );
+        },
+        (error2) => finish(toTransportError(what, error2))
+      );
+    });
+  }
+};
+function readBounded(message, maxBytes) {
+  return new Promise((resolve5, reject) => {
+    const chunks = [];
+    let size = 0;
+    message.on("data", (chunk) => {
+      size += chunk.length;
+      if (size > maxBytes) {
+        message.destroy();
+        reject(new RegistryError("REGISTRY_PROTOCOL", `response body exceeds ${maxBytes} bytes`));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    message.on("end", () => resolve5(Buffer.concat(chunks)));
+    message.on("error", reject);
+    message.on("close", () => {
+      if (!message.complete) reject(new Error("connection closed before the body ended"));
+    });
+  });
+}
+function toTransportError(what, error2) {
+  if (error2 instanceof RegistryError) return error2;
+  const text2 = error2 instanceof Error ? error2.message : String(error2);
+  const code18 = error2.code;
+  const detail = typeof code18 === "string" && !text2.includes(code18) ? `${code18}: ${text2}` : text2;
+  if (/^Request timeout/.test(text2))
+    return new RegistryError("REGISTRY_TIMEOUT", `${what}: connection idle too long`, {
+      cause: error2,
+      retryable: true
+    });
+  const tls = TLS_ERROR.test(detail);
+  return new RegistryError("REGISTRY_UNREACHABLE", `${what}: ${detail}`, {
+    cause: error2,
+    retryable: !tls
+  });
+}
+
+// src/registry/manifest.ts
+var OCI_INDEX = "application/vnd.oci.image.index.v1+json";
+var OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
+var DOCKER_MANIFEST_LIST = "application/vnd.docker.distribution.manifest.list.v2+json";
+var DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json";
+var MANIFEST_ACCEPT = [
+  OCI_INDEX,
+  DOCKER_MANIFEST_LIST,
+  OCI_MANIFEST,
+  DOCKER_MANIFEST
+].join(", ");
+var DIGEST_PATTERN = /^sha256:[0-9a-f]{64}$/;
+function isDigest2(value) {
+  return DIGEST_PATTERN.test(value);
+}
+function isIndexMediaType(mediaType) {
+  return mediaType === OCI_INDEX || mediaType === DOCKER_MANIFEST_LIST;
+}
+function formatPlatform(platform2) {
+  if (typeof platform2 !== "object" || platform2 === null) return void 0;
+  const { os: os2, architecture, variant } = platform2;
+  if (typeof os2 !== "string" || typeof architecture !== "string") return void 0;
+  return [os2, architecture, typeof variant === "string" && variant ? variant : void 0].filter(Boolean).join("/");
+}
+function parseIndexPlatforms(json) {
+  const manifests = json?.manifests;
+  if (!Array.isArray(manifests)) return [];
+  const found = [];
+  for (const entry of manifests) {
+    const { digest, platform: platform2 } = entry ?? {};
+    const name = formatPlatform(platform2);
+    if (typeof digest === "string" && isDigest2(digest) && name)
+      found.push({ digest, platform: name });
+  }
+  return found;
+}
+function nextLink(link) {
+  if (!link) return void 0;
+  for (const part of link.split(",")) {
+    const match = /<([^>]*)>\s*;(.*)$/.exec(part.trim());
+    if (match && /(?:^|;)\s*rel="?next"?\s*(?:;|$)/.test(match[2])) return match[1];
+  }
+  return void 0;
+}
+
+// src/registry/client.ts
+var DOCKER_HUB_API_HOST = "registry-1.docker.io";
+var DEFAULT_TIMEOUT_MS2 = 3e4;
+var DEFAULT_TAGS_PAGE_SIZE = 1e3;
+var MAX_TAG_PAGES = 1e3;
+var REFERENCE_PATTERN = /^(?:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[A-Za-z0-9=_-]+)$/;
+var PATH_COMPONENT2 = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
+var REPOSITORY_PATTERN = new RegExp(`^${PATH_COMPONENT2}(?:/${PATH_COMPONENT2})*$`);
+function sha256Digest(body) {
+  return `sha256:${createHash3("sha256").update(body).digest("hex")}`;
+}
+function registryApiHost(registry) {
+  return normalizeRegistryHost(registry) === DOCKER_HUB ? DOCKER_HUB_API_HOST : registry;
+}
+function apiRepositoryPath(registry, repositoryPath) {
+  return normalizeRegistryHost(registry) === DOCKER_HUB && !repositoryPath.includes("/") ? `library/${repositoryPath}` : repositoryPath;
+}
+function mediaTypeOf(response) {
+  const type = headerValue(response.headers["content-type"]);
+  return type ? type.split(";")[0].trim() : "";
+}
+function claimedDigest(response) {
+  const claimed = headerValue(response.headers["docker-content-digest"])?.trim();
+  return claimed && isDigest2(claimed) ? claimed : void 0;
+}
+var RegistryClient = class {
+  transport;
+  auth;
+  policy;
+  log;
+  tagsPageSize;
+  insecure;
+  resolved = /* @__PURE__ */ new Map();
+  inspected = /* @__PURE__ */ new Map();
+  constructor(options) {
+    this.insecure = new Set(options.insecureRegistries.map((host) => host.trim().toLowerCase()));
+    this.transport = new HttpTransport({
+      timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS2,
+      allowsPlainHttp: (host) => this.allowsPlainHttp(host)
+    });
+    this.auth = new Authenticator({
+      credentials: options.credentials,
+      maskSecret: options.maskSecret ?? (() => void 0)
+    });
+    this.policy = {
+      ...DEFAULT_RETRY_POLICY,
+      ...options.retry,
+      maxAttempts: Math.max(1, options.maxAttempts ?? DEFAULT_RETRY_POLICY.maxAttempts)
+    };
+    this.log = options.log ?? (() => void 0);
+    this.tagsPageSize = options.tagsPageSize ?? DEFAULT_TAGS_PAGE_SIZE;
+  }
+  /** Every HTTP request this client has sent (token requests and redirects included). */
+  get requestCount() {
+    return this.transport.requestCount;
+  }
+  /**
+   * What `tag` points at now: a HEAD with every manifest type accepted; a GET
+   * when the registry gives no digest (the body's digest is computed), and a
+   * GET of an index to list its platforms. Each (registry, path, tag) is
+   * asked once per client; later calls share the answer.
+   */
+  resolveTag(registry, repositoryPath, tag, counter) {
+    const key = `${registry}/${repositoryPath}:${tag}`;
+    let pending = this.resolved.get(key);
+    if (!pending) {
+      pending = this.resolve(registry, repositoryPath, tag, counter);
+      this.resolved.set(key, pending);
+    }
+    return pending;
+  }
+  /** HEAD of a manifest: false on 404; any other trouble throws `RegistryError`. */
+  async manifestExists(registry, repositoryPath, digestOrTag, counter) {
+    return await this.inspectManifest(registry, repositoryPath, digestOrTag, counter) !== void 0;
+  }
+  /** HEAD of a manifest: its digest and media type, or undefined on 404. */
+  inspectManifest(registry, repositoryPath, digestOrTag, counter) {
+    const key = `${registry}/${repositoryPath}@${digestOrTag}`;
+    let pending = this.inspected.get(key);
+    if (!pending) {
+      pending = this.head(registry, repositoryPath, digestOrTag, counter).then(
+        (response) => {
+          const digest = claimedDigest(response) ?? (isDigest2(digestOrTag) ? digestOrTag : void 0);
+          return digest ? { digest, mediaType: mediaTypeOf(response) } : this.getManifest(registry, repositoryPath, digestOrTag, counter);
+        },
+        (error2) => {
+          if (error2 instanceof RegistryError && error2.code === "REGISTRY_NOT_FOUND")
+            return void 0;
+          throw error2;
+        }
+      );
+      this.inspected.set(key, pending);
+    }
+    return pending;
+  }
+  /** Every tag of the repository, following `Link` pagination. */
+  async listTags(registry, repositoryPath, counter) {
+    const tags = [];
+    let url = new URL(
+      `${this.repositoryUrl(registry, repositoryPath)}/tags/list?n=${this.tagsPageSize}`
+    );
+    for (let page = 0; url && page < MAX_TAG_PAGES; page++) {
+      const response = await this.call(
+        registry,
+        repositoryPath,
+        "GET",
+        url,
+        "application/json",
+        counter
+      );
+      let json;
+      try {
+        json = JSON.parse(response.body.toString("utf8"));
+      } catch (error2) {
+        throw new RegistryError("REGISTRY_PROTOCOL", `GET ${url.href}: the tag list is not JSON`, {
+          cause: error2
+        });
+      }
+      const pageTags = json?.tags;
+      if (Array.isArray(pageTags)) tags.push(...pageTags.filter((t) => typeof t === "string"));
+      const next = nextLink(headerValue(response.headers.link));
+      url = next ? new URL(next, url) : void 0;
+    }
+    return tags;
+  }
+  /** Lets idle keep-alive connections go. */
+  close() {
+    this.transport.close();
+  }
+  async resolve(registry, repositoryPath, tag, counter) {
+    const response = await this.head(registry, repositoryPath, tag, counter);
+    const digest = claimedDigest(response);
+    const mediaType = mediaTypeOf(response);
+    if (!digest) return this.getManifest(registry, repositoryPath, tag, counter);
+    if (mediaType === "" || isIndexMediaType(mediaType))
+      return this.getManifest(registry, repositoryPath, digest, counter);
+    return { digest, mediaType };
+  }
+  async head(registry, repositoryPath, reference, counter) {
+    return this.call(
+      registry,
+      repositoryPath,
+      "HEAD",
+      this.manifestUrl(registry, repositoryPath, reference),
+      MANIFEST_ACCEPT,
+      counter
+    );
+  }
+  /** GET of a manifest, its body checked against the digest claimed and the digest asked for. */
+  async getManifest(registry, repositoryPath, reference, counter) {
+    const url = this.manifestUrl(registry, repositoryPath, reference);
+    const response = await this.call(registry, repositoryPath, "GET", url, MANIFEST_ACCEPT, counter);
+    const digest = sha256Digest(response.body);
+    const claimed = claimedDigest(response);
+    const expected = isDigest2(reference) ? reference : claimed;
+    if (claimed && claimed !== digest || expected && expected !== digest)
+      throw new RegistryError(
+        "REGISTRY_PROTOCOL",
+        `GET ${url.href}: the manifest's digest is ${digest}, not the ${expected ?? claimed} claimed`
+      );
+    let json;
+    try {
+      json = JSON.parse(response.body.toString("utf8"));
+    } catch (error2) {
+      throw new RegistryError("REGISTRY_PROTOCOL", `GET ${url.href}: the manifest is not JSON`, {
+        cause: error2
+      });
+    }
+    const declared = json?.mediaType;
+    const mediaType = mediaTypeOf(response) || (typeof declared === "string" ? declared : "");
+    const isIndex = isIndexMediaType(mediaType) || mediaType === "" && Array.isArray(json?.manifests);
+    return isIndex ? { digest, mediaType: mediaType || OCI_INDEX, platforms: parseIndexPlatforms(json) } : { digest, mediaType };
+  }
+  baseUrl(registry) {
+    const host = registryApiHost(registry);
+    return `${this.allowsPlainHttp(host) ? "http" : "https"}://${host}`;
+  }
+  /** Listed in insecure-registries, as `host:port` or as a bare host (any port). */
+  allowsPlainHttp(host) {
+    const lower = host.toLowerCase();
+    return this.insecure.has(lower) || this.insecure.has(lower.replace(/:\d+$/, ""));
+  }
+  manifestUrl(registry, repositoryPath, reference) {
+    if (!REFERENCE_PATTERN.test(reference))
+      throw new InputError(`"${reference}" is neither a tag nor a digest`);
+    return new URL(`${this.repositoryUrl(registry, repositoryPath)}/manifests/${reference}`);
+  }
+  repositoryUrl(registry, repositoryPath) {
+    if (!REPOSITORY_PATTERN.test(repositoryPath))
+      throw new InputError(`"${repositoryPath}" is not a valid repository path`);
+    return `${this.baseUrl(registry)}/v2/${apiRepositoryPath(registry, repositoryPath)}`;
+  }
+  /**
+   * One API call with authentication and retries: anonymous (or with what the
+   * registry's known scheme needs), then once more after a 401 challenge.
+   * Returns a 2xx response; anything else throws `RegistryError`.
+   */
+  call(registry, repositoryPath, method, url, accept, counter) {
+    const scope = `repository:${apiRepositoryPath(registry, repositoryPath)}:pull`;
+    const send = (request) => this.transport.send(request, () => {
+      if (counter) counter.requests++;
+    });
+    const what = `${method} ${url.href}`;
+    return withRetry(
+      async () => {
+        let authorization = await this.auth.authorizationFor(registry, scope, send);
+        let response = await send({ method, url, headers: { accept }, authorization });
+        if (response.status === 401) {
+          authorization = await this.auth.answerChallenge(
+            registry,
+            scope,
+            response.headers["www-authenticate"],
+            authorization,
+            send
+          );
+          response = await send({ method, url, headers: { accept }, authorization });
+          if (response.status === 401) throw this.refusal(registry, scope, what, response);
+        }
+        if (response.status >= 200 && response.status < 300) return response;
+        throw errorForStatus(
+          what,
+          response,
+          parseRetryAfter(headerValue(response.headers["retry-after"]), Date.now())
+        );
+      },
+      this.policy,
+      {
+        classify: (error2) => error2 instanceof RegistryError ? { retryable: error2.retryable, retryAfterMs: error2.retryAfterMs } : { retryable: false },
+        onRetry: (error2, attempt, delayMs) => this.log(
+          `${describeRegistryError(error2)}; retrying in ${delayMs} ms (attempt ${attempt + 1} of ${this.policy.maxAttempts})`
+        )
+      }
+    );
+  }
+  refusal(registry, scope, what, response) {
+    const detail = errorForStatus(what, response).message;
+    const message = this.auth.hasCredentials(registry) ? `credentials were refused by ${registry} for ${scope}: ${detail}` : `${registry} requires credentials for ${scope} and none are configured: ${detail}`;
+    return new RegistryError("REGISTRY_AUTH", message, { status: 401 });
+  }
+};
+
+// src/adapters.ts
+function createAdapters(options) {
+  const credentials = createCredentialStore({
+    username: options.username,
+    password: options.password,
+    githubToken: options.githubToken
+  });
+  const registry = new RegistryClient({
+    credentials,
+    insecureRegistries: options.insecureRegistries,
+    maskSecret: options.maskSecret,
+    log: options.log
+  });
+  const prepareCosign = async () => createCosignTools({
+    cosignPath: await options.resolveCosignPath(),
+    workspace: options.workspace,
+    insecureRegistries: options.insecureRegistries,
+    credentials,
+    registry
+  });
+  return { registry, prepareCosign };
 }
 
 // src/config/load.ts
@@ -47580,106 +48455,6 @@ async function mapConcurrent(items, limit, fn) {
   return results;
 }
 
-// src/registry/errors.ts
-var RegistryError = class extends ProvenanceError {
-  /** HTTP status, when the registry answered. */
-  status;
-  retryable;
-  /** Milliseconds the registry asked us to wait (`Retry-After`), if it did. */
-  retryAfterMs;
-  constructor(code18, message, options = {}) {
-    super(code18, message, { cause: options.cause });
-    this.name = "RegistryError";
-    this.status = options.status;
-    this.retryable = options.retryable ?? false;
-    this.retryAfterMs = options.retryAfterMs;
-  }
-};
-function describeRegistryError(error2) {
-  if (error2 instanceof RegistryError) return `${error2.code}: ${error2.message}`;
-  return error2 instanceof Error ? error2.message : String(error2);
-}
-function describeErrorBody(body) {
-  let json;
-  try {
-    json = JSON.parse(String(body));
-  } catch {
-    return void 0;
-  }
-  const errors = json?.errors;
-  if (!Array.isArray(errors)) return void 0;
-  const parts = errors.filter((e) => typeof e === "object" && e !== null).map((e) => [e.code, e.message].filter((p) => typeof p === "string" && p !== "").join(": ")).filter((p) => p !== "");
-  return parts.length > 0 ? parts.slice(0, 3).join("; ") : void 0;
-}
-function errorForStatus(what, response, retryAfterMs) {
-  const { status } = response;
-  const detail = describeErrorBody(response.body);
-  const message = `${what}: HTTP ${status}${detail ? ` (${detail})` : ""}`;
-  if (status === 401 || status === 403)
-    return new RegistryError("REGISTRY_AUTH", message, { status });
-  if (status === 404) return new RegistryError("REGISTRY_NOT_FOUND", message, { status });
-  if (status === 408)
-    return new RegistryError("REGISTRY_TIMEOUT", message, { status, retryable: true });
-  if (status === 429)
-    return new RegistryError("REGISTRY_RATE_LIMITED", message, {
-      status,
-      retryable: true,
-      retryAfterMs
-    });
-  if (status >= 500)
-    return new RegistryError("REGISTRY_UNREACHABLE", message, {
-      status,
-      retryable: true,
-      retryAfterMs
-    });
-  return new RegistryError("REGISTRY_PROTOCOL", message, { status });
-}
-
-// src/registry/manifest.ts
-var OCI_INDEX = "application/vnd.oci.image.index.v1+json";
-var OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
-var DOCKER_MANIFEST_LIST = "application/vnd.docker.distribution.manifest.list.v2+json";
-var DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json";
-var MANIFEST_ACCEPT = [
-  OCI_INDEX,
-  DOCKER_MANIFEST_LIST,
-  OCI_MANIFEST,
-  DOCKER_MANIFEST
-].join(", ");
-var DIGEST_PATTERN = /^sha256:[0-9a-f]{64}$/;
-function isDigest2(value) {
-  return DIGEST_PATTERN.test(value);
-}
-function isIndexMediaType(mediaType) {
-  return mediaType === OCI_INDEX || mediaType === DOCKER_MANIFEST_LIST;
-}
-function formatPlatform(platform2) {
-  if (typeof platform2 !== "object" || platform2 === null) return void 0;
-  const { os: os2, architecture, variant } = platform2;
-  if (typeof os2 !== "string" || typeof architecture !== "string") return void 0;
-  return [os2, architecture, typeof variant === "string" && variant ? variant : void 0].filter(Boolean).join("/");
-}
-function parseIndexPlatforms(json) {
-  const manifests = json?.manifests;
-  if (!Array.isArray(manifests)) return [];
-  const found = [];
-  for (const entry of manifests) {
-    const { digest, platform: platform2 } = entry ?? {};
-    const name = formatPlatform(platform2);
-    if (typeof digest === "string" && isDigest2(digest) && name)
-      found.push({ digest, platform: name });
-  }
-  return found;
-}
-function nextLink(link) {
-  if (!link) return void 0;
-  for (const part of link.split(",")) {
-    const match = /<([^>]*)>\s*;(.*)$/.exec(part.trim());
-    if (match && /(?:^|;)\s*rel="?next"?\s*(?:;|$)/.test(match[2])) return match[1];
-  }
-  return void 0;
-}
-
 // src/drift.ts
 async function checkDigest(plan, client) {
   const counter = { requests: 0 };
@@ -47881,758 +48656,6 @@ async function verifyImages(options, deps) {
     finishedAt: (/* @__PURE__ */ new Date()).toISOString()
   };
 }
-
-// src/registry/credentials.ts
-import { readFileSync } from "node:fs";
-import { homedir } from "node:os";
-import { join as join2 } from "node:path";
-var GHCR_HOST = "ghcr.io";
-var GHCR_TOKEN_USERNAME = "x-access-token";
-var DOCKER_HUB_ALIASES = /* @__PURE__ */ new Set(["docker.io", "index.docker.io", "registry-1.docker.io"]);
-function normalizeRegistryHost(key) {
-  const host = key.trim().replace(/^[a-z][a-z0-9+.-]*:\/\//i, "").replace(/\/.*$/, "").toLowerCase();
-  return DOCKER_HUB_ALIASES.has(host) ? DOCKER_HUB : host;
-}
-function decodeAuthField(auth) {
-  const decoded = Buffer.from(auth, "base64").toString("utf8");
-  const colon = decoded.indexOf(":");
-  if (colon <= 0) return void 0;
-  return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
-}
-function parseDockerConfigAuths(json) {
-  const found = /* @__PURE__ */ new Map();
-  if (typeof json !== "object" || json === null) return found;
-  const auths = json.auths;
-  if (typeof auths !== "object" || auths === null) return found;
-  for (const [key, entry] of Object.entries(auths)) {
-    if (typeof entry !== "object" || entry === null) continue;
-    const { auth, username, password } = entry;
-    let credential;
-    if (typeof auth === "string" && auth !== "") credential = decodeAuthField(auth);
-    else if (typeof username === "string" && typeof password === "string" && username !== "")
-      credential = { username, password };
-    if (credential) found.set(normalizeRegistryHost(key), credential);
-  }
-  return found;
-}
-function readDockerConfig(dir) {
-  const path = join2(dir, "config.json");
-  let text2;
-  try {
-    text2 = readFileSync(path, "utf8");
-  } catch (error2) {
-    if (error2.code === "ENOENT") return /* @__PURE__ */ new Map();
-    throw new ProvenanceError("DOCKER_CONFIG_UNREADABLE", `cannot read ${path}`, { cause: error2 });
-  }
-  let json;
-  try {
-    json = JSON.parse(text2);
-  } catch {
-    throw new ProvenanceError("DOCKER_CONFIG_UNREADABLE", `${path} is not valid JSON`);
-  }
-  return parseDockerConfigAuths(json);
-}
-function createCredentialStore(options) {
-  const dir = options.dockerConfigDir ?? process.env.DOCKER_CONFIG ?? join2(homedir(), ".docker");
-  const fromDockerConfig = readDockerConfig(dir);
-  const fromInputs = options.username && options.password ? { username: options.username, password: options.password } : void 0;
-  const githubToken = options.githubToken || void 0;
-  return {
-    get(host) {
-      const registry = normalizeRegistryHost(host);
-      const configured = fromDockerConfig.get(registry);
-      if (configured) return configured;
-      if (fromInputs) return fromInputs;
-      if (registry === GHCR_HOST && githubToken)
-        return { username: GHCR_TOKEN_USERNAME, password: githubToken };
-      return void 0;
-    }
-  };
-}
-
-// src/registry/client.ts
-import { createHash as createHash3 } from "node:crypto";
-
-// src/registry/retry.ts
-var DEFAULT_RETRY_POLICY = {
-  maxAttempts: 4,
-  baseDelayMs: 250,
-  maxDelayMs: 5e3,
-  maxRetryAfterMs: 6e4
-};
-function parseRetryAfter(value, nowMs) {
-  if (value === void 0) return void 0;
-  const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1e3;
-  const dateMs = Date.parse(trimmed);
-  if (Number.isNaN(dateMs)) return void 0;
-  return Math.max(0, dateMs - nowMs);
-}
-function backoffDelay(retry, policy, random = Math.random) {
-  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (retry - 1));
-  return Math.floor(random() * ceiling);
-}
-var realSleep = (ms) => new Promise((resolve5) => setTimeout(resolve5, ms));
-async function withRetry(attempt, policy, hooks) {
-  const sleep = hooks.sleep ?? realSleep;
-  for (let attemptNumber = 1; ; attemptNumber++) {
-    try {
-      return await attempt(attemptNumber);
-    } catch (error2) {
-      const verdict = hooks.classify(error2);
-      if (!verdict.retryable || attemptNumber >= policy.maxAttempts) throw error2;
-      if (verdict.retryAfterMs !== void 0 && verdict.retryAfterMs > policy.maxRetryAfterMs)
-        throw error2;
-      const delayMs = verdict.retryAfterMs ?? backoffDelay(attemptNumber, policy, hooks.random);
-      hooks.onRetry?.(error2, attemptNumber, delayMs);
-      await sleep(delayMs);
-    }
-  }
-}
-
-// src/registry/auth.ts
-var TOKEN = /[!#$%&'*+.^_`|~0-9A-Za-z-]+/y;
-var QUOTED = /"((?:[^"\\]|\\.)*)"/y;
-var SPACE = /[ \t]*/y;
-var PARAM_START = /[ \t]*([!#$%&'*+.^_`|~0-9A-Za-z-]+)[ \t]*=/y;
-function matchAt(pattern, text2, at) {
-  pattern.lastIndex = at;
-  return pattern.exec(text2);
-}
-function parseChallenges(header) {
-  if (header === void 0) return [];
-  if (Array.isArray(header)) return header.flatMap((value) => parseChallenges(value));
-  const challenges = [];
-  let at = 0;
-  while (at < header.length) {
-    const separator = /[\s,]*/y;
-    separator.lastIndex = at;
-    separator.exec(header);
-    at = separator.lastIndex;
-    const scheme = matchAt(TOKEN, header, at);
-    if (!scheme) break;
-    at = TOKEN.lastIndex;
-    const challenge = { scheme: scheme[0].toLowerCase(), params: {} };
-    challenges.push(challenge);
-    for (; ; ) {
-      const param = matchAt(PARAM_START, header, at);
-      if (!param) break;
-      at = PARAM_START.lastIndex;
-      matchAt(SPACE, header, at);
-      at = SPACE.lastIndex;
-      const quoted = matchAt(QUOTED, header, at);
-      let value = "";
-      if (quoted) {
-        value = quoted[1].replace(/\\(.)/g, "$1");
-        at = QUOTED.lastIndex;
-      } else {
-        const bare = matchAt(TOKEN, header, at);
-        if (bare) {
-          value = bare[0];
-          at = TOKEN.lastIndex;
-        }
-      }
-      challenge.params[param[1].toLowerCase()] = value;
-      const comma = /[ \t]*,/y;
-      comma.lastIndex = at;
-      if (!comma.exec(header)) break;
-      if (!matchAt(PARAM_START, header, comma.lastIndex)) {
-        at = comma.lastIndex;
-        break;
-      }
-      at = comma.lastIndex;
-    }
-  }
-  return challenges;
-}
-function basicAuthorization(credential) {
-  return `Basic ${Buffer.from(`${credential.username}:${credential.password}`).toString("base64")}`;
-}
-function parseTokenResponse(body) {
-  let json;
-  try {
-    json = JSON.parse(body);
-  } catch {
-    throw new RegistryError(
-      "REGISTRY_PROTOCOL",
-      "the token service answered with something other than JSON"
-    );
-  }
-  const {
-    token,
-    access_token: accessToken,
-    expires_in: expiresIn
-  } = json ?? {};
-  const value = typeof token === "string" && token !== "" ? token : accessToken;
-  if (typeof value !== "string" || value === "")
-    throw new RegistryError("REGISTRY_PROTOCOL", "the token service answered without a token");
-  return {
-    token: value,
-    expiresInSeconds: typeof expiresIn === "number" && expiresIn > 0 ? expiresIn : void 0
-  };
-}
-var DEFAULT_TOKEN_LIFETIME_S = 60;
-var TOKEN_RENEWAL_MARGIN_MS = 1e4;
-var Authenticator = class {
-  constructor(options) {
-    this.options = options;
-    this.now = options.now ?? Date.now;
-  }
-  options;
-  schemes = /* @__PURE__ */ new Map();
-  tokens = /* @__PURE__ */ new Map();
-  masked = /* @__PURE__ */ new Set();
-  now;
-  hasCredentials(registry) {
-    return this.options.credentials.get(registry) !== void 0;
-  }
-  /**
-   * The `Authorization` value to send before any challenge: none until the
-   * registry has named its scheme, then Basic credentials or a cached (or
-   * freshly fetched) Bearer token for `scope`.
-   */
-  async authorizationFor(registry, scope, send) {
-    const scheme = this.schemes.get(registry);
-    if (!scheme) return void 0;
-    if (scheme.kind === "basic") {
-      const credential = this.credential(registry);
-      return credential ? this.basic(credential) : void 0;
-    }
-    return (await this.token(registry, scope, scheme, send)).authorization;
-  }
-  /**
-   * Answers a 401: learns the scheme from the challenge and returns a new
-   * authorization to try once. Throws `REGISTRY_AUTH` when there is nothing
-   * new to offer (no credentials for Basic, or the same ones were just refused).
-   */
-  async answerChallenge(registry, scope, header, sent, send) {
-    const challenges = parseChallenges(header);
-    const bearer = challenges.find((c) => c.scheme === "bearer" && c.params.realm);
-    if (bearer) {
-      const scheme = {
-        kind: "bearer",
-        realm: bearer.params.realm,
-        service: bearer.params.service
-      };
-      this.schemes.set(registry, scheme);
-      const key = tokenKey(registry, scope);
-      const cached = this.tokens.get(key);
-      if (cached && (await cached.catch(() => void 0))?.authorization === sent)
-        this.tokens.delete(key);
-      return (await this.token(registry, scope, scheme, send)).authorization;
-    }
-    if (challenges.some((c) => c.scheme === "basic")) {
-      this.schemes.set(registry, { kind: "basic" });
-      const credential = this.credential(registry);
-      if (!credential)
-        throw new RegistryError(
-          "REGISTRY_AUTH",
-          `${registry} requires credentials (Basic) and none are configured for it`,
-          { status: 401 }
-        );
-      const authorization = this.basic(credential);
-      if (authorization === sent)
-        throw new RegistryError(
-          "REGISTRY_AUTH",
-          `credentials were refused by ${registry} (Basic)`,
-          {
-            status: 401
-          }
-        );
-      return authorization;
-    }
-    throw new RegistryError(
-      "REGISTRY_AUTH",
-      `${registry} answered 401 without a Basic or Bearer challenge it could be answered with`,
-      { status: 401 }
-    );
-  }
-  credential(registry) {
-    const credential = this.options.credentials.get(registry);
-    if (credential) this.mask(credential.password);
-    return credential;
-  }
-  /** A Basic value, its password and its encoded form masked first. */
-  basic(credential) {
-    this.mask(credential.password);
-    const authorization = basicAuthorization(credential);
-    this.mask(authorization.slice("Basic ".length));
-    return authorization;
-  }
-  mask(secret) {
-    if (secret !== "" && !this.masked.has(secret)) {
-      this.masked.add(secret);
-      this.options.maskSecret(secret);
-    }
-    return secret;
-  }
-  token(registry, scope, scheme, send) {
-    const key = tokenKey(registry, scope);
-    const cached = this.tokens.get(key);
-    if (cached) {
-      return cached.then(
-        (token) => token.expiresAtMs - TOKEN_RENEWAL_MARGIN_MS > this.now() ? token : this.refreshToken(key, registry, scope, scheme, send)
-      );
-    }
-    return this.refreshToken(key, registry, scope, scheme, send);
-  }
-  refreshToken(key, registry, scope, scheme, send) {
-    const pending = this.fetchToken(registry, scope, scheme, send);
-    this.tokens.set(key, pending);
-    pending.catch(() => {
-      if (this.tokens.get(key) === pending) this.tokens.delete(key);
-    });
-    return pending;
-  }
-  async fetchToken(registry, scope, scheme, send) {
-    let url;
-    try {
-      url = new URL(scheme.realm);
-    } catch (error2) {
-      throw new RegistryError(
-        "REGISTRY_PROTOCOL",
-        `${registry} named a token realm that is not a URL`,
-        {
-          cause: error2
-        }
-      );
-    }
-    if (scheme.service) url.searchParams.set("service", scheme.service);
-    url.searchParams.append("scope", scope);
-    const credential = this.credential(registry);
-    const startedMs = this.now();
-    const response = await send({
-      method: "GET",
-      url,
-      headers: { accept: "application/json" },
-      authorization: credential ? this.basic(credential) : void 0
-    });
-    const what = `token for ${scope} from ${url.origin}${url.pathname}`;
-    if (response.status === 401 || response.status === 403) {
-      const who = credential ? "credentials were refused" : "anonymous access was refused";
-      throw new RegistryError(
-        "REGISTRY_AUTH",
-        `${what}: ${who} by the token service (HTTP ${response.status})`,
-        { status: response.status }
-      );
-    }
-    if (response.status !== 200)
-      throw errorForStatus(
-        what,
-        response,
-        parseRetryAfter(headerValue(response.headers["retry-after"]), this.now())
-      );
-    const { token, expiresInSeconds } = parseTokenResponse(response.body.toString("utf8"));
-    this.mask(token);
-    return {
-      authorization: `Bearer ${token}`,
-      expiresAtMs: startedMs + (expiresInSeconds ?? DEFAULT_TOKEN_LIFETIME_S) * 1e3
-    };
-  }
-};
-function tokenKey(registry, scope) {
-  return `${registry} ${scope}`;
-}
-function headerValue(value) {
-  return Array.isArray(value) ? value[0] : value;
-}
-
-// src/version.ts
-var ACTION_VERSION = "4.0.0";
-
-// src/registry/http.ts
-var MAX_BODY_BYTES = 4 * 1024 * 1024;
-var MAX_REDIRECTS = 5;
-var REDIRECT_STATUSES = /* @__PURE__ */ new Set([301, 302, 303, 307, 308]);
-var USER_AGENT = `rocm-provenance/${ACTION_VERSION}`;
-var TLS_ERROR = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL/;
-var HttpTransport = class {
-  options;
-  /** One client per scheme: the library caches a single agent per client. */
-  clients = /* @__PURE__ */ new Map();
-  sent = 0;
-  constructor(options) {
-    this.options = {
-      maxBodyBytes: MAX_BODY_BYTES,
-      maxRedirects: MAX_REDIRECTS,
-      ...options
-    };
-  }
-  get requestCount() {
-    return this.sent;
-  }
-  async send(request, observe) {
-    const origin = request.url.origin;
-    let url = request.url;
-    for (let redirects = 0; ; redirects++) {
-      this.checkScheme(url);
-      const headers = { ...request.headers };
-      if (request.authorization !== void 0 && url.origin === origin)
-        headers.authorization = request.authorization;
-      this.sent++;
-      observe?.({ method: request.method, url });
-      const response = await this.sendOnce(request.method, url, headers);
-      const location = response.headers.location;
-      if (!REDIRECT_STATUSES.has(response.status) || typeof location !== "string") return response;
-      if (redirects >= this.options.maxRedirects)
-        throw new RegistryError(
-          "REGISTRY_PROTOCOL",
-          `${request.method} ${request.url.href}: more than ${this.options.maxRedirects} redirects`,
-          { status: response.status }
-        );
-      url = new URL(location, url);
-    }
-  }
-  /** Lets idle keep-alive connections go. */
-  close() {
-    for (const client of this.clients.values()) client.dispose();
-    this.clients.clear();
-  }
-  checkScheme(url) {
-    if (url.protocol === "https:") return;
-    if (url.protocol === "http:" && this.options.allowsPlainHttp(url.host)) return;
-    throw new RegistryError(
-      "REGISTRY_PROTOCOL",
-      `refusing ${url.protocol}//${url.host}: plain HTTP is used only for hosts listed in insecure-registries`
-    );
-  }
-  clientFor(protocol) {
-    let client = this.clients.get(protocol);
-    if (!client) {
-      client = new HttpClient(USER_AGENT, [], {
-        allowRedirects: false,
-        allowRetries: false,
-        keepAlive: true,
-        socketTimeout: this.options.timeoutMs
-      });
-      this.clients.set(protocol, client);
-    }
-    return client;
-  }
-  sendOnce(method, url, headers) {
-    const { timeoutMs, maxBodyBytes } = this.options;
-    const what = `${method} ${url.href}`;
-    return new Promise((resolve5, reject) => {
-      let settled = false;
-      let message;
-      const finish = (error2, response) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        if (error2) reject(error2);
-        else if (response) resolve5(response);
-      };
-      const timer = setTimeout(() => {
-        message?.destroy();
-        finish(
-          new RegistryError(
-            "REGISTRY_TIMEOUT",
-            `${what}: no complete answer within ${timeoutMs} ms`,
-            {
-              retryable: true
-            }
-          )
-        );
-      }, timeoutMs);
-      this.clientFor(url.protocol).request(method, url.href, null, headers).then(
-        (response) => {
-          if (settled) {
-            response.message.destroy();
-            return;
-          }
-          message = response.message;
-          readBounded(response.message, maxBodyBytes).then(
-            (body) => finish(void 0, {
-              status: response.message.statusCode ?? 0,
-              headers: response.message.headers,
-              body,
-              url
-            }),
-            (error2) => finish(toTransportError(what, error2))
-          );
-        },
-        (error2) => finish(toTransportError(what, error2))
-      );
-    });
-  }
-};
-function readBounded(message, maxBytes) {
-  return new Promise((resolve5, reject) => {
-    const chunks = [];
-    let size = 0;
-    message.on("data", (chunk) => {
-      size += chunk.length;
-      if (size > maxBytes) {
-        message.destroy();
-        reject(new RegistryError("REGISTRY_PROTOCOL", `response body exceeds ${maxBytes} bytes`));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    message.on("end", () => resolve5(Buffer.concat(chunks)));
-    message.on("error", reject);
-    message.on("close", () => {
-      if (!message.complete) reject(new Error("connection closed before the body ended"));
-    });
-  });
-}
-function toTransportError(what, error2) {
-  if (error2 instanceof RegistryError) return error2;
-  const text2 = error2 instanceof Error ? error2.message : String(error2);
-  const code18 = error2.code;
-  const detail = typeof code18 === "string" && !text2.includes(code18) ? `${code18}: ${text2}` : text2;
-  if (/^Request timeout/.test(text2))
-    return new RegistryError("REGISTRY_TIMEOUT", `${what}: connection idle too long`, {
-      cause: error2,
-      retryable: true
-    });
-  const tls = TLS_ERROR.test(detail);
-  return new RegistryError("REGISTRY_UNREACHABLE", `${what}: ${detail}`, {
-    cause: error2,
-    retryable: !tls
-  });
-}
-
-// src/registry/client.ts
-var DOCKER_HUB_API_HOST = "registry-1.docker.io";
-var DEFAULT_TIMEOUT_MS2 = 3e4;
-var DEFAULT_TAGS_PAGE_SIZE = 1e3;
-var MAX_TAG_PAGES = 1e3;
-var REFERENCE_PATTERN = /^(?:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[A-Za-z0-9=_-]+)$/;
-var PATH_COMPONENT2 = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
-var REPOSITORY_PATTERN = new RegExp(`^${PATH_COMPONENT2}(?:/${PATH_COMPONENT2})*$`);
-function sha256Digest(body) {
-  return `sha256:${createHash3("sha256").update(body).digest("hex")}`;
-}
-function registryApiHost(registry) {
-  return normalizeRegistryHost(registry) === DOCKER_HUB ? DOCKER_HUB_API_HOST : registry;
-}
-function apiRepositoryPath(registry, repositoryPath) {
-  return normalizeRegistryHost(registry) === DOCKER_HUB && !repositoryPath.includes("/") ? `library/${repositoryPath}` : repositoryPath;
-}
-function mediaTypeOf(response) {
-  const type = headerValue(response.headers["content-type"]);
-  return type ? type.split(";")[0].trim() : "";
-}
-function claimedDigest(response) {
-  const claimed = headerValue(response.headers["docker-content-digest"])?.trim();
-  return claimed && isDigest2(claimed) ? claimed : void 0;
-}
-var RegistryClient = class {
-  transport;
-  auth;
-  policy;
-  log;
-  tagsPageSize;
-  insecure;
-  resolved = /* @__PURE__ */ new Map();
-  inspected = /* @__PURE__ */ new Map();
-  constructor(options) {
-    this.insecure = new Set(options.insecureRegistries.map((host) => host.trim().toLowerCase()));
-    this.transport = new HttpTransport({
-      timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS2,
-      allowsPlainHttp: (host) => this.allowsPlainHttp(host)
-    });
-    this.auth = new Authenticator({
-      credentials: options.credentials,
-      maskSecret: options.maskSecret ?? (() => void 0)
-    });
-    this.policy = {
-      ...DEFAULT_RETRY_POLICY,
-      ...options.retry,
-      maxAttempts: Math.max(1, options.maxAttempts ?? DEFAULT_RETRY_POLICY.maxAttempts)
-    };
-    this.log = options.log ?? (() => void 0);
-    this.tagsPageSize = options.tagsPageSize ?? DEFAULT_TAGS_PAGE_SIZE;
-  }
-  /** Every HTTP request this client has sent (token requests and redirects included). */
-  get requestCount() {
-    return this.transport.requestCount;
-  }
-  /**
-   * What `tag` points at now: a HEAD with every manifest type accepted; a GET
-   * when the registry gives no digest (the body's digest is computed), and a
-   * GET of an index to list its platforms. Each (registry, path, tag) is
-   * asked once per client; later calls share the answer.
-   */
-  resolveTag(registry, repositoryPath, tag, counter) {
-    const key = `${registry}/${repositoryPath}:${tag}`;
-    let pending = this.resolved.get(key);
-    if (!pending) {
-      pending = this.resolve(registry, repositoryPath, tag, counter);
-      this.resolved.set(key, pending);
-    }
-    return pending;
-  }
-  /** HEAD of a manifest: false on 404; any other trouble throws `RegistryError`. */
-  async manifestExists(registry, repositoryPath, digestOrTag, counter) {
-    return await this.inspectManifest(registry, repositoryPath, digestOrTag, counter) !== void 0;
-  }
-  /** HEAD of a manifest: its digest and media type, or undefined on 404. */
-  inspectManifest(registry, repositoryPath, digestOrTag, counter) {
-    const key = `${registry}/${repositoryPath}@${digestOrTag}`;
-    let pending = this.inspected.get(key);
-    if (!pending) {
-      pending = this.head(registry, repositoryPath, digestOrTag, counter).then(
-        (response) => {
-          const digest = claimedDigest(response) ?? (isDigest2(digestOrTag) ? digestOrTag : void 0);
-          return digest ? { digest, mediaType: mediaTypeOf(response) } : this.getManifest(registry, repositoryPath, digestOrTag, counter);
-        },
-        (error2) => {
-          if (error2 instanceof RegistryError && error2.code === "REGISTRY_NOT_FOUND")
-            return void 0;
-          throw error2;
-        }
-      );
-      this.inspected.set(key, pending);
-    }
-    return pending;
-  }
-  /** Every tag of the repository, following `Link` pagination. */
-  async listTags(registry, repositoryPath, counter) {
-    const tags = [];
-    let url = new URL(
-      `${this.repositoryUrl(registry, repositoryPath)}/tags/list?n=${this.tagsPageSize}`
-    );
-    for (let page = 0; url && page < MAX_TAG_PAGES; page++) {
-      const response = await this.call(
-        registry,
-        repositoryPath,
-        "GET",
-        url,
-        "application/json",
-        counter
-      );
-      let json;
-      try {
-        json = JSON.parse(response.body.toString("utf8"));
-      } catch (error2) {
-        throw new RegistryError("REGISTRY_PROTOCOL", `GET ${url.href}: the tag list is not JSON`, {
-          cause: error2
-        });
-      }
-      const pageTags = json?.tags;
-      if (Array.isArray(pageTags)) tags.push(...pageTags.filter((t) => typeof t === "string"));
-      const next = nextLink(headerValue(response.headers.link));
-      url = next ? new URL(next, url) : void 0;
-    }
-    return tags;
-  }
-  /** Lets idle keep-alive connections go. */
-  close() {
-    this.transport.close();
-  }
-  async resolve(registry, repositoryPath, tag, counter) {
-    const response = await this.head(registry, repositoryPath, tag, counter);
-    const digest = claimedDigest(response);
-    const mediaType = mediaTypeOf(response);
-    if (!digest) return this.getManifest(registry, repositoryPath, tag, counter);
-    if (mediaType === "" || isIndexMediaType(mediaType))
-      return this.getManifest(registry, repositoryPath, digest, counter);
-    return { digest, mediaType };
-  }
-  async head(registry, repositoryPath, reference, counter) {
-    return this.call(
-      registry,
-      repositoryPath,
-      "HEAD",
-      this.manifestUrl(registry, repositoryPath, reference),
-      MANIFEST_ACCEPT,
-      counter
-    );
-  }
-  /** GET of a manifest, its body checked against the digest claimed and the digest asked for. */
-  async getManifest(registry, repositoryPath, reference, counter) {
-    const url = this.manifestUrl(registry, repositoryPath, reference);
-    const response = await this.call(registry, repositoryPath, "GET", url, MANIFEST_ACCEPT, counter);
-    const digest = sha256Digest(response.body);
-    const claimed = claimedDigest(response);
-    const expected = isDigest2(reference) ? reference : claimed;
-    if (claimed && claimed !== digest || expected && expected !== digest)
-      throw new RegistryError(
-        "REGISTRY_PROTOCOL",
-        `GET ${url.href}: the manifest's digest is ${digest}, not the ${expected ?? claimed} claimed`
-      );
-    let json;
-    try {
-      json = JSON.parse(response.body.toString("utf8"));
-    } catch (error2) {
-      throw new RegistryError("REGISTRY_PROTOCOL", `GET ${url.href}: the manifest is not JSON`, {
-        cause: error2
-      });
-    }
-    const declared = json?.mediaType;
-    const mediaType = mediaTypeOf(response) || (typeof declared === "string" ? declared : "");
-    const isIndex = isIndexMediaType(mediaType) || mediaType === "" && Array.isArray(json?.manifests);
-    return isIndex ? { digest, mediaType: mediaType || OCI_INDEX, platforms: parseIndexPlatforms(json) } : { digest, mediaType };
-  }
-  baseUrl(registry) {
-    const host = registryApiHost(registry);
-    return `${this.allowsPlainHttp(host) ? "http" : "https"}://${host}`;
-  }
-  /** Listed in insecure-registries, as `host:port` or as a bare host (any port). */
-  allowsPlainHttp(host) {
-    const lower = host.toLowerCase();
-    return this.insecure.has(lower) || this.insecure.has(lower.replace(/:\d+$/, ""));
-  }
-  manifestUrl(registry, repositoryPath, reference) {
-    if (!REFERENCE_PATTERN.test(reference))
-      throw new InputError(`"${reference}" is neither a tag nor a digest`);
-    return new URL(`${this.repositoryUrl(registry, repositoryPath)}/manifests/${reference}`);
-  }
-  repositoryUrl(registry, repositoryPath) {
-    if (!REPOSITORY_PATTERN.test(repositoryPath))
-      throw new InputError(`"${repositoryPath}" is not a valid repository path`);
-    return `${this.baseUrl(registry)}/v2/${apiRepositoryPath(registry, repositoryPath)}`;
-  }
-  /**
-   * One API call with authentication and retries: anonymous (or with what the
-   * registry's known scheme needs), then once more after a 401 challenge.
-   * Returns a 2xx response; anything else throws `RegistryError`.
-   */
-  call(registry, repositoryPath, method, url, accept, counter) {
-    const scope = `repository:${apiRepositoryPath(registry, repositoryPath)}:pull`;
-    const send = (request) => this.transport.send(request, () => {
-      if (counter) counter.requests++;
-    });
-    const what = `${method} ${url.href}`;
-    return withRetry(
-      async () => {
-        let authorization = await this.auth.authorizationFor(registry, scope, send);
-        let response = await send({ method, url, headers: { accept }, authorization });
-        if (response.status === 401) {
-          authorization = await this.auth.answerChallenge(
-            registry,
-            scope,
-            response.headers["www-authenticate"],
-            authorization,
-            send
-          );
-          response = await send({ method, url, headers: { accept }, authorization });
-          if (response.status === 401) throw this.refusal(registry, scope, what, response);
-        }
-        if (response.status >= 200 && response.status < 300) return response;
-        throw errorForStatus(
-          what,
-          response,
-          parseRetryAfter(headerValue(response.headers["retry-after"]), Date.now())
-        );
-      },
-      this.policy,
-      {
-        classify: (error2) => error2 instanceof RegistryError ? { retryable: error2.retryable, retryAfterMs: error2.retryAfterMs } : { retryable: false },
-        onRetry: (error2, attempt, delayMs) => this.log(
-          `${describeRegistryError(error2)}; retrying in ${delayMs} ms (attempt ${attempt + 1} of ${this.policy.maxAttempts})`
-        )
-      }
-    );
-  }
-  refusal(registry, scope, what, response) {
-    const detail = errorForStatus(what, response).message;
-    const message = this.auth.hasCredentials(registry) ? `credentials were refused by ${registry} for ${scope}: ${detail}` : `${registry} requires credentials for ${scope} and none are configured: ${detail}`;
-    return new RegistryError("REGISTRY_AUTH", message, { status: 401 });
-  }
-};
 
 // src/report.ts
 var REPORT_SCHEMA_VERSION = "1.0.0";
@@ -49995,23 +50018,14 @@ function commonOptions(values) {
   };
 }
 function cliAdapters(options, workspace) {
-  const credentials = createCredentialStore({
+  return createAdapters({
+    workspace,
     username: options.registryUsername,
     password: process.env.ROCM_PROVENANCE_REGISTRY_PASSWORD,
-    githubToken: process.env.GITHUB_TOKEN
-  });
-  const registry = new RegistryClient({
-    credentials,
-    insecureRegistries: options.insecureRegistries
-  });
-  const prepareCosign = () => createCosignTools({
-    cosignPath: options.cosignPath,
-    workspace,
+    githubToken: process.env.GITHUB_TOKEN,
     insecureRegistries: options.insecureRegistries,
-    credentials,
-    registry
+    resolveCosignPath: async () => options.cosignPath
   });
-  return { credentials, registry, prepareCosign };
 }
 async function verifyCommand(args) {
   const { values } = parseArgs({

@@ -10,14 +10,12 @@
 import { readFile, writeFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
-import { createCosignTools } from './cosign-tools.js'
+import { createAdapters, type Adapters } from './adapters.js'
 import { validateConfigFiles } from './config/load.js'
 import { causeChain, formatConfigIssues } from './errors.js'
 import { inspectDocument, renderInspectJson, renderInspectTable } from './inspect.js'
 import { MAX_CONCURRENCY } from './inputs.js'
 import { verifyImages } from './pipeline.js'
-import { createCredentialStore } from './registry/credentials.js'
-import { RegistryClient } from './registry/client.js'
 import { buildReport } from './report.js'
 import { writeReportFile } from './report-file.js'
 import { renderTextSummary } from './summary.js'
@@ -95,26 +93,16 @@ function commonOptions(values: Record<string, unknown>): CommonOptions {
   }
 }
 
-/** Registry client and cosign set up the same way for verify and update. */
-export function cliAdapters(options: CommonOptions, workspace: string) {
-  const credentials = createCredentialStore({
+/** The CLI's adapters: cosign as given (nothing is installed); the password from the environment. */
+function cliAdapters(options: CommonOptions, workspace: string): Adapters {
+  return createAdapters({
+    workspace,
     username: options.registryUsername,
     password: process.env.ROCM_PROVENANCE_REGISTRY_PASSWORD,
-    githubToken: process.env.GITHUB_TOKEN
+    githubToken: process.env.GITHUB_TOKEN,
+    insecureRegistries: options.insecureRegistries,
+    resolveCosignPath: async () => options.cosignPath
   })
-  const registry = new RegistryClient({
-    credentials,
-    insecureRegistries: options.insecureRegistries
-  })
-  const prepareCosign = () =>
-    createCosignTools({
-      cosignPath: options.cosignPath,
-      workspace,
-      insecureRegistries: options.insecureRegistries,
-      credentials,
-      registry
-    })
-  return { credentials, registry, prepareCosign }
 }
 
 async function verifyCommand(args: string[]): Promise<number> {

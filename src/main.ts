@@ -7,7 +7,7 @@
 import * as core from '@actions/core'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { dirname, isAbsolute, resolve } from 'node:path'
-import { createActionAdapters } from './action-adapters.js'
+import { actionAdapters } from './adapters.js'
 import { annotationsFor } from './annotations.js'
 import { dispatchWorkflow, shouldDispatchUpdate } from './dispatch.js'
 import { causeChain } from './errors.js'
@@ -155,7 +155,7 @@ export async function runVerify(inputs: ActionInputs, context: RunnerContext): P
   let result: RunResult
   try {
     // Inside the try: an unreadable Docker config must still leave a report.
-    const { registry, prepareCosign } = createActionAdapters(inputs, workspace)
+    const { registry, prepareCosign } = actionAdapters(inputs, workspace)
     result = await verifyImages(
       {
         workspace,

@@ -5,7 +5,7 @@
 import * as core from '@actions/core'
 import { readFile, writeFile } from 'node:fs/promises'
 import { isAbsolute, resolve } from 'node:path'
-import { createActionAdapters } from './action-adapters.js'
+import { actionAdapters } from './adapters.js'
 import { formatConfigIssues, formatLocation, type ConfigIssue } from './errors.js'
 import type { ActionInputs } from './inputs.js'
 import type { RunnerContext } from './main.js'
@@ -74,7 +74,7 @@ export async function runUpdateCommand(
       dryRun: false,
       now: context.now
     },
-    createActionAdapters(inputs, context.workspace)
+    actionAdapters(inputs, context.workspace)
   )
   if (!outcome.ok) {
     for (const issue of outcome.issues) {
