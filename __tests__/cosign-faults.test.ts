@@ -23,11 +23,16 @@ import { join } from 'node:path'
 import { CosignVerifier, type CosignVerifierOptions } from '../src/cosign/verifier.js'
 import type { Digest, SignerExpectation } from '../src/types.js'
 import { startFaultProxy, type FaultProxy } from './helpers/fault-proxy.js'
-import { generateKeyPair, pushImage, signImage, type KeyPair } from './helpers/images.js'
+import { generateKeyPair, type KeyPair } from './helpers/images.js'
 import { freePort, startRegistry, type TestRegistry } from './helpers/registry.js'
 import { hermeticEnv, mustRun, toolPath } from './helpers/tools.js'
 import { htpasswdEntry } from './helpers/registry-auth-servers.js'
-import { digestExistsAt, imagePlan, signatureEvidenceAt } from './helpers/cosign-plans.js'
+import {
+  imagePlan,
+  signatureEvidenceAt,
+  signedImage as signedImageIn,
+  testVerifier
+} from './helpers/cosign-plans.js'
 
 const REPO = 'rocm/dev'
 const NOW = new Date()
@@ -38,25 +43,10 @@ let keyA: KeyPair
 
 const keySigner = (path: string): SignerExpectation => ({ kind: 'key', keyPath: path })
 
-function verifier(options: Partial<CosignVerifierOptions> = {}): CosignVerifier {
-  return new CosignVerifier({
-    cosignPath: toolPath('cosign'),
-    workspace,
-    insecureRegistries: [registry.host],
-    env: hermeticEnv(),
-    maxAttempts: 2,
-    retryDelayMs: 20,
-    signatureEvidence: signatureEvidenceAt(registry.url),
-    digestExists: digestExistsAt(registry.url),
-    ...options
-  })
-}
+const verifier = (options: Partial<CosignVerifierOptions> = {}): CosignVerifier =>
+  testVerifier(registry, workspace, options)
 
-async function signedImage(key: KeyPair): Promise<Digest> {
-  const digest = (await pushImage(registry.host, REPO, 'work')) as Digest
-  await signImage(`${registry.host}/${REPO}@${digest}`, key)
-  return digest
-}
+const signedImage = (key: KeyPair): Promise<Digest> => signedImageIn(registry, REPO, key)
 
 beforeAll(async () => {
   registry = await startRegistry()

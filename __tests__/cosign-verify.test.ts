@@ -24,7 +24,7 @@ import {
 } from './helpers/images.js'
 import { startRegistry, type TestRegistry } from './helpers/registry.js'
 import { hermeticEnv, mustRun, toolPath } from './helpers/tools.js'
-import { digestExistsAt, imagePlan, signatureEvidenceAt } from './helpers/cosign-plans.js'
+import { imagePlan, signedImage as signedImageIn, testVerifier } from './helpers/cosign-plans.js'
 
 const REPO = 'rocm/dev'
 const NOW = new Date()
@@ -43,25 +43,11 @@ const keySigner = (
   ...extra
 })
 
-function verifier(options: Partial<CosignVerifierOptions> = {}): CosignVerifier {
-  return new CosignVerifier({
-    cosignPath: toolPath('cosign'),
-    workspace,
-    insecureRegistries: [registry.host],
-    env: hermeticEnv(),
-    maxAttempts: 2,
-    retryDelayMs: 20,
-    signatureEvidence: signatureEvidenceAt(registry.url),
-    digestExists: digestExistsAt(registry.url),
-    ...options
-  })
-}
+const verifier = (options: Partial<CosignVerifierOptions> = {}): CosignVerifier =>
+  testVerifier(registry, workspace, options)
 
-async function signedImage(key: KeyPair, options: { legacy?: boolean } = {}): Promise<Digest> {
-  const digest = (await pushImage(registry.host, REPO, 'work')) as Digest
-  await signImage(`${registry.host}/${REPO}@${digest}`, key, options)
-  return digest
-}
+const signedImage = (key: KeyPair, options: { legacy?: boolean } = {}): Promise<Digest> =>
+  signedImageIn(registry, REPO, key, options)
 
 beforeAll(async () => {
   registry = await startRegistry()

@@ -10,6 +10,9 @@ import {
   type ImagePlan,
   type SignerExpectation
 } from '../../src/types.js'
+import { CosignVerifier, type CosignVerifierOptions } from '../../src/cosign/verifier.js'
+import { pushImage, signImage, type KeyPair } from './images.js'
+import { hermeticEnv, toolPath } from './tools.js'
 
 export function imagePlan(
   host: string,
@@ -80,4 +83,38 @@ export function signatureEvidenceAt(registryUrl: string) {
 export function digestExistsAt(registryUrl: string) {
   return (plan: ImagePlan, digest: Digest): Promise<boolean> =>
     manifestExists(registryUrl, plan.repositoryPath, digest)
+}
+
+/**
+ * A verifier against a test registry, with the registry look-ups wired in,
+ * two attempts and short retry delays, so fault tests stay quick.
+ */
+export function testVerifier(
+  registry: { host: string; url: string },
+  workspace: string,
+  options: Partial<CosignVerifierOptions> = {}
+): CosignVerifier {
+  return new CosignVerifier({
+    cosignPath: toolPath('cosign'),
+    workspace,
+    insecureRegistries: [registry.host],
+    env: hermeticEnv(),
+    maxAttempts: 2,
+    retryDelayMs: 20,
+    signatureEvidence: signatureEvidenceAt(registry.url),
+    digestExists: digestExistsAt(registry.url),
+    ...options
+  })
+}
+
+/** Pushes a fresh image to `repositoryPath` and signs it with `key`. */
+export async function signedImage(
+  registry: { host: string },
+  repositoryPath: string,
+  key: KeyPair,
+  options: { legacy?: boolean } = {}
+): Promise<Digest> {
+  const digest = (await pushImage(registry.host, repositoryPath, 'work')) as Digest
+  await signImage(`${registry.host}/${repositoryPath}@${digest}`, key, options)
+  return digest
 }
