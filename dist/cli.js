@@ -48402,7 +48402,18 @@ function renderInspectJson(result) {
 }
 
 // src/inputs.ts
+var DEFAULT_CONCURRENCY = 4;
 var MAX_CONCURRENCY = 32;
+function parseConcurrency(value, source = "input 'concurrency'") {
+  const trimmed = value.trim();
+  if (trimmed === "") return DEFAULT_CONCURRENCY;
+  if (!/^\d+$/.test(trimmed) || Number(trimmed) < 1 || Number(trimmed) > MAX_CONCURRENCY) {
+    throw new InputError(
+      `${source} must be a whole number from 1 to ${MAX_CONCURRENCY}, got '${trimmed}'`
+    );
+  }
+  return Number(trimmed);
+}
 
 // src/age.ts
 var DAY_MS2 = 24 * 60 * 60 * 1e3;
@@ -49998,13 +50009,10 @@ var COMMON_OPTIONS = {
   "trusted-root": { type: "string" },
   "insecure-registry": { type: "string", multiple: true, default: [] },
   "registry-username": { type: "string" },
-  concurrency: { type: "string", default: "4" }
+  concurrency: { type: "string", default: String(DEFAULT_CONCURRENCY) }
 };
 function commonOptions(values) {
-  const concurrency = Number(values.concurrency);
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > MAX_CONCURRENCY) {
-    throw new UsageError(`--concurrency must be a whole number from 1 to ${MAX_CONCURRENCY}`);
-  }
+  const concurrency = parseConcurrency(values.concurrency, "--concurrency");
   return {
     policy: values.policy,
     matrix: values.matrix,
@@ -50174,7 +50182,7 @@ ${USAGE}
   try {
     return await handler(rest);
   } catch (error2) {
-    const usage = error2 instanceof UsageError || error2.code?.startsWith("ERR_PARSE_ARGS");
+    const usage = error2 instanceof UsageError || error2 instanceof InputError || error2.code?.startsWith("ERR_PARSE_ARGS");
     process.stderr.write(`rocm-provenance ${command}: ${causeChain(error2).join(": ")}
 `);
     if (usage) process.stderr.write(`run 'rocm-provenance --help' for usage

@@ -12,9 +12,9 @@ import { resolve } from 'node:path'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { createAdapters, type Adapters } from './adapters.js'
 import { validateConfigFiles } from './config/load.js'
-import { causeChain, formatConfigIssues } from './errors.js'
+import { causeChain, formatConfigIssues, InputError } from './errors.js'
 import { inspectDocument, renderInspectJson, renderInspectTable } from './inspect.js'
-import { MAX_CONCURRENCY } from './inputs.js'
+import { DEFAULT_CONCURRENCY, parseConcurrency } from './inputs.js'
 import { verifyImages } from './pipeline.js'
 import { buildReport } from './report.js'
 import { writeReportFile } from './report-file.js'
@@ -72,14 +72,11 @@ const COMMON_OPTIONS: NonNullable<ParseArgsConfig['options']> = {
   'trusted-root': { type: 'string' },
   'insecure-registry': { type: 'string', multiple: true, default: [] },
   'registry-username': { type: 'string' },
-  concurrency: { type: 'string', default: '4' }
+  concurrency: { type: 'string', default: String(DEFAULT_CONCURRENCY) }
 }
 
 function commonOptions(values: Record<string, unknown>): CommonOptions {
-  const concurrency = Number(values.concurrency)
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > MAX_CONCURRENCY) {
-    throw new UsageError(`--concurrency must be a whole number from 1 to ${MAX_CONCURRENCY}`)
-  }
+  const concurrency = parseConcurrency(values.concurrency as string, '--concurrency')
   return {
     policy: values.policy as string,
     matrix: values.matrix as string,
@@ -248,7 +245,9 @@ export async function main(argv: string[]): Promise<number> {
     return await handler(rest)
   } catch (error) {
     const usage =
-      error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+      error instanceof UsageError ||
+      error instanceof InputError ||
+      (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
     process.stderr.write(`rocm-provenance ${command}: ${causeChain(error).join(': ')}\n`)
     if (usage) process.stderr.write(`run 'rocm-provenance --help' for usage\n`)
     return 4

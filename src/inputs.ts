@@ -3,6 +3,7 @@
  * toolkit's `getInput` in the action, a map in tests); everything downstream
  * takes plain values.
  */
+import { DEFAULT_COSIGN_RELEASE_URL, DEFAULT_COSIGN_VERSION } from './cosign/checksums.js'
 import { InputError } from './errors.js'
 
 export type Command = 'verify' | 'update'
@@ -33,8 +34,7 @@ export interface ActionInputs {
   discover: boolean
 }
 
-export const DEFAULT_COSIGN_VERSION = 'v3.0.6'
-export const DEFAULT_COSIGN_RELEASE_URL = 'https://github.com/sigstore/cosign/releases/download'
+export const DEFAULT_CONCURRENCY = 4
 export const MAX_CONCURRENCY = 32
 
 /** A source of raw input strings (the toolkit's `getInput`, or a map in tests). */
@@ -60,12 +60,13 @@ function parseBoolean(name: string, value: string, fallback: boolean): boolean {
   throw new InputError(`input '${name}' must be true or false, got '${value.trim()}'`)
 }
 
-function parseConcurrency(value: string): number {
+/** How many images are checked at once; `source` names the input or option in the error. */
+export function parseConcurrency(value: string, source = "input 'concurrency'"): number {
   const trimmed = value.trim()
-  if (trimmed === '') return 4
+  if (trimmed === '') return DEFAULT_CONCURRENCY
   if (!/^\d+$/.test(trimmed) || Number(trimmed) < 1 || Number(trimmed) > MAX_CONCURRENCY) {
     throw new InputError(
-      `input 'concurrency' must be a whole number from 1 to ${MAX_CONCURRENCY}, got '${trimmed}'`
+      `${source} must be a whole number from 1 to ${MAX_CONCURRENCY}, got '${trimmed}'`
     )
   }
   return Number(trimmed)
