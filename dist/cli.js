@@ -48402,6 +48402,9 @@ function renderInspectJson(result) {
 }
 
 // src/inputs.ts
+var DEFAULT_POLICY_PATH = "ci/rocm_policy.yml";
+var DEFAULT_MATRIX_PATH = "ci/rocm_matrix.yml";
+var DEFAULT_PROVENANCE_PATH = "rocm_provenance.json";
 var DEFAULT_CONCURRENCY = 4;
 var MAX_CONCURRENCY = 32;
 function parseConcurrency(value, source = "input 'concurrency'") {
@@ -50001,8 +50004,8 @@ GITHUB_TOKEN, when set, is used for ghcr.io.`;
 var UsageError = class extends Error {
 };
 var COMMON_OPTIONS = {
-  policy: { type: "string", default: "ci/rocm_policy.yml" },
-  matrix: { type: "string", default: "ci/rocm_matrix.yml" },
+  policy: { type: "string", default: DEFAULT_POLICY_PATH },
+  matrix: { type: "string", default: DEFAULT_MATRIX_PATH },
   repository: { type: "string" },
   image: { type: "string", multiple: true, default: [] },
   "cosign-path": { type: "string", default: "cosign" },
@@ -50040,7 +50043,7 @@ async function verifyCommand(args) {
     args,
     options: {
       ...COMMON_OPTIONS,
-      "provenance-path": { type: "string", default: "rocm_provenance.json" },
+      "provenance-path": { type: "string", default: DEFAULT_PROVENANCE_PATH },
       json: { type: "boolean", default: false }
     },
     allowPositionals: false
@@ -50079,8 +50082,8 @@ async function validateCommand(args) {
   const { values } = parseArgs({
     args,
     options: {
-      policy: { type: "string", default: "ci/rocm_policy.yml" },
-      matrix: { type: "string", default: "ci/rocm_matrix.yml" }
+      policy: { type: "string", default: DEFAULT_POLICY_PATH },
+      matrix: { type: "string", default: DEFAULT_MATRIX_PATH }
     },
     allowPositionals: false
   });

@@ -14,7 +14,13 @@ import { createAdapters, type Adapters } from './adapters.js'
 import { validateConfigFiles } from './config/load.js'
 import { causeChain, formatConfigIssues, InputError } from './errors.js'
 import { inspectDocument, renderInspectJson, renderInspectTable } from './inspect.js'
-import { DEFAULT_CONCURRENCY, parseConcurrency } from './inputs.js'
+import {
+  DEFAULT_CONCURRENCY,
+  DEFAULT_MATRIX_PATH,
+  DEFAULT_POLICY_PATH,
+  DEFAULT_PROVENANCE_PATH,
+  parseConcurrency
+} from './inputs.js'
 import { verifyImages } from './pipeline.js'
 import { buildReport } from './report.js'
 import { writeReportFile } from './report-file.js'
@@ -64,8 +70,8 @@ interface CommonOptions {
 }
 
 const COMMON_OPTIONS: NonNullable<ParseArgsConfig['options']> = {
-  policy: { type: 'string', default: 'ci/rocm_policy.yml' },
-  matrix: { type: 'string', default: 'ci/rocm_matrix.yml' },
+  policy: { type: 'string', default: DEFAULT_POLICY_PATH },
+  matrix: { type: 'string', default: DEFAULT_MATRIX_PATH },
   repository: { type: 'string' },
   image: { type: 'string', multiple: true, default: [] },
   'cosign-path': { type: 'string', default: 'cosign' },
@@ -107,7 +113,7 @@ async function verifyCommand(args: string[]): Promise<number> {
     args,
     options: {
       ...COMMON_OPTIONS,
-      'provenance-path': { type: 'string', default: 'rocm_provenance.json' },
+      'provenance-path': { type: 'string', default: DEFAULT_PROVENANCE_PATH },
       json: { type: 'boolean', default: false }
     },
     allowPositionals: false
@@ -144,8 +150,8 @@ async function validateCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
-      policy: { type: 'string', default: 'ci/rocm_policy.yml' },
-      matrix: { type: 'string', default: 'ci/rocm_matrix.yml' }
+      policy: { type: 'string', default: DEFAULT_POLICY_PATH },
+      matrix: { type: 'string', default: DEFAULT_MATRIX_PATH }
     },
     allowPositionals: false
   })

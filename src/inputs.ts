@@ -34,6 +34,9 @@ export interface ActionInputs {
   discover: boolean
 }
 
+export const DEFAULT_POLICY_PATH = 'ci/rocm_policy.yml'
+export const DEFAULT_MATRIX_PATH = 'ci/rocm_matrix.yml'
+export const DEFAULT_PROVENANCE_PATH = 'rocm_provenance.json'
 export const DEFAULT_CONCURRENCY = 4
 export const MAX_CONCURRENCY = 32
 
@@ -105,8 +108,8 @@ export function parseActionInputs(read: InputReader): ActionInputs {
   }
   return {
     command: parseCommand(read('command')),
-    policyPath: optional(read('policy')) ?? 'ci/rocm_policy.yml',
-    matrixPath: optional(read('matrix')) ?? 'ci/rocm_matrix.yml',
+    policyPath: optional(read('policy')) ?? DEFAULT_POLICY_PATH,
+    matrixPath: optional(read('matrix')) ?? DEFAULT_MATRIX_PATH,
     repository: optional(read('repository')),
     images: list(read('images')),
     cosignVersion: optional(read('cosign-version')) ?? DEFAULT_COSIGN_VERSION,
@@ -118,7 +121,7 @@ export function parseActionInputs(read: InputReader): ActionInputs {
     registryPassword: optional(read('registry-password')),
     githubToken: optional(read('github-token')),
     insecureRegistries: parseInsecureRegistries(read('insecure-registries')),
-    provenancePath: optional(read('provenance-path')) ?? 'rocm_provenance.json',
+    provenancePath: optional(read('provenance-path')) ?? DEFAULT_PROVENANCE_PATH,
     artifactName: optional(read('artifact-name')) ?? 'rocm-provenance',
     uploadArtifact: parseBoolean('upload-artifact', read('upload-artifact'), true),
     concurrency: parseConcurrency(read('concurrency')),

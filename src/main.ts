@@ -11,7 +11,14 @@ import { actionAdapters } from './adapters.js'
 import { annotationsFor } from './annotations.js'
 import { dispatchWorkflow, shouldDispatchUpdate } from './dispatch.js'
 import { causeChain } from './errors.js'
-import { parseActionInputs, type ActionInputs, type InputReader } from './inputs.js'
+import {
+  DEFAULT_MATRIX_PATH,
+  DEFAULT_POLICY_PATH,
+  DEFAULT_PROVENANCE_PATH,
+  parseActionInputs,
+  type ActionInputs,
+  type InputReader
+} from './inputs.js'
 import { verifyImages } from './pipeline.js'
 import { buildReport, type ProvenanceReport } from './report.js'
 import { writeReportFile } from './report-file.js'
@@ -148,9 +155,29 @@ async function dispatchUpdater(
   }
 }
 
+/** Writes the run's report (atomically) where the inputs say; returns it and its absolute path. */
+async function writeRunReport(
+  result: RunResult,
+  paths: Pick<ActionInputs, 'provenancePath' | 'policyPath' | 'matrixPath'>,
+  context: RunnerContext
+): Promise<{ report: ProvenanceReport; provenancePath: string }> {
+  const { env } = context
+  const provenancePath = inWorkspace(context.workspace, paths.provenancePath)
+  const report = buildReport(result, {
+    actionVersion: ACTION_VERSION,
+    policyPath: paths.policyPath,
+    matrixPath: paths.matrixPath,
+    repository: env.GITHUB_REPOSITORY,
+    runId: env.GITHUB_RUN_ID,
+    runUrl: runUrl(env)
+  })
+  await writeReportFile(provenancePath, report)
+  return { report, provenancePath }
+}
+
 /** Verifies the matrix and hands off the result; returns the run's result. */
 export async function runVerify(inputs: ActionInputs, context: RunnerContext): Promise<RunResult> {
-  const { workspace, env } = context
+  const { workspace } = context
   const startedAt = new Date().toISOString()
   let result: RunResult
   try {
@@ -177,16 +204,7 @@ export async function runVerify(inputs: ActionInputs, context: RunnerContext): P
     result = failedRun(error, startedAt)
   }
 
-  const provenancePath = inWorkspace(workspace, inputs.provenancePath)
-  const report = buildReport(result, {
-    actionVersion: ACTION_VERSION,
-    policyPath: inputs.policyPath,
-    matrixPath: inputs.matrixPath,
-    repository: env.GITHUB_REPOSITORY,
-    runId: env.GITHUB_RUN_ID,
-    runUrl: runUrl(env)
-  })
-  await writeReportFile(provenancePath, report)
+  const { report, provenancePath } = await writeRunReport(result, inputs, context)
   core.info(`provenance report written to ${provenancePath}`)
   setRunOutputs(result, provenancePath)
   if (inputs.uploadArtifact) await uploadArtifact(inputs, provenancePath)
@@ -209,19 +227,15 @@ async function reportInputError(
   context: RunnerContext
 ): Promise<void> {
   const result = failedRun(error, new Date().toISOString())
-  const provenancePath = inWorkspace(
-    context.workspace,
-    read('provenance-path').trim() || 'rocm_provenance.json'
+  const { provenancePath } = await writeRunReport(
+    result,
+    {
+      provenancePath: read('provenance-path').trim() || DEFAULT_PROVENANCE_PATH,
+      policyPath: read('policy').trim() || DEFAULT_POLICY_PATH,
+      matrixPath: read('matrix').trim() || DEFAULT_MATRIX_PATH
+    },
+    context
   )
-  const report = buildReport(result, {
-    actionVersion: ACTION_VERSION,
-    policyPath: read('policy').trim() || 'ci/rocm_policy.yml',
-    matrixPath: read('matrix').trim() || 'ci/rocm_matrix.yml',
-    repository: context.env.GITHUB_REPOSITORY,
-    runId: context.env.GITHUB_RUN_ID,
-    runUrl: runUrl(context.env)
-  })
-  await writeReportFile(provenancePath, report)
   setRunOutputs(result, provenancePath)
   await core.summary.addRaw(renderJobSummary(result)).write()
   core.setFailed(`rocm-provenance: ${causeChain(error).join(': ')}`)
