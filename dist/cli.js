@@ -45393,10 +45393,10 @@ function signatureTags(digest) {
 }
 async function createCosignTools(options) {
   const version = await readCosignVersion(options.cosignPath);
-  const signatureEvidence = async (plan, digest) => {
+  const anyExists = async (plan, references) => {
     try {
-      for (const tag of signatureTags(digest)) {
-        if (await options.registry.manifestExists(plan.registry, plan.repositoryPath, tag))
+      for (const reference of references) {
+        if (await options.registry.manifestExists(plan.registry, plan.repositoryPath, reference))
           return true;
       }
       return false;
@@ -45404,13 +45404,8 @@ async function createCosignTools(options) {
       return void 0;
     }
   };
-  const digestExists = async (plan, digest) => {
-    try {
-      return await options.registry.manifestExists(plan.registry, plan.repositoryPath, digest);
-    } catch {
-      return void 0;
-    }
-  };
+  const signatureEvidence = (plan, digest) => anyExists(plan, signatureTags(digest));
+  const digestExists = (plan, digest) => anyExists(plan, [digest]);
   const verifier = new CosignVerifier({
     cosignPath: options.cosignPath,
     workspace: options.workspace,

@@ -28,13 +28,11 @@ export function signatureTags(digest: Digest): string[] {
 
 export async function createCosignTools(options: CosignToolsOptions): Promise<CosignTools> {
   const version = await readCosignVersion(options.cosignPath)
-  const signatureEvidence = async (
-    plan: ImagePlan,
-    digest: Digest
-  ): Promise<boolean | undefined> => {
+  // Whether any of these exist in the image's repository; undefined when the registry cannot say.
+  const anyExists = async (plan: ImagePlan, references: string[]): Promise<boolean | undefined> => {
     try {
-      for (const tag of signatureTags(digest)) {
-        if (await options.registry.manifestExists(plan.registry, plan.repositoryPath, tag))
+      for (const reference of references) {
+        if (await options.registry.manifestExists(plan.registry, plan.repositoryPath, reference))
           return true
       }
       return false
@@ -42,13 +40,9 @@ export async function createCosignTools(options: CosignToolsOptions): Promise<Co
       return undefined
     }
   }
-  const digestExists = async (plan: ImagePlan, digest: Digest): Promise<boolean | undefined> => {
-    try {
-      return await options.registry.manifestExists(plan.registry, plan.repositoryPath, digest)
-    } catch {
-      return undefined
-    }
-  }
+  const signatureEvidence = (plan: ImagePlan, digest: Digest) =>
+    anyExists(plan, signatureTags(digest))
+  const digestExists = (plan: ImagePlan, digest: Digest) => anyExists(plan, [digest])
   const verifier = new CosignVerifier({
     cosignPath: options.cosignPath,
     workspace: options.workspace,
