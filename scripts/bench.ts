@@ -51,7 +51,7 @@ import {
   type BenchImage
 } from '../__tests__/helpers/bench-setup.js'
 import { PROJECT_ROOT, hermeticEnv, runTool, toolPath } from '../__tests__/helpers/tools.js'
-import { installCosign } from '../src/cosign/install.js'
+import { installCosign } from '../src/adapters/cosign/install.js'
 
 const INSTALL_REPETITIONS = 5
 const RUN_TIMEOUT_MS = 900_000

@@ -1,5 +1,5 @@
-// Bundles the action (src/index.ts → dist/index.js) and the CLI
-// (src/cli.ts → dist/cli.js) as ES modules for Node 20 and 24.
+// Bundles the action (src/action/index.ts → dist/index.js) and the CLI
+// (src/cli/index.ts → dist/cli.js) as ES modules for Node 20 and 24.
 import { build } from 'esbuild'
 import { rmSync } from 'node:fs'
 
@@ -21,14 +21,14 @@ const shared = {
 rmSync('dist', { recursive: true, force: true })
 await build({
   ...shared,
-  entryPoints: ['src/index.ts'],
+  entryPoints: ['src/action/index.ts'],
   outdir: 'dist',
   splitting: true,
   chunkNames: 'chunks/[name]-[hash]'
 })
 await build({
   ...shared,
-  entryPoints: ['src/cli.ts'],
+  entryPoints: ['src/cli/index.ts'],
   outfile: 'dist/cli.js',
   banner: { js: '#!/usr/bin/env node\n' + shared.banner.js }
 })

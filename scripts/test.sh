@@ -2,7 +2,8 @@
 # The test command (npm test): does its own set-up on a fresh machine —
 # installs the locked dependencies, fetches the real cosign, crane and
 # docker-registry from Debian's archive and Node 24 — then runs every suite.
-# Extra arguments go to jest (e.g. `npm test -- __tests__/decide.test.ts`).
+# Extra arguments go to jest (e.g. `npm test -- __tests__/unit/decide-table.test.ts`,
+# or `--selectProjects unit`, which `npm run test:unit` passes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -17,7 +17,7 @@ import {
   writeFileSync
 } from 'node:fs'
 import { join } from 'node:path'
-import { mapConcurrent } from '../../src/concurrency.js'
+import { mapConcurrent } from '../../src/lib/concurrency.js'
 import { generateKeyPair, pushImage, signImage, type KeyPair } from './images.js'
 import type { TestRegistry } from './registry.js'
 import { PROJECT_ROOT, mustRun, toolPath } from './tools.js'

@@ -5,9 +5,9 @@
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { loadConfig, validateConfigFiles } from '../../src/config/load.js'
-import { ConfigError, type ConfigIssue } from '../../src/errors.js'
-import type { Config } from '../../src/types.js'
+import { loadConfig, validateConfigFiles } from '../../src/adapters/fs/config-load.js'
+import { ConfigError, type ConfigIssue } from '../../src/domain/errors.js'
+import type { Config } from '../../src/domain/types.js'
 
 export const POLICY_PATH = 'ci/rocm_policy.yml'
 export const MATRIX_PATH = 'ci/rocm_matrix.yml'

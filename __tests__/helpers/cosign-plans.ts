@@ -9,8 +9,8 @@ import {
   type EffectivePolicy,
   type ImagePlan,
   type SignerExpectation
-} from '../../src/types.js'
-import { CosignVerifier, type CosignVerifierOptions } from '../../src/cosign/verifier.js'
+} from '../../src/domain/types.js'
+import { CosignVerifier, type CosignVerifierOptions } from '../../src/adapters/cosign/verifier.js'
 import { pushImage, signImage, type KeyPair } from './images.js'
 import { hermeticEnv, toolPath } from './tools.js'
 

@@ -1,5 +1,5 @@
 /** ImagePlan values for the registry tests: only the fields the digest check reads matter. */
-import type { Digest, ImagePlan } from '../../src/types.js'
+import type { Digest, ImagePlan } from '../../src/domain/types.js'
 
 export function planFor(
   registry: string,

@@ -13,9 +13,9 @@ import type {
   RunResult,
   SignatureFinding,
   SignerExpectation
-} from '../../src/types.js'
-import type { ConfigIssue } from '../../src/errors.js'
-import { decideImage, summariseRun } from '../../src/decide.js'
+} from '../../src/domain/types.js'
+import type { ConfigIssue } from '../../src/domain/errors.js'
+import { decideImage, summariseRun } from '../../src/domain/decide.js'
 
 export const PINNED: Digest = `sha256:${'a'.repeat(64)}`
 export const CURRENT: Digest = `sha256:${'b'.repeat(64)}`

@@ -5,15 +5,15 @@
  * consistency, rotation windows, image references, the preferred row.
  */
 import { RE2JS } from 're2js'
-import type { ConfigIssue, SourceLocation } from '../errors.js'
-import { findUnsafeText, isDigest, parseImageReference, parsePin } from '../reference.js'
+import type { ConfigIssue, SourceLocation } from '../domain/errors.js'
+import { findUnsafeText, isDigest, parseImageReference, parsePin } from '../domain/reference.js'
 import type {
   Matrix,
   MatrixPreference,
   MatrixRow,
   ProvenanceExpectation,
   ProvenanceRecord
-} from '../types.js'
+} from '../domain/types.js'
 import { findReferenceTemplateProblem } from './policy.js'
 import { closestMatch, displayPath } from './schema.js'
 import { locate, sourceText, toPointer, type ParsedYaml } from './yaml.js'

@@ -3,13 +3,13 @@
  * check: it reads defensively, adds the checks a schema cannot express (templates,
  * repository names, override globs) and fills in every default.
  */
-import type { ConfigIssue, SourceLocation } from '../errors.js'
+import type { ConfigIssue, SourceLocation } from '../domain/errors.js'
 import {
   expandTemplate,
   findRepositoryProblem,
   findTagProblem,
   findTemplateProblem
-} from '../reference.js'
+} from '../domain/reference.js'
 import {
   DEFAULT_TAG_TEMPLATE,
   SLSA_PROVENANCE_V1,
@@ -17,7 +17,7 @@ import {
   type Policy,
   type PolicyMode,
   type PolicyOverride
-} from '../types.js'
+} from '../domain/types.js'
 import { displayPath } from './schema.js'
 import { locate, toPointer, type ParsedYaml } from './yaml.js'
 

@@ -5,7 +5,7 @@
  */
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js'
 import addFormatsPlugin from 'ajv-formats'
-import type { ConfigIssue } from '../errors.js'
+import type { ConfigIssue } from '../domain/errors.js'
 import policySchema from '../../schemas/policy.schema.json' with { type: 'json' }
 import matrixSchema from '../../schemas/matrix.schema.json' with { type: 'json' }
 import { locate, type ParsedYaml } from './yaml.js'

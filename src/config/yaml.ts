@@ -17,7 +17,7 @@ import {
   type Node,
   type ParsedNode
 } from 'yaml'
-import type { ConfigIssue, SourceLocation } from '../errors.js'
+import type { ConfigIssue, SourceLocation } from '../domain/errors.js'
 
 /** Largest configuration file read, in bytes. */
 export const MAX_CONFIG_BYTES = 1024 * 1024

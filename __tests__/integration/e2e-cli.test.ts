@@ -1,0 +1,123 @@
+/**
+ * The bundled CLI (dist/cli.js) against the real registry and cosign: it
+ * shares the core with the action, so it exits with the same codes.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { generateKeyPair, pushImage, retag, signImage, type KeyPair } from '../helpers/images.js'
+import { startRegistry, type TestRegistry } from '../helpers/registry.js'
+import { reportSchemaErrors } from '../helpers/report-schema.js'
+import { PROJECT_ROOT, hermeticEnv, runTool, toolPath } from '../helpers/tools.js'
+import { STRICT_POLICY, workspaceWith } from '../helpers/workspace.js'
+
+const CLI = join(PROJECT_ROOT, 'dist', 'cli.js')
+
+function cli(workspace: string, args: string[]) {
+  return runTool(process.execPath, [CLI, ...args], { cwd: workspace, env: hermeticEnv() })
+}
+
+describe('rocm-provenance (dist/cli.js)', () => {
+  let registry: TestRegistry
+  let key: KeyPair
+  let workspace: string
+  let signed: string
+  let pinnedBeforeMove: string
+
+  beforeAll(async () => {
+    registry = await startRegistry()
+    key = await generateKeyPair('release')
+    signed = await pushImage(registry.host, 'rocm/dev', '6.4.4-ubuntu-22.04')
+    await signImage(`${registry.host}/rocm/dev@${signed}`, key)
+    pinnedBeforeMove = await pushImage(registry.host, 'rocm/dev', '6.4.3-ubuntu-22.04')
+    await signImage(`${registry.host}/rocm/dev@${pinnedBeforeMove}`, key)
+    await retag(
+      registry.host,
+      'rocm/dev',
+      await pushImage(registry.host, 'rocm/dev', 'x'),
+      '6.4.3-ubuntu-22.04'
+    )
+    workspace = workspaceWith(
+      registry,
+      STRICT_POLICY,
+      [
+        { tag: '6.4.4-ubuntu-22.04', digest: signed, keyPath: 'ci/keys/release.pub' },
+        { tag: '6.4.3-ubuntu-22.04', digest: pinnedBeforeMove, keyPath: 'ci/keys/release.pub' }
+      ],
+      key
+    )
+  })
+  afterAll(async () => {
+    await registry.stop()
+  })
+
+  const verifyArgs = () => [
+    'verify',
+    '--insecure-registry',
+    registry.host,
+    '--cosign-path',
+    toolPath('cosign')
+  ]
+
+  it('verify exits 2 for a moved tag, as the action does, and writes a valid report', async () => {
+    const run = await cli(workspace, verifyArgs())
+    expect(run.code).toBe(2)
+    expect(run.stdout).toContain('6.4.3-ubuntu-22.04')
+    const report = JSON.parse(readFileSync(join(workspace, 'rocm_provenance.json'), 'utf8'))
+    expect(reportSchemaErrors(report)).toEqual([])
+    expect(report.exitCode).toBe(2)
+  })
+
+  it('verify --image restricts the check to one reference and exits 0 for the signed one', async () => {
+    const run = await cli(workspace, [
+      ...verifyArgs(),
+      '--image',
+      `${registry.host}/rocm/dev:6.4.4-ubuntu-22.04`
+    ])
+    expect(run.code).toBe(0)
+    const report = JSON.parse(readFileSync(join(workspace, 'rocm_provenance.json'), 'utf8'))
+    expect(report.images).toHaveLength(1)
+    expect(report.images[0].trustStatus).toBe('valid')
+  })
+
+  it('inspect reads the report back and exits by its trust status; annotate merges it into telemetry', async () => {
+    await cli(workspace, verifyArgs())
+    const inspected = await cli(workspace, ['inspect', 'rocm_provenance.json', '--json'])
+    expect(inspected.code).toBe(0)
+    const rows = JSON.parse(inspected.stdout).rows
+    expect(rows.map((row: { trustStatus: string }) => row.trustStatus)).toEqual(['valid', 'valid'])
+    writeFileSync(join(workspace, 'telemetry_summary.json'), '{"build":"b-17","gpus":2}\n')
+    const annotated = await cli(workspace, [
+      'annotate',
+      'telemetry_summary.json',
+      'rocm_provenance.json'
+    ])
+    expect(annotated.code).toBe(0)
+    const telemetry = JSON.parse(readFileSync(join(workspace, 'telemetry_summary.json'), 'utf8'))
+    expect(Object.keys(telemetry).slice(0, 2)).toEqual(['build', 'gpus'])
+    expect(telemetry.trustStatus).toBe('valid')
+    expect(telemetry.policyDecision).toMatch(
+      /^mode=strict\|require_sig=true\|attest=none\|status=2$/
+    )
+  })
+
+  it('validate exits 0 for good files and 4 with file:line for a typo', async () => {
+    expect((await cli(workspace, ['validate'])).code).toBe(0)
+    writeFileSync(
+      join(workspace, 'ci', 'rocm_policy.yml'),
+      'policy:\n  mode: strict\n  digest_tll: 7\n'
+    )
+    const broken = await cli(workspace, ['validate'])
+    expect(broken.code).toBe(4)
+    expect(broken.stderr).toContain('ci/rocm_policy.yml:3:3')
+    expect(broken.stderr).toContain('digest_ttl')
+    writeFileSync(join(workspace, 'ci', 'rocm_policy.yml'), STRICT_POLICY)
+  })
+
+  it('refuses an unknown command and bad options with exit 4', async () => {
+    expect((await cli(workspace, ['frobnicate'])).code).toBe(4)
+    const bad = await cli(workspace, ['verify', '--concurrency', '0'])
+    expect(bad.code).toBe(4)
+    expect(bad.stderr).toContain('--concurrency')
+  })
+})

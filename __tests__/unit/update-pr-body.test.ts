@@ -1,0 +1,89 @@
+import { describe, expect, it } from '@jest/globals'
+import { code, escapeText, renderPrBody } from '../../src/render/pr-body.js'
+import type { Digest } from '../../src/domain/types.js'
+
+const OLD = `sha256:${'a'.repeat(64)}` as Digest
+const NEW = `sha256:${'b'.repeat(64)}` as Digest
+
+describe('renderPrBody', () => {
+  it('lists each update with old → new digest, trust, signer and evidence', () => {
+    const body = renderPrBody({
+      matrixPath: 'ci/rocm_matrix.yml',
+      updated: [
+        {
+          reference: 'ghcr.io/rocm/dev:6.4.4-ubuntu-22.04',
+          version: '6.4.4',
+          os: 'ubuntu-22.04',
+          oldDigest: OLD,
+          newDigest: NEW,
+          trustStatus: 'valid',
+          signer: 'key sha256:ff',
+          rekorLogIndex: 42,
+          attestationDigest: NEW,
+          reason: 'tag-moved'
+        }
+      ],
+      rejected: []
+    })
+    expect(body).toContain('## ROCm image pins in `ci/rocm_matrix.yml`')
+    expect(body).toContain('1 pin updated to digests that pass the policy; 0 digests not written.')
+    expect(body).toContain(
+      `| \`ghcr.io/rocm/dev:6.4.4-ubuntu-22.04\` | tag moved | \`${OLD}\` → \`${NEW}\` | valid | \`key sha256:ff\` | Rekor log index 42<br>attestation \`${NEW}\` |`
+    )
+    expect(body).not.toContain('Not updated')
+  })
+
+  it('says why a digest was not written, as text that cannot become markup', () => {
+    const body = renderPrBody({
+      matrixPath: 'ci/rocm_matrix.yml',
+      updated: [],
+      rejected: [
+        {
+          reference: 'ghcr.io/rocm/dev:6.5.0-ubuntu-24.04',
+          version: '6.5.0',
+          os: 'ubuntu-24.04',
+          newDigest: NEW,
+          trustStatus: 'unsigned',
+          signer: 'key ci/keys/a|b.pub',
+          trigger: 'new-tag',
+          reason:
+            'signature: no signature found | <img src=x onerror=alert(1)> see [here](http://evil) @octocat\n`code` *bold*'
+        }
+      ]
+    })
+    const rowLine = body.split('\n').find(line => line.startsWith('| `ghcr.io/rocm/dev:6.5.0'))
+    expect(rowLine).toBeDefined()
+    // The cells stay six: every `|` inside a cell is escaped.
+    expect(rowLine?.split(/(?<!\\)\|/).length).toBe(8)
+    expect(rowLine).toContain(
+      '| new tag | — → `' + NEW + '` | unsigned | `key ci/keys/a\\|b.pub` |'
+    )
+    expect(rowLine).not.toMatch(/<img|\]\(http|@octocat/)
+    expect(rowLine).toContain('&lt;img src=x onerror=alert\\(1\\)&gt;')
+    expect(rowLine).toContain('\\[here\\]\\(http://evil\\)')
+    expect(rowLine).toContain('\\`code\\` \\*bold\\*')
+  })
+
+  it('says so when nothing changes', () => {
+    expect(renderPrBody({ matrixPath: 'm.yml', updated: [], rejected: [] })).toBe(
+      '## ROCm image pins in `m.yml`\n\nEvery pin is current and within its policy; nothing to change.\n'
+    )
+  })
+})
+
+describe('code', () => {
+  it('fences text containing backticks with a longer fence', () => {
+    expect(code('a`b')).toBe('``a`b``')
+    expect(code('`x')).toBe('`` `x ``')
+  })
+})
+
+describe('escapeText', () => {
+  it('breaks @-mentions and flattens lines', () => {
+    expect(escapeText('ping @team\nnow')).toBe('ping @&#8203;team now')
+  })
+
+  it('cuts very long messages', () => {
+    expect(escapeText('x'.repeat(1000)).length).toBeLessThanOrEqual(400)
+  })
+})

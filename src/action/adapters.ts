@@ -1,0 +1,24 @@
+/** The action's adapters: cosign from `cosign-path` or the tool cache, secrets masked. */
+import * as core from '@actions/core'
+import { createAdapters, type Adapters } from '../adapters/create.js'
+import { installCosign } from '../adapters/cosign/install.js'
+import type { ActionInputs } from './inputs.js'
+
+export function actionAdapters(inputs: ActionInputs, workspace: string): Adapters {
+  return createAdapters({
+    workspace,
+    username: inputs.registryUsername,
+    password: inputs.registryPassword,
+    githubToken: inputs.githubToken,
+    insecureRegistries: inputs.insecureRegistries,
+    resolveCosignPath: async () =>
+      inputs.cosignPath ??
+      installCosign({
+        version: inputs.cosignVersion,
+        sha256: inputs.cosignSha256,
+        releaseUrl: inputs.cosignReleaseUrl
+      }),
+    maskSecret: secret => core.setSecret(secret),
+    log: message => core.debug(message)
+  })
+}

@@ -1,0 +1,12 @@
+/** The action's entry point: run, and fail the step on anything thrown. */
+import * as core from '@actions/core'
+import { causeChain } from '../domain/errors.js'
+import { runAction } from './main.js'
+
+try {
+  await runAction()
+} catch (error) {
+  core.setOutput('exit-code', '4')
+  core.setOutput('decision', 'fail')
+  core.setFailed(`rocm-provenance: ${causeChain(error).join(': ')}`)
+}

@@ -1,0 +1,260 @@
+/**
+ * The action: inputs in, then the pipeline, then — in this order — the
+ * report on disk, the artifact, outputs, annotations, telemetry, the updater
+ * dispatch, the job summary, and only last the step's failure. Nothing that
+ * happens after the decision can lose the report.
+ */
+import * as core from '@actions/core'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { dirname, isAbsolute, resolve } from 'node:path'
+import { actionAdapters } from './adapters.js'
+import { annotationsFor } from '../render/annotations.js'
+import { dispatchWorkflow, shouldDispatchUpdate } from '../adapters/github/dispatch.js'
+import { causeChain } from '../domain/errors.js'
+import {
+  DEFAULT_MATRIX_PATH,
+  DEFAULT_POLICY_PATH,
+  DEFAULT_PROVENANCE_PATH
+} from '../app/run-options.js'
+import { parseActionInputs, type ActionInputs, type InputReader } from './inputs.js'
+import { verifyImages } from '../app/verify.js'
+import { buildReport, type ProvenanceReport } from '../render/report.js'
+import { writeReportFile } from '../adapters/fs/report-file.js'
+import { renderJobSummary } from '../render/summary.js'
+import { annotateTelemetrySummary } from '../render/telemetry.js'
+import type { RunResult } from '../domain/types.js'
+import { runUpdateCommand } from './update.js'
+import { runnerContext, type RunnerContext } from './context.js'
+import { ACTION_VERSION } from '../domain/action-version.js'
+
+function inWorkspace(workspace: string, path: string): string {
+  return isAbsolute(path) ? path : resolve(workspace, path)
+}
+
+function runUrl(env: NodeJS.ProcessEnv): string | undefined {
+  const { GITHUB_SERVER_URL, GITHUB_REPOSITORY, GITHUB_RUN_ID } = env
+  if (!GITHUB_SERVER_URL || !GITHUB_REPOSITORY || !GITHUB_RUN_ID) return undefined
+  return `${GITHUB_SERVER_URL}/${GITHUB_REPOSITORY}/actions/runs/${GITHUB_RUN_ID}`
+}
+
+/** A run that could not complete for a reason outside any one image. */
+function failedRun(error: unknown, startedAt: string): RunResult {
+  return {
+    exitCode: 4,
+    decision: 'fail',
+    trustStatus: 'unknown',
+    images: [],
+    configIssues: [],
+    errors: [`the run could not complete: ${causeChain(error).join(': ')}`],
+    startedAt,
+    finishedAt: new Date().toISOString()
+  }
+}
+
+function setRunOutputs(result: RunResult, provenancePath: string): void {
+  core.setOutput('exit-code', String(result.exitCode))
+  core.setOutput('decision', result.decision)
+  core.setOutput('trust-status', result.trustStatus)
+  core.setOutput('image', result.preferredImage ?? '')
+  core.setOutput(
+    'images',
+    JSON.stringify(
+      result.images.map(({ findings, decision }) => ({
+        reference: findings.plan.reference,
+        digest: findings.plan.row.pin.kind === 'pinned' ? findings.plan.row.pin.digest : null,
+        currentDigest: findings.digest.currentDigest ?? null,
+        trustStatus: decision.trustStatus,
+        code: decision.code
+      }))
+    )
+  )
+  core.setOutput('provenance-path', provenancePath)
+}
+
+function emitAnnotations(result: RunResult): void {
+  for (const annotation of annotationsFor(result)) {
+    const properties: core.AnnotationProperties = {
+      title: annotation.title,
+      file: annotation.file,
+      startLine: annotation.startLine,
+      startColumn: annotation.startColumn
+    }
+    if (annotation.level === 'error') core.error(annotation.message, properties)
+    else if (annotation.level === 'warning') core.warning(annotation.message, properties)
+    else core.notice(annotation.message, properties)
+  }
+}
+
+async function uploadArtifact(inputs: ActionInputs, provenancePath: string): Promise<void> {
+  try {
+    // Loaded only when uploading: the artifact client is a third of the bundle,
+    // and every run would otherwise pay for parsing it at start-up.
+    const { uploadReportArtifact } = await import('../adapters/github/artifact.js')
+    const { id, url } = await uploadReportArtifact(provenancePath, inputs.artifactName)
+    if (id !== undefined) core.setOutput('artifact-id', String(id))
+    if (url !== undefined) core.setOutput('artifact-url', url)
+  } catch (error) {
+    core.warning(
+      `the provenance report was not uploaded as an artifact (it stays at ${provenancePath}): ${causeChain(error).join(': ')}`
+    )
+  }
+}
+
+async function annotateTelemetry(path: string, report: ProvenanceReport): Promise<void> {
+  try {
+    let text = '{}'
+    try {
+      text = await readFile(path, 'utf8')
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+    }
+    await mkdir(dirname(path), { recursive: true })
+    await writeFile(path, annotateTelemetrySummary(text, report))
+  } catch (error) {
+    core.warning(`the telemetry summary ${path} was not annotated: ${causeChain(error).join(': ')}`)
+  }
+}
+
+async function dispatchUpdater(
+  inputs: ActionInputs,
+  result: RunResult,
+  context: RunnerContext
+): Promise<void> {
+  if (!result.autoUpdate || !shouldDispatchUpdate(result.images)) return
+  const { workflow, ref } = result.autoUpdate
+  const repository = context.env.GITHUB_REPOSITORY
+  if (!repository || !inputs.githubToken) {
+    core.warning(
+      `auto_update: the updater workflow ${workflow} was not dispatched: ${!repository ? 'GITHUB_REPOSITORY is not set' : "no 'github-token'"}`
+    )
+    return
+  }
+  try {
+    await dispatchWorkflow({
+      apiUrl: context.env.GITHUB_API_URL || 'https://api.github.com',
+      token: inputs.githubToken,
+      repository,
+      workflow,
+      ref
+    })
+    core.notice(`auto_update: dispatched ${workflow} on ${ref}`)
+  } catch (error) {
+    core.warning(`auto_update: ${causeChain(error).join(': ')}`)
+  }
+}
+
+/** Writes the run's report (atomically) where the inputs say; returns it and its absolute path. */
+async function writeRunReport(
+  result: RunResult,
+  paths: Pick<ActionInputs, 'provenancePath' | 'policyPath' | 'matrixPath'>,
+  context: RunnerContext
+): Promise<{ report: ProvenanceReport; provenancePath: string }> {
+  const { env } = context
+  const provenancePath = inWorkspace(context.workspace, paths.provenancePath)
+  const report = buildReport(result, {
+    actionVersion: ACTION_VERSION,
+    policyPath: paths.policyPath,
+    matrixPath: paths.matrixPath,
+    repository: env.GITHUB_REPOSITORY,
+    runId: env.GITHUB_RUN_ID,
+    runUrl: runUrl(env)
+  })
+  await writeReportFile(provenancePath, report)
+  return { report, provenancePath }
+}
+
+/** Verifies the matrix and hands off the result; returns the run's result. */
+export async function runVerify(inputs: ActionInputs, context: RunnerContext): Promise<RunResult> {
+  const { workspace } = context
+  const startedAt = new Date().toISOString()
+  let result: RunResult
+  try {
+    // Inside the try: an unreadable Docker config must still leave a report.
+    const adapters = actionAdapters(inputs, workspace)
+    result = await verifyImages(
+      {
+        workspace,
+        policyPath: inputs.policyPath,
+        matrixPath: inputs.matrixPath,
+        repository: inputs.repository,
+        images: inputs.images,
+        trustedRoot: inputs.trustedRoot,
+        concurrency: inputs.concurrency,
+        now: context.now
+      },
+      { ...adapters, log: message => core.info(message) }
+    )
+  } catch (error) {
+    result = failedRun(error, startedAt)
+  }
+
+  const { report, provenancePath } = await writeRunReport(result, inputs, context)
+  core.info(`provenance report written to ${provenancePath}`)
+  setRunOutputs(result, provenancePath)
+  if (inputs.uploadArtifact) await uploadArtifact(inputs, provenancePath)
+  emitAnnotations(result)
+  if (inputs.telemetrySummary)
+    await annotateTelemetry(inWorkspace(workspace, inputs.telemetrySummary), report)
+  await dispatchUpdater(inputs, result, context)
+  await core.summary.addRaw(renderJobSummary(result)).write()
+  return result
+}
+
+/**
+ * Inputs that cannot be used still leave a report behind (at the given
+ * `provenance-path` when it is readable, else the default) saying why
+ * nothing was verified.
+ */
+async function reportInputError(
+  error: unknown,
+  read: InputReader,
+  context: RunnerContext
+): Promise<void> {
+  const result = failedRun(error, new Date().toISOString())
+  const { provenancePath } = await writeRunReport(
+    result,
+    {
+      provenancePath: read('provenance-path').trim() || DEFAULT_PROVENANCE_PATH,
+      policyPath: read('policy').trim() || DEFAULT_POLICY_PATH,
+      matrixPath: read('matrix').trim() || DEFAULT_MATRIX_PATH
+    },
+    context
+  )
+  setRunOutputs(result, provenancePath)
+  await core.summary.addRaw(renderJobSummary(result)).write()
+  core.setFailed(`rocm-provenance: ${causeChain(error).join(': ')}`)
+}
+
+/** The whole step: inputs, the chosen command, then the step's status. */
+export async function runAction(
+  read: InputReader = name => core.getInput(name),
+  context: RunnerContext = runnerContext()
+): Promise<void> {
+  let inputs: ActionInputs
+  try {
+    inputs = parseActionInputs(read)
+  } catch (error) {
+    await reportInputError(error, read, context)
+    return
+  }
+  for (const secret of [inputs.registryPassword, inputs.githubToken]) {
+    if (secret) core.setSecret(secret)
+  }
+  await run(inputs, context)
+}
+
+/** The chosen command, then the step's status. */
+export async function run(
+  inputs: ActionInputs,
+  context: RunnerContext = runnerContext()
+): Promise<void> {
+  if (inputs.command === 'update') {
+    await runUpdateCommand(inputs, context)
+    return
+  }
+  const result = await runVerify(inputs, context)
+  const line = `decision ${result.decision}, exit code ${result.exitCode}, trust status ${result.trustStatus}`
+  if (result.decision === 'fail') core.setFailed(`rocm-provenance: ${line}`)
+  else if (result.decision === 'warn') core.warning(`rocm-provenance: ${line}`)
+  else core.info(`rocm-provenance: ${line}`)
+}

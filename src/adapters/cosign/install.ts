@@ -1,0 +1,187 @@
+/**
+ * Installs cosign the way actions/setup-go installs Go: tool cache first, else
+ * download the release asset for this platform, check its SHA-256 against a
+ * pinned value, cache it and put it on PATH. An unpinned download is refused.
+ */
+import * as core from '@actions/core'
+import * as tc from '@actions/tool-cache'
+import { execFile } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { createReadStream } from 'node:fs'
+import { chmod, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { ProvenanceError } from '../../domain/errors.js'
+import type { CosignVersion } from '../../domain/types.js'
+import { normalizeCosignVersion, pinnedCosignSha256 } from './checksums.js'
+
+export type CosignInstallErrorCode =
+  | 'COSIGN_UNSUPPORTED_PLATFORM'
+  | 'COSIGN_UNPINNED_VERSION'
+  | 'COSIGN_BAD_SHA256'
+  | 'COSIGN_DOWNLOAD_FAILED'
+  | 'COSIGN_CHECKSUM_MISMATCH'
+  | 'COSIGN_VERSION_UNREADABLE'
+
+export class CosignInstallError extends ProvenanceError<CosignInstallErrorCode> {
+  constructor(code: CosignInstallErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options)
+    this.name = 'CosignInstallError'
+  }
+}
+
+export interface InstallCosignOptions {
+  /** Release tag, e.g. `v3.0.6` (a leading `v` is added when missing). */
+  version: string
+  /** Expected SHA-256 (hex, optionally `sha256:`-prefixed); required for unpinned versions. */
+  sha256?: string
+  /** Base of the release downloads: `<releaseUrl>/<version>/cosign-<os>-<arch>`. */
+  releaseUrl: string
+  platform?: NodeJS.Platform
+  arch?: string
+}
+
+const TOOL_NAME = 'cosign'
+const VERSION_TIMEOUT_MS = 30_000
+
+/** Node's platform/arch → cosign's asset name, for the six platforms cosign publishes. */
+const ASSETS: Readonly<Record<string, string>> = {
+  'linux/x64': 'cosign-linux-amd64',
+  'linux/arm64': 'cosign-linux-arm64',
+  'linux/arm': 'cosign-linux-arm',
+  'darwin/x64': 'cosign-darwin-amd64',
+  'darwin/arm64': 'cosign-darwin-arm64',
+  'win32/x64': 'cosign-windows-amd64.exe'
+}
+
+/** The release asset for a platform, or a refusal naming the platform. */
+export function cosignAssetName(platform: NodeJS.Platform, arch: string): string {
+  const asset = ASSETS[`${platform}/${arch}`]
+  if (!asset) {
+    throw new CosignInstallError(
+      'COSIGN_UNSUPPORTED_PLATFORM',
+      `cosign is not published for ${platform}/${arch}; supported: ${Object.keys(ASSETS).join(', ')}. ` +
+        'Install cosign yourself and pass its path as cosign-path.'
+    )
+  }
+  return asset
+}
+
+/** Returns the path of the cosign binary, and adds its folder to PATH. */
+export async function installCosign(options: InstallCosignOptions): Promise<string> {
+  const version = normalizeCosignVersion(options.version)
+  const platform = options.platform ?? process.platform
+  const arch = options.arch ?? process.arch
+  const asset = cosignAssetName(platform, arch)
+  const expected = expectedSha256(version, asset, options.sha256)
+  const binaryName = platform === 'win32' ? 'cosign.exe' : 'cosign'
+  const where = `cosign ${version} (${platform}/${arch})`
+
+  const cachedDir = tc.find(TOOL_NAME, version, arch)
+  if (cachedDir) {
+    const cachedPath = join(cachedDir, binaryName)
+    if ((await sha256File(cachedPath).catch(() => undefined)) === expected) {
+      core.info(`Using cached ${where} from ${cachedDir}`)
+      core.addPath(cachedDir)
+      return cachedPath
+    }
+    core.warning(
+      `Cached ${where} at ${cachedDir} does not match the expected SHA-256; downloading again`
+    )
+  }
+
+  const url = `${options.releaseUrl.replace(/\/+$/, '')}/${version}/${asset}`
+  core.info(`Downloading ${where} from ${url}`)
+  let downloaded: string
+  try {
+    downloaded = await tc.downloadTool(url)
+  } catch (error: unknown) {
+    throw new CosignInstallError(
+      'COSIGN_DOWNLOAD_FAILED',
+      `could not download ${where} from ${url}`,
+      { cause: error }
+    )
+  }
+  const actual = await sha256File(downloaded)
+  if (actual !== expected) {
+    await rm(downloaded, { force: true })
+    throw new CosignInstallError(
+      'COSIGN_CHECKSUM_MISMATCH',
+      `SHA-256 mismatch for ${where} downloaded from ${url}: expected ${expected}, got ${actual}. ` +
+        'The download was discarded.'
+    )
+  }
+  await chmod(downloaded, 0o755)
+  const toolDir = await tc.cacheFile(downloaded, binaryName, TOOL_NAME, version, arch)
+  const toolPath = join(toolDir, binaryName)
+  await chmod(toolPath, 0o755)
+  await rm(downloaded, { force: true })
+  core.addPath(toolDir)
+  return toolPath
+}
+
+/** The given checksum, else the pinned one; a version with neither is refused. */
+function expectedSha256(version: string, asset: string, given: string | undefined): string {
+  if (given !== undefined && given.trim() !== '') {
+    const hex = given
+      .trim()
+      .toLowerCase()
+      .replace(/^sha256:/, '')
+    if (!/^[0-9a-f]{64}$/.test(hex)) {
+      throw new CosignInstallError(
+        'COSIGN_BAD_SHA256',
+        `cosign-sha256 must be 64 hex characters (optionally prefixed with sha256:), got "${given}"`
+      )
+    }
+    return hex
+  }
+  const pinned = pinnedCosignSha256(version, asset)
+  if (!pinned) {
+    throw new CosignInstallError(
+      'COSIGN_UNPINNED_VERSION',
+      `no pinned SHA-256 for ${asset} of cosign ${version}: give cosign-sha256 for this version ` +
+        '(from its cosign_checksums.txt), or use the default version, or cosign-path'
+    )
+  }
+  return pinned
+}
+
+async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256')
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer)
+  return hash.digest('hex')
+}
+
+/** `cosign version --json`, for the report. */
+export function readCosignVersion(cosignPath: string): Promise<CosignVersion> {
+  return new Promise((resolveVersion, reject) => {
+    execFile(
+      cosignPath,
+      ['version', '--json'],
+      { timeout: VERSION_TIMEOUT_MS, killSignal: 'SIGKILL', maxBuffer: 1024 * 1024 },
+      (error, stdout) => {
+        const fail = (message: string, cause?: unknown): void =>
+          reject(new CosignInstallError('COSIGN_VERSION_UNREADABLE', message, { cause }))
+        if (error) return fail(`\`${cosignPath} version --json\` failed`, error)
+        try {
+          const parsed: unknown = JSON.parse(String(stdout))
+          const fields = parsed as Record<string, unknown>
+          if (
+            typeof parsed !== 'object' ||
+            parsed === null ||
+            typeof fields.gitVersion !== 'string'
+          ) {
+            return fail(`\`${cosignPath} version --json\` printed no gitVersion`)
+          }
+          resolveVersion({
+            gitVersion: fields.gitVersion,
+            ...(typeof fields.goVersion === 'string' ? { goVersion: fields.goVersion } : {}),
+            ...(typeof fields.platform === 'string' ? { platform: fields.platform } : {}),
+            path: cosignPath
+          })
+        } catch (parseError: unknown) {
+          fail(`\`${cosignPath} version --json\` printed something that is not JSON`, parseError)
+        }
+      }
+    )
+  })
+}

@@ -1,0 +1,393 @@
+/**
+ * Pure readers of what a successful cosign call printed: the JSON array of
+ * `cosign verify --output json`, and the JSON Lines of DSSE envelopes of
+ * `cosign verify-attestation`. cosign's exit 0 is not the end of it: `verify`
+ * also accepts an attestation as a signature, and every entry must cover the
+ * pinned digest.
+ */
+import { createHash, X509Certificate } from 'node:crypto'
+import { RE2JS } from 're2js'
+import type { Digest, SignerExpectation } from '../../domain/types.js'
+
+/** `critical.type` of a signature: cosign 3 bundles, and cosign 2's simple signing. */
+export const SIGNATURE_TYPES: readonly string[] = [
+  'https://sigstore.dev/cosign/sign/v1',
+  'cosign container image signature'
+]
+
+export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json'
+
+/** cosign's `--type` shorthands and the predicate types they stand for. */
+export const PREDICATE_TYPE_ALIASES: Readonly<Record<string, string>> = {
+  slsaprovenance: 'https://slsa.dev/provenance/v0.2',
+  slsaprovenance02: 'https://slsa.dev/provenance/v0.2',
+  slsaprovenance1: 'https://slsa.dev/provenance/v1',
+  custom: 'https://cosign.sigstore.dev/attestation/v1',
+  vuln: 'https://cosign.sigstore.dev/attestation/vuln/v1',
+  spdx: 'https://spdx.dev/Document',
+  spdxjson: 'https://spdx.dev/Document',
+  cyclonedx: 'https://cyclonedx.org/bom'
+}
+
+export type SignatureSummary =
+  | {
+      outcome: 'verified'
+      count: number
+      identity?: string
+      issuer?: string
+      rekorLogIndex?: number
+      signedAt?: string
+    }
+  | { outcome: 'unsigned' | 'invalid' | 'tool-error'; count: number; message: string }
+
+export type AttestationSummary =
+  | {
+      outcome: 'verified'
+      predicateType: string
+      digest: Digest
+      subjectDigest: Digest
+      builderId?: string
+      count: number
+    }
+  | {
+      outcome: 'attestation-missing' | 'attestation-invalid' | 'tool-error'
+      predicateType: string
+      count: number
+      message: string
+    }
+
+type JsonObject = Record<string, unknown>
+
+function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+function stringAt(object: unknown, ...path: string[]): string | undefined {
+  let current: unknown = object
+  for (const key of path) {
+    if (!isObject(current)) return undefined
+    current = current[key]
+  }
+  return typeof current === 'string' && current !== '' ? current : undefined
+}
+
+function numberAt(object: unknown, ...path: string[]): number | undefined {
+  let current: unknown = object
+  for (const key of path) {
+    if (!isObject(current)) return undefined
+    current = current[key]
+  }
+  return typeof current === 'number' && Number.isFinite(current) ? current : undefined
+}
+
+/** Reads `cosign verify --output json` for the pinned digest. */
+export function summarizeVerifyOutput(stdout: string, pinned: Digest): SignatureSummary {
+  let entries: unknown
+  try {
+    entries = JSON.parse(stdout.trim())
+  } catch {
+    return {
+      outcome: 'tool-error',
+      count: 0,
+      message: 'cosign verify printed output that is not JSON'
+    }
+  }
+  if (!Array.isArray(entries) || !entries.every(isObject)) {
+    return {
+      outcome: 'tool-error',
+      count: 0,
+      message: 'cosign verify printed JSON that is not an array of objects'
+    }
+  }
+  const signatures = entries.filter(entry =>
+    SIGNATURE_TYPES.includes(stringAt(entry, 'critical', 'type') ?? '')
+  )
+  if (signatures.length === 0) {
+    const types = [
+      ...new Set(entries.map(entry => stringAt(entry, 'critical', 'type') ?? '(none)'))
+    ]
+    return {
+      outcome: 'unsigned',
+      count: 0,
+      message:
+        `cosign verify matched ${entries.length} entr${entries.length === 1 ? 'y' : 'ies'} of type ` +
+        `${types.join(', ')} but no signature (an attestation is not a signature)`
+    }
+  }
+  const elsewhere = signatures
+    .map(entry => stringAt(entry, 'critical', 'image', 'docker-manifest-digest'))
+    .filter(digest => digest !== pinned)
+  if (elsewhere.length > 0) {
+    return {
+      outcome: 'invalid',
+      count: 0,
+      message: `signature covers ${elsewhere[0] ?? '(no digest)'}, not the pinned ${pinned}`
+    }
+  }
+  const first = signatures[0]
+  // LEGACY entries carry the certificate's subject and issuer and the Rekor
+  // bundle in `optional`; NEW (bundle) entries may carry an empty object.
+  const identity = stringAt(first, 'optional', 'Subject')
+  const issuer = stringAt(first, 'optional', 'Issuer')
+  const logIndex = numberAt(first, 'optional', 'Bundle', 'Payload', 'logIndex')
+  const integratedTime = numberAt(first, 'optional', 'Bundle', 'Payload', 'integratedTime')
+  return {
+    outcome: 'verified',
+    count: signatures.length,
+    ...(identity ? { identity } : {}),
+    ...(issuer ? { issuer } : {}),
+    ...(logIndex !== undefined ? { rekorLogIndex: logIndex } : {}),
+    ...(integratedTime !== undefined
+      ? { signedAt: new Date(integratedTime * 1000).toISOString() }
+      : {})
+  }
+}
+
+/**
+ * The predicate type a `--type` value names: a known shorthand's URI, or the
+ * URI itself; undefined for a shorthand this table does not know (cosign's own
+ * filtering by type is then trusted).
+ */
+export function expandPredicateType(type: string): string | undefined {
+  return PREDICATE_TYPE_ALIASES[type] ?? (type.includes(':') ? type : undefined)
+}
+
+interface Statement {
+  digest: Digest
+  predicateType?: string
+  subjectDigests: string[]
+  builderId?: string
+}
+
+function readEnvelope(line: string): Statement | string {
+  let envelope: unknown
+  try {
+    envelope = JSON.parse(line)
+  } catch {
+    return 'a line is not JSON'
+  }
+  const payload = stringAt(envelope, 'payload')
+  if (!payload) return 'an envelope has no payload'
+  const payloadType = stringAt(envelope, 'payloadType')
+  if (payloadType !== IN_TOTO_PAYLOAD_TYPE)
+    return `an envelope has payload type ${payloadType ?? '(none)'}`
+  const decoded = Buffer.from(payload, 'base64')
+  let statement: unknown
+  try {
+    statement = JSON.parse(decoded.toString('utf8'))
+  } catch {
+    return 'an envelope payload is not a JSON in-toto statement'
+  }
+  const subjects = isObject(statement) && Array.isArray(statement.subject) ? statement.subject : []
+  const subjectDigests = subjects
+    .map(subject => stringAt(subject, 'digest', 'sha256'))
+    .filter((hex): hex is string => hex !== undefined)
+    .map(hex => `sha256:${hex.toLowerCase()}`)
+  // SLSA v1 names the builder in runDetails, v0.2 at the top of the predicate.
+  const builderId =
+    stringAt(statement, 'predicate', 'runDetails', 'builder', 'id') ??
+    stringAt(statement, 'predicate', 'builder', 'id')
+  const predicateType = stringAt(statement, 'predicateType')
+  return {
+    digest: `sha256:${createHash('sha256').update(decoded).digest('hex')}`,
+    subjectDigests,
+    ...(predicateType ? { predicateType } : {}),
+    ...(builderId ? { builderId } : {})
+  }
+}
+
+/**
+ * Reads `cosign verify-attestation` output: only statements of the asked
+ * predicate type whose subject is the pinned digest count.
+ */
+export function summarizeAttestationOutput(
+  stdout: string,
+  pinned: Digest,
+  type: string
+): AttestationSummary {
+  const expected = expandPredicateType(type)
+  const predicateType = expected ?? type
+  const lines = stdout
+    .split(/\r?\n/)
+    .map(line => line.trim())
+    .filter(line => line.startsWith('{'))
+  const statements: Statement[] = []
+  for (const line of lines) {
+    const read = readEnvelope(line)
+    if (typeof read === 'string') {
+      return {
+        outcome: 'tool-error',
+        predicateType,
+        count: 0,
+        message: `cosign verify-attestation: ${read}`
+      }
+    }
+    statements.push(read)
+  }
+  if (statements.length === 0) {
+    return {
+      outcome: 'tool-error',
+      predicateType,
+      count: 0,
+      message: 'cosign verify-attestation succeeded but printed no attestation'
+    }
+  }
+  const ofType =
+    expected === undefined
+      ? statements
+      : statements.filter(statement => statement.predicateType === expected)
+  if (ofType.length === 0) {
+    const found = [...new Set(statements.map(statement => statement.predicateType ?? '(none)'))]
+    return {
+      outcome: 'attestation-missing',
+      predicateType,
+      count: 0,
+      message: `no attestation of type ${predicateType}; found ${found.join(', ')}`
+    }
+  }
+  const covering = ofType.filter(statement => statement.subjectDigests.includes(pinned))
+  if (covering.length === 0) {
+    return {
+      outcome: 'attestation-invalid',
+      predicateType,
+      count: 0,
+      message: `attestation subject is ${ofType[0].subjectDigests.join(', ') || '(none)'}, not the pinned ${pinned}`
+    }
+  }
+  const first = covering[0]
+  return {
+    outcome: 'verified',
+    predicateType: first.predicateType ?? predicateType,
+    digest: first.digest,
+    subjectDigest: pinned,
+    ...(first.builderId ? { builderId: first.builderId } : {}),
+    count: covering.length
+  }
+}
+
+/** Who signed one Sigstore bundle, as `cosign download signature` prints it (one JSON a line). */
+export interface BundleSigner {
+  identity?: string
+  issuer?: string
+  rekorLogIndex?: number
+  signedAt?: string
+}
+
+/** Fulcio's OIDC issuer extensions: v2 (DER UTF8String), then v1 (raw bytes). */
+const ISSUER_V2_OID = [1, 3, 6, 1, 4, 1, 57264, 1, 8]
+const ISSUER_V1_OID = [1, 3, 6, 1, 4, 1, 57264, 1, 1]
+
+/**
+ * Reads the signers of cosign 3 bundles. `cosign verify` prints nothing about
+ * who signed a bundle (its `optional` is empty), so a verified keyless
+ * signature's identity, issuer and log entry are read from the bundles.
+ * Lines that are not bundles with a certificate are passed over.
+ */
+export function readBundleSigners(stdout: string): BundleSigner[] {
+  const signers: BundleSigner[] = []
+  for (const line of stdout.split(/\r?\n/)) {
+    if (!line.trim().startsWith('{')) continue
+    let bundle: unknown
+    try {
+      bundle = JSON.parse(line)
+    } catch {
+      continue
+    }
+    const rawCertificate = stringAt(bundle, 'verificationMaterial', 'certificate', 'rawBytes')
+    if (!rawCertificate) continue
+    let certificate: X509Certificate
+    try {
+      certificate = new X509Certificate(Buffer.from(rawCertificate, 'base64'))
+    } catch {
+      continue
+    }
+    const identity = subjectAlternativeName(certificate.subjectAltName)
+    const issuer =
+      extensionText(certificate.raw, ISSUER_V2_OID, true) ??
+      extensionText(certificate.raw, ISSUER_V1_OID, false)
+    const entries =
+      isObject(bundle) && isObject(bundle.verificationMaterial)
+        ? bundle.verificationMaterial.tlogEntries
+        : undefined
+    const entry: unknown = Array.isArray(entries) ? entries[0] : undefined
+    const logIndex = Number(stringAt(entry, 'logIndex') ?? numberAt(entry, 'logIndex') ?? NaN)
+    const integratedTime = Number(
+      stringAt(entry, 'integratedTime') ?? numberAt(entry, 'integratedTime') ?? NaN
+    )
+    signers.push({
+      ...(identity ? { identity } : {}),
+      ...(issuer ? { issuer } : {}),
+      ...(Number.isSafeInteger(logIndex) ? { rekorLogIndex: logIndex } : {}),
+      ...(Number.isSafeInteger(integratedTime) && integratedTime > 0
+        ? { signedAt: new Date(integratedTime * 1000).toISOString() }
+        : {})
+    })
+  }
+  return signers
+}
+
+/** The first bundle signer the keyless expectation accepts (as cosign matches: RE2, unanchored). */
+export function pickBundleSigner(
+  signers: BundleSigner[],
+  expected: SignerExpectation & { kind: 'keyless' }
+): BundleSigner | undefined {
+  const identityPattern = RE2JS.compile(expected.identity)
+  const issuerPattern = expected.issuerIsRegexp ? RE2JS.compile(expected.issuer) : undefined
+  return signers.find(
+    signer =>
+      signer.identity !== undefined &&
+      identityPattern.matcher(signer.identity).find() &&
+      (issuerPattern
+        ? signer.issuer !== undefined && issuerPattern.matcher(signer.issuer).find()
+        : signer.issuer === expected.issuer)
+  )
+}
+
+/** `URI:https://…` or `email:…` from Node's subjectAltName text. */
+function subjectAlternativeName(text: string | undefined): string | undefined {
+  const match = /(?:^|, )(?:URI|email):([^,]+)/.exec(text ?? '')
+  return match?.[1]
+}
+
+function encodeOid(oid: number[]): Buffer {
+  const bytes = [40 * oid[0] + oid[1]]
+  for (const arc of oid.slice(2)) {
+    const groups = [arc & 0x7f]
+    for (let rest = arc >>> 7; rest > 0; rest >>>= 7) groups.unshift((rest & 0x7f) | 0x80)
+    bytes.push(...groups)
+  }
+  return Buffer.from([0x06, bytes.length, ...bytes])
+}
+
+/** One DER TLV at `offset`: its tag, and where its content starts and ends. */
+function readTlv(
+  der: Buffer,
+  offset: number
+): { tag: number; start: number; end: number } | undefined {
+  if (offset + 2 > der.length) return undefined
+  const tag = der[offset]
+  let length = der[offset + 1]
+  let start = offset + 2
+  if (length & 0x80) {
+    const count = length & 0x7f
+    if (count === 0 || count > 3 || start + count > der.length) return undefined
+    length = 0
+    for (let i = 0; i < count; i++) length = (length << 8) | der[start + i]
+    start += count
+  }
+  return start + length <= der.length ? { tag, start, end: start + length } : undefined
+}
+
+/** The text of a certificate extension: OID, optional critical flag, OCTET STRING value. */
+function extensionText(der: Buffer, oid: number[], derEncoded: boolean): string | undefined {
+  const at = der.indexOf(encodeOid(oid))
+  if (at < 0) return undefined
+  let next = readTlv(der, at + encodeOid(oid).length)
+  if (next?.tag === 0x01) next = readTlv(der, next.end)
+  if (next?.tag !== 0x04) return undefined
+  if (!derEncoded) return der.subarray(next.start, next.end).toString('utf8')
+  const inner = readTlv(der, next.start)
+  return inner && inner.tag === 0x0c
+    ? der.subarray(inner.start, inner.end).toString('utf8')
+    : undefined
+}

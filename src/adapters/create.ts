@@ -1,0 +1,51 @@
+/**
+ * The adapters verify and update share, in the action and the CLI alike: one
+ * credential store, one registry client, and cosign made ready on first use.
+ * The action installs cosign through the tool cache and masks every secret it
+ * meets; the CLI takes a cosign binary as it is.
+ */
+import type { CosignTools, Ports } from '../app/ports.js'
+import { loadConfig } from './fs/config-load.js'
+import { matrixFile } from './fs/matrix-file.js'
+import { createCosignTools } from './cosign/tools.js'
+import { RegistryClient } from './registry/client.js'
+import { createCredentialStore } from './registry/credentials.js'
+
+export interface AdapterOptions {
+  workspace: string
+  username?: string
+  password?: string
+  githubToken?: string
+  insecureRegistries: string[]
+  /** The cosign binary to run (installing it first, for the action). */
+  resolveCosignPath: () => Promise<string>
+  maskSecret?: (secret: string) => void
+  log?: (message: string) => void
+}
+
+export interface Adapters extends Omit<Ports, 'log'> {
+  registry: RegistryClient
+}
+
+export function createAdapters(options: AdapterOptions): Adapters {
+  const credentials = createCredentialStore({
+    username: options.username,
+    password: options.password,
+    githubToken: options.githubToken
+  })
+  const registry = new RegistryClient({
+    credentials,
+    insecureRegistries: options.insecureRegistries,
+    maskSecret: options.maskSecret,
+    log: options.log
+  })
+  const prepareCosign = async (): Promise<CosignTools> =>
+    createCosignTools({
+      cosignPath: await options.resolveCosignPath(),
+      workspace: options.workspace,
+      insecureRegistries: options.insecureRegistries,
+      credentials,
+      registry
+    })
+  return { registry, prepareCosign, loadConfig, matrixFile }
+}

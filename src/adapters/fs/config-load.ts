@@ -1,0 +1,254 @@
+/**
+ * Reads `ci/rocm_policy.yml` and `ci/rocm_matrix.yml`: the only part of the config
+ * stage that touches the file system. Every problem in both files — syntax, schema,
+ * semantics, key files — is collected and reported together.
+ */
+import { constants } from 'node:fs'
+import { open, realpath, stat } from 'node:fs/promises'
+import { isAbsolute, relative, resolve } from 'node:path'
+import type { ConfigFiles } from '../../app/ports.js'
+import { ConfigError, type ConfigIssue, type SourceLocation } from '../../domain/errors.js'
+import { planImages } from '../../domain/plan.js'
+import { showControlCharacters } from '../../domain/reference.js'
+import type { Config, Matrix, Policy } from '../../domain/types.js'
+import { findMisspeltRocm, readMatrix } from '../../config/matrix.js'
+import { readPolicy } from '../../config/policy.js'
+import { displayPath, validateAgainstSchema, type SchemaName } from '../../config/schema.js'
+import { MAX_CONFIG_BYTES, parseYaml, toPointer, type ParsedYaml } from '../../config/yaml.js'
+
+/** Largest key or trusted-root file read. */
+export const MAX_KEY_FILE_BYTES = 256 * 1024
+
+function errnoOf(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code
+  return typeof code === 'string' ? code : undefined
+}
+
+function describeFsError(error: unknown): string {
+  switch (errnoOf(error)) {
+    case 'ENOENT':
+      return 'does not exist'
+    case 'EACCES':
+    case 'EPERM':
+      return 'cannot be read (permission denied)'
+    case 'EISDIR':
+      return 'is a directory, not a file'
+    case 'ELOOP':
+      return 'is a symlink loop'
+    default:
+      return `cannot be read (${errnoOf(error) ?? (error instanceof Error ? error.message : String(error))})`
+  }
+}
+
+/** Reads at most `limit` + 1 bytes of a regular file (never opens a FIFO or device). */
+async function readRegularFile(path: string, limit: number): Promise<Uint8Array> {
+  const info = await stat(path)
+  if (info.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' })
+  if (!info.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'ENOTFILE' })
+  const handle = await open(path, constants.O_RDONLY)
+  try {
+    const buffer = new Uint8Array(limit + 1)
+    let length = 0
+    while (length < buffer.length) {
+      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length)
+      if (bytesRead === 0) break
+      length += bytesRead
+    }
+    return buffer.subarray(0, length)
+  } finally {
+    await handle.close()
+  }
+}
+
+async function parseConfigFile(
+  file: string,
+  workspace: string,
+  schema: SchemaName
+): Promise<ParsedYaml> {
+  const start: SourceLocation = { file, line: 1, column: 1 }
+  let bytes: Uint8Array
+  try {
+    bytes = await readRegularFile(resolve(workspace, file), MAX_CONFIG_BYTES)
+  } catch (error: unknown) {
+    const message = errnoOf(error) === 'ENOTFILE' ? 'is not a regular file' : describeFsError(error)
+    return {
+      file,
+      data: undefined,
+      positions: new Map(),
+      issues: [
+        {
+          code: 'file-unreadable',
+          message: `the ${schema} file ${file} ${message}`,
+          location: start
+        }
+      ]
+    }
+  }
+  if (bytes.length > MAX_CONFIG_BYTES) {
+    return {
+      file,
+      data: undefined,
+      positions: new Map(),
+      issues: [
+        {
+          code: 'file-too-large',
+          message: `file is larger than ${MAX_CONFIG_BYTES} bytes; expected a configuration file of at most that size`,
+          location: start
+        }
+      ]
+    }
+  }
+  const parsed = parseYaml(bytes, file)
+  if (parsed.data === undefined) return parsed
+  const misspelt = schema === 'matrix' ? findMisspeltRocm(parsed) : undefined
+  if (misspelt) return { ...parsed, data: undefined, issues: [...parsed.issues, misspelt] }
+  parsed.issues.push(...validateAgainstSchema(schema, parsed))
+  return parsed
+}
+
+/**
+ * Why a file named in the configuration may not be used: it leaves the workspace
+ * (by its path or through a symlink), does not exist, is not a regular file, or
+ * cannot be read. Undefined when it is fine.
+ */
+export async function findWorkspaceFileProblem(
+  workspace: string,
+  path: string
+): Promise<string | undefined> {
+  const root = resolve(workspace)
+  const target = resolve(root, path)
+  const outside = (from: string, to: string): boolean => {
+    const rel = relative(from, to)
+    return rel === '..' || rel.startsWith('../') || isAbsolute(rel)
+  }
+  if (outside(root, target)) return `leaves the workspace (${root})`
+  let real: string
+  try {
+    real = await realpath(target)
+  } catch (error: unknown) {
+    return describeFsError(error)
+  }
+  const realRoot = await realpath(root).catch(() => root)
+  if (outside(realRoot, real)) return `is a symlink out of the workspace (it resolves to ${real})`
+  try {
+    const bytes = await readRegularFile(real, MAX_KEY_FILE_BYTES)
+    if (bytes.length > MAX_KEY_FILE_BYTES) return `is larger than ${MAX_KEY_FILE_BYTES} bytes`
+  } catch (error: unknown) {
+    return errnoOf(error) === 'ENOTFILE' ? 'is not a regular file' : describeFsError(error)
+  }
+  return undefined
+}
+
+async function checkReferencedFiles(
+  policy: Policy,
+  matrix: Matrix,
+  workspace: string,
+  policyFile: string
+): Promise<ConfigIssue[]> {
+  const checks: { path: string; what: string; location: SourceLocation }[] = []
+  if (policy.trustedRoot) {
+    checks.push({
+      path: policy.trustedRoot,
+      what: displayPath('/policy/trusted_root'),
+      location: policy.locations.trusted_root ?? { file: policyFile, line: 1, column: 1 }
+    })
+  }
+  for (const row of matrix.rows) {
+    const keyPath = row.provenance?.keyPath
+    if (keyPath === undefined) continue
+    const locations = row.provenance?.locations ?? {}
+    const location = locations.key_path ?? locations.expected_key ?? row.location
+    if (!location) continue
+    const key = locations.key_path ? 'key_path' : 'expected_key'
+    const what = displayPath(toPointer(['rocm', 'images', row.index, 'provenance', key]))
+    checks.push({ path: keyPath, what, location })
+  }
+  const problems = await Promise.all(checks.map(c => findWorkspaceFileProblem(workspace, c.path)))
+  return checks.flatMap((check, i) => {
+    const problem = problems[i]
+    return problem
+      ? [
+          {
+            code: 'bad-file',
+            message: `${check.what}: \`${check.path}\` ${problem}`,
+            location: check.location
+          }
+        ]
+      : []
+  })
+}
+
+function orderIssues(issues: ConfigIssue[], files: string[]): ConfigIssue[] {
+  const seen = new Set<string>()
+  const visible = issues.map(issue => ({ ...issue, message: showControlCharacters(issue.message) }))
+  const unique = visible.filter(issue => {
+    const key = `${issue.code}\u0000${issue.message}\u0000${JSON.stringify(issue.location ?? null)}`
+    if (seen.has(key)) return false
+    seen.add(key)
+    return true
+  })
+  const rank = (issue: ConfigIssue): number => {
+    const index = issue.location ? files.indexOf(issue.location.file) : -1
+    return index === -1 ? files.length : index
+  }
+  return unique.sort(
+    (a, b) =>
+      rank(a) - rank(b) ||
+      (a.location?.line ?? 0) - (b.location?.line ?? 0) ||
+      (a.location?.column ?? 0) - (b.location?.column ?? 0)
+  )
+}
+
+async function readConfig(
+  options: ConfigFiles
+): Promise<{ config: Config; issues: ConfigIssue[] }> {
+  const [policyFile, matrixFile] = await Promise.all([
+    parseConfigFile(options.policyPath, options.workspace, 'policy'),
+    parseConfigFile(options.matrixPath, options.workspace, 'matrix')
+  ])
+  const policyRead = readPolicy(policyFile)
+  const matrixRead = readMatrix(matrixFile)
+  const issues = [...policyFile.issues, ...matrixFile.issues]
+  // Semantic checks only where the file could be read; on a file that is not
+  // YAML they would only repeat the same problem in other words.
+  if (policyFile.data !== undefined) issues.push(...policyRead.issues)
+  if (matrixFile.data !== undefined) issues.push(...matrixRead.issues)
+  issues.push(
+    ...(await checkReferencedFiles(
+      policyRead.policy,
+      matrixRead.matrix,
+      options.workspace,
+      options.policyPath
+    ))
+  )
+  const config: Config = {
+    policy: policyRead.policy,
+    matrix: matrixRead.matrix,
+    policyPath: options.policyPath,
+    matrixPath: options.matrixPath
+  }
+  return { config, issues: orderIssues(issues, [options.policyPath, options.matrixPath]) }
+}
+
+/** Both files, checked and normalised; a ConfigError carrying every issue otherwise. */
+export async function loadConfig(options: ConfigFiles): Promise<Config> {
+  const { config, issues } = await readConfig(options)
+  if (issues.length > 0) throw new ConfigError(issues)
+  return config
+}
+
+/**
+ * Every issue in both files (empty when they are valid), including references
+ * that only fail once planned with the defaults — for `rocm-provenance validate`.
+ */
+export async function validateConfigFiles(options: ConfigFiles): Promise<ConfigIssue[]> {
+  const { config, issues } = await readConfig(options)
+  if (issues.length > 0) return issues
+  try {
+    planImages(config, {})
+    return []
+  } catch (error: unknown) {
+    if (error instanceof ConfigError) return error.issues
+    throw error
+  }
+}

@@ -1,0 +1,380 @@
+/**
+ * A read-only OCI distribution client: what a tag points at, whether a
+ * manifest exists, which tags a repository has. Authentication, retries,
+ * timeouts and the credential-safe transport live in auth.ts, retry.ts and
+ * http.ts; this file speaks the distribution API and checks every manifest
+ * body it reads against the digest it was claimed or asked to have.
+ */
+import { createHash } from 'node:crypto'
+import type { Digest } from '../../domain/types.js'
+import { Authenticator, headerValue, type Send } from './auth.js'
+import { DOCKER_HUB, normalizeRegistryHost, type CredentialStore } from './credentials.js'
+import { InputError } from '../../domain/errors.js'
+import { RegistryError, describeRegistryError } from '../../domain/errors.js'
+import { errorForStatus } from './errors.js'
+import { HttpTransport, type HttpResponse } from './http.js'
+import {
+  MANIFEST_ACCEPT,
+  OCI_INDEX,
+  isDigest,
+  isIndexMediaType,
+  nextLink,
+  parseIndexPlatforms,
+  type ManifestInfo,
+  type PlatformManifest,
+  type RequestCounter
+} from '../../domain/manifest.js'
+import {
+  DEFAULT_RETRY_POLICY,
+  parseRetryAfter,
+  withRetry,
+  type RetryPolicy
+} from '../../lib/retry.js'
+
+export type { ManifestInfo, PlatformManifest, RequestCounter }
+
+export const DOCKER_HUB_API_HOST = 'registry-1.docker.io'
+export const DEFAULT_TIMEOUT_MS = 30_000
+export const DEFAULT_TAGS_PAGE_SIZE = 1000
+const MAX_TAG_PAGES = 1000
+/** Distribution spec: a tag, or any algorithm's digest. */
+const REFERENCE_PATTERN =
+  /^(?:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[A-Za-z0-9=_-]+)$/
+const PATH_COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*'
+const REPOSITORY_PATTERN = new RegExp(`^${PATH_COMPONENT}(?:/${PATH_COMPONENT})*$`)
+
+export interface RegistryClientOptions {
+  credentials: CredentialStore
+  /** `host[:port]` entries that are spoken to over plain HTTP; a bare host matches any port. */
+  insecureRegistries: string[]
+  /** Per request, headers and body together. */
+  timeoutMs?: number
+  /** Attempts per request, the first included. */
+  maxAttempts?: number
+  maskSecret?: (secret: string) => void
+  log?: (message: string) => void
+  /** Tags asked for per page of `listTags`. */
+  tagsPageSize?: number
+  /** Backoff settings other than `maxAttempts` (tests shorten them). */
+  retry?: Partial<Omit<RetryPolicy, 'maxAttempts'>>
+}
+
+export function sha256Digest(body: Buffer): Digest {
+  return `sha256:${createHash('sha256').update(body).digest('hex')}`
+}
+
+/** The host the API is served from: Docker Hub's is not `docker.io`. */
+export function registryApiHost(registry: string): string {
+  return normalizeRegistryHost(registry) === DOCKER_HUB ? DOCKER_HUB_API_HOST : registry
+}
+
+/** Docker Hub's official images live under `library/`. */
+export function apiRepositoryPath(registry: string, repositoryPath: string): string {
+  return normalizeRegistryHost(registry) === DOCKER_HUB && !repositoryPath.includes('/')
+    ? `library/${repositoryPath}`
+    : repositoryPath
+}
+
+function mediaTypeOf(response: HttpResponse): string {
+  const type = headerValue(response.headers['content-type'])
+  return type ? type.split(';')[0].trim() : ''
+}
+
+function claimedDigest(response: HttpResponse): Digest | undefined {
+  const claimed = headerValue(response.headers['docker-content-digest'])?.trim()
+  return claimed && isDigest(claimed) ? claimed : undefined
+}
+
+export class RegistryClient {
+  private readonly transport: HttpTransport
+  private readonly auth: Authenticator
+  private readonly policy: RetryPolicy
+  private readonly log: (message: string) => void
+  private readonly tagsPageSize: number
+  private readonly insecure: Set<string>
+  private readonly resolved = new Map<string, Promise<ManifestInfo>>()
+  private readonly inspected = new Map<string, Promise<ManifestInfo | undefined>>()
+
+  constructor(options: RegistryClientOptions) {
+    this.insecure = new Set(options.insecureRegistries.map(host => host.trim().toLowerCase()))
+    this.transport = new HttpTransport({
+      timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      allowsPlainHttp: host => this.allowsPlainHttp(host)
+    })
+    this.auth = new Authenticator({
+      credentials: options.credentials,
+      maskSecret: options.maskSecret ?? (() => undefined)
+    })
+    this.policy = {
+      ...DEFAULT_RETRY_POLICY,
+      ...options.retry,
+      maxAttempts: Math.max(1, options.maxAttempts ?? DEFAULT_RETRY_POLICY.maxAttempts)
+    }
+    this.log = options.log ?? (() => undefined)
+    this.tagsPageSize = options.tagsPageSize ?? DEFAULT_TAGS_PAGE_SIZE
+  }
+
+  /** Every HTTP request this client has sent (token requests and redirects included). */
+  get requestCount(): number {
+    return this.transport.requestCount
+  }
+
+  /**
+   * What `tag` points at now: a HEAD with every manifest type accepted; a GET
+   * when the registry gives no digest (the body's digest is computed), and a
+   * GET of an index to list its platforms. Each (registry, path, tag) is
+   * asked once per client; later calls share the answer.
+   */
+  resolveTag(
+    registry: string,
+    repositoryPath: string,
+    tag: string,
+    counter?: RequestCounter
+  ): Promise<ManifestInfo> {
+    const key = `${registry}/${repositoryPath}:${tag}`
+    let pending = this.resolved.get(key)
+    if (!pending) {
+      pending = this.resolve(registry, repositoryPath, tag, counter)
+      this.resolved.set(key, pending)
+    }
+    return pending
+  }
+
+  /** HEAD of a manifest: false on 404; any other trouble throws `RegistryError`. */
+  async manifestExists(
+    registry: string,
+    repositoryPath: string,
+    digestOrTag: string,
+    counter?: RequestCounter
+  ): Promise<boolean> {
+    return (
+      (await this.inspectManifest(registry, repositoryPath, digestOrTag, counter)) !== undefined
+    )
+  }
+
+  /** HEAD of a manifest: its digest and media type, or undefined on 404. */
+  inspectManifest(
+    registry: string,
+    repositoryPath: string,
+    digestOrTag: string,
+    counter?: RequestCounter
+  ): Promise<ManifestInfo | undefined> {
+    const key = `${registry}/${repositoryPath}@${digestOrTag}`
+    let pending = this.inspected.get(key)
+    if (!pending) {
+      pending = this.head(registry, repositoryPath, digestOrTag, counter).then(
+        response => {
+          const digest =
+            claimedDigest(response) ?? (isDigest(digestOrTag) ? digestOrTag : undefined)
+          return digest
+            ? { digest, mediaType: mediaTypeOf(response) }
+            : this.getManifest(registry, repositoryPath, digestOrTag, counter)
+        },
+        (error: unknown) => {
+          if (error instanceof RegistryError && error.code === 'REGISTRY_NOT_FOUND')
+            return undefined
+          throw error
+        }
+      )
+      this.inspected.set(key, pending)
+    }
+    return pending
+  }
+
+  /** Every tag of the repository, following `Link` pagination. */
+  async listTags(
+    registry: string,
+    repositoryPath: string,
+    counter?: RequestCounter
+  ): Promise<string[]> {
+    const tags: string[] = []
+    let url: URL | undefined = new URL(
+      `${this.repositoryUrl(registry, repositoryPath)}/tags/list?n=${this.tagsPageSize}`
+    )
+    for (let page = 0; url && page < MAX_TAG_PAGES; page++) {
+      const response = await this.call(
+        registry,
+        repositoryPath,
+        'GET',
+        url,
+        'application/json',
+        counter
+      )
+      let json: unknown
+      try {
+        json = JSON.parse(response.body.toString('utf8'))
+      } catch (error: unknown) {
+        throw new RegistryError('REGISTRY_PROTOCOL', `GET ${url.href}: the tag list is not JSON`, {
+          cause: error
+        })
+      }
+      const pageTags = (json as { tags?: unknown } | null)?.tags
+      if (Array.isArray(pageTags)) tags.push(...pageTags.filter(t => typeof t === 'string'))
+      const next = nextLink(headerValue(response.headers.link))
+      url = next ? new URL(next, url) : undefined
+    }
+    return tags
+  }
+
+  /** Lets idle keep-alive connections go. */
+  close(): void {
+    this.transport.close()
+  }
+
+  private async resolve(
+    registry: string,
+    repositoryPath: string,
+    tag: string,
+    counter?: RequestCounter
+  ): Promise<ManifestInfo> {
+    const response = await this.head(registry, repositoryPath, tag, counter)
+    const digest = claimedDigest(response)
+    const mediaType = mediaTypeOf(response)
+    if (!digest) return this.getManifest(registry, repositoryPath, tag, counter)
+    if (mediaType === '' || isIndexMediaType(mediaType))
+      return this.getManifest(registry, repositoryPath, digest, counter)
+    return { digest, mediaType }
+  }
+
+  private async head(
+    registry: string,
+    repositoryPath: string,
+    reference: string,
+    counter?: RequestCounter
+  ): Promise<HttpResponse> {
+    return this.call(
+      registry,
+      repositoryPath,
+      'HEAD',
+      this.manifestUrl(registry, repositoryPath, reference),
+      MANIFEST_ACCEPT,
+      counter
+    )
+  }
+
+  /** GET of a manifest, its body checked against the digest claimed and the digest asked for. */
+  private async getManifest(
+    registry: string,
+    repositoryPath: string,
+    reference: string,
+    counter?: RequestCounter
+  ): Promise<ManifestInfo> {
+    const url = this.manifestUrl(registry, repositoryPath, reference)
+    const response = await this.call(registry, repositoryPath, 'GET', url, MANIFEST_ACCEPT, counter)
+    const digest = sha256Digest(response.body)
+    const claimed = claimedDigest(response)
+    const expected = isDigest(reference) ? reference : claimed
+    if ((claimed && claimed !== digest) || (expected && expected !== digest))
+      throw new RegistryError(
+        'REGISTRY_PROTOCOL',
+        `GET ${url.href}: the manifest's digest is ${digest}, not the ${expected ?? claimed} claimed`
+      )
+    let json: unknown
+    try {
+      json = JSON.parse(response.body.toString('utf8'))
+    } catch (error: unknown) {
+      throw new RegistryError('REGISTRY_PROTOCOL', `GET ${url.href}: the manifest is not JSON`, {
+        cause: error
+      })
+    }
+    const declared = (json as { mediaType?: unknown } | null)?.mediaType
+    const mediaType = mediaTypeOf(response) || (typeof declared === 'string' ? declared : '')
+    const isIndex =
+      isIndexMediaType(mediaType) ||
+      (mediaType === '' && Array.isArray((json as { manifests?: unknown } | null)?.manifests))
+    return isIndex
+      ? { digest, mediaType: mediaType || OCI_INDEX, platforms: parseIndexPlatforms(json) }
+      : { digest, mediaType }
+  }
+
+  private baseUrl(registry: string): string {
+    const host = registryApiHost(registry)
+    return `${this.allowsPlainHttp(host) ? 'http' : 'https'}://${host}`
+  }
+
+  /** Listed in insecure-registries, as `host:port` or as a bare host (any port). */
+  private allowsPlainHttp(host: string): boolean {
+    const lower = host.toLowerCase()
+    return this.insecure.has(lower) || this.insecure.has(lower.replace(/:\d+$/, ''))
+  }
+
+  private manifestUrl(registry: string, repositoryPath: string, reference: string): URL {
+    if (!REFERENCE_PATTERN.test(reference))
+      throw new InputError(`"${reference}" is neither a tag nor a digest`)
+    return new URL(`${this.repositoryUrl(registry, repositoryPath)}/manifests/${reference}`)
+  }
+
+  private repositoryUrl(registry: string, repositoryPath: string): string {
+    if (!REPOSITORY_PATTERN.test(repositoryPath))
+      throw new InputError(`"${repositoryPath}" is not a valid repository path`)
+    return `${this.baseUrl(registry)}/v2/${apiRepositoryPath(registry, repositoryPath)}`
+  }
+
+  /**
+   * One API call with authentication and retries: anonymous (or with what the
+   * registry's known scheme needs), then once more after a 401 challenge.
+   * Returns a 2xx response; anything else throws `RegistryError`.
+   */
+  private call(
+    registry: string,
+    repositoryPath: string,
+    method: 'GET' | 'HEAD',
+    url: URL,
+    accept: string,
+    counter?: RequestCounter
+  ): Promise<HttpResponse> {
+    const scope = `repository:${apiRepositoryPath(registry, repositoryPath)}:pull`
+    const send: Send = request =>
+      this.transport.send(request, () => {
+        if (counter) counter.requests++
+      })
+    const what = `${method} ${url.href}`
+    return withRetry(
+      async () => {
+        let authorization = await this.auth.authorizationFor(registry, scope, send)
+        let response = await send({ method, url, headers: { accept }, authorization })
+        if (response.status === 401) {
+          authorization = await this.auth.answerChallenge(
+            registry,
+            scope,
+            response.headers['www-authenticate'],
+            authorization,
+            send
+          )
+          response = await send({ method, url, headers: { accept }, authorization })
+          if (response.status === 401) throw this.refusal(registry, scope, what, response)
+        }
+        if (response.status >= 200 && response.status < 300) return response
+        throw errorForStatus(
+          what,
+          response,
+          parseRetryAfter(headerValue(response.headers['retry-after']), Date.now())
+        )
+      },
+      this.policy,
+      {
+        classify: error =>
+          error instanceof RegistryError
+            ? { retryable: error.retryable, retryAfterMs: error.retryAfterMs }
+            : { retryable: false },
+        onRetry: (error, attempt, delayMs) =>
+          this.log(
+            `${describeRegistryError(error)}; retrying in ${delayMs} ms (attempt ${attempt + 1} of ${this.policy.maxAttempts})`
+          )
+      }
+    )
+  }
+
+  private refusal(
+    registry: string,
+    scope: string,
+    what: string,
+    response: HttpResponse
+  ): RegistryError {
+    const detail = errorForStatus(what, response).message
+    const message = this.auth.hasCredentials(registry)
+      ? `credentials were refused by ${registry} for ${scope}: ${detail}`
+      : `${registry} requires credentials for ${scope} and none are configured: ${detail}`
+    return new RegistryError('REGISTRY_AUTH', message, { status: 401 })
+  }
+}

@@ -1,0 +1,214 @@
+/**
+ * The one place that talks HTTP: a thin wrapper over `@actions/http-client`
+ * (which honours HTTPS_PROXY / NO_PROXY as the toolkit does) that adds what
+ * the registry client needs and the library lacks:
+ *
+ * - a deadline per request that covers the headers and the body;
+ * - redirects followed here, not by the library: the library keeps the
+ *   `Authorization` header when only the port changes, so a credential could
+ *   reach another service on the same host. Here it is sent only to the exact
+ *   origin (scheme, host, port) it was meant for;
+ * - plain HTTP refused for any host not listed as insecure, redirects included;
+ * - a bounded body, and a count of every request sent.
+ */
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
+import { HttpClient } from '@actions/http-client'
+import { ACTION_VERSION } from '../../domain/action-version.js'
+import { RegistryError } from '../../domain/errors.js'
+
+export interface HttpRequest {
+  method: 'GET' | 'HEAD'
+  url: URL
+  headers?: Record<string, string>
+  /** Sent to the origin of `url` only; dropped on a redirect to any other origin. */
+  authorization?: string
+}
+
+export interface HttpResponse {
+  status: number
+  headers: IncomingHttpHeaders
+  body: Buffer
+  /** Where the answer came from, after redirects. */
+  url: URL
+}
+
+export interface TransportOptions {
+  timeoutMs: number
+  /** Whether plain HTTP may be used for this `host[:port]`. */
+  allowsPlainHttp: (host: string) => boolean
+  maxBodyBytes?: number
+  maxRedirects?: number
+}
+
+/** Distribution refuses manifests above 4 MiB; nothing we read is larger. */
+export const MAX_BODY_BYTES = 4 * 1024 * 1024
+export const MAX_REDIRECTS = 5
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308])
+const USER_AGENT = `rocm-provenance/${ACTION_VERSION}`
+const TLS_ERROR = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL/
+
+/** One callback per request sent, so a caller can count its own share. */
+export type RequestObserver = (request: { method: string; url: URL }) => void
+
+export class HttpTransport {
+  private readonly options: Required<TransportOptions>
+  /** One client per scheme: the library caches a single agent per client. */
+  private readonly clients = new Map<string, HttpClient>()
+  private sent = 0
+
+  constructor(options: TransportOptions) {
+    this.options = {
+      maxBodyBytes: MAX_BODY_BYTES,
+      maxRedirects: MAX_REDIRECTS,
+      ...options
+    }
+  }
+
+  get requestCount(): number {
+    return this.sent
+  }
+
+  async send(request: HttpRequest, observe?: RequestObserver): Promise<HttpResponse> {
+    const origin = request.url.origin
+    let url = request.url
+    for (let redirects = 0; ; redirects++) {
+      this.checkScheme(url)
+      const headers: Record<string, string> = { ...request.headers }
+      if (request.authorization !== undefined && url.origin === origin)
+        headers.authorization = request.authorization
+      this.sent++
+      observe?.({ method: request.method, url })
+      const response = await this.sendOnce(request.method, url, headers)
+      const location = response.headers.location
+      if (!REDIRECT_STATUSES.has(response.status) || typeof location !== 'string') return response
+      if (redirects >= this.options.maxRedirects)
+        throw new RegistryError(
+          'REGISTRY_PROTOCOL',
+          `${request.method} ${request.url.href}: more than ${this.options.maxRedirects} redirects`,
+          { status: response.status }
+        )
+      url = new URL(location, url)
+    }
+  }
+
+  /** Lets idle keep-alive connections go. */
+  close(): void {
+    for (const client of this.clients.values()) client.dispose()
+    this.clients.clear()
+  }
+
+  private checkScheme(url: URL): void {
+    if (url.protocol === 'https:') return
+    if (url.protocol === 'http:' && this.options.allowsPlainHttp(url.host)) return
+    throw new RegistryError(
+      'REGISTRY_PROTOCOL',
+      `refusing ${url.protocol}//${url.host}: plain HTTP is used only for hosts listed in insecure-registries`
+    )
+  }
+
+  private clientFor(protocol: string): HttpClient {
+    let client = this.clients.get(protocol)
+    if (!client) {
+      client = new HttpClient(USER_AGENT, [], {
+        allowRedirects: false,
+        allowRetries: false,
+        keepAlive: true,
+        socketTimeout: this.options.timeoutMs
+      })
+      this.clients.set(protocol, client)
+    }
+    return client
+  }
+
+  private sendOnce(
+    method: string,
+    url: URL,
+    headers: Record<string, string>
+  ): Promise<HttpResponse> {
+    const { timeoutMs, maxBodyBytes } = this.options
+    const what = `${method} ${url.href}`
+    return new Promise<HttpResponse>((resolve, reject) => {
+      let settled = false
+      let message: IncomingMessage | undefined
+      const finish = (error: RegistryError | undefined, response?: HttpResponse): void => {
+        if (settled) return
+        settled = true
+        clearTimeout(timer)
+        if (error) reject(error)
+        else if (response) resolve(response)
+      }
+      const timer = setTimeout(() => {
+        message?.destroy()
+        finish(
+          new RegistryError(
+            'REGISTRY_TIMEOUT',
+            `${what}: no complete answer within ${timeoutMs} ms`,
+            {
+              retryable: true
+            }
+          )
+        )
+      }, timeoutMs)
+      this.clientFor(url.protocol)
+        .request(method, url.href, null, headers)
+        .then(
+          response => {
+            if (settled) {
+              response.message.destroy()
+              return
+            }
+            message = response.message
+            readBounded(response.message, maxBodyBytes).then(
+              body =>
+                finish(undefined, {
+                  status: response.message.statusCode ?? 0,
+                  headers: response.message.headers,
+                  body,
+                  url
+                }),
+              (error: unknown) => finish(toTransportError(what, error))
+            )
+          },
+          (error: unknown) => finish(toTransportError(what, error))
+        )
+    })
+  }
+}
+
+function readBounded(message: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    message.on('data', (chunk: Buffer) => {
+      size += chunk.length
+      if (size > maxBytes) {
+        message.destroy()
+        reject(new RegistryError('REGISTRY_PROTOCOL', `response body exceeds ${maxBytes} bytes`))
+        return
+      }
+      chunks.push(chunk)
+    })
+    message.on('end', () => resolve(Buffer.concat(chunks)))
+    message.on('error', reject)
+    message.on('close', () => {
+      if (!message.complete) reject(new Error('connection closed before the body ended'))
+    })
+  })
+}
+
+function toTransportError(what: string, error: unknown): RegistryError {
+  if (error instanceof RegistryError) return error
+  const text = error instanceof Error ? error.message : String(error)
+  const code = (error as { code?: unknown }).code
+  const detail = typeof code === 'string' && !text.includes(code) ? `${code}: ${text}` : text
+  if (/^Request timeout/.test(text))
+    return new RegistryError('REGISTRY_TIMEOUT', `${what}: connection idle too long`, {
+      cause: error,
+      retryable: true
+    })
+  const tls = TLS_ERROR.test(detail)
+  return new RegistryError('REGISTRY_UNREACHABLE', `${what}: ${detail}`, {
+    cause: error,
+    retryable: !tls
+  })
+}

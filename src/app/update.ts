@@ -1,0 +1,501 @@
+/**
+ * The updater: refresh each matrix pin to the digest its tag points at now,
+ * but only when that digest passes the policy (as `decideImage` would judge it
+ * for a matching, fresh pin), record the evidence in the row's `provenance`
+ * block, and optionally add rows for newer tags. A digest that does not pass
+ * is not written; it is reported for a human.
+ *
+ * Adapters come in through the ports (TagResolver, SignatureVerifier), so
+ * nothing here depends on the registry client's or cosign's internals.
+ */
+import { checkAge } from '../domain/age.js'
+import { decideImage, decisionSteps } from '../domain/decide.js'
+import { causeChain } from '../domain/errors.js'
+import type {
+  RejectedImage,
+  RejectTrigger,
+  UpdatedImage,
+  UpdateReason,
+  AttestationFinding,
+  Digest,
+  ImageFindings,
+  ImagePlan,
+  Policy,
+  SignatureFinding,
+  TrustStatus
+} from '../domain/types.js'
+import {
+  compareVersions,
+  isDiscoverableTemplate,
+  parseVersion,
+  renderTag,
+  selectNewTags,
+  type DiscoveredTag
+} from '../domain/versions.js'
+import {
+  assertWritableMatrix,
+  editMatrix,
+  type MatrixValue,
+  type RowAppend,
+  type RowUpdate
+} from '../config/matrix-edit.js'
+import { renderPrBody } from '../render/pr-body.js'
+import type { SignatureVerifier, TagResolver } from './ports.js'
+
+export interface UpdateOptions {
+  plans: ImagePlan[]
+  matrixText: string
+  matrixPath: string
+  policy: Policy
+  registry: TagResolver
+  verifier: SignatureVerifier
+  now: Date
+  /** Also look for tags newer than the matrix has, and add rows for them. */
+  discover: boolean
+}
+
+export interface UpdateResult {
+  matrixText: string
+  changed: boolean
+  updated: UpdatedImage[]
+  rejected: RejectedImage[]
+  prBody: string
+}
+
+const DIGEST_PATTERN = /^sha256:[0-9a-f]{64}$/
+
+export async function runUpdate(options: UpdateOptions): Promise<UpdateResult> {
+  assertWritableMatrix(options.matrixText, options.matrixPath)
+  const today = isoDate(options.now)
+  const updates: RowUpdate[] = []
+  const appends: RowAppend[] = []
+  const updated: UpdatedImage[] = []
+  const rejected: RejectedImage[] = []
+
+  for (const plan of options.plans) {
+    const outcome = await refreshPin(plan, options, today)
+    if (outcome.kind === 'current') continue
+    if (outcome.kind === 'rejected') {
+      rejected.push(outcome.rejected)
+      continue
+    }
+    updated.push(outcome.updated)
+    updates.push({
+      index: plan.row.index,
+      version: plan.row.version,
+      os: plan.row.os,
+      digest: outcome.updated.newDigest,
+      added: today,
+      provenance: outcome.provenance
+    })
+  }
+
+  if (options.discover) {
+    const rowCount = Math.max(-1, ...options.plans.map(plan => plan.row.index)) + 1
+    const discovery = await discoverTags(options)
+    rejected.push(...discovery.failures)
+    for (const [k, found] of discovery.found.entries()) {
+      const candidate = newRowPlan(found.plan, found.tag, rowCount + k)
+      const resolved = await resolveDigest(candidate, options.registry)
+      if ('error' in resolved) {
+        rejected.push(rejection(candidate, 'new-tag', undefined, 'unknown', resolved.error))
+        continue
+      }
+      const checked = await checkCandidate(candidate, resolved.digest, options, today)
+      if (!checked.passes) {
+        rejected.push(
+          rejection(
+            candidate,
+            'new-tag',
+            resolved.digest,
+            checked.trustStatus,
+            checked.reason,
+            checked.signer
+          )
+        )
+        continue
+      }
+      updated.push({ ...checked.image, reason: 'new-tag' })
+      appends.push({
+        templateIndex: found.plan.row.index,
+        version: candidate.row.version,
+        os: candidate.row.os,
+        digest: resolved.digest,
+        added: today,
+        provenance: checked.provenance
+      })
+    }
+  }
+
+  const matrixText = editMatrix(
+    options.matrixText,
+    { update: updates, append: appends },
+    options.matrixPath
+  )
+  return {
+    matrixText,
+    changed: matrixText !== options.matrixText,
+    updated,
+    rejected,
+    prBody: renderPrBody({ matrixPath: options.matrixPath, updated, rejected })
+  }
+}
+
+// ------------------------------------------------------------ refresh pin ---
+
+type RefreshOutcome =
+  | { kind: 'current' }
+  | { kind: 'rejected'; rejected: RejectedImage }
+  | { kind: 'updated'; updated: UpdatedImage; provenance: Record<string, MatrixValue> }
+
+async function refreshPin(
+  plan: ImagePlan,
+  options: UpdateOptions,
+  today: string
+): Promise<RefreshOutcome> {
+  const pinned = plan.row.pin.kind === 'pinned' ? plan.row.pin.digest : undefined
+  const resolved = await resolveDigest(plan, options.registry)
+  if ('error' in resolved) {
+    return {
+      kind: 'rejected',
+      rejected: rejection(plan, 'tag-unreadable', undefined, 'unknown', resolved.error)
+    }
+  }
+  const current = resolved.digest
+  const stale = checkAge(plan.row.added, plan.policy.digestTtlDays, options.now).stale
+  // A pin of one platform's manifest within the index the tag names has not moved.
+  const matches =
+    pinned !== undefined && (pinned === current || resolved.platforms.includes(pinned))
+  const trigger: UpdateReason | undefined = !pinned
+    ? 'not-pinned'
+    : !matches
+      ? 'tag-moved'
+      : stale
+        ? 'pin-stale'
+        : undefined
+  if (!trigger) return { kind: 'current' }
+  // A stale pin that still matches is re-verified as it is (it may be a platform's manifest).
+  const candidate = trigger === 'pin-stale' && pinned ? pinned : current
+  const checked = await checkCandidate(plan, candidate, options, today)
+  if (!checked.passes) {
+    return {
+      kind: 'rejected',
+      rejected: rejection(
+        plan,
+        trigger,
+        candidate,
+        checked.trustStatus,
+        checked.reason,
+        checked.signer
+      )
+    }
+  }
+  return {
+    kind: 'updated',
+    updated: { ...checked.image, ...(pinned ? { oldDigest: pinned } : {}), reason: trigger },
+    provenance: checked.provenance
+  }
+}
+
+async function resolveDigest(
+  plan: ImagePlan,
+  registry: TagResolver
+): Promise<{ digest: Digest; platforms: string[] } | { error: string }> {
+  try {
+    const { digest, platforms } = await registry.resolveTag(
+      plan.registry,
+      plan.repositoryPath,
+      plan.tag
+    )
+    if (!DIGEST_PATTERN.test(digest)) {
+      return {
+        error: `the registry answered ${plan.reference} with an unusable digest "${digest}"`
+      }
+    }
+    return {
+      digest: digest as Digest,
+      platforms: (platforms ?? []).map(platform => platform.digest)
+    }
+  } catch (error: unknown) {
+    return { error: `the tag could not be resolved: ${causeChain(error).join(': ')}` }
+  }
+}
+
+// ------------------------------------------------------------- candidate ---
+
+type CandidateCheck =
+  | {
+      passes: true
+      image: Omit<UpdatedImage, 'reason' | 'oldDigest'>
+      provenance: Record<string, MatrixValue>
+    }
+  | { passes: false; trustStatus: TrustStatus; reason: string; signer?: string }
+
+/**
+ * Verifies `digest` as if it were the row's pin, dated today: it passes when
+ * the decision's raw code is 0 (a required signature verified, enforced
+ * attestations verified).
+ */
+async function checkCandidate(
+  plan: ImagePlan,
+  digest: Digest,
+  options: UpdateOptions,
+  today: string
+): Promise<CandidateCheck> {
+  const candidate: ImagePlan = {
+    ...plan,
+    row: { ...plan.row, pin: { kind: 'pinned', digest }, added: today }
+  }
+  const { signature, attestation, errors } = await verifyCandidate(candidate, digest, options)
+  const findings: ImageFindings = {
+    plan: candidate,
+    digest: { status: 'match', pinnedDigest: digest, currentDigest: digest, pinnedExists: true },
+    age: checkAge(today, plan.policy.digestTtlDays, options.now),
+    signature,
+    attestation,
+    errors
+  }
+  const decision = decideImage(findings)
+  const signer = describeSigner(candidate, signature)
+  if (decision.rawCode !== 0) {
+    const failing = decisionSteps(findings)
+      .filter(step => step.code > 0)
+      .map(step => step.text)
+    return { passes: false, trustStatus: decision.trustStatus, reason: failing.join('; '), signer }
+  }
+  const provenance = observedProvenance(candidate, signature, attestation)
+  return {
+    passes: true,
+    image: {
+      reference: plan.reference,
+      version: plan.row.version,
+      os: plan.row.os,
+      newDigest: digest,
+      trustStatus: decision.trustStatus,
+      ...(signer ? { signer } : {}),
+      ...(typeof provenance.rekor_log_index === 'number'
+        ? { rekorLogIndex: provenance.rekor_log_index }
+        : {}),
+      ...(attestation.outcome === 'verified' && attestation.digest
+        ? { attestationDigest: attestation.digest }
+        : {})
+    },
+    provenance
+  }
+}
+
+/** The same checks the verify pipeline runs on a pin, run on the candidate digest. */
+async function verifyCandidate(
+  plan: ImagePlan,
+  digest: Digest,
+  options: UpdateOptions
+): Promise<{ signature: SignatureFinding; attestation: AttestationFinding; errors: string[] }> {
+  const skippedAttestation = (message: string): AttestationFinding => ({
+    outcome: 'skipped',
+    mode: plan.policy.attestMode,
+    predicateType: plan.policy.attestationType,
+    message
+  })
+  if (!plan.signer) {
+    const message = plan.policy.requireSignature
+      ? 'require_signature is on but the row names no signer (provenance.key_path, or identity and issuer)'
+      : 'no signer configured for this row'
+    return {
+      signature: { outcome: 'skipped', count: 0, tlogChecked: false, message },
+      attestation: skippedAttestation('not checked: the row names no signer'),
+      errors: []
+    }
+  }
+  try {
+    const signature = await options.verifier.verifySignature(plan, digest, options.now)
+    const attestation =
+      plan.policy.attestMode === 'none'
+        ? skippedAttestation('attest_mode is none')
+        : await options.verifier.verifyAttestation(plan, digest)
+    return { signature, attestation, errors: [] }
+  } catch (error: unknown) {
+    const message = causeChain(error).join(': ')
+    return {
+      signature: { outcome: 'tool-error', count: 0, tlogChecked: false, message },
+      attestation: { ...skippedAttestation(message), outcome: 'tool-error' },
+      errors: [message]
+    }
+  }
+}
+
+/**
+ * The `provenance` keys to write: the evidence observed. The signer
+ * expectation the user wrote (`key_path`, `identity`, `issuer`, …) is never
+ * changed; `key_fingerprint` is only set when it is new or differs.
+ */
+function observedProvenance(
+  plan: ImagePlan,
+  signature: SignatureFinding,
+  attestation: AttestationFinding
+): Record<string, MatrixValue> {
+  const provenance: Record<string, MatrixValue> = {}
+  if (signature.outcome === 'verified') {
+    if (plan.signer?.kind === 'key' && signature.keyFingerprint) {
+      const written = plan.row.provenance?.keyFingerprint
+      if (!written || bareHex(written) !== bareHex(signature.keyFingerprint)) {
+        provenance.key_fingerprint = signature.keyFingerprint
+      }
+    }
+    if (plan.signer?.kind === 'keyless') {
+      if (signature.identity) provenance.signer_identity = signature.identity
+      if (signature.issuer) provenance.signer_issuer = signature.issuer
+    }
+    if (signature.tlogChecked && signature.rekorLogIndex !== undefined) {
+      provenance.rekor_log_index = signature.rekorLogIndex
+    }
+  }
+  if (attestation.outcome === 'verified' && attestation.digest) {
+    provenance.attestation_digest = attestation.digest
+  }
+  return provenance
+}
+
+function bareHex(fingerprint: string): string {
+  return fingerprint.toLowerCase().replace(/^sha256:/, '')
+}
+
+function describeSigner(plan: ImagePlan, signature: SignatureFinding): string | undefined {
+  if (signature.outcome === 'verified' && signature.identity) {
+    return signature.issuer ? `${signature.identity} (${signature.issuer})` : signature.identity
+  }
+  if (signature.outcome === 'verified' && signature.keyFingerprint) {
+    return `key sha256:${bareHex(signature.keyFingerprint)}`
+  }
+  return expectedSigner(plan)
+}
+
+/** The signer the row expects, as written. */
+function expectedSigner(plan: ImagePlan): string | undefined {
+  const signer = plan.signer
+  if (!signer) return undefined
+  return signer.kind === 'key' ? `key ${signer.keyPath}` : `${signer.identity} (${signer.issuer})`
+}
+
+function rejection(
+  plan: ImagePlan,
+  trigger: RejectTrigger,
+  newDigest: Digest | undefined,
+  trustStatus: TrustStatus,
+  reason: string,
+  signer = expectedSigner(plan)
+): RejectedImage {
+  const pinned = plan.row.pin.kind === 'pinned' ? plan.row.pin.digest : undefined
+  return {
+    reference: plan.reference,
+    version: plan.row.version,
+    os: plan.row.os,
+    ...(pinned && trigger !== 'new-tag' ? { oldDigest: pinned } : {}),
+    ...(newDigest ? { newDigest } : {}),
+    trustStatus,
+    ...(signer ? { signer } : {}),
+    trigger,
+    reason
+  }
+}
+
+// ------------------------------------------------------------- discovery ---
+
+interface FoundTag {
+  /** The newest row of its repository and OS: the new row copies its layout and policy. */
+  plan: ImagePlan
+  tag: DiscoveredTag
+}
+
+/**
+ * Tags newer than the matrix has, per repository and OS. Rows whose tag comes
+ * from a template (the policy's `tag_template`, or a row's own `tag` written
+ * with `{version}`) take part; a row that names a literal tag or image does not.
+ */
+async function discoverTags(
+  options: UpdateOptions
+): Promise<{ found: FoundTag[]; failures: RejectedImage[] }> {
+  const groups = new Map<string, { template: string; plans: ImagePlan[] }>()
+  for (const plan of options.plans) {
+    const template = tagTemplateOf(plan, options.policy)
+    if (template === undefined || !isDiscoverableTemplate(template)) continue
+    // A repository that changes with the version cannot be listed for newer versions.
+    if ((plan.row.repository ?? options.policy.repository ?? '').includes('{version}')) continue
+    if (plan.tag !== renderTag(template, plan.row.version, plan.row.os)) continue
+    if (!parseVersion(plan.row.version)) continue
+    const key = `${plan.repository}\n${plan.row.os}\n${template}`
+    const group = groups.get(key) ?? { template, plans: [] }
+    group.plans.push(plan)
+    groups.set(key, group)
+  }
+  const tagsByRepository = new Map<string, Promise<string[] | { error: string }>>()
+  const found: FoundTag[] = []
+  const failures: RejectedImage[] = []
+  for (const { template, plans } of groups.values()) {
+    const newest = plans.reduce((a, b) => (compareRowVersions(a, b) >= 0 ? a : b))
+    let tags = tagsByRepository.get(newest.repository)
+    if (!tags) {
+      tags = listTags(newest, options.registry)
+      tagsByRepository.set(newest.repository, tags)
+    }
+    const listed = await tags
+    if ('error' in listed) {
+      const where = { ...newest, reference: newest.repository }
+      if (failures.some(failure => failure.reference === where.reference)) continue
+      failures.push(rejection(where, 'new-tag', undefined, 'unknown', listed.error))
+      continue
+    }
+    const knownVersions = options.plans
+      .filter(plan => plan.repository === newest.repository && plan.row.os === newest.row.os)
+      .map(plan => plan.row.version)
+    for (const tag of selectNewTags({ tags: listed, template, os: newest.row.os, knownVersions })) {
+      found.push({ plan: newest, tag })
+    }
+  }
+  return { found, failures }
+}
+
+async function listTags(
+  plan: ImagePlan,
+  registry: TagResolver
+): Promise<string[] | { error: string }> {
+  try {
+    return await registry.listTags(plan.registry, plan.repositoryPath)
+  } catch (error: unknown) {
+    return {
+      error: `the tags of ${plan.repository} could not be listed: ${causeChain(error).join(': ')}`
+    }
+  }
+}
+
+/** The template a row's tag comes from, or undefined when the row names a literal tag. */
+function tagTemplateOf(plan: ImagePlan, policy: Policy): string | undefined {
+  if (plan.row.tag === undefined) return policy.tagTemplate
+  return plan.row.tag.includes('{version}') ? plan.row.tag : undefined
+}
+
+function compareRowVersions(a: ImagePlan, b: ImagePlan): number {
+  const [x, y] = [parseVersion(a.row.version), parseVersion(b.row.version)]
+  return x && y ? compareVersions(x, y) : 0
+}
+
+/** The plan of a row not yet in the matrix: the template row's policy and signer, a new tag. */
+function newRowPlan(template: ImagePlan, found: DiscoveredTag, index: number): ImagePlan {
+  return {
+    ...template,
+    row: {
+      index,
+      version: found.version.text,
+      os: template.row.os,
+      ...(template.row.repository ? { repository: template.row.repository } : {}),
+      ...(template.row.tag ? { tag: template.row.tag } : {}),
+      pin: { kind: 'not-pinned', raw: '' },
+      ...(template.row.provenance ? { provenance: template.row.provenance } : {})
+    },
+    tag: found.tag,
+    reference: `${template.repository}:${found.tag}`
+  }
+}
+
+function isoDate(now: Date): string {
+  return now.toISOString().slice(0, 10)
+}

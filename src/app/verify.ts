@@ -1,0 +1,217 @@
+/**
+ * The verify pipeline shared by the action and the CLI:
+ * config → plan → registry → cosign → decide. It never throws for what it
+ * finds: a broken configuration, an unreachable registry or a failing cosign
+ * all end up in the RunResult, so the report can always be written.
+ */
+import { checkAge } from '../domain/age.js'
+import { mapConcurrent } from '../lib/concurrency.js'
+import { decideImage, summariseRun } from '../domain/decide.js'
+import { checkDigest, type DigestSource } from '../domain/drift.js'
+import { causeChain, ConfigError, type ConfigIssue } from '../domain/errors.js'
+import { choosePreferredPlan, planImages } from '../domain/plan.js'
+import type { CosignTools, LoadConfig } from './ports.js'
+import type {
+  AttestationFinding,
+  Config,
+  CosignVersion,
+  Digest,
+  DigestFinding,
+  ImageFindings,
+  ImagePlan,
+  ImageResult,
+  RunResult,
+  SignatureFinding
+} from '../domain/types.js'
+
+export interface PipelineOptions {
+  workspace: string
+  policyPath: string
+  matrixPath: string
+  /** The `repository` input: wins over the policy's `repository`. */
+  repository?: string
+  /** Restrict to these references (`repository:tag`). */
+  images: string[]
+  /** The `trusted-root` input: wins over the policy's `trusted_root`. */
+  trustedRoot?: string
+  concurrency: number
+  now: Date
+}
+
+export interface PipelineDependencies {
+  loadConfig: LoadConfig
+  registry: DigestSource
+  prepareCosign: () => Promise<CosignTools>
+  log?: (message: string) => void
+}
+
+/** Loaded configuration and plans, or the issues that stopped them. */
+export type PlanOutcome =
+  { ok: true; config: Config; plans: ImagePlan[] } | { ok: false; issues: ConfigIssue[] }
+
+export async function loadPlans(
+  options: Omit<PipelineOptions, 'concurrency'>,
+  loadConfig: LoadConfig
+): Promise<PlanOutcome> {
+  try {
+    const config = await loadConfig({
+      policyPath: options.policyPath,
+      matrixPath: options.matrixPath,
+      workspace: options.workspace
+    })
+    const plans = planImages(config, {
+      repositoryInput: options.repository,
+      images: options.images.length > 0 ? options.images : undefined
+    })
+    if (options.trustedRoot) {
+      for (const plan of plans) plan.policy.trustedRoot = options.trustedRoot
+    }
+    return { ok: true, config, plans }
+  } catch (error) {
+    if (error instanceof ConfigError) return { ok: false, issues: error.issues }
+    throw error
+  }
+}
+
+function skippedSignature(message: string): SignatureFinding {
+  return { outcome: 'skipped', count: 0, tlogChecked: false, message }
+}
+
+function skippedAttestation(plan: ImagePlan, message: string): AttestationFinding {
+  return {
+    outcome: 'skipped',
+    mode: plan.policy.attestMode,
+    predicateType: plan.policy.attestationType,
+    message
+  }
+}
+
+/** Why no signature check can run on this image's pin, if none can. */
+function reasonNotToVerify(plan: ImagePlan, digest: DigestFinding): string | undefined {
+  if (plan.row.pin.kind !== 'pinned') return 'not checked: the row is not pinned to a digest'
+  if (digest.status === 'unreachable')
+    return `not checked: the registry could not be reached (${digest.cause ?? 'no cause given'})`
+  if (digest.pinnedExists === false)
+    return `not checked: the pinned digest ${plan.row.pin.digest} does not exist in ${plan.repository}`
+  return undefined
+}
+
+async function checkImage(
+  plan: ImagePlan,
+  deps: PipelineDependencies,
+  cosign: () => Promise<CosignTools>,
+  now: Date
+): Promise<ImageFindings> {
+  const errors: string[] = []
+  const digest = await checkDigest(plan, deps.registry)
+  if (digest.status === 'unreachable' && digest.cause) errors.push(digest.cause)
+  const age = checkAge(plan.row.added, plan.policy.digestTtlDays, now)
+
+  let signature: SignatureFinding
+  let attestation: AttestationFinding
+  const skipReason = reasonNotToVerify(plan, digest)
+  if (skipReason !== undefined) {
+    // A pin that cannot be checked is never reported as unsigned: when a
+    // signature is required, the check could not complete.
+    const outcome =
+      digest.pinnedExists === false
+        ? 'not-found'
+        : digest.status === 'unreachable'
+          ? 'transient'
+          : 'skipped'
+    signature = { ...skippedSignature(skipReason), outcome }
+    attestation = skippedAttestation(plan, skipReason)
+  } else if (!plan.signer) {
+    const message = plan.policy.requireSignature
+      ? 'require_signature is on but the row names no signer (provenance.key_path, or identity and issuer)'
+      : 'no signer configured for this row'
+    signature = skippedSignature(message)
+    attestation = skippedAttestation(plan, 'not checked: the row names no signer')
+  } else {
+    const pinned = (plan.row.pin as { digest: Digest }).digest
+    try {
+      const tools = await cosign()
+      signature = await tools.verifier.verifySignature(plan, pinned, now)
+      attestation =
+        plan.policy.attestMode === 'none'
+          ? skippedAttestation(plan, 'attest_mode is none')
+          : await tools.verifier.verifyAttestation(plan, pinned)
+    } catch (error) {
+      const message = causeChain(error).join(': ')
+      errors.push(message)
+      signature = { outcome: 'tool-error', count: 0, tlogChecked: false, message }
+      attestation = { ...skippedAttestation(plan, message), outcome: 'tool-error' }
+    }
+  }
+  for (const finding of [signature, attestation]) {
+    if (finding.message && !['verified', 'skipped'].includes(finding.outcome))
+      errors.push(finding.message)
+  }
+  return { plan, digest, age, signature, attestation, errors: [...new Set(errors)] }
+}
+
+/** The preferred row as `repository:tag@digest`, for `container:` in later jobs. */
+function preferredReference(config: Config, plans: ImagePlan[]): string | undefined {
+  const preferred = choosePreferredPlan(config.matrix, plans)
+  if (!preferred || preferred.row.pin.kind !== 'pinned') return undefined
+  return `${preferred.reference}@${preferred.row.pin.digest}`
+}
+
+export async function verifyImages(
+  options: PipelineOptions,
+  deps: PipelineDependencies
+): Promise<RunResult> {
+  const startedAt = new Date().toISOString()
+  const planned = await loadPlans(options, deps.loadConfig)
+  if (!planned.ok) {
+    const overall = summariseRun([], planned.issues)
+    return {
+      ...overall,
+      images: [],
+      configIssues: planned.issues,
+      errors: [],
+      startedAt,
+      finishedAt: new Date().toISOString()
+    }
+  }
+
+  // cosign is prepared once, on first use, whichever image needs it first.
+  let cosignTools: Promise<CosignTools> | undefined
+  const cosign = (): Promise<CosignTools> => (cosignTools ??= deps.prepareCosign())
+
+  const results: ImageResult[] = await mapConcurrent(
+    planned.plans,
+    options.concurrency,
+    async plan => {
+      const findings = await checkImage(plan, deps, cosign, options.now)
+      const decision = decideImage(findings)
+      deps.log?.(`${plan.reference}: ${decision.trustStatus}, code ${decision.code}`)
+      return { findings, decision }
+    }
+  )
+
+  const errors: string[] = []
+  let cosignVersion: CosignVersion | undefined
+  if (cosignTools) {
+    try {
+      cosignVersion = (await cosignTools).version
+    } catch (error) {
+      errors.push(`cosign could not be prepared: ${causeChain(error).join(': ')}`)
+    }
+  }
+  const overall = summariseRun(results.map(result => result.decision))
+  return {
+    ...overall,
+    images: results,
+    preferredImage: preferredReference(planned.config, planned.plans),
+    configIssues: [],
+    errors,
+    cosign: cosignVersion,
+    autoUpdate:
+      planned.config.policy.mode === 'auto_update'
+        ? { workflow: planned.config.policy.workflow, ref: planned.config.policy.autoUpdateRef }
+        : undefined,
+    startedAt,
+    finishedAt: new Date().toISOString()
+  }
+}

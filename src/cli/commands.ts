@@ -1,0 +1,261 @@
+/**
+ * `rocm-provenance`: the command line over the same core as the action.
+ *
+ *   verify    check the matrix against the policy; exits with the action's codes
+ *   validate  check both files; exits 0 or 4
+ *   inspect   print the trust status per image of a report or telemetry summary
+ *   annotate  merge a provenance report into a telemetry summary
+ *   update    refresh pins to digests that pass the policy
+ */
+import { readFile, writeFile } from 'node:fs/promises'
+import { resolve } from 'node:path'
+import { parseArgs, type ParseArgsConfig } from 'node:util'
+import { createAdapters, type Adapters } from '../adapters/create.js'
+import { validateConfigFiles } from '../adapters/fs/config-load.js'
+import { causeChain, formatConfigIssues, InputError } from '../domain/errors.js'
+import { inspectDocument, renderInspectJson, renderInspectTable } from '../render/inspect.js'
+import {
+  DEFAULT_CONCURRENCY,
+  DEFAULT_MATRIX_PATH,
+  DEFAULT_POLICY_PATH,
+  DEFAULT_PROVENANCE_PATH,
+  parseConcurrency
+} from '../app/run-options.js'
+import { verifyImages } from '../app/verify.js'
+import { buildReport } from '../render/report.js'
+import { writeReportFile } from '../adapters/fs/report-file.js'
+import { renderTextSummary } from '../render/summary.js'
+import { annotateTelemetrySummary } from '../render/telemetry.js'
+import { runUpdateCli } from './update.js'
+import { ACTION_VERSION } from '../domain/action-version.js'
+
+const USAGE = `rocm-provenance ${ACTION_VERSION}
+
+Usage:
+  rocm-provenance verify   [--policy F] [--matrix F] [options]
+  rocm-provenance validate [--policy F] [--matrix F]
+  rocm-provenance inspect  <report-or-telemetry.json> [--json]
+  rocm-provenance annotate <telemetry_summary.json> <rocm_provenance.json>
+  rocm-provenance update   [--policy F] [--matrix F] [--discover] [--dry-run] [options]
+
+Options (verify, update):
+  --policy F               policy file (default ci/rocm_policy.yml)
+  --matrix F               matrix file (default ci/rocm_matrix.yml)
+  --repository R           default repository for rows that name none
+  --image REF              check only this repository:tag (repeatable)
+  --cosign-path P          cosign binary (default: cosign on PATH)
+  --trusted-root F         Sigstore trusted root JSON
+  --insecure-registry H    host:port that may be reached over plain HTTP (repeatable)
+  --registry-username U    registry user; the password is read from the
+                           ROCM_PROVENANCE_REGISTRY_PASSWORD environment variable
+  --concurrency N          images checked at once (default 4)
+  --provenance-path F      report path (default rocm_provenance.json; verify)
+  --json                   print the report instead of the summary (verify)
+
+Exit codes: 0 pass, 1 warning, 2 digest drift, 3 signature failure, 4 configuration or usage error.
+GITHUB_TOKEN, when set, is used for ghcr.io.`
+
+class UsageError extends Error {}
+
+interface CommonOptions {
+  policy: string
+  matrix: string
+  repository?: string
+  images: string[]
+  cosignPath: string
+  trustedRoot?: string
+  insecureRegistries: string[]
+  registryUsername?: string
+  concurrency: number
+}
+
+const COMMON_OPTIONS: NonNullable<ParseArgsConfig['options']> = {
+  policy: { type: 'string', default: DEFAULT_POLICY_PATH },
+  matrix: { type: 'string', default: DEFAULT_MATRIX_PATH },
+  repository: { type: 'string' },
+  image: { type: 'string', multiple: true, default: [] },
+  'cosign-path': { type: 'string', default: 'cosign' },
+  'trusted-root': { type: 'string' },
+  'insecure-registry': { type: 'string', multiple: true, default: [] },
+  'registry-username': { type: 'string' },
+  concurrency: { type: 'string', default: String(DEFAULT_CONCURRENCY) }
+}
+
+function commonOptions(values: Record<string, unknown>): CommonOptions {
+  const concurrency = parseConcurrency(values.concurrency as string, '--concurrency')
+  return {
+    policy: values.policy as string,
+    matrix: values.matrix as string,
+    repository: values.repository as string | undefined,
+    images: values.image as string[],
+    cosignPath: values['cosign-path'] as string,
+    trustedRoot: values['trusted-root'] as string | undefined,
+    insecureRegistries: values['insecure-registry'] as string[],
+    registryUsername: values['registry-username'] as string | undefined,
+    concurrency
+  }
+}
+
+/** The CLI's adapters: cosign as given (nothing is installed); the password from the environment. */
+function cliAdapters(options: CommonOptions, workspace: string): Adapters {
+  return createAdapters({
+    workspace,
+    username: options.registryUsername,
+    password: process.env.ROCM_PROVENANCE_REGISTRY_PASSWORD,
+    githubToken: process.env.GITHUB_TOKEN,
+    insecureRegistries: options.insecureRegistries,
+    resolveCosignPath: async () => options.cosignPath
+  })
+}
+
+async function verifyCommand(args: string[]): Promise<number> {
+  const { values }: { values: Record<string, unknown> } = parseArgs({
+    args,
+    options: {
+      ...COMMON_OPTIONS,
+      'provenance-path': { type: 'string', default: DEFAULT_PROVENANCE_PATH },
+      json: { type: 'boolean', default: false }
+    },
+    allowPositionals: false
+  })
+  const options = commonOptions(values)
+  const workspace = process.cwd()
+  const adapters = cliAdapters(options, workspace)
+  const result = await verifyImages(
+    {
+      workspace,
+      policyPath: options.policy,
+      matrixPath: options.matrix,
+      repository: options.repository,
+      images: options.images,
+      trustedRoot: options.trustedRoot,
+      concurrency: options.concurrency,
+      now: new Date()
+    },
+    adapters
+  )
+  const report = buildReport(result, {
+    actionVersion: ACTION_VERSION,
+    policyPath: options.policy,
+    matrixPath: options.matrix
+  })
+  const reportPath = resolve(workspace, values['provenance-path'] as string)
+  await writeReportFile(reportPath, report)
+  if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`)
+  else process.stdout.write(`${renderTextSummary(result)}\nreport: ${reportPath}\n`)
+  return result.exitCode
+}
+
+async function validateCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      policy: { type: 'string', default: DEFAULT_POLICY_PATH },
+      matrix: { type: 'string', default: DEFAULT_MATRIX_PATH }
+    },
+    allowPositionals: false
+  })
+  const issues = await validateConfigFiles({
+    policyPath: values.policy,
+    matrixPath: values.matrix,
+    workspace: process.cwd()
+  })
+  if (issues.length === 0) {
+    process.stdout.write(`${values.policy} and ${values.matrix} are valid\n`)
+    return 0
+  }
+  process.stderr.write(`${formatConfigIssues(issues)}\n`)
+  return 4
+}
+
+async function inspectCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: { json: { type: 'boolean', default: false } },
+    allowPositionals: true
+  })
+  if (positionals.length !== 1) throw new UsageError('inspect takes one file')
+  const inspected = inspectDocument(await readFile(positionals[0], 'utf8'))
+  process.stdout.write(
+    values.json ? renderInspectJson(inspected) : renderInspectTable(inspected.rows)
+  )
+  return inspected.exitCode
+}
+
+async function annotateCommand(args: string[]): Promise<number> {
+  const { positionals } = parseArgs({ args, options: {}, allowPositionals: true })
+  if (positionals.length !== 2)
+    throw new UsageError('annotate takes a telemetry summary and a provenance report')
+  const [summaryPath, reportPath] = positionals
+  const report = JSON.parse(await readFile(reportPath, 'utf8'))
+  let summary = '{}'
+  try {
+    summary = await readFile(summaryPath, 'utf8')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+  }
+  await writeFile(summaryPath, annotateTelemetrySummary(summary, report))
+  process.stdout.write(`annotated ${summaryPath} with ${reportPath}\n`)
+  return 0
+}
+
+async function updateCommand(args: string[]): Promise<number> {
+  const { values }: { values: Record<string, unknown> } = parseArgs({
+    args,
+    options: {
+      ...COMMON_OPTIONS,
+      discover: { type: 'boolean', default: false },
+      'dry-run': { type: 'boolean', default: false }
+    },
+    allowPositionals: false
+  })
+  const options = commonOptions(values)
+  const workspace = process.cwd()
+  return runUpdateCli({
+    ...cliAdapters(options, workspace),
+    workspace,
+    policyPath: options.policy,
+    matrixPath: options.matrix,
+    repository: options.repository,
+    images: options.images,
+    discover: values.discover as boolean,
+    dryRun: values['dry-run'] as boolean,
+    out: text => process.stdout.write(text)
+  })
+}
+
+const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
+  verify: verifyCommand,
+  validate: validateCommand,
+  inspect: inspectCommand,
+  annotate: annotateCommand,
+  update: updateCommand
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(`${USAGE}\n`)
+    return command === undefined ? 4 : 0
+  }
+  if (command === '--version') {
+    process.stdout.write(`${ACTION_VERSION}\n`)
+    return 0
+  }
+  const handler = COMMANDS[command]
+  if (!handler) {
+    process.stderr.write(`rocm-provenance: unknown command '${command}'\n\n${USAGE}\n`)
+    return 4
+  }
+  try {
+    return await handler(rest)
+  } catch (error) {
+    const usage =
+      error instanceof UsageError ||
+      error instanceof InputError ||
+      (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+    process.stderr.write(`rocm-provenance ${command}: ${causeChain(error).join(': ')}\n`)
+    if (usage) process.stderr.write(`run 'rocm-provenance --help' for usage\n`)
+    return 4
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * Pure facts of the distribution and OCI image specs the registry client and
+ * the digest check share: media types, digests, index platforms, `Link` paging.
+ */
+import type { Digest } from './types.js'
+
+export const OCI_INDEX = 'application/vnd.oci.image.index.v1+json'
+export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json'
+export const DOCKER_MANIFEST_LIST = 'application/vnd.docker.distribution.manifest.list.v2+json'
+export const DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json'
+/** Every manifest type we read, indexes first: without them a registry may convert or refuse. */
+export const MANIFEST_ACCEPT = [
+  OCI_INDEX,
+  DOCKER_MANIFEST_LIST,
+  OCI_MANIFEST,
+  DOCKER_MANIFEST
+].join(', ')
+const DIGEST_PATTERN = /^sha256:[0-9a-f]{64}$/
+
+export function isDigest(value: string): value is Digest {
+  return DIGEST_PATTERN.test(value)
+}
+
+export function isIndexMediaType(mediaType: string): boolean {
+  return mediaType === OCI_INDEX || mediaType === DOCKER_MANIFEST_LIST
+}
+
+export interface PlatformManifest {
+  digest: Digest
+  /** `os/arch[/variant]` */
+  platform: string
+}
+
+/** `os/arch[/variant]` of an index entry's `platform`, if it names one. */
+export function formatPlatform(platform: unknown): string | undefined {
+  if (typeof platform !== 'object' || platform === null) return undefined
+  const { os, architecture, variant } = platform as Record<string, unknown>
+  if (typeof os !== 'string' || typeof architecture !== 'string') return undefined
+  return [os, architecture, typeof variant === 'string' && variant ? variant : undefined]
+    .filter(Boolean)
+    .join('/')
+}
+
+/** The child manifests an index lists, with their platforms. */
+export function parseIndexPlatforms(json: unknown): PlatformManifest[] {
+  const manifests = (json as { manifests?: unknown } | null)?.manifests
+  if (!Array.isArray(manifests)) return []
+  const found: PlatformManifest[] = []
+  for (const entry of manifests) {
+    const { digest, platform } = (entry ?? {}) as Record<string, unknown>
+    const name = formatPlatform(platform)
+    if (typeof digest === 'string' && isDigest(digest) && name)
+      found.push({ digest, platform: name })
+  }
+  return found
+}
+
+/** The `rel="next"` target of a `Link` header, if any. */
+export function nextLink(link: string | undefined): string | undefined {
+  if (!link) return undefined
+  for (const part of link.split(',')) {
+    const match = /<([^>]*)>\s*;(.*)$/.exec(part.trim())
+    if (match && /(?:^|;)\s*rel="?next"?\s*(?:;|$)/.test(match[2])) return match[1]
+  }
+  return undefined
+}
+
+export interface ManifestInfo {
+  digest: Digest
+  mediaType: string
+  /** The index's child manifests, for an index. */
+  platforms?: PlatformManifest[]
+}
+
+/** Collects the requests made on behalf of one caller (one image's check). */
+export interface RequestCounter {
+  requests: number
+}

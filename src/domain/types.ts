@@ -1,0 +1,363 @@
+/**
+ * The domain model every stage of the pipeline shares:
+ * config → plan → registry → cosign → decide → report.
+ * Pure data: no behaviour, no imports of adapters.
+ */
+import type { SourceLocation } from './errors.js'
+
+/** `sha256:` followed by 64 lowercase hex characters. */
+export type Digest = `sha256:${string}`
+
+// ---------------------------------------------------------------- config ---
+
+export type PolicyMode = 'strict' | 'warn' | 'auto_update'
+export type AttestMode = 'none' | 'record' | 'enforce'
+
+/** SLSA provenance v1, the predicate type `record`/`enforce` look for by default. */
+export const SLSA_PROVENANCE_V1 = 'https://slsa.dev/provenance/v1'
+export const DEFAULT_REPOSITORY = 'ghcr.io/rocm/dev'
+export const DEFAULT_TAG_TEMPLATE = '{version}-{os}'
+
+/** Per-image settings an override may change. */
+export interface PolicyOverride {
+  /** Glob on `repository:tag` (`*` any run of characters, `?` one). */
+  match: string
+  requireSignature?: boolean
+  attestMode?: AttestMode
+  digestTtlDays?: number
+  location?: SourceLocation
+}
+
+/** `ci/rocm_policy.yml`, normalised; every key has its value or its default. */
+export interface Policy {
+  mode: PolicyMode
+  digestTtlDays: number
+  workflow: string
+  autoUpdateRef: string
+  requireSignature: boolean
+  attestMode: AttestMode
+  attestationType: string
+  ignoreTlog: boolean
+  /** Path of a Sigstore trusted root JSON, relative to the workspace. */
+  trustedRoot?: string
+  /** Default repository for rows that name none; may use `{version}` and `{os}`. */
+  repository?: string
+  tagTemplate: string
+  overrides: PolicyOverride[]
+  /** Where each key was written, for annotations (key name → location). */
+  locations: Record<string, SourceLocation>
+}
+
+/** The optional `provenance` block of a matrix row. */
+export interface ProvenanceExpectation {
+  /** Public key file (`key_path`, alias `expected_key`), relative to the workspace. */
+  keyPath?: string
+  /** Expected SHA-256 of the public key (hex, as `sha256:<hex>` or bare). */
+  keyFingerprint?: string
+  /** Regular expression (RE2) on the certificate identity. */
+  identity?: string
+  /** OIDC issuer (exact, or a pattern when `issuerIsRegexp`). */
+  issuer?: string
+  issuerIsRegexp?: boolean
+  requireSignature?: boolean
+  attestationType?: string
+  ignoreTlog?: boolean
+  /** Key rotation window, ISO dates (inclusive). */
+  validFrom?: string
+  validUntil?: string
+  /** What the updater observed when it pinned the digest; informational, never checked. */
+  recorded?: ProvenanceRecord
+  /** Where each key of the block was written (key name → location). */
+  locations?: Record<string, SourceLocation>
+}
+
+/**
+ * The `provenance` keys the updater writes as evidence (snake_case in the
+ * file: `signer_identity`, `signer_issuer`, `rekor_log_index`,
+ * `attestation_digest`). It also sets `key_fingerprint` for key-based signers.
+ */
+export interface ProvenanceRecord {
+  /** Certificate identity (SAN) of the verified keyless signature. */
+  signerIdentity?: string
+  /** OIDC issuer of that certificate. */
+  signerIssuer?: string
+  rekorLogIndex?: number
+  /** SHA-256 of the verified attestation's in-toto statement. */
+  attestationDigest?: Digest
+}
+
+export type Pin =
+  | { kind: 'pinned'; digest: Digest }
+  /** A placeholder (`sha256:TODO_…`, empty, not 64 hex): the row is not pinned yet. */
+  | { kind: 'not-pinned'; raw: string }
+
+/** One matrix row, in whichever form it was written. */
+export interface MatrixRow {
+  /** 0-based position in the file. */
+  index: number
+  version: string
+  os: string
+  /** Repository named by the row itself (`repository` or from `image`), if any. */
+  repository?: string
+  /** Tag named by the row itself, if any. */
+  tag?: string
+  pin: Pin
+  /** Date the digest was pinned (YYYY-MM-DD), when known. */
+  added?: string
+  provenance?: ProvenanceExpectation
+  /** Location of the row's first line. */
+  location?: SourceLocation
+  /** Location of the row's `digest` (or `sha256`) value. */
+  digestLocation?: SourceLocation
+}
+
+export interface MatrixPreference {
+  default?: [version: string, os: string]
+  preferOs?: string
+  fallbackOs?: string
+  fallbackVersion?: string
+}
+
+export interface Matrix {
+  form: 'rows' | 'os-map'
+  rows: MatrixRow[]
+  preference?: MatrixPreference
+}
+
+export interface Config {
+  policy: Policy
+  matrix: Matrix
+  policyPath: string
+  matrixPath: string
+}
+
+// ------------------------------------------------------------------ plan ---
+
+export type SignerExpectation =
+  | {
+      kind: 'key'
+      keyPath: string
+      keyFingerprint?: string
+      validFrom?: string
+      validUntil?: string
+    }
+  | { kind: 'keyless'; identity: string; issuer: string; issuerIsRegexp: boolean }
+
+/** The policy that applies to one image, after overrides and row settings. */
+export interface EffectivePolicy {
+  mode: PolicyMode
+  digestTtlDays: number
+  requireSignature: boolean
+  attestMode: AttestMode
+  attestationType: string
+  ignoreTlog: boolean
+  trustedRoot?: string
+  /** The override that applied, by its `match` glob. */
+  override?: string
+  /** Which setting came from where, e.g. `require_signature=true (override "ghcr.io/*")`. */
+  sources: string[]
+}
+
+/** Everything needed to check one image. */
+export interface ImagePlan {
+  row: MatrixRow
+  /** Registry host (with port), e.g. `ghcr.io`, `127.0.0.1:5000`. */
+  registry: string
+  /** Repository path within the registry, e.g. `rocm/dev`. */
+  repositoryPath: string
+  /** `registry/repositoryPath`. */
+  repository: string
+  tag: string
+  /** `repository:tag`. */
+  reference: string
+  signer?: SignerExpectation
+  policy: EffectivePolicy
+}
+
+// -------------------------------------------------------------- registry ---
+
+export type DigestStatus = 'match' | 'drift' | 'tag-missing' | 'not-pinned' | 'unreachable'
+
+export interface DigestFinding {
+  status: DigestStatus
+  pinnedDigest?: Digest
+  /** What the tag points at now (absent when it could not be read). */
+  currentDigest?: Digest
+  currentMediaType?: string
+  /** Whether the pin is the index itself or one platform's manifest within it. */
+  pinnedKind?: 'index' | 'manifest' | 'platform-manifest'
+  /** `os/arch[/variant]` when the pin is one platform's manifest of the current index. */
+  pinnedPlatform?: string
+  /** Whether the pinned digest exists in the repository (checked before believing "unsigned"). */
+  pinnedExists?: boolean
+  /** Why the registry could not answer (for `unreachable`). */
+  cause?: string
+  /** Requests this check made, for diagnostics and the benchmark. */
+  requests?: number
+}
+
+export interface AgeFinding {
+  added?: string
+  ageDays?: number
+  ttlDays: number
+  stale: boolean
+  /** Why the age is unknown (no or bad `added`). */
+  note?: string
+}
+
+// ---------------------------------------------------------------- cosign ---
+
+export type SignatureOutcome =
+  | 'verified'
+  | 'unsigned'
+  | 'invalid'
+  | 'expired'
+  | 'registry-auth'
+  | 'not-found'
+  | 'transient'
+  | 'tool-error'
+  /** No check was run (not pinned, digest missing, no signer and not required…). */
+  | 'skipped'
+
+export interface SignatureFinding {
+  outcome: SignatureOutcome
+  /** The signer the policy expected, as written (key path or identity regexp). */
+  expected?: string
+  /** Certificate identity (SAN) of the verified signature. */
+  identity?: string
+  issuer?: string
+  keyFingerprint?: string
+  rekorLogIndex?: number
+  /** RFC 3339: Rekor integrated time or signed timestamp. */
+  signedAt?: string
+  /** Number of verified signatures of the signature type. */
+  count: number
+  /** False when `--insecure-ignore-tlog` was passed: no log entry was checked. */
+  tlogChecked: boolean
+  /** cosign's own message, or ours, for anything but `verified`. */
+  message?: string
+  /** How many cosign calls this took (retries included). */
+  attempts?: number
+}
+
+export type AttestationOutcome =
+  | 'verified'
+  | 'attestation-missing'
+  | 'attestation-invalid'
+  | 'registry-auth'
+  | 'not-found'
+  | 'transient'
+  | 'tool-error'
+  | 'skipped'
+
+export interface AttestationFinding {
+  outcome: AttestationOutcome
+  mode: AttestMode
+  predicateType: string
+  /** SHA-256 of the decoded in-toto statement (stable across re-signing). */
+  digest?: Digest
+  subjectDigest?: Digest
+  /** SLSA provenance `builder.id`. */
+  builderId?: string
+  count?: number
+  message?: string
+  attempts?: number
+}
+
+export interface CosignVersion {
+  gitVersion: string
+  goVersion?: string
+  platform?: string
+  path: string
+}
+
+// ---------------------------------------------------------------- decide ---
+
+export type TrustStatus = 'valid' | 'unsigned' | 'invalid' | 'expired' | 'unknown'
+export type ExitCode = 0 | 1 | 2 | 3 | 4
+export type Decision = 'pass' | 'warn' | 'fail'
+
+/** Everything observed about one image. */
+export interface ImageFindings {
+  plan: ImagePlan
+  digest: DigestFinding
+  age: AgeFinding
+  signature: SignatureFinding
+  attestation: AttestationFinding
+  /** Errors met while checking this image (messages, no secrets). */
+  errors: string[]
+}
+
+export interface ImageDecision {
+  /** Code after the policy mode was applied. */
+  code: 0 | 1 | 2 | 3
+  /** Code before the mode was applied. */
+  rawCode: 0 | 1 | 2 | 3
+  trustStatus: TrustStatus
+  /** Ordered steps that led to the code. */
+  path: string[]
+  /** `mode=…|require_sig=…|attest=…|status=N`, the form existing tooling reads. */
+  policyDecision: string
+}
+
+export interface ImageResult {
+  findings: ImageFindings
+  decision: ImageDecision
+}
+
+export interface RunResult {
+  exitCode: ExitCode
+  decision: Decision
+  trustStatus: TrustStatus
+  images: ImageResult[]
+  /** The preferred row as `repository:tag@digest`, when one could be chosen. */
+  preferredImage?: string
+  /** Configuration problems (exit 4), when the config could not be used. */
+  configIssues: import('./errors.js').ConfigIssue[]
+  /** Errors that stopped the run outside any one image. */
+  errors: string[]
+  cosign?: CosignVersion
+  /** Present when the policy's mode is `auto_update`: the updater workflow to dispatch. */
+  autoUpdate?: { workflow: string; ref: string }
+  startedAt: string
+  finishedAt: string
+}
+
+/** Why a row is (or would be) re-pinned. */
+export type UpdateReason = 'tag-moved' | 'pin-stale' | 'not-pinned' | 'new-tag'
+
+/** Why a row was looked at without being written: a re-pin reason, or its tag could not be read. */
+export type RejectTrigger = UpdateReason | 'tag-unreadable'
+
+/** A pin the updater wrote. */
+export interface UpdatedImage {
+  /** `repository:tag` */
+  reference: string
+  version: string
+  os: string
+  /** The pin it replaced; absent for a placeholder or a new row. */
+  oldDigest?: Digest
+  newDigest: Digest
+  trustStatus: TrustStatus
+  /** Who signed it: `identity (issuer)`, or the key's fingerprint or path. */
+  signer?: string
+  rekorLogIndex?: number
+  attestationDigest?: Digest
+  reason: UpdateReason
+}
+
+/** A digest the updater did not write, and why. */
+export interface RejectedImage {
+  reference: string
+  version: string
+  os: string
+  oldDigest?: Digest
+  /** The digest it would have written; absent when the tag could not be resolved. */
+  newDigest?: Digest
+  trustStatus: TrustStatus
+  signer?: string
+  /** Why the row would have changed, or that its tag could not be read. */
+  trigger: RejectTrigger
+  /** Why it was not written: the failing policy steps, or the error met. */
+  reason: string
+}

@@ -1,0 +1,66 @@
+/**
+ * Warnings and errors as workflow annotations, placed on the matrix row's line
+ * (the digest's line when the digest or its age is at fault) and, for
+ * configuration problems, on the problem's own file and line. Pure: the
+ * adapter hands these to `core.error` / `core.warning` / `core.notice`.
+ */
+import { decisionSteps } from '../domain/decide.js'
+import type { SourceLocation } from '../domain/errors.js'
+import type { ImageResult, RunResult } from '../domain/types.js'
+
+export interface Annotation {
+  level: 'error' | 'warning' | 'notice'
+  message: string
+  title?: string
+  file?: string
+  startLine?: number
+  startColumn?: number
+}
+
+const TITLE = 'rocm-provenance'
+
+function at(
+  location: SourceLocation | undefined
+): Pick<Annotation, 'file' | 'startLine' | 'startColumn'> {
+  return location
+    ? { file: location.file, startLine: location.line, startColumn: location.column }
+    : {}
+}
+
+function imageAnnotation(image: ImageResult): Annotation | undefined {
+  const { findings, decision } = image
+  if (decision.code === 0) return undefined
+  const raised = decisionSteps(findings).filter(step => step.code > 0)
+  const digestAtFault = raised.some(step => step.check === 'digest' || step.check === 'age')
+  const row = findings.plan.row
+  const location = digestAtFault
+    ? (row.digestLocation ?? row.location)
+    : (row.location ?? row.digestLocation)
+  const downgraded =
+    decision.rawCode > decision.code
+      ? ` (${findings.plan.policy.mode}: ${decision.rawCode} → ${decision.code})`
+      : ''
+  return {
+    level: decision.code >= 2 ? 'error' : 'warning',
+    title: `${TITLE}: ${findings.plan.reference} (exit ${decision.code}, ${decision.trustStatus})`,
+    message: `${raised.map(step => step.text).join('; ')}${downgraded}`,
+    ...at(location)
+  }
+}
+
+export function annotationsFor(run: RunResult): Annotation[] {
+  const annotations: Annotation[] = run.configIssues.map(issue => ({
+    level: 'error',
+    title: `${TITLE}: configuration (${issue.code})`,
+    message: issue.message,
+    ...at(issue.location)
+  }))
+  for (const error of run.errors) {
+    annotations.push({ level: 'error', title: `${TITLE}: error`, message: error })
+  }
+  for (const image of run.images) {
+    const annotation = imageAnnotation(image)
+    if (annotation) annotations.push(annotation)
+  }
+  return annotations
+}

@@ -1,0 +1,127 @@
+/**
+ * The pull-request body of an update, pure Markdown: each pin written (old →
+ * new digest, trust status, signer, evidence) and each digest refused, with
+ * why. Everything that came from a registry or from cosign is escaped: it is
+ * text, never markup, links or @-mentions.
+ */
+import type { RejectedImage, RejectTrigger, UpdatedImage } from '../domain/types.js'
+
+/** Long cosign messages are cut here: the full text is in the job log. */
+const MAX_CELL_LENGTH = 400
+
+const REASON_TEXT: Record<RejectTrigger, string> = {
+  'tag-moved': 'tag moved',
+  'pin-stale': 'pin older than digest_ttl',
+  'not-pinned': 'row was not pinned',
+  'new-tag': 'new tag',
+  'tag-unreadable': 'tag could not be read'
+}
+
+export function renderPrBody(input: {
+  matrixPath: string
+  updated: readonly UpdatedImage[]
+  rejected: readonly RejectedImage[]
+}): string {
+  const { matrixPath, updated, rejected } = input
+  const lines: string[] = [`## ROCm image pins in ${code(matrixPath)}`, '']
+  if (updated.length === 0 && rejected.length === 0) {
+    lines.push('Every pin is current and within its policy; nothing to change.')
+    return lines.join('\n') + '\n'
+  }
+  lines.push(
+    `${count(updated.length, 'pin')} updated to digests that pass the policy; ` +
+      `${count(rejected.length, 'digest')} not written.`,
+    ''
+  )
+  if (updated.length > 0) {
+    lines.push(
+      '### Updated',
+      '',
+      '| image | why | old → new digest | trust | signer | evidence |',
+      '|---|---|---|---|---|---|'
+    )
+    for (const image of updated) {
+      const evidence = [
+        image.rekorLogIndex !== undefined ? `Rekor log index ${image.rekorLogIndex}` : undefined,
+        image.attestationDigest ? `attestation ${code(image.attestationDigest)}` : undefined
+      ].filter((part): part is string => part !== undefined)
+      lines.push(
+        row([
+          code(image.reference),
+          REASON_TEXT[image.reason],
+          `${image.oldDigest ? code(image.oldDigest) : '—'} → ${code(image.newDigest)}`,
+          image.trustStatus,
+          image.signer ? code(image.signer) : '—',
+          evidence.length > 0 ? evidence.join('<br>') : '—'
+        ])
+      )
+    }
+    lines.push('')
+  }
+  if (rejected.length > 0) {
+    lines.push(
+      '### Not updated (needs a human)',
+      '',
+      '| image | trigger | pinned → candidate | trust | signer | why not |',
+      '|---|---|---|---|---|---|'
+    )
+    for (const image of rejected) {
+      lines.push(
+        row([
+          code(image.reference),
+          REASON_TEXT[image.trigger],
+          `${image.oldDigest ? code(image.oldDigest) : '—'} → ${image.newDigest ? code(image.newDigest) : '—'}`,
+          image.trustStatus,
+          image.signer ? code(image.signer) : '—',
+          escapeText(image.reason)
+        ])
+      )
+    }
+    lines.push('')
+  }
+  lines.push(
+    '_Written by `rocm-provenance update`: a digest is pinned only after its signature ' +
+      'and attestations pass the policy; the evidence is recorded in the row’s `provenance` block._'
+  )
+  return lines.join('\n') + '\n'
+}
+
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`
+}
+
+function row(cells: string[]): string {
+  return `| ${cells.join(' | ')} |`
+}
+
+/** One line of text, cut to a cell's length. */
+function oneLine(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim()
+  return flat.length > MAX_CELL_LENGTH ? `${flat.slice(0, MAX_CELL_LENGTH - 1)}…` : flat
+}
+
+/**
+ * Text as text: Markdown punctuation backslash-escaped, `<`/`>`/`&` as
+ * entities (no HTML), `|` escaped for tables, `@` kept from mentioning.
+ */
+export function escapeText(text: string): string {
+  return oneLine(text)
+    .replace(/[\\`*_{}[\]()#+!~|-]/g, character => `\\${character}`)
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/@/g, '@&#8203;')
+}
+
+/**
+ * An inline code span that holds any text: a fence longer than any run of
+ * backticks inside, and `|` escaped (GitHub splits table cells on it even in
+ * code).
+ */
+export function code(text: string): string {
+  const flat = oneLine(text)
+  const longestRun = Math.max(0, ...(flat.match(/`+/g) ?? []).map(run => run.length))
+  const fence = '`'.repeat(longestRun + 1)
+  const pad = flat.startsWith('`') || flat.endsWith('`') ? ' ' : ''
+  return `${fence}${pad}${flat.replace(/\|/g, '\\|')}${pad}${fence}`
+}

@@ -1,0 +1,231 @@
+/**
+ * What the user reads: the job summary (GitHub Markdown) and the same facts as
+ * plain text for a terminal. Pure. Everything that comes from files or
+ * registries is escaped before it reaches Markdown.
+ */
+import { formatLocation } from '../domain/errors.js'
+import { shortDigest, TRUST_ORDER } from '../domain/decide.js'
+import type { ImageResult, RunResult, TrustStatus } from '../domain/types.js'
+
+const MARKDOWN_ENTITIES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  '|': '&#124;',
+  '`': '&#96;',
+  '\\': '&#92;',
+  '*': '&#42;',
+  _: '&#95;',
+  '[': '&#91;',
+  ']': '&#93;',
+  '~': '&#126;',
+  '#': '&#35;',
+  '!': '&#33;'
+}
+
+/**
+ * Text safe inside a GitHub Markdown table cell, list item or HTML block: no
+ * markup, no cell breaks, no line breaks (each run of CR/LF becomes a space).
+ */
+export function escapeMarkdown(text: string): string {
+  return text
+    .replace(/[\r\n]+/g, ' ')
+    .replace(/[&<>"|`\\*_[\]~#!]/g, c => MARKDOWN_ENTITIES[c] ?? c)
+}
+
+const TRUST_ICON: Record<TrustStatus, string> = {
+  valid: '✅',
+  unsigned: '➖',
+  invalid: '❌',
+  expired: '⌛',
+  unknown: '❓'
+}
+
+const DECISION_ICON = { pass: '✅', warn: '⚠️', fail: '❌' } as const
+
+function trustCounts(run: RunResult): string {
+  const counts = new Map<TrustStatus, number>()
+  for (const image of run.images) {
+    counts.set(image.decision.trustStatus, (counts.get(image.decision.trustStatus) ?? 0) + 1)
+  }
+  const parts = [...TRUST_ORDER]
+    .reverse()
+    .filter(trust => counts.has(trust))
+    .map(trust => `${counts.get(trust)} ${trust}`)
+  const noun = run.images.length === 1 ? 'image' : 'images'
+  return parts.length > 0
+    ? `${run.images.length} ${noun}: ${parts.join(', ')}`
+    : 'no images checked'
+}
+
+function overallLine(run: RunResult): string {
+  return `${run.decision.toUpperCase()} (exit ${run.exitCode}), trust ${run.trustStatus} — ${trustCounts(run)}`
+}
+
+/** The facts of one image as short strings, shared by both renderings (not yet escaped). */
+interface ImageCells {
+  trust: TrustStatus
+  reference: string
+  digest: string
+  drift: string
+  age: string
+  signer: string
+  logIndex: string
+  attestation: string
+  code: string
+}
+
+function imageCells(image: ImageResult): ImageCells {
+  const { findings, decision } = image
+  const { digest, age, signature, attestation } = findings
+  const drift =
+    digest.status === 'drift'
+      ? `drift → ${shortDigest(digest.currentDigest)}`
+      : digest.status === 'match'
+        ? 'none'
+        : digest.status
+  const ageText =
+    age.ageDays !== undefined
+      ? `${age.ageDays}/${age.ttlDays} d${age.stale ? ' (stale)' : ''}`
+      : `?/${age.ttlDays} d`
+  const signer =
+    signature.outcome === 'verified'
+      ? (signature.identity ??
+        (signature.keyFingerprint ? `key ${shortDigest(signature.keyFingerprint)}` : undefined) ??
+        signature.expected ??
+        'verified')
+      : signature.outcome === 'skipped'
+        ? '—'
+        : `${signature.outcome}${signature.expected ? ` (${signature.expected})` : ''}`
+  return {
+    trust: decision.trustStatus,
+    reference: findings.plan.reference,
+    digest: shortDigest(digest.pinnedDigest),
+    drift,
+    age: ageText,
+    signer,
+    logIndex: signature.rekorLogIndex !== undefined ? String(signature.rekorLogIndex) : '—',
+    attestation: attestation.mode === 'none' ? '—' : `${attestation.mode}: ${attestation.outcome}`,
+    code: String(decision.code)
+  }
+}
+
+export function renderJobSummary(run: RunResult): string {
+  const lines: string[] = [
+    '## ROCm image provenance',
+    '',
+    `${DECISION_ICON[run.decision]} **${escapeMarkdown(overallLine(run))}**`,
+    ''
+  ]
+  if (run.configIssues.length > 0) {
+    lines.push('**Configuration problems** (exit 4):', '')
+    for (const issue of run.configIssues) {
+      const where = formatLocation(issue.location)
+      lines.push(
+        `- ${where ? `<code>${escapeMarkdown(where)}</code>: ` : ''}${escapeMarkdown(issue.message)}`
+      )
+    }
+    lines.push('')
+  }
+  if (run.errors.length > 0) {
+    lines.push('**Errors**:', '', ...run.errors.map(error => `- ${escapeMarkdown(error)}`), '')
+  }
+  if (run.images.length > 0) {
+    lines.push(
+      '| status | image | digest | drift | age/TTL | signer | log index | attestation | code |',
+      '|---|---|---|---|---|---|---|---|---|'
+    )
+    for (const image of run.images) {
+      const c = imageCells(image)
+      const cells = [
+        `${TRUST_ICON[c.trust]} ${c.trust}`,
+        escapeMarkdown(c.reference),
+        `<code>${escapeMarkdown(c.digest)}</code>`,
+        escapeMarkdown(c.drift),
+        escapeMarkdown(c.age),
+        escapeMarkdown(c.signer),
+        escapeMarkdown(c.logIndex),
+        escapeMarkdown(c.attestation),
+        c.code
+      ]
+      lines.push(`| ${cells.join(' | ')} |`)
+    }
+    lines.push('')
+    for (const image of run.images) {
+      const { decision, findings } = image
+      lines.push(
+        '<details>',
+        `<summary>${escapeMarkdown(findings.plan.reference)}: exit ${decision.code}, ${decision.trustStatus}</summary>`,
+        '',
+        ...decision.path.map((step, i) => `${i + 1}. ${escapeMarkdown(step)}`),
+        '',
+        `<code>${escapeMarkdown(decision.policyDecision)}</code>`,
+        ...findings.errors.map(error => `- error: ${escapeMarkdown(error)}`),
+        '',
+        '</details>',
+        ''
+      )
+    }
+  }
+  return `${lines.join('\n').trimEnd()}\n`
+}
+
+/** Flattens text that came from outside so it cannot break the layout or send terminal controls. */
+function plain(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\r\n]+/g, ' ').replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')
+}
+
+function pad(rows: string[][]): string[] {
+  const widths = rows[0].map((_, column) => Math.max(...rows.map(row => row[column].length)))
+  return rows.map(row =>
+    row
+      .map((cell, column) => cell.padEnd(widths[column]))
+      .join('  ')
+      .trimEnd()
+  )
+}
+
+export function renderTextSummary(run: RunResult): string {
+  const lines = [`rocm-provenance: ${overallLine(run)}`]
+  for (const issue of run.configIssues) {
+    const where = formatLocation(issue.location)
+    lines.push(`  config: ${plain(where ? `${where}: ${issue.message}` : issue.message)}`)
+  }
+  for (const error of run.errors) lines.push(`  error: ${plain(error)}`)
+  if (run.images.length > 0) {
+    const header = [
+      'STATUS',
+      'IMAGE',
+      'DIGEST',
+      'DRIFT',
+      'AGE/TTL',
+      'SIGNER',
+      'LOG',
+      'ATTESTATION',
+      'CODE'
+    ]
+    const rows = run.images.map(image => {
+      const c = imageCells(image)
+      return [
+        c.trust,
+        c.reference,
+        c.digest,
+        c.drift,
+        c.age,
+        c.signer,
+        c.logIndex,
+        c.attestation,
+        c.code
+      ].map(plain)
+    })
+    lines.push('', ...pad([header, ...rows]))
+    for (const image of run.images) {
+      lines.push('', `${plain(image.findings.plan.reference)} (${image.decision.policyDecision}):`)
+      lines.push(...image.decision.path.map((step, i) => `  ${i + 1}. ${plain(step)}`))
+      lines.push(...image.findings.errors.map(error => `  error: ${plain(error)}`))
+    }
+  }
+  return `${lines.join('\n')}\n`
+}
