@@ -10,6 +10,8 @@
  */
 import { checkAge } from '../domain/age.js'
 import { decideImage, decisionSteps } from '../domain/decide.js'
+import { checkTrust, type TrustFindings } from './trust.js'
+import { describeSigner, sameFingerprint } from '../domain/signers.js'
 import { causeChain } from '../domain/errors.js'
 import type {
   RejectedImage,
@@ -246,17 +248,22 @@ async function checkCandidate(
     ...plan,
     row: { ...plan.row, pin: { kind: 'pinned', digest }, added: today }
   }
-  const { signature, attestation, errors } = await verifyCandidate(candidate, digest, options)
+  const { signature, attestation, requirements, errors } = await verifyCandidate(
+    candidate,
+    digest,
+    options
+  )
   const findings: ImageFindings = {
     plan: candidate,
     digest: { status: 'match', pinnedDigest: digest, currentDigest: digest, pinnedExists: true },
     age: checkAge(today, plan.policy.digestTtlDays, options.now),
     signature,
     attestation,
+    ...(requirements && { requirements }),
     errors
   }
   const decision = decideImage(findings)
-  const signer = describeSigner(candidate, signature)
+  const signer = signerOfCandidate(candidate, signature)
   if (decision.rawCode !== 0) {
     const failing = decisionSteps(findings)
       .filter(step => step.code > 0)
@@ -289,38 +296,8 @@ async function verifyCandidate(
   plan: ImagePlan,
   digest: Digest,
   options: UpdateOptions
-): Promise<{ signature: SignatureFinding; attestation: AttestationFinding; errors: string[] }> {
-  const skippedAttestation = (message: string): AttestationFinding => ({
-    outcome: 'skipped',
-    mode: plan.policy.attestMode,
-    predicateType: plan.policy.attestationType,
-    message
-  })
-  if (!plan.signer) {
-    const message = plan.policy.requireSignature
-      ? 'require_signature is on but the row names no signer (provenance.key_path, or identity and issuer)'
-      : 'no signer configured for this row'
-    return {
-      signature: { outcome: 'skipped', count: 0, tlogChecked: false, message },
-      attestation: skippedAttestation('not checked: the row names no signer'),
-      errors: []
-    }
-  }
-  try {
-    const signature = await options.verifier.verifySignature(plan, digest, options.now)
-    const attestation =
-      plan.policy.attestMode === 'none'
-        ? skippedAttestation('attest_mode is none')
-        : await options.verifier.verifyAttestation(plan, digest)
-    return { signature, attestation, errors: [] }
-  } catch (error: unknown) {
-    const message = causeChain(error).join(': ')
-    return {
-      signature: { outcome: 'tool-error', count: 0, tlogChecked: false, message },
-      attestation: { ...skippedAttestation(message), outcome: 'tool-error' },
-      errors: [message]
-    }
-  }
+): Promise<TrustFindings> {
+  return checkTrust(plan, digest, options.verifier, options.now)
 }
 
 /**
@@ -337,7 +314,7 @@ function observedProvenance(
   if (signature.outcome === 'verified') {
     if (plan.signer?.kind === 'key' && signature.keyFingerprint) {
       const written = plan.row.provenance?.keyFingerprint
-      if (!written || bareHex(written) !== bareHex(signature.keyFingerprint)) {
+      if (!written || !sameFingerprint(written, signature.keyFingerprint)) {
         provenance.key_fingerprint = signature.keyFingerprint
       }
     }
@@ -355,16 +332,9 @@ function observedProvenance(
   return provenance
 }
 
-function bareHex(fingerprint: string): string {
-  return fingerprint.toLowerCase().replace(/^sha256:/, '')
-}
-
-function describeSigner(plan: ImagePlan, signature: SignatureFinding): string | undefined {
-  if (signature.outcome === 'verified' && signature.identity) {
-    return signature.issuer ? `${signature.identity} (${signature.issuer})` : signature.identity
-  }
-  if (signature.outcome === 'verified' && signature.keyFingerprint) {
-    return `key sha256:${bareHex(signature.keyFingerprint)}`
+function signerOfCandidate(plan: ImagePlan, signature: SignatureFinding): string | undefined {
+  if (signature.outcome === 'verified' && (signature.identity || signature.keyFingerprint)) {
+    return describeSigner(signature, { withIssuer: true })
   }
   return expectedSigner(plan)
 }
