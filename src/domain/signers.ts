@@ -15,7 +15,7 @@ import type {
 
 // ---------------------------------------------------------- fingerprints ---
 
-const FINGERPRINT = /^(?:sha256:)?([0-9a-fA-F]{64})$/
+const FINGERPRINT = /^(?:sha256:)?([0-9a-f]{64})$/i
 
 /**
  * `sha256:<hex>` or bare hex (any case, surrounding blanks ignored) →
