@@ -46,12 +46,14 @@ describe('renderJobSummary', () => {
     expect(markdown).toContain('**FAIL (exit 2), trust invalid — 2 images: 1 valid, 1 invalid**')
   })
 
-  it('has one table row per image with the same number of cells as the header', () => {
+  it('has one table row per image, at most six columns, the log index in the details', () => {
     const tableLines = markdown.split('\n').filter(line => line.startsWith('|'))
     expect(tableLines).toHaveLength(4)
     const cellCounts = tableLines.map(line => line.split('|').length)
     expect(new Set(cellCounts).size).toBe(1)
-    expect(tableLines[2]).toContain('123456789')
+    expect(cellCounts[0] - 2).toBeLessThanOrEqual(6)
+    expect(tableLines[2]).not.toContain('123456789')
+    expect(markdown).toContain('Rekor log index 123456789')
     expect(tableLines[2]).toContain('<code>sha256:aaaaaaaaaaaa</code>')
     expect(tableLines[3]).toContain('drift → sha256:bbbbbbbbbbbb')
     expect(tableLines[3]).toContain('30/7 d (stale)')

@@ -76,6 +76,14 @@ interface ImageCells {
   code: string
 }
 
+/** `2 of 2 (release-2026, images-ci)`: distinct signers counted of those required, and who. */
+function signerCount(image: ImageResult): string {
+  const { signature } = image.findings
+  const counted = (signature.signers ?? []).filter(s => s.counted).map(s => s.name)
+  const required = signature.threshold?.required ?? 1
+  return `${counted.length} of ${required}${counted.length > 0 ? ` (${counted.join(', ')})` : ''}`
+}
+
 function imageCells(image: ImageResult): ImageCells {
   const { findings, decision } = image
   const { digest, age, signature, attestation } = findings
@@ -90,14 +98,16 @@ function imageCells(image: ImageResult): ImageCells {
       ? `${age.ageDays}/${age.ttlDays} d${age.stale ? ' (stale)' : ''}`
       : `?/${age.ttlDays} d`
   const signer =
-    signature.outcome === 'verified'
-      ? (signature.identity ??
-        (signature.keyFingerprint ? `key ${shortDigest(signature.keyFingerprint)}` : undefined) ??
-        signature.expected ??
-        'verified')
-      : signature.outcome === 'skipped'
-        ? '—'
-        : `${signature.outcome}${signature.expected ? ` (${signature.expected})` : ''}`
+    findings.plan.trustModel === 'signers' && signature.threshold
+      ? signerCount(image)
+      : signature.outcome === 'verified'
+        ? (signature.identity ??
+          (signature.keyFingerprint ? `key ${shortDigest(signature.keyFingerprint)}` : undefined) ??
+          signature.expected ??
+          'verified')
+        : signature.outcome === 'skipped'
+          ? '—'
+          : `${signature.outcome}${signature.expected ? ` (${signature.expected})` : ''}`
   return {
     trust: decision.trustStatus,
     reference: findings.plan.reference,
@@ -106,7 +116,12 @@ function imageCells(image: ImageResult): ImageCells {
     age: ageText,
     signer,
     logIndex: signature.rekorLogIndex !== undefined ? String(signature.rekorLogIndex) : '—',
-    attestation: attestation.mode === 'none' ? '—' : `${attestation.mode}: ${attestation.outcome}`,
+    attestation:
+      attestation.mode === 'none'
+        ? '—'
+        : findings.requirements
+          ? `${attestation.mode}: ${findings.requirements.filter(r => r.result === 'met').length} of ${findings.requirements.length} met`
+          : `${attestation.mode}: ${attestation.outcome}`,
     code: String(decision.code)
   }
 }
@@ -132,20 +147,20 @@ export function renderJobSummary(run: RunResult): string {
     lines.push('**Errors**:', '', ...run.errors.map(error => `- ${escapeMarkdown(error)}`), '')
   }
   if (run.images.length > 0) {
+    // At most six columns: a job summary is about 1,000 px wide; the log
+    // index and each signer and requirement are in the image's details.
     lines.push(
-      '| status | image | digest | drift | age/TTL | signer | log index | attestation | code |',
-      '|---|---|---|---|---|---|---|---|---|'
+      '| status | image | pin (drift, age/TTL) | signers | attestations | code |',
+      '|---|---|---|---|---|---|'
     )
     for (const image of run.images) {
       const c = imageCells(image)
+      const drift = c.drift === 'none' ? '' : `, ${escapeMarkdown(c.drift)}`
       const cells = [
         `${TRUST_ICON[c.trust]} ${c.trust}`,
         escapeMarkdown(c.reference),
-        `<code>${escapeMarkdown(c.digest)}</code>`,
-        escapeMarkdown(c.drift),
-        escapeMarkdown(c.age),
+        `<code>${escapeMarkdown(c.digest)}</code>${drift}, ${escapeMarkdown(c.age)}`,
         escapeMarkdown(c.signer),
-        escapeMarkdown(c.logIndex),
         escapeMarkdown(c.attestation),
         c.code
       ]
@@ -154,10 +169,12 @@ export function renderJobSummary(run: RunResult): string {
     lines.push('')
     for (const image of run.images) {
       const { decision, findings } = image
+      const c = imageCells(image)
       lines.push(
         '<details>',
         `<summary>${escapeMarkdown(findings.plan.reference)}: exit ${decision.code}, ${decision.trustStatus}</summary>`,
         '',
+        ...(c.logIndex !== '—' ? [`Rekor log index ${escapeMarkdown(c.logIndex)}`, ''] : []),
         ...decision.path.map((step, i) => `${i + 1}. ${escapeMarkdown(step)}`),
         '',
         `<code>${escapeMarkdown(decision.policyDecision)}</code>`,
