@@ -44,6 +44,7 @@
  * unknown > unsigned > valid). `none` and `record` never change it.
  */
 import { describeCondition } from './attestations.js'
+import { describeSigner } from './signers.js'
 import type { ConfigIssue } from './errors.js'
 import type {
   Decision,
@@ -274,7 +275,8 @@ function signatureStep(findings: ImageFindings): DecisionStep {
     }
   }
   if (outcome === 'verified') {
-    const by = signature.identity ?? signature.keyFingerprint ?? expected ?? 'the expected signer'
+    const by =
+      describeSigner({ ...signature, expected }, { bareKey: true }) ?? 'the expected signer'
     const log = signature.tlogChecked
       ? signature.rekorLogIndex !== undefined
         ? `, Rekor log index ${signature.rekorLogIndex}`

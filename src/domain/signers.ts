@@ -210,9 +210,12 @@ export function combineSigners(
 // ------------------------------------------------------- who signed it ---
 
 /**
- * Who signed it, one line: the certificate identity (with `(issuer)` when
- * `withIssuer`), else `key <fingerprint>`, else the expected signer as
- * written. Undefined when nothing is known. The one rendering of a signer.
+ * Who signed it, one line — the one rendering of a signer, used by the
+ * decision path, the job summary, the telemetry block, `inspect` and the
+ * updater: the certificate identity (with ` (issuer)` when `withIssuer`), else
+ * the key fingerprint (`key <sha256:hex>`, normalised and optionally
+ * shortened; as written, without `key `, when `bareKey`), else the expected
+ * signer as written. Undefined when nothing is known.
  */
 export function describeSigner(
   signature: {
@@ -221,7 +224,11 @@ export function describeSigner(
     keyFingerprint?: string
     expected?: string
   },
-  options: { withIssuer?: boolean; shorten?: (fingerprint: string) => string } = {}
+  options: {
+    withIssuer?: boolean
+    bareKey?: boolean
+    shorten?: (fingerprint: string) => string
+  } = {}
 ): string | undefined {
   if (signature.identity) {
     return options.withIssuer && signature.issuer
@@ -229,10 +236,11 @@ export function describeSigner(
       : signature.identity
   }
   if (signature.keyFingerprint) {
+    if (options.bareKey) return signature.keyFingerprint
     const fingerprint = normaliseFingerprint(signature.keyFingerprint) ?? signature.keyFingerprint
     return `key ${options.shorten ? options.shorten(fingerprint) : fingerprint}`
   }
-  return signature.expected
+  return signature.expected || undefined
 }
 
 /** The signer as the policy wrote it: the key path, or the identity pattern. */

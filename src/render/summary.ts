@@ -5,6 +5,7 @@
  */
 import { formatLocation } from '../domain/errors.js'
 import { shortDigest, TRUST_ORDER } from '../domain/decide.js'
+import { describeSigner } from '../domain/signers.js'
 import type { ImageResult, RunResult, TrustStatus } from '../domain/types.js'
 
 const MARKDOWN_ENTITIES: Record<string, string> = {
@@ -101,10 +102,7 @@ function imageCells(image: ImageResult): ImageCells {
     findings.plan.trustModel === 'signers' && signature.threshold
       ? signerCount(image)
       : signature.outcome === 'verified'
-        ? (signature.identity ??
-          (signature.keyFingerprint ? `key ${shortDigest(signature.keyFingerprint)}` : undefined) ??
-          signature.expected ??
-          'verified')
+        ? (describeSigner(signature, { shorten: shortDigest }) ?? 'verified')
         : signature.outcome === 'skipped'
           ? '—'
           : `${signature.outcome}${signature.expected ? ` (${signature.expected})` : ''}`
