@@ -23,7 +23,9 @@ import { CosignVerifier } from '../../src/adapters/cosign/verifier.js'
 import { loadConfig } from '../../src/adapters/fs/config-load.js'
 import { RegistryClient } from '../../src/adapters/registry/client.js'
 import { createCredentialStore } from '../../src/adapters/registry/credentials.js'
+import { runUpdate } from '../../src/app/update.js'
 import { verifyImages } from '../../src/app/verify.js'
+import { planImages } from '../../src/domain/plan.js'
 import type { Digest, ImageResult, RunResult } from '../../src/domain/types.js'
 import { digestExistsAt, signatureEvidenceAt } from '../helpers/cosign-plans.js'
 import {
@@ -452,5 +454,64 @@ describe('what an attestation must say', () => {
     const stale = byName(result, 'vuln-30-days')
     expect(stale.findings.requirements?.[0]).toMatchObject({ result: 'unmet' })
     expect(stale.decision.code).toBe(3)
+  })
+})
+
+describe('the updater', () => {
+  it('pins a new digest only when it meets the same signers and threshold', async () => {
+    writeFileSync(
+      join(workspace, 'ci', 'rocm_policy.yml'),
+      `policy:\n  mode: strict\n  require_signature: true\n  ignore_tlog: true\n${KEY_SIGNERS}  trusted_signers: [a, b]\n  threshold: 2\n`
+    )
+    const matrixText = ['ab', 'a-only']
+      .flatMap((name, i) => [
+        `    - version: "2.${i}"`,
+        `      os: "${name}"`,
+        `      repository: ${registry.host}/${REPO}`,
+        `      tag: "${name}"`,
+        '      digest: "sha256:TODO_NEXT_RELEASE"'
+      ])
+      .join('\n')
+    const text = `rocm:\n  images:\n${matrixText}\n`
+    writeFileSync(join(workspace, 'ci', 'rocm_matrix.yml'), text)
+    const config = await loadConfig({
+      policyPath: 'ci/rocm_policy.yml',
+      matrixPath: 'ci/rocm_matrix.yml',
+      workspace
+    })
+    const client = new RegistryClient({
+      credentials: createCredentialStore({}),
+      insecureRegistries: [registry.host],
+      maxAttempts: 1
+    })
+    try {
+      const result = await runUpdate({
+        plans: planImages(config, {}),
+        matrixText: text,
+        matrixPath: 'ci/rocm_matrix.yml',
+        policy: config.policy,
+        registry: client,
+        verifier: new CosignVerifier({
+          cosignPath: toolPath('cosign'),
+          workspace,
+          insecureRegistries: [registry.host],
+          env: hermeticEnv(),
+          maxAttempts: 1
+        }),
+        now: NOW,
+        discover: false
+      })
+      expect(result.updated.map(u => [u.os, u.newDigest, u.trustStatus])).toEqual([
+        ['ab', digests.ab, 'valid']
+      ])
+      expect(result.rejected.map(r => [r.os, r.newDigest, r.trustStatus])).toEqual([
+        ['a-only', digests['a-only'], 'invalid']
+      ])
+      expect(result.rejected[0].reason).toContain('1 of 2 required distinct trusted signers')
+      expect(result.matrixText).toContain(digests.ab)
+      expect(result.matrixText).not.toContain(digests['a-only'])
+    } finally {
+      client.close()
+    }
   })
 })
