@@ -1,6 +1,11 @@
 import { describe, expect, it } from '@jest/globals'
 import { annotationsFor } from '../../src/render/annotations.js'
-import { escapeMarkdown, renderJobSummary, renderTextSummary } from '../../src/render/summary.js'
+import {
+  compactCell,
+  escapeMarkdown,
+  renderJobSummary,
+  renderTextSummary
+} from '../../src/render/summary.js'
 import {
   CURRENT,
   KEY_SIGNER,
@@ -61,6 +66,21 @@ describe('renderJobSummary', () => {
       makeRun([makeImage({ signer: KEY_SIGNER, signature: VERIFIED_BY_KEY })])
     )
     expect(keyed).toContain('| key sha256:cccccccccccc |')
+    // A long keyless identity keeps its last segment in the table, all of it in the details.
+    const keyless = renderJobSummary(
+      makeRun([makeImage({ signer: KEYLESS_SIGNER, signature: VERIFIED_KEYLESS })])
+    )
+    const row = keyless.split('\n').filter(line => line.startsWith('|'))[2]
+    const signerCell = row.split('|')[4].trim()
+    expect(signerCell.startsWith('…/')).toBe(true)
+    expect(signerCell.length).toBeLessThanOrEqual(45)
+    expect(keyless).toContain(`Signer: ${escapeMarkdown(VERIFIED_KEYLESS.identity ?? '')}`)
+    expect(
+      compactCell(
+        'invalid (^https://github\\.com/example/rocm-images/\\.github/workflows/release\\.yml@.*$)'
+      )
+    ).toBe('invalid (…/\\.github/workflows/release\\.yml@.*$)')
+    expect(compactCell('key sha256:cccccccccccc')).toBe('key sha256:cccccccccccc')
   })
 
   it('puts each decision path in a collapsible block, escaped', () => {

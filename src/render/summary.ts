@@ -77,6 +77,36 @@ interface ImageCells {
   code: string
 }
 
+/** Longest text a table cell keeps whole; a job summary is about 1,000 px wide. */
+const MAX_CELL = 40
+
+/**
+ * A long signer (a certificate identity URL, an identity pattern) as its
+ * longest tail that starts after a `/` and fits (`…/workflows/release.yml@refs/tags/v6.4.4`):
+ * unbroken it would push the other columns out of sight. The whole text is in
+ * the image's details.
+ */
+export function compactCell(text: string): string {
+  if (text.length <= MAX_CELL) return text
+  // `invalid (<expected signer>)`: keep the outcome, shorten the signer.
+  const outcome = /^([a-z][a-z-]*) \((.*)\)$/.exec(text)
+  if (outcome) return `${outcome[1]} (${compactCell(outcome[2])})`
+  for (let slash = text.indexOf('/'); slash >= 0; slash = text.indexOf('/', slash + 1)) {
+    const tail = text.slice(slash + 1)
+    if (tail.length > 0 && tail.length <= MAX_CELL - 2) return `…/${tail}`
+  }
+  return `${text.slice(0, MAX_CELL - 1)}…`
+}
+
+/**
+ * Text a browser may wrap after each `/` and `@` (a zero-width space):
+ * references and identities have no spaces, and an unbroken one widens its
+ * column until the last columns scroll out of sight.
+ */
+export function breakable(text: string): string {
+  return text.replace(/([/@])/g, '$1\u200b')
+}
+
 /** `2 of 2 (release-2026, images-ci)`: distinct signers counted of those required, and who. */
 function signerCount(image: ImageResult): string {
   const { signature } = image.findings
@@ -156,9 +186,9 @@ export function renderJobSummary(run: RunResult): string {
       const drift = c.drift === 'none' ? '' : `, ${escapeMarkdown(c.drift)}`
       const cells = [
         `${TRUST_ICON[c.trust]} ${c.trust}`,
-        escapeMarkdown(c.reference),
+        breakable(escapeMarkdown(c.reference)),
         `<code>${escapeMarkdown(c.digest)}</code>${drift}, ${escapeMarkdown(c.age)}`,
-        escapeMarkdown(c.signer),
+        breakable(escapeMarkdown(compactCell(c.signer))),
         escapeMarkdown(c.attestation),
         c.code
       ]
@@ -172,6 +202,7 @@ export function renderJobSummary(run: RunResult): string {
         '<details>',
         `<summary>${escapeMarkdown(findings.plan.reference)}: exit ${decision.code}, ${decision.trustStatus}</summary>`,
         '',
+        ...(compactCell(c.signer) !== c.signer ? [`Signer: ${escapeMarkdown(c.signer)}`, ''] : []),
         ...(c.logIndex !== '—' ? [`Rekor log index ${escapeMarkdown(c.logIndex)}`, ''] : []),
         ...decision.path.map((step, i) => `${i + 1}. ${escapeMarkdown(step)}`),
         '',
