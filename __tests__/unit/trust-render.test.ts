@@ -9,7 +9,8 @@ import { describe, expect, it } from '@jest/globals'
 import { decideImage } from '../../src/domain/decide.js'
 import type { ImageFindings, NamedSigner } from '../../src/domain/types.js'
 import { buildReport, serialiseReport } from '../../src/render/report.js'
-import { renderJobSummary } from '../../src/render/summary.js'
+import { annotationsFor } from '../../src/render/annotations.js'
+import { renderJobSummary, renderTextSummary } from '../../src/render/summary.js'
 import { reportSchemaErrors } from '../helpers/report-schema.js'
 import { makeFindings, makeRun } from '../helpers/run-fixtures.js'
 
@@ -163,5 +164,22 @@ describe('the trust model as rendered', () => {
     expect(rows[0].split('|').length - 2).toBe(6)
     expect(rows[2]).toContain('| 2 of 2 (release-2026, images-ci) |')
     expect(rows[2]).toContain('| enforce: 1 of 2 met |')
+  })
+
+  it('shows a configuration warning in both summaries and as a warning annotation', () => {
+    const warning = {
+      code: 'requirements-not-checked',
+      message: 'policy.attest_mode: `none` next to 1 attestation requirement; they are not checked',
+      location: { file: 'ci/rocm_policy.yml', line: 2, column: 16 }
+    }
+    const warned = { ...run, configWarnings: [warning] }
+    expect(renderJobSummary(warned)).toContain('**Configuration warnings**')
+    expect(renderTextSummary(warned)).toContain(
+      'config warning: ci/rocm_policy.yml:2:16: policy.attest_mode'
+    )
+    expect(annotationsFor(warned)).toContainEqual(
+      expect.objectContaining({ level: 'warning', file: 'ci/rocm_policy.yml', startLine: 2 })
+    )
+    expect(warned.exitCode).toBe(run.exitCode)
   })
 })

@@ -42,6 +42,16 @@
  * `attestation-invalid` makes it at least `invalid`, any other outcome but
  * `verified` at least `unknown` (order, worst first: invalid > expired >
  * unknown > unsigned > valid). `none` and `record` never change it.
+ *
+ * Trust model `signers` (issue 18; spec 4.1a): the signature outcome comes
+ * from the image's signers combined against its threshold (combineSigners,
+ * signers.ts) and costs what the table above says, with "signer named" meaning
+ * the image has any trusted signer; each attestation requirement is its own
+ * step — under `enforce` an unmet, absent or incomplete requirement is 3, under
+ * `record` 0 — and the requirements together give the attestation outcome
+ * (summariseRequirements, attestations.ts). The path gains one step per signer
+ * and per requirement. Trust model `row-signer` (no named signers, no
+ * `attestations`) decides exactly as before 4.1.
  */
 import { describeCondition } from './attestations.js'
 import { describeSigner } from './signers.js'

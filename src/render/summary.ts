@@ -171,6 +171,16 @@ export function renderJobSummary(run: RunResult): string {
     }
     lines.push('')
   }
+  if ((run.configWarnings ?? []).length > 0) {
+    lines.push('**Configuration warnings**:', '')
+    for (const warning of run.configWarnings ?? []) {
+      const where = formatLocation(warning.location)
+      lines.push(
+        `- ${where ? `<code>${escapeMarkdown(where)}</code>: ` : ''}${escapeMarkdown(warning.message)}`
+      )
+    }
+    lines.push('')
+  }
   if (run.errors.length > 0) {
     lines.push('**Errors**:', '', ...run.errors.map(error => `- ${escapeMarkdown(error)}`), '')
   }
@@ -238,6 +248,12 @@ export function renderTextSummary(run: RunResult): string {
   for (const issue of run.configIssues) {
     const where = formatLocation(issue.location)
     lines.push(`  config: ${plain(where ? `${where}: ${issue.message}` : issue.message)}`)
+  }
+  for (const warning of run.configWarnings ?? []) {
+    const where = formatLocation(warning.location)
+    lines.push(
+      `  config warning: ${plain(where ? `${where}: ${warning.message}` : warning.message)}`
+    )
   }
   for (const error of run.errors) lines.push(`  error: ${plain(error)}`)
   if (run.images.length > 0) {
