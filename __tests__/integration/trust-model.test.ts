@@ -19,6 +19,7 @@ import {
 } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { publicKeyFingerprint } from '../../src/adapters/cosign/key.js'
 import { CosignVerifier } from '../../src/adapters/cosign/verifier.js'
 import { loadConfig } from '../../src/adapters/fs/config-load.js'
 import { RegistryClient } from '../../src/adapters/registry/client.js'
@@ -461,7 +462,7 @@ describe('the updater', () => {
   it('pins a new digest only when it meets the same signers and threshold', async () => {
     writeFileSync(
       join(workspace, 'ci', 'rocm_policy.yml'),
-      `policy:\n  mode: strict\n  require_signature: true\n  ignore_tlog: true\n${KEY_SIGNERS}  trusted_signers: [a, b]\n  threshold: 2\n`
+      `policy:\n  mode: strict\n  require_signature: true\n  ignore_tlog: true\n${KEY_SIGNERS}  trusted_signers: [b]\n  threshold: 2\n`
     )
     const matrixText = ['ab', 'a-only']
       .flatMap((name, i) => [
@@ -469,7 +470,10 @@ describe('the updater', () => {
         `      os: "${name}"`,
         `      repository: ${registry.host}/${REPO}`,
         `      tag: "${name}"`,
-        '      digest: "sha256:TODO_NEXT_RELEASE"'
+        '      digest: "sha256:TODO_NEXT_RELEASE"',
+        // The row's own signer (`provenance`) is the second of the two.
+        '      provenance:',
+        '        key_path: ci/keys/a.pub'
       ])
       .join('\n')
     const text = `rocm:\n  images:\n${matrixText}\n`
@@ -509,6 +513,11 @@ describe('the updater', () => {
       ])
       expect(result.rejected[0].reason).toContain('1 of 2 required distinct trusted signers')
       expect(result.matrixText).toContain(digests.ab)
+      // The evidence written is the row's own signer's (key a), never signer b's.
+      const fingerprintOf = (name: string): string =>
+        publicKeyFingerprint(readFileSync(keys[name].publicKey, 'utf8'))
+      expect(result.matrixText).toContain(`key_fingerprint: ${fingerprintOf('a')}`)
+      expect(result.matrixText).not.toContain(fingerprintOf('b'))
       expect(result.matrixText).not.toContain(digests['a-only'])
     } finally {
       client.close()

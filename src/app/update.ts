@@ -12,6 +12,7 @@ import { checkAge } from '../domain/age.js'
 import { decideImage, decisionSteps } from '../domain/decide.js'
 import { checkTrust, type TrustFindings } from './trust.js'
 import { describeSigner, sameFingerprint } from '../domain/signers.js'
+import { UNNAMED_SIGNER } from '../domain/types.js'
 import { causeChain } from '../domain/errors.js'
 import type {
   RejectedImage,
@@ -311,19 +312,25 @@ function observedProvenance(
   attestation: AttestationFinding
 ): Record<string, MatrixValue> {
   const provenance: Record<string, MatrixValue> = {}
-  if (signature.outcome === 'verified') {
-    if (plan.signer?.kind === 'key' && signature.keyFingerprint) {
+  // Evidence belongs to the row's own signer: under named signers, only what
+  // that signer (`provenance`) verified is written, never another signer's key.
+  const own =
+    plan.trustModel === 'signers'
+      ? signature.signers?.find(s => s.name === UNNAMED_SIGNER && s.counted)
+      : signature
+  if (signature.outcome === 'verified' && own) {
+    if (plan.signer?.kind === 'key' && own.keyFingerprint) {
       const written = plan.row.provenance?.keyFingerprint
-      if (!written || !sameFingerprint(written, signature.keyFingerprint)) {
-        provenance.key_fingerprint = signature.keyFingerprint
+      if (!written || !sameFingerprint(written, own.keyFingerprint)) {
+        provenance.key_fingerprint = own.keyFingerprint
       }
     }
     if (plan.signer?.kind === 'keyless') {
-      if (signature.identity) provenance.signer_identity = signature.identity
-      if (signature.issuer) provenance.signer_issuer = signature.issuer
+      if (own.identity) provenance.signer_identity = own.identity
+      if (own.issuer) provenance.signer_issuer = own.issuer
     }
-    if (signature.tlogChecked && signature.rekorLogIndex !== undefined) {
-      provenance.rekor_log_index = signature.rekorLogIndex
+    if (signature.tlogChecked && own.rekorLogIndex !== undefined) {
+      provenance.rekor_log_index = own.rekorLogIndex
     }
   }
   if (attestation.outcome === 'verified' && attestation.digest) {

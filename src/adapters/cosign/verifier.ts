@@ -151,11 +151,12 @@ interface SignerCheck {
 
 /**
  * How a signer is checked under the trust model `signers`: `ignore_tlog`
- * applies to key signers only; keyless signers always need a log entry or a
- * signed timestamp (issue 18).
+ * applies to key signers only; named keyless signers always need a log entry
+ * or a signed timestamp (issue 18). The row's own signer keeps 4.0's rule.
  */
 function checkOf(plan: ImagePlan, signer: NamedSigner): SignerCheck {
-  return { signer, ignoreTlog: signer.kind === 'key' && plan.policy.ignoreTlog }
+  const keylessNamed = signer.kind === 'keyless' && signer.name !== UNNAMED_SIGNER
+  return { signer, ignoreTlog: !keylessNamed && plan.policy.ignoreTlog }
 }
 
 /** A single signer's check and the window judgement that went with it. */
@@ -253,7 +254,7 @@ export class CosignVerifier {
       return { ...verification.finding, signers: [counted], threshold: combined.threshold }
     }
     const signers = plan.signers ?? []
-    const tlogChecked = !plan.policy.ignoreTlog || signers.some(s => s.kind === 'keyless')
+    const tlogChecked = signers.some(signer => !checkOf(plan, signer).ignoreTlog)
     const expected = signers.map(s => s.name).join(', ')
     if (signers.length === 0) {
       return {
