@@ -124,6 +124,8 @@ const KEY_SIGNERS = `  signers:
       key_path: ci/keys/b.pub
     c:
       key_path: ci/keys/c.pub
+    broken:
+      key_path: ci/keys/broken.pub
     images-ci:
       identity: '^https://github\\.com/rocm/rocm-images/\\.github/workflows/release\\.yml@.*$'
       issuer: ${GITHUB_ISSUER}
@@ -200,6 +202,8 @@ beforeAll(async () => {
   mkdirSync(join(workspace, 'ci', 'keys'), { recursive: true })
   for (const n of names) copyFileSync(keys[n].publicKey, join(workspace, 'ci', 'keys', `${n}.pub`))
   copyFileSync(keys.a.publicKey, join(workspace, 'ci', 'keys', 'a-copy.pub'))
+  // A key file cosign cannot use: its signer's check cannot complete.
+  writeFileSync(join(workspace, 'ci', 'keys', 'broken.pub'), 'not a PEM public key\n')
   copyFileSync(bed.trustedRootPath, join(workspace, 'ci', 'trusted_root.json'))
   cosignLog = join(workspace, 'cosign-calls.log')
   writeFileSync(cosignLog, '')
@@ -332,6 +336,18 @@ describe('thresholds count distinct signers, never signatures', () => {
     expect(twice.decision.path.join('\n')).toContain(
       '; not counted: the same signer as a (key sha256:'
     )
+  })
+
+  it('is unknown when a signer that could not be checked would have made the difference', async () => {
+    const result = await run('  trusted_signers: [a, broken]\n  threshold: 2\n', ['ab'])
+    const image = byName(result, 'ab')
+    expect(signerResults(image)).toEqual(['a:verified+', 'broken:could-not-complete'])
+    expect(image.findings.signature.outcome).toBe('tool-error')
+    expect(image.decision.trustStatus).toBe('unknown')
+    expect(image.decision.code).toBe(3)
+    // It makes no difference when the others already fall short of the threshold.
+    const short = await run('  trusted_signers: [a, b, broken]\n  threshold: 3\n', ['a-only'])
+    expect(byName(short, 'a-only').decision.trustStatus).toBe('invalid')
   })
 
   it('needs one cosign call per signer and image (1, 2 and 3 signers, all signed)', async () => {
