@@ -37,11 +37,15 @@ export function hasSigner(plan: ImagePlan): boolean {
   return plan.trustModel === 'signers' ? (plan.signers ?? []).length > 0 : plan.signer !== undefined
 }
 
-/** Signature and attestation findings of `digest` under the plan's trust model. */
+/**
+ * Signature and attestation findings of `digest` under the plan's trust model.
+ * `getVerifier` is called only when there is a signer to check (preparing
+ * cosign is not free); its failure is a `tool-error` finding, never a throw.
+ */
 export async function checkTrust(
   plan: ImagePlan,
   digest: Digest,
-  verifier: SignatureVerifier,
+  getVerifier: () => Promise<SignatureVerifier>,
   now: Date
 ): Promise<TrustFindings> {
   if (!hasSigner(plan)) {
@@ -57,6 +61,7 @@ export async function checkTrust(
     }
   }
   try {
+    const verifier = await getVerifier()
     const signature = await verifier.verifySignature(plan, digest, now)
     if (plan.policy.attestMode === 'none') {
       return { signature, attestation: skippedAttestation(plan, 'attest_mode is none'), errors: [] }

@@ -298,7 +298,7 @@ async function verifyCandidate(
   digest: Digest,
   options: UpdateOptions
 ): Promise<TrustFindings> {
-  return checkTrust(plan, digest, options.verifier, options.now)
+  return checkTrust(plan, digest, async () => options.verifier, options.now)
 }
 
 /**

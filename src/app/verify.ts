@@ -117,19 +117,12 @@ async function checkImage(
     attestation = skippedAttestation(plan, skipReason)
   } else {
     const pinned = (plan.row.pin as { digest: Digest }).digest
-    try {
-      const tools = await cosign()
-      const trust = await checkTrust(plan, pinned, tools.verifier, now)
-      signature = trust.signature
-      attestation = trust.attestation
-      requirements = trust.requirements
-      errors.push(...trust.errors)
-    } catch (error) {
-      const message = causeChain(error).join(': ')
-      errors.push(message)
-      signature = { outcome: 'tool-error', count: 0, tlogChecked: false, message }
-      attestation = { ...skippedAttestation(plan, message), outcome: 'tool-error' }
-    }
+    // cosign is prepared only when this image has a signer to check.
+    const trust = await checkTrust(plan, pinned, async () => (await cosign()).verifier, now)
+    signature = trust.signature
+    attestation = trust.attestation
+    requirements = trust.requirements
+    errors.push(...trust.errors)
   }
   for (const finding of [signature, attestation]) {
     if (finding.message && !['verified', 'skipped'].includes(finding.outcome))
