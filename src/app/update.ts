@@ -11,6 +11,7 @@
 import { checkAge } from '../domain/age.js'
 import { decideImage, decisionSteps } from '../domain/decide.js'
 import { causeChain } from '../domain/errors.js'
+import { isDigest } from '../domain/reference.js'
 import type {
   RejectedImage,
   RejectTrigger,
@@ -25,7 +26,7 @@ import type {
   TrustStatus
 } from '../domain/types.js'
 import {
-  compareVersions,
+  compareVersionText,
   isDiscoverableTemplate,
   parseVersion,
   renderTag,
@@ -61,8 +62,6 @@ export interface UpdateResult {
   rejected: RejectedImage[]
   prBody: string
 }
-
-const DIGEST_PATTERN = /^sha256:[0-9a-f]{64}$/
 
 export async function runUpdate(options: UpdateOptions): Promise<UpdateResult> {
   assertWritableMatrix(options.matrixText, options.matrixPath)
@@ -207,7 +206,7 @@ async function resolveDigest(
       plan.repositoryPath,
       plan.tag
     )
-    if (!DIGEST_PATTERN.test(digest)) {
+    if (!isDigest(digest)) {
       return {
         error: `the registry answered ${plan.reference} with an unusable digest "${digest}"`
       }
@@ -474,8 +473,7 @@ function tagTemplateOf(plan: ImagePlan, policy: Policy): string | undefined {
 }
 
 function compareRowVersions(a: ImagePlan, b: ImagePlan): number {
-  const [x, y] = [parseVersion(a.row.version), parseVersion(b.row.version)]
-  return x && y ? compareVersions(x, y) : 0
+  return compareVersionText(a.row.version, b.row.version)
 }
 
 /** The plan of a row not yet in the matrix: the template row's policy and signer, a new tag. */

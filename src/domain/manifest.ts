@@ -2,6 +2,7 @@
  * Pure facts of the distribution and OCI image specs the registry client and
  * the digest check share: media types, digests, index platforms, `Link` paging.
  */
+import { isDigest } from './reference.js'
 import type { Digest } from './types.js'
 
 export const OCI_INDEX = 'application/vnd.oci.image.index.v1+json'
@@ -15,12 +16,6 @@ export const MANIFEST_ACCEPT = [
   OCI_MANIFEST,
   DOCKER_MANIFEST
 ].join(', ')
-const DIGEST_PATTERN = /^sha256:[0-9a-f]{64}$/
-
-export function isDigest(value: string): value is Digest {
-  return DIGEST_PATTERN.test(value)
-}
-
 export function isIndexMediaType(mediaType: string): boolean {
   return mediaType === OCI_INDEX || mediaType === DOCKER_MANIFEST_LIST
 }

@@ -6,6 +6,7 @@
  * body it reads against the digest it was claimed or asked to have.
  */
 import { createHash } from 'node:crypto'
+import { isDigest } from '../../domain/reference.js'
 import type { Digest } from '../../domain/types.js'
 import { Authenticator, headerValue, type Send } from './auth.js'
 import { DOCKER_HUB, normalizeRegistryHost, type CredentialStore } from './credentials.js'
@@ -16,7 +17,6 @@ import { HttpTransport, type HttpResponse } from './http.js'
 import {
   MANIFEST_ACCEPT,
   OCI_INDEX,
-  isDigest,
   isIndexMediaType,
   nextLink,
   parseIndexPlatforms,
