@@ -62,7 +62,10 @@ for (const root of bundledPackages(action.metafile, cli.metafile)) {
   const key = `${pkg.name}@${pkg.version}`
   if (entries.has(key)) continue
   const text = licenceText(root)
-  entries.set(key, `${key}\nlicense: ${pkg.license ?? 'not stated'}\n\n${text ?? '(no licence file in the package)'}\n`)
+  entries.set(
+    key,
+    `${key}\nlicense: ${pkg.license ?? 'not stated'}\n\n${text ?? '(no licence file in the package)'}\n`
+  )
 }
 const sorted = [...entries.keys()].sort().map(key => entries.get(key))
 writeFileSync(
