@@ -40457,26 +40457,92 @@ function readCosignVersion(cosignPath) {
   });
 }
 
-// src/adapters/cosign/tools.ts
-function signatureTags(digest) {
-  const fallback = digest.replace(":", "-");
-  return [fallback, `${fallback}.sig`];
+// src/domain/manifest.ts
+var OCI_INDEX = "application/vnd.oci.image.index.v1+json";
+var OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
+var DOCKER_MANIFEST_LIST = "application/vnd.docker.distribution.manifest.list.v2+json";
+var DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json";
+var MANIFEST_ACCEPT = [
+  OCI_INDEX,
+  DOCKER_MANIFEST_LIST,
+  OCI_MANIFEST,
+  DOCKER_MANIFEST
+].join(", ");
+var OCI_EMPTY = "application/vnd.oci.empty.v1+json";
+var SIGSTORE_BUNDLE_ARTIFACT_TYPE = "application/vnd.dev.sigstore.bundle.v0.3+json";
+function isIndexMediaType(mediaType) {
+  return mediaType === OCI_INDEX || mediaType === DOCKER_MANIFEST_LIST;
 }
+function formatPlatform(platform2) {
+  if (typeof platform2 !== "object" || platform2 === null) return void 0;
+  const { os: os2, architecture, variant } = platform2;
+  if (typeof os2 !== "string" || typeof architecture !== "string") return void 0;
+  return [os2, architecture, typeof variant === "string" && variant ? variant : void 0].filter(Boolean).join("/");
+}
+function parseIndexPlatforms(json) {
+  const manifests = json?.manifests;
+  if (!Array.isArray(manifests)) return [];
+  const found = [];
+  for (const entry of manifests) {
+    const { digest, platform: platform2 } = entry ?? {};
+    const name = formatPlatform(platform2);
+    if (typeof digest === "string" && isDigest(digest) && name)
+      found.push({ digest, platform: name });
+  }
+  return found;
+}
+function referrersTag(digest) {
+  return digest.replace(":", "-");
+}
+function declaredArtifactType(manifest) {
+  const { artifactType, config } = manifest ?? {};
+  if (typeof artifactType === "string" && artifactType !== "") return artifactType;
+  const configType = config?.mediaType;
+  return typeof configType === "string" && configType !== OCI_EMPTY ? configType : void 0;
+}
+function parseReferrers(json) {
+  const manifests = json?.manifests;
+  if (!Array.isArray(manifests)) return [];
+  const found = [];
+  for (const entry of manifests) {
+    const { digest, mediaType, artifactType, annotations } = entry ?? {};
+    if (typeof digest !== "string" || !isDigest(digest)) continue;
+    const descriptor = {
+      digest,
+      mediaType: typeof mediaType === "string" ? mediaType : ""
+    };
+    if (typeof artifactType === "string") descriptor.artifactType = artifactType;
+    if (typeof annotations === "object" && annotations !== null)
+      descriptor.annotations = Object.fromEntries(
+        Object.entries(annotations).filter(
+          (pair) => typeof pair[1] === "string"
+        )
+      );
+    found.push(descriptor);
+  }
+  return found;
+}
+function nextLink(link) {
+  if (!link) return void 0;
+  for (const part of link.split(",")) {
+    const match = /<([^>]*)>\s*;(.*)$/.exec(part.trim());
+    if (match && /(?:^|;)\s*rel="?next"?\s*(?:;|$)/.test(match[2])) return match[1];
+  }
+  return void 0;
+}
+
+// src/adapters/cosign/tools.ts
 async function createCosignTools(options) {
   const version = await readCosignVersion(options.cosignPath);
-  const anyExists = async (plan, references) => {
-    try {
-      for (const reference of references) {
-        if (await options.registry.manifestExists(plan.registry, plan.repositoryPath, reference))
-          return true;
-      }
-      return false;
-    } catch {
-      return void 0;
-    }
+  const { registry } = options;
+  const signatureEvidence = async (plan, digest) => {
+    const { registry: host, repositoryPath } = plan;
+    if (await registry.manifestExists(host, repositoryPath, `${referrersTag(digest)}.sig`))
+      return true;
+    const referrers = await registry.listReferrers(host, repositoryPath, digest);
+    return referrers.some((r) => r.artifactType === SIGSTORE_BUNDLE_ARTIFACT_TYPE);
   };
-  const signatureEvidence = (plan, digest) => anyExists(plan, signatureTags(digest));
-  const digestExists = (plan, digest) => anyExists(plan, [digest]);
+  const digestExists = (plan, digest) => registry.manifestExists(plan.registry, plan.repositoryPath, digest);
   const verifier = new CosignVerifier({
     cosignPath: options.cosignPath,
     workspace: options.workspace,
@@ -41037,52 +41103,12 @@ function toTransportError(what, error) {
   });
 }
 
-// src/domain/manifest.ts
-var OCI_INDEX = "application/vnd.oci.image.index.v1+json";
-var OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
-var DOCKER_MANIFEST_LIST = "application/vnd.docker.distribution.manifest.list.v2+json";
-var DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json";
-var MANIFEST_ACCEPT = [
-  OCI_INDEX,
-  DOCKER_MANIFEST_LIST,
-  OCI_MANIFEST,
-  DOCKER_MANIFEST
-].join(", ");
-function isIndexMediaType(mediaType) {
-  return mediaType === OCI_INDEX || mediaType === DOCKER_MANIFEST_LIST;
-}
-function formatPlatform(platform2) {
-  if (typeof platform2 !== "object" || platform2 === null) return void 0;
-  const { os: os2, architecture, variant } = platform2;
-  if (typeof os2 !== "string" || typeof architecture !== "string") return void 0;
-  return [os2, architecture, typeof variant === "string" && variant ? variant : void 0].filter(Boolean).join("/");
-}
-function parseIndexPlatforms(json) {
-  const manifests = json?.manifests;
-  if (!Array.isArray(manifests)) return [];
-  const found = [];
-  for (const entry of manifests) {
-    const { digest, platform: platform2 } = entry ?? {};
-    const name = formatPlatform(platform2);
-    if (typeof digest === "string" && isDigest(digest) && name)
-      found.push({ digest, platform: name });
-  }
-  return found;
-}
-function nextLink(link) {
-  if (!link) return void 0;
-  for (const part of link.split(",")) {
-    const match = /<([^>]*)>\s*;(.*)$/.exec(part.trim());
-    if (match && /(?:^|;)\s*rel="?next"?\s*(?:;|$)/.test(match[2])) return match[1];
-  }
-  return void 0;
-}
-
 // src/adapters/registry/client.ts
 var DOCKER_HUB_API_HOST = "registry-1.docker.io";
 var DEFAULT_TIMEOUT_MS2 = 3e4;
 var DEFAULT_TAGS_PAGE_SIZE = 1e3;
 var MAX_TAG_PAGES = 1e3;
+var MAX_REFERRERS_INSPECTED = 32;
 var REFERENCE_PATTERN = /^(?:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[A-Za-z0-9=_-]+)$/;
 var PATH_COMPONENT2 = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
 var REPOSITORY_PATTERN = new RegExp(`^${PATH_COMPONENT2}(?:/${PATH_COMPONENT2})*$`);
@@ -41098,6 +41124,13 @@ function apiRepositoryPath(registry, repositoryPath) {
 function mediaTypeOf(response) {
   const type = headerValue(response.headers["content-type"]);
   return type ? type.split(";")[0].trim() : "";
+}
+function parseJson(body, what) {
+  try {
+    return JSON.parse(body.toString("utf8"));
+  } catch (error) {
+    throw new RegistryError("REGISTRY_PROTOCOL", `${what} is not JSON`, { cause: error });
+  }
 }
 function claimedDigest(response) {
   const claimed = headerValue(response.headers["docker-content-digest"])?.trim();
@@ -41188,20 +41221,85 @@ var RegistryClient = class {
         "application/json",
         counter
       );
-      let json;
-      try {
-        json = JSON.parse(response.body.toString("utf8"));
-      } catch (error) {
-        throw new RegistryError("REGISTRY_PROTOCOL", `GET ${url.href}: the tag list is not JSON`, {
-          cause: error
-        });
-      }
+      const json = parseJson(response.body, `GET ${url.href}: the tag list`);
       const pageTags = json?.tags;
       if (Array.isArray(pageTags)) tags.push(...pageTags.filter((t) => typeof t === "string"));
       const next = nextLink(headerValue(response.headers.link));
       url = next ? new URL(next, url) : void 0;
     }
     return tags;
+  }
+  /**
+   * The referrers of `digest` (OCI distribution spec 1.1): the referrers API
+   * (`GET /v2/<name>/referrers/<digest>`, paged by `Link`), else, where the
+   * registry answers 404 because it has no such API, the index under the
+   * referrers tag schema (`sha256-<hex>`); none when neither exists. With
+   * `artifactType` only those referrers are kept (the filter is applied here
+   * too: a registry may ignore it). Same auth, token reuse and retries as the
+   * digest checks; other trouble throws RegistryError.
+   */
+  async listReferrers(registry, repositoryPath, digest, options = {}) {
+    const { artifactType, counter } = options;
+    const keep = (found2) => artifactType ? found2.filter((d) => d.artifactType === artifactType) : found2;
+    const query = artifactType ? `?artifactType=${encodeURIComponent(artifactType)}` : "";
+    let url = new URL(
+      `${this.repositoryUrl(registry, repositoryPath)}/referrers/${digest}${query}`
+    );
+    const found = [];
+    try {
+      for (let page = 0; url && page < MAX_TAG_PAGES; page++) {
+        const response2 = await this.call(registry, repositoryPath, "GET", url, OCI_INDEX, counter);
+        found.push(...parseReferrers(parseJson(response2.body, `GET ${url.href}`)));
+        const next = nextLink(headerValue(response2.headers.link));
+        url = next ? new URL(next, url) : void 0;
+      }
+      return keep(found);
+    } catch (error) {
+      if (!(error instanceof RegistryError) || error.code !== "REGISTRY_NOT_FOUND") throw error;
+    }
+    const tag = referrersTag(digest);
+    if (!await this.manifestExists(registry, repositoryPath, tag, counter)) return [];
+    const index = this.manifestUrl(registry, repositoryPath, tag);
+    const response = await this.call(registry, repositoryPath, "GET", index, OCI_INDEX, counter);
+    const listed = parseReferrers(parseJson(response.body, `GET ${index.href}`));
+    return keep(await this.withArtifactTypes(registry, repositoryPath, listed, counter));
+  }
+  /**
+   * Tag schema entries whose `artifactType` is missing or the empty config's
+   * type, with the type the referrer's manifest declares (what a referrers API
+   * reports). cosign 3.1 writes its bundles' entries that way: the index says
+   * `application/vnd.oci.empty.v1+json` where the manifest says
+   * `application/vnd.dev.sigstore.bundle.v0.3+json`. At most
+   * MAX_REFERRERS_INSPECTED manifests are read; the rest stay as listed.
+   */
+  async withArtifactTypes(registry, repositoryPath, listed, counter) {
+    let inspected = 0;
+    const resolved = [];
+    for (const descriptor of listed) {
+      const vague = !descriptor.artifactType || descriptor.artifactType === OCI_EMPTY;
+      if (!vague || inspected >= MAX_REFERRERS_INSPECTED) {
+        resolved.push(descriptor);
+        continue;
+      }
+      inspected++;
+      const url = this.manifestUrl(registry, repositoryPath, descriptor.digest);
+      const response = await this.call(
+        registry,
+        repositoryPath,
+        "GET",
+        url,
+        MANIFEST_ACCEPT,
+        counter
+      );
+      if (sha256Digest(response.body) !== descriptor.digest)
+        throw new RegistryError(
+          "REGISTRY_PROTOCOL",
+          `GET ${url.href}: the manifest's digest is not the ${descriptor.digest} asked for`
+        );
+      const artifactType = declaredArtifactType(parseJson(response.body, `GET ${url.href}`));
+      resolved.push(artifactType ? { ...descriptor, artifactType } : descriptor);
+    }
+    return resolved;
   }
   /** Lets idle keep-alive connections go. */
   close() {
@@ -41238,14 +41336,7 @@ var RegistryClient = class {
         "REGISTRY_PROTOCOL",
         `GET ${url.href}: the manifest's digest is ${digest}, not the ${expected ?? claimed} claimed`
       );
-    let json;
-    try {
-      json = JSON.parse(response.body.toString("utf8"));
-    } catch (error) {
-      throw new RegistryError("REGISTRY_PROTOCOL", `GET ${url.href}: the manifest is not JSON`, {
-        cause: error
-      });
-    }
+    const json = parseJson(response.body, `GET ${url.href}: the manifest`);
     const declared = json?.mediaType;
     const mediaType = mediaTypeOf(response) || (typeof declared === "string" ? declared : "");
     const isIndex = isIndexMediaType(mediaType) || mediaType === "" && Array.isArray(json?.manifests);
