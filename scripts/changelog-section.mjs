@@ -11,6 +11,7 @@
 // so a release is never published without notes.
 import { readFileSync } from 'node:fs'
 import { argv, exit, stderr, stdout } from 'node:process'
+import { pathToFileURL } from 'node:url'
 
 /** `v4.1.0`, `refs/tags/v4.1.0` → `4.1.0`. */
 function bareVersion(version) {
@@ -25,8 +26,8 @@ function headingVersion(line) {
 
 const LINK_DEFINITION = /^\[[^\]]+\]: +\S/
 
-/** The body of `version`'s section, trimmed; throws when there is none. */
-function changelogSection(markdown, version) {
+/** The body of `version`'s section, trimmed; throws when there is none. Pure. */
+export function changelogSection(markdown, version) {
   const wanted = bareVersion(version)
   const lines = markdown.replace(/\r\n/g, '\n').split('\n')
   const start = lines.findIndex(line => headingVersion(line) === wanted)
@@ -48,14 +49,20 @@ function changelogSection(markdown, version) {
   return `${body.join('\n')}\n`
 }
 
-const [version, file = 'CHANGELOG.md'] = argv.slice(2)
-if (!version) {
-  stderr.write('usage: node scripts/changelog-section.mjs <version> [CHANGELOG.md]\n')
-  exit(1)
+/** `node scripts/changelog-section.mjs <version> [CHANGELOG.md]`: 0 and the notes, or 1. */
+function main() {
+  const [version, file = 'CHANGELOG.md'] = argv.slice(2)
+  if (!version) {
+    stderr.write('usage: node scripts/changelog-section.mjs <version> [CHANGELOG.md]\n')
+    exit(1)
+  }
+  try {
+    stdout.write(changelogSection(readFileSync(file, 'utf8'), version))
+  } catch (error) {
+    stderr.write(`changelog-section: ${error instanceof Error ? error.message : String(error)}\n`)
+    exit(1)
+  }
 }
-try {
-  stdout.write(changelogSection(readFileSync(file, 'utf8'), version))
-} catch (error) {
-  stderr.write(`changelog-section: ${error instanceof Error ? error.message : String(error)}\n`)
-  exit(1)
-}
+
+// Run as a program; imported (by the tests), only the function.
+if (argv[1] && import.meta.url === pathToFileURL(argv[1]).href) main()

@@ -9,10 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { pushImage } from './helpers/images.js'
-import { startRegistry, type TestRegistry } from './helpers/registry.js'
-import { PROJECT_ROOT, hermeticEnv, mustRun, runTool } from './helpers/tools.js'
-import { workspaceWith } from './helpers/workspace.js'
+import { pushImage } from '../helpers/images.js'
+import { startRegistry, type TestRegistry } from '../helpers/registry.js'
+import { PROJECT_ROOT, hermeticEnv, mustRun, runTool } from '../helpers/tools.js'
+import { workspaceWith } from '../helpers/workspace.js'
 
 interface PackageJson {
   name: string
