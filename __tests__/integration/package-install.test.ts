@@ -94,7 +94,20 @@ describe('npm pack, then npm install from the tarball with no network', () => {
       .split('\n')
       .map(path => path.replace(/^package\//, ''))
       .sort()
-    expect(files).toEqual(['CHANGELOG.md', 'README.md', 'dist/cli.js', 'package.json'])
+    expect(files).toEqual([
+      'CHANGELOG.md',
+      'README.md',
+      'dist/cli.js',
+      'dist/licenses.txt',
+      'package.json'
+    ])
+  })
+
+  it('ships the licence of every package the bundle carries', () => {
+    const licences = readFileSync(join(bin, '..', '..', pkg.name, 'dist', 'licenses.txt'), 'utf8')
+    for (const bundled of ['ajv', 'yaml', 're2js', 'undici', '@actions/core']) {
+      expect(licences).toContain(`\n${bundled}@`)
+    }
   })
 
   it('installs the command as an npm shim, and nothing else', () => {
