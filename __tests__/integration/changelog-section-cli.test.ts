@@ -3,10 +3,10 @@
  * on stdout and 0, or the reason on stderr and 1 (which stops the release).
  */
 import { describe, expect, it } from '@jest/globals'
-import { join } from 'node:path'
-import { PROJECT_ROOT, runTool } from '../helpers/tools.js'
-import { changelogSection } from '../../scripts/changelog-section.mjs'
 import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { changelogSection } from '../../scripts/changelog-section.mjs'
+import { PROJECT_ROOT, runTool } from '../helpers/tools.js'
 
 const SCRIPT = join(PROJECT_ROOT, 'scripts', 'changelog-section.mjs')
 const env = { PATH: process.env.PATH ?? '/usr/bin:/bin' }
