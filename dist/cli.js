@@ -43407,6 +43407,11 @@ async function verifyCommand(args) {
   else process.stdout.write(`${renderTextSummary(result)}
 report: ${reportPath}
 `);
+  if (result.autoUpdate && result.exitCode !== 0)
+    process.stderr.write(
+      `mode is auto_update: the command line never dispatches ${result.autoUpdate.workflow}; run 'rocm-provenance update' to refresh the pins
+`
+    );
   return result.exitCode;
 }
 async function validateCommand(args) {

@@ -141,6 +141,11 @@ async function verifyCommand(args: string[]): Promise<number> {
   await writeReportFile(reportPath, report)
   if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`)
   else process.stdout.write(`${renderTextSummary(result)}\nreport: ${reportPath}\n`)
+  if (result.autoUpdate && result.exitCode !== 0)
+    process.stderr.write(
+      `mode is auto_update: the command line never dispatches ${result.autoUpdate.workflow}; ` +
+        `run 'rocm-provenance update' to refresh the pins\n`
+    )
   return result.exitCode
 }
 
