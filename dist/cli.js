@@ -41230,6 +41230,25 @@ var RegistryClient = class {
     return tags;
   }
   /**
+   * The platform (`os/arch[/variant]`) an image manifest is built for, read
+   * from its config blob (OCI image spec: `os`, `architecture`, `variant`);
+   * undefined when the config names none. The manifest and the blob are
+   * checked against their digests. Trouble throws RegistryError.
+   */
+  async readPlatform(registry, repositoryPath, digest, counter) {
+    const url = this.manifestUrl(registry, repositoryPath, digest);
+    const response = await this.call(registry, repositoryPath, "GET", url, MANIFEST_ACCEPT, counter);
+    if (sha256Digest(response.body) !== digest)
+      throw new RegistryError("REGISTRY_PROTOCOL", `GET ${url.href}: the manifest is not ${digest}`);
+    const config = parseJson(response.body, `GET ${url.href}: the manifest`)?.config?.digest;
+    if (typeof config !== "string" || !isDigest(config)) return void 0;
+    const blob = new URL(`${this.repositoryUrl(registry, repositoryPath)}/blobs/${config}`);
+    const answer = await this.call(registry, repositoryPath, "GET", blob, "*/*", counter);
+    if (sha256Digest(answer.body) !== config)
+      throw new RegistryError("REGISTRY_PROTOCOL", `GET ${blob.href}: the blob is not ${config}`);
+    return formatPlatform(parseJson(answer.body, `GET ${blob.href}: the image config`));
+  }
+  /**
    * The referrers of `digest` (OCI distribution spec 1.1): the referrers API
    * (`GET /v2/<name>/referrers/<digest>`, paged by `Link`), else, where the
    * registry answers 404 because it has no such API, the index under the
@@ -43030,10 +43049,17 @@ async function refreshPin(plan, options, today) {
   }
   const current = resolved.digest;
   const stale = checkAge(plan.row.added, plan.policy.digestTtlDays, options.now).stale;
-  const matches = pinned !== void 0 && (pinned === current || resolved.platforms.includes(pinned));
+  const matches = pinned !== void 0 && (pinned === current || resolved.platforms.some((p) => p.digest === pinned));
   const trigger = !pinned ? "not-pinned" : !matches ? "tag-moved" : stale ? "pin-stale" : void 0;
   if (!trigger) return { kind: "current" };
-  const candidate = trigger === "pin-stale" && pinned ? pinned : current;
+  const same = trigger === "pin-stale" && pinned ? { digest: pinned } : trigger === "tag-moved" && pinned ? await pinOfSameKind(plan, pinned, resolved, options.registry) : { digest: current };
+  if ("error" in same) {
+    return {
+      kind: "rejected",
+      rejected: rejection(plan, trigger, current, "unknown", same.error)
+    };
+  }
+  const candidate = same.digest;
   const checked = await checkCandidate(plan, candidate, options, today);
   if (!checked.passes) {
     return {
@@ -43054,6 +43080,34 @@ async function refreshPin(plan, options, today) {
     provenance: checked.provenance
   };
 }
+async function pinOfSameKind(plan, pinned, resolved, registry) {
+  const newIsIndex = resolved.platforms.length > 0;
+  try {
+    const old = await registry.inspectManifest(plan.registry, plan.repositoryPath, pinned);
+    if (!old)
+      return newIsIndex ? {
+        error: `the pinned ${pinned} is gone from ${plan.repository}, so its platform cannot be told; pin a manifest of the new index ${resolved.digest} by hand`
+      } : { digest: resolved.digest };
+    if (isIndexMediaType(old.mediaType))
+      return newIsIndex ? { digest: resolved.digest } : {
+        error: `the pin is a multi-arch index, but ${plan.reference} now names a single manifest ${resolved.digest}`
+      };
+    if (!newIsIndex) return { digest: resolved.digest };
+    const platform2 = await registry.readPlatform(plan.registry, plan.repositoryPath, pinned);
+    if (!platform2)
+      return {
+        error: `the pinned manifest ${pinned} names no platform in its config, so its counterpart in the new index ${resolved.digest} cannot be chosen`
+      };
+    const match = resolved.platforms.find((p) => p.platform === platform2);
+    if (!match)
+      return {
+        error: `the tag's new index ${resolved.digest} has no ${platform2} manifest (it has ${resolved.platforms.map((p) => p.platform).join(", ")})`
+      };
+    return { digest: match.digest };
+  } catch (error) {
+    return { error: `the pin's kind could not be read: ${causeChain(error).join(": ")}` };
+  }
+}
 async function resolveDigest(plan, registry) {
   try {
     const { digest, platforms } = await registry.resolveTag(
@@ -43068,7 +43122,7 @@ async function resolveDigest(plan, registry) {
     }
     return {
       digest,
-      platforms: (platforms ?? []).map((platform2) => platform2.digest)
+      platforms: (platforms ?? []).filter((p) => isDigest(p.digest))
     };
   } catch (error) {
     return { error: `the tag could not be resolved: ${causeChain(error).join(": ")}` };

@@ -21,6 +21,7 @@ import {
   nextLink,
   parseIndexPlatforms,
   declaredArtifactType,
+  formatPlatform,
   OCI_EMPTY,
   parseReferrers,
   referrersTag,
@@ -223,6 +224,35 @@ export class RegistryClient {
       url = next ? new URL(next, url) : undefined
     }
     return tags
+  }
+
+  /**
+   * The platform (`os/arch[/variant]`) an image manifest is built for, read
+   * from its config blob (OCI image spec: `os`, `architecture`, `variant`);
+   * undefined when the config names none. The manifest and the blob are
+   * checked against their digests. Trouble throws RegistryError.
+   */
+  async readPlatform(
+    registry: string,
+    repositoryPath: string,
+    digest: Digest,
+    counter?: RequestCounter
+  ): Promise<string | undefined> {
+    const url = this.manifestUrl(registry, repositoryPath, digest)
+    const response = await this.call(registry, repositoryPath, 'GET', url, MANIFEST_ACCEPT, counter)
+    if (sha256Digest(response.body) !== digest)
+      throw new RegistryError('REGISTRY_PROTOCOL', `GET ${url.href}: the manifest is not ${digest}`)
+    const config = (
+      parseJson(response.body, `GET ${url.href}: the manifest`) as {
+        config?: { digest?: unknown }
+      } | null
+    )?.config?.digest
+    if (typeof config !== 'string' || !isDigest(config)) return undefined
+    const blob = new URL(`${this.repositoryUrl(registry, repositoryPath)}/blobs/${config}`)
+    const answer = await this.call(registry, repositoryPath, 'GET', blob, '*/*', counter)
+    if (sha256Digest(answer.body) !== config)
+      throw new RegistryError('REGISTRY_PROTOCOL', `GET ${blob.href}: the blob is not ${config}`)
+    return formatPlatform(parseJson(answer.body, `GET ${blob.href}: the image config`))
   }
 
   /**
