@@ -36,6 +36,7 @@ export type ErrorCode =
   | 'INSPECT_UNREADABLE'
   /** `annotate`: the telemetry summary or the report is not what it should be. */
   | 'TELEMETRY_INVALID'
+  | GitHubApiErrorCode
 
 /** Where in a user's file something was found (1-based line and column). */
 export interface SourceLocation {
@@ -161,3 +162,11 @@ export type MatrixEditErrorCode =
   | 'MATRIX_ROW_MISMATCH'
   /** The edited text did not read back as intended (a bug, never written out). */
   | 'MATRIX_EDIT_FAILED'
+
+export type GitHubApiErrorCode =
+  /** 401/403 from the GitHub API that is not a rate limit: no or a refused token. */
+  | 'GITHUB_API_AUTH'
+  /** Rate-limited past the run's budget for the API; the reset time is in the message. */
+  | 'GITHUB_API_RATE_LIMITED'
+  /** Any other failure: unreachable, 4xx/5xx, a page or bundle that is not what it should be. */
+  | 'GITHUB_API_FAILED'
