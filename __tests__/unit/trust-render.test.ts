@@ -139,6 +139,10 @@ describe('the trust model as rendered', () => {
       'policyDecision'
     ])
     expect(report.schemaVersion).toBe('1.1.0')
+    // Every signer that counted is in the run's issuer, in order.
+    expect(report.issuer).toBe(
+      `key sha256:${'cc'.repeat(32)}, https://token.actions.githubusercontent.com`
+    )
     const [reported] = report.images
     expect(reported.signers.map(s => [s.name, s.kind, s.result, s.counted])).toEqual([
       ['release-2025', 'key', 'expired', false],

@@ -188,14 +188,19 @@ export function aggregatePolicyDecision(run: RunResult): string {
 /**
  * The run's `issuer`: the distinct issuers of verified signatures, in image
  * order, joined by `, ` — the OIDC issuer for keyless signatures, `key` and the
- * key's fingerprint for key-based ones — or `none`.
+ * key's fingerprint for key-based ones (under named signers, of every signer
+ * that counted) — or `none`.
  */
 export function aggregateIssuer(run: RunResult): string {
+  const issuerOf = (signer: { issuer?: string; keyFingerprint?: string }): string =>
+    signer.issuer ?? (signer.keyFingerprint ? `key ${signer.keyFingerprint}` : 'key')
   const issuers = run.images.flatMap(image => {
     const signature = image.findings.signature
     if (signature.outcome !== 'verified') return []
-    if (signature.issuer) return [signature.issuer]
-    return [signature.keyFingerprint ? `key ${signature.keyFingerprint}` : 'key']
+    // Under named signers, every signer that counted.
+    if (image.findings.plan.trustModel === 'signers' && signature.signers)
+      return signature.signers.filter(s => s.counted).map(issuerOf)
+    return [issuerOf(signature)]
   })
   const distinct = [...new Set(issuers)]
   return distinct.length > 0 ? distinct.join(', ') : NO_ISSUER
