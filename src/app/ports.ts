@@ -10,6 +10,8 @@ import type {
   CosignVersion,
   Digest,
   ImagePlan,
+  PlannedRequirement,
+  RequirementFinding,
   SignatureFinding
 } from '../domain/types.js'
 
@@ -27,6 +29,13 @@ export type LoadConfig = (files: ConfigFiles) => Promise<Config>
 export interface SignatureVerifier {
   verifySignature(plan: ImagePlan, digest: Digest, now: Date): Promise<SignatureFinding>
   verifyAttestation(plan: ImagePlan, digest: Digest): Promise<AttestationFinding>
+  /** One attestation requirement (trust model `signers`), its conditions judged. */
+  verifyRequirement(
+    plan: ImagePlan,
+    requirement: PlannedRequirement,
+    digest: Digest,
+    now: Date
+  ): Promise<RequirementFinding>
 }
 
 /** cosign, made ready only when an image needs it (the install is not free). */
