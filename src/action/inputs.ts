@@ -38,6 +38,8 @@ export interface ActionInputs {
   telemetrySummary?: string
   /** `command: update` only: look for new tags too. */
   discover: boolean
+  /** Reuse verified results of earlier runs through GitHub's cache service. */
+  cache: boolean
 }
 
 /** A source of raw input strings (the toolkit's `getInput`, or a map in tests). */
@@ -114,6 +116,7 @@ export function parseActionInputs(read: InputReader): ActionInputs {
     uploadArtifact: parseBoolean('upload-artifact', read('upload-artifact'), true),
     concurrency: parseConcurrency(read('concurrency')),
     telemetrySummary: optional(read('telemetry-summary')),
-    discover: parseBoolean('discover', read('discover'), false)
+    discover: parseBoolean('discover', read('discover'), false),
+    cache: parseBoolean('cache', read('cache'), true)
   }
 }

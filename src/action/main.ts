@@ -7,7 +7,7 @@
 import * as core from '@actions/core'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { dirname, isAbsolute, resolve } from 'node:path'
-import { actionAdapters } from './adapters.js'
+import { actionAdapters, actionVerdictCache } from './adapters.js'
 import { annotationsFor } from '../render/annotations.js'
 import { dispatchWorkflow, shouldDispatchUpdate } from '../adapters/github/dispatch.js'
 import { causeChain } from '../domain/errors.js'
@@ -180,9 +180,14 @@ export async function runVerify(inputs: ActionInputs, context: RunnerContext): P
         images: inputs.images,
         trustedRoot: inputs.trustedRoot,
         concurrency: inputs.concurrency,
-        now: context.now
+        now: context.now,
+        cache: inputs.cache
       },
-      { ...adapters, log: message => core.info(message) }
+      {
+        ...adapters,
+        ...(inputs.cache && { verdictCache: actionVerdictCache(inputs, workspace, context.env) }),
+        log: message => core.info(message)
+      }
     )
   } catch (error) {
     result = failedRun(error, startedAt)

@@ -10,7 +10,16 @@ import { decideImage, summariseRun } from '../domain/decide.js'
 import { checkDigest, type DigestSource } from '../domain/drift.js'
 import { causeChain, ConfigError, type ConfigIssue } from '../domain/errors.js'
 import { choosePreferredPlan, planImages } from '../domain/plan.js'
-import type { CosignTools, LoadConfig } from './ports.js'
+import type { CosignTools, LoadConfig, VerdictCache } from './ports.js'
+import {
+  imageCacheUse,
+  openCacheSession,
+  type CacheLookup,
+  type CacheSession
+} from './cache-session.js'
+import { ACTION_VERSION } from '../domain/action-version.js'
+import { selectShard, type Shard } from '../domain/shard.js'
+import { configDigest } from './config-digest.js'
 import type {
   AttestationFinding,
   Config,
@@ -36,12 +45,20 @@ export interface PipelineOptions {
   trustedRoot?: string
   concurrency: number
   now: Date
+  /** The `cache` input: reuse verified results of earlier runs (default true). */
+  cache?: boolean
+  /** The `shard` input: check only this shard's images. */
+  shard?: Shard
 }
 
 export interface PipelineDependencies {
   loadConfig: LoadConfig
   registry: DigestSource
   prepareCosign: () => Promise<CosignTools>
+  /** The verification cache across runs; absent where there is no cache service (the CLI). */
+  verdictCache?: VerdictCache
+  /** SHA-256 (hex) of UTF-8 text, for the report's configuration digest. */
+  sha256?: (text: string) => string
   log?: (message: string) => void
 }
 
@@ -100,8 +117,10 @@ async function checkImage(
   plan: ImagePlan,
   deps: PipelineDependencies,
   cosign: () => Promise<CosignTools>,
+  cache: CacheSession,
   now: Date
 ): Promise<ImageFindings> {
+  let lookup: CacheLookup | undefined
   const errors: string[] = []
   const digest = await checkDigest(plan, deps.registry)
   if (digest.status === 'unreachable' && digest.cause) errors.push(digest.cause)
@@ -129,13 +148,20 @@ async function checkImage(
     attestation = skippedAttestation(plan, 'not checked: the row names no signer')
   } else {
     const pinned = (plan.row.pin as { digest: Digest }).digest
+    lookup = cache.lookup(plan, pinned, now)
     try {
-      const tools = await cosign()
-      signature = await tools.verifier.verifySignature(plan, pinned, now)
-      attestation =
-        plan.policy.attestMode === 'none'
-          ? skippedAttestation(plan, 'attest_mode is none')
-          : await tools.verifier.verifyAttestation(plan, pinned)
+      if (lookup.use === 'hit') {
+        signature = lookup.signature
+        attestation = lookup.attestation
+      } else {
+        const tools = await cosign()
+        signature = await tools.verifier.verifySignature(plan, pinned, now)
+        attestation =
+          plan.policy.attestMode === 'none'
+            ? skippedAttestation(plan, 'attest_mode is none')
+            : await tools.verifier.verifyAttestation(plan, pinned)
+        cache.record(plan, pinned, signature, attestation, now)
+      }
     } catch (error) {
       const message = causeChain(error).join(': ')
       errors.push(message)
@@ -147,7 +173,16 @@ async function checkImage(
     if (finding.message && !['verified', 'skipped'].includes(finding.outcome))
       errors.push(finding.message)
   }
-  return { plan, digest, age, signature, attestation, errors: [...new Set(errors)] }
+  const cacheUse = imageCacheUse(lookup)
+  return {
+    plan,
+    digest,
+    age,
+    signature,
+    attestation,
+    errors: [...new Set(errors)],
+    ...(cacheUse && { cache: cacheUse })
+  }
 }
 
 /** The preferred row as `repository:tag@digest`, for `container:` in later jobs. */
@@ -179,16 +214,24 @@ export async function verifyImages(
   let cosignTools: Promise<CosignTools> | undefined
   const cosign = (): Promise<CosignTools> => (cosignTools ??= deps.prepareCosign())
 
-  const results: ImageResult[] = await mapConcurrent(
-    planned.plans,
-    options.concurrency,
-    async plan => {
-      const findings = await checkImage(plan, deps, cosign, options.now)
-      const decision = decideImage(findings)
-      deps.log?.(`${plan.reference}: ${decision.trustStatus}, code ${decision.code}`)
-      return { findings, decision }
-    }
+  const plans = options.shard ? selectShard(planned.plans, options.shard) : planned.plans
+  const cache = await openCacheSession(
+    plans,
+    {
+      enabled: options.cache ?? true,
+      ttlHours: planned.config.policy.cacheTtlHours,
+      actionVersion: ACTION_VERSION,
+      now: options.now,
+      log: deps.log
+    },
+    deps.verdictCache
   )
+  const results: ImageResult[] = await mapConcurrent(plans, options.concurrency, async plan => {
+    const findings = await checkImage(plan, deps, cosign, cache, options.now)
+    const decision = decideImage(findings)
+    deps.log?.(`${plan.reference}: ${decision.trustStatus}, code ${decision.code}`)
+    return { findings, decision }
+  })
 
   const errors: string[] = []
   let cosignVersion: CosignVersion | undefined
@@ -199,14 +242,21 @@ export async function verifyImages(
       errors.push(`cosign could not be prepared: ${causeChain(error).join(': ')}`)
     }
   }
+  const cacheStatus = await cache.finish()
   const overall = summariseRun(results.map(result => result.decision))
   return {
     ...overall,
     images: results,
+    // Of the whole matrix, so that every shard names the same one.
     preferredImage: preferredReference(planned.config, planned.plans),
+    ...(options.shard && { shard: options.shard }),
+    ...(deps.sha256 && {
+      configDigest: configDigest(planned.config, planned.plans, ACTION_VERSION, deps.sha256)
+    }),
     configIssues: [],
     errors,
     cosign: cosignVersion,
+    cache: cacheStatus,
     autoUpdate:
       planned.config.policy.mode === 'auto_update'
         ? { workflow: planned.config.policy.workflow, ref: planned.config.policy.autoUpdateRef }

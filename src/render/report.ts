@@ -13,14 +13,17 @@ import type {
   Decision,
   DigestStatus,
   ExitCode,
+  ImageCacheUse,
   ImageResult,
   PolicyMode,
+  RegistryThrottle,
+  RunCacheStatus,
   RunResult,
   SignatureOutcome,
   TrustStatus
 } from '../domain/types.js'
 
-export const REPORT_SCHEMA_VERSION = '1.0.0'
+export const REPORT_SCHEMA_VERSION = '1.1.0'
 export const DIGEST_ALGORITHM = 'sha256'
 /** `issuer` when no image has a verified signature. */
 export const NO_ISSUER = 'none'
@@ -96,6 +99,7 @@ export interface ReportImage {
   policyDecision: string
   decisionPath: string[]
   errors: string[]
+  cache?: ImageCacheUse
 }
 
 export interface ProvenanceReport {
@@ -118,6 +122,10 @@ export interface ProvenanceReport {
     repository?: string
     runId?: string
     runUrl?: string
+    cache?: RunCacheStatus
+    throttles?: RegistryThrottle[]
+    shard?: { index: number; count: number }
+    configDigest?: string
   }
   preferredImage?: string
   counts: Record<TrustStatus, number>
@@ -245,7 +253,8 @@ function reportImage(image: ImageResult): ReportImage {
     decision: decisionFor(decision.code),
     policyDecision: decision.policyDecision,
     decisionPath: decision.path,
-    errors: findings.errors
+    errors: findings.errors,
+    cache: findings.cache
   })
 }
 
@@ -269,7 +278,11 @@ export function buildReport(run: RunResult, meta: ReportMetadata): ProvenanceRep
       matrixPath: meta.matrixPath,
       repository: meta.repository,
       runId: meta.runId,
-      runUrl: meta.runUrl
+      runUrl: meta.runUrl,
+      cache: run.cache,
+      throttles: run.throttles && run.throttles.length > 0 ? run.throttles : undefined,
+      shard: run.shard,
+      configDigest: run.configDigest
     }),
     preferredImage: run.preferredImage,
     counts: countTrust(run),

@@ -145,7 +145,8 @@ function expectedSha256(version: string, asset: string, given: string | undefine
   return pinned
 }
 
-async function sha256File(path: string): Promise<string> {
+/** Lowercase hex SHA-256 of a file, streamed. */
+export async function sha256File(path: string): Promise<string> {
   const hash = createHash('sha256')
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer)
   return hash.digest('hex')
