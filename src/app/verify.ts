@@ -203,6 +203,7 @@ export async function verifyImages(
     return {
       ...overall,
       images: [],
+      ...(options.shard && { shard: options.shard }),
       configIssues: planned.issues,
       errors: [],
       startedAt,
