@@ -49,5 +49,5 @@ export function createAdapters(options: AdapterOptions): Adapters {
       registry
     })
   const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex')
-  return { registry, prepareCosign, loadConfig, matrixFile, sha256 }
+  return { registry, prepareCosign, loadConfig, matrixFile, sha256, schedule: registry }
 }

@@ -10,6 +10,7 @@ import type {
   CosignVersion,
   Digest,
   ImagePlan,
+  RegistryThrottle,
   SignatureFinding
 } from '../domain/types.js'
 
@@ -95,12 +96,23 @@ export interface VerdictCache {
   save(entries: readonly CachedVerdict[]): Promise<{ ok: true } | { ok: false; reason: string }>
 }
 
+/**
+ * Registry-aware scheduling in the registry adapter: a per-registry limit on
+ * requests in flight (policy `registry_concurrency`, known only once the
+ * policy is read) and a record of the registries that asked to slow down.
+ */
+export interface RegistrySchedule {
+  setRegistryConcurrency(limit: number): void
+  throttles(): RegistryThrottle[]
+}
+
 /** Everything verify and update need from the outside world. */
 export interface Ports {
   loadConfig: LoadConfig
   registry: DigestSource & TagResolver
   prepareCosign: () => Promise<CosignTools>
   matrixFile: MatrixFile
+  schedule?: RegistrySchedule
   /** SHA-256 (hex) of UTF-8 text. */
   sha256: (text: string) => string
   log?: (message: string) => void

@@ -10,7 +10,7 @@ import { decideImage, summariseRun } from '../domain/decide.js'
 import { checkDigest, type DigestSource } from '../domain/drift.js'
 import { causeChain, ConfigError, type ConfigIssue } from '../domain/errors.js'
 import { choosePreferredPlan, planImages } from '../domain/plan.js'
-import type { CosignTools, LoadConfig, VerdictCache } from './ports.js'
+import type { CosignTools, LoadConfig, RegistrySchedule, VerdictCache } from './ports.js'
 import {
   imageCacheUse,
   openCacheSession,
@@ -59,6 +59,8 @@ export interface PipelineDependencies {
   verdictCache?: VerdictCache
   /** SHA-256 (hex) of UTF-8 text, for the report's configuration digest. */
   sha256?: (text: string) => string
+  /** Per-registry scheduling (`registry_concurrency`, throttling record). */
+  schedule?: RegistrySchedule
   log?: (message: string) => void
 }
 
@@ -211,6 +213,7 @@ export async function verifyImages(
     }
   }
 
+  deps.schedule?.setRegistryConcurrency(planned.config.policy.registryConcurrency)
   // cosign is prepared once, on first use, whichever image needs it first.
   let cosignTools: Promise<CosignTools> | undefined
   const cosign = (): Promise<CosignTools> => (cosignTools ??= deps.prepareCosign())
@@ -244,6 +247,7 @@ export async function verifyImages(
     }
   }
   const cacheStatus = await cache.finish()
+  const throttles = deps.schedule?.throttles() ?? []
   const overall = summariseRun(results.map(result => result.decision))
   return {
     ...overall,
@@ -258,6 +262,7 @@ export async function verifyImages(
     errors,
     cosign: cosignVersion,
     cache: cacheStatus,
+    ...(throttles.length > 0 && { throttles }),
     autoUpdate:
       planned.config.policy.mode === 'auto_update'
         ? { workflow: planned.config.policy.workflow, ref: planned.config.policy.autoUpdateRef }

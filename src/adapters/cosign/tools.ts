@@ -16,7 +16,7 @@ export interface CosignToolsOptions {
   workspace: string
   insecureRegistries: string[]
   credentials: CredentialStore
-  registry: Pick<RegistryClient, 'manifestExists'>
+  registry: Pick<RegistryClient, 'manifestExists'> & Partial<Pick<RegistryClient, 'clearance'>>
   env?: NodeJS.ProcessEnv
 }
 
@@ -52,5 +52,20 @@ export async function createCosignTools(options: CosignToolsOptions): Promise<Co
     digestExists,
     env: options.env
   })
-  return { verifier, version }
+  // cosign's own registry requests wait out a registry's Retry-After too.
+  const clearance = (plan: ImagePlan): Promise<void> =>
+    options.registry.clearance?.(plan.registry) ?? Promise.resolve()
+  return {
+    verifier: {
+      verifySignature: async (plan, digest, now) => {
+        await clearance(plan)
+        return verifier.verifySignature(plan, digest, now)
+      },
+      verifyAttestation: async (plan, digest) => {
+        await clearance(plan)
+        return verifier.verifyAttestation(plan, digest)
+      }
+    },
+    version
+  }
 }
