@@ -31,7 +31,7 @@ export type CacheLookup =
   | { use: 'miss'; ignored?: string }
 
 export interface CacheSession {
-  lookup(plan: ImagePlan, digest: Digest, now: Date): CacheLookup
+  lookup(plan: ImagePlan, digest: Digest, now: Date): CacheLookup | Promise<CacheLookup>
   /** Keeps a fresh verdict for saving, when it is positive and its key could be made. */
   record(
     plan: ImagePlan,
@@ -68,7 +68,31 @@ function inactive(status: RunCacheStatus): CacheSession {
   }
 }
 
-export async function openCacheSession(
+/**
+ * Opens the session at once and restores in the background: digest checks
+ * start while the cache is restored (and the cosign binary hashed); only an
+ * image that reaches its signature check waits for the restore.
+ */
+export function openCacheSession(
+  plans: readonly ImagePlan[],
+  options: CacheSessionOptions,
+  cache: VerdictCache | undefined
+): CacheSession {
+  const session = restoreCacheSession(plans, options, cache)
+  const recorded: Promise<void>[] = []
+  return {
+    lookup: async (plan, digest, now) => (await session).lookup(plan, digest, now),
+    record(...args) {
+      recorded.push(session.then(opened => opened.record(...args)))
+    },
+    async finish() {
+      await Promise.all(recorded)
+      return (await session).finish()
+    }
+  }
+}
+
+async function restoreCacheSession(
   plans: readonly ImagePlan[],
   options: CacheSessionOptions,
   cache: VerdictCache | undefined

@@ -150,7 +150,7 @@ async function checkImage(
     attestation = skippedAttestation(plan, 'not checked: the row names no signer')
   } else {
     const pinned = (plan.row.pin as { digest: Digest }).digest
-    lookup = cache.lookup(plan, pinned, now)
+    lookup = await cache.lookup(plan, pinned, now)
     try {
       if (lookup.use === 'hit') {
         signature = lookup.signature
@@ -219,7 +219,7 @@ export async function verifyImages(
   const cosign = (): Promise<CosignTools> => (cosignTools ??= deps.prepareCosign())
 
   const plans = options.shard ? selectShard(planned.plans, options.shard) : planned.plans
-  const cache = await openCacheSession(
+  const cache = openCacheSession(
     plans,
     {
       enabled: options.cache ?? true,
