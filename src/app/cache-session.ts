@@ -107,14 +107,17 @@ async function restoreCacheSession(
     options.log?.(`verification cache: ${note}`)
     return inactive({ status: 'unavailable', note, hits: 0, saved: 0 })
   }
+  // The material (hashing the cosign binary, reading keys) only once a
+  // service answered: a run without one pays nothing for it.
   let material: VerdictMaterial
   let restored: Awaited<ReturnType<VerdictCache['restore']>>
   try {
-    ;[material, restored] = await Promise.all([cache.material(plans), cache.restore()])
+    restored = await cache.restore()
+    if (!restored.ok) return unavailable(restored.reason)
+    material = await cache.material(plans)
   } catch (error) {
     return unavailable(causeChain(error).join(': '))
   }
-  if (!restored.ok) return unavailable(restored.reason)
 
   const sha256 = (text: string): string => cache.sha256(text)
   const notes: string[] = restored.note ? [restored.note] : []
