@@ -6,7 +6,15 @@
  * the action runs.
  */
 import { describe, expect, it } from '@jest/globals'
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { parse as parseYaml } from 'yaml'
@@ -15,7 +23,13 @@ import { validateConfigFiles } from '../../src/adapters/fs/config-load.js'
 import { PROJECT_ROOT } from '../helpers/tools.js'
 
 const README = readFileSync(join(PROJECT_ROOT, 'README.md'), 'utf8')
-const DOCS = ['README.md', 'docs/provenance_overview.md', 'docs/Clamp_Integrity_v4_Spec.md']
+const DOCS = [
+  'README.md',
+  'docs/provenance_overview.md',
+  'docs/Clamp_Integrity_v4_Spec.md',
+  'docs/migrating-from-python-verifier.md',
+  'CONTRIBUTING.md'
+]
 const EXAMPLES = join(PROJECT_ROOT, 'examples')
 const EXAMPLE_KEY = join(EXAMPLES, 'ci', 'provenance_keys', 'rocm-stable.pub')
 
@@ -236,5 +250,24 @@ describe('YAML snippets in the docs', () => {
       }
     }
     expect(steps).toBeGreaterThan(0)
+  })
+})
+
+describe('links between the docs', () => {
+  it('every relative link points at a file or folder that exists', () => {
+    const broken: { file: string; target: string }[] = []
+    for (const file of DOCS) {
+      const text = readFileSync(join(PROJECT_ROOT, file), 'utf8')
+      for (const match of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+        const target = match[1].split('#')[0]
+        if (target === '' || /^[a-z]+:/.test(target)) continue
+        if (!existsSync(join(PROJECT_ROOT, dirname(file), target))) broken.push({ file, target })
+      }
+    }
+    expect(broken).toEqual([])
+  })
+
+  it('the README links the migration guide from the quick start', () => {
+    expect(section(README, 'Quick start')).toContain('(docs/migrating-from-python-verifier.md)')
   })
 })

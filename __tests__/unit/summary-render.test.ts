@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals'
 import { annotationsFor } from '../../src/render/annotations.js'
-import { escapeMarkdown, renderJobSummary, renderTextSummary } from '../../src/render/summary.js'
+import { escapeMarkdown } from '../../src/render/markdown.js'
+import { renderJobSummary, renderTextSummary } from '../../src/render/summary.js'
 import {
   CURRENT,
   KEY_SIGNER,

@@ -43,8 +43,20 @@ export interface TagResolver {
     registry: string,
     repositoryPath: string,
     tag: string
-  ): Promise<{ digest: string; platforms?: readonly { digest: string }[] }>
+  ): Promise<{ digest: string; platforms?: readonly { digest: string; platform: string }[] }>
   listTags(registry: string, repositoryPath: string): Promise<string[]>
+  /** The manifest's media type, or undefined when the digest does not exist. */
+  inspectManifest(
+    registry: string,
+    repositoryPath: string,
+    digest: Digest
+  ): Promise<{ mediaType: string } | undefined>
+  /** `os/arch[/variant]` from an image manifest's config, if it names one. */
+  readPlatform(
+    registry: string,
+    repositoryPath: string,
+    digest: Digest
+  ): Promise<string | undefined>
 }
 
 /** The matrix file as text, for the updater's in-place edits (paths as in ConfigFiles). */

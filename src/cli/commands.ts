@@ -55,8 +55,6 @@ Options (verify, update):
 Exit codes: 0 pass, 1 warning, 2 digest drift, 3 signature failure, 4 configuration or usage error.
 GITHUB_TOKEN, when set, is used for ghcr.io.`
 
-class UsageError extends Error {}
-
 interface CommonOptions {
   policy: string
   matrix: string
@@ -143,6 +141,11 @@ async function verifyCommand(args: string[]): Promise<number> {
   await writeReportFile(reportPath, report)
   if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`)
   else process.stdout.write(`${renderTextSummary(result)}\nreport: ${reportPath}\n`)
+  if (result.autoUpdate && result.exitCode !== 0)
+    process.stderr.write(
+      `mode is auto_update: the command line never dispatches ${result.autoUpdate.workflow}; ` +
+        `run 'rocm-provenance update' to refresh the pins\n`
+    )
   return result.exitCode
 }
 
@@ -174,7 +177,7 @@ async function inspectCommand(args: string[]): Promise<number> {
     options: { json: { type: 'boolean', default: false } },
     allowPositionals: true
   })
-  if (positionals.length !== 1) throw new UsageError('inspect takes one file')
+  if (positionals.length !== 1) throw new InputError('inspect takes one file')
   const inspected = inspectDocument(await readFile(positionals[0], 'utf8'))
   process.stdout.write(
     values.json ? renderInspectJson(inspected) : renderInspectTable(inspected.rows)
@@ -185,7 +188,7 @@ async function inspectCommand(args: string[]): Promise<number> {
 async function annotateCommand(args: string[]): Promise<number> {
   const { positionals } = parseArgs({ args, options: {}, allowPositionals: true })
   if (positionals.length !== 2)
-    throw new UsageError('annotate takes a telemetry summary and a provenance report')
+    throw new InputError('annotate takes a telemetry summary and a provenance report')
   const [summaryPath, reportPath] = positionals
   const report = JSON.parse(await readFile(reportPath, 'utf8'))
   let summary = '{}'
@@ -251,9 +254,7 @@ export async function main(argv: string[]): Promise<number> {
     return await handler(rest)
   } catch (error) {
     const usage =
-      error instanceof UsageError ||
-      error instanceof InputError ||
-      (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+      error instanceof InputError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
     process.stderr.write(`rocm-provenance ${command}: ${causeChain(error).join(': ')}\n`)
     if (usage) process.stderr.write(`run 'rocm-provenance --help' for usage\n`)
     return 4

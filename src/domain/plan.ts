@@ -4,6 +4,7 @@
  * row's own settings, each source recorded) and the signer it must carry.
  */
 import { ConfigError, formatLocation, type ConfigIssue } from './errors.js'
+import { compareVersionText } from './versions.js'
 import {
   expandTemplate,
   findRepositoryProblem,
@@ -271,33 +272,6 @@ export function planImages(config: Config, options: PlanOptions): ImagePlan[] {
 }
 
 /**
- * Compares versions: dotted parts numerically where they are numbers (`6.10` >
- * `6.9`), and a pre-release (`7.0.0-rc1`) before its release.
- */
-export function compareVersions(a: string, b: string): number {
-  const [coreA = '', preA] = splitPrerelease(a)
-  const [coreB = '', preB] = splitPrerelease(b)
-  const left = coreA.split('.')
-  const right = coreB.split('.')
-  for (let i = 0; i < Math.max(left.length, right.length); i += 1) {
-    const x = left[i] ?? '0'
-    const y = right[i] ?? '0'
-    const difference =
-      /^\d+$/.test(x) && /^\d+$/.test(y) ? Number(x) - Number(y) : x.localeCompare(y)
-    if (difference !== 0) return Math.sign(difference)
-  }
-  if (preA === preB) return 0
-  if (preA === undefined) return 1
-  if (preB === undefined) return -1
-  return Math.sign(preA.localeCompare(preB, 'en', { numeric: true }))
-}
-
-function splitPrerelease(version: string): [string, string | undefined] {
-  const dash = version.indexOf('-')
-  return dash === -1 ? [version, undefined] : [version.slice(0, dash), version.slice(dash + 1)]
-}
-
-/**
  * The plan CI should use (the `image` output), by `rocm.policy`: the wanted
  * version (`default`'s, else the newest) on `prefer_os`, then the `default` row,
  * then the wanted version on `fallback_os`, then `fallback_version` on those OSes
@@ -310,7 +284,7 @@ export function choosePreferredPlan(matrix: Matrix, plans: ImagePlan[]): ImagePl
     version === undefined
       ? undefined
       : plans.find(p => p.row.version === version && (os === undefined || p.row.os === os))
-  const newest = plans.map(p => p.row.version).sort((a, b) => compareVersions(b, a))[0]
+  const newest = plans.map(p => p.row.version).sort((a, b) => compareVersionText(b, a))[0]
   const [defaultVersion, defaultOs] = preference.default ?? [undefined, undefined]
   const version = defaultVersion ?? newest
   const { preferOs, fallbackOs, fallbackVersion } = preference

@@ -6,33 +6,7 @@
 import { formatLocation } from '../domain/errors.js'
 import { shortDigest, TRUST_ORDER } from '../domain/decide.js'
 import type { ImageResult, RunResult, TrustStatus } from '../domain/types.js'
-
-const MARKDOWN_ENTITIES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  '|': '&#124;',
-  '`': '&#96;',
-  '\\': '&#92;',
-  '*': '&#42;',
-  _: '&#95;',
-  '[': '&#91;',
-  ']': '&#93;',
-  '~': '&#126;',
-  '#': '&#35;',
-  '!': '&#33;'
-}
-
-/**
- * Text safe inside a GitHub Markdown table cell, list item or HTML block: no
- * markup, no cell breaks, no line breaks (each run of CR/LF becomes a space).
- */
-export function escapeMarkdown(text: string): string {
-  return text
-    .replace(/[\r\n]+/g, ' ')
-    .replace(/[&<>"|`\\*_[\]~#!]/g, c => MARKDOWN_ENTITIES[c] ?? c)
-}
+import { escapeMarkdown } from './markdown.js'
 
 const TRUST_ICON: Record<TrustStatus, string> = {
   valid: '✅',
