@@ -4,7 +4,7 @@
  * cache service (__tests__/helpers/cache-standin.ts).
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
-import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createAdapters } from '../../src/adapters/create.js'
@@ -19,6 +19,7 @@ import { startCacheStandin, type CacheStandin } from '../helpers/cache-standin.j
 import { generateKeyPair, pushImage, signImage, type KeyPair } from '../helpers/images.js'
 import { startRegistry, type TestRegistry } from '../helpers/registry.js'
 import { reportSchemaErrors } from '../helpers/report-schema.js'
+import { runBundledAction } from '../helpers/action-runner.js'
 import { toolPath } from '../helpers/tools.js'
 import { STRICT_POLICY, workspaceWith } from '../helpers/workspace.js'
 
@@ -262,5 +263,49 @@ describe('the verification cache through the real @actions/cache client', () => 
       saved: 0
     })
     expect(renderJobSummary(result).match(/no cache service/g)).toHaveLength(1)
+  }, 120_000)
+
+  it('the bundled action: a second run on the same runner reuses every result, says so, and passes', async () => {
+    const fresh = workspaceWith(
+      registry,
+      STRICT_POLICY,
+      [
+        {
+          tag: '6.4.4-ubuntu-22.04',
+          digest:
+            cold.images[0].findings.plan.row.pin.kind === 'pinned'
+              ? cold.images[0].findings.plan.row.pin.digest
+              : '',
+          keyPath: KEY_PATH
+        }
+      ],
+      key
+    )
+    standin.entries.clear()
+    // One runner: RUNNER_TEMP stays, as the cache's path must.
+    const env = { ...standin.env(), RUNNER_TEMP: mkdtempSync(join(tmpdir(), 'rp-runner-temp-')) }
+    const inputs = {
+      'insecure-registries': registry.host,
+      'cosign-path': toolPath('cosign'),
+      'upload-artifact': 'false'
+    }
+    const first = await runBundledAction(fresh, inputs, env)
+    expect(first.outputs['exit-code']).toBe('0')
+    expect(first.summary).toContain('verification cache: 0 results reused, 1 saved')
+    const second = await runBundledAction(fresh, inputs, env)
+    expect(second.outputs['exit-code']).toBe('0')
+    expect(second.outputs['trust-status']).toBe('valid')
+    expect(second.summary).toContain('verification cache: 1 result reused, 0 saved')
+    const report = JSON.parse(readFileSync(join(fresh, 'rocm_provenance.json'), 'utf8'))
+    expect(reportSchemaErrors(report)).toEqual([])
+    expect(report.images[0].cache).toEqual({ status: 'hit', judgedAt: expect.any(String) })
+    expect(report.run.cosignVersion).toBeUndefined()
+
+    // Without a cache service the action verifies and says why, once; the step passes.
+    const uncached = await runBundledAction(fresh, inputs)
+    expect(uncached.outputs['exit-code']).toBe('0')
+    expect(
+      uncached.summary.match(/verification cache unavailable: .*no cache service on this runner/g)
+    ).toHaveLength(1)
   }, 120_000)
 })
