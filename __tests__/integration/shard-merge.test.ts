@@ -16,7 +16,7 @@ import { runBundledAction } from '../helpers/action-runner.js'
 import { generateKeyPair, pushImage, retag, signImage } from '../helpers/images.js'
 import { startRegistry, type TestRegistry } from '../helpers/registry.js'
 import { reportSchemaErrors } from '../helpers/report-schema.js'
-import { toolPath } from '../helpers/tools.js'
+import { PROJECT_ROOT, hermeticEnv, runTool, toolPath } from '../helpers/tools.js'
 import { STRICT_POLICY, workspaceWith } from '../helpers/workspace.js'
 
 const META = {
@@ -192,5 +192,26 @@ describe('shards and merge', () => {
     expect(broken.stdout).toMatch(
       /::error title=rocm-provenance%3A configuration \(shard-missing\)::shard 2 of 3 is missing/
     )
+  }, 120_000)
+
+  it('the command line checks one shard too, and refuses a bad --shard with exit 4', async () => {
+    writeFileSync(join(workspace, 'ci', 'rocm_policy.yml'), STRICT_POLICY)
+    const cli = (args: string[]) =>
+      runTool(process.execPath, [join(PROJECT_ROOT, 'dist', 'cli.js'), 'verify', ...args], {
+        cwd: workspace,
+        env: hermeticEnv()
+      })
+    const common = ['--insecure-registry', registry.host, '--cosign-path', toolPath('cosign')]
+    const run = await cli([...common, '--shard', '3/3', '--provenance-path', 'cli-shard.json'])
+    const report = JSON.parse(readFileSync(join(workspace, 'cli-shard.json'), 'utf8'))
+    expect(report.run.shard).toEqual({ index: 3, count: 3 })
+    expect(report.images.map((image: { reference: string }) => image.reference)).toEqual(
+      shards[2].images.map(image => image.reference)
+    )
+    expect(run.stdout).toContain('shard 3 of 3')
+    expect(run.stdout.match(/no cache service/g)).toHaveLength(1)
+    const bad = await cli([...common, '--shard', '4/3'])
+    expect(bad.code).toBe(4)
+    expect(bad.stderr).toContain('--shard must be k/n')
   }, 120_000)
 })
