@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { parse as parseYaml } from 'yaml'
 import { main } from '../../src/cli/commands.js'
-import { validateConfigFiles } from '../../src/adapters/fs/config-load.js'
+import { loadConfig, validateConfigFiles } from '../../src/adapters/fs/config-load.js'
 import { PROJECT_ROOT } from '../helpers/tools.js'
 
 const README = readFileSync(join(PROJECT_ROOT, 'README.md'), 'utf8')
@@ -159,6 +159,23 @@ describe('examples', () => {
     expect(issues).toEqual([])
   })
 
+  it('the example policy with signers, a threshold and an SLSA where condition passes validation', async () => {
+    const policyPath = 'ci/rocm_policy_signers.yml'
+    const issues = await validateConfigFiles({
+      policyPath,
+      matrixPath: 'ci/rocm_matrix.yml',
+      workspace: EXAMPLES
+    })
+    expect(issues).toEqual([])
+    const config = await loadConfig({
+      policyPath,
+      matrixPath: 'ci/rocm_matrix.yml',
+      workspace: EXAMPLES
+    })
+    expect(config.policy.threshold).toBeGreaterThan(1)
+    expect(config.policy.attestations?.some(a => a.where.length > 0)).toBe(true)
+  })
+
   it('a broken example would be caught', async () => {
     const workspace = mkdtempSync(join(tmpdir(), 'rp-docs-'))
     try {
@@ -214,11 +231,13 @@ describe('YAML snippets in the docs', () => {
           join(EXAMPLES, 'ci', isPolicy ? 'rocm_matrix.yml' : 'rocm_policy.yml'),
           join(workspace, 'ci', 'other.yml')
         )
-        // Every key file a snippet (or the example matrix) names exists, as in a real repository.
+        // Every key file a snippet (or the example matrix) names exists, as in a real repository
         const matrixText = isPolicy
           ? readFileSync(join(EXAMPLES, 'ci', 'rocm_matrix.yml'), 'utf8')
           : text
-        for (const match of matrixText.matchAll(/(?:key_path|expected_key):\s*['"]?([^'"\s#]+)/g)) {
+        // (a policy snippet's named signers name key files too).
+        const named = isPolicy ? `${matrixText}\n${text}` : matrixText
+        for (const match of named.matchAll(/(?:key_path|expected_key):\s*['"]?([^'"\s#]+)/g)) {
           mkdirSync(join(workspace, dirname(match[1])), { recursive: true })
           copyFileSync(EXAMPLE_KEY, join(workspace, match[1]))
         }

@@ -25,15 +25,24 @@ const META = {
   matrixPath: 'ci/rocm_matrix.yml'
 }
 
-/** A report without what differs between any two runs: its times. */
+/**
+ * A report without what differs between any two runs: its times (the run's,
+ * and a signer's signing time when it is the run's own).
+ */
 function untimed(report: ProvenanceReport): unknown {
   const copy = JSON.parse(JSON.stringify(report)) as {
     timestamp?: string
     run: { startedAt?: string; finishedAt?: string }
+    images: { signers?: { signingTime?: string; signingTimeSource?: string }[] }[]
   }
   delete copy.timestamp
   delete copy.run.startedAt
   delete copy.run.finishedAt
+  for (const image of copy.images) {
+    for (const signer of image.signers ?? []) {
+      if (signer.signingTimeSource === 'run') delete signer.signingTime
+    }
+  }
   return copy
 }
 

@@ -110,6 +110,10 @@ describe('the verification cache through the real @actions/cache client', () => 
           verifyAttestation: (...args) => {
             cosignCalls += 1
             return real.verifyAttestation(...args)
+          },
+          verifyRequirement: (...args) => {
+            cosignCalls += 1
+            return real.verifyRequirement(...args)
           }
         }
       }

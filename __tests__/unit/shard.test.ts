@@ -6,9 +6,13 @@ import { InputError } from '../../src/domain/errors.js'
 import { fnv1a32, selectShard, shardOf } from '../../src/domain/shard.js'
 import { runFromReport } from '../../src/render/report-read.js'
 import { buildReport } from '../../src/render/report.js'
+import { renderJobSummary } from '../../src/render/summary.js'
+import { decideImage } from '../../src/domain/decide.js'
+import type { NamedSigner } from '../../src/domain/types.js'
 import {
   CURRENT,
   KEY_SIGNER,
+  makeFindings,
   makeImage,
   makeRun,
   VERIFIED_BY_KEY,
@@ -90,6 +94,77 @@ describe('reading a report back (merge renders through it)', () => {
         matrixPath: 'm'
       })
     ).toEqual(report)
+  })
+
+  it('under named signers too: the report and the job summary come back the same', () => {
+    const signers: NamedSigner[] = [
+      { kind: 'key', name: 'release', keyPath: 'ci/keys/release.pub' },
+      {
+        kind: 'keyless',
+        name: 'images-ci',
+        identity: '^https://github\\.com/rocm/images/',
+        issuer: 'https://token.actions.githubusercontent.com',
+        issuerIsRegexp: false
+      }
+    ]
+    const findings = {
+      ...makeFindings({
+        policy: { requireSignature: true, attestMode: 'enforce' },
+        plan: { trustModel: 'signers', signers, threshold: 2, requirements: [] },
+        signature: {
+          outcome: 'verified',
+          count: 2,
+          tlogChecked: true,
+          signers: [
+            {
+              name: 'release',
+              kind: 'key',
+              result: 'verified',
+              counted: true,
+              outcome: 'verified',
+              signingTime: '2026-11-30T12:00:00.000Z',
+              signingTimeSource: 'run',
+              keyFingerprint: `sha256:${'cc'.repeat(32)}`
+            },
+            {
+              name: 'images-ci',
+              kind: 'keyless',
+              result: 'verified',
+              counted: true,
+              outcome: 'verified',
+              signingTime: '2026-11-29T08:00:00.000Z',
+              signingTimeSource: 'tlog',
+              identity: 'https://github.com/rocm/images/.github/workflows/release.yml@refs/tags/v1',
+              issuer: 'https://token.actions.githubusercontent.com'
+            }
+          ],
+          threshold: { required: 2, counted: 2, met: true }
+        },
+        attestation: { outcome: 'verified', mode: 'enforce' }
+      }),
+      requirements: [
+        {
+          type: 'https://slsa.dev/provenance/v1',
+          result: 'met' as const,
+          signers: ['images-ci'],
+          signedBy: 'images-ci',
+          conditions: [
+            {
+              path: 'predicate.buildDefinition.buildType',
+              pattern: '^https://',
+              value: 'https://x',
+              met: true
+            }
+          ]
+        }
+      ]
+    }
+    const run = makeRun([{ findings, decision: decideImage(findings) }])
+    const meta = { actionVersion: '4.0.0', policyPath: 'p', matrixPath: 'm' }
+    const report = buildReport(run, meta)
+    const read = runFromReport(report)
+    expect(buildReport(read, meta)).toEqual(report)
+    expect(renderJobSummary(read)).toBe(renderJobSummary(run))
   })
 
   it('merging shards that hold no images at all still names what is missing', () => {

@@ -118,7 +118,7 @@ describe('isCacheable', () => {
   ] as [SignatureFinding, AttestationFinding, boolean][])(
     'signature %j with attestation %j: %s',
     (signature, attestation, expected) => {
-      expect(isCacheable(signature, attestation)).toBe(expected)
+      expect(isCacheable({ signature, attestation })).toBe(expected)
     }
   )
 })
@@ -127,8 +127,7 @@ describe('checkCachedVerdict', () => {
   const entry = newCachedVerdict(
     'k',
     new Date('2026-11-30T00:00:00Z'),
-    VERIFIED,
-    NO_ATTESTATION,
+    { signature: VERIFIED, attestation: NO_ATTESTATION },
     sha256
   )
 
@@ -154,7 +153,12 @@ describe('checkCachedVerdict', () => {
     ['a bad time', { ...entry, judgedAt: 'yesterday' }, 'no judging time'],
     [
       'a time to come',
-      newCachedVerdict('k', new Date('2026-12-01T00:00:00Z'), VERIFIED, NO_ATTESTATION, sha256),
+      newCachedVerdict(
+        'k',
+        new Date('2026-12-01T00:00:00Z'),
+        { signature: VERIFIED, attestation: NO_ATTESTATION },
+        sha256
+      ),
       'judged in the future'
     ],
     [
@@ -162,8 +166,7 @@ describe('checkCachedVerdict', () => {
       newCachedVerdict(
         'k',
         new Date('2026-11-30T00:00:00Z'),
-        { ...VERIFIED, outcome: 'invalid' },
-        NO_ATTESTATION,
+        { signature: { ...VERIFIED, outcome: 'invalid' }, attestation: NO_ATTESTATION },
         sha256
       ),
       'not a positive verdict'
@@ -185,8 +188,7 @@ describe('reuseCachedVerdict', () => {
     const entry = newCachedVerdict(
       'k',
       new Date('2026-11-28T00:00:00Z'),
-      VERIFIED,
-      NO_ATTESTATION,
+      { signature: VERIFIED, attestation: NO_ATTESTATION },
       sha256
     )
     expect(reuseCachedVerdict(entry, plan, new Date('2026-11-29T12:00:00Z')).ok).toBe(true)
@@ -203,14 +205,119 @@ describe('reuseCachedVerdict', () => {
     const entry = newCachedVerdict(
       'k',
       new Date('2026-11-28T00:00:00Z'),
-      logged,
-      NO_ATTESTATION,
+      { signature: logged, attestation: NO_ATTESTATION },
       sha256
     )
     expect(reuseCachedVerdict(entry, plan, NOW)).toEqual({
       ok: true,
       signature: logged,
       attestation: NO_ATTESTATION
+    })
+  })
+})
+
+describe('the trust model of named signers in the cache', () => {
+  const release = { name: 'release', kind: 'key' as const, keyPath: 'ci/keys/release.pub' }
+  const counted = {
+    name: 'release',
+    kind: 'key' as const,
+    result: 'verified' as const,
+    counted: true,
+    signingTime: '2026-11-28T00:00:00.000Z',
+    signingTimeSource: 'run' as const,
+    outcome: 'verified' as const
+  }
+  const signed: SignatureFinding = { ...VERIFIED, signers: [counted] }
+
+  function namedPlan(signer: typeof release & { validUntil?: string }, maxAgeDays?: number) {
+    const { plan } = makeFindings({
+      plan: {
+        trustModel: 'signers',
+        signers: [signer],
+        threshold: 1,
+        requirements: [
+          {
+            type: 'https://slsa.dev/provenance/v1',
+            signers: [signer],
+            where: [],
+            ...(maxAgeDays !== undefined && { maxAgeDays })
+          }
+        ]
+      }
+    })
+    return plan
+  }
+  const met = (value: string) => ({
+    type: 'https://slsa.dev/provenance/v1',
+    result: 'met' as const,
+    conditions: [
+      { path: 'predicate.metadata.finishedOn', pattern: '<= 7 days old', value, met: true }
+    ],
+    signers: ['release']
+  })
+  const enforced: AttestationFinding = { ...NO_ATTESTATION, mode: 'enforce', outcome: 'verified' }
+
+  it('keys on every named signer and needs each key file read', () => {
+    const plan = namedPlan(release)
+    const material = { ...MATERIAL, keyFingerprints: { 'ci/keys/release.pub': 'sha256:f1' } }
+    const key = verdictKey(plan, PINNED, material, '4.0.0', sha256)
+    expect(key).toMatch(/^[0-9a-f]{64}$/)
+    expect(
+      verdictKey(
+        namedPlan({ ...release, validUntil: '2027-01-01' }),
+        PINNED,
+        material,
+        '4.0.0',
+        sha256
+      )
+    ).not.toBe(key)
+    expect(verdictKey(plan, PINNED, MATERIAL, '4.0.0', sha256)).toBeUndefined()
+  })
+
+  it('saves only when every requirement was met', () => {
+    expect(
+      isCacheable({
+        signature: signed,
+        attestation: enforced,
+        requirements: [met('2026-11-27T00:00:00Z')]
+      })
+    ).toBe(true)
+    expect(
+      isCacheable({
+        signature: signed,
+        attestation: enforced,
+        requirements: [{ ...met('2026-11-27T00:00:00Z'), result: 'unmet' }]
+      })
+    ).toBe(false)
+  })
+
+  it("judges a signer's window again at reading when it was judged at the run's time", () => {
+    const entry = newCachedVerdict(
+      'k',
+      new Date('2026-11-28T00:00:00Z'),
+      { signature: signed, attestation: NO_ATTESTATION },
+      sha256
+    )
+    const plan = namedPlan({ ...release, validUntil: '2026-11-29' })
+    expect(reuseCachedVerdict(entry, plan, new Date('2026-11-29T12:00:00Z')).ok).toBe(true)
+    expect(reuseCachedVerdict(entry, plan, NOW)).toEqual({
+      ok: false,
+      reason: expect.stringContaining('signer release: signing key expired: valid_until 2026-11-29')
+    })
+  })
+
+  it('judges max_age_days again at reading', () => {
+    const entry = newCachedVerdict(
+      'k',
+      new Date('2026-11-28T00:00:00Z'),
+      { signature: signed, attestation: enforced, requirements: [met('2026-11-22T00:00:00Z')] },
+      sha256
+    )
+    const plan = namedPlan(release, 7)
+    expect(reuseCachedVerdict(entry, plan, new Date('2026-11-28T12:00:00Z')).ok).toBe(true)
+    expect(reuseCachedVerdict(entry, plan, NOW)).toEqual({
+      ok: false,
+      reason: expect.stringContaining('older than max_age_days (7)')
     })
   })
 })

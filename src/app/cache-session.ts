@@ -5,14 +5,7 @@
  * the run's cache status; none changes a verdict or stops the run.
  */
 import { causeChain } from '../domain/errors.js'
-import type {
-  AttestationFinding,
-  Digest,
-  ImageCacheUse,
-  ImagePlan,
-  RunCacheStatus,
-  SignatureFinding
-} from '../domain/types.js'
+import type { Digest, ImageCacheUse, ImagePlan, RunCacheStatus } from '../domain/types.js'
 import type { CachedVerdict, VerdictCache, VerdictMaterial } from './ports.js'
 import {
   checkCachedVerdict,
@@ -20,26 +13,20 @@ import {
   mergeCachedVerdicts,
   newCachedVerdict,
   reuseCachedVerdict,
-  verdictKey
+  verdictKey,
+  type VerdictFindings
 } from './verdict-cache.js'
 
 /** Said once when a run has no cache service at all (the command line, a runner without one). */
 export const NO_CACHE_SERVICE = 'no cache service here; every image was verified by cosign'
 
 export type CacheLookup =
-  | { use: 'hit'; signature: SignatureFinding; attestation: AttestationFinding; judgedAt: string }
-  | { use: 'miss'; ignored?: string }
+  ({ use: 'hit'; judgedAt: string } & VerdictFindings) | { use: 'miss'; ignored?: string }
 
 export interface CacheSession {
   lookup(plan: ImagePlan, digest: Digest, now: Date): CacheLookup | Promise<CacheLookup>
   /** Keeps a fresh verdict for saving, when it is positive and its key could be made. */
-  record(
-    plan: ImagePlan,
-    digest: Digest,
-    signature: SignatureFinding,
-    attestation: AttestationFinding,
-    judgedAt: Date
-  ): void
+  record(plan: ImagePlan, digest: Digest, findings: VerdictFindings, judgedAt: Date): void
   /** Saves what is new; returns the run's cache status. */
   finish(): Promise<RunCacheStatus>
 }
@@ -150,11 +137,11 @@ async function restoreCacheSession(
       hits += 1
       return { use: 'hit', ...reused, judgedAt: entry.judgedAt }
     },
-    record(plan, digest, signature, attestation, judgedAt) {
-      if (!isCacheable(signature, attestation)) return
+    record(plan, digest, findings, judgedAt) {
+      if (!isCacheable(findings)) return
       const key = verdictKey(plan, digest, material, options.actionVersion, sha256)
       if (key === undefined) return
-      fresh.push(newCachedVerdict(key, judgedAt, signature, attestation, sha256))
+      fresh.push(newCachedVerdict(key, judgedAt, findings, sha256))
     },
     async finish() {
       let saved = 0

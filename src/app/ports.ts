@@ -10,7 +10,9 @@ import type {
   CosignVersion,
   Digest,
   ImagePlan,
+  PlannedRequirement,
   RegistryThrottle,
+  RequirementFinding,
   SignatureFinding
 } from '../domain/types.js'
 
@@ -28,6 +30,13 @@ export type LoadConfig = (files: ConfigFiles) => Promise<Config>
 export interface SignatureVerifier {
   verifySignature(plan: ImagePlan, digest: Digest, now: Date): Promise<SignatureFinding>
   verifyAttestation(plan: ImagePlan, digest: Digest): Promise<AttestationFinding>
+  /** One attestation requirement (trust model `signers`), its conditions judged. */
+  verifyRequirement(
+    plan: ImagePlan,
+    requirement: PlannedRequirement,
+    digest: Digest,
+    now: Date
+  ): Promise<RequirementFinding>
 }
 
 /** cosign, made ready only when an image needs it (the install is not free). */
@@ -87,6 +96,8 @@ export interface CachedVerdict {
   judgedAt: string
   signature: SignatureFinding
   attestation: AttestationFinding
+  /** Each attestation requirement's result (trust model `signers`). */
+  requirements?: RequirementFinding[]
   /** SHA-256 of the entry's other fields, canonical JSON: a changed byte shows as corruption. */
   checksum: string
 }

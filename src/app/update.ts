@@ -10,6 +10,9 @@
  */
 import { checkAge } from '../domain/age.js'
 import { decideImage, decisionSteps } from '../domain/decide.js'
+import { checkTrust, type TrustFindings } from './trust.js'
+import { describeSigner, sameFingerprint } from '../domain/signers.js'
+import { UNNAMED_SIGNER } from '../domain/types.js'
 import { causeChain } from '../domain/errors.js'
 import { isIndexMediaType, type PlatformManifest } from '../domain/manifest.js'
 import { isDigest } from '../domain/reference.js'
@@ -311,17 +314,22 @@ async function checkCandidate(
     ...plan,
     row: { ...plan.row, pin: { kind: 'pinned', digest }, added: today }
   }
-  const { signature, attestation, errors } = await verifyCandidate(candidate, digest, options)
+  const { signature, attestation, requirements, errors } = await verifyCandidate(
+    candidate,
+    digest,
+    options
+  )
   const findings: ImageFindings = {
     plan: candidate,
     digest: { status: 'match', pinnedDigest: digest, currentDigest: digest, pinnedExists: true },
     age: checkAge(today, plan.policy.digestTtlDays, options.now),
     signature,
     attestation,
+    ...(requirements && { requirements }),
     errors
   }
   const decision = decideImage(findings)
-  const signer = describeSigner(candidate, signature)
+  const signer = signerOfCandidate(candidate, signature)
   if (decision.rawCode !== 0) {
     const failing = decisionSteps(findings)
       .filter(step => step.code > 0)
@@ -354,38 +362,8 @@ async function verifyCandidate(
   plan: ImagePlan,
   digest: Digest,
   options: UpdateOptions
-): Promise<{ signature: SignatureFinding; attestation: AttestationFinding; errors: string[] }> {
-  const skippedAttestation = (message: string): AttestationFinding => ({
-    outcome: 'skipped',
-    mode: plan.policy.attestMode,
-    predicateType: plan.policy.attestationType,
-    message
-  })
-  if (!plan.signer) {
-    const message = plan.policy.requireSignature
-      ? 'require_signature is on but the row names no signer (provenance.key_path, or identity and issuer)'
-      : 'no signer configured for this row'
-    return {
-      signature: { outcome: 'skipped', count: 0, tlogChecked: false, message },
-      attestation: skippedAttestation('not checked: the row names no signer'),
-      errors: []
-    }
-  }
-  try {
-    const signature = await options.verifier.verifySignature(plan, digest, options.now)
-    const attestation =
-      plan.policy.attestMode === 'none'
-        ? skippedAttestation('attest_mode is none')
-        : await options.verifier.verifyAttestation(plan, digest)
-    return { signature, attestation, errors: [] }
-  } catch (error: unknown) {
-    const message = causeChain(error).join(': ')
-    return {
-      signature: { outcome: 'tool-error', count: 0, tlogChecked: false, message },
-      attestation: { ...skippedAttestation(message), outcome: 'tool-error' },
-      errors: [message]
-    }
-  }
+): Promise<TrustFindings> {
+  return checkTrust(plan, digest, async () => options.verifier, options.now)
 }
 
 /**
@@ -399,19 +377,25 @@ function observedProvenance(
   attestation: AttestationFinding
 ): Record<string, MatrixValue> {
   const provenance: Record<string, MatrixValue> = {}
-  if (signature.outcome === 'verified') {
-    if (plan.signer?.kind === 'key' && signature.keyFingerprint) {
+  // Evidence belongs to the row's own signer: under named signers, only what
+  // that signer (`provenance`) verified is written, never another signer's key.
+  const own =
+    plan.trustModel === 'signers'
+      ? signature.signers?.find(s => s.name === UNNAMED_SIGNER && s.counted)
+      : signature
+  if (signature.outcome === 'verified' && own) {
+    if (plan.signer?.kind === 'key' && own.keyFingerprint) {
       const written = plan.row.provenance?.keyFingerprint
-      if (!written || bareHex(written) !== bareHex(signature.keyFingerprint)) {
-        provenance.key_fingerprint = signature.keyFingerprint
+      if (!written || !sameFingerprint(written, own.keyFingerprint)) {
+        provenance.key_fingerprint = own.keyFingerprint
       }
     }
     if (plan.signer?.kind === 'keyless') {
-      if (signature.identity) provenance.signer_identity = signature.identity
-      if (signature.issuer) provenance.signer_issuer = signature.issuer
+      if (own.identity) provenance.signer_identity = own.identity
+      if (own.issuer) provenance.signer_issuer = own.issuer
     }
-    if (signature.tlogChecked && signature.rekorLogIndex !== undefined) {
-      provenance.rekor_log_index = signature.rekorLogIndex
+    if (signature.tlogChecked && own.rekorLogIndex !== undefined) {
+      provenance.rekor_log_index = own.rekorLogIndex
     }
   }
   if (attestation.outcome === 'verified' && attestation.digest) {
@@ -420,16 +404,9 @@ function observedProvenance(
   return provenance
 }
 
-function bareHex(fingerprint: string): string {
-  return fingerprint.toLowerCase().replace(/^sha256:/, '')
-}
-
-function describeSigner(plan: ImagePlan, signature: SignatureFinding): string | undefined {
-  if (signature.outcome === 'verified' && signature.identity) {
-    return signature.issuer ? `${signature.identity} (${signature.issuer})` : signature.identity
-  }
-  if (signature.outcome === 'verified' && signature.keyFingerprint) {
-    return `key sha256:${bareHex(signature.keyFingerprint)}`
+function signerOfCandidate(plan: ImagePlan, signature: SignatureFinding): string | undefined {
+  if (signature.outcome === 'verified' && (signature.identity || signature.keyFingerprint)) {
+    return describeSigner(signature, { withIssuer: true })
   }
   return expectedSigner(plan)
 }

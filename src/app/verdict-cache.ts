@@ -4,32 +4,56 @@
  *
  * - The key is the SHA-256 of the canonical JSON of: the entry format, the
  *   action's version, the cosign binary's identity, the image's repository
- *   and pinned digest, its whole effective policy (less `sources`, which only
- *   says where settings were written) and its whole signer expectation, the
- *   fingerprint of the key file's public key and the digest of the trusted
- *   root it names. Whole objects are hashed, so a field added to either later
- *   is covered without touching this file.
- * - Only positive verdicts are kept: a verified signature, and an attestation
- *   that is verified or not asked for (`attest_mode: none`).
+ *   and pinned digest, its whole plan but the matrix row (the effective
+ *   policy, the row signer, the named signers, the threshold, the trust model,
+ *   the attestation requirements — less where things were written:
+ *   `sources`, `location(s)`), the fingerprint of every key file's public key
+ *   and the digest of the trusted root. The plan is hashed whole, so a field
+ *   added to it later is covered without touching this file.
+ * - Only positive verdicts are kept: a verified signature, an attestation
+ *   verified or not asked for (`attest_mode: none`), every requirement met.
  * - At reading: the entry's checksum must hold (else it is corrupted), it
- *   must be younger than `cache_ttl` hours, and a key's validity window is
- *   judged again — at the signing time the log vouched for, or now when no
- *   log entry was checked (the verifier's own rule). Drift and pin age are
- *   never cached.
+ *   must be younger than `cache_ttl` hours, and what depends on the time is
+ *   judged again: each signer's validity window (at the logged signing time,
+ *   or now when none was logged — domain/signers.ts) and each requirement's
+ *   `max_age_days` (domain/attestations.ts). Drift and pin age are never
+ *   cached.
  */
-import { canonicalJson } from '../lib/canonical-json.js'
-import { checkKeyWindow } from '../domain/key-window.js'
-import type { AttestationFinding, Digest, ImagePlan, SignatureFinding } from '../domain/types.js'
+import { canonicalJson, withoutKeys } from '../lib/canonical-json.js'
+import { isWithinMaxAge } from '../domain/attestations.js'
+import { checkKeyWindow, signingTimeOf } from '../domain/signers.js'
+import type {
+  AttestationFinding,
+  Digest,
+  ImagePlan,
+  RequirementFinding,
+  SignatureFinding,
+  SignerExpectation
+} from '../domain/types.js'
 import type { CachedVerdict, VerdictMaterial } from './ports.js'
+import { hasSigner } from './trust.js'
 
 /** Bumped when an entry's meaning changes; part of every key. */
-export const VERDICT_CACHE_FORMAT = 1
+export const VERDICT_CACHE_FORMAT = 2
 const HOUR_MS = 60 * 60 * 1000
+/** Keys that say where something was written, not what it is. */
+export const POSITION_KEYS: ReadonlySet<string> = new Set(['sources', 'location', 'locations'])
+
+/** The findings a verdict consists of. */
+export interface VerdictFindings {
+  signature: SignatureFinding
+  attestation: AttestationFinding
+  requirements?: RequirementFinding[]
+}
+
+function signersOf(plan: ImagePlan): SignerExpectation[] {
+  return [...(plan.signer ? [plan.signer] : []), ...(plan.signers ?? [])]
+}
 
 /**
- * The key of `plan`'s verdict on `digest`, or undefined when something it
- * depends on could not be read (a key file, a trusted root): such an image is
- * neither looked up nor saved.
+ * The key of `plan`'s verdict on `digest`, or undefined when the image has no
+ * signer or something the key depends on could not be read (a key file, a
+ * trusted root): such an image is neither looked up nor saved.
  */
 export function verdictKey(
   plan: ImagePlan,
@@ -38,37 +62,40 @@ export function verdictKey(
   actionVersion: string,
   sha256: (text: string) => string
 ): string | undefined {
-  if (!plan.signer) return undefined
-  const keyFingerprint =
-    plan.signer.kind === 'key' ? material.keyFingerprints[plan.signer.keyPath] : null
-  if (keyFingerprint === undefined) return undefined
+  if (!hasSigner(plan)) return undefined
+  const keyFingerprints: Record<string, string> = {}
+  for (const signer of signersOf(plan)) {
+    if (signer.kind !== 'key') continue
+    const fingerprint = material.keyFingerprints[signer.keyPath]
+    if (fingerprint === undefined) return undefined
+    keyFingerprints[signer.keyPath] = fingerprint
+  }
   const trustedRoot =
     plan.policy.trustedRoot !== undefined ? material.trustedRoots[plan.policy.trustedRoot] : null
   if (trustedRoot === undefined) return undefined
-  // `sources` says where settings were written, not what they are.
-  const policy: Partial<ImagePlan['policy']> = { ...plan.policy }
-  delete policy.sources
+  const judged: Partial<ImagePlan> = { ...plan }
+  delete judged.row
   return sha256(
     canonicalJson({
       format: VERDICT_CACHE_FORMAT,
       action: actionVersion,
       cosign: material.cosign,
-      repository: plan.repository,
       digest,
-      policy,
-      signer: plan.signer,
-      keyFingerprint,
+      plan: withoutKeys(judged, POSITION_KEYS),
+      keyFingerprints,
       trustedRoot
     })
   )
 }
 
 /** Whether a fresh verdict may be saved: only positive ones are. */
-export function isCacheable(signature: SignatureFinding, attestation: AttestationFinding): boolean {
+export function isCacheable(findings: VerdictFindings): boolean {
+  const { signature, attestation, requirements } = findings
   return (
     signature.outcome === 'verified' &&
     (attestation.outcome === 'verified' ||
-      (attestation.mode === 'none' && attestation.outcome === 'skipped'))
+      (attestation.mode === 'none' && attestation.outcome === 'skipped')) &&
+    (requirements ?? []).every(requirement => requirement.result === 'met')
   )
 }
 
@@ -78,7 +105,8 @@ function checksumOf(entry: Omit<CachedVerdict, 'checksum'>, sha256: (text: strin
       key: entry.key,
       judgedAt: entry.judgedAt,
       signature: entry.signature,
-      attestation: entry.attestation
+      attestation: entry.attestation,
+      requirements: entry.requirements
     })
   )
 }
@@ -87,11 +115,16 @@ function checksumOf(entry: Omit<CachedVerdict, 'checksum'>, sha256: (text: strin
 export function newCachedVerdict(
   key: string,
   judgedAt: Date,
-  signature: SignatureFinding,
-  attestation: AttestationFinding,
+  findings: VerdictFindings,
   sha256: (text: string) => string
 ): CachedVerdict {
-  const entry = { key, judgedAt: judgedAt.toISOString(), signature, attestation }
+  const entry = {
+    key,
+    judgedAt: judgedAt.toISOString(),
+    signature: findings.signature,
+    attestation: findings.attestation,
+    ...(findings.requirements && { requirements: findings.requirements })
+  }
   return { ...entry, checksum: checksumOf(entry, sha256) }
 }
 
@@ -116,11 +149,15 @@ export function checkCachedVerdict(
     return corrupted('no key or checksum')
   if (typeof entry.judgedAt !== 'string' || Number.isNaN(Date.parse(entry.judgedAt)))
     return corrupted('no judging time')
-  if (typeof entry.signature !== 'object' || typeof entry.attestation !== 'object')
+  if (
+    typeof entry.signature !== 'object' ||
+    typeof entry.attestation !== 'object' ||
+    (entry.requirements !== undefined && !Array.isArray(entry.requirements))
+  )
     return corrupted('no findings')
   const whole = entry as CachedVerdict
   if (checksumOf(whole, sha256) !== whole.checksum) return corrupted('checksum mismatch')
-  if (!isCacheable(whole.signature, whole.attestation)) return corrupted('not a positive verdict')
+  if (!isCacheable(whole)) return corrupted('not a positive verdict')
   const judgedAt = Date.parse(whole.judgedAt)
   const age = now.getTime() - judgedAt
   if (age < 0) return corrupted(`judged in the future, at ${whole.judgedAt}`)
@@ -134,30 +171,55 @@ export function checkCachedVerdict(
   return { ok: true, entry: whole }
 }
 
+/** Why a cached verdict no longer holds at `now`, if it does not. */
+function rejudge(entry: CachedVerdict, plan: ImagePlan, now: Date): string | undefined {
+  const { signature } = entry
+  if (plan.trustModel === 'signers') {
+    for (const finding of signature.signers ?? []) {
+      if (!finding.counted) continue
+      const signer = plan.signers?.find(named => named.name === finding.name)
+      if (!signer) return `signer ${finding.name} is no longer trusted for this image`
+      const logged =
+        finding.signingTime !== undefined && finding.signingTimeSource !== 'run'
+          ? new Date(finding.signingTime)
+          : undefined
+      const window = checkKeyWindow(signer, logged ?? now, logged ? 'signed at' : 'now')
+      if (window.status !== 'valid') return `signer ${finding.name}: ${window.message}`
+    }
+  } else if (plan.signer) {
+    const { at, source } = signingTimeOf(signature, now)
+    const window = checkKeyWindow(plan.signer, at, source === 'tlog' ? 'signed at' : 'now')
+    if (window.status !== 'valid') return window.message
+  }
+  for (const [index, requirement] of (plan.requirements ?? []).entries()) {
+    if (requirement.maxAgeDays === undefined) continue
+    const pattern = `<= ${requirement.maxAgeDays} days old`
+    const condition = entry.requirements?.[index]?.conditions.find(c => c.pattern === pattern)
+    if (!condition || !isWithinMaxAge(condition.value, requirement.maxAgeDays, now)) {
+      return `the ${requirement.type} attestation is now older than max_age_days (${requirement.maxAgeDays})`
+    }
+  }
+  return undefined
+}
+
 /**
- * The findings a cached entry stands for, judged again for `now`: a key's
- * validity window holds at the time it is judged against, or the entry is not
- * used (the image is verified afresh, which gives the exact outcome).
+ * The findings a cached entry stands for, if they still hold at `now`;
+ * otherwise why not (the image is then verified afresh, which gives the
+ * exact outcome).
  */
 export function reuseCachedVerdict(
   entry: CachedVerdict,
   plan: ImagePlan,
   now: Date
-):
-  | { ok: true; signature: SignatureFinding; attestation: AttestationFinding }
-  | { ok: false; reason: string } {
-  const { signature } = entry
-  if (plan.signer?.kind === 'key') {
-    const signedAt =
-      signature.tlogChecked && signature.signedAt ? new Date(signature.signedAt) : undefined
-    const window = signedAt
-      ? checkKeyWindow(plan.signer, signedAt, 'signed at')
-      : checkKeyWindow(plan.signer, now)
-    if (window.status !== 'valid') {
-      return { ok: false, reason: `the cached verdict no longer holds: ${window.message}` }
-    }
+): ({ ok: true } & VerdictFindings) | { ok: false; reason: string } {
+  const why = rejudge(entry, plan, now)
+  if (why !== undefined) return { ok: false, reason: `the cached verdict no longer holds: ${why}` }
+  return {
+    ok: true,
+    signature: entry.signature,
+    attestation: entry.attestation,
+    ...(entry.requirements && { requirements: entry.requirements })
   }
-  return { ok: true, signature: entry.signature, attestation: entry.attestation }
 }
 
 /** Entries to save: still-valid restored ones (by key) and this run's, newest winning. */

@@ -11,6 +11,7 @@ import { checkDigest, type DigestSource } from '../domain/drift.js'
 import { causeChain, ConfigError, type ConfigIssue } from '../domain/errors.js'
 import { choosePreferredPlan, planImages } from '../domain/plan.js'
 import type { CosignTools, LoadConfig, RegistrySchedule, VerdictCache } from './ports.js'
+import { checkTrust, hasSigner, skippedAttestation } from './trust.js'
 import {
   imageCacheUse,
   openCacheSession,
@@ -29,6 +30,7 @@ import type {
   ImageFindings,
   ImagePlan,
   ImageResult,
+  RequirementFinding,
   RunResult,
   SignatureFinding
 } from '../domain/types.js'
@@ -96,15 +98,6 @@ function skippedSignature(message: string): SignatureFinding {
   return { outcome: 'skipped', count: 0, tlogChecked: false, message }
 }
 
-function skippedAttestation(plan: ImagePlan, message: string): AttestationFinding {
-  return {
-    outcome: 'skipped',
-    mode: plan.policy.attestMode,
-    predicateType: plan.policy.attestationType,
-    message
-  }
-}
-
 /** Why no signature check can run on this image's pin, if none can. */
 function reasonNotToVerify(plan: ImagePlan, digest: DigestFinding): string | undefined {
   if (plan.row.pin.kind !== 'pinned') return 'not checked: the row is not pinned to a digest'
@@ -130,6 +123,7 @@ async function checkImage(
 
   let signature: SignatureFinding
   let attestation: AttestationFinding
+  let requirements: RequirementFinding[] | undefined
   const skipReason = reasonNotToVerify(plan, digest)
   if (skipReason !== undefined) {
     // A pin that cannot be checked is never reported as unsigned: when a
@@ -142,38 +136,31 @@ async function checkImage(
           : 'skipped'
     signature = { ...skippedSignature(skipReason), outcome }
     attestation = skippedAttestation(plan, skipReason)
-  } else if (!plan.signer) {
-    const message = plan.policy.requireSignature
-      ? 'require_signature is on but the row names no signer (provenance.key_path, or identity and issuer)'
-      : 'no signer configured for this row'
-    signature = skippedSignature(message)
-    attestation = skippedAttestation(plan, 'not checked: the row names no signer')
   } else {
     const pinned = (plan.row.pin as { digest: Digest }).digest
-    lookup = await cache.lookup(plan, pinned, now)
-    try {
-      if (lookup.use === 'hit') {
-        signature = lookup.signature
-        attestation = lookup.attestation
-      } else {
-        const tools = await cosign()
-        signature = await tools.verifier.verifySignature(plan, pinned, now)
-        attestation =
-          plan.policy.attestMode === 'none'
-            ? skippedAttestation(plan, 'attest_mode is none')
-            : await tools.verifier.verifyAttestation(plan, pinned)
-        cache.record(plan, pinned, signature, attestation, now)
-      }
-    } catch (error) {
-      const message = causeChain(error).join(': ')
-      errors.push(message)
-      signature = { outcome: 'tool-error', count: 0, tlogChecked: false, message }
-      attestation = { ...skippedAttestation(plan, message), outcome: 'tool-error' }
+    // A positive result of an earlier run under the same key skips cosign.
+    lookup = hasSigner(plan) ? await cache.lookup(plan, pinned, now) : undefined
+    if (lookup?.use === 'hit') {
+      signature = lookup.signature
+      attestation = lookup.attestation
+      requirements = lookup.requirements
+    } else {
+      // cosign is prepared only when this image has a signer to check.
+      const trust = await checkTrust(plan, pinned, async () => (await cosign()).verifier, now)
+      signature = trust.signature
+      attestation = trust.attestation
+      requirements = trust.requirements
+      errors.push(...trust.errors)
+      if (trust.errors.length === 0 && hasSigner(plan))
+        cache.record(plan, pinned, { signature, attestation, requirements }, now)
     }
   }
   for (const finding of [signature, attestation]) {
     if (finding.message && !['verified', 'skipped'].includes(finding.outcome))
       errors.push(finding.message)
+  }
+  for (const requirement of requirements ?? []) {
+    if (requirement.message && requirement.result !== 'met') errors.push(requirement.message)
   }
   const cacheUse = imageCacheUse(lookup)
   return {
@@ -182,6 +169,7 @@ async function checkImage(
     age,
     signature,
     attestation,
+    ...(requirements && { requirements }),
     errors: [...new Set(errors)],
     ...(cacheUse && { cache: cacheUse })
   }
@@ -259,6 +247,7 @@ export async function verifyImages(
       configDigest: configDigest(planned.config, planned.plans, ACTION_VERSION, deps.sha256)
     }),
     configIssues: [],
+    ...(planned.config.policy.warnings && { configWarnings: planned.config.policy.warnings }),
     errors,
     cosign: cosignVersion,
     cache: cacheStatus,

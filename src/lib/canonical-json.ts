@@ -20,3 +20,16 @@ function sortKeys(value: unknown): unknown {
   }
   return value
 }
+
+/** `value` with every member named in `keys` left out, at any depth. */
+export function withoutKeys(value: unknown, keys: ReadonlySet<string>): unknown {
+  if (Array.isArray(value)) return value.map(item => withoutKeys(item, keys))
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([key]) => !keys.has(key))
+        .map(([key, member]) => [key, withoutKeys(member, keys)])
+    )
+  }
+  return value
+}

@@ -8,8 +8,47 @@
  * row's location from `row.file` and `row.line`.
  */
 import type { ConfigIssue } from '../domain/errors.js'
-import type { Digest, ImageResult, RunResult } from '../domain/types.js'
+import {
+  UNNAMED_SIGNER,
+  type Digest,
+  type ImageResult,
+  type NamedSigner,
+  type RequirementFinding,
+  type RunResult,
+  type SignerFinding
+} from '../domain/types.js'
 import type { ProvenanceReport, ReportImage } from './report.js'
+
+/**
+ * The trust model an image was judged under, from what its report shows:
+ * named signers (any signer but the row's own), a threshold above one, or a
+ * requirement with conditions mean `signers`; otherwise `row-signer`.
+ */
+function trustModelOf(image: ReportImage): 'signers' | 'row-signer' {
+  const named =
+    image.signers.some(signer => signer.name !== UNNAMED_SIGNER) ||
+    image.attestations.some(requirement =>
+      requirement.signers.some(name => name !== UNNAMED_SIGNER)
+    )
+  const conditions = image.attestations.some(requirement => requirement.conditions.length > 0)
+  return named || image.threshold.required > 1 || conditions ? 'signers' : 'row-signer'
+}
+
+/** The image's signers as far as the report names them (names and kinds; enough to render). */
+function signersOf(image: ReportImage): NamedSigner[] {
+  const names = [
+    ...new Set([
+      ...image.signers.map(signer => signer.name),
+      ...image.attestations.flatMap(requirement => requirement.signers)
+    ])
+  ]
+  return names.map(name => {
+    const kind = image.signers.find(signer => signer.name === name)?.kind
+    return kind === 'keyless'
+      ? { name, kind, identity: '', issuer: '', issuerIsRegexp: false }
+      : { name, kind: 'key' as const, keyPath: '' }
+  })
+}
 
 function imageFromReport(image: ReportImage): ImageResult {
   const location =
@@ -18,6 +57,7 @@ function imageFromReport(image: ReportImage): ImageResult {
       : undefined
   const pinned = image.pinnedDigest as Digest | undefined
   const { signature, attestation } = image
+  const trustModel = trustModelOf(image)
   return {
     findings: {
       plan: {
@@ -37,6 +77,9 @@ function imageFromReport(image: ReportImage): ImageResult {
         ...(signature.expected !== undefined && {
           signer: { kind: 'key' as const, keyPath: signature.expected }
         }),
+        signers: signersOf(image),
+        threshold: image.threshold.required,
+        trustModel,
         policy: {
           mode: image.policy.mode,
           digestTtlDays: image.policy.digestTtlDays,
@@ -73,7 +116,22 @@ function imageFromReport(image: ReportImage): ImageResult {
         count: signature.count,
         tlogChecked: signature.tlogChecked,
         message: signature.message,
-        attempts: signature.attempts
+        attempts: signature.attempts,
+        signers: image.signers.map((signer): SignerFinding => ({
+          name: signer.name,
+          kind: signer.kind === 'keyless' ? 'keyless' : 'key',
+          result: signer.result,
+          counted: signer.counted,
+          signingTime: signer.signingTime,
+          signingTimeSource: signer.signingTimeSource,
+          // Not in the report: the cosign outcome behind the result.
+          outcome: signer.result === 'verified' ? 'verified' : 'invalid',
+          identity: signer.identity,
+          issuer: signer.issuer,
+          keyFingerprint: signer.keyFingerprint,
+          message: signer.message
+        })),
+        threshold: image.threshold
       },
       attestation: {
         outcome: attestation.status,
@@ -86,6 +144,17 @@ function imageFromReport(image: ReportImage): ImageResult {
         message: attestation.message,
         attempts: attestation.attempts
       },
+      ...(trustModel === 'signers' && {
+        requirements: image.attestations.map((requirement): RequirementFinding => ({
+          type: requirement.type,
+          result: requirement.result,
+          conditions: requirement.conditions,
+          statementDigest: requirement.statementDigest as Digest | undefined,
+          signers: requirement.signers,
+          signedBy: requirement.signedBy,
+          message: requirement.message
+        }))
+      }),
       errors: image.errors,
       ...(image.cache && { cache: image.cache })
     },

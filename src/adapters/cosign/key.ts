@@ -1,6 +1,6 @@
 /**
- * Pure checks of a key-based signer: its fingerprint, and (from the domain,
- * where the verification cache re-judges it too) its rotation window.
+ * The fingerprint of a key-based signer (node:crypto); comparing fingerprints
+ * and judging rotation windows are pure rules in src/domain/signers.ts.
  *
  * The fingerprint is the SHA-256 of the DER-encoded public key
  * (SubjectPublicKeyInfo), written `sha256:<hex>` — not of the PEM file, so
@@ -14,15 +14,3 @@ export function publicKeyFingerprint(pem: string): string {
   const der = createPublicKey({ key: pem, format: 'pem' }).export({ type: 'spki', format: 'der' })
   return `sha256:${createHash('sha256').update(der).digest('hex')}`
 }
-
-/** Compares fingerprints written with or without `sha256:`, in any case. */
-export function sameFingerprint(actual: string, expected: string): boolean {
-  const bare = (value: string): string =>
-    value
-      .trim()
-      .toLowerCase()
-      .replace(/^sha256:/, '')
-  return bare(actual) === bare(expected)
-}
-
-export { checkKeyWindow, type KeyWindowStatus } from '../../domain/key-window.js'

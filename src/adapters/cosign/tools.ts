@@ -60,6 +60,10 @@ export async function createCosignTools(options: CosignToolsOptions): Promise<Co
       verifyAttestation: async (plan, digest) => {
         await clearance(plan)
         return verifier.verifyAttestation(plan, digest)
+      },
+      verifyRequirement: async (plan, requirement, digest, now) => {
+        await clearance(plan)
+        return verifier.verifyRequirement(plan, requirement, digest, now)
       }
     },
     version
