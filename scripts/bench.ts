@@ -4,7 +4,13 @@
  * the same run, several repetitions each:
  *  (a) the baseline a user writes today — a bash loop of `crane digest` and
  *      `cosign verify`, one image after the other;
- *  (b) the bundled action, run as the runner runs it, at concurrency 1, 4, 8;
+ *  (b) the bundled action, run as the runner runs it, at concurrency 1, 4, 8
+ *      (no cache service: every image verified by cosign);
+ *  (b') the bundled action at its defaults with a cache service (the loopback
+ *      stand-in of GitHub's, the real @actions/cache client): once with an
+ *      empty cache (cold), then again with the results it saved (warm); both
+ *      run cosign through the recording wrapper, so their cosign processes
+ *      are counted;
  *  (c) the lower bound from measured parts: the longest single image's
  *      request chain (from the sequential run) plus the cosign processes' CPU
  *      time (from one run through a recording cosign wrapper) over the cores.
@@ -52,6 +58,7 @@ import {
 } from '../__tests__/helpers/bench-setup.js'
 import { PROJECT_ROOT, hermeticEnv, runTool, toolPath } from '../__tests__/helpers/tools.js'
 import { installCosign } from '../src/adapters/cosign/install.js'
+import { startCacheStandin, type CacheStandin } from '../__tests__/helpers/cache-standin.js'
 
 const INSTALL_REPETITIONS = 5
 const RUN_TIMEOUT_MS = 900_000
@@ -61,7 +68,12 @@ const TARGETS = {
   maxRatioToBaseline: 0.25,
   maxRatioToLowerBound: 1.5,
   maxPeakMemoryMiB: 150,
-  maxStartupMs: 300
+  maxStartupMs: 300,
+  /** Issue 17: the action at its defaults, empty cache / restored cache, over the baseline. */
+  maxColdCacheRatioToBaseline: 0.08,
+  maxWarmCacheRatioToBaseline: 0.02,
+  maxStartupMsIssue17: 250,
+  maxPeakMemoryMiBAtN: 120
 }
 
 interface Options {
@@ -180,6 +192,8 @@ interface VariantResult {
   actionCpuMs?: number
   /** Mean number of the machine's cores busy during the run, by anything (median of runs). */
   machineBusyCores?: number
+  /** cosign processes per run (median), where counted through the wrapper. */
+  cosignProcesses?: number
 }
 
 interface CommandStats {
@@ -284,6 +298,7 @@ async function benchmarkN(
     cosignPath: string
     baselineScript: string
     defaultConcurrency: number
+    cacheStandin: CacheStandin
   }
 ): Promise<NResult> {
   const { proxy, key, probes } = context
@@ -306,6 +321,16 @@ async function benchmarkN(
   >(context.concurrencies.map(c => [c, { runs: [], startup: [], requests: [] }]))
   const actionKinds = new Map<number, Record<string, number>>()
   const chains: { longest: number; longestRequests: number; median: number }[] = []
+  // The cache variants share one RUNNER_TEMP, as one runner's runs do.
+  const cacheRunnerTemp = mkdtempSync(join(context.scratch, 'runner-temp-'))
+  const cached = new Map<
+    'cold' | 'warm',
+    { runs: BenchActionRun[]; startup: number[]; requests: number[]; cosign: number[] }
+  >([
+    ['cold', { runs: [], startup: [], requests: [], cosign: [] }],
+    ['warm', { runs: [], startup: [], requests: [], cosign: [] }]
+  ])
+  const cachedKinds = new Map<string, Record<string, number>>()
 
   // Variants interleave within each repetition, so a change in the machine's
   // load touches all of them alike.
@@ -348,6 +373,32 @@ async function benchmarkN(
       progress(
         `N=${n} #${repetition} action concurrency ${concurrency} ${(run.wallMs / 1000).toFixed(2)} s, ` +
           `${(run.peakMemoryKiB / 1024).toFixed(1)} MiB`
+      )
+    }
+    context.cacheStandin.entries.clear()
+    for (const state of ['cold', 'warm'] as const) {
+      proxy.requests.length = 0
+      const run = await runBenchAction({
+        workspace,
+        inputs: { ...inputs, concurrency: String(context.defaultConcurrency), cache: 'true' },
+        probes,
+        cosignPath: context.cosignPath,
+        recordCosign: true,
+        timeoutMs: RUN_TIMEOUT_MS,
+        env: context.cacheStandin.env(),
+        runnerTemp: cacheRunnerTemp
+      })
+      checkActionRun(run, `N=${n} cache ${state}`)
+      const record = cached.get(state)!
+      record.runs.push(run)
+      const first = Math.min(...proxy.requests.map(r => r.receivedAt ?? Number.POSITIVE_INFINITY))
+      record.startup.push(first - run.spawnedAt)
+      record.requests.push(proxy.requests.length)
+      record.cosign.push(run.cosign?.length ?? 0)
+      cachedKinds.set(state, countByKind(proxy.requests))
+      progress(
+        `N=${n} #${repetition} action cache ${state} ${(run.wallMs / 1000).toFixed(2)} s, ` +
+          `${run.cosign?.length ?? 0} cosign processes, ${(run.peakMemoryKiB / 1024).toFixed(1)} MiB`
       )
     }
   }
@@ -402,7 +453,25 @@ async function benchmarkN(
         actionCpuMs: median(record.runs.map(run => run.cpuMs)),
         machineBusyCores: median(record.runs.map(run => run.machineBusyCores)),
         requestsPerImage: median(record.requests) / n,
-        requestsByKind: actionKinds.get(concurrency) ?? {}
+        requestsByKind: actionKinds.get(concurrency) ?? {},
+        ...(concurrency === context.defaultConcurrency && {
+          cosignProcesses: recordedRun.processes
+        })
+      }
+    }),
+    ...(['cold', 'warm'] as const).map(state => {
+      const record = cached.get(state)!
+      return {
+        variant: `action defaults, cache ${state}`,
+        concurrency: context.defaultConcurrency,
+        wallMs: sampleOf(record.runs.map(run => run.wallMs)),
+        peakMemoryMiB: sampleOf(record.runs.map(run => run.peakMemoryKiB / 1024)),
+        startupMs: sampleOf(record.startup),
+        actionCpuMs: median(record.runs.map(run => run.cpuMs)),
+        machineBusyCores: median(record.runs.map(run => run.machineBusyCores)),
+        requestsPerImage: median(record.requests) / n,
+        requestsByKind: cachedKinds.get(state) ?? {},
+        cosignProcesses: median(record.cosign)
       }
     })
   ]
@@ -506,7 +575,10 @@ function describeN(result: NResult): string[] {
     `    memory at exit, MiB: ${JSON.stringify(run.memoryAtExitMiB)}`,
     ...result.variants.map(
       variant =>
-        `  ${variant.variant}: ${variant.requestsPerImage.toFixed(1)} requests per image ${JSON.stringify(variant.requestsByKind)}` +
+        `  ${variant.variant}: ${variant.requestsPerImage.toFixed(1)} registry requests per image ${JSON.stringify(variant.requestsByKind)}` +
+        (variant.cosignProcesses !== undefined
+          ? `; ${variant.cosignProcesses} cosign processes (${(variant.cosignProcesses / result.n).toFixed(2)} per image)`
+          : '') +
         (variant.childCpuMsPerImage !== undefined
           ? `; crane + cosign CPU ${variant.childCpuMsPerImage.toFixed(0)} ms per image`
           : '') +
@@ -529,8 +601,10 @@ interface TargetCheck {
 
 function checkTargets(results: NResult[], concurrency: number): TargetCheck[] | undefined {
   const result = results.find(r => r.n === TARGETS.n)
-  const action = result?.variants.find(v => v.concurrency === concurrency)
-  if (!result || !action) return undefined
+  const action = result?.variants.find(v => v.variant === `action concurrency ${concurrency}`)
+  const cold = result?.variants.find(v => v.variant.endsWith('cache cold'))
+  const warm = result?.variants.find(v => v.variant.endsWith('cache warm'))
+  if (!result || !action || !cold || !warm) return undefined
   const baseline = result.variants[0].wallMs.median
   const startups = results.flatMap(r =>
     r.variants.flatMap(v => (v.startupMs ? v.startupMs.values : []))
@@ -555,6 +629,26 @@ function checkTargets(results: NResult[], concurrency: number): TargetCheck[] | 
       target: 'start-up, spawn to first registry request, ms (median of all action runs)',
       limit: TARGETS.maxStartupMs,
       measured: median(startups)
+    },
+    {
+      target: `N=${TARGETS.n}, defaults, empty cache: wall time / baseline`,
+      limit: TARGETS.maxColdCacheRatioToBaseline,
+      measured: cold.wallMs.median / baseline
+    },
+    {
+      target: `N=${TARGETS.n}, defaults, restored cache: wall time / baseline`,
+      limit: TARGETS.maxWarmCacheRatioToBaseline,
+      measured: warm.wallMs.median / baseline
+    },
+    {
+      target: 'start-up, spawn to first registry request, ms (median of all action runs; issue 17)',
+      limit: TARGETS.maxStartupMsIssue17,
+      measured: median(startups)
+    },
+    {
+      target: `N=${TARGETS.n}, defaults: peak memory, MiB (max over cold and warm)`,
+      limit: TARGETS.maxPeakMemoryMiBAtN,
+      measured: Math.max(cold.peakMemoryMiB!.max, warm.peakMemoryMiB!.max)
     }
   ]
   return checks.map(check => ({ ...check, met: check.measured <= check.limit }))
@@ -577,6 +671,7 @@ async function main(): Promise<void> {
 
   const scratch = mkdtempSync(join(tmpdir(), 'rp-bench-'))
   const registry = await startRegistry()
+  const cacheStandin = await startCacheStandin()
   const proxy = await startFaultProxy(registry.host, [
     { when: () => true, action: { kind: 'delay', ms: options.delayMs } }
   ])
@@ -605,7 +700,8 @@ async function main(): Promise<void> {
           probes,
           cosignPath,
           baselineScript,
-          defaultConcurrency: concurrency
+          defaultConcurrency: concurrency,
+          cacheStandin
         })
       )
     }
@@ -656,6 +752,7 @@ async function main(): Promise<void> {
   } finally {
     rmSync(scratch, { recursive: true, force: true })
     await proxy.stop()
+    await cacheStandin.stop()
     await registry.stop()
   }
 }

@@ -83,6 +83,14 @@ export interface BenchActionOptions {
   cosignPath: string
   recordCosign: boolean
   timeoutMs: number
+  /** More environment, e.g. a cache service stand-in's. */
+  env?: Record<string, string>
+  /**
+   * RUNNER_TEMP to use instead of a fresh one: the verification cache files
+   * its entry under a path there, which must stay the same across runs (as it
+   * does on a runner).
+   */
+  runnerTemp?: string
 }
 
 export function runBenchAction(options: BenchActionOptions): Promise<BenchActionRun> {
@@ -102,8 +110,9 @@ export function runBenchAction(options: BenchActionOptions): Promise<BenchAction
     GITHUB_WORKSPACE: options.workspace,
     GITHUB_OUTPUT: outputPath,
     GITHUB_STEP_SUMMARY: join(runnerDir, 'summary.md'),
-    RUNNER_TEMP: join(runnerDir, 'temp'),
+    RUNNER_TEMP: options.runnerTemp ?? join(runnerDir, 'temp'),
     RUNNER_TOOL_CACHE: join(runnerDir, 'tool-cache'),
+    ...options.env,
     NODE_OPTIONS: `--import=${pathToFileURL(options.probes.preloadPath).href}`,
     BENCH_EXIT_RECORD: exitRecordPath,
     BENCH_REAL_COSIGN: options.cosignPath,

@@ -17,6 +17,8 @@ const POLICY: Policy = {
   attestationType: 'https://slsa.dev/provenance/v1',
   ignoreTlog: true,
   tagTemplate: '{version}-{os}',
+  cacheTtlHours: 24,
+  registryConcurrency: 8,
   overrides: [],
   locations: {}
 }

@@ -59,7 +59,9 @@ describe('the published schemas', () => {
       attestMode: keys.attest_mode.default,
       attestationType: keys.attestation_type.default,
       ignoreTlog: keys.ignore_tlog.default,
-      tagTemplate: keys.tag_template.default
+      tagTemplate: keys.tag_template.default,
+      cacheTtlHours: keys.cache_ttl.default,
+      registryConcurrency: keys.registry_concurrency.default
     }).toEqual(POLICY_DEFAULTS)
   })
 

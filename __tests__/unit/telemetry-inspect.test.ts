@@ -85,7 +85,7 @@ describe('annotateTelemetrySummary', () => {
 
   it('adds a containerProvenance block with one entry per image', () => {
     expect(parsed.containerProvenance).toMatchObject({
-      schemaVersion: '1.1.0',
+      schemaVersion: '1.2.0',
       trustStatus: 'invalid',
       exitCode: 2,
       decision: 'fail'

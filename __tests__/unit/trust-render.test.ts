@@ -138,7 +138,7 @@ describe('the trust model as rendered', () => {
       'digestAlgorithm',
       'policyDecision'
     ])
-    expect(report.schemaVersion).toBe('1.1.0')
+    expect(report.schemaVersion).toBe('1.2.0')
     // Every signer that counted is in the run's issuer, in order.
     expect(report.issuer).toBe(
       `key sha256:${'cc'.repeat(32)}, https://token.actions.githubusercontent.com`

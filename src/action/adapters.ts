@@ -1,8 +1,41 @@
 /** The action's adapters: cosign from `cosign-path` or the tool cache, secrets masked. */
 import * as core from '@actions/core'
 import { createAdapters, type Adapters } from '../adapters/create.js'
-import { installCosign } from '../adapters/cosign/install.js'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { cosignAssetName, installCosign, sha256File } from '../adapters/cosign/install.js'
+import { pinnedCosignSha256 } from '../adapters/cosign/checksums.js'
+import { cosignIdentity, createActionsVerdictCache } from '../adapters/github/cache.js'
+import type { VerdictCache } from '../app/ports.js'
 import type { ActionInputs } from './inputs.js'
+
+/** The verification cache on GitHub's cache service, in a fixed folder of the runner's temp. */
+export function actionVerdictCache(
+  inputs: ActionInputs,
+  workspace: string,
+  env: NodeJS.ProcessEnv
+): VerdictCache {
+  return createActionsVerdictCache({
+    workspace,
+    directory: join(env.RUNNER_TEMP || tmpdir(), 'rocm-provenance-verdicts'),
+    cosignIdentity: () =>
+      cosignIdentity(
+        inputs.cosignPath !== undefined
+          ? { cosignPath: inputs.cosignPath }
+          : {
+              version: inputs.cosignVersion,
+              sha256:
+                inputs.cosignSha256 ??
+                pinnedCosignSha256(
+                  inputs.cosignVersion,
+                  cosignAssetName(process.platform, process.arch)
+                ) ??
+                'unpinned'
+            },
+        sha256File
+      )
+  })
+}
 
 export function actionAdapters(inputs: ActionInputs, workspace: string): Adapters {
   return createAdapters({

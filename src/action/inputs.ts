@@ -8,11 +8,16 @@ import {
   DEFAULT_MATRIX_PATH,
   DEFAULT_POLICY_PATH,
   DEFAULT_PROVENANCE_PATH,
-  parseConcurrency
+  parseConcurrency,
+  parseShard
 } from '../app/run-options.js'
+import type { Shard } from '../domain/shard.js'
+
+/** Where `command: merge` looks for shard reports by default: the shards' default file names, anywhere in the workspace. */
+export const DEFAULT_SHARD_REPORTS = '**/rocm_provenance-shard-*-of-*.json'
 import { InputError } from '../domain/errors.js'
 
-export type Command = 'verify' | 'update'
+export type Command = 'verify' | 'update' | 'merge'
 
 export interface ActionInputs {
   command: Command
@@ -38,6 +43,12 @@ export interface ActionInputs {
   telemetrySummary?: string
   /** `command: update` only: look for new tags too. */
   discover: boolean
+  /** Reuse verified results of earlier runs through GitHub's cache service. */
+  cache: boolean
+  /** `k/n`: check only this shard of the matrix. */
+  shard?: Shard
+  /** `command: merge`: glob of the shard reports to merge. */
+  reports: string
 }
 
 /** A source of raw input strings (the toolkit's `getInput`, or a map in tests). */
@@ -80,14 +91,38 @@ function parseInsecureRegistries(value: string): string[] {
 
 function parseCommand(value: string): Command {
   const trimmed = value.trim() || 'verify'
-  if (trimmed !== 'verify' && trimmed !== 'update') {
-    throw new InputError(`input 'command' must be 'verify' or 'update', got '${trimmed}'`)
+  if (trimmed !== 'verify' && trimmed !== 'update' && trimmed !== 'merge') {
+    throw new InputError(`input 'command' must be 'verify', 'update' or 'merge', got '${trimmed}'`)
   }
   return trimmed
 }
 
+export const DEFAULT_ARTIFACT_NAME = 'rocm-provenance'
+
+/**
+ * A shard's report and artifact never collide with another shard's: the
+ * default file name and the artifact name gain `-shard-k-of-n` (so that
+ * download-artifact's `merge-multiple` keeps every file).
+ */
+function shardNames(inputs: ActionInputs): ActionInputs {
+  if (!inputs.shard || inputs.command !== 'verify') return inputs
+  const suffix = `-shard-${inputs.shard.index}-of-${inputs.shard.count}`
+  return {
+    ...inputs,
+    provenancePath:
+      inputs.provenancePath === DEFAULT_PROVENANCE_PATH
+        ? DEFAULT_PROVENANCE_PATH.replace(/\.json$/, `${suffix}.json`)
+        : inputs.provenancePath,
+    artifactName: `${inputs.artifactName}${suffix}`
+  }
+}
+
 /** Reads and checks every input; throws InputError naming the bad one. */
 export function parseActionInputs(read: InputReader): ActionInputs {
+  return shardNames(readActionInputs(read))
+}
+
+function readActionInputs(read: InputReader): ActionInputs {
   const sha256 = optional(read('cosign-sha256'))
   if (sha256 !== undefined && !/^[0-9a-f]{64}$/i.test(sha256)) {
     throw new InputError(
@@ -110,10 +145,13 @@ export function parseActionInputs(read: InputReader): ActionInputs {
     githubToken: optional(read('github-token')),
     insecureRegistries: parseInsecureRegistries(read('insecure-registries')),
     provenancePath: optional(read('provenance-path')) ?? DEFAULT_PROVENANCE_PATH,
-    artifactName: optional(read('artifact-name')) ?? 'rocm-provenance',
+    artifactName: optional(read('artifact-name')) ?? DEFAULT_ARTIFACT_NAME,
     uploadArtifact: parseBoolean('upload-artifact', read('upload-artifact'), true),
     concurrency: parseConcurrency(read('concurrency')),
     telemetrySummary: optional(read('telemetry-summary')),
-    discover: parseBoolean('discover', read('discover'), false)
+    discover: parseBoolean('discover', read('discover'), false),
+    cache: parseBoolean('cache', read('cache'), true),
+    shard: parseShard(read('shard')),
+    reports: optional(read('reports')) ?? DEFAULT_SHARD_REPORTS
   }
 }

@@ -7,7 +7,7 @@
 import * as core from '@actions/core'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { dirname, isAbsolute, resolve } from 'node:path'
-import { actionAdapters } from './adapters.js'
+import { actionAdapters, actionVerdictCache } from './adapters.js'
 import { annotationsFor } from '../render/annotations.js'
 import { dispatchWorkflow, shouldDispatchUpdate } from '../adapters/github/dispatch.js'
 import { causeChain } from '../domain/errors.js'
@@ -18,6 +18,8 @@ import {
 } from '../app/run-options.js'
 import { parseActionInputs, type ActionInputs, type InputReader } from './inputs.js'
 import { verifyImages } from '../app/verify.js'
+import { mergeShardReports } from '../app/merge.js'
+import { readShardReports } from '../adapters/fs/shard-reports.js'
 import { buildReport, type ProvenanceReport } from '../render/report.js'
 import { writeReportFile } from '../adapters/fs/report-file.js'
 import { renderJobSummary } from '../render/summary.js'
@@ -180,23 +182,57 @@ export async function runVerify(inputs: ActionInputs, context: RunnerContext): P
         images: inputs.images,
         trustedRoot: inputs.trustedRoot,
         concurrency: inputs.concurrency,
-        now: context.now
+        now: context.now,
+        cache: inputs.cache,
+        ...(inputs.shard && { shard: inputs.shard })
       },
-      { ...adapters, log: message => core.info(message) }
+      {
+        ...adapters,
+        ...(inputs.cache && { verdictCache: actionVerdictCache(inputs, workspace, context.env) }),
+        log: message => core.info(message)
+      }
     )
   } catch (error) {
     result = failedRun(error, startedAt)
   }
 
+  await handOff(result, inputs, context)
+  return result
+}
+
+/** Report → outputs → artifact → annotations → telemetry → dispatch → summary, for verify and merge alike. */
+async function handOff(result: RunResult, inputs: ActionInputs, context: RunnerContext) {
   const { report, provenancePath } = await writeRunReport(result, inputs, context)
   core.info(`provenance report written to ${provenancePath}`)
   setRunOutputs(result, provenancePath)
   if (inputs.uploadArtifact) await uploadArtifact(inputs, provenancePath)
   emitAnnotations(result)
   if (inputs.telemetrySummary)
-    await annotateTelemetry(inWorkspace(workspace, inputs.telemetrySummary), report)
+    await annotateTelemetry(inWorkspace(context.workspace, inputs.telemetrySummary), report)
   await dispatchUpdater(inputs, result, context)
   await core.summary.addRaw(renderJobSummary(result)).write()
+}
+
+/**
+ * `command: merge`: the shard reports matched by `reports` as one run —
+ * one report, summary, outputs and exit code, as a single run would give.
+ * The updater is not dispatched here: each shard's report does not say which
+ * workflow (the verify runs of `mode: auto_update` do that).
+ */
+export async function runMerge(inputs: ActionInputs, context: RunnerContext): Promise<RunResult> {
+  let result: RunResult
+  try {
+    const files = await readShardReports(
+      inputs.reports,
+      context.workspace,
+      inWorkspace(context.workspace, inputs.provenancePath)
+    )
+    core.info(`merging ${files.length} shard report(s): ${files.map(f => f.source).join(', ')}`)
+    result = mergeShardReports(files, context.now)
+  } catch (error) {
+    result = failedRun(error, new Date().toISOString())
+  }
+  await handOff(result, inputs, context)
   return result
 }
 
@@ -252,7 +288,8 @@ export async function run(
     await runUpdateCommand(inputs, context)
     return
   }
-  const result = await runVerify(inputs, context)
+  const result =
+    inputs.command === 'merge' ? await runMerge(inputs, context) : await runVerify(inputs, context)
   const line = `decision ${result.decision}, exit code ${result.exitCode}, trust status ${result.trustStatus}`
   if (result.decision === 'fail') core.setFailed(`rocm-provenance: ${line}`)
   else if (result.decision === 'warn') core.warning(`rocm-provenance: ${line}`)

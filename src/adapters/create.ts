@@ -4,6 +4,7 @@
  * The action installs cosign through the tool cache and masks every secret it
  * meets; the CLI takes a cosign binary as it is.
  */
+import { createHash } from 'node:crypto'
 import type { CosignTools, Ports } from '../app/ports.js'
 import { loadConfig } from './fs/config-load.js'
 import { matrixFile } from './fs/matrix-file.js'
@@ -47,5 +48,6 @@ export function createAdapters(options: AdapterOptions): Adapters {
       credentials,
       registry
     })
-  return { registry, prepareCosign, loadConfig, matrixFile }
+  const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex')
+  return { registry, prepareCosign, loadConfig, matrixFile, sha256, schedule: registry }
 }

@@ -11,6 +11,7 @@ import type {
   Digest,
   ImagePlan,
   PlannedRequirement,
+  RegistryThrottle,
   RequirementFinding,
   SignatureFinding
 } from '../domain/types.js'
@@ -73,11 +74,69 @@ export interface MatrixFile {
   write(path: string, workspace: string, text: string): Promise<void>
 }
 
+/**
+ * What a verified result depends on outside its plan, read by the adapter:
+ * the cosign binary, key files and trusted roots (by the paths plans name).
+ * A path that could not be read is absent, and its images are not cached.
+ */
+export interface VerdictMaterial {
+  /** Identity of the cosign binary: its release and pinned SHA-256, or the file's SHA-256. */
+  cosign: string
+  /** `sha256:<hex>` of the DER public key in each key file, by `key_path`. */
+  keyFingerprints: Record<string, string>
+  /** `sha256:<hex>` of each trusted root file, by path. */
+  trustedRoots: Record<string, string>
+}
+
+/** A verified result as the verification cache keeps it (see app/verdict-cache.ts). */
+export interface CachedVerdict {
+  /** SHA-256 of everything the verdict depends on (app/verdict-cache.ts `verdictKey`). */
+  key: string
+  /** RFC 3339: when cosign judged it. */
+  judgedAt: string
+  signature: SignatureFinding
+  attestation: AttestationFinding
+  /** Each attestation requirement's result (trust model `signers`). */
+  requirements?: RequirementFinding[]
+  /** SHA-256 of the entry's other fields, canonical JSON: a changed byte shows as corruption. */
+  checksum: string
+}
+
+/** What the cache service gave back: raw entries (checked by the use case), or why none. */
+export type CacheRestore =
+  { ok: true; entries: unknown[]; note?: string } | { ok: false; reason: string }
+
+/**
+ * A verification cache across runs (GitHub's cache service in the action).
+ * Failures are values, never exceptions: a cache problem must not change a
+ * verdict or fail a step.
+ */
+export interface VerdictCache {
+  material(plans: readonly ImagePlan[]): Promise<VerdictMaterial>
+  /** SHA-256 (hex) of UTF-8 text. */
+  sha256(text: string): string
+  restore(): Promise<CacheRestore>
+  save(entries: readonly CachedVerdict[]): Promise<{ ok: true } | { ok: false; reason: string }>
+}
+
+/**
+ * Registry-aware scheduling in the registry adapter: a per-registry limit on
+ * requests in flight (policy `registry_concurrency`, known only once the
+ * policy is read) and a record of the registries that asked to slow down.
+ */
+export interface RegistrySchedule {
+  setRegistryConcurrency(limit: number): void
+  throttles(): RegistryThrottle[]
+}
+
 /** Everything verify and update need from the outside world. */
 export interface Ports {
   loadConfig: LoadConfig
   registry: DigestSource & TagResolver
   prepareCosign: () => Promise<CosignTools>
   matrixFile: MatrixFile
+  schedule?: RegistrySchedule
+  /** SHA-256 (hex) of UTF-8 text. */
+  sha256: (text: string) => string
   log?: (message: string) => void
 }

@@ -3,6 +3,7 @@
  * paths and how many images are checked at once. Named once, for both.
  */
 import { InputError } from '../domain/errors.js'
+import { MAX_SHARDS, type Shard } from '../domain/shard.js'
 
 export const DEFAULT_POLICY_PATH = 'ci/rocm_policy.yml'
 export const DEFAULT_MATRIX_PATH = 'ci/rocm_matrix.yml'
@@ -20,4 +21,19 @@ export function parseConcurrency(value: string, source = "input 'concurrency'"):
     )
   }
   return Number(trimmed)
+}
+
+/** `k/n` (1 ≤ k ≤ n ≤ 256) → the shard; empty → undefined (the whole matrix). */
+export function parseShard(value: string, source = "input 'shard'"): Shard | undefined {
+  const trimmed = value.trim()
+  if (trimmed === '') return undefined
+  const match = /^(\d+)\s*\/\s*(\d+)$/.exec(trimmed)
+  const index = Number(match?.[1])
+  const count = Number(match?.[2])
+  if (!match || index < 1 || count < 1 || index > count || count > MAX_SHARDS) {
+    throw new InputError(
+      `${source} must be k/n with 1 <= k <= n <= ${MAX_SHARDS} (e.g. 2/4), got '${trimmed}'`
+    )
+  }
+  return { index, count }
 }

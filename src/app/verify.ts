@@ -10,8 +10,17 @@ import { decideImage, summariseRun } from '../domain/decide.js'
 import { checkDigest, type DigestSource } from '../domain/drift.js'
 import { causeChain, ConfigError, type ConfigIssue } from '../domain/errors.js'
 import { choosePreferredPlan, planImages } from '../domain/plan.js'
-import type { CosignTools, LoadConfig } from './ports.js'
-import { checkTrust, skippedAttestation } from './trust.js'
+import type { CosignTools, LoadConfig, RegistrySchedule, VerdictCache } from './ports.js'
+import { checkTrust, hasSigner, skippedAttestation } from './trust.js'
+import {
+  imageCacheUse,
+  openCacheSession,
+  type CacheLookup,
+  type CacheSession
+} from './cache-session.js'
+import { ACTION_VERSION } from '../domain/action-version.js'
+import { selectShard, type Shard } from '../domain/shard.js'
+import { configDigest } from './config-digest.js'
 import type {
   AttestationFinding,
   Config,
@@ -38,12 +47,22 @@ export interface PipelineOptions {
   trustedRoot?: string
   concurrency: number
   now: Date
+  /** The `cache` input: reuse verified results of earlier runs (default true). */
+  cache?: boolean
+  /** The `shard` input: check only this shard's images. */
+  shard?: Shard
 }
 
 export interface PipelineDependencies {
   loadConfig: LoadConfig
   registry: DigestSource
   prepareCosign: () => Promise<CosignTools>
+  /** The verification cache across runs; absent where there is no cache service (the CLI). */
+  verdictCache?: VerdictCache
+  /** SHA-256 (hex) of UTF-8 text, for the report's configuration digest. */
+  sha256?: (text: string) => string
+  /** Per-registry scheduling (`registry_concurrency`, throttling record). */
+  schedule?: RegistrySchedule
   log?: (message: string) => void
 }
 
@@ -93,8 +112,10 @@ async function checkImage(
   plan: ImagePlan,
   deps: PipelineDependencies,
   cosign: () => Promise<CosignTools>,
+  cache: CacheSession,
   now: Date
 ): Promise<ImageFindings> {
+  let lookup: CacheLookup | undefined
   const errors: string[] = []
   const digest = await checkDigest(plan, deps.registry)
   if (digest.status === 'unreachable' && digest.cause) errors.push(digest.cause)
@@ -117,12 +138,22 @@ async function checkImage(
     attestation = skippedAttestation(plan, skipReason)
   } else {
     const pinned = (plan.row.pin as { digest: Digest }).digest
-    // cosign is prepared only when this image has a signer to check.
-    const trust = await checkTrust(plan, pinned, async () => (await cosign()).verifier, now)
-    signature = trust.signature
-    attestation = trust.attestation
-    requirements = trust.requirements
-    errors.push(...trust.errors)
+    // A positive result of an earlier run under the same key skips cosign.
+    lookup = hasSigner(plan) ? await cache.lookup(plan, pinned, now) : undefined
+    if (lookup?.use === 'hit') {
+      signature = lookup.signature
+      attestation = lookup.attestation
+      requirements = lookup.requirements
+    } else {
+      // cosign is prepared only when this image has a signer to check.
+      const trust = await checkTrust(plan, pinned, async () => (await cosign()).verifier, now)
+      signature = trust.signature
+      attestation = trust.attestation
+      requirements = trust.requirements
+      errors.push(...trust.errors)
+      if (trust.errors.length === 0 && hasSigner(plan))
+        cache.record(plan, pinned, { signature, attestation, requirements }, now)
+    }
   }
   for (const finding of [signature, attestation]) {
     if (finding.message && !['verified', 'skipped'].includes(finding.outcome))
@@ -131,6 +162,7 @@ async function checkImage(
   for (const requirement of requirements ?? []) {
     if (requirement.message && requirement.result !== 'met') errors.push(requirement.message)
   }
+  const cacheUse = imageCacheUse(lookup)
   return {
     plan,
     digest,
@@ -138,7 +170,8 @@ async function checkImage(
     signature,
     attestation,
     ...(requirements && { requirements }),
-    errors: [...new Set(errors)]
+    errors: [...new Set(errors)],
+    ...(cacheUse && { cache: cacheUse })
   }
 }
 
@@ -160,6 +193,7 @@ export async function verifyImages(
     return {
       ...overall,
       images: [],
+      ...(options.shard && { shard: options.shard }),
       configIssues: planned.issues,
       errors: [],
       startedAt,
@@ -167,20 +201,29 @@ export async function verifyImages(
     }
   }
 
+  deps.schedule?.setRegistryConcurrency(planned.config.policy.registryConcurrency)
   // cosign is prepared once, on first use, whichever image needs it first.
   let cosignTools: Promise<CosignTools> | undefined
   const cosign = (): Promise<CosignTools> => (cosignTools ??= deps.prepareCosign())
 
-  const results: ImageResult[] = await mapConcurrent(
-    planned.plans,
-    options.concurrency,
-    async plan => {
-      const findings = await checkImage(plan, deps, cosign, options.now)
-      const decision = decideImage(findings)
-      deps.log?.(`${plan.reference}: ${decision.trustStatus}, code ${decision.code}`)
-      return { findings, decision }
-    }
+  const plans = options.shard ? selectShard(planned.plans, options.shard) : planned.plans
+  const cache = openCacheSession(
+    plans,
+    {
+      enabled: options.cache ?? true,
+      ttlHours: planned.config.policy.cacheTtlHours,
+      actionVersion: ACTION_VERSION,
+      now: options.now,
+      log: deps.log
+    },
+    deps.verdictCache
   )
+  const results: ImageResult[] = await mapConcurrent(plans, options.concurrency, async plan => {
+    const findings = await checkImage(plan, deps, cosign, cache, options.now)
+    const decision = decideImage(findings)
+    deps.log?.(`${plan.reference}: ${decision.trustStatus}, code ${decision.code}`)
+    return { findings, decision }
+  })
 
   const errors: string[] = []
   let cosignVersion: CosignVersion | undefined
@@ -191,15 +234,24 @@ export async function verifyImages(
       errors.push(`cosign could not be prepared: ${causeChain(error).join(': ')}`)
     }
   }
+  const cacheStatus = await cache.finish()
+  const throttles = deps.schedule?.throttles() ?? []
   const overall = summariseRun(results.map(result => result.decision))
   return {
     ...overall,
     images: results,
+    // Of the whole matrix, so that every shard names the same one.
     preferredImage: preferredReference(planned.config, planned.plans),
+    ...(options.shard && { shard: options.shard }),
+    ...(deps.sha256 && {
+      configDigest: configDigest(planned.config, planned.plans, ACTION_VERSION, deps.sha256)
+    }),
     configIssues: [],
     ...(planned.config.policy.warnings && { configWarnings: planned.config.policy.warnings }),
     errors,
     cosign: cosignVersion,
+    cache: cacheStatus,
+    ...(throttles.length > 0 && { throttles }),
     autoUpdate:
       planned.config.policy.mode === 'auto_update'
         ? { workflow: planned.config.policy.workflow, ref: planned.config.policy.autoUpdateRef }

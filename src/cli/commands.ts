@@ -19,7 +19,8 @@ import {
   DEFAULT_MATRIX_PATH,
   DEFAULT_POLICY_PATH,
   DEFAULT_PROVENANCE_PATH,
-  parseConcurrency
+  parseConcurrency,
+  parseShard
 } from '../app/run-options.js'
 import { verifyImages } from '../app/verify.js'
 import { buildReport } from '../render/report.js'
@@ -51,6 +52,7 @@ Options (verify, update):
   --concurrency N          images checked at once (default 4)
   --provenance-path F      report path (default rocm_provenance.json; verify)
   --json                   print the report instead of the summary (verify)
+  --shard K/N              check only the K-th of N shards of the matrix (verify)
 
 Exit codes: 0 pass, 1 warning, 2 digest drift, 3 signature failure, 4 configuration or usage error.
 GITHUB_TOKEN, when set, is used for ghcr.io.`
@@ -112,11 +114,13 @@ async function verifyCommand(args: string[]): Promise<number> {
     options: {
       ...COMMON_OPTIONS,
       'provenance-path': { type: 'string', default: DEFAULT_PROVENANCE_PATH },
-      json: { type: 'boolean', default: false }
+      json: { type: 'boolean', default: false },
+      shard: { type: 'string' }
     },
     allowPositionals: false
   })
   const options = commonOptions(values)
+  const shard = parseShard((values.shard as string | undefined) ?? '', '--shard')
   const workspace = process.cwd()
   const adapters = cliAdapters(options, workspace)
   const result = await verifyImages(
@@ -128,7 +132,8 @@ async function verifyCommand(args: string[]): Promise<number> {
       images: options.images,
       trustedRoot: options.trustedRoot,
       concurrency: options.concurrency,
-      now: new Date()
+      now: new Date(),
+      ...(shard && { shard })
     },
     adapters
   )

@@ -38,8 +38,13 @@ export const POLICY_DEFAULTS = {
   attestMode: 'none',
   attestationType: SLSA_PROVENANCE_V1,
   ignoreTlog: false,
-  tagTemplate: DEFAULT_TAG_TEMPLATE
+  tagTemplate: DEFAULT_TAG_TEMPLATE,
+  cacheTtlHours: 24,
+  registryConcurrency: 8
 } as const satisfies Partial<Policy>
+
+/** The most requests one registry may have in flight (`registry_concurrency`; the schema agrees). */
+export const MAX_REGISTRY_CONCURRENCY = 64
 
 export const POLICY_MODES: readonly PolicyMode[] = ['strict', 'warn', 'auto_update']
 export const ATTEST_MODES: readonly AttestMode[] = ['none', 'record', 'enforce']
@@ -65,6 +70,12 @@ function booleanOf(value: unknown): boolean | undefined {
 
 function daysOf(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : undefined
+}
+
+function boundedIntegerOf(value: unknown, min: number, max: number): number | undefined {
+  return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max
+    ? value
+    : undefined
 }
 
 function oneOf<T extends string>(value: unknown, allowed: readonly T[]): T | undefined {
@@ -209,6 +220,10 @@ export function readPolicy(parsed: ParsedYaml): { policy: Policy; issues: Config
     attestationType: stringOf(fields.attestation_type) || POLICY_DEFAULTS.attestationType,
     ignoreTlog: booleanOf(fields.ignore_tlog) ?? POLICY_DEFAULTS.ignoreTlog,
     tagTemplate: tagTemplate || POLICY_DEFAULTS.tagTemplate,
+    cacheTtlHours: daysOf(fields.cache_ttl) ?? POLICY_DEFAULTS.cacheTtlHours,
+    registryConcurrency:
+      boundedIntegerOf(fields.registry_concurrency, 1, MAX_REGISTRY_CONCURRENCY) ??
+      POLICY_DEFAULTS.registryConcurrency,
     overrides,
     locations
   }

@@ -109,6 +109,16 @@ function subjectDigests(statement: unknown): string[] {
     .map(hex => `sha256:${hex.toLowerCase()}`)
 }
 
+/**
+ * Whether a statement's time (RFC 3339, at its `time_field`) is at most
+ * `maxAgeDays` old at `now`; false when absent or not a time. Judged at
+ * verification and again when the verification cache reads a result.
+ */
+export function isWithinMaxAge(value: string | undefined, maxAgeDays: number, now: Date): boolean {
+  const time = value === undefined ? NaN : Date.parse(value)
+  return Number.isFinite(time) && now.getTime() - time <= maxAgeDays * DAY_MS
+}
+
 /** The conditions of a requirement judged on one statement (`where`, then `max_age_days`). */
 export function judgeConditions(
   requirement: PlannedRequirement,
@@ -123,8 +133,7 @@ export function judgeConditions(
   if (requirement.maxAgeDays !== undefined) {
     const path = timeFieldFor(requirement.type, requirement.timeField) ?? ''
     const value = valueAtPath(statement, path)
-    const time = value === undefined ? NaN : Date.parse(value)
-    const met = Number.isFinite(time) && now.getTime() - time <= requirement.maxAgeDays * DAY_MS
+    const met = isWithinMaxAge(value, requirement.maxAgeDays, now)
     conditions.push({
       path,
       pattern: `<= ${requirement.maxAgeDays} days old`,

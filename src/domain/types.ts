@@ -78,6 +78,10 @@ export interface Policy {
   /** Default repository for rows that name none; may use `{version}` and `{os}`. */
   repository?: string
   tagTemplate: string
+  /** `cache_ttl`: hours a cached verified result may be reused (0: never). */
+  cacheTtlHours: number
+  /** `registry_concurrency`: most requests in flight to one registry. */
+  registryConcurrency: number
   overrides: PolicyOverride[]
   /** Named trust anchors (`signers`), by name; absent when not written. */
   signers?: Record<string, NamedSigner>
@@ -442,6 +446,40 @@ export interface ImageFindings {
   requirements?: RequirementFinding[]
   /** Errors met while checking this image (messages, no secrets). */
   errors: string[]
+  /** The verification cache's part: a verdict reused, or an entry found and not used. */
+  cache?: ImageCacheUse
+}
+
+/**
+ * How the verification cache served one image: `hit` — the signature and
+ * attestation findings are an earlier run's, judged at `judgedAt` (drift and
+ * age are always live); `ignored` — an entry was found but not used (expired,
+ * corrupted, its key window no longer holds), and the image was verified afresh.
+ */
+export type ImageCacheUse =
+  { status: 'hit'; judgedAt: string } | { status: 'ignored'; reason: string }
+
+/** The verification cache over a run. */
+export interface RunCacheStatus {
+  /** `used`: restored (possibly empty) and saved when new; `unavailable`: no service or it failed; `disabled`: input `cache: false`. */
+  status: 'used' | 'unavailable' | 'disabled'
+  /** Why the cache was unavailable or partly failed, said once. */
+  note?: string
+  /** Verified results reused from an earlier run. */
+  hits: number
+  /** Verified results saved for later runs. */
+  saved: number
+}
+
+/** How long and when requests to one registry waited on its Retry-After. */
+export interface RegistryThrottle {
+  registry: string
+  /** How many 429/503 answers set the back-off. */
+  responses: number
+  /** RFC 3339 instant of the first back-off. */
+  firstAt: string
+  /** Milliseconds during which requests to this registry were held back (overlaps merged). */
+  waitedMs: number
 }
 
 export interface ImageDecision {
@@ -475,6 +513,14 @@ export interface RunResult {
   /** Errors that stopped the run outside any one image. */
   errors: string[]
   cosign?: CosignVersion
+  /** The verification cache's part, when the caller has one (the action; the CLI says why not). */
+  cache?: RunCacheStatus
+  /** Registries that asked this run to slow down (429/503 with Retry-After). */
+  throttles?: RegistryThrottle[]
+  /** This run's share of the matrix (input `shard`), 1-based. */
+  shard?: { index: number; count: number }
+  /** SHA-256 of the configuration the run was judged under (policy, plans, action version); merge compares shards by it. */
+  configDigest?: string
   /** Present when the policy's mode is `auto_update`: the updater workflow to dispatch. */
   autoUpdate?: { workflow: string; ref: string }
   startedAt: string

@@ -13,17 +13,24 @@ import type {
   Decision,
   DigestStatus,
   ExitCode,
+  ImageCacheUse,
   ImageResult,
   PolicyMode,
+  RegistryThrottle,
   RequirementResult,
+  RunCacheStatus,
   RunResult,
   SignerResult,
   SignatureOutcome,
   TrustStatus
 } from '../domain/types.js'
 
-/** 1.1.0 (4.1): images gained `signers`, `threshold` and `attestations` (issue 18). */
-export const REPORT_SCHEMA_VERSION = '1.1.0'
+/**
+ * 1.1.0 (4.1): images gained `signers`, `threshold` and `attestations` (issue 18).
+ * 1.2.0: `run.cache`, `run.throttles`, `run.shard`, `run.configDigest` and
+ * `images[].cache` (issue 17).
+ */
+export const REPORT_SCHEMA_VERSION = '1.2.0'
 export const DIGEST_ALGORITHM = 'sha256'
 /** `issuer` when no image has a verified signature. */
 export const NO_ISSUER = 'none'
@@ -130,6 +137,7 @@ export interface ReportImage {
   policyDecision: string
   decisionPath: string[]
   errors: string[]
+  cache?: ImageCacheUse
 }
 
 export interface ProvenanceReport {
@@ -152,6 +160,10 @@ export interface ProvenanceReport {
     repository?: string
     runId?: string
     runUrl?: string
+    cache?: RunCacheStatus
+    throttles?: RegistryThrottle[]
+    shard?: { index: number; count: number }
+    configDigest?: string
   }
   preferredImage?: string
   counts: Record<TrustStatus, number>
@@ -347,7 +359,8 @@ function reportImage(image: ImageResult): ReportImage {
     decision: decisionFor(decision.code),
     policyDecision: decision.policyDecision,
     decisionPath: decision.path,
-    errors: findings.errors
+    errors: findings.errors,
+    cache: findings.cache
   })
 }
 
@@ -371,7 +384,11 @@ export function buildReport(run: RunResult, meta: ReportMetadata): ProvenanceRep
       matrixPath: meta.matrixPath,
       repository: meta.repository,
       runId: meta.runId,
-      runUrl: meta.runUrl
+      runUrl: meta.runUrl,
+      cache: run.cache,
+      throttles: run.throttles && run.throttles.length > 0 ? run.throttles : undefined,
+      shard: run.shard,
+      configDigest: run.configDigest
     }),
     preferredImage: run.preferredImage,
     counts: countTrust(run),

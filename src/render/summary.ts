@@ -38,6 +38,34 @@ function overallLine(run: RunResult): string {
   return `${run.decision.toUpperCase()} (exit ${run.exitCode}), trust ${run.trustStatus} — ${trustCounts(run)}`
 }
 
+/**
+ * What the run says about itself beyond the images, one line each: its shard,
+ * the verification cache, registries that throttled it (not yet escaped).
+ */
+export function runNotes(run: RunResult): string[] {
+  const notes: string[] = []
+  if (run.shard) {
+    notes.push(
+      `shard ${run.shard.index} of ${run.shard.count}: this report lists only this shard's images`
+    )
+  }
+  const cache = run.cache
+  if (cache && cache.status !== 'disabled') {
+    const counts = `${cache.hits} result${cache.hits === 1 ? '' : 's'} reused, ${cache.saved} saved`
+    notes.push(
+      cache.status === 'used'
+        ? `verification cache: ${counts}${cache.note ? `; ${cache.note}` : ''}`
+        : `verification cache unavailable: ${cache.note ?? 'no reason given'}`
+    )
+  }
+  for (const throttle of run.throttles ?? []) {
+    notes.push(
+      `throttled: ${throttle.registry} asked to slow down ${throttle.responses} time${throttle.responses === 1 ? '' : 's'} from ${throttle.firstAt}; its requests waited ${(throttle.waitedMs / 1000).toFixed(1)} s in all`
+    )
+  }
+  return notes
+}
+
 /** The facts of one image as short strings, shared by both renderings (not yet escaped). */
 interface ImageCells {
   trust: TrustStatus
@@ -110,13 +138,14 @@ function imageCells(image: ImageResult): ImageCells {
         : signature.outcome === 'skipped'
           ? '—'
           : `${signature.outcome}${signature.expected ? ` (${signature.expected})` : ''}`
+  const cached = findings.cache?.status === 'hit' ? ` (cached ${findings.cache.judgedAt})` : ''
   return {
     trust: decision.trustStatus,
     reference: findings.plan.reference,
     digest: shortDigest(digest.pinnedDigest),
     drift,
     age: ageText,
-    signer,
+    signer: `${signer}${cached}`,
     logIndex: signature.rekorLogIndex !== undefined ? String(signature.rekorLogIndex) : '—',
     attestation:
       attestation.mode === 'none'
@@ -135,6 +164,8 @@ export function renderJobSummary(run: RunResult): string {
     `${DECISION_ICON[run.decision]} **${escapeMarkdown(overallLine(run))}**`,
     ''
   ]
+  const notes = runNotes(run)
+  if (notes.length > 0) lines.push(...notes.map(note => `- ${escapeMarkdown(note)}`), '')
   if (run.configIssues.length > 0) {
     lines.push('**Configuration problems** (exit 4):', '')
     for (const issue of run.configIssues) {
@@ -192,6 +223,9 @@ export function renderJobSummary(run: RunResult): string {
         '',
         `<code>${escapeMarkdown(decision.policyDecision)}</code>`,
         ...findings.errors.map(error => `- error: ${escapeMarkdown(error)}`),
+        ...(findings.cache?.status === 'ignored'
+          ? [`- cache: entry not used — ${escapeMarkdown(findings.cache.reason)}`]
+          : []),
         '',
         '</details>',
         ''
@@ -230,6 +264,7 @@ export function renderTextSummary(run: RunResult): string {
     )
   }
   for (const error of run.errors) lines.push(`  error: ${plain(error)}`)
+  for (const note of runNotes(run)) lines.push(`  note: ${plain(note)}`)
   if (run.images.length > 0) {
     const header = [
       'STATUS',
@@ -261,6 +296,8 @@ export function renderTextSummary(run: RunResult): string {
       lines.push('', `${plain(image.findings.plan.reference)} (${image.decision.policyDecision}):`)
       lines.push(...image.decision.path.map((step, i) => `  ${i + 1}. ${plain(step)}`))
       lines.push(...image.findings.errors.map(error => `  error: ${plain(error)}`))
+      if (image.findings.cache?.status === 'ignored')
+        lines.push(`  cache: entry not used — ${plain(image.findings.cache.reason)}`)
     }
   }
   return `${lines.join('\n')}\n`

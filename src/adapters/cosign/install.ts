@@ -7,8 +7,7 @@ import * as core from '@actions/core'
 import * as tc from '@actions/tool-cache'
 import { execFile } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { createReadStream } from 'node:fs'
-import { chmod, rm } from 'node:fs/promises'
+import { chmod, open, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ProvenanceError, type CosignInstallErrorCode } from '../../domain/errors.js'
 import type { CosignVersion } from '../../domain/types.js'
@@ -137,9 +136,24 @@ function expectedSha256(version: string, asset: string, given: string | undefine
   return pinned
 }
 
-async function sha256File(path: string): Promise<string> {
+/**
+ * Lowercase hex SHA-256 of a file, read through one reused 1 MiB buffer: a
+ * cosign binary is ~90 MB, and a stream's fresh chunk per read would raise
+ * the process's peak memory by tens of MiB before the collector catches up.
+ */
+export async function sha256File(path: string): Promise<string> {
   const hash = createHash('sha256')
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer)
+  const buffer = Buffer.allocUnsafe(1024 * 1024)
+  const file = await open(path, 'r')
+  try {
+    for (;;) {
+      const { bytesRead } = await file.read(buffer, 0, buffer.length, null)
+      if (bytesRead === 0) break
+      hash.update(buffer.subarray(0, bytesRead))
+    }
+  } finally {
+    await file.close()
+  }
   return hash.digest('hex')
 }
 

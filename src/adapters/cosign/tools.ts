@@ -20,7 +20,8 @@ export interface CosignToolsOptions {
   workspace: string
   insecureRegistries: string[]
   credentials: CredentialStore
-  registry: Pick<RegistryClient, 'manifestExists' | 'listReferrers'>
+  registry: Pick<RegistryClient, 'manifestExists' | 'listReferrers'> &
+    Partial<Pick<RegistryClient, 'clearance'>>
   env?: NodeJS.ProcessEnv
 }
 
@@ -47,5 +48,24 @@ export async function createCosignTools(options: CosignToolsOptions): Promise<Co
     digestExists,
     env: options.env
   })
-  return { verifier, version }
+  // cosign's own registry requests wait out a registry's Retry-After too.
+  const clearance = (plan: ImagePlan): Promise<void> =>
+    options.registry.clearance?.(plan.registry) ?? Promise.resolve()
+  return {
+    verifier: {
+      verifySignature: async (plan, digest, now) => {
+        await clearance(plan)
+        return verifier.verifySignature(plan, digest, now)
+      },
+      verifyAttestation: async (plan, digest) => {
+        await clearance(plan)
+        return verifier.verifyAttestation(plan, digest)
+      },
+      verifyRequirement: async (plan, requirement, digest, now) => {
+        await clearance(plan)
+        return verifier.verifyRequirement(plan, requirement, digest, now)
+      }
+    },
+    version
+  }
 }

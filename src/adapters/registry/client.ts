@@ -7,7 +7,8 @@
  */
 import { createHash } from 'node:crypto'
 import { isDigest } from '../../domain/reference.js'
-import type { Digest } from '../../domain/types.js'
+import type { Digest, RegistryThrottle } from '../../domain/types.js'
+import { KeyedGate } from '../../lib/keyed-gate.js'
 import { Authenticator, headerValue, type Send } from './auth.js'
 import { DOCKER_HUB, normalizeRegistryHost, type CredentialStore } from './credentials.js'
 import { InputError } from '../../domain/errors.js'
@@ -65,7 +66,12 @@ export interface RegistryClientOptions {
   tagsPageSize?: number
   /** Backoff settings other than `maxAttempts` (tests shorten them). */
   retry?: Partial<Omit<RetryPolicy, 'maxAttempts'>>
+  /** Requests in flight per registry (policy `registry_concurrency`; settable later). */
+  registryConcurrency?: number
 }
+
+/** Requests in flight per registry until the policy says otherwise (policy `registry_concurrency`'s default). */
+export const DEFAULT_REGISTRY_CONCURRENCY = 8
 
 export function sha256Digest(body: Buffer): Digest {
   return `sha256:${createHash('sha256').update(body).digest('hex')}`
@@ -111,8 +117,13 @@ export class RegistryClient {
   private readonly insecure: Set<string>
   private readonly resolved = new Map<string, Promise<ManifestInfo>>()
   private readonly inspected = new Map<string, Promise<ManifestInfo | undefined>>()
+  /** Per registry: requests in flight, and the back-off every request shares. */
+  private readonly gate: KeyedGate
 
   constructor(options: RegistryClientOptions) {
+    this.gate = new KeyedGate({
+      limit: options.registryConcurrency ?? DEFAULT_REGISTRY_CONCURRENCY
+    })
     this.insecure = new Set(options.insecureRegistries.map(host => host.trim().toLowerCase()))
     this.transport = new HttpTransport({
       timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
@@ -129,6 +140,26 @@ export class RegistryClient {
     }
     this.log = options.log ?? (() => undefined)
     this.tagsPageSize = options.tagsPageSize ?? DEFAULT_TAGS_PAGE_SIZE
+  }
+
+  /** Requests in flight per registry from now on (policy `registry_concurrency`). */
+  setRegistryConcurrency(limit: number): void {
+    this.gate.setLimit(limit)
+  }
+
+  /** Resolves once `registry` is not under a Retry-After back-off (for cosign's own requests). */
+  clearance(registry: string): Promise<void> {
+    return this.gate.clearance(registry)
+  }
+
+  /** Registries that asked to slow down (429/503 with Retry-After), and for how long all waited. */
+  throttles(): RegistryThrottle[] {
+    return this.gate.records().map(record => ({
+      registry: record.key,
+      responses: record.responses,
+      firstAt: new Date(record.firstAtMs).toISOString(),
+      waitedMs: Math.round(record.waitedMs)
+    }))
   }
 
   /** Every HTTP request this client has sent (token requests and redirects included). */
@@ -441,9 +472,16 @@ export class RegistryClient {
     counter?: RequestCounter
   ): Promise<HttpResponse> {
     const scope = `repository:${apiRepositoryPath(registry, repositoryPath)}:pull`
+    // Each request holds one of the registry's slots until its answer is read,
+    // and a request told to slow down sets the back-off before letting go of
+    // its slot: every request to this registry waits, not only this one.
     const send: Send = request =>
-      this.transport.send(request, () => {
-        if (counter) counter.requests++
+      this.gate.run(registry, async () => {
+        const response = await this.transport.send(request, () => {
+          if (counter) counter.requests++
+        })
+        this.noteSlowDown(registry, response)
+        return response
       })
     const what = `${method} ${url.href}`
     return withRetry(
@@ -462,11 +500,11 @@ export class RegistryClient {
           if (response.status === 401) throw this.refusal(registry, scope, what, response)
         }
         if (response.status >= 200 && response.status < 300) return response
-        throw errorForStatus(
-          what,
-          response,
-          parseRetryAfter(headerValue(response.headers['retry-after']), Date.now())
+        const retryAfterMs = parseRetryAfter(
+          headerValue(response.headers['retry-after']),
+          Date.now()
         )
+        throw errorForStatus(what, response, retryAfterMs)
       },
       this.policy,
       {
@@ -479,6 +517,17 @@ export class RegistryClient {
             `${describeRegistryError(error)}; retrying in ${delayMs} ms (attempt ${attempt + 1} of ${this.policy.maxAttempts})`
           )
       }
+    )
+  }
+
+  /** A 429 or 503 with a Retry-After the retry policy would wait for holds the whole registry. */
+  private noteSlowDown(registry: string, response: HttpResponse): void {
+    if (response.status !== 429 && response.status !== 503) return
+    const retryAfterMs = parseRetryAfter(headerValue(response.headers['retry-after']), Date.now())
+    if (retryAfterMs === undefined || retryAfterMs > this.policy.maxRetryAfterMs) return
+    this.gate.backOff(registry, retryAfterMs)
+    this.log(
+      `${registry} asked to slow down (${response.status}): every request to it waits ${retryAfterMs} ms`
     )
   }
 

@@ -1,0 +1,226 @@
+/**
+ * Sharding over a workflow matrix: three shard runs of the real pipeline
+ * (registry, cosign) merged by `command: merge` give the report of one
+ * unsharded run; missing, duplicated and foreign shards are exit 4 naming the
+ * shard — through the use case and through the bundled action.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { createAdapters } from '../../src/adapters/create.js'
+import { mergeShardReports, type ShardReportFile } from '../../src/app/merge.js'
+import { verifyImages } from '../../src/app/verify.js'
+import type { Shard } from '../../src/domain/shard.js'
+import { buildReport, type ProvenanceReport } from '../../src/render/report.js'
+import { runBundledAction } from '../helpers/action-runner.js'
+import { generateKeyPair, pushImage, retag, signImage } from '../helpers/images.js'
+import { startRegistry, type TestRegistry } from '../helpers/registry.js'
+import { reportSchemaErrors } from '../helpers/report-schema.js'
+import { PROJECT_ROOT, hermeticEnv, runTool, toolPath } from '../helpers/tools.js'
+import { STRICT_POLICY, workspaceWith } from '../helpers/workspace.js'
+
+const META = {
+  actionVersion: '4.0.0',
+  policyPath: 'ci/rocm_policy.yml',
+  matrixPath: 'ci/rocm_matrix.yml'
+}
+
+/**
+ * A report without what differs between any two runs: its times (the run's,
+ * and a signer's signing time when it is the run's own).
+ */
+function untimed(report: ProvenanceReport): unknown {
+  const copy = JSON.parse(JSON.stringify(report)) as {
+    timestamp?: string
+    run: { startedAt?: string; finishedAt?: string }
+    images: { signers?: { signingTime?: string; signingTimeSource?: string }[] }[]
+  }
+  delete copy.timestamp
+  delete copy.run.startedAt
+  delete copy.run.finishedAt
+  for (const image of copy.images) {
+    for (const signer of image.signers ?? []) {
+      if (signer.signingTimeSource === 'run') delete signer.signingTime
+    }
+  }
+  return copy
+}
+
+describe('shards and merge', () => {
+  let registry: TestRegistry
+  let workspace: string
+
+  beforeAll(async () => {
+    registry = await startRegistry()
+    const key = await generateKeyPair('release')
+    const rows = []
+    // Eight rows: signed, one unsigned, one whose tag moved.
+    for (const version of ['6.0.0', '6.1.0', '6.2.0', '6.3.0', '6.4.0', '6.4.1', '6.4.2']) {
+      const tag = `${version}-ubuntu-22.04`
+      const digest = await pushImage(registry.host, 'rocm/dev', tag)
+      await signImage(`${registry.host}/rocm/dev@${digest}`, key)
+      rows.push({ tag, digest, keyPath: 'ci/keys/release.pub' })
+    }
+    rows.push({
+      tag: '6.4.3-ubuntu-22.04',
+      digest: await pushImage(registry.host, 'rocm/dev', '6.4.3-ubuntu-22.04'),
+      keyPath: 'ci/keys/release.pub'
+    })
+    await retag(
+      registry.host,
+      'rocm/dev',
+      await pushImage(registry.host, 'rocm/dev', 'x'),
+      '6.4.2-ubuntu-22.04'
+    )
+    workspace = workspaceWith(registry, STRICT_POLICY, rows, key)
+  }, 180_000)
+  afterAll(async () => {
+    await registry.stop()
+  })
+
+  async function reportOf(shard?: Shard, policy = STRICT_POLICY): Promise<ProvenanceReport> {
+    writeFileSync(join(workspace, 'ci', 'rocm_policy.yml'), policy)
+    const adapters = createAdapters({
+      workspace,
+      insecureRegistries: [registry.host],
+      resolveCosignPath: () => Promise.resolve(toolPath('cosign'))
+    })
+    const result = await verifyImages(
+      {
+        workspace,
+        policyPath: META.policyPath,
+        matrixPath: META.matrixPath,
+        images: [],
+        concurrency: 4,
+        now: new Date(),
+        ...(shard && { shard })
+      },
+      adapters
+    )
+    return buildReport(result, META)
+  }
+
+  const file = (report: ProvenanceReport, source: string): ShardReportFile => ({
+    source,
+    document: JSON.parse(JSON.stringify(report))
+  })
+
+  let single: ProvenanceReport
+  let shards: ProvenanceReport[]
+
+  it('three shards split the images between them, each once, and merge into the single run', async () => {
+    single = await reportOf()
+    shards = [
+      await reportOf({ index: 1, count: 3 }),
+      await reportOf({ index: 2, count: 3 }),
+      await reportOf({ index: 3, count: 3 })
+    ]
+    expect(single.exitCode).toBe(3)
+    const listed = shards.flatMap(report => report.images.map(image => image.reference))
+    expect(listed.sort()).toEqual(single.images.map(image => image.reference).sort())
+    for (const [index, report] of shards.entries()) {
+      expect(report.run.shard).toEqual({ index: index + 1, count: 3 })
+      expect(report.run.configDigest).toBe(single.run.configDigest)
+      expect(report.preferredImage).toBe(single.preferredImage)
+      expect(reportSchemaErrors(report)).toEqual([])
+    }
+    expect(single.run.configDigest).toMatch(/^sha256:[0-9a-f]{64}$/)
+
+    const merged = buildReport(
+      mergeShardReports(
+        shards.map((report, index) => file(report, `shard-${index + 1}.json`)).reverse(),
+        new Date()
+      ),
+      META
+    )
+    expect(reportSchemaErrors(merged)).toEqual([])
+    expect(untimed(merged)).toEqual(untimed(single))
+  }, 180_000)
+
+  it.each([
+    ['a missing shard', () => [shards[0], shards[2]], ['shard 2 of 3 is missing']],
+    [
+      'a duplicated shard',
+      () => [shards[0], shards[1], shards[1], shards[2]],
+      ['shard 2 of 3 appears 2 times: b.json, c.json']
+    ],
+    ['an unsharded report', () => [single, ...shards], ['a.json is the report of an unsharded run']]
+  ])('%s is exit 4, naming the shard', (_what, pick, messages) => {
+    const files = pick().map((report, index) => file(report, `${'abcd'[index]}.json`))
+    const run = mergeShardReports(files, new Date())
+    expect(run.exitCode).toBe(4)
+    expect(run.images).toEqual([])
+    for (const message of messages) {
+      expect(run.configIssues.map(issue => issue.message).join('\n')).toContain(message)
+    }
+  })
+
+  it('a shard judged under another policy is exit 4, naming the shard', async () => {
+    const foreign = await reportOf(
+      { index: 2, count: 3 },
+      STRICT_POLICY.replace('digest_ttl: 7', 'digest_ttl: 8')
+    )
+    expect(foreign.run.configDigest).not.toBe(shards[0].run.configDigest)
+    const run = mergeShardReports(
+      [file(shards[0], 'one.json'), file(foreign, 'two.json'), file(shards[2], 'three.json')],
+      new Date()
+    )
+    expect(run.exitCode).toBe(4)
+    expect(run.configIssues).toEqual([
+      {
+        code: 'shard-mismatch',
+        message: expect.stringMatching(
+          /^shard 2 of 3 \(two\.json\) was judged under another configuration \(sha256:[0-9a-f]{12}\) than shard 1 of 3 \(one\.json, sha256:[0-9a-f]{12}\)$/
+        )
+      }
+    ])
+  }, 120_000)
+
+  it('the bundled action merges what download-artifact left: report, outputs, exit code; and names a missing shard', async () => {
+    const folder = join(workspace, 'shards')
+    mkdirSync(folder, { recursive: true })
+    shards.forEach((report, index) =>
+      writeFileSync(
+        join(folder, `rocm_provenance-shard-${index + 1}-of-3.json`),
+        JSON.stringify(report)
+      )
+    )
+    const merge = { command: 'merge', reports: 'shards/*.json', 'upload-artifact': 'false' }
+    const run = await runBundledAction(workspace, merge)
+    expect(run.outputs['exit-code']).toBe('3')
+    expect(run.outputs.decision).toBe('fail')
+    expect(run.code).not.toBe(0)
+    const report = JSON.parse(readFileSync(join(workspace, 'rocm_provenance.json'), 'utf8'))
+    expect(untimed(report)).toEqual(untimed(single))
+    expect(JSON.parse(run.outputs.images)).toHaveLength(single.images.length)
+    expect(run.summary).toContain('ROCm image provenance')
+
+    writeFileSync(join(folder, 'rocm_provenance-shard-2-of-3.json'), '{"not": "a report"}')
+    const broken = await runBundledAction(workspace, merge)
+    expect(broken.outputs['exit-code']).toBe('4')
+    expect(broken.stdout).toMatch(
+      /::error title=rocm-provenance%3A configuration \(shard-missing\)::shard 2 of 3 is missing/
+    )
+  }, 120_000)
+
+  it('the command line checks one shard too, and refuses a bad --shard with exit 4', async () => {
+    writeFileSync(join(workspace, 'ci', 'rocm_policy.yml'), STRICT_POLICY)
+    const cli = (args: string[]) =>
+      runTool(process.execPath, [join(PROJECT_ROOT, 'dist', 'cli.js'), 'verify', ...args], {
+        cwd: workspace,
+        env: hermeticEnv()
+      })
+    const common = ['--insecure-registry', registry.host, '--cosign-path', toolPath('cosign')]
+    const run = await cli([...common, '--shard', '3/3', '--provenance-path', 'cli-shard.json'])
+    const report = JSON.parse(readFileSync(join(workspace, 'cli-shard.json'), 'utf8'))
+    expect(report.run.shard).toEqual({ index: 3, count: 3 })
+    expect(report.images.map((image: { reference: string }) => image.reference)).toEqual(
+      shards[2].images.map(image => image.reference)
+    )
+    expect(run.stdout).toContain('shard 3 of 3')
+    expect(run.stdout.match(/no cache service/g)).toHaveLength(1)
+    const bad = await cli([...common, '--shard', '4/3'])
+    expect(bad.code).toBe(4)
+    expect(bad.stderr).toContain('--shard must be k/n')
+  }, 120_000)
+})
