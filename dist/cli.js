@@ -28931,6 +28931,9 @@ import { readFile as readFile3, writeFile as writeFile4 } from "node:fs/promises
 import { resolve as resolve4 } from "node:path";
 import { parseArgs } from "node:util";
 
+// src/adapters/create.ts
+import { createHash as createHash4 } from "node:crypto";
+
 // src/adapters/fs/config-load.ts
 import { constants } from "node:fs";
 import { open, realpath, stat } from "node:fs/promises";
@@ -35714,6 +35717,10 @@ function subjectDigests(statement) {
   const subjects = typeof statement === "object" && statement !== null && Array.isArray(statement.subject) ? statement.subject : [];
   return subjects.map((subject) => valueAtPath(subject, "digest.sha256")).filter((hex) => hex !== void 0).map((hex) => `sha256:${hex.toLowerCase()}`);
 }
+function isWithinMaxAge(value, maxAgeDays, now) {
+  const time = value === void 0 ? NaN : Date.parse(value);
+  return Number.isFinite(time) && now.getTime() - time <= maxAgeDays * DAY_MS;
+}
 function judgeConditions(requirement, statement, now) {
   const conditions = requirement.where.map(({ path, pattern }) => {
     const value = valueAtPath(statement, path);
@@ -35723,8 +35730,7 @@ function judgeConditions(requirement, statement, now) {
   if (requirement.maxAgeDays !== void 0) {
     const path = timeFieldFor(requirement.type, requirement.timeField) ?? "";
     const value = valueAtPath(statement, path);
-    const time = value === void 0 ? NaN : Date.parse(value);
-    const met = Number.isFinite(time) && now.getTime() - time <= requirement.maxAgeDays * DAY_MS;
+    const met = isWithinMaxAge(value, requirement.maxAgeDays, now);
     conditions.push({
       path,
       pattern: `<= ${requirement.maxAgeDays} days old`,
@@ -36457,7 +36463,7 @@ __export(schema_validators_generated_exports, {
 var import_ucs2length = __toESM(require_ucs2length(), 1);
 var import_formats = __toESM(require_formats(), 1);
 var policy = validate20;
-var schema31 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://raw.githubusercontent.com/clamp/rocm-provenance/main/schemas/policy.schema.json", "title": "rocm-provenance policy (ci/rocm_policy.yml)", "description": "What the rocm-provenance action does when a pinned ROCm image drifts, goes stale, or lacks a valid signature or attestation.", "type": "object", "additionalProperties": false, "required": ["policy"], "properties": { "policy": { "description": "The verification policy. Every key is optional and has a default; an empty `policy:` means all defaults.", "type": ["object", "null"], "additionalProperties": false, "default": {}, "properties": { "mode": { "description": "What a failure does: strict fails the job; warn warns and continues; auto_update warns, dispatches the updater workflow and continues.", "enum": ["strict", "warn", "auto_update"], "default": "strict" }, "digest_ttl": { "description": "Days a pin stays fresh: a pin older than this (from the row's `added` date) is stale, a warning (exit 1). Must not be negative.", "type": "integer", "minimum": 0, "default": 7 }, "workflow": { "description": "File name of the updater workflow that auto_update dispatches (workflow_dispatch), e.g. update-rocm.yml.", "type": "string", "pattern": "^[A-Za-z0-9_][A-Za-z0-9_.-]*\\.ya?ml$", "default": "update-rocm.yml" }, "auto_update_ref": { "description": "Git ref the updater workflow is dispatched on.", "type": "string", "pattern": "^[^\\s-][^\\s]*$", "default": "main" }, "require_signature": { "description": "When true, a missing or invalid signature is exit 3 instead of a warning.", "type": "boolean", "default": false }, "attest_mode": { "description": "Attestations: none ignores them; record verifies and records them but never fails; enforce requires them (missing, invalid or unmet is exit 3). Default: enforce when `attestations` is given, else none.", "enum": ["none", "record", "enforce"], "default": "none" }, "attestation_type": { "description": "Predicate type that record and enforce look for.", "type": "string", "minLength": 1, "default": "https://slsa.dev/provenance/v1" }, "ignore_tlog": { "description": "Accept key-based signatures that have no transparency-log (Rekor) entry.", "type": "boolean", "default": false }, "trusted_root": { "description": "Path of a Sigstore trusted root JSON file, relative to the workspace (for private Sigstore instances). Default: the public Sigstore trust root.", "type": "string", "minLength": 1 }, "repository": { "description": "Default repository for matrix rows that name none; the action's `repository` input wins over it. May use {version} and {os}, e.g. docker.io/rocm/dev-{os}. Default: ghcr.io/rocm/dev.", "type": "string", "minLength": 1 }, "tag_template": { "description": "Tag of a row that names none; may use {version} and {os}.", "type": "string", "minLength": 1, "default": "{version}-{os}" }, "signers": { "description": "Named trust anchors, referred to by name from trusted_signers and attestations. The name `provenance` is reserved for each matrix row's own signer.", "type": "object", "propertyNames": { "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]*$" }, "additionalProperties": { "description": "A named trust anchor: a public key (key_path, optionally key_fingerprint) or a keyless identity (identity + issuer), with an optional validity window for rotation.", "type": "object", "additionalProperties": false, "properties": { "key_path": { "description": "Public key file (PEM), relative to the workspace.", "type": "string", "minLength": 1, "examples": ["ci/keys/rocm-release-2026.pub"] }, "key_fingerprint": { "description": "SHA-256 of the public key (DER SubjectPublicKeyInfo), as sha256:<hex> or bare hex; checked against key_path.", "type": "string", "pattern": "^(sha256:)?[0-9a-fA-F]{64}$" }, "identity": { "description": "Regular expression (Go/RE2 syntax) the certificate identity must match (cosign --certificate-identity-regexp).", "type": "string", "minLength": 1, "examples": ["^https://github\\.com/rocm/images/\\.github/workflows/release\\.yml@refs/tags/v.*$"] }, "issuer": { "description": "OIDC issuer of the certificate; read as an RE2 regular expression when it contains ^, $, *, +, ?, (, [, | or a backslash.", "type": "string", "minLength": 1, "examples": ["https://token.actions.githubusercontent.com"] }, "valid_from": { "description": "First day (YYYY-MM-DD, a whole UTC day) or moment (RFC 3339) a signature by this signer counts, judged at the signing time (the transparency log's time when one was checked, else the run's time); inclusive.", "type": "string", "anyOf": [{ "format": "date" }, { "format": "date-time" }], "examples": ["2026-06-01"] }, "valid_until": { "description": "Last day (YYYY-MM-DD, a whole UTC day) or moment (RFC 3339) a signature by this signer counts, judged at the signing time (the transparency log's time when one was checked, else the run's time); inclusive.", "type": "string", "anyOf": [{ "format": "date" }, { "format": "date-time" }], "examples": ["2026-06-30"] } } }, "examples": [{ "release-2025": { "key_path": "ci/keys/rocm-release-2025.pub", "valid_until": "2026-06-30" }, "release-2026": { "key_path": "ci/keys/rocm-release-2026.pub", "valid_from": "2026-06-01" } }] }, "trusted_signers": { "description": "Who may sign images by default: names from `signers`. An image's signer set is its trusted signers plus its matrix row's own provenance signer.", "type": "array", "items": { "type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]*$" }, "uniqueItems": true, "examples": [["release-2025", "release-2026"]] }, "threshold": { "description": "Distinct trusted signers whose signatures must verify (the same key under two names counts once). Default 1.", "type": "integer", "minimum": 1, "default": 1, "examples": [2] }, "attestations": { "description": "Attestation requirements, checked per attest_mode (which defaults to enforce when this list is given).", "type": "array", "items": { "description": "One attestation requirement: an attestation of `type`, signed by `signers`, whose statement names the pinned digest as its subject and meets every condition.", "type": "object", "additionalProperties": false, "required": ["type"], "properties": { "type": { "description": "Predicate type (a URI), passed to cosign verify-attestation --type and compared with the statement's predicateType.", "type": "string", "minLength": 1, "examples": ["https://slsa.dev/provenance/v1", "https://spdx.dev/Document", "https://cosign.sigstore.dev/attestation/vuln/v1"] }, "signers": { "description": "Names of signers (policy.signers) whose attestation counts. Default: the image's trusted signers.", "type": "array", "items": { "type": "string", "minLength": 1 }, "uniqueItems": true, "examples": [["images-ci"]] }, "where": { "description": "Conditions: a dotted path in the in-toto statement (segments of letters, digits, _, @, $, -; a number indexes a list) \u2192 a regular expression (Go/RE2) the string at that path must match. A missing path fails.", "type": "object", "additionalProperties": { "type": "string" }, "examples": [{ "predicate.runDetails.builder.id": "^https://github\\.com/rocm/images/\\.github/workflows/release\\.yml@refs/tags/v.*$" }] }, "max_age_days": { "description": "The time at time_field may be at most this many days old.", "type": "integer", "minimum": 0, "examples": [7] }, "time_field": { "description": "Dotted path of an RFC 3339 time in the statement, for max_age_days. Default for https://cosign.sigstore.dev/attestation/vuln/v1: predicate.metadata.scanFinishedOn; required for other types.", "type": "string", "pattern": "^[A-Za-z0-9_@$-]+(\\.[A-Za-z0-9_@$-]+)*$", "examples": ["predicate.metadata.scanFinishedOn"] } } } }, "overrides": { "description": "Per-image settings: the most specific entry whose `match` glob matches `repository:tag` wins (most literal characters).", "type": "array", "default": [], "items": { "type": "object", "additionalProperties": false, "required": ["match"], "properties": { "match": { "description": "Glob on `repository:tag`: `*` matches any run of characters, `?` one character.", "type": "string", "minLength": 1 }, "require_signature": { "description": "require_signature for the images this entry matches.", "type": "boolean" }, "attest_mode": { "description": "attest_mode for the images this entry matches.", "enum": ["none", "record", "enforce"] }, "digest_ttl": { "description": "digest_ttl (days, not negative) for the images this entry matches.", "type": "integer", "minimum": 0 }, "trusted_signers": { "description": "trusted_signers for the images this entry matches.", "type": "array", "items": { "type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]*$" }, "uniqueItems": true, "examples": [["release-2025", "release-2026"]] }, "threshold": { "description": "threshold for the images this entry matches.", "type": "integer", "minimum": 1, "default": 1, "examples": [2] } } } } } } } };
+var schema31 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://raw.githubusercontent.com/clamp/rocm-provenance/main/schemas/policy.schema.json", "title": "rocm-provenance policy (ci/rocm_policy.yml)", "description": "What the rocm-provenance action does when a pinned ROCm image drifts, goes stale, or lacks a valid signature or attestation.", "type": "object", "additionalProperties": false, "required": ["policy"], "properties": { "policy": { "description": "The verification policy. Every key is optional and has a default; an empty `policy:` means all defaults.", "type": ["object", "null"], "additionalProperties": false, "default": {}, "properties": { "mode": { "description": "What a failure does: strict fails the job; warn warns and continues; auto_update warns, dispatches the updater workflow and continues.", "enum": ["strict", "warn", "auto_update"], "default": "strict" }, "digest_ttl": { "description": "Days a pin stays fresh: a pin older than this (from the row's `added` date) is stale, a warning (exit 1). Must not be negative.", "type": "integer", "minimum": 0, "default": 7 }, "workflow": { "description": "File name of the updater workflow that auto_update dispatches (workflow_dispatch), e.g. update-rocm.yml.", "type": "string", "pattern": "^[A-Za-z0-9_][A-Za-z0-9_.-]*\\.ya?ml$", "default": "update-rocm.yml" }, "auto_update_ref": { "description": "Git ref the updater workflow is dispatched on.", "type": "string", "pattern": "^[^\\s-][^\\s]*$", "default": "main" }, "require_signature": { "description": "When true, a missing or invalid signature is exit 3 instead of a warning.", "type": "boolean", "default": false }, "attest_mode": { "description": "Attestations: none ignores them; record verifies and records them but never fails; enforce requires them (missing, invalid or unmet is exit 3). Default: enforce when `attestations` is given, else none.", "enum": ["none", "record", "enforce"], "default": "none" }, "attestation_type": { "description": "Predicate type that record and enforce look for.", "type": "string", "minLength": 1, "default": "https://slsa.dev/provenance/v1" }, "ignore_tlog": { "description": "Accept key-based signatures that have no transparency-log (Rekor) entry.", "type": "boolean", "default": false }, "trusted_root": { "description": "Path of a Sigstore trusted root JSON file, relative to the workspace (for private Sigstore instances). Default: the public Sigstore trust root.", "type": "string", "minLength": 1 }, "repository": { "description": "Default repository for matrix rows that name none; the action's `repository` input wins over it. May use {version} and {os}, e.g. docker.io/rocm/dev-{os}. Default: ghcr.io/rocm/dev.", "type": "string", "minLength": 1 }, "tag_template": { "description": "Tag of a row that names none; may use {version} and {os}.", "type": "string", "minLength": 1, "default": "{version}-{os}" }, "cache_ttl": { "description": "Hours a verified result saved by the verification cache (action input `cache`) may be reused by later runs; 0 never reuses one. Drift and pin age are always checked live.", "type": "integer", "minimum": 0, "default": 24 }, "registry_concurrency": { "description": "Most requests the action itself has in flight to one registry at once (cosign's own requests are bounded by `concurrency`). A 429 or 503 with Retry-After from a registry makes every request to it wait.", "type": "integer", "minimum": 1, "maximum": 64, "default": 8 }, "signers": { "description": "Named trust anchors, referred to by name from trusted_signers and attestations. The name `provenance` is reserved for each matrix row's own signer.", "type": "object", "propertyNames": { "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]*$" }, "additionalProperties": { "description": "A named trust anchor: a public key (key_path, optionally key_fingerprint) or a keyless identity (identity + issuer), with an optional validity window for rotation.", "type": "object", "additionalProperties": false, "properties": { "key_path": { "description": "Public key file (PEM), relative to the workspace.", "type": "string", "minLength": 1, "examples": ["ci/keys/rocm-release-2026.pub"] }, "key_fingerprint": { "description": "SHA-256 of the public key (DER SubjectPublicKeyInfo), as sha256:<hex> or bare hex; checked against key_path.", "type": "string", "pattern": "^(sha256:)?[0-9a-fA-F]{64}$" }, "identity": { "description": "Regular expression (Go/RE2 syntax) the certificate identity must match (cosign --certificate-identity-regexp).", "type": "string", "minLength": 1, "examples": ["^https://github\\.com/rocm/images/\\.github/workflows/release\\.yml@refs/tags/v.*$"] }, "issuer": { "description": "OIDC issuer of the certificate; read as an RE2 regular expression when it contains ^, $, *, +, ?, (, [, | or a backslash.", "type": "string", "minLength": 1, "examples": ["https://token.actions.githubusercontent.com"] }, "valid_from": { "description": "First day (YYYY-MM-DD, a whole UTC day) or moment (RFC 3339) a signature by this signer counts, judged at the signing time (the transparency log's time when one was checked, else the run's time); inclusive.", "type": "string", "anyOf": [{ "format": "date" }, { "format": "date-time" }], "examples": ["2026-06-01"] }, "valid_until": { "description": "Last day (YYYY-MM-DD, a whole UTC day) or moment (RFC 3339) a signature by this signer counts, judged at the signing time (the transparency log's time when one was checked, else the run's time); inclusive.", "type": "string", "anyOf": [{ "format": "date" }, { "format": "date-time" }], "examples": ["2026-06-30"] } } }, "examples": [{ "release-2025": { "key_path": "ci/keys/rocm-release-2025.pub", "valid_until": "2026-06-30" }, "release-2026": { "key_path": "ci/keys/rocm-release-2026.pub", "valid_from": "2026-06-01" } }] }, "trusted_signers": { "description": "Who may sign images by default: names from `signers`. An image's signer set is its trusted signers plus its matrix row's own provenance signer.", "type": "array", "items": { "type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]*$" }, "uniqueItems": true, "examples": [["release-2025", "release-2026"]] }, "threshold": { "description": "Distinct trusted signers whose signatures must verify (the same key under two names counts once). Default 1.", "type": "integer", "minimum": 1, "default": 1, "examples": [2] }, "attestations": { "description": "Attestation requirements, checked per attest_mode (which defaults to enforce when this list is given).", "type": "array", "items": { "description": "One attestation requirement: an attestation of `type`, signed by `signers`, whose statement names the pinned digest as its subject and meets every condition.", "type": "object", "additionalProperties": false, "required": ["type"], "properties": { "type": { "description": "Predicate type (a URI), passed to cosign verify-attestation --type and compared with the statement's predicateType.", "type": "string", "minLength": 1, "examples": ["https://slsa.dev/provenance/v1", "https://spdx.dev/Document", "https://cosign.sigstore.dev/attestation/vuln/v1"] }, "signers": { "description": "Names of signers (policy.signers) whose attestation counts. Default: the image's trusted signers.", "type": "array", "items": { "type": "string", "minLength": 1 }, "uniqueItems": true, "examples": [["images-ci"]] }, "where": { "description": "Conditions: a dotted path in the in-toto statement (segments of letters, digits, _, @, $, -; a number indexes a list) \u2192 a regular expression (Go/RE2) the string at that path must match. A missing path fails.", "type": "object", "additionalProperties": { "type": "string" }, "examples": [{ "predicate.runDetails.builder.id": "^https://github\\.com/rocm/images/\\.github/workflows/release\\.yml@refs/tags/v.*$" }] }, "max_age_days": { "description": "The time at time_field may be at most this many days old.", "type": "integer", "minimum": 0, "examples": [7] }, "time_field": { "description": "Dotted path of an RFC 3339 time in the statement, for max_age_days. Default for https://cosign.sigstore.dev/attestation/vuln/v1: predicate.metadata.scanFinishedOn; required for other types.", "type": "string", "pattern": "^[A-Za-z0-9_@$-]+(\\.[A-Za-z0-9_@$-]+)*$", "examples": ["predicate.metadata.scanFinishedOn"] } } } }, "overrides": { "description": "Per-image settings: the most specific entry whose `match` glob matches `repository:tag` wins (most literal characters).", "type": "array", "default": [], "items": { "type": "object", "additionalProperties": false, "required": ["match"], "properties": { "match": { "description": "Glob on `repository:tag`: `*` matches any run of characters, `?` one character.", "type": "string", "minLength": 1 }, "require_signature": { "description": "require_signature for the images this entry matches.", "type": "boolean" }, "attest_mode": { "description": "attest_mode for the images this entry matches.", "enum": ["none", "record", "enforce"] }, "digest_ttl": { "description": "digest_ttl (days, not negative) for the images this entry matches.", "type": "integer", "minimum": 0 }, "trusted_signers": { "description": "trusted_signers for the images this entry matches.", "type": "array", "items": { "type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]*$" }, "uniqueItems": true, "examples": [["release-2025", "release-2026"]] }, "threshold": { "description": "threshold for the images this entry matches.", "type": "integer", "minimum": 1, "default": 1, "examples": [2] } } } } } } } };
 var func1 = Object.prototype.hasOwnProperty;
 var func2 = import_ucs2length.default.default;
 var pattern4 = new RegExp("^[A-Za-z0-9_][A-Za-z0-9_.-]*\\.ya?ml$", "u");
@@ -36725,139 +36731,138 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
             errors++;
           }
         }
+        if (data0.cache_ttl !== void 0) {
+          let data12 = data0.cache_ttl;
+          if (!(typeof data12 == "number" && (!(data12 % 1) && !isNaN(data12)) && isFinite(data12))) {
+            const err22 = { instancePath: instancePath + "/policy/cache_ttl", schemaPath: "#/properties/policy/properties/cache_ttl/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.policy.properties.cache_ttl.type, parentSchema: schema31.properties.policy.properties.cache_ttl, data: data12 };
+            if (vErrors === null) {
+              vErrors = [err22];
+            } else {
+              vErrors.push(err22);
+            }
+            errors++;
+          }
+          if (typeof data12 == "number" && isFinite(data12)) {
+            if (data12 < 0 || isNaN(data12)) {
+              const err23 = { instancePath: instancePath + "/policy/cache_ttl", schemaPath: "#/properties/policy/properties/cache_ttl/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema31.properties.policy.properties.cache_ttl, data: data12 };
+              if (vErrors === null) {
+                vErrors = [err23];
+              } else {
+                vErrors.push(err23);
+              }
+              errors++;
+            }
+          }
+        }
+        if (data0.registry_concurrency !== void 0) {
+          let data13 = data0.registry_concurrency;
+          if (!(typeof data13 == "number" && (!(data13 % 1) && !isNaN(data13)) && isFinite(data13))) {
+            const err24 = { instancePath: instancePath + "/policy/registry_concurrency", schemaPath: "#/properties/policy/properties/registry_concurrency/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.policy.properties.registry_concurrency.type, parentSchema: schema31.properties.policy.properties.registry_concurrency, data: data13 };
+            if (vErrors === null) {
+              vErrors = [err24];
+            } else {
+              vErrors.push(err24);
+            }
+            errors++;
+          }
+          if (typeof data13 == "number" && isFinite(data13)) {
+            if (data13 > 64 || isNaN(data13)) {
+              const err25 = { instancePath: instancePath + "/policy/registry_concurrency", schemaPath: "#/properties/policy/properties/registry_concurrency/maximum", keyword: "maximum", params: { comparison: "<=", limit: 64 }, message: "must be <= 64", schema: 64, parentSchema: schema31.properties.policy.properties.registry_concurrency, data: data13 };
+              if (vErrors === null) {
+                vErrors = [err25];
+              } else {
+                vErrors.push(err25);
+              }
+              errors++;
+            }
+            if (data13 < 1 || isNaN(data13)) {
+              const err26 = { instancePath: instancePath + "/policy/registry_concurrency", schemaPath: "#/properties/policy/properties/registry_concurrency/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema31.properties.policy.properties.registry_concurrency, data: data13 };
+              if (vErrors === null) {
+                vErrors = [err26];
+              } else {
+                vErrors.push(err26);
+              }
+              errors++;
+            }
+          }
+        }
         if (data0.signers !== void 0) {
-          let data12 = data0.signers;
-          if (data12 && typeof data12 == "object" && !Array.isArray(data12)) {
-            for (const key2 in data12) {
-              const _errs27 = errors;
+          let data14 = data0.signers;
+          if (data14 && typeof data14 == "object" && !Array.isArray(data14)) {
+            for (const key2 in data14) {
+              const _errs31 = errors;
               if (typeof key2 === "string") {
                 if (!pattern6.test(key2)) {
-                  const err22 = { instancePath: instancePath + "/policy/signers", schemaPath: "#/properties/policy/properties/signers/propertyNames/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$" }, message: 'must match pattern "^[A-Za-z0-9][A-Za-z0-9._-]*$"', schema: "^[A-Za-z0-9][A-Za-z0-9._-]*$", parentSchema: schema31.properties.policy.properties.signers.propertyNames, data: key2, propertyName: key2 };
+                  const err27 = { instancePath: instancePath + "/policy/signers", schemaPath: "#/properties/policy/properties/signers/propertyNames/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$" }, message: 'must match pattern "^[A-Za-z0-9][A-Za-z0-9._-]*$"', schema: "^[A-Za-z0-9][A-Za-z0-9._-]*$", parentSchema: schema31.properties.policy.properties.signers.propertyNames, data: key2, propertyName: key2 };
                   if (vErrors === null) {
-                    vErrors = [err22];
+                    vErrors = [err27];
                   } else {
-                    vErrors.push(err22);
+                    vErrors.push(err27);
                   }
                   errors++;
                 }
               }
-              var valid2 = _errs27 === errors;
+              var valid2 = _errs31 === errors;
               if (!valid2) {
-                const err23 = { instancePath: instancePath + "/policy/signers", schemaPath: "#/properties/policy/properties/signers/propertyNames", keyword: "propertyNames", params: { propertyName: key2 }, message: "property name must be valid", schema: schema31.properties.policy.properties.signers.propertyNames, parentSchema: schema31.properties.policy.properties.signers, data: data12 };
+                const err28 = { instancePath: instancePath + "/policy/signers", schemaPath: "#/properties/policy/properties/signers/propertyNames", keyword: "propertyNames", params: { propertyName: key2 }, message: "property name must be valid", schema: schema31.properties.policy.properties.signers.propertyNames, parentSchema: schema31.properties.policy.properties.signers, data: data14 };
                 if (vErrors === null) {
-                  vErrors = [err23];
+                  vErrors = [err28];
                 } else {
-                  vErrors.push(err23);
+                  vErrors.push(err28);
                 }
                 errors++;
               }
             }
-            for (const key3 in data12) {
-              let data13 = data12[key3];
-              if (data13 && typeof data13 == "object" && !Array.isArray(data13)) {
-                for (const key4 in data13) {
+            for (const key3 in data14) {
+              let data15 = data14[key3];
+              if (data15 && typeof data15 == "object" && !Array.isArray(data15)) {
+                for (const key4 in data15) {
                   if (!(key4 === "key_path" || key4 === "key_fingerprint" || key4 === "identity" || key4 === "issuer" || key4 === "valid_from" || key4 === "valid_until")) {
-                    const err24 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/policy/properties/signers/additionalProperties/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key4 }, message: "must NOT have additional properties", schema: false, parentSchema: schema31.properties.policy.properties.signers.additionalProperties, data: data13 };
+                    const err29 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/policy/properties/signers/additionalProperties/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key4 }, message: "must NOT have additional properties", schema: false, parentSchema: schema31.properties.policy.properties.signers.additionalProperties, data: data15 };
                     if (vErrors === null) {
-                      vErrors = [err24];
+                      vErrors = [err29];
                     } else {
-                      vErrors.push(err24);
+                      vErrors.push(err29);
                     }
                     errors++;
                   }
                 }
-                if (data13.key_path !== void 0) {
-                  let data14 = data13.key_path;
-                  if (typeof data14 === "string") {
-                    if (func2(data14) < 1) {
-                      const err25 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/key_path", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/key_path/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.key_path, data: data14 };
-                      if (vErrors === null) {
-                        vErrors = [err25];
-                      } else {
-                        vErrors.push(err25);
-                      }
-                      errors++;
-                    }
-                  } else {
-                    const err26 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/key_path", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/key_path/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.signers.additionalProperties.properties.key_path.type, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.key_path, data: data14 };
-                    if (vErrors === null) {
-                      vErrors = [err26];
-                    } else {
-                      vErrors.push(err26);
-                    }
-                    errors++;
-                  }
-                }
-                if (data13.key_fingerprint !== void 0) {
-                  let data15 = data13.key_fingerprint;
-                  if (typeof data15 === "string") {
-                    if (!pattern7.test(data15)) {
-                      const err27 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/key_fingerprint", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/key_fingerprint/pattern", keyword: "pattern", params: { pattern: "^(sha256:)?[0-9a-fA-F]{64}$" }, message: 'must match pattern "^(sha256:)?[0-9a-fA-F]{64}$"', schema: "^(sha256:)?[0-9a-fA-F]{64}$", parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.key_fingerprint, data: data15 };
-                      if (vErrors === null) {
-                        vErrors = [err27];
-                      } else {
-                        vErrors.push(err27);
-                      }
-                      errors++;
-                    }
-                  } else {
-                    const err28 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/key_fingerprint", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/key_fingerprint/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.signers.additionalProperties.properties.key_fingerprint.type, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.key_fingerprint, data: data15 };
-                    if (vErrors === null) {
-                      vErrors = [err28];
-                    } else {
-                      vErrors.push(err28);
-                    }
-                    errors++;
-                  }
-                }
-                if (data13.identity !== void 0) {
-                  let data16 = data13.identity;
+                if (data15.key_path !== void 0) {
+                  let data16 = data15.key_path;
                   if (typeof data16 === "string") {
                     if (func2(data16) < 1) {
-                      const err29 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/identity", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/identity/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.identity, data: data16 };
+                      const err30 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/key_path", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/key_path/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.key_path, data: data16 };
                       if (vErrors === null) {
-                        vErrors = [err29];
+                        vErrors = [err30];
                       } else {
-                        vErrors.push(err29);
+                        vErrors.push(err30);
                       }
                       errors++;
                     }
                   } else {
-                    const err30 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/identity", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/identity/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.signers.additionalProperties.properties.identity.type, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.identity, data: data16 };
+                    const err31 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/key_path", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/key_path/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.signers.additionalProperties.properties.key_path.type, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.key_path, data: data16 };
                     if (vErrors === null) {
-                      vErrors = [err30];
+                      vErrors = [err31];
                     } else {
-                      vErrors.push(err30);
+                      vErrors.push(err31);
                     }
                     errors++;
                   }
                 }
-                if (data13.issuer !== void 0) {
-                  let data17 = data13.issuer;
+                if (data15.key_fingerprint !== void 0) {
+                  let data17 = data15.key_fingerprint;
                   if (typeof data17 === "string") {
-                    if (func2(data17) < 1) {
-                      const err31 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/issuer", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/issuer/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.issuer, data: data17 };
+                    if (!pattern7.test(data17)) {
+                      const err32 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/key_fingerprint", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/key_fingerprint/pattern", keyword: "pattern", params: { pattern: "^(sha256:)?[0-9a-fA-F]{64}$" }, message: 'must match pattern "^(sha256:)?[0-9a-fA-F]{64}$"', schema: "^(sha256:)?[0-9a-fA-F]{64}$", parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.key_fingerprint, data: data17 };
                       if (vErrors === null) {
-                        vErrors = [err31];
+                        vErrors = [err32];
                       } else {
-                        vErrors.push(err31);
+                        vErrors.push(err32);
                       }
                       errors++;
                     }
                   } else {
-                    const err32 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/issuer", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/issuer/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.signers.additionalProperties.properties.issuer.type, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.issuer, data: data17 };
-                    if (vErrors === null) {
-                      vErrors = [err32];
-                    } else {
-                      vErrors.push(err32);
-                    }
-                    errors++;
-                  }
-                }
-                if (data13.valid_from !== void 0) {
-                  let data18 = data13.valid_from;
-                  if (typeof data18 !== "string") {
-                    const err33 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/valid_from", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/valid_from/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_from.type, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_from, data: data18 };
+                    const err33 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/key_fingerprint", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/key_fingerprint/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.signers.additionalProperties.properties.key_fingerprint.type, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.key_fingerprint, data: data17 };
                     if (vErrors === null) {
                       vErrors = [err33];
                     } else {
@@ -36865,12 +36870,12 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                     }
                     errors++;
                   }
-                  const _errs42 = errors;
-                  let valid5 = false;
-                  const _errs43 = errors;
+                }
+                if (data15.identity !== void 0) {
+                  let data18 = data15.identity;
                   if (typeof data18 === "string") {
-                    if (!formats0.validate(data18)) {
-                      const err34 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/valid_from", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/valid_from/anyOf/0/format", keyword: "format", params: { format: "date" }, message: 'must match format "date"', schema: "date", parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_from.anyOf[0], data: data18 };
+                    if (func2(data18) < 1) {
+                      const err34 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/identity", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/identity/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.identity, data: data18 };
                       if (vErrors === null) {
                         vErrors = [err34];
                       } else {
@@ -36878,46 +36883,30 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                       }
                       errors++;
                     }
+                  } else {
+                    const err35 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/identity", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/identity/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.signers.additionalProperties.properties.identity.type, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.identity, data: data18 };
+                    if (vErrors === null) {
+                      vErrors = [err35];
+                    } else {
+                      vErrors.push(err35);
+                    }
+                    errors++;
                   }
-                  var _valid0 = _errs43 === errors;
-                  valid5 = valid5 || _valid0;
-                  const _errs44 = errors;
-                  if (typeof data18 === "string") {
-                    if (!formats2.validate(data18)) {
-                      const err35 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/valid_from", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/valid_from/anyOf/1/format", keyword: "format", params: { format: "date-time" }, message: 'must match format "date-time"', schema: "date-time", parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_from.anyOf[1], data: data18 };
+                }
+                if (data15.issuer !== void 0) {
+                  let data19 = data15.issuer;
+                  if (typeof data19 === "string") {
+                    if (func2(data19) < 1) {
+                      const err36 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/issuer", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/issuer/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.issuer, data: data19 };
                       if (vErrors === null) {
-                        vErrors = [err35];
+                        vErrors = [err36];
                       } else {
-                        vErrors.push(err35);
+                        vErrors.push(err36);
                       }
                       errors++;
                     }
-                  }
-                  var _valid0 = _errs44 === errors;
-                  valid5 = valid5 || _valid0;
-                  if (!valid5) {
-                    const err36 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/valid_from", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/valid_from/anyOf", keyword: "anyOf", params: {}, message: "must match a schema in anyOf", schema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_from.anyOf, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_from, data: data18 };
-                    if (vErrors === null) {
-                      vErrors = [err36];
-                    } else {
-                      vErrors.push(err36);
-                    }
-                    errors++;
                   } else {
-                    errors = _errs42;
-                    if (vErrors !== null) {
-                      if (_errs42) {
-                        vErrors.length = _errs42;
-                      } else {
-                        vErrors = null;
-                      }
-                    }
-                  }
-                }
-                if (data13.valid_until !== void 0) {
-                  let data19 = data13.valid_until;
-                  if (typeof data19 !== "string") {
-                    const err37 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/valid_until", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/valid_until/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_until.type, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_until, data: data19 };
+                    const err37 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/issuer", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/issuer/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.signers.additionalProperties.properties.issuer.type, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.issuer, data: data19 };
                     if (vErrors === null) {
                       vErrors = [err37];
                     } else {
@@ -36925,26 +36914,24 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                     }
                     errors++;
                   }
-                  const _errs47 = errors;
-                  let valid6 = false;
-                  const _errs48 = errors;
-                  if (typeof data19 === "string") {
-                    if (!formats0.validate(data19)) {
-                      const err38 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/valid_until", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/valid_until/anyOf/0/format", keyword: "format", params: { format: "date" }, message: 'must match format "date"', schema: "date", parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_until.anyOf[0], data: data19 };
-                      if (vErrors === null) {
-                        vErrors = [err38];
-                      } else {
-                        vErrors.push(err38);
-                      }
-                      errors++;
+                }
+                if (data15.valid_from !== void 0) {
+                  let data20 = data15.valid_from;
+                  if (typeof data20 !== "string") {
+                    const err38 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/valid_from", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/valid_from/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_from.type, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_from, data: data20 };
+                    if (vErrors === null) {
+                      vErrors = [err38];
+                    } else {
+                      vErrors.push(err38);
                     }
+                    errors++;
                   }
-                  var _valid1 = _errs48 === errors;
-                  valid6 = valid6 || _valid1;
-                  const _errs49 = errors;
-                  if (typeof data19 === "string") {
-                    if (!formats2.validate(data19)) {
-                      const err39 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/valid_until", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/valid_until/anyOf/1/format", keyword: "format", params: { format: "date-time" }, message: 'must match format "date-time"', schema: "date-time", parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_until.anyOf[1], data: data19 };
+                  const _errs46 = errors;
+                  let valid5 = false;
+                  const _errs47 = errors;
+                  if (typeof data20 === "string") {
+                    if (!formats0.validate(data20)) {
+                      const err39 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/valid_from", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/valid_from/anyOf/0/format", keyword: "format", params: { format: "date" }, message: 'must match format "date"', schema: "date", parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_from.anyOf[0], data: data20 };
                       if (vErrors === null) {
                         vErrors = [err39];
                       } else {
@@ -36953,21 +36940,95 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                       errors++;
                     }
                   }
-                  var _valid1 = _errs49 === errors;
-                  valid6 = valid6 || _valid1;
-                  if (!valid6) {
-                    const err40 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/valid_until", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/valid_until/anyOf", keyword: "anyOf", params: {}, message: "must match a schema in anyOf", schema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_until.anyOf, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_until, data: data19 };
+                  var _valid0 = _errs47 === errors;
+                  valid5 = valid5 || _valid0;
+                  const _errs48 = errors;
+                  if (typeof data20 === "string") {
+                    if (!formats2.validate(data20)) {
+                      const err40 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/valid_from", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/valid_from/anyOf/1/format", keyword: "format", params: { format: "date-time" }, message: 'must match format "date-time"', schema: "date-time", parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_from.anyOf[1], data: data20 };
+                      if (vErrors === null) {
+                        vErrors = [err40];
+                      } else {
+                        vErrors.push(err40);
+                      }
+                      errors++;
+                    }
+                  }
+                  var _valid0 = _errs48 === errors;
+                  valid5 = valid5 || _valid0;
+                  if (!valid5) {
+                    const err41 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/valid_from", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/valid_from/anyOf", keyword: "anyOf", params: {}, message: "must match a schema in anyOf", schema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_from.anyOf, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_from, data: data20 };
                     if (vErrors === null) {
-                      vErrors = [err40];
+                      vErrors = [err41];
                     } else {
-                      vErrors.push(err40);
+                      vErrors.push(err41);
                     }
                     errors++;
                   } else {
-                    errors = _errs47;
+                    errors = _errs46;
                     if (vErrors !== null) {
-                      if (_errs47) {
-                        vErrors.length = _errs47;
+                      if (_errs46) {
+                        vErrors.length = _errs46;
+                      } else {
+                        vErrors = null;
+                      }
+                    }
+                  }
+                }
+                if (data15.valid_until !== void 0) {
+                  let data21 = data15.valid_until;
+                  if (typeof data21 !== "string") {
+                    const err42 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/valid_until", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/valid_until/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_until.type, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_until, data: data21 };
+                    if (vErrors === null) {
+                      vErrors = [err42];
+                    } else {
+                      vErrors.push(err42);
+                    }
+                    errors++;
+                  }
+                  const _errs51 = errors;
+                  let valid6 = false;
+                  const _errs52 = errors;
+                  if (typeof data21 === "string") {
+                    if (!formats0.validate(data21)) {
+                      const err43 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/valid_until", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/valid_until/anyOf/0/format", keyword: "format", params: { format: "date" }, message: 'must match format "date"', schema: "date", parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_until.anyOf[0], data: data21 };
+                      if (vErrors === null) {
+                        vErrors = [err43];
+                      } else {
+                        vErrors.push(err43);
+                      }
+                      errors++;
+                    }
+                  }
+                  var _valid1 = _errs52 === errors;
+                  valid6 = valid6 || _valid1;
+                  const _errs53 = errors;
+                  if (typeof data21 === "string") {
+                    if (!formats2.validate(data21)) {
+                      const err44 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/valid_until", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/valid_until/anyOf/1/format", keyword: "format", params: { format: "date-time" }, message: 'must match format "date-time"', schema: "date-time", parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_until.anyOf[1], data: data21 };
+                      if (vErrors === null) {
+                        vErrors = [err44];
+                      } else {
+                        vErrors.push(err44);
+                      }
+                      errors++;
+                    }
+                  }
+                  var _valid1 = _errs53 === errors;
+                  valid6 = valid6 || _valid1;
+                  if (!valid6) {
+                    const err45 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/valid_until", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/valid_until/anyOf", keyword: "anyOf", params: {}, message: "must match a schema in anyOf", schema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_until.anyOf, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_until, data: data21 };
+                    if (vErrors === null) {
+                      vErrors = [err45];
+                    } else {
+                      vErrors.push(err45);
+                    }
+                    errors++;
+                  } else {
+                    errors = _errs51;
+                    if (vErrors !== null) {
+                      if (_errs51) {
+                        vErrors.length = _errs51;
                       } else {
                         vErrors = null;
                       }
@@ -36975,67 +37036,67 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                   }
                 }
               } else {
-                const err41 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/policy/properties/signers/additionalProperties/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.policy.properties.signers.additionalProperties.type, parentSchema: schema31.properties.policy.properties.signers.additionalProperties, data: data13 };
+                const err46 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/policy/properties/signers/additionalProperties/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.policy.properties.signers.additionalProperties.type, parentSchema: schema31.properties.policy.properties.signers.additionalProperties, data: data15 };
                 if (vErrors === null) {
-                  vErrors = [err41];
+                  vErrors = [err46];
                 } else {
-                  vErrors.push(err41);
+                  vErrors.push(err46);
                 }
                 errors++;
               }
             }
           } else {
-            const err42 = { instancePath: instancePath + "/policy/signers", schemaPath: "#/properties/policy/properties/signers/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.policy.properties.signers.type, parentSchema: schema31.properties.policy.properties.signers, data: data12 };
+            const err47 = { instancePath: instancePath + "/policy/signers", schemaPath: "#/properties/policy/properties/signers/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.policy.properties.signers.type, parentSchema: schema31.properties.policy.properties.signers, data: data14 };
             if (vErrors === null) {
-              vErrors = [err42];
+              vErrors = [err47];
             } else {
-              vErrors.push(err42);
+              vErrors.push(err47);
             }
             errors++;
           }
         }
         if (data0.trusted_signers !== void 0) {
-          let data20 = data0.trusted_signers;
-          if (Array.isArray(data20)) {
-            const len0 = data20.length;
+          let data22 = data0.trusted_signers;
+          if (Array.isArray(data22)) {
+            const len0 = data22.length;
             for (let i0 = 0; i0 < len0; i0++) {
-              let data21 = data20[i0];
-              if (typeof data21 === "string") {
-                if (!pattern6.test(data21)) {
-                  const err43 = { instancePath: instancePath + "/policy/trusted_signers/" + i0, schemaPath: "#/properties/policy/properties/trusted_signers/items/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$" }, message: 'must match pattern "^[A-Za-z0-9][A-Za-z0-9._-]*$"', schema: "^[A-Za-z0-9][A-Za-z0-9._-]*$", parentSchema: schema31.properties.policy.properties.trusted_signers.items, data: data21 };
+              let data23 = data22[i0];
+              if (typeof data23 === "string") {
+                if (!pattern6.test(data23)) {
+                  const err48 = { instancePath: instancePath + "/policy/trusted_signers/" + i0, schemaPath: "#/properties/policy/properties/trusted_signers/items/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$" }, message: 'must match pattern "^[A-Za-z0-9][A-Za-z0-9._-]*$"', schema: "^[A-Za-z0-9][A-Za-z0-9._-]*$", parentSchema: schema31.properties.policy.properties.trusted_signers.items, data: data23 };
                   if (vErrors === null) {
-                    vErrors = [err43];
+                    vErrors = [err48];
                   } else {
-                    vErrors.push(err43);
+                    vErrors.push(err48);
                   }
                   errors++;
                 }
               } else {
-                const err44 = { instancePath: instancePath + "/policy/trusted_signers/" + i0, schemaPath: "#/properties/policy/properties/trusted_signers/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.trusted_signers.items.type, parentSchema: schema31.properties.policy.properties.trusted_signers.items, data: data21 };
+                const err49 = { instancePath: instancePath + "/policy/trusted_signers/" + i0, schemaPath: "#/properties/policy/properties/trusted_signers/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.trusted_signers.items.type, parentSchema: schema31.properties.policy.properties.trusted_signers.items, data: data23 };
                 if (vErrors === null) {
-                  vErrors = [err44];
+                  vErrors = [err49];
                 } else {
-                  vErrors.push(err44);
+                  vErrors.push(err49);
                 }
                 errors++;
               }
             }
-            let i1 = data20.length;
+            let i1 = data22.length;
             let j0;
             if (i1 > 1) {
               const indices0 = {};
               for (; i1--; ) {
-                let item0 = data20[i1];
+                let item0 = data22[i1];
                 if (typeof item0 !== "string") {
                   continue;
                 }
                 if (typeof indices0[item0] == "number") {
                   j0 = indices0[item0];
-                  const err45 = { instancePath: instancePath + "/policy/trusted_signers", schemaPath: "#/properties/policy/properties/trusted_signers/uniqueItems", keyword: "uniqueItems", params: { i: i1, j: j0 }, message: "must NOT have duplicate items (items ## " + j0 + " and " + i1 + " are identical)", schema: true, parentSchema: schema31.properties.policy.properties.trusted_signers, data: data20 };
+                  const err50 = { instancePath: instancePath + "/policy/trusted_signers", schemaPath: "#/properties/policy/properties/trusted_signers/uniqueItems", keyword: "uniqueItems", params: { i: i1, j: j0 }, message: "must NOT have duplicate items (items ## " + j0 + " and " + i1 + " are identical)", schema: true, parentSchema: schema31.properties.policy.properties.trusted_signers, data: data22 };
                   if (vErrors === null) {
-                    vErrors = [err45];
+                    vErrors = [err50];
                   } else {
-                    vErrors.push(err45);
+                    vErrors.push(err50);
                   }
                   errors++;
                   break;
@@ -37044,129 +37105,129 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
               }
             }
           } else {
-            const err46 = { instancePath: instancePath + "/policy/trusted_signers", schemaPath: "#/properties/policy/properties/trusted_signers/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.policy.properties.trusted_signers.type, parentSchema: schema31.properties.policy.properties.trusted_signers, data: data20 };
+            const err51 = { instancePath: instancePath + "/policy/trusted_signers", schemaPath: "#/properties/policy/properties/trusted_signers/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.policy.properties.trusted_signers.type, parentSchema: schema31.properties.policy.properties.trusted_signers, data: data22 };
             if (vErrors === null) {
-              vErrors = [err46];
+              vErrors = [err51];
             } else {
-              vErrors.push(err46);
+              vErrors.push(err51);
             }
             errors++;
           }
         }
         if (data0.threshold !== void 0) {
-          let data22 = data0.threshold;
-          if (!(typeof data22 == "number" && (!(data22 % 1) && !isNaN(data22)) && isFinite(data22))) {
-            const err47 = { instancePath: instancePath + "/policy/threshold", schemaPath: "#/properties/policy/properties/threshold/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.policy.properties.threshold.type, parentSchema: schema31.properties.policy.properties.threshold, data: data22 };
+          let data24 = data0.threshold;
+          if (!(typeof data24 == "number" && (!(data24 % 1) && !isNaN(data24)) && isFinite(data24))) {
+            const err52 = { instancePath: instancePath + "/policy/threshold", schemaPath: "#/properties/policy/properties/threshold/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.policy.properties.threshold.type, parentSchema: schema31.properties.policy.properties.threshold, data: data24 };
             if (vErrors === null) {
-              vErrors = [err47];
+              vErrors = [err52];
             } else {
-              vErrors.push(err47);
+              vErrors.push(err52);
             }
             errors++;
           }
-          if (typeof data22 == "number" && isFinite(data22)) {
-            if (data22 < 1 || isNaN(data22)) {
-              const err48 = { instancePath: instancePath + "/policy/threshold", schemaPath: "#/properties/policy/properties/threshold/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema31.properties.policy.properties.threshold, data: data22 };
+          if (typeof data24 == "number" && isFinite(data24)) {
+            if (data24 < 1 || isNaN(data24)) {
+              const err53 = { instancePath: instancePath + "/policy/threshold", schemaPath: "#/properties/policy/properties/threshold/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema31.properties.policy.properties.threshold, data: data24 };
               if (vErrors === null) {
-                vErrors = [err48];
+                vErrors = [err53];
               } else {
-                vErrors.push(err48);
+                vErrors.push(err53);
               }
               errors++;
             }
           }
         }
         if (data0.attestations !== void 0) {
-          let data23 = data0.attestations;
-          if (Array.isArray(data23)) {
-            const len1 = data23.length;
+          let data25 = data0.attestations;
+          if (Array.isArray(data25)) {
+            const len1 = data25.length;
             for (let i2 = 0; i2 < len1; i2++) {
-              let data24 = data23[i2];
-              if (data24 && typeof data24 == "object" && !Array.isArray(data24)) {
-                if (data24.type === void 0) {
-                  const err49 = { instancePath: instancePath + "/policy/attestations/" + i2, schemaPath: "#/properties/policy/properties/attestations/items/required", keyword: "required", params: { missingProperty: "type" }, message: "must have required property 'type'", schema: schema31.properties.policy.properties.attestations.items.required, parentSchema: schema31.properties.policy.properties.attestations.items, data: data24 };
+              let data26 = data25[i2];
+              if (data26 && typeof data26 == "object" && !Array.isArray(data26)) {
+                if (data26.type === void 0) {
+                  const err54 = { instancePath: instancePath + "/policy/attestations/" + i2, schemaPath: "#/properties/policy/properties/attestations/items/required", keyword: "required", params: { missingProperty: "type" }, message: "must have required property 'type'", schema: schema31.properties.policy.properties.attestations.items.required, parentSchema: schema31.properties.policy.properties.attestations.items, data: data26 };
                   if (vErrors === null) {
-                    vErrors = [err49];
+                    vErrors = [err54];
                   } else {
-                    vErrors.push(err49);
+                    vErrors.push(err54);
                   }
                   errors++;
                 }
-                for (const key5 in data24) {
+                for (const key5 in data26) {
                   if (!(key5 === "type" || key5 === "signers" || key5 === "where" || key5 === "max_age_days" || key5 === "time_field")) {
-                    const err50 = { instancePath: instancePath + "/policy/attestations/" + i2, schemaPath: "#/properties/policy/properties/attestations/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key5 }, message: "must NOT have additional properties", schema: false, parentSchema: schema31.properties.policy.properties.attestations.items, data: data24 };
+                    const err55 = { instancePath: instancePath + "/policy/attestations/" + i2, schemaPath: "#/properties/policy/properties/attestations/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key5 }, message: "must NOT have additional properties", schema: false, parentSchema: schema31.properties.policy.properties.attestations.items, data: data26 };
                     if (vErrors === null) {
-                      vErrors = [err50];
+                      vErrors = [err55];
                     } else {
-                      vErrors.push(err50);
+                      vErrors.push(err55);
                     }
                     errors++;
                   }
                 }
-                if (data24.type !== void 0) {
-                  let data25 = data24.type;
-                  if (typeof data25 === "string") {
-                    if (func2(data25) < 1) {
-                      const err51 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/type", schemaPath: "#/properties/policy/properties/attestations/items/properties/type/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.policy.properties.attestations.items.properties.type, data: data25 };
+                if (data26.type !== void 0) {
+                  let data27 = data26.type;
+                  if (typeof data27 === "string") {
+                    if (func2(data27) < 1) {
+                      const err56 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/type", schemaPath: "#/properties/policy/properties/attestations/items/properties/type/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.policy.properties.attestations.items.properties.type, data: data27 };
                       if (vErrors === null) {
-                        vErrors = [err51];
+                        vErrors = [err56];
                       } else {
-                        vErrors.push(err51);
+                        vErrors.push(err56);
                       }
                       errors++;
                     }
                   } else {
-                    const err52 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/type", schemaPath: "#/properties/policy/properties/attestations/items/properties/type/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.attestations.items.properties.type.type, parentSchema: schema31.properties.policy.properties.attestations.items.properties.type, data: data25 };
+                    const err57 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/type", schemaPath: "#/properties/policy/properties/attestations/items/properties/type/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.attestations.items.properties.type.type, parentSchema: schema31.properties.policy.properties.attestations.items.properties.type, data: data27 };
                     if (vErrors === null) {
-                      vErrors = [err52];
+                      vErrors = [err57];
                     } else {
-                      vErrors.push(err52);
+                      vErrors.push(err57);
                     }
                     errors++;
                   }
                 }
-                if (data24.signers !== void 0) {
-                  let data26 = data24.signers;
-                  if (Array.isArray(data26)) {
-                    const len2 = data26.length;
+                if (data26.signers !== void 0) {
+                  let data28 = data26.signers;
+                  if (Array.isArray(data28)) {
+                    const len2 = data28.length;
                     for (let i3 = 0; i3 < len2; i3++) {
-                      let data27 = data26[i3];
-                      if (typeof data27 === "string") {
-                        if (func2(data27) < 1) {
-                          const err53 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/signers/" + i3, schemaPath: "#/properties/policy/properties/attestations/items/properties/signers/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.policy.properties.attestations.items.properties.signers.items, data: data27 };
+                      let data29 = data28[i3];
+                      if (typeof data29 === "string") {
+                        if (func2(data29) < 1) {
+                          const err58 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/signers/" + i3, schemaPath: "#/properties/policy/properties/attestations/items/properties/signers/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.policy.properties.attestations.items.properties.signers.items, data: data29 };
                           if (vErrors === null) {
-                            vErrors = [err53];
+                            vErrors = [err58];
                           } else {
-                            vErrors.push(err53);
+                            vErrors.push(err58);
                           }
                           errors++;
                         }
                       } else {
-                        const err54 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/signers/" + i3, schemaPath: "#/properties/policy/properties/attestations/items/properties/signers/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.attestations.items.properties.signers.items.type, parentSchema: schema31.properties.policy.properties.attestations.items.properties.signers.items, data: data27 };
+                        const err59 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/signers/" + i3, schemaPath: "#/properties/policy/properties/attestations/items/properties/signers/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.attestations.items.properties.signers.items.type, parentSchema: schema31.properties.policy.properties.attestations.items.properties.signers.items, data: data29 };
                         if (vErrors === null) {
-                          vErrors = [err54];
+                          vErrors = [err59];
                         } else {
-                          vErrors.push(err54);
+                          vErrors.push(err59);
                         }
                         errors++;
                       }
                     }
-                    let i4 = data26.length;
+                    let i4 = data28.length;
                     let j1;
                     if (i4 > 1) {
                       const indices1 = {};
                       for (; i4--; ) {
-                        let item1 = data26[i4];
+                        let item1 = data28[i4];
                         if (typeof item1 !== "string") {
                           continue;
                         }
                         if (typeof indices1[item1] == "number") {
                           j1 = indices1[item1];
-                          const err55 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/signers", schemaPath: "#/properties/policy/properties/attestations/items/properties/signers/uniqueItems", keyword: "uniqueItems", params: { i: i4, j: j1 }, message: "must NOT have duplicate items (items ## " + j1 + " and " + i4 + " are identical)", schema: true, parentSchema: schema31.properties.policy.properties.attestations.items.properties.signers, data: data26 };
+                          const err60 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/signers", schemaPath: "#/properties/policy/properties/attestations/items/properties/signers/uniqueItems", keyword: "uniqueItems", params: { i: i4, j: j1 }, message: "must NOT have duplicate items (items ## " + j1 + " and " + i4 + " are identical)", schema: true, parentSchema: schema31.properties.policy.properties.attestations.items.properties.signers, data: data28 };
                           if (vErrors === null) {
-                            vErrors = [err55];
+                            vErrors = [err60];
                           } else {
-                            vErrors.push(err55);
+                            vErrors.push(err60);
                           }
                           errors++;
                           break;
@@ -37175,182 +37236,124 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                       }
                     }
                   } else {
-                    const err56 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/signers", schemaPath: "#/properties/policy/properties/attestations/items/properties/signers/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.policy.properties.attestations.items.properties.signers.type, parentSchema: schema31.properties.policy.properties.attestations.items.properties.signers, data: data26 };
+                    const err61 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/signers", schemaPath: "#/properties/policy/properties/attestations/items/properties/signers/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.policy.properties.attestations.items.properties.signers.type, parentSchema: schema31.properties.policy.properties.attestations.items.properties.signers, data: data28 };
                     if (vErrors === null) {
-                      vErrors = [err56];
+                      vErrors = [err61];
                     } else {
-                      vErrors.push(err56);
+                      vErrors.push(err61);
                     }
                     errors++;
                   }
                 }
-                if (data24.where !== void 0) {
-                  let data28 = data24.where;
-                  if (data28 && typeof data28 == "object" && !Array.isArray(data28)) {
-                    for (const key6 in data28) {
-                      let data29 = data28[key6];
-                      if (typeof data29 !== "string") {
-                        const err57 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/where/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/policy/properties/attestations/items/properties/where/additionalProperties/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.attestations.items.properties.where.additionalProperties.type, parentSchema: schema31.properties.policy.properties.attestations.items.properties.where.additionalProperties, data: data29 };
+                if (data26.where !== void 0) {
+                  let data30 = data26.where;
+                  if (data30 && typeof data30 == "object" && !Array.isArray(data30)) {
+                    for (const key6 in data30) {
+                      let data31 = data30[key6];
+                      if (typeof data31 !== "string") {
+                        const err62 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/where/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/policy/properties/attestations/items/properties/where/additionalProperties/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.attestations.items.properties.where.additionalProperties.type, parentSchema: schema31.properties.policy.properties.attestations.items.properties.where.additionalProperties, data: data31 };
                         if (vErrors === null) {
-                          vErrors = [err57];
+                          vErrors = [err62];
                         } else {
-                          vErrors.push(err57);
+                          vErrors.push(err62);
                         }
                         errors++;
                       }
                     }
                   } else {
-                    const err58 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/where", schemaPath: "#/properties/policy/properties/attestations/items/properties/where/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.policy.properties.attestations.items.properties.where.type, parentSchema: schema31.properties.policy.properties.attestations.items.properties.where, data: data28 };
+                    const err63 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/where", schemaPath: "#/properties/policy/properties/attestations/items/properties/where/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.policy.properties.attestations.items.properties.where.type, parentSchema: schema31.properties.policy.properties.attestations.items.properties.where, data: data30 };
                     if (vErrors === null) {
-                      vErrors = [err58];
+                      vErrors = [err63];
                     } else {
-                      vErrors.push(err58);
+                      vErrors.push(err63);
                     }
                     errors++;
                   }
                 }
-                if (data24.max_age_days !== void 0) {
-                  let data30 = data24.max_age_days;
-                  if (!(typeof data30 == "number" && (!(data30 % 1) && !isNaN(data30)) && isFinite(data30))) {
-                    const err59 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/max_age_days", schemaPath: "#/properties/policy/properties/attestations/items/properties/max_age_days/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.policy.properties.attestations.items.properties.max_age_days.type, parentSchema: schema31.properties.policy.properties.attestations.items.properties.max_age_days, data: data30 };
+                if (data26.max_age_days !== void 0) {
+                  let data32 = data26.max_age_days;
+                  if (!(typeof data32 == "number" && (!(data32 % 1) && !isNaN(data32)) && isFinite(data32))) {
+                    const err64 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/max_age_days", schemaPath: "#/properties/policy/properties/attestations/items/properties/max_age_days/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.policy.properties.attestations.items.properties.max_age_days.type, parentSchema: schema31.properties.policy.properties.attestations.items.properties.max_age_days, data: data32 };
                     if (vErrors === null) {
-                      vErrors = [err59];
+                      vErrors = [err64];
                     } else {
-                      vErrors.push(err59);
+                      vErrors.push(err64);
                     }
                     errors++;
                   }
-                  if (typeof data30 == "number" && isFinite(data30)) {
-                    if (data30 < 0 || isNaN(data30)) {
-                      const err60 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/max_age_days", schemaPath: "#/properties/policy/properties/attestations/items/properties/max_age_days/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema31.properties.policy.properties.attestations.items.properties.max_age_days, data: data30 };
+                  if (typeof data32 == "number" && isFinite(data32)) {
+                    if (data32 < 0 || isNaN(data32)) {
+                      const err65 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/max_age_days", schemaPath: "#/properties/policy/properties/attestations/items/properties/max_age_days/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema31.properties.policy.properties.attestations.items.properties.max_age_days, data: data32 };
                       if (vErrors === null) {
-                        vErrors = [err60];
+                        vErrors = [err65];
                       } else {
-                        vErrors.push(err60);
+                        vErrors.push(err65);
                       }
                       errors++;
                     }
                   }
                 }
-                if (data24.time_field !== void 0) {
-                  let data31 = data24.time_field;
-                  if (typeof data31 === "string") {
-                    if (!pattern9.test(data31)) {
-                      const err61 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/time_field", schemaPath: "#/properties/policy/properties/attestations/items/properties/time_field/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9_@$-]+(\\.[A-Za-z0-9_@$-]+)*$" }, message: 'must match pattern "^[A-Za-z0-9_@$-]+(\\.[A-Za-z0-9_@$-]+)*$"', schema: "^[A-Za-z0-9_@$-]+(\\.[A-Za-z0-9_@$-]+)*$", parentSchema: schema31.properties.policy.properties.attestations.items.properties.time_field, data: data31 };
+                if (data26.time_field !== void 0) {
+                  let data33 = data26.time_field;
+                  if (typeof data33 === "string") {
+                    if (!pattern9.test(data33)) {
+                      const err66 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/time_field", schemaPath: "#/properties/policy/properties/attestations/items/properties/time_field/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9_@$-]+(\\.[A-Za-z0-9_@$-]+)*$" }, message: 'must match pattern "^[A-Za-z0-9_@$-]+(\\.[A-Za-z0-9_@$-]+)*$"', schema: "^[A-Za-z0-9_@$-]+(\\.[A-Za-z0-9_@$-]+)*$", parentSchema: schema31.properties.policy.properties.attestations.items.properties.time_field, data: data33 };
                       if (vErrors === null) {
-                        vErrors = [err61];
+                        vErrors = [err66];
                       } else {
-                        vErrors.push(err61);
+                        vErrors.push(err66);
                       }
                       errors++;
                     }
                   } else {
-                    const err62 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/time_field", schemaPath: "#/properties/policy/properties/attestations/items/properties/time_field/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.attestations.items.properties.time_field.type, parentSchema: schema31.properties.policy.properties.attestations.items.properties.time_field, data: data31 };
+                    const err67 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/time_field", schemaPath: "#/properties/policy/properties/attestations/items/properties/time_field/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.attestations.items.properties.time_field.type, parentSchema: schema31.properties.policy.properties.attestations.items.properties.time_field, data: data33 };
                     if (vErrors === null) {
-                      vErrors = [err62];
+                      vErrors = [err67];
                     } else {
-                      vErrors.push(err62);
+                      vErrors.push(err67);
                     }
                     errors++;
                   }
                 }
               } else {
-                const err63 = { instancePath: instancePath + "/policy/attestations/" + i2, schemaPath: "#/properties/policy/properties/attestations/items/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.policy.properties.attestations.items.type, parentSchema: schema31.properties.policy.properties.attestations.items, data: data24 };
+                const err68 = { instancePath: instancePath + "/policy/attestations/" + i2, schemaPath: "#/properties/policy/properties/attestations/items/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.policy.properties.attestations.items.type, parentSchema: schema31.properties.policy.properties.attestations.items, data: data26 };
                 if (vErrors === null) {
-                  vErrors = [err63];
+                  vErrors = [err68];
                 } else {
-                  vErrors.push(err63);
+                  vErrors.push(err68);
                 }
                 errors++;
               }
             }
           } else {
-            const err64 = { instancePath: instancePath + "/policy/attestations", schemaPath: "#/properties/policy/properties/attestations/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.policy.properties.attestations.type, parentSchema: schema31.properties.policy.properties.attestations, data: data23 };
+            const err69 = { instancePath: instancePath + "/policy/attestations", schemaPath: "#/properties/policy/properties/attestations/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.policy.properties.attestations.type, parentSchema: schema31.properties.policy.properties.attestations, data: data25 };
             if (vErrors === null) {
-              vErrors = [err64];
+              vErrors = [err69];
             } else {
-              vErrors.push(err64);
+              vErrors.push(err69);
             }
             errors++;
           }
         }
         if (data0.overrides !== void 0) {
-          let data32 = data0.overrides;
-          if (Array.isArray(data32)) {
-            const len3 = data32.length;
+          let data34 = data0.overrides;
+          if (Array.isArray(data34)) {
+            const len3 = data34.length;
             for (let i5 = 0; i5 < len3; i5++) {
-              let data33 = data32[i5];
-              if (data33 && typeof data33 == "object" && !Array.isArray(data33)) {
-                if (data33.match === void 0) {
-                  const err65 = { instancePath: instancePath + "/policy/overrides/" + i5, schemaPath: "#/properties/policy/properties/overrides/items/required", keyword: "required", params: { missingProperty: "match" }, message: "must have required property 'match'", schema: schema31.properties.policy.properties.overrides.items.required, parentSchema: schema31.properties.policy.properties.overrides.items, data: data33 };
+              let data35 = data34[i5];
+              if (data35 && typeof data35 == "object" && !Array.isArray(data35)) {
+                if (data35.match === void 0) {
+                  const err70 = { instancePath: instancePath + "/policy/overrides/" + i5, schemaPath: "#/properties/policy/properties/overrides/items/required", keyword: "required", params: { missingProperty: "match" }, message: "must have required property 'match'", schema: schema31.properties.policy.properties.overrides.items.required, parentSchema: schema31.properties.policy.properties.overrides.items, data: data35 };
                   if (vErrors === null) {
-                    vErrors = [err65];
+                    vErrors = [err70];
                   } else {
-                    vErrors.push(err65);
+                    vErrors.push(err70);
                   }
                   errors++;
                 }
-                for (const key7 in data33) {
+                for (const key7 in data35) {
                   if (!(key7 === "match" || key7 === "require_signature" || key7 === "attest_mode" || key7 === "digest_ttl" || key7 === "trusted_signers" || key7 === "threshold")) {
-                    const err66 = { instancePath: instancePath + "/policy/overrides/" + i5, schemaPath: "#/properties/policy/properties/overrides/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key7 }, message: "must NOT have additional properties", schema: false, parentSchema: schema31.properties.policy.properties.overrides.items, data: data33 };
-                    if (vErrors === null) {
-                      vErrors = [err66];
-                    } else {
-                      vErrors.push(err66);
-                    }
-                    errors++;
-                  }
-                }
-                if (data33.match !== void 0) {
-                  let data34 = data33.match;
-                  if (typeof data34 === "string") {
-                    if (func2(data34) < 1) {
-                      const err67 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/match", schemaPath: "#/properties/policy/properties/overrides/items/properties/match/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.policy.properties.overrides.items.properties.match, data: data34 };
-                      if (vErrors === null) {
-                        vErrors = [err67];
-                      } else {
-                        vErrors.push(err67);
-                      }
-                      errors++;
-                    }
-                  } else {
-                    const err68 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/match", schemaPath: "#/properties/policy/properties/overrides/items/properties/match/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.overrides.items.properties.match.type, parentSchema: schema31.properties.policy.properties.overrides.items.properties.match, data: data34 };
-                    if (vErrors === null) {
-                      vErrors = [err68];
-                    } else {
-                      vErrors.push(err68);
-                    }
-                    errors++;
-                  }
-                }
-                if (data33.require_signature !== void 0) {
-                  let data35 = data33.require_signature;
-                  if (typeof data35 !== "boolean") {
-                    const err69 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/require_signature", schemaPath: "#/properties/policy/properties/overrides/items/properties/require_signature/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema31.properties.policy.properties.overrides.items.properties.require_signature.type, parentSchema: schema31.properties.policy.properties.overrides.items.properties.require_signature, data: data35 };
-                    if (vErrors === null) {
-                      vErrors = [err69];
-                    } else {
-                      vErrors.push(err69);
-                    }
-                    errors++;
-                  }
-                }
-                if (data33.attest_mode !== void 0) {
-                  let data36 = data33.attest_mode;
-                  if (!(data36 === "none" || data36 === "record" || data36 === "enforce")) {
-                    const err70 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/attest_mode", schemaPath: "#/properties/policy/properties/overrides/items/properties/attest_mode/enum", keyword: "enum", params: { allowedValues: schema31.properties.policy.properties.overrides.items.properties.attest_mode.enum }, message: "must be equal to one of the allowed values", schema: schema31.properties.policy.properties.overrides.items.properties.attest_mode.enum, parentSchema: schema31.properties.policy.properties.overrides.items.properties.attest_mode, data: data36 };
-                    if (vErrors === null) {
-                      vErrors = [err70];
-                    } else {
-                      vErrors.push(err70);
-                    }
-                    errors++;
-                  }
-                }
-                if (data33.digest_ttl !== void 0) {
-                  let data37 = data33.digest_ttl;
-                  if (!(typeof data37 == "number" && (!(data37 % 1) && !isNaN(data37)) && isFinite(data37))) {
-                    const err71 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/digest_ttl", schemaPath: "#/properties/policy/properties/overrides/items/properties/digest_ttl/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.policy.properties.overrides.items.properties.digest_ttl.type, parentSchema: schema31.properties.policy.properties.overrides.items.properties.digest_ttl, data: data37 };
+                    const err71 = { instancePath: instancePath + "/policy/overrides/" + i5, schemaPath: "#/properties/policy/properties/overrides/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key7 }, message: "must NOT have additional properties", schema: false, parentSchema: schema31.properties.policy.properties.overrides.items, data: data35 };
                     if (vErrors === null) {
                       vErrors = [err71];
                     } else {
@@ -37358,9 +37361,12 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                     }
                     errors++;
                   }
-                  if (typeof data37 == "number" && isFinite(data37)) {
-                    if (data37 < 0 || isNaN(data37)) {
-                      const err72 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/digest_ttl", schemaPath: "#/properties/policy/properties/overrides/items/properties/digest_ttl/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema31.properties.policy.properties.overrides.items.properties.digest_ttl, data: data37 };
+                }
+                if (data35.match !== void 0) {
+                  let data36 = data35.match;
+                  if (typeof data36 === "string") {
+                    if (func2(data36) < 1) {
+                      const err72 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/match", schemaPath: "#/properties/policy/properties/overrides/items/properties/match/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.policy.properties.overrides.items.properties.match, data: data36 };
                       if (vErrors === null) {
                         vErrors = [err72];
                       } else {
@@ -37368,50 +37374,105 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                       }
                       errors++;
                     }
+                  } else {
+                    const err73 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/match", schemaPath: "#/properties/policy/properties/overrides/items/properties/match/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.overrides.items.properties.match.type, parentSchema: schema31.properties.policy.properties.overrides.items.properties.match, data: data36 };
+                    if (vErrors === null) {
+                      vErrors = [err73];
+                    } else {
+                      vErrors.push(err73);
+                    }
+                    errors++;
                   }
                 }
-                if (data33.trusted_signers !== void 0) {
-                  let data38 = data33.trusted_signers;
-                  if (Array.isArray(data38)) {
-                    const len4 = data38.length;
+                if (data35.require_signature !== void 0) {
+                  let data37 = data35.require_signature;
+                  if (typeof data37 !== "boolean") {
+                    const err74 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/require_signature", schemaPath: "#/properties/policy/properties/overrides/items/properties/require_signature/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema31.properties.policy.properties.overrides.items.properties.require_signature.type, parentSchema: schema31.properties.policy.properties.overrides.items.properties.require_signature, data: data37 };
+                    if (vErrors === null) {
+                      vErrors = [err74];
+                    } else {
+                      vErrors.push(err74);
+                    }
+                    errors++;
+                  }
+                }
+                if (data35.attest_mode !== void 0) {
+                  let data38 = data35.attest_mode;
+                  if (!(data38 === "none" || data38 === "record" || data38 === "enforce")) {
+                    const err75 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/attest_mode", schemaPath: "#/properties/policy/properties/overrides/items/properties/attest_mode/enum", keyword: "enum", params: { allowedValues: schema31.properties.policy.properties.overrides.items.properties.attest_mode.enum }, message: "must be equal to one of the allowed values", schema: schema31.properties.policy.properties.overrides.items.properties.attest_mode.enum, parentSchema: schema31.properties.policy.properties.overrides.items.properties.attest_mode, data: data38 };
+                    if (vErrors === null) {
+                      vErrors = [err75];
+                    } else {
+                      vErrors.push(err75);
+                    }
+                    errors++;
+                  }
+                }
+                if (data35.digest_ttl !== void 0) {
+                  let data39 = data35.digest_ttl;
+                  if (!(typeof data39 == "number" && (!(data39 % 1) && !isNaN(data39)) && isFinite(data39))) {
+                    const err76 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/digest_ttl", schemaPath: "#/properties/policy/properties/overrides/items/properties/digest_ttl/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.policy.properties.overrides.items.properties.digest_ttl.type, parentSchema: schema31.properties.policy.properties.overrides.items.properties.digest_ttl, data: data39 };
+                    if (vErrors === null) {
+                      vErrors = [err76];
+                    } else {
+                      vErrors.push(err76);
+                    }
+                    errors++;
+                  }
+                  if (typeof data39 == "number" && isFinite(data39)) {
+                    if (data39 < 0 || isNaN(data39)) {
+                      const err77 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/digest_ttl", schemaPath: "#/properties/policy/properties/overrides/items/properties/digest_ttl/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema31.properties.policy.properties.overrides.items.properties.digest_ttl, data: data39 };
+                      if (vErrors === null) {
+                        vErrors = [err77];
+                      } else {
+                        vErrors.push(err77);
+                      }
+                      errors++;
+                    }
+                  }
+                }
+                if (data35.trusted_signers !== void 0) {
+                  let data40 = data35.trusted_signers;
+                  if (Array.isArray(data40)) {
+                    const len4 = data40.length;
                     for (let i6 = 0; i6 < len4; i6++) {
-                      let data39 = data38[i6];
-                      if (typeof data39 === "string") {
-                        if (!pattern6.test(data39)) {
-                          const err73 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/trusted_signers/" + i6, schemaPath: "#/properties/policy/properties/overrides/items/properties/trusted_signers/items/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$" }, message: 'must match pattern "^[A-Za-z0-9][A-Za-z0-9._-]*$"', schema: "^[A-Za-z0-9][A-Za-z0-9._-]*$", parentSchema: schema31.properties.policy.properties.overrides.items.properties.trusted_signers.items, data: data39 };
+                      let data41 = data40[i6];
+                      if (typeof data41 === "string") {
+                        if (!pattern6.test(data41)) {
+                          const err78 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/trusted_signers/" + i6, schemaPath: "#/properties/policy/properties/overrides/items/properties/trusted_signers/items/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$" }, message: 'must match pattern "^[A-Za-z0-9][A-Za-z0-9._-]*$"', schema: "^[A-Za-z0-9][A-Za-z0-9._-]*$", parentSchema: schema31.properties.policy.properties.overrides.items.properties.trusted_signers.items, data: data41 };
                           if (vErrors === null) {
-                            vErrors = [err73];
+                            vErrors = [err78];
                           } else {
-                            vErrors.push(err73);
+                            vErrors.push(err78);
                           }
                           errors++;
                         }
                       } else {
-                        const err74 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/trusted_signers/" + i6, schemaPath: "#/properties/policy/properties/overrides/items/properties/trusted_signers/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.overrides.items.properties.trusted_signers.items.type, parentSchema: schema31.properties.policy.properties.overrides.items.properties.trusted_signers.items, data: data39 };
+                        const err79 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/trusted_signers/" + i6, schemaPath: "#/properties/policy/properties/overrides/items/properties/trusted_signers/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.overrides.items.properties.trusted_signers.items.type, parentSchema: schema31.properties.policy.properties.overrides.items.properties.trusted_signers.items, data: data41 };
                         if (vErrors === null) {
-                          vErrors = [err74];
+                          vErrors = [err79];
                         } else {
-                          vErrors.push(err74);
+                          vErrors.push(err79);
                         }
                         errors++;
                       }
                     }
-                    let i7 = data38.length;
+                    let i7 = data40.length;
                     let j2;
                     if (i7 > 1) {
                       const indices2 = {};
                       for (; i7--; ) {
-                        let item2 = data38[i7];
+                        let item2 = data40[i7];
                         if (typeof item2 !== "string") {
                           continue;
                         }
                         if (typeof indices2[item2] == "number") {
                           j2 = indices2[item2];
-                          const err75 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/trusted_signers", schemaPath: "#/properties/policy/properties/overrides/items/properties/trusted_signers/uniqueItems", keyword: "uniqueItems", params: { i: i7, j: j2 }, message: "must NOT have duplicate items (items ## " + j2 + " and " + i7 + " are identical)", schema: true, parentSchema: schema31.properties.policy.properties.overrides.items.properties.trusted_signers, data: data38 };
+                          const err80 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/trusted_signers", schemaPath: "#/properties/policy/properties/overrides/items/properties/trusted_signers/uniqueItems", keyword: "uniqueItems", params: { i: i7, j: j2 }, message: "must NOT have duplicate items (items ## " + j2 + " and " + i7 + " are identical)", schema: true, parentSchema: schema31.properties.policy.properties.overrides.items.properties.trusted_signers, data: data40 };
                           if (vErrors === null) {
-                            vErrors = [err75];
+                            vErrors = [err80];
                           } else {
-                            vErrors.push(err75);
+                            vErrors.push(err80);
                           }
                           errors++;
                           break;
@@ -37420,54 +37481,54 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                       }
                     }
                   } else {
-                    const err76 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/trusted_signers", schemaPath: "#/properties/policy/properties/overrides/items/properties/trusted_signers/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.policy.properties.overrides.items.properties.trusted_signers.type, parentSchema: schema31.properties.policy.properties.overrides.items.properties.trusted_signers, data: data38 };
+                    const err81 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/trusted_signers", schemaPath: "#/properties/policy/properties/overrides/items/properties/trusted_signers/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.policy.properties.overrides.items.properties.trusted_signers.type, parentSchema: schema31.properties.policy.properties.overrides.items.properties.trusted_signers, data: data40 };
                     if (vErrors === null) {
-                      vErrors = [err76];
+                      vErrors = [err81];
                     } else {
-                      vErrors.push(err76);
+                      vErrors.push(err81);
                     }
                     errors++;
                   }
                 }
-                if (data33.threshold !== void 0) {
-                  let data40 = data33.threshold;
-                  if (!(typeof data40 == "number" && (!(data40 % 1) && !isNaN(data40)) && isFinite(data40))) {
-                    const err77 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/threshold", schemaPath: "#/properties/policy/properties/overrides/items/properties/threshold/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.policy.properties.overrides.items.properties.threshold.type, parentSchema: schema31.properties.policy.properties.overrides.items.properties.threshold, data: data40 };
+                if (data35.threshold !== void 0) {
+                  let data42 = data35.threshold;
+                  if (!(typeof data42 == "number" && (!(data42 % 1) && !isNaN(data42)) && isFinite(data42))) {
+                    const err82 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/threshold", schemaPath: "#/properties/policy/properties/overrides/items/properties/threshold/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.policy.properties.overrides.items.properties.threshold.type, parentSchema: schema31.properties.policy.properties.overrides.items.properties.threshold, data: data42 };
                     if (vErrors === null) {
-                      vErrors = [err77];
+                      vErrors = [err82];
                     } else {
-                      vErrors.push(err77);
+                      vErrors.push(err82);
                     }
                     errors++;
                   }
-                  if (typeof data40 == "number" && isFinite(data40)) {
-                    if (data40 < 1 || isNaN(data40)) {
-                      const err78 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/threshold", schemaPath: "#/properties/policy/properties/overrides/items/properties/threshold/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema31.properties.policy.properties.overrides.items.properties.threshold, data: data40 };
+                  if (typeof data42 == "number" && isFinite(data42)) {
+                    if (data42 < 1 || isNaN(data42)) {
+                      const err83 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/threshold", schemaPath: "#/properties/policy/properties/overrides/items/properties/threshold/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema31.properties.policy.properties.overrides.items.properties.threshold, data: data42 };
                       if (vErrors === null) {
-                        vErrors = [err78];
+                        vErrors = [err83];
                       } else {
-                        vErrors.push(err78);
+                        vErrors.push(err83);
                       }
                       errors++;
                     }
                   }
                 }
               } else {
-                const err79 = { instancePath: instancePath + "/policy/overrides/" + i5, schemaPath: "#/properties/policy/properties/overrides/items/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.policy.properties.overrides.items.type, parentSchema: schema31.properties.policy.properties.overrides.items, data: data33 };
+                const err84 = { instancePath: instancePath + "/policy/overrides/" + i5, schemaPath: "#/properties/policy/properties/overrides/items/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.policy.properties.overrides.items.type, parentSchema: schema31.properties.policy.properties.overrides.items, data: data35 };
                 if (vErrors === null) {
-                  vErrors = [err79];
+                  vErrors = [err84];
                 } else {
-                  vErrors.push(err79);
+                  vErrors.push(err84);
                 }
                 errors++;
               }
             }
           } else {
-            const err80 = { instancePath: instancePath + "/policy/overrides", schemaPath: "#/properties/policy/properties/overrides/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.policy.properties.overrides.type, parentSchema: schema31.properties.policy.properties.overrides, data: data32 };
+            const err85 = { instancePath: instancePath + "/policy/overrides", schemaPath: "#/properties/policy/properties/overrides/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.policy.properties.overrides.type, parentSchema: schema31.properties.policy.properties.overrides, data: data34 };
             if (vErrors === null) {
-              vErrors = [err80];
+              vErrors = [err85];
             } else {
-              vErrors.push(err80);
+              vErrors.push(err85);
             }
             errors++;
           }
@@ -37475,11 +37536,11 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
       }
     }
   } else {
-    const err81 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.type, parentSchema: schema31, data };
+    const err86 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.type, parentSchema: schema31, data };
     if (vErrors === null) {
-      vErrors = [err81];
+      vErrors = [err86];
     } else {
-      vErrors.push(err81);
+      vErrors.push(err86);
     }
     errors++;
   }
@@ -39063,8 +39124,11 @@ var POLICY_DEFAULTS = {
   attestMode: "none",
   attestationType: SLSA_PROVENANCE_V1,
   ignoreTlog: false,
-  tagTemplate: DEFAULT_TAG_TEMPLATE
+  tagTemplate: DEFAULT_TAG_TEMPLATE,
+  cacheTtlHours: 24,
+  registryConcurrency: 8
 };
+var MAX_REGISTRY_CONCURRENCY = 64;
 var POLICY_MODES = ["strict", "warn", "auto_update"];
 var ATTEST_MODES = ["none", "record", "enforce"];
 var SAMPLE_VALUES = { version: "6.4.4", os: "ubuntu-22.04" };
@@ -39079,6 +39143,9 @@ function booleanOf(value) {
 }
 function daysOf(value) {
   return typeof value === "number" && Number.isInteger(value) && value >= 0 ? value : void 0;
+}
+function boundedIntegerOf(value, min, max) {
+  return typeof value === "number" && Number.isInteger(value) && value >= min && value <= max ? value : void 0;
 }
 function oneOf(value, allowed) {
   return typeof value === "string" && allowed.includes(value) ? value : void 0;
@@ -39202,6 +39269,8 @@ function readPolicy(parsed) {
     attestationType: stringOf(fields.attestation_type) || POLICY_DEFAULTS.attestationType,
     ignoreTlog: booleanOf(fields.ignore_tlog) ?? POLICY_DEFAULTS.ignoreTlog,
     tagTemplate: tagTemplate || POLICY_DEFAULTS.tagTemplate,
+    cacheTtlHours: daysOf(fields.cache_ttl) ?? POLICY_DEFAULTS.cacheTtlHours,
+    registryConcurrency: boundedIntegerOf(fields.registry_concurrency, 1, MAX_REGISTRY_CONCURRENCY) ?? POLICY_DEFAULTS.registryConcurrency,
     overrides,
     locations
   };
@@ -41995,11 +42064,103 @@ async function createCosignTools(options) {
     digestExists,
     env: options.env
   });
-  return { verifier, version };
+  const clearance = (plan) => options.registry.clearance?.(plan.registry) ?? Promise.resolve();
+  return {
+    verifier: {
+      verifySignature: async (plan, digest, now) => {
+        await clearance(plan);
+        return verifier.verifySignature(plan, digest, now);
+      },
+      verifyAttestation: async (plan, digest) => {
+        await clearance(plan);
+        return verifier.verifyAttestation(plan, digest);
+      },
+      verifyRequirement: async (plan, requirement, digest, now) => {
+        await clearance(plan);
+        return verifier.verifyRequirement(plan, requirement, digest, now);
+      }
+    },
+    version
+  };
 }
 
 // src/adapters/registry/client.ts
 import { createHash as createHash3 } from "node:crypto";
+
+// src/lib/keyed-gate.ts
+var realSleep = (ms) => new Promise((resolve5) => setTimeout(resolve5, ms));
+var KeyedGate = class _KeyedGate {
+  limit;
+  now;
+  sleep;
+  keys = /* @__PURE__ */ new Map();
+  constructor(options) {
+    this.limit = _KeyedGate.checkLimit(options.limit);
+    this.now = options.now ?? Date.now;
+    this.sleep = options.sleep ?? realSleep;
+  }
+  static checkLimit(limit) {
+    if (!Number.isInteger(limit) || limit < 1)
+      throw new RangeError(`a gate's limit must be a positive integer, got ${limit}`);
+    return limit;
+  }
+  /** Changes the per-key limit for tasks not yet started. */
+  setLimit(limit) {
+    this.limit = _KeyedGate.checkLimit(limit);
+    for (const state of this.keys.values()) this.wake(state);
+  }
+  state(key) {
+    let state = this.keys.get(key);
+    if (!state) {
+      state = { inFlight: 0, queue: [], untilMs: 0 };
+      this.keys.set(key, state);
+    }
+    return state;
+  }
+  /** Resolves once `key` is not under back-off (at once when it is not). */
+  async clearance(key) {
+    const state = this.state(key);
+    for (let wait = state.untilMs - this.now(); wait > 0; wait = state.untilMs - this.now()) {
+      await this.sleep(wait);
+    }
+  }
+  /** Runs `task` when `key` is clear and has a free slot. */
+  async run(key, task) {
+    const state = this.state(key);
+    for (; ; ) {
+      await this.clearance(key);
+      if (state.inFlight < this.limit) break;
+      await new Promise((resolve5) => state.queue.push(resolve5));
+    }
+    state.inFlight += 1;
+    try {
+      return await task();
+    } finally {
+      state.inFlight -= 1;
+      this.wake(state);
+    }
+  }
+  /** Lets every waiting task look again; those that find no free slot wait again. */
+  wake(state) {
+    const waiting = state.queue.splice(0);
+    for (const resume of waiting) resume();
+  }
+  /** Holds every task of `key` for `ms` from now (a longer hold already set stands). */
+  backOff(key, ms) {
+    const state = this.state(key);
+    const now = this.now();
+    const until = now + Math.max(0, ms);
+    const added = Math.max(0, until - Math.max(now, state.untilMs));
+    state.record ??= { key, responses: 0, firstAtMs: now, waitedMs: 0 };
+    state.record.responses += 1;
+    state.record.waitedMs += added;
+    state.untilMs = Math.max(state.untilMs, until);
+  }
+  /** Every key that was held back, in the order first held. */
+  records() {
+    return [...this.keys.values()].flatMap((state) => state.record ? [{ ...state.record }] : []).sort((a, b) => a.firstAtMs - b.firstAtMs);
+  }
+};
 
 // src/adapters/registry/errors.ts
 function describeErrorBody(body) {
@@ -42057,9 +42218,9 @@ function backoffDelay(retry, policy2, random = Math.random) {
   const ceiling = Math.min(policy2.maxDelayMs, policy2.baseDelayMs * 2 ** (retry - 1));
   return Math.floor(random() * ceiling);
 }
-var realSleep = (ms) => new Promise((resolve5) => setTimeout(resolve5, ms));
+var realSleep2 = (ms) => new Promise((resolve5) => setTimeout(resolve5, ms));
 async function withRetry(attempt, policy2, hooks) {
-  const sleep = hooks.sleep ?? realSleep;
+  const sleep = hooks.sleep ?? realSleep2;
   for (let attemptNumber = 1; ; attemptNumber++) {
     try {
       return await attempt(attemptNumber);
@@ -42555,6 +42716,7 @@ var MAX_REFERRERS_INSPECTED = 32;
 var REFERENCE_PATTERN = /^(?:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[A-Za-z0-9=_-]+)$/;
 var PATH_COMPONENT2 = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
 var REPOSITORY_PATTERN = new RegExp(`^${PATH_COMPONENT2}(?:/${PATH_COMPONENT2})*$`);
+var DEFAULT_REGISTRY_CONCURRENCY = 8;
 function sha256Digest(body) {
   return `sha256:${createHash3("sha256").update(body).digest("hex")}`;
 }
@@ -42588,7 +42750,12 @@ var RegistryClient = class {
   insecure;
   resolved = /* @__PURE__ */ new Map();
   inspected = /* @__PURE__ */ new Map();
+  /** Per registry: requests in flight, and the back-off every request shares. */
+  gate;
   constructor(options) {
+    this.gate = new KeyedGate({
+      limit: options.registryConcurrency ?? DEFAULT_REGISTRY_CONCURRENCY
+    });
     this.insecure = new Set(options.insecureRegistries.map((host) => host.trim().toLowerCase()));
     this.transport = new HttpTransport({
       timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS2,
@@ -42605,6 +42772,23 @@ var RegistryClient = class {
     };
     this.log = options.log ?? (() => void 0);
     this.tagsPageSize = options.tagsPageSize ?? DEFAULT_TAGS_PAGE_SIZE;
+  }
+  /** Requests in flight per registry from now on (policy `registry_concurrency`). */
+  setRegistryConcurrency(limit) {
+    this.gate.setLimit(limit);
+  }
+  /** Resolves once `registry` is not under a Retry-After back-off (for cosign's own requests). */
+  clearance(registry) {
+    return this.gate.clearance(registry);
+  }
+  /** Registries that asked to slow down (429/503 with Retry-After), and for how long all waited. */
+  throttles() {
+    return this.gate.records().map((record) => ({
+      registry: record.key,
+      responses: record.responses,
+      firstAt: new Date(record.firstAtMs).toISOString(),
+      waitedMs: Math.round(record.waitedMs)
+    }));
   }
   /** Every HTTP request this client has sent (token requests and redirects included). */
   get requestCount() {
@@ -42830,8 +43014,12 @@ var RegistryClient = class {
    */
   call(registry, repositoryPath, method, url, accept, counter) {
     const scope = `repository:${apiRepositoryPath(registry, repositoryPath)}:pull`;
-    const send = (request) => this.transport.send(request, () => {
-      if (counter) counter.requests++;
+    const send = (request) => this.gate.run(registry, async () => {
+      const response = await this.transport.send(request, () => {
+        if (counter) counter.requests++;
+      });
+      this.noteSlowDown(registry, response);
+      return response;
     });
     const what = `${method} ${url.href}`;
     return withRetry(
@@ -42850,11 +43038,11 @@ var RegistryClient = class {
           if (response.status === 401) throw this.refusal(registry, scope, what, response);
         }
         if (response.status >= 200 && response.status < 300) return response;
-        throw errorForStatus(
-          what,
-          response,
-          parseRetryAfter(headerValue(response.headers["retry-after"]), Date.now())
+        const retryAfterMs = parseRetryAfter(
+          headerValue(response.headers["retry-after"]),
+          Date.now()
         );
+        throw errorForStatus(what, response, retryAfterMs);
       },
       this.policy,
       {
@@ -42863,6 +43051,16 @@ var RegistryClient = class {
           `${describeRegistryError(error)}; retrying in ${delayMs} ms (attempt ${attempt + 1} of ${this.policy.maxAttempts})`
         )
       }
+    );
+  }
+  /** A 429 or 503 with a Retry-After the retry policy would wait for holds the whole registry. */
+  noteSlowDown(registry, response) {
+    if (response.status !== 429 && response.status !== 503) return;
+    const retryAfterMs = parseRetryAfter(headerValue(response.headers["retry-after"]), Date.now());
+    if (retryAfterMs === void 0 || retryAfterMs > this.policy.maxRetryAfterMs) return;
+    this.gate.backOff(registry, retryAfterMs);
+    this.log(
+      `${registry} asked to slow down (${response.status}): every request to it waits ${retryAfterMs} ms`
     );
   }
   refusal(registry, scope, what, response) {
@@ -42892,7 +43090,8 @@ function createAdapters(options) {
     credentials,
     registry
   });
-  return { registry, prepareCosign, loadConfig, matrixFile };
+  const sha256 = (text2) => createHash4("sha256").update(text2).digest("hex");
+  return { registry, prepareCosign, loadConfig, matrixFile, sha256, schedule: registry };
 }
 
 // src/domain/decide.ts
@@ -43312,6 +43511,23 @@ function renderInspectJson(result) {
 `;
 }
 
+// src/domain/shard.ts
+var MAX_SHARDS = 256;
+function fnv1a32(text2) {
+  let hash = 2166136261;
+  for (const byte of new TextEncoder().encode(text2)) {
+    hash ^= byte;
+    hash = Math.imul(hash, 16777619) >>> 0;
+  }
+  return hash;
+}
+function shardOf(reference, count2) {
+  return fnv1a32(reference) % count2 + 1;
+}
+function selectShard(items, shard) {
+  return items.filter((item) => shardOf(item.reference, shard.count) === shard.index);
+}
+
 // src/app/run-options.ts
 var DEFAULT_POLICY_PATH = "ci/rocm_policy.yml";
 var DEFAULT_MATRIX_PATH = "ci/rocm_matrix.yml";
@@ -43327,6 +43543,19 @@ function parseConcurrency(value, source = "input 'concurrency'") {
     );
   }
   return Number(trimmed);
+}
+function parseShard(value, source = "input 'shard'") {
+  const trimmed = value.trim();
+  if (trimmed === "") return void 0;
+  const match = /^(\d+)\s*\/\s*(\d+)$/.exec(trimmed);
+  const index = Number(match?.[1]);
+  const count2 = Number(match?.[2]);
+  if (!match || index < 1 || count2 < 1 || index > count2 || count2 > MAX_SHARDS) {
+    throw new InputError(
+      `${source} must be k/n with 1 <= k <= n <= ${MAX_SHARDS} (e.g. 2/4), got '${trimmed}'`
+    );
+  }
+  return { index, count: count2 };
 }
 
 // src/domain/age.ts
@@ -43503,6 +43732,284 @@ async function checkTrust(plan, digest, getVerifier, now) {
   }
 }
 
+// src/lib/canonical-json.ts
+function canonicalJson(value) {
+  return JSON.stringify(sortKeys(value));
+}
+function sortKeys(value) {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value !== null && typeof value === "object") {
+    const sorted = {};
+    for (const key of Object.keys(value).sort()) {
+      const member = value[key];
+      if (member !== void 0) sorted[key] = sortKeys(member);
+    }
+    return sorted;
+  }
+  return value;
+}
+function withoutKeys(value, keys) {
+  if (Array.isArray(value)) return value.map((item) => withoutKeys(item, keys));
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(
+      Object.entries(value).filter(([key]) => !keys.has(key)).map(([key, member]) => [key, withoutKeys(member, keys)])
+    );
+  }
+  return value;
+}
+
+// src/app/verdict-cache.ts
+var VERDICT_CACHE_FORMAT = 2;
+var HOUR_MS = 60 * 60 * 1e3;
+var POSITION_KEYS = /* @__PURE__ */ new Set(["sources", "location", "locations"]);
+function signersOf(plan) {
+  return [...plan.signer ? [plan.signer] : [], ...plan.signers ?? []];
+}
+function verdictKey(plan, digest, material, actionVersion, sha256) {
+  if (!hasSigner(plan)) return void 0;
+  const keyFingerprints = {};
+  for (const signer of signersOf(plan)) {
+    if (signer.kind !== "key") continue;
+    const fingerprint = material.keyFingerprints[signer.keyPath];
+    if (fingerprint === void 0) return void 0;
+    keyFingerprints[signer.keyPath] = fingerprint;
+  }
+  const trustedRoot = plan.policy.trustedRoot !== void 0 ? material.trustedRoots[plan.policy.trustedRoot] : null;
+  if (trustedRoot === void 0) return void 0;
+  const judged = { ...plan };
+  delete judged.row;
+  return sha256(
+    canonicalJson({
+      format: VERDICT_CACHE_FORMAT,
+      action: actionVersion,
+      cosign: material.cosign,
+      digest,
+      plan: withoutKeys(judged, POSITION_KEYS),
+      keyFingerprints,
+      trustedRoot
+    })
+  );
+}
+function isCacheable(findings) {
+  const { signature, attestation, requirements } = findings;
+  return signature.outcome === "verified" && (attestation.outcome === "verified" || attestation.mode === "none" && attestation.outcome === "skipped") && (requirements ?? []).every((requirement) => requirement.result === "met");
+}
+function checksumOf(entry, sha256) {
+  return sha256(
+    canonicalJson({
+      key: entry.key,
+      judgedAt: entry.judgedAt,
+      signature: entry.signature,
+      attestation: entry.attestation,
+      requirements: entry.requirements
+    })
+  );
+}
+function newCachedVerdict(key, judgedAt, findings, sha256) {
+  const entry = {
+    key,
+    judgedAt: judgedAt.toISOString(),
+    signature: findings.signature,
+    attestation: findings.attestation,
+    ...findings.requirements && { requirements: findings.requirements }
+  };
+  return { ...entry, checksum: checksumOf(entry, sha256) };
+}
+function checkCachedVerdict(raw, now, ttlHours, sha256) {
+  const corrupted = (why) => ({
+    ok: false,
+    corrupted: true,
+    reason: `the cached entry is corrupted (${why})`
+  });
+  if (typeof raw !== "object" || raw === null) return corrupted("not an object");
+  const entry = raw;
+  if (typeof entry.key !== "string" || typeof entry.checksum !== "string")
+    return corrupted("no key or checksum");
+  if (typeof entry.judgedAt !== "string" || Number.isNaN(Date.parse(entry.judgedAt)))
+    return corrupted("no judging time");
+  if (typeof entry.signature !== "object" || typeof entry.attestation !== "object" || entry.requirements !== void 0 && !Array.isArray(entry.requirements))
+    return corrupted("no findings");
+  const whole = entry;
+  if (checksumOf(whole, sha256) !== whole.checksum) return corrupted("checksum mismatch");
+  if (!isCacheable(whole)) return corrupted("not a positive verdict");
+  const judgedAt = Date.parse(whole.judgedAt);
+  const age = now.getTime() - judgedAt;
+  if (age < 0) return corrupted(`judged in the future, at ${whole.judgedAt}`);
+  if (age >= ttlHours * HOUR_MS) {
+    return {
+      ok: false,
+      corrupted: false,
+      reason: `the cached verdict of ${whole.judgedAt} is older than cache_ttl (${ttlHours} h)`
+    };
+  }
+  return { ok: true, entry: whole };
+}
+function rejudge(entry, plan, now) {
+  const { signature } = entry;
+  if (plan.trustModel === "signers") {
+    for (const finding of signature.signers ?? []) {
+      if (!finding.counted) continue;
+      const signer = plan.signers?.find((named) => named.name === finding.name);
+      if (!signer) return `signer ${finding.name} is no longer trusted for this image`;
+      const logged = finding.signingTime !== void 0 && finding.signingTimeSource !== "run" ? new Date(finding.signingTime) : void 0;
+      const window = checkKeyWindow(signer, logged ?? now, logged ? "signed at" : "now");
+      if (window.status !== "valid") return `signer ${finding.name}: ${window.message}`;
+    }
+  } else if (plan.signer) {
+    const { at, source } = signingTimeOf(signature, now);
+    const window = checkKeyWindow(plan.signer, at, source === "tlog" ? "signed at" : "now");
+    if (window.status !== "valid") return window.message;
+  }
+  for (const [index, requirement] of (plan.requirements ?? []).entries()) {
+    if (requirement.maxAgeDays === void 0) continue;
+    const pattern = `<= ${requirement.maxAgeDays} days old`;
+    const condition = entry.requirements?.[index]?.conditions.find((c) => c.pattern === pattern);
+    if (!condition || !isWithinMaxAge(condition.value, requirement.maxAgeDays, now)) {
+      return `the ${requirement.type} attestation is now older than max_age_days (${requirement.maxAgeDays})`;
+    }
+  }
+  return void 0;
+}
+function reuseCachedVerdict(entry, plan, now) {
+  const why = rejudge(entry, plan, now);
+  if (why !== void 0) return { ok: false, reason: `the cached verdict no longer holds: ${why}` };
+  return {
+    ok: true,
+    signature: entry.signature,
+    attestation: entry.attestation,
+    ...entry.requirements && { requirements: entry.requirements }
+  };
+}
+function mergeCachedVerdicts(restored, fresh) {
+  const byKey = /* @__PURE__ */ new Map();
+  for (const entry of [...restored, ...fresh]) byKey.set(entry.key, entry);
+  return [...byKey.values()].sort((a, b) => a.key.localeCompare(b.key));
+}
+
+// src/app/cache-session.ts
+var NO_CACHE_SERVICE = "no cache service here; every image was verified by cosign";
+function imageCacheUse(lookup) {
+  if (!lookup) return void 0;
+  if (lookup.use === "hit") return { status: "hit", judgedAt: lookup.judgedAt };
+  return lookup.ignored !== void 0 ? { status: "ignored", reason: lookup.ignored } : void 0;
+}
+function inactive(status) {
+  return {
+    lookup: () => ({ use: "miss" }),
+    record: () => void 0,
+    finish: () => Promise.resolve(status)
+  };
+}
+function openCacheSession(plans, options, cache) {
+  const session = restoreCacheSession(plans, options, cache);
+  const recorded = [];
+  return {
+    lookup: async (plan, digest, now) => (await session).lookup(plan, digest, now),
+    record(...args) {
+      recorded.push(session.then((opened) => opened.record(...args)));
+    },
+    async finish() {
+      await Promise.all(recorded);
+      return (await session).finish();
+    }
+  };
+}
+async function restoreCacheSession(plans, options, cache) {
+  if (!options.enabled) return inactive({ status: "disabled", hits: 0, saved: 0 });
+  if (!cache) {
+    options.log?.(`verification cache: ${NO_CACHE_SERVICE}`);
+    return inactive({ status: "unavailable", note: NO_CACHE_SERVICE, hits: 0, saved: 0 });
+  }
+  const unavailable = (reason) => {
+    const note = `the verification cache could not be used (${reason}); every image was verified by cosign`;
+    options.log?.(`verification cache: ${note}`);
+    return inactive({ status: "unavailable", note, hits: 0, saved: 0 });
+  };
+  let material;
+  let restored;
+  try {
+    restored = await cache.restore();
+    if (!restored.ok) return unavailable(restored.reason);
+    material = await cache.material(plans);
+  } catch (error) {
+    return unavailable(causeChain(error).join(": "));
+  }
+  const sha256 = (text2) => cache.sha256(text2);
+  const notes = restored.note ? [restored.note] : [];
+  const usable = /* @__PURE__ */ new Map();
+  const unusable = /* @__PURE__ */ new Map();
+  for (const raw of restored.entries) {
+    const checked = checkCachedVerdict(raw, options.now, options.ttlHours, sha256);
+    const key = raw?.key;
+    if (checked.ok) usable.set(checked.entry.key, checked.entry);
+    else if (typeof key === "string") unusable.set(key, checked.reason);
+  }
+  const fresh = [];
+  let hits = 0;
+  return {
+    lookup(plan, digest, now) {
+      const key = verdictKey(plan, digest, material, options.actionVersion, sha256);
+      if (key === void 0) return { use: "miss" };
+      const entry = usable.get(key);
+      if (!entry) {
+        const why = unusable.get(key);
+        return why !== void 0 ? { use: "miss", ignored: why } : { use: "miss" };
+      }
+      const reused = reuseCachedVerdict(entry, plan, now);
+      if (!reused.ok) {
+        usable.delete(key);
+        return { use: "miss", ignored: reused.reason };
+      }
+      hits += 1;
+      return { use: "hit", ...reused, judgedAt: entry.judgedAt };
+    },
+    record(plan, digest, findings, judgedAt) {
+      if (!isCacheable(findings)) return;
+      const key = verdictKey(plan, digest, material, options.actionVersion, sha256);
+      if (key === void 0) return;
+      fresh.push(newCachedVerdict(key, judgedAt, findings, sha256));
+    },
+    async finish() {
+      let saved = 0;
+      if (fresh.length > 0) {
+        try {
+          const result = await cache.save(mergeCachedVerdicts([...usable.values()], fresh));
+          if (result.ok) saved = fresh.length;
+          else notes.push(`the verified results were not saved (${result.reason})`);
+        } catch (error) {
+          notes.push(`the verified results were not saved (${causeChain(error).join(": ")})`);
+        }
+      }
+      for (const note of notes) options.log?.(`verification cache: ${note}`);
+      return {
+        status: "used",
+        ...notes.length > 0 && { note: notes.join("; ") },
+        hits,
+        saved
+      };
+    }
+  };
+}
+
+// src/app/config-digest.ts
+function configDigest(config, plans, actionVersion, sha256) {
+  return `sha256:${sha256(
+    canonicalJson({
+      action: actionVersion,
+      policy: withoutKeys(config.policy, POSITION_KEYS),
+      images: plans.map(
+        (plan) => withoutKeys(
+          {
+            ...plan,
+            row: { pin: plan.row.pin, added: plan.row.added, provenance: plan.row.provenance }
+          },
+          POSITION_KEYS
+        )
+      )
+    })
+  )}`;
+}
+
 // src/app/verify.ts
 async function loadPlans(options, loadConfig2) {
   try {
@@ -43535,7 +44042,8 @@ function reasonNotToVerify(plan, digest) {
     return `not checked: the pinned digest ${plan.row.pin.digest} does not exist in ${plan.repository}`;
   return void 0;
 }
-async function checkImage(plan, deps, cosign, now) {
+async function checkImage(plan, deps, cosign, cache, now) {
+  let lookup;
   const errors = [];
   const digest = await checkDigest(plan, deps.registry);
   if (digest.status === "unreachable" && digest.cause) errors.push(digest.cause);
@@ -43550,11 +44058,20 @@ async function checkImage(plan, deps, cosign, now) {
     attestation = skippedAttestation(plan, skipReason);
   } else {
     const pinned = plan.row.pin.digest;
-    const trust = await checkTrust(plan, pinned, async () => (await cosign()).verifier, now);
-    signature = trust.signature;
-    attestation = trust.attestation;
-    requirements = trust.requirements;
-    errors.push(...trust.errors);
+    lookup = hasSigner(plan) ? await cache.lookup(plan, pinned, now) : void 0;
+    if (lookup?.use === "hit") {
+      signature = lookup.signature;
+      attestation = lookup.attestation;
+      requirements = lookup.requirements;
+    } else {
+      const trust = await checkTrust(plan, pinned, async () => (await cosign()).verifier, now);
+      signature = trust.signature;
+      attestation = trust.attestation;
+      requirements = trust.requirements;
+      errors.push(...trust.errors);
+      if (trust.errors.length === 0 && hasSigner(plan))
+        cache.record(plan, pinned, { signature, attestation, requirements }, now);
+    }
   }
   for (const finding of [signature, attestation]) {
     if (finding.message && !["verified", "skipped"].includes(finding.outcome))
@@ -43563,6 +44080,7 @@ async function checkImage(plan, deps, cosign, now) {
   for (const requirement of requirements ?? []) {
     if (requirement.message && requirement.result !== "met") errors.push(requirement.message);
   }
+  const cacheUse = imageCacheUse(lookup);
   return {
     plan,
     digest,
@@ -43570,7 +44088,8 @@ async function checkImage(plan, deps, cosign, now) {
     signature,
     attestation,
     ...requirements && { requirements },
-    errors: [...new Set(errors)]
+    errors: [...new Set(errors)],
+    ...cacheUse && { cache: cacheUse }
   };
 }
 function preferredReference(config, plans) {
@@ -43586,24 +44105,34 @@ async function verifyImages(options, deps) {
     return {
       ...overall2,
       images: [],
+      ...options.shard && { shard: options.shard },
       configIssues: planned.issues,
       errors: [],
       startedAt,
       finishedAt: (/* @__PURE__ */ new Date()).toISOString()
     };
   }
+  deps.schedule?.setRegistryConcurrency(planned.config.policy.registryConcurrency);
   let cosignTools;
   const cosign = () => cosignTools ??= deps.prepareCosign();
-  const results = await mapConcurrent(
-    planned.plans,
-    options.concurrency,
-    async (plan) => {
-      const findings = await checkImage(plan, deps, cosign, options.now);
-      const decision = decideImage(findings);
-      deps.log?.(`${plan.reference}: ${decision.trustStatus}, code ${decision.code}`);
-      return { findings, decision };
-    }
+  const plans = options.shard ? selectShard(planned.plans, options.shard) : planned.plans;
+  const cache = openCacheSession(
+    plans,
+    {
+      enabled: options.cache ?? true,
+      ttlHours: planned.config.policy.cacheTtlHours,
+      actionVersion: ACTION_VERSION,
+      now: options.now,
+      log: deps.log
+    },
+    deps.verdictCache
   );
+  const results = await mapConcurrent(plans, options.concurrency, async (plan) => {
+    const findings = await checkImage(plan, deps, cosign, cache, options.now);
+    const decision = decideImage(findings);
+    deps.log?.(`${plan.reference}: ${decision.trustStatus}, code ${decision.code}`);
+    return { findings, decision };
+  });
   const errors = [];
   let cosignVersion;
   if (cosignTools) {
@@ -43613,15 +44142,24 @@ async function verifyImages(options, deps) {
       errors.push(`cosign could not be prepared: ${causeChain(error).join(": ")}`);
     }
   }
+  const cacheStatus = await cache.finish();
+  const throttles = deps.schedule?.throttles() ?? [];
   const overall = summariseRun(results.map((result) => result.decision));
   return {
     ...overall,
     images: results,
+    // Of the whole matrix, so that every shard names the same one.
     preferredImage: preferredReference(planned.config, planned.plans),
+    ...options.shard && { shard: options.shard },
+    ...deps.sha256 && {
+      configDigest: configDigest(planned.config, planned.plans, ACTION_VERSION, deps.sha256)
+    },
     configIssues: [],
     ...planned.config.policy.warnings && { configWarnings: planned.config.policy.warnings },
     errors,
     cosign: cosignVersion,
+    cache: cacheStatus,
+    ...throttles.length > 0 && { throttles },
     autoUpdate: planned.config.policy.mode === "auto_update" ? { workflow: planned.config.policy.workflow, ref: planned.config.policy.autoUpdateRef } : void 0,
     startedAt,
     finishedAt: (/* @__PURE__ */ new Date()).toISOString()
@@ -43629,7 +44167,7 @@ async function verifyImages(options, deps) {
 }
 
 // src/render/report.ts
-var REPORT_SCHEMA_VERSION = "1.1.0";
+var REPORT_SCHEMA_VERSION = "1.2.0";
 var DIGEST_ALGORITHM = "sha256";
 var NO_ISSUER = "none";
 var MIXED = "mixed";
@@ -43787,7 +44325,8 @@ function reportImage(image) {
     decision: decisionFor(decision.code),
     policyDecision: decision.policyDecision,
     decisionPath: decision.path,
-    errors: findings.errors
+    errors: findings.errors,
+    cache: findings.cache
   });
 }
 function buildReport(run, meta) {
@@ -43810,7 +44349,11 @@ function buildReport(run, meta) {
       matrixPath: meta.matrixPath,
       repository: meta.repository,
       runId: meta.runId,
-      runUrl: meta.runUrl
+      runUrl: meta.runUrl,
+      cache: run.cache,
+      throttles: run.throttles && run.throttles.length > 0 ? run.throttles : void 0,
+      shard: run.shard,
+      configDigest: run.configDigest
     }),
     preferredImage: run.preferredImage,
     counts: countTrust(run),
@@ -43899,6 +44442,27 @@ function trustCounts(run) {
 function overallLine(run) {
   return `${run.decision.toUpperCase()} (exit ${run.exitCode}), trust ${run.trustStatus} \u2014 ${trustCounts(run)}`;
 }
+function runNotes(run) {
+  const notes = [];
+  if (run.shard) {
+    notes.push(
+      `shard ${run.shard.index} of ${run.shard.count}: this report lists only this shard's images`
+    );
+  }
+  const cache = run.cache;
+  if (cache && cache.status !== "disabled") {
+    const counts = `${cache.hits} result${cache.hits === 1 ? "" : "s"} reused, ${cache.saved} saved`;
+    notes.push(
+      cache.status === "used" ? `verification cache: ${counts}${cache.note ? `; ${cache.note}` : ""}` : `verification cache unavailable: ${cache.note ?? "no reason given"}`
+    );
+  }
+  for (const throttle of run.throttles ?? []) {
+    notes.push(
+      `throttled: ${throttle.registry} asked to slow down ${throttle.responses} time${throttle.responses === 1 ? "" : "s"} from ${throttle.firstAt}; its requests waited ${(throttle.waitedMs / 1e3).toFixed(1)} s in all`
+    );
+  }
+  return notes;
+}
 function signerCount(image) {
   const { signature } = image.findings;
   const counted = (signature.signers ?? []).filter((s) => s.counted).map((s) => s.name);
@@ -43911,13 +44475,14 @@ function imageCells(image) {
   const drift = digest.status === "drift" ? `drift \u2192 ${shortDigest(digest.currentDigest)}` : digest.status === "match" ? "none" : digest.status;
   const ageText = age.ageDays !== void 0 ? `${age.ageDays}/${age.ttlDays} d${age.stale ? " (stale)" : ""}` : `?/${age.ttlDays} d`;
   const signer = findings.plan.trustModel === "signers" && signature.threshold ? signerCount(image) : signature.outcome === "verified" ? describeSigner(signature, { shorten: shortDigest }) ?? "verified" : signature.outcome === "skipped" ? "\u2014" : `${signature.outcome}${signature.expected ? ` (${signature.expected})` : ""}`;
+  const cached = findings.cache?.status === "hit" ? ` (cached ${findings.cache.judgedAt})` : "";
   return {
     trust: decision.trustStatus,
     reference: findings.plan.reference,
     digest: shortDigest(digest.pinnedDigest),
     drift,
     age: ageText,
-    signer,
+    signer: `${signer}${cached}`,
     logIndex: signature.rekorLogIndex !== void 0 ? String(signature.rekorLogIndex) : "\u2014",
     attestation: attestation.mode === "none" ? "\u2014" : findings.requirements ? `${attestation.mode}: ${findings.requirements.filter((r) => r.result === "met").length} of ${findings.requirements.length} met` : `${attestation.mode}: ${attestation.outcome}`,
     code: String(decision.code)
@@ -43945,6 +44510,7 @@ function renderTextSummary(run) {
     );
   }
   for (const error of run.errors) lines.push(`  error: ${plain2(error)}`);
+  for (const note of runNotes(run)) lines.push(`  note: ${plain2(note)}`);
   if (run.images.length > 0) {
     const header = [
       "STATUS",
@@ -43976,6 +44542,8 @@ function renderTextSummary(run) {
       lines.push("", `${plain2(image.findings.plan.reference)} (${image.decision.policyDecision}):`);
       lines.push(...image.decision.path.map((step, i) => `  ${i + 1}. ${plain2(step)}`));
       lines.push(...image.findings.errors.map((error) => `  error: ${plain2(error)}`));
+      if (image.findings.cache?.status === "ignored")
+        lines.push(`  cache: entry not used \u2014 ${plain2(image.findings.cache.reason)}`);
     }
   }
   return `${lines.join("\n")}
@@ -44972,6 +45540,7 @@ Options (verify, update):
   --concurrency N          images checked at once (default 4)
   --provenance-path F      report path (default rocm_provenance.json; verify)
   --json                   print the report instead of the summary (verify)
+  --shard K/N              check only the K-th of N shards of the matrix (verify)
 
 Exit codes: 0 pass, 1 warning, 2 digest drift, 3 signature failure, 4 configuration or usage error.
 GITHUB_TOKEN, when set, is used for ghcr.io.`;
@@ -45016,11 +45585,13 @@ async function verifyCommand(args) {
     options: {
       ...COMMON_OPTIONS,
       "provenance-path": { type: "string", default: DEFAULT_PROVENANCE_PATH },
-      json: { type: "boolean", default: false }
+      json: { type: "boolean", default: false },
+      shard: { type: "string" }
     },
     allowPositionals: false
   });
   const options = commonOptions(values);
+  const shard = parseShard(values.shard ?? "", "--shard");
   const workspace = process.cwd();
   const adapters = cliAdapters(options, workspace);
   const result = await verifyImages(
@@ -45032,7 +45603,8 @@ async function verifyCommand(args) {
       images: options.images,
       trustedRoot: options.trustedRoot,
       concurrency: options.concurrency,
-      now: /* @__PURE__ */ new Date()
+      now: /* @__PURE__ */ new Date(),
+      ...shard && { shard }
     },
     adapters
   );
