@@ -145,6 +145,42 @@ describe('a registry with htpasswd Basic auth', () => {
     expectNoLeak([password, basicOf(USER, password)], logs, [finding])
   })
 
+  it('sends no credentials to a tag list page on another origin named by Link', async () => {
+    const elsewhere = await startRecordingServer(() => ({
+      status: 200,
+      headers: { 'content-type': 'application/json' },
+      body: Buffer.from('{"name":"rocm/dev","tags":["from-elsewhere"]}')
+    }))
+    try {
+      const { client, logs } = observedClient([proxy.host, elsewhere.host], {
+        username: USER,
+        password
+      })
+      // The first request learns the registry's scheme; the tag list then carries Basic up front.
+      await checkDigest(plan(TAG), client)
+      proxy.rules = [
+        {
+          when: (m, p) => m === 'GET' && p.includes('/tags/list'),
+          action: {
+            kind: 'status',
+            status: 200,
+            headers: { link: `<${elsewhere.url}/v2/rocm/dev/tags/list?last=x>; rel="next"` },
+            body: '{"name":"rocm/dev","tags":["from-registry"]}'
+          }
+        }
+      ]
+      const tags = await client.listTags(proxy.host, 'rocm/dev')
+      expect(tags).toEqual(['from-registry', 'from-elsewhere'])
+      const list = proxy.requests.find(r => r.path.includes('/tags/list'))
+      expect(list?.authorization).toBe(`Basic ${basicOf(USER, password)}`)
+      expect(elsewhere.requests).toHaveLength(1)
+      expect(elsewhere.requests[0].headers.authorization).toBeUndefined()
+      expectNoLeak([password], logs, [])
+    } finally {
+      await elsewhere.stop()
+    }
+  })
+
   describe('when the manifest is redirected to another port on the same host', () => {
     let blobStore: RecordingServer
     beforeAll(async () => {

@@ -288,11 +288,13 @@ export class Authenticator {
     url.searchParams.append('scope', scope)
     const credential = this.credential(registry)
     const startedMs = this.now()
+    // Docker's rule: the registry's credentials go to the realm its challenge
+    // names, wherever that is (README, security) — but to that origin only.
     const response = await send({
       method: 'GET',
       url,
       headers: { accept: 'application/json' },
-      authorization: credential ? this.basic(credential) : undefined
+      authorization: credential ? { value: this.basic(credential), origin: url.origin } : undefined
     })
     const what = `token for ${scope} from ${url.origin}${url.pathname}`
     if (response.status === 401 || response.status === 403) {
