@@ -1,11 +1,18 @@
 /** The action's adapters: cosign from `cosign-path` or the tool cache, secrets masked. */
 import * as core from '@actions/core'
+import { log } from './log.js'
 import { createAdapters, type Adapters } from '../adapters/create.js'
 import { installCosign } from '../adapters/cosign/install.js'
 import type { ActionInputs } from './inputs.js'
+import type { SecretRedactor } from '../domain/secrets.js'
 
-export function actionAdapters(inputs: ActionInputs, workspace: string): Adapters {
+export function actionAdapters(
+  inputs: ActionInputs,
+  workspace: string,
+  secrets?: SecretRedactor
+): Adapters {
   return createAdapters({
+    secrets,
     workspace,
     username: inputs.registryUsername,
     password: inputs.registryPassword,
@@ -19,6 +26,6 @@ export function actionAdapters(inputs: ActionInputs, workspace: string): Adapter
         releaseUrl: inputs.cosignReleaseUrl
       }),
     maskSecret: secret => core.setSecret(secret),
-    log: message => core.debug(message)
+    log: message => log.debug(message)
   })
 }

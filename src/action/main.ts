@@ -5,6 +5,7 @@
  * happens after the decision can lose the report.
  */
 import * as core from '@actions/core'
+import { log } from './log.js'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { dirname, isAbsolute, resolve } from 'node:path'
 import { actionAdapters } from './adapters.js'
@@ -26,6 +27,7 @@ import type { RunResult } from '../domain/types.js'
 import { runUpdateCommand } from './update.js'
 import { runnerContext, type RunnerContext } from './context.js'
 import { ACTION_VERSION } from '../domain/action-version.js'
+import { SecretRedactor } from '../domain/secrets.js'
 
 function inWorkspace(workspace: string, path: string): string {
   return isAbsolute(path) ? path : resolve(workspace, path)
@@ -79,9 +81,9 @@ function emitAnnotations(result: RunResult): void {
       startLine: annotation.startLine,
       startColumn: annotation.startColumn
     }
-    if (annotation.level === 'error') core.error(annotation.message, properties)
-    else if (annotation.level === 'warning') core.warning(annotation.message, properties)
-    else core.notice(annotation.message, properties)
+    if (annotation.level === 'error') log.error(annotation.message, properties)
+    else if (annotation.level === 'warning') log.warning(annotation.message, properties)
+    else log.notice(annotation.message, properties)
   }
 }
 
@@ -94,7 +96,7 @@ async function uploadArtifact(inputs: ActionInputs, provenancePath: string): Pro
     if (id !== undefined) core.setOutput('artifact-id', String(id))
     if (url !== undefined) core.setOutput('artifact-url', url)
   } catch (error) {
-    core.warning(
+    log.warning(
       `the provenance report was not uploaded as an artifact (it stays at ${provenancePath}): ${causeChain(error).join(': ')}`
     )
   }
@@ -111,7 +113,7 @@ async function annotateTelemetry(path: string, report: ProvenanceReport): Promis
     await mkdir(dirname(path), { recursive: true })
     await writeFile(path, annotateTelemetrySummary(text, report))
   } catch (error) {
-    core.warning(`the telemetry summary ${path} was not annotated: ${causeChain(error).join(': ')}`)
+    log.warning(`the telemetry summary ${path} was not annotated: ${causeChain(error).join(': ')}`)
   }
 }
 
@@ -124,7 +126,7 @@ async function dispatchUpdater(
   const { workflow, ref } = result.autoUpdate
   const repository = context.env.GITHUB_REPOSITORY
   if (!repository || !inputs.githubToken) {
-    core.warning(
+    log.warning(
       `auto_update: the updater workflow ${workflow} was not dispatched: ${!repository ? 'GITHUB_REPOSITORY is not set' : "no 'github-token'"}`
     )
     return
@@ -137,9 +139,9 @@ async function dispatchUpdater(
       workflow,
       ref
     })
-    core.notice(`auto_update: dispatched ${workflow} on ${ref}`)
+    log.notice(`auto_update: dispatched ${workflow} on ${ref}`)
   } catch (error) {
-    core.warning(`auto_update: ${causeChain(error).join(': ')}`)
+    log.warning(`auto_update: ${causeChain(error).join(': ')}`)
   }
 }
 
@@ -167,10 +169,13 @@ async function writeRunReport(
 export async function runVerify(inputs: ActionInputs, context: RunnerContext): Promise<RunResult> {
   const { workspace } = context
   const startedAt = new Date().toISOString()
+  const secrets = new SecretRedactor()
+  secrets.addCredential(inputs.registryUsername, inputs.registryPassword)
+  secrets.add(inputs.githubToken)
   let result: RunResult
   try {
     // Inside the try: an unreadable Docker config must still leave a report.
-    const adapters = actionAdapters(inputs, workspace)
+    const adapters = actionAdapters(inputs, workspace, secrets)
     result = await verifyImages(
       {
         workspace,
@@ -182,14 +187,16 @@ export async function runVerify(inputs: ActionInputs, context: RunnerContext): P
         concurrency: inputs.concurrency,
         now: context.now
       },
-      { ...adapters, log: message => core.info(message) }
+      { ...adapters, log: message => log.info(message) }
     )
   } catch (error) {
     result = failedRun(error, startedAt)
   }
+  // One redaction before anything is stored: report, outputs, annotations, summary.
+  result = secrets.redactDeep(result)
 
   const { report, provenancePath } = await writeRunReport(result, inputs, context)
-  core.info(`provenance report written to ${provenancePath}`)
+  log.info(`provenance report written to ${provenancePath}`)
   setRunOutputs(result, provenancePath)
   if (inputs.uploadArtifact) await uploadArtifact(inputs, provenancePath)
   emitAnnotations(result)
@@ -222,7 +229,7 @@ async function reportInputError(
   )
   setRunOutputs(result, provenancePath)
   await core.summary.addRaw(renderJobSummary(result)).write()
-  core.setFailed(`rocm-provenance: ${causeChain(error).join(': ')}`)
+  log.setFailed(`rocm-provenance: ${causeChain(error).join(': ')}`)
 }
 
 /** The whole step: inputs, the chosen command, then the step's status. */
@@ -254,7 +261,7 @@ export async function run(
   }
   const result = await runVerify(inputs, context)
   const line = `decision ${result.decision}, exit code ${result.exitCode}, trust status ${result.trustStatus}`
-  if (result.decision === 'fail') core.setFailed(`rocm-provenance: ${line}`)
-  else if (result.decision === 'warn') core.warning(`rocm-provenance: ${line}`)
-  else core.info(`rocm-provenance: ${line}`)
+  if (result.decision === 'fail') log.setFailed(`rocm-provenance: ${line}`)
+  else if (result.decision === 'warn') log.warning(`rocm-provenance: ${line}`)
+  else log.info(`rocm-provenance: ${line}`)
 }

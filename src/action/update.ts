@@ -1,5 +1,6 @@
 /** The action's `command: update`: the updater's outcome as outputs, warnings and a summary. */
 import * as core from '@actions/core'
+import { log } from './log.js'
 import { actionAdapters } from './adapters.js'
 import { updateMatrix } from '../app/update-matrix.js'
 import { formatConfigIssues } from '../domain/errors.js'
@@ -25,7 +26,7 @@ export async function runUpdateCommand(
   )
   if (!outcome.ok) {
     for (const issue of outcome.issues) {
-      core.error(issue.message, {
+      log.error(issue.message, {
         title: 'rocm-provenance configuration',
         file: issue.location?.file,
         startLine: issue.location?.line,
@@ -34,7 +35,7 @@ export async function runUpdateCommand(
     }
     core.setOutput('changed', 'false')
     core.setOutput('exit-code', '4')
-    core.setFailed(`rocm-provenance update: ${formatConfigIssues(outcome.issues)}`)
+    log.setFailed(`rocm-provenance update: ${formatConfigIssues(outcome.issues)}`)
     return
   }
   const { result } = outcome
@@ -43,12 +44,12 @@ export async function runUpdateCommand(
   core.setOutput('rejected-images', JSON.stringify(result.rejected))
   core.setOutput('pr-body', result.prBody)
   for (const rejected of result.rejected) {
-    core.warning(`not updated: ${rejected.reference}: ${rejected.reason}`, {
+    log.warning(`not updated: ${rejected.reference}: ${rejected.reason}`, {
       title: 'rocm-provenance update'
     })
   }
   await core.summary.addRaw(result.prBody).write()
-  core.info(
+  log.info(
     `rocm-provenance update: ${result.updated.length} updated, ${result.rejected.length} rejected` +
       (result.changed ? `; ${inputs.matrixPath} rewritten` : '; nothing changed')
   )

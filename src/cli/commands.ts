@@ -28,6 +28,8 @@ import { renderTextSummary } from '../render/summary.js'
 import { annotateTelemetrySummary } from '../render/telemetry.js'
 import { runUpdateCli } from './update.js'
 import { ACTION_VERSION } from '../domain/action-version.js'
+import { terminalSafe } from '../domain/reference.js'
+import { SecretRedactor } from '../domain/secrets.js'
 
 const USAGE = `rocm-provenance ${ACTION_VERSION}
 
@@ -56,6 +58,10 @@ Exit codes: 0 pass, 1 warning, 2 digest drift, 3 signature failure, 4 configurat
 GITHUB_TOKEN, when set, is used for ghcr.io.`
 
 class UsageError extends Error {}
+
+/** Every line the CLI prints goes through the one terminal-safe escaping. */
+const out = (text: string): boolean => process.stdout.write(terminalSafe(text))
+const err = (text: string): boolean => process.stderr.write(terminalSafe(text))
 
 interface CommonOptions {
   policy: string
@@ -97,8 +103,13 @@ function commonOptions(values: Record<string, unknown>): CommonOptions {
 }
 
 /** The CLI's adapters: cosign as given (nothing is installed); the password from the environment. */
-function cliAdapters(options: CommonOptions, workspace: string): Adapters {
+function cliAdapters(
+  options: CommonOptions,
+  workspace: string,
+  secrets?: SecretRedactor
+): Adapters {
   return createAdapters({
+    secrets,
     workspace,
     username: options.registryUsername,
     password: process.env.ROCM_PROVENANCE_REGISTRY_PASSWORD,
@@ -120,8 +131,9 @@ async function verifyCommand(args: string[]): Promise<number> {
   })
   const options = commonOptions(values)
   const workspace = process.cwd()
-  const adapters = cliAdapters(options, workspace)
-  const result = await verifyImages(
+  const secrets = new SecretRedactor()
+  const adapters = cliAdapters(options, workspace, secrets)
+  const verified = await verifyImages(
     {
       workspace,
       policyPath: options.policy,
@@ -134,6 +146,7 @@ async function verifyCommand(args: string[]): Promise<number> {
     },
     adapters
   )
+  const result = secrets.redactDeep(verified)
   const report = buildReport(result, {
     actionVersion: ACTION_VERSION,
     policyPath: options.policy,
@@ -141,8 +154,8 @@ async function verifyCommand(args: string[]): Promise<number> {
   })
   const reportPath = resolve(workspace, values['provenance-path'] as string)
   await writeReportFile(reportPath, report)
-  if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`)
-  else process.stdout.write(`${renderTextSummary(result)}\nreport: ${reportPath}\n`)
+  if (values.json) out(`${JSON.stringify(report, null, 2)}\n`)
+  else out(`${renderTextSummary(result)}\nreport: ${reportPath}\n`)
   return result.exitCode
 }
 
@@ -161,10 +174,10 @@ async function validateCommand(args: string[]): Promise<number> {
     workspace: process.cwd()
   })
   if (issues.length === 0) {
-    process.stdout.write(`${values.policy} and ${values.matrix} are valid\n`)
+    out(`${values.policy} and ${values.matrix} are valid\n`)
     return 0
   }
-  process.stderr.write(`${formatConfigIssues(issues)}\n`)
+  err(`${formatConfigIssues(issues)}\n`)
   return 4
 }
 
@@ -176,7 +189,7 @@ async function inspectCommand(args: string[]): Promise<number> {
   })
   if (positionals.length !== 1) throw new UsageError('inspect takes one file')
   const inspected = inspectDocument(await readFile(positionals[0], 'utf8'))
-  process.stdout.write(
+  out(
     values.json ? renderInspectJson(inspected) : renderInspectTable(inspected.rows)
   )
   return inspected.exitCode
@@ -195,7 +208,7 @@ async function annotateCommand(args: string[]): Promise<number> {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
   }
   await writeFile(summaryPath, annotateTelemetrySummary(summary, report))
-  process.stdout.write(`annotated ${summaryPath} with ${reportPath}\n`)
+  out(`annotated ${summaryPath} with ${reportPath}\n`)
   return 0
 }
 
@@ -220,7 +233,7 @@ async function updateCommand(args: string[]): Promise<number> {
     images: options.images,
     discover: values.discover as boolean,
     dryRun: values['dry-run'] as boolean,
-    out: text => process.stdout.write(text)
+    out
   })
 }
 
@@ -235,16 +248,16 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
-    process.stdout.write(`${USAGE}\n`)
+    out(`${USAGE}\n`)
     return command === undefined ? 4 : 0
   }
   if (command === '--version') {
-    process.stdout.write(`${ACTION_VERSION}\n`)
+    out(`${ACTION_VERSION}\n`)
     return 0
   }
   const handler = COMMANDS[command]
   if (!handler) {
-    process.stderr.write(`rocm-provenance: unknown command '${command}'\n\n${USAGE}\n`)
+    err(`rocm-provenance: unknown command '${command}'\n\n${USAGE}\n`)
     return 4
   }
   try {
@@ -254,8 +267,8 @@ export async function main(argv: string[]): Promise<number> {
       error instanceof UsageError ||
       error instanceof InputError ||
       (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
-    process.stderr.write(`rocm-provenance ${command}: ${causeChain(error).join(': ')}\n`)
-    if (usage) process.stderr.write(`run 'rocm-provenance --help' for usage\n`)
+    err(`rocm-provenance ${command}: ${causeChain(error).join(': ')}\n`)
+    if (usage) err(`run 'rocm-provenance --help' for usage\n`)
     return 4
   }
 }

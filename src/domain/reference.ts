@@ -58,6 +58,21 @@ export function showControlCharacters(text: string): string {
   })
 }
 
+/**
+ * Text from a file, a registry or a tool made safe to print to a terminal or
+ * a GitHub Actions log: the one escaping for every line the CLI prints and the
+ * action logs. Line breaks stay (`\n`); every other control character (ESC,
+ * BEL, CR, C1 controls, U+2028/9) is shown as an escape, and a line that would
+ * start with `::` (after blanks: the runner trims them) — a workflow command —
+ * has its first colon shown as `\u003a`.
+ */
+export function terminalSafe(text: string): string {
+  return text
+    .split('\n')
+    .map(line => showControlCharacters(line).replace(/^(\s*):(?=:)/, '$1\\u003a'))
+    .join('\n')
+}
+
 /** Why a value may not be put on a command line or into a URL, or undefined. */
 export function findUnsafeText(value: string): string | undefined {
   if (value === '') return 'is empty'
