@@ -7,6 +7,8 @@ import { createHash, createPublicKey } from 'node:crypto'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { createServer as createHttpServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { runBundledAction } from '../helpers/action-runner.js'
 import {
   fakeRuntimeToken,
@@ -322,6 +324,67 @@ describe('the bundled action with registry credentials', () => {
     for (const text of [log, run.stderr, run.summary, JSON.stringify(run.outputs), report]) {
       expect(text).not.toContain(password)
       expect(text).not.toContain(Buffer.from(`ci-reader:${password}`).toString('base64'))
+    }
+  })
+})
+
+describe('the bundled action against a registry that quotes the Authorization it received', () => {
+  const password = `pw-${Math.random().toString(36).slice(2)}-echoed`
+  const basic = Buffer.from(`ci-reader:${password}`).toString('base64')
+  let server: Server
+  let host: string
+
+  beforeAll(async () => {
+    // Asks for Basic, then refuses it with an error body that quotes the header.
+    server = createHttpServer((request, response) => {
+      const authorization = request.headers.authorization
+      if (!authorization) {
+        response.writeHead(401, { 'www-authenticate': 'Basic realm="hostile"' })
+        response.end()
+        return
+      }
+      if (request.method === 'HEAD') {
+        // No digest: the client GETs the manifest, whose error answer has a body.
+        response.writeHead(200, { 'content-type': 'application/vnd.oci.image.manifest.v1+json' })
+        response.end()
+        return
+      }
+      response.writeHead(403, { 'content-type': 'application/json' })
+      response.end(
+        JSON.stringify({
+          errors: [{ code: 'DENIED', message: `denied: you sent Authorization: ${authorization}` }]
+        })
+      )
+    })
+    await new Promise<void>(resolve => server.listen(0, '127.0.0.1', () => resolve()))
+    host = `127.0.0.1:${(server.address() as AddressInfo).port}`
+  })
+  afterAll(async () => {
+    server.closeAllConnections()
+    await new Promise<void>(resolve => server.close(() => resolve()))
+  })
+
+  it('redacts the password and its Basic form from the report, summary, outputs and annotations', async () => {
+    const workspace = workspaceWith({ host }, STRICT_POLICY, [
+      { tag: '6.4.4-ubuntu-22.04', digest: `sha256:${'5'.repeat(64)}` }
+    ])
+    const run = await runBundledAction(workspace, {
+      'insecure-registries': host,
+      'cosign-path': toolPath('cosign'),
+      'upload-artifact': 'false',
+      'registry-username': 'ci-reader',
+      'registry-password': password
+    })
+    const report = readFileSync(join(workspace, 'rocm_provenance.json'), 'utf8')
+    // The hostile answer did reach the report, redacted.
+    expect(report).toContain('denied: you sent Authorization: Basic ***')
+    const log = run.stdout
+      .split('\n')
+      .filter(line => !line.startsWith('::add-mask::'))
+      .join('\n')
+    for (const text of [log, run.stderr, run.summary, JSON.stringify(run.outputs), report]) {
+      expect(text).not.toContain(password)
+      expect(text).not.toContain(basic)
     }
   })
 })
