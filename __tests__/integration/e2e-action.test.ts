@@ -4,7 +4,15 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { createHash, createPublicKey } from 'node:crypto'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import {
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createServer as createHttpServer, type Server } from 'node:http'
@@ -387,4 +395,109 @@ describe('the bundled action against a registry that quotes the Authorization it
       expect(text).not.toContain(basic)
     }
   })
+})
+
+describe('the bundled action with paths planted by an earlier step', () => {
+  let registry: TestRegistry
+  beforeAll(async () => {
+    registry = await startRegistry()
+  })
+  afterAll(async () => {
+    await registry.stop()
+  })
+  const inputs = (extra: Record<string, string>): Record<string, string> => ({
+    'insecure-registries': registry.host,
+    'cosign-path': toolPath('cosign'),
+    'upload-artifact': 'false',
+    ...extra
+  })
+  const readReport = (workspace: string, path = 'rocm_provenance.json') =>
+    JSON.parse(readFileSync(join(workspace, path), 'utf8')) as {
+      exitCode: number
+      errors: string[]
+      configIssues?: { message: string }[]
+    }
+
+  it('does not hang on a telemetry-summary that is a FIFO, and warns', async () => {
+    const workspace = workspaceWith(registry, STRICT_POLICY, [])
+    execFileSync('mkfifo', [join(workspace, 'telemetry.json')])
+    const run = await runBundledAction(workspace, inputs({ 'telemetry-summary': 'telemetry.json' }))
+    expect(run.stdout).toMatch(
+      /::warning::the telemetry summary .*telemetry\.json was not annotated: .*telemetry\.json is not a regular file/
+    )
+    expect(statSync(join(workspace, 'telemetry.json')).isFIFO()).toBe(true)
+    expect(existsSync(join(workspace, 'rocm_provenance.json'))).toBe(true)
+  })
+
+  it('does not rewrite a file outside the workspace through a telemetry-summary symlink', async () => {
+    const workspace = workspaceWith(registry, STRICT_POLICY, [])
+    const outside = join(mkdtempSync(join(tmpdir(), 'rp-outside-')), 'victim.json')
+    writeFileSync(outside, '{"keep":"me"}\n')
+    symlinkSync(outside, join(workspace, 'telemetry.json'))
+    const run = await runBundledAction(workspace, inputs({ 'telemetry-summary': 'telemetry.json' }))
+    expect(run.stdout).toMatch(
+      /::warning::the telemetry summary .* is a symlink out of the workspace/
+    )
+    expect(readFileSync(outside, 'utf8')).toBe('{"keep":"me"}\n')
+  })
+
+  it.each([
+    [
+      'a symlink to a device node',
+      (w: string) => symlinkSync('/dev/null', join(w, 'out.json')),
+      'out.json',
+      /is a symlink out of the workspace/
+    ],
+    [
+      'a FIFO',
+      (w: string) => execFileSync('mkfifo', [join(w, 'out.json')]),
+      'out.json',
+      /is not a regular file/
+    ],
+    ['a path out of the workspace', () => undefined, '../out.json', /leaves the workspace/]
+  ])(
+    'refuses a provenance-path that is %s: exit 4, the report at the default path',
+    async (_name, plant, path, problem) => {
+      const workspace = workspaceWith(registry, STRICT_POLICY, [])
+      plant(workspace)
+      const run = await runBundledAction(workspace, inputs({ 'provenance-path': path }))
+      expect(run.outputs['exit-code']).toBe('4')
+      const report = readReport(workspace)
+      expect(report.errors.join('\n')).toMatch(problem)
+      expect(report.errors.join('\n')).toContain("input 'provenance-path'")
+      expect(readFileSync('/dev/null', 'utf8')).toBe('')
+    }
+  )
+
+  it.each([
+    ['out of the workspace', () => undefined, '../outside/root.json', /leaves the workspace/],
+    [
+      'a symlink out of the workspace',
+      (w: string) => {
+        const outside = join(mkdtempSync(join(tmpdir(), 'rp-outside-')), 'root.json')
+        writeFileSync(outside, '{}')
+        symlinkSync(outside, join(w, 'root.json'))
+      },
+      'root.json',
+      /is a symlink out of the workspace/
+    ],
+    [
+      'a FIFO',
+      (w: string) => execFileSync('mkfifo', [join(w, 'root.json')]),
+      'root.json',
+      /is not a regular file/
+    ]
+  ])(
+    'holds the trusted-root input to the workspace like the policy: %s → exit 4',
+    async (_name, plant, path, problem) => {
+      const workspace = workspaceWith(registry, STRICT_POLICY, [])
+      plant(workspace)
+      const run = await runBundledAction(workspace, inputs({ 'trusted-root': path }))
+      expect(run.outputs['exit-code']).toBe('4')
+      const text = readFileSync(join(workspace, 'rocm_provenance.json'), 'utf8')
+      expect(text).toMatch(
+        new RegExp(`input 'trusted-root': \`${path.replace(/[.]/g, '\\.')}\` ${problem.source}`)
+      )
+    }
+  )
 })

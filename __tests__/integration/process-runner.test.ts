@@ -36,11 +36,7 @@ function running(marker: string): boolean {
 describe('runProcess', () => {
   it('kills the process group at the limit and does not wait for a grandchild holding stdout', async () => {
     const marker = `sleep 299.${process.pid}1`
-    const file = script('holds-stdout', [
-      `${marker} &`,
-      'echo started',
-      'sleep 300'
-    ])
+    const file = script('holds-stdout', [`${marker} &`, 'echo started', 'sleep 300'])
     const run = await runProcess(file, [], { env: minimalEnv(process.env), timeoutMs: 1_000 })
     expect(run).toMatchObject({ timedOut: true, exitCode: null, stdout: 'started\n' })
     expect(running(marker)).toBe(false)

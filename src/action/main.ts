@@ -6,12 +6,11 @@
  */
 import * as core from '@actions/core'
 import { log } from './log.js'
-import { mkdir, readFile, writeFile } from 'node:fs/promises'
-import { dirname, isAbsolute, resolve } from 'node:path'
+import { isAbsolute, resolve } from 'node:path'
 import { actionAdapters } from './adapters.js'
 import { annotationsFor } from '../render/annotations.js'
 import { dispatchWorkflow, shouldDispatchUpdate } from '../adapters/github/dispatch.js'
-import { causeChain } from '../domain/errors.js'
+import { causeChain, InputError } from '../domain/errors.js'
 import {
   DEFAULT_MATRIX_PATH,
   DEFAULT_POLICY_PATH,
@@ -21,6 +20,13 @@ import { parseActionInputs, type ActionInputs, type InputReader } from './inputs
 import { verifyImages } from '../app/verify.js'
 import { buildReport, type ProvenanceReport } from '../render/report.js'
 import { writeReportFile } from '../adapters/fs/report-file.js'
+import {
+  assertWritableFile,
+  findWritableFileProblem,
+  readRegularTextFile,
+  writeFileAtomically
+} from '../adapters/fs/safe-file.js'
+import { MAX_TELEMETRY_BYTES } from '../render/telemetry.js'
 import { renderJobSummary } from '../render/summary.js'
 import { annotateTelemetrySummary } from '../render/telemetry.js'
 import type { RunResult } from '../domain/types.js'
@@ -102,16 +108,17 @@ async function uploadArtifact(inputs: ActionInputs, provenancePath: string): Pro
   }
 }
 
-async function annotateTelemetry(path: string, report: ProvenanceReport): Promise<void> {
+async function annotateTelemetry(
+  workspace: string,
+  path: string,
+  report: ProvenanceReport
+): Promise<void> {
   try {
-    let text = '{}'
-    try {
-      text = await readFile(path, 'utf8')
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
-    }
-    await mkdir(dirname(path), { recursive: true })
-    await writeFile(path, annotateTelemetrySummary(text, report))
+    // Merged like the report is written: checked first (workspace, symlinks,
+    // never a FIFO or device), read bounded, written atomically.
+    await assertWritableFile(workspace, path)
+    const text = (await readRegularTextFile(path, MAX_TELEMETRY_BYTES)) ?? '{}'
+    await writeFileAtomically(path, annotateTelemetrySummary(text, report))
   } catch (error) {
     log.warning(`the telemetry summary ${path} was not annotated: ${causeChain(error).join(': ')}`)
   }
@@ -161,7 +168,7 @@ async function writeRunReport(
     runId: env.GITHUB_RUN_ID,
     runUrl: runUrl(env)
   })
-  await writeReportFile(provenancePath, report)
+  await writeReportFile(provenancePath, report, context.workspace)
   return { report, provenancePath }
 }
 
@@ -201,7 +208,7 @@ export async function runVerify(inputs: ActionInputs, context: RunnerContext): P
   if (inputs.uploadArtifact) await uploadArtifact(inputs, provenancePath)
   emitAnnotations(result)
   if (inputs.telemetrySummary)
-    await annotateTelemetry(inWorkspace(workspace, inputs.telemetrySummary), report)
+    await annotateTelemetry(workspace, inWorkspace(workspace, inputs.telemetrySummary), report)
   await dispatchUpdater(inputs, result, context)
   await core.summary.addRaw(renderJobSummary(result)).write()
   return result
@@ -218,10 +225,15 @@ async function reportInputError(
   context: RunnerContext
 ): Promise<void> {
   const result = failedRun(error, new Date().toISOString())
+  const given = read('provenance-path').trim()
+  const usable =
+    given !== '' &&
+    (await findWritableFileProblem(context.workspace, inWorkspace(context.workspace, given))) ===
+      undefined
   const { provenancePath } = await writeRunReport(
     result,
     {
-      provenancePath: read('provenance-path').trim() || DEFAULT_PROVENANCE_PATH,
+      provenancePath: usable ? given : DEFAULT_PROVENANCE_PATH,
       policyPath: read('policy').trim() || DEFAULT_POLICY_PATH,
       matrixPath: read('matrix').trim() || DEFAULT_MATRIX_PATH
     },
@@ -240,6 +252,14 @@ export async function runAction(
   let inputs: ActionInputs
   try {
     inputs = parseActionInputs(read)
+    // The report's path is checked like the files read: a FIFO, a device or a
+    // path out of the workspace is an input error (the report goes to the default).
+    const problem = await findWritableFileProblem(
+      context.workspace,
+      inWorkspace(context.workspace, inputs.provenancePath)
+    )
+    if (problem !== undefined)
+      throw new InputError(`input 'provenance-path': \`${inputs.provenancePath}\` ${problem}`)
   } catch (error) {
     await reportInputError(error, read, context)
     return

@@ -57,7 +57,8 @@ export async function loadPlans(
     const config = await loadConfig({
       policyPath: options.policyPath,
       matrixPath: options.matrixPath,
-      workspace: options.workspace
+      workspace: options.workspace,
+      trustedRootInput: options.trustedRoot
     })
     const plans = planImages(config, {
       repositoryInput: options.repository,

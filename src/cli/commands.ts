@@ -7,7 +7,6 @@
  *   annotate  merge a provenance report into a telemetry summary
  *   update    refresh pins to digests that pass the policy
  */
-import { readFile, writeFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { createAdapters, type Adapters } from '../adapters/create.js'
@@ -25,7 +24,12 @@ import { verifyImages } from '../app/verify.js'
 import { buildReport } from '../render/report.js'
 import { writeReportFile } from '../adapters/fs/report-file.js'
 import { renderTextSummary } from '../render/summary.js'
-import { annotateTelemetrySummary } from '../render/telemetry.js'
+import { annotateTelemetrySummary, MAX_TELEMETRY_BYTES } from '../render/telemetry.js'
+import {
+  assertWritableFile,
+  readRegularTextFile,
+  writeFileAtomically
+} from '../adapters/fs/safe-file.js'
 import { runUpdateCli } from './update.js'
 import { ACTION_VERSION } from '../domain/action-version.js'
 import { terminalSafe } from '../domain/reference.js'
@@ -188,10 +192,10 @@ async function inspectCommand(args: string[]): Promise<number> {
     allowPositionals: true
   })
   if (positionals.length !== 1) throw new UsageError('inspect takes one file')
-  const inspected = inspectDocument(await readFile(positionals[0], 'utf8'))
-  out(
-    values.json ? renderInspectJson(inspected) : renderInspectTable(inspected.rows)
-  )
+  const text = await readRegularTextFile(positionals[0], MAX_TELEMETRY_BYTES)
+  if (text === undefined) throw new UsageError(`${positionals[0]} does not exist`)
+  const inspected = inspectDocument(text)
+  out(values.json ? renderInspectJson(inspected) : renderInspectTable(inspected.rows))
   return inspected.exitCode
 }
 
@@ -200,14 +204,12 @@ async function annotateCommand(args: string[]): Promise<number> {
   if (positionals.length !== 2)
     throw new UsageError('annotate takes a telemetry summary and a provenance report')
   const [summaryPath, reportPath] = positionals
-  const report = JSON.parse(await readFile(reportPath, 'utf8'))
-  let summary = '{}'
-  try {
-    summary = await readFile(summaryPath, 'utf8')
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
-  }
-  await writeFile(summaryPath, annotateTelemetrySummary(summary, report))
+  const reportText = await readRegularTextFile(reportPath, MAX_TELEMETRY_BYTES)
+  if (reportText === undefined) throw new UsageError(`${reportPath} does not exist`)
+  const report = JSON.parse(reportText)
+  await assertWritableFile(undefined, summaryPath)
+  const summary = (await readRegularTextFile(summaryPath, MAX_TELEMETRY_BYTES)) ?? '{}'
+  await writeFileAtomically(summaryPath, annotateTelemetrySummary(summary, report))
   out(`annotated ${summaryPath} with ${reportPath}\n`)
   return 0
 }
