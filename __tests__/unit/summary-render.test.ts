@@ -1,6 +1,12 @@
 import { describe, expect, it } from '@jest/globals'
-import { annotationsFor } from '../../src/render/annotations.js'
-import { escapeMarkdown, renderJobSummary, renderTextSummary } from '../../src/render/summary.js'
+import { annotationsFor, MAX_ANNOTATIONS_PER_LEVEL } from '../../src/render/annotations.js'
+import { MAX_IMAGES_OUTPUT, renderImagesOutput } from '../../src/render/outputs.js'
+import {
+  escapeMarkdown,
+  MAX_SUMMARY_ROWS,
+  renderJobSummary,
+  renderTextSummary
+} from '../../src/render/summary.js'
 import {
   CURRENT,
   KEY_SIGNER,
@@ -170,5 +176,58 @@ describe('annotationsFor', () => {
         startColumn: 7
       }
     ])
+  })
+})
+
+describe('bounds on what a large matrix or a broken file produces', () => {
+  const many = Array.from({ length: 10_000 }, (_, i) =>
+    i === 9_999
+      ? makeImage({ digest: { status: 'drift', currentDigest: CURRENT } }, i)
+      : makeImage({}, i)
+  )
+  const run = makeRun(many)
+
+  it('keeps a 10,000-row job summary under 1 MiB, says how many rows are left out, and shows the failure', () => {
+    const summary = renderJobSummary(run)
+    expect(Buffer.byteLength(summary)).toBeLessThan(1024 * 1024)
+    expect(summary).toContain(`… ${10_000 - MAX_SUMMARY_ROWS} more images, see the report`)
+    expect(summary).toMatch(/more decision paths, see the report/)
+    // The one drifted image sorts first once the list is cut.
+    const firstRow = summary
+      .split('\n')
+      .find(line => line.startsWith('| ') && !line.startsWith('| status'))
+    expect(firstRow).toContain('drift')
+  })
+
+  it('lists at most MAX_IMAGES_OUTPUT images in the images output and counts the rest', () => {
+    const output = renderImagesOutput(run)
+    expect(JSON.parse(output.json)).toHaveLength(MAX_IMAGES_OUTPUT)
+    expect(output.omitted).toBe(10_000 - MAX_IMAGES_OUTPUT)
+    expect(output.json.length).toBeLessThan(1024 * 1024)
+    expect(renderImagesOutput(makeRun(many.slice(0, 3)))).toMatchObject({ omitted: 0 })
+  })
+
+  it('gives 90,000 configuration problems 10 error annotations, the last one saying how many more', () => {
+    const issues = Array.from({ length: 90_000 }, (_, i) => ({
+      code: 'unknown-key',
+      message: `unknown key \`k${i}\``,
+      location: { file: 'ci/rocm_matrix.yml', line: i + 1, column: 3 }
+    }))
+    const annotations = annotationsFor(makeRun([], { configIssues: issues, errors: ['boom'] }))
+    expect(annotations).toHaveLength(MAX_ANNOTATIONS_PER_LEVEL)
+    expect(annotations.every(a => a.level === 'error')).toBe(true)
+    expect(annotations[0].message).toBe('unknown key `k0`')
+    expect(annotations.at(-1)?.message).toBe(
+      `… ${90_001 - (MAX_ANNOTATIONS_PER_LEVEL - 1)} more errors, see the report`
+    )
+    const summary = renderJobSummary(makeRun([], { configIssues: issues }))
+    expect(Buffer.byteLength(summary)).toBeLessThan(1024 * 1024)
+    expect(summary).toMatch(/… \d+ more configuration problems, see the report/)
+  })
+
+  it('leaves a small run whole', () => {
+    const small = makeRun(many.slice(0, 5))
+    expect(renderJobSummary(small)).not.toContain('more images')
+    expect(annotationsFor(small)).toHaveLength(0)
   })
 })

@@ -27,7 +27,8 @@ import {
   writeFileAtomically
 } from '../adapters/fs/safe-file.js'
 import { MAX_TELEMETRY_BYTES } from '../render/telemetry.js'
-import { renderJobSummary } from '../render/summary.js'
+import { moreLine, renderJobSummary } from '../render/summary.js'
+import { renderImagesOutput } from '../render/outputs.js'
 import { annotateTelemetrySummary } from '../render/telemetry.js'
 import type { RunResult } from '../domain/types.js'
 import { runUpdateCommand } from './update.js'
@@ -64,18 +65,12 @@ function setRunOutputs(result: RunResult, provenancePath: string): void {
   core.setOutput('decision', result.decision)
   core.setOutput('trust-status', result.trustStatus)
   core.setOutput('image', result.preferredImage ?? '')
-  core.setOutput(
-    'images',
-    JSON.stringify(
-      result.images.map(({ findings, decision }) => ({
-        reference: findings.plan.reference,
-        digest: findings.plan.row.pin.kind === 'pinned' ? findings.plan.row.pin.digest : null,
-        currentDigest: findings.digest.currentDigest ?? null,
-        trustStatus: decision.trustStatus,
-        code: decision.code
-      }))
+  const images = renderImagesOutput(result)
+  core.setOutput('images', images.json)
+  if (images.omitted > 0)
+    log.warning(
+      `the images output lists ${result.images.length - images.omitted} of ${result.images.length} images: ${moreLine(images.omitted, 'images')} (${provenancePath})`
     )
-  )
   core.setOutput('provenance-path', provenancePath)
 }
 
