@@ -25,7 +25,7 @@ import {
   type CosignExit,
   type SignatureFailure
 } from './classify.js'
-import { DOCKER_HUB } from '../../domain/reference.js'
+import { DOCKER_HUB, DOCKER_HUB_AUTH_KEY } from '../../domain/reference.js'
 import { checkKeyWindow, publicKeyFingerprint, sameFingerprint } from './key.js'
 import {
   pickBundleSigner,
@@ -440,12 +440,6 @@ export class CosignVerifier {
     }
   }
 }
-
-/**
- * The key cosign's registry library (go-containerregistry) looks Docker Hub's
- * credentials up under; every other registry is looked up by its host.
- */
-const DOCKER_HUB_AUTH_KEY = 'https://index.docker.io/v1/'
 
 /** The `config.json` that gives cosign this registry's credentials and nothing else. */
 export function dockerConfigFor(

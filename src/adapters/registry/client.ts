@@ -8,9 +8,14 @@
 import { createHash } from 'node:crypto'
 import type { Digest } from '../../domain/types.js'
 import { Authenticator, headerValue, type Send } from './auth.js'
-import { DOCKER_HUB, normalizeRegistryHost, type CredentialStore } from './credentials.js'
+import type { CredentialStore } from './credentials.js'
 import { InputError } from '../../domain/errors.js'
-import { MAX_TAG_LENGTH } from '../../domain/reference.js'
+import {
+  DOCKER_HUB,
+  DOCKER_HUB_API_HOST,
+  MAX_TAG_LENGTH,
+  normalizeRegistryHost
+} from '../../domain/reference.js'
 import { RegistryError, describeRegistryError } from '../../domain/errors.js'
 import { errorForStatus } from './errors.js'
 import { HttpTransport, type HttpResponse } from './http.js'
@@ -34,7 +39,7 @@ import {
 
 export type { ManifestInfo, PlatformManifest, RequestCounter }
 
-export const DOCKER_HUB_API_HOST = 'registry-1.docker.io'
+export { DOCKER_HUB_API_HOST }
 export const DEFAULT_TIMEOUT_MS = 30_000
 export const DEFAULT_TAGS_PAGE_SIZE = 1000
 const MAX_TAG_PAGES = 1000

@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { ProvenanceError } from '../../domain/errors.js'
-import { DOCKER_HUB } from '../../domain/reference.js'
+import { DOCKER_HUB, normalizeRegistryHost } from '../../domain/reference.js'
 
 export interface Credential {
   username: string
@@ -32,24 +32,9 @@ export interface CredentialOptions {
   dockerConfigDir?: string
 }
 
-export { DOCKER_HUB }
+export { DOCKER_HUB, normalizeRegistryHost }
 export const GHCR_HOST = 'ghcr.io'
 export const GHCR_TOKEN_USERNAME = 'x-access-token'
-const DOCKER_HUB_ALIASES = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io'])
-
-/**
- * The registry a Docker config key or image host names, in the form the
- * client asks for: no scheme, no path, lowercase; Docker Hub's aliases
- * (`https://index.docker.io/v1/`, `registry-1.docker.io`) become `docker.io`.
- */
-export function normalizeRegistryHost(key: string): string {
-  const host = key
-    .trim()
-    .replace(/^[a-z][a-z0-9+.-]*:\/\//i, '')
-    .replace(/\/.*$/, '')
-    .toLowerCase()
-  return DOCKER_HUB_ALIASES.has(host) ? DOCKER_HUB : host
-}
 
 function decodeAuthField(auth: string): Credential | undefined {
   const decoded = Buffer.from(auth, 'base64').toString('utf8')
