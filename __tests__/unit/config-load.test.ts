@@ -1,3 +1,4 @@
+import { planImages } from '../../src/domain/plan.js'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { execFileSync } from 'node:child_process'
 import { generateKeyPairSync } from 'node:crypto'
@@ -25,6 +26,9 @@ const PUBLIC_KEY = generateKeyPairSync('ec', { namedCurve: 'P-256' })
   .toString()
 
 /** A matrix with one row whose body (after `os`) is `extra`, indented for a row. */
+const TARBALL_NOTE =
+  'the OS-keyed form records `sha256` of the saved image tarball, not a registry digest'
+
 function matrixWithRow(extra: string): string {
   return `rocm:\n  images:\n    - version: "6.4.4"\n      os: ubuntu-22.04\n${extra}`
 }
@@ -253,7 +257,7 @@ describe('loadConfig accepts', () => {
     expect(read.rows[1]?.provenance?.issuerIsRegexp).toBe(true)
   })
 
-  it('the OS-keyed map form, normalised into rows', async () => {
+  it('the OS-keyed map form, normalised into rows: its sha256 (a tarball hash) is not a pin', async () => {
     const matrix = `ubuntu-22.04:
   image: ghcr.io/rocm/dev:6.4.4-ubuntu-22.04
   mirror: registry.example.com/rocm/dev:6.4.4-ubuntu-22.04
@@ -274,7 +278,7 @@ rhel-9:
         os: 'ubuntu-22.04',
         repository: 'ghcr.io/rocm/dev',
         tag: '6.4.4-ubuntu-22.04',
-        pin: { kind: 'pinned', digest: `sha256:${'b'.repeat(64)}` },
+        pin: { kind: 'not-pinned', raw: 'B'.repeat(64), note: TARBALL_NOTE },
         added: '2026-11-20',
         location: { file: MATRIX_PATH, line: 1, column: 1 },
         digestLocation: { file: MATRIX_PATH, line: 5, column: 11 }
@@ -285,10 +289,34 @@ rhel-9:
         os: 'rhel-9',
         repository: 'docker.io/rocm/dev-rhel-9',
         tag: '6.4.4',
-        pin: { kind: 'not-pinned', raw: 'TODO' },
+        pin: { kind: 'not-pinned', raw: 'TODO', note: TARBALL_NOTE },
         location: { file: MATRIX_PATH, line: 8, column: 1 },
         digestLocation: { file: MATRIX_PATH, line: 10, column: 11 }
       }
+    ])
+  })
+
+  it('the OS-keyed map form: two OS labels naming one image are accepted, planned once; a digest in `image` is a pin', async () => {
+    const digest = `sha256:${'d'.repeat(64)}`
+    const matrix = `ubuntu-24.04:
+  image: ghcr.io/rocm/dev:6.4.4-ubuntu-22.04
+  sha256: ${'a'.repeat(64)}
+ubuntu-22.04:
+  image: ghcr.io/rocm/dev:6.4.4-ubuntu-22.04
+  sha256: ${'a'.repeat(64)}
+rhel-9:
+  image: ghcr.io/rocm/dev:6.4.4-rhel-9@${digest}
+`
+    const config = await loadFrom(workspace, MINIMAL_POLICY, matrix)
+    expect(config.matrix.rows.map(row => row.pin)).toEqual([
+      { kind: 'not-pinned', raw: 'a'.repeat(64), note: TARBALL_NOTE },
+      { kind: 'not-pinned', raw: 'a'.repeat(64), note: TARBALL_NOTE },
+      { kind: 'pinned', digest }
+    ])
+    const plans = planImages(config, {})
+    expect(plans.map(plan => plan.reference)).toEqual([
+      'ghcr.io/rocm/dev:6.4.4-ubuntu-22.04',
+      'ghcr.io/rocm/dev:6.4.4-rhel-9'
     ])
   })
 

@@ -231,3 +231,19 @@ describe('bounds on what a large matrix or a broken file produces', () => {
     expect(annotationsFor(small)).toHaveLength(0)
   })
 })
+
+describe('the preferred image in the summaries', () => {
+  it('names the row chosen for the image output and why', () => {
+    const run = {
+      ...makeRun([makeImage({}, 0)]),
+      preferredImage: `ghcr.io/rocm/dev:6.4.4-ubuntu-22.04@${CURRENT}`,
+      preferredReason:
+        '6.4.4 / ubuntu-22.04, chosen by `default`; passed over as not pinned: 6.4.4 / ubuntu-24.04 (prefer_os ubuntu-24.04)'
+    }
+    expect(renderJobSummary(run)).toContain(
+      'Preferred image (`image` output): <code>ghcr.io/rocm/dev:6.4.4-ubuntu-22.04@'
+    )
+    expect(renderJobSummary(run)).toContain('passed over as not pinned: 6.4.4 / ubuntu-24.04')
+    expect(renderTextSummary(run)).toContain('  preferred: ghcr.io/rocm/dev:6.4.4-ubuntu-22.04@')
+  })
+})

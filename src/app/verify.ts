@@ -9,7 +9,7 @@ import { mapConcurrent } from '../lib/concurrency.js'
 import { decideImage, summariseRun } from '../domain/decide.js'
 import { checkDigest, type DigestSource } from '../domain/drift.js'
 import { causeChain, ConfigError, type ConfigIssue } from '../domain/errors.js'
-import { choosePreferredPlan, planImages } from '../domain/plan.js'
+import { choosePreferredRow, planImages } from '../domain/plan.js'
 import type { CosignTools, LoadConfig } from './ports.js'
 import type {
   AttestationFinding,
@@ -151,11 +151,21 @@ async function checkImage(
   return { plan, digest, age, signature, attestation, errors: [...new Set(errors)] }
 }
 
-/** The preferred row as `repository:tag@digest`, for `container:` in later jobs. */
-function preferredReference(config: Config, plans: ImagePlan[]): string | undefined {
-  const preferred = choosePreferredPlan(config.matrix, plans)
-  if (!preferred || preferred.row.pin.kind !== 'pinned') return undefined
-  return `${preferred.reference}@${preferred.row.pin.digest}`
+/**
+ * The preferred row as `repository:tag@digest`, for `container:` in later
+ * jobs, and why it was chosen: the best pinned row (choosePreferredRow).
+ */
+function preferredReference(
+  config: Config,
+  plans: ImagePlan[]
+): Pick<RunResult, 'preferredImage' | 'preferredReason'> {
+  const preferred = choosePreferredRow(config.matrix, plans)
+  if (!preferred || preferred.plan.row.pin.kind !== 'pinned')
+    return plans.length > 0 ? { preferredReason: 'no row is pinned to a digest' } : {}
+  return {
+    preferredImage: `${preferred.plan.reference}@${preferred.plan.row.pin.digest}`,
+    preferredReason: preferred.reason
+  }
 }
 
 export async function verifyImages(
@@ -204,7 +214,7 @@ export async function verifyImages(
   return {
     ...overall,
     images: results,
-    preferredImage: preferredReference(planned.config, planned.plans),
+    ...preferredReference(planned.config, planned.plans),
     configIssues: [],
     errors,
     cosign: cosignVersion,

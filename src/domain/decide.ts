@@ -129,7 +129,7 @@ function digestStep(findings: ImageFindings): DecisionStep {
       return {
         check: 'digest',
         code: 2,
-        text: `digest: row ${plan.row.index} (${plan.row.version}, ${plan.row.os}) is not pinned to a digest yet → 2`
+        text: `digest: row ${plan.row.index} (${plan.row.version}, ${plan.row.os}) is not pinned to a digest yet${plan.row.pin.kind === 'not-pinned' && plan.row.pin.note ? ` (${plan.row.pin.note})` : ''} → 2`
       }
     case 'unreachable':
       return {

@@ -89,7 +89,12 @@ export interface ProvenanceRecord {
 export type Pin =
   | { kind: 'pinned'; digest: Digest }
   /** A placeholder (`sha256:TODO_…`, empty, not 64 hex): the row is not pinned yet. */
-  | { kind: 'not-pinned'; raw: string }
+  | {
+      kind: 'not-pinned'
+      raw: string
+      /** Why what is written is not a pin, when it is not a plain placeholder. */
+      note?: string
+    }
 
 /** One matrix row, in whichever form it was written. */
 export interface MatrixRow {
@@ -312,6 +317,8 @@ export interface RunResult {
   images: ImageResult[]
   /** The preferred row as `repository:tag@digest`, when one could be chosen. */
   preferredImage?: string
+  /** Which row `preferredImage` is and why it was chosen (or why there is none). */
+  preferredReason?: string
   /** Configuration problems (exit 4), when the config could not be used. */
   configIssues: import('./errors.js').ConfigIssue[]
   /** Errors that stopped the run outside any one image. */

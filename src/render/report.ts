@@ -120,6 +120,7 @@ export interface ProvenanceReport {
     runUrl?: string
   }
   preferredImage?: string
+  preferredReason?: string
   counts: Record<TrustStatus, number>
   configIssues: ConfigIssue[]
   errors: string[]
@@ -272,6 +273,7 @@ export function buildReport(run: RunResult, meta: ReportMetadata): ProvenanceRep
       runUrl: meta.runUrl
     }),
     preferredImage: run.preferredImage,
+    preferredReason: run.preferredReason,
     counts: countTrust(run),
     configIssues: run.configIssues.map(issue =>
       compact({ code: issue.code, message: issue.message, location: issue.location })

@@ -177,6 +177,11 @@ export function renderJobSummary(run: RunResult): string {
     `${DECISION_ICON[run.decision]} **${escapeMarkdown(overallLine(run))}**`,
     ''
   ]
+  if (run.preferredReason !== undefined)
+    lines.push(
+      `Preferred image (\`image\` output): ${run.preferredImage ? `<code>${escapeMarkdown(run.preferredImage)}</code>` : 'none'} — ${escapeMarkdown(run.preferredReason)}`,
+      ''
+    )
   const budget = { left: MAX_SUMMARY_BYTES - byteLength(lines.join('\n')) }
   const item = (line: string): string => `- ${escapeMarkdown(line)}`
   if (run.configIssues.length > 0) {
@@ -277,6 +282,8 @@ function pad(rows: string[][]): string[] {
 
 export function renderTextSummary(run: RunResult): string {
   const lines = [`rocm-provenance: ${overallLine(run)}`]
+  if (run.preferredReason !== undefined)
+    lines.push(`  preferred: ${plain(`${run.preferredImage ?? 'none'} — ${run.preferredReason}`)}`)
   for (const issue of run.configIssues) {
     const where = formatLocation(issue.location)
     lines.push(`  config: ${plain(where ? `${where}: ${issue.message}` : issue.message)}`)
