@@ -437,3 +437,36 @@ describe('editMatrix', () => {
     })
   })
 })
+
+describe('editMatrix on a file with CRLF line endings', () => {
+  const crlf = MATRIX.replace(/\n/g, '\r\n')
+  const edits = {
+    update: [
+      {
+        index: 0,
+        version: '6.4.4',
+        os: 'ubuntu-22.04',
+        digest: NEW_1,
+        added: '2026-11-26',
+        provenance: { key_fingerprint: `sha256:${'f'.repeat(64)}` }
+      }
+    ],
+    append: [
+      {
+        templateIndex: 0,
+        version: '6.4.5',
+        os: 'ubuntu-22.04',
+        digest: NEW_2,
+        added: '2026-11-26',
+        provenance: {}
+      }
+    ]
+  }
+
+  it('ends every line it writes in CRLF, and is the LF edit otherwise', () => {
+    const edited = editMatrix(crlf, edits, 'ci/rocm_matrix.yml')
+    expect(edited).not.toMatch(/(^|[^\r])\n/)
+    expect(edited).toContain(`        key_fingerprint: sha256:${'f'.repeat(64)}\r\n`)
+    expect(edited).toBe(editMatrix(MATRIX, edits, 'ci/rocm_matrix.yml').replace(/\n/g, '\r\n'))
+  })
+})
