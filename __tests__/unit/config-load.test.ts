@@ -981,3 +981,101 @@ describe('validateConfigFiles', () => {
     expect(await validateIn(workspace)).toEqual([])
   })
 })
+
+describe('YAML merge keys in the matrix, as the Python-era reader applied them', () => {
+  const other = `sha256:${'b'.repeat(64)}`
+  const merged = `rocm:
+  images:
+    - &base
+      version: "6.4.4"
+      os: ubuntu-22.04
+      digest: "${PINNED_DIGEST}"
+      added: "2026-11-20"
+      provenance:
+        key_path: ci/keys/stable.pub
+    - <<: *base
+      os: ubuntu-24.04
+      digest: "${other}"
+`
+
+  it('applies `<<: *base`, the row’s own keys overriding the merged ones', async () => {
+    const config = await loadFrom(workspace, MINIMAL_POLICY, merged)
+    expect(
+      config.matrix.rows.map(r => [r.version, r.os, r.pin, r.added, r.provenance?.keyPath])
+    ).toEqual([
+      [
+        '6.4.4',
+        'ubuntu-22.04',
+        { kind: 'pinned', digest: PINNED_DIGEST },
+        '2026-11-20',
+        'ci/keys/stable.pub'
+      ],
+      [
+        '6.4.4',
+        'ubuntu-24.04',
+        { kind: 'pinned', digest: other },
+        '2026-11-20',
+        'ci/keys/stable.pub'
+      ]
+    ])
+    // Each value is located where it was written: the own key on the row, the merged one in the base.
+    expect(config.matrix.rows[1].digestLocation).toMatchObject({ line: 12 })
+  })
+
+  it('applies a list of merged mappings, the earlier one winning', async () => {
+    const config = await loadFrom(
+      workspace,
+      MINIMAL_POLICY,
+      `rocm:
+  images:
+    - &a
+      version: "6.4.4"
+      os: ubuntu-22.04
+      digest: "${PINNED_DIGEST}"
+    - &b
+      version: "9.9.9"
+      os: rhel-9
+      digest: "${other}"
+      added: "2026-11-21"
+    - <<: [*b, *a]
+      os: ubuntu-24.04
+`
+    )
+    const row = config.matrix.rows[2]
+    expect([row.version, row.os, row.pin, row.added]).toEqual([
+      '9.9.9',
+      'ubuntu-24.04',
+      { kind: 'pinned', digest: other },
+      '2026-11-21'
+    ])
+  })
+
+  it('points an error in a merged value at the line of the anchored mapping', async () => {
+    const issues = await issuesFor(
+      workspace,
+      MINIMAL_POLICY,
+      merged.replace(
+        '      added: "2026-11-20"\n',
+        '      added: "2026-11-20"\n      colour: blue\n'
+      )
+    )
+    expect(issues.map(i => i.message)).not.toContainEqual(expect.stringMatching(/`<<`/))
+    const unknown = issues.filter(i => i.message.includes('colour'))
+    expect(unknown.length).toBeGreaterThan(0)
+    expect(unknown.every(i => i.location?.line === 8)).toBe(true)
+  })
+
+  it('refuses a merge key whose value is not a mapping, at its line', async () => {
+    const issues = await issuesFor(
+      workspace,
+      MINIMAL_POLICY,
+      `rocm:\n  images:\n    - <<: 3\n      version: "6.4.4"\n      os: ubuntu-22.04\n`
+    )
+    expect(issues).toContainEqual(
+      expect.objectContaining({
+        code: 'yaml-merge',
+        location: expect.objectContaining({ line: 3 })
+      })
+    )
+  })
+})
