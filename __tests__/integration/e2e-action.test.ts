@@ -27,7 +27,14 @@ import {
 import { startFaultProxy } from '../helpers/fault-proxy.js'
 import { htpasswdEntry } from '../helpers/registry-auth-servers.js'
 import { STRICT_POLICY, workspaceWith } from '../helpers/workspace.js'
-import { generateKeyPair, pushImage, retag, signImage, type KeyPair } from '../helpers/images.js'
+import {
+  generateKeyPair,
+  pushImage,
+  pushIndex,
+  retag,
+  signImage,
+  type KeyPair
+} from '../helpers/images.js'
 import { startRegistry, type TestRegistry } from '../helpers/registry.js'
 import { reportSchemaErrors } from '../helpers/report-schema.js'
 import { hermeticEnv, mustRun, toolPath } from '../helpers/tools.js'
@@ -500,4 +507,48 @@ describe('the bundled action with paths planted by an earlier step', () => {
       )
     }
   )
+})
+
+describe('the bundled action on a multi-arch image whose index alone is signed', () => {
+  let registry: TestRegistry
+  let key: KeyPair
+  beforeAll(async () => {
+    registry = await startRegistry()
+    key = await generateKeyPair('release')
+  })
+  afterAll(async () => {
+    await registry.stop()
+  })
+
+  it('fails unsigned (exit 3) and says the index is signed, the pinned platform manifest not, and what to do', async () => {
+    const tag = '6.4.4-ubuntu-22.04'
+    const { index, manifests } = await pushIndex(registry.host, 'rocm/dev', tag, [
+      'linux/amd64',
+      'linux/arm64'
+    ])
+    await signImage(`${registry.host}/rocm/dev@${index}`, key)
+    const workspace = workspaceWith(
+      registry,
+      STRICT_POLICY,
+      [{ tag, digest: manifests['linux/amd64'], keyPath: 'ci/keys/release.pub' }],
+      key
+    )
+    const run = await runBundledAction(workspace, {
+      'insecure-registries': registry.host,
+      'cosign-path': toolPath('cosign'),
+      'upload-artifact': 'false'
+    })
+    expect(run.outputs['exit-code']).toBe('3')
+    expect(run.outputs['trust-status']).toBe('unsigned')
+    const report = JSON.parse(readFileSync(join(workspace, 'rocm_provenance.json'), 'utf8'))
+    const path: string[] = report.images[0].decisionPath
+    const signatureStep = path.find(step => step.startsWith('signature:'))
+    expect(signatureStep).toContain(
+      `no signature found on the pinned linux/amd64 platform manifest, while the index sha256:${index.slice(7, 19)}`
+    )
+    expect(signatureStep).toMatch(
+      /is signed by sha256:[0-9a-f]+.* — sign the platform manifests too \(`cosign sign --recursive` on the index\) or pin the index digest/
+    )
+    expect(run.summary).toContain('cosign sign --recursive')
+  })
 })

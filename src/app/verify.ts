@@ -133,6 +133,26 @@ async function checkImage(
     try {
       const tools = await cosign()
       signature = await tools.verifier.verifySignature(plan, pinned, now)
+      if (
+        signature.outcome === 'unsigned' &&
+        digest.pinnedKind === 'platform-manifest' &&
+        digest.currentDigest !== undefined
+      ) {
+        // Signed index, unsigned platform manifest (`cosign sign` without
+        // --recursive): check the index too, so the decision can say so.
+        const index = await tools.verifier.verifySignature(plan, digest.currentDigest, now)
+        signature = {
+          ...signature,
+          indexSignature: {
+            digest: digest.currentDigest,
+            ...(digest.pinnedPlatform !== undefined && { platform: digest.pinnedPlatform }),
+            outcome: index.outcome,
+            ...(index.outcome === 'verified' && {
+              signedBy: index.identity ?? index.keyFingerprint ?? index.expected
+            })
+          }
+        }
+      }
       attestation =
         plan.policy.attestMode === 'none'
           ? skippedAttestation(plan, 'attest_mode is none')

@@ -50,6 +50,7 @@ import type {
   ExitCode,
   ImageDecision,
   ImageFindings,
+  SignatureFinding,
   TrustStatus
 } from './types.js'
 
@@ -181,6 +182,25 @@ function signatureTrust(findings: ImageFindings): TrustStatus {
   }
 }
 
+/**
+ * What is true of a pinned platform manifest's index when the manifest has no
+ * signature: `cosign sign` of an index signs the index only, unless
+ * `--recursive` (cosign's documented behaviour), and cosign verifies exactly
+ * the digest it is given.
+ */
+function indexSignatureNote(signature: SignatureFinding): string {
+  const index = signature.indexSignature
+  if (!index) return ''
+  const platform = index.platform ? `${index.platform} ` : ''
+  if (index.outcome === 'verified')
+    return (
+      ` on the pinned ${platform}platform manifest, while the index ${shortDigest(index.digest)} the tag points at` +
+      ` is signed${index.signedBy ? ` by ${index.signedBy}` : ' by the expected signer'} — sign the platform manifests too` +
+      ' (`cosign sign --recursive` on the index) or pin the index digest'
+    )
+  return ` on the pinned ${platform}platform manifest, nor on the index ${shortDigest(index.digest)} the tag points at (${index.outcome})`
+}
+
 function signatureStep(findings: ImageFindings): DecisionStep {
   const { signature, plan } = findings
   const required = plan.policy.requireSignature
@@ -209,7 +229,10 @@ function signatureStep(findings: ImageFindings): DecisionStep {
     }
   }
   if (outcome === 'unsigned' || outcome === 'invalid' || outcome === 'expired') {
-    const what = outcome === 'unsigned' ? 'no signature found' : `signature ${outcome}`
+    const what =
+      outcome === 'unsigned'
+        ? `no signature found${indexSignatureNote(signature)}`
+        : `signature ${outcome}`
     if (required) {
       return {
         check: 'signature',

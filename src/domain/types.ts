@@ -243,6 +243,22 @@ export interface SignatureFinding {
   message?: string
   /** How many cosign calls this took (retries included). */
   attempts?: number
+  /**
+   * When the pin is one platform's manifest of a multi-arch index and it has
+   * no signature: the same check of the index the tag points at (signing an
+   * index without `--recursive` signs the index only).
+   */
+  indexSignature?: IndexSignature
+}
+
+export interface IndexSignature {
+  /** The index the tag points at. */
+  digest: Digest
+  /** `os/arch[/variant]` of the pinned manifest within it. */
+  platform?: string
+  outcome: SignatureOutcome
+  /** Who signed the index, when verified (identity, key fingerprint or key path). */
+  signedBy?: string
 }
 
 export type AttestationOutcome =
