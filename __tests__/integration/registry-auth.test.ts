@@ -119,7 +119,7 @@ describe('a registry with htpasswd Basic auth', () => {
     const wrong = makeSecret('wrong-password')
     const { client, logs } = observedClient([proxy.host], { username: USER, password: wrong })
     const finding = await checkDigest(plan(TAG), client)
-    expect(finding.status).toBe('unreachable')
+    expect(finding.status).toBe('access-denied')
     expect(finding.cause).toMatch(
       /^REGISTRY_AUTH: credentials were refused by 127\.0\.0\.1:\d+ for repository:rocm\/dev:pull: HEAD .*HTTP 401/
     )
@@ -130,7 +130,7 @@ describe('a registry with htpasswd Basic auth', () => {
   it('says so when no credentials are configured', async () => {
     const { client } = observedClient([proxy.host], {})
     const finding = await checkDigest(plan(TAG), client)
-    expect(finding.status).toBe('unreachable')
+    expect(finding.status).toBe('access-denied')
     expect(finding.cause).toMatch(
       /^REGISTRY_AUTH: 127\.0\.0\.1:\d+ requires credentials \(Basic\) and none are configured/
     )
@@ -329,7 +329,7 @@ describe('a registry with token auth from a token service of our own', () => {
       password: wrong
     })
     const finding = await checkDigest(plan('private/rocm', TAG), client)
-    expect(finding.status).toBe('unreachable')
+    expect(finding.status).toBe('access-denied')
     expect(finding.cause).toMatch(
       /^REGISTRY_AUTH: token for repository:private\/rocm:pull from http:\/\/127\.0\.0\.1:\d+\/token: credentials were refused by the token service \(HTTP 401\)$/
     )
@@ -341,7 +341,7 @@ describe('a registry with token auth from a token service of our own', () => {
   it('reports a private repository asked for without credentials', async () => {
     const { client } = observedClient([proxy.host, tokens.host], {})
     const finding = await checkDigest(plan('private/rocm', TAG), client)
-    expect(finding.status).toBe('unreachable')
+    expect(finding.status).toBe('access-denied')
     expect(finding.cause).toMatch(
       /^REGISTRY_AUTH: 127\.0\.0\.1:\d+ requires credentials for repository:private\/rocm:pull and none are configured: HEAD .*HTTP 401/
     )

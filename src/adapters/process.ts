@@ -83,6 +83,25 @@ export function minimalEnv(
   return env
 }
 
+/**
+ * `source` without the variables named in `drop` (names, or prefixes): for a
+ * child that is the user's own tool (a Docker credential helper) and may need
+ * their settings, but never the action's inputs (`INPUT_*`).
+ */
+export function envWithout(
+  source: NodeJS.ProcessEnv,
+  drop: { names?: string[]; prefixes?: string[] }
+): Record<string, string> {
+  const env: Record<string, string> = {}
+  for (const [name, value] of Object.entries(source)) {
+    if (value === undefined) continue
+    if ((drop.names ?? []).includes(name)) continue
+    if ((drop.prefixes ?? []).some(prefix => name.startsWith(prefix))) continue
+    env[name] = value
+  }
+  return env
+}
+
 /** Runs `file args…` and resolves with what it did; never rejects. */
 export function runProcess(
   file: string,

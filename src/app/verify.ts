@@ -92,6 +92,8 @@ function reasonNotToVerify(plan: ImagePlan, digest: DigestFinding): string | und
   if (plan.row.pin.kind !== 'pinned') return 'not checked: the row is not pinned to a digest'
   if (digest.status === 'unreachable')
     return `not checked: the registry could not be reached (${digest.cause ?? 'no cause given'})`
+  if (digest.status === 'access-denied')
+    return `not checked: the registry refused access (${digest.cause ?? 'no cause given'})`
   if (digest.pinnedExists === false)
     return `not checked: the pinned digest ${plan.row.pin.digest} does not exist in ${plan.repository}`
   return undefined
@@ -105,7 +107,8 @@ async function checkImage(
 ): Promise<ImageFindings> {
   const errors: string[] = []
   const digest = await checkDigest(plan, deps.registry)
-  if (digest.status === 'unreachable' && digest.cause) errors.push(digest.cause)
+  if ((digest.status === 'unreachable' || digest.status === 'access-denied') && digest.cause)
+    errors.push(digest.cause)
   const age = checkAge(plan.row.added, plan.policy.digestTtlDays, now)
 
   let signature: SignatureFinding
@@ -119,7 +122,9 @@ async function checkImage(
         ? 'not-found'
         : digest.status === 'unreachable'
           ? 'transient'
-          : 'skipped'
+          : digest.status === 'access-denied'
+            ? 'registry-auth'
+            : 'skipped'
     signature = { ...skippedSignature(skipReason), outcome }
     attestation = skippedAttestation(plan, skipReason)
   } else if (!plan.signer) {

@@ -7,7 +7,7 @@
  * | check        | finding                                                   | code |
  * |--------------|-----------------------------------------------------------|------|
  * | digest       | match                                                     | 0    |
- * | digest       | drift, tag-missing, not-pinned, unreachable               | 2    |
+ * | digest       | drift, tag-missing, not-pinned, unreachable, access-denied | 2   |
  * | age          | stale (older than digest_ttl)                             | 1    |
  * | signature    | verified                                                  | 0    |
  * | signature    | unsigned / invalid / expired, required                    | 3    |
@@ -137,6 +137,12 @@ function digestStep(findings: ImageFindings): DecisionStep {
         check: 'digest',
         code: 2,
         text: `digest: registry ${plan.registry} could not be read${suffix(digest.cause)} → 2`
+      }
+    case 'access-denied':
+      return {
+        check: 'digest',
+        code: 2,
+        text: `digest: registry ${plan.registry} refused access${suffix(digest.cause)} — check the credentials for it (registry-username/registry-password, the Docker config or its credential helper) → 2`
       }
   }
 }

@@ -181,7 +181,12 @@ export interface ImagePlan {
 
 // -------------------------------------------------------------- registry ---
 
-export type DigestStatus = 'match' | 'drift' | 'tag-missing' | 'not-pinned' | 'unreachable'
+/**
+ * `access-denied`: the registry refused access (401/403: no credentials, or
+ * refused ones) — a credential problem, not an unreachable registry.
+ */
+export type DigestStatus =
+  'match' | 'drift' | 'tag-missing' | 'not-pinned' | 'unreachable' | 'access-denied'
 
 export interface DigestFinding {
   status: DigestStatus

@@ -46,7 +46,10 @@ export interface CosignVerifierOptions {
   workspace: string
   /** Registry hosts (`host[:port]`) cosign may reach over plain HTTP. */
   insecureRegistries: string[]
-  credentials?: { get(host: string): RegistryCredentials | undefined }
+  /** The registry's credentials; a failing source (a credential helper) leaves them out. */
+  credentials?: {
+    get(host: string): RegistryCredentials | undefined | Promise<RegistryCredentials | undefined>
+  }
   /** Time limit of one cosign call; the process is killed after it (default 120 s). */
   timeoutMs?: number
   /** cosign calls per check, first one included, when the outcome is transient (default 3). */
@@ -412,7 +415,9 @@ export class CosignVerifier {
         base.DOCKER_CONFIG ?? (base.HOME ? join(base.HOME, '.docker') : undefined)
       if (dockerConfig !== undefined) env.DOCKER_CONFIG = dockerConfig
       await Promise.all([mkdir(env.HOME), mkdir(env.TUF_ROOT)])
-      const credentials = await this.options.credentials?.get(plan.registry)
+      const credentials = await Promise.resolve(this.options.credentials?.get(plan.registry)).catch(
+        () => undefined
+      )
       if (credentials)
         env.DOCKER_CONFIG = await writeDockerConfig(state, plan.registry, credentials)
       const run = await runProcess(this.options.cosignPath, args, {

@@ -383,7 +383,7 @@ export class RegistryClient {
             headers: { accept },
             authorization: bind(authorization)
           })
-          if (response.status === 401) throw this.refusal(registry, scope, what, response)
+          if (response.status === 401) throw await this.refusal(registry, scope, what, response)
         }
         if (response.status >= 200 && response.status < 300) return response
         throw errorForStatus(
@@ -406,14 +406,14 @@ export class RegistryClient {
     )
   }
 
-  private refusal(
+  private async refusal(
     registry: string,
     scope: string,
     what: string,
     response: HttpResponse
-  ): RegistryError {
+  ): Promise<RegistryError> {
     const detail = errorForStatus(what, response).message
-    const message = this.auth.hasCredentials(registry)
+    const message = (await this.auth.hasCredentials(registry))
       ? `credentials were refused by ${registry} for ${scope}: ${detail}`
       : `${registry} requires credentials for ${scope} and none are configured: ${detail}`
     return new RegistryError('REGISTRY_AUTH', message, { status: 401 })
