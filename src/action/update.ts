@@ -4,6 +4,7 @@ import { log } from './log.js'
 import { actionAdapters } from './adapters.js'
 import { updateMatrix } from '../app/update-matrix.js'
 import { formatConfigIssues } from '../domain/errors.js'
+import { SecretRedactor } from '../domain/secrets.js'
 import type { RunnerContext } from './context.js'
 import type { ActionInputs } from './inputs.js'
 
@@ -11,6 +12,9 @@ export async function runUpdateCommand(
   inputs: ActionInputs,
   context: RunnerContext
 ): Promise<void> {
+  const secrets = new SecretRedactor()
+  secrets.addCredential(inputs.registryUsername, inputs.registryPassword)
+  secrets.add(inputs.githubToken)
   const outcome = await updateMatrix(
     {
       workspace: context.workspace,
@@ -22,7 +26,7 @@ export async function runUpdateCommand(
       dryRun: false,
       now: context.now
     },
-    actionAdapters(inputs, context.workspace)
+    actionAdapters(inputs, context.workspace, secrets)
   )
   if (!outcome.ok) {
     for (const issue of outcome.issues) {
@@ -38,7 +42,8 @@ export async function runUpdateCommand(
     log.setFailed(`rocm-provenance update: ${formatConfigIssues(outcome.issues)}`)
     return
   }
-  const { result } = outcome
+  // One redaction before anything is stored: outputs, the PR body, the summary.
+  const result = secrets.redactDeep(outcome.result)
   core.setOutput('changed', String(result.changed))
   core.setOutput('updated-images', JSON.stringify(result.updated))
   core.setOutput('rejected-images', JSON.stringify(result.rejected))

@@ -226,8 +226,10 @@ async function updateCommand(args: string[]): Promise<number> {
   })
   const options = commonOptions(values)
   const workspace = process.cwd()
+  const secrets = new SecretRedactor()
   return runUpdateCli({
-    ...cliAdapters(options, workspace),
+    ...cliAdapters(options, workspace, secrets),
+    secrets,
     workspace,
     policyPath: options.policy,
     matrixPath: options.matrix,
