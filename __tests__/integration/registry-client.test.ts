@@ -4,7 +4,11 @@ import { startRegistry, freePort, type TestRegistry } from '../helpers/registry.
 import { pushImage, pushIndex } from '../helpers/images.js'
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js'
 import { ABSENT_DIGEST, planFor } from '../helpers/registry-plans.js'
-import { RegistryClient, type RegistryClientOptions } from '../../src/adapters/registry/client.js'
+import {
+  MAX_TAGS,
+  RegistryClient,
+  type RegistryClientOptions
+} from '../../src/adapters/registry/client.js'
 import { createCredentialStore } from '../../src/adapters/registry/credentials.js'
 import { RegistryError } from '../../src/domain/errors.js'
 import { checkDigest } from '../../src/domain/drift.js'
@@ -288,7 +292,7 @@ describe('the registry client against a real anonymous registry', () => {
         }
       ]
       const finding = await checkDigest(plan('rocm/dev', TAG, image), client())
-      expect(finding.status).toBe('unreachable')
+      expect(finding.status).toBe('access-denied')
       expect(finding.cause).toMatch(/^REGISTRY_AUTH: /)
       expect(proxy.requests).toHaveLength(1)
     })
@@ -352,6 +356,24 @@ describe('the registry client against a real anonymous registry', () => {
     const tags = await client({ tagsPageSize: 2 }).listTags(proxy.host, 'rocm/dev')
     expect(tags).toEqual(['a', 'b'])
     expect(proxy.requests.map(r => r.path)).toEqual(['/v2/rocm/dev/tags/list?n=2'])
+  })
+
+  it('refuses a tag list longer than MAX_TAGS distinct tags instead of holding it all', async () => {
+    const tags = Array.from({ length: MAX_TAGS + 1 }, (_, i) => `t${i}`)
+    proxy.rules = [
+      {
+        when: (m, p) => m === 'GET' && p.includes('/rocm/dev/tags/list'),
+        action: {
+          kind: 'status',
+          status: 200,
+          body: JSON.stringify({ name: 'rocm/dev', tags: ['x'.repeat(300), ...tags] })
+        }
+      }
+    ]
+    await expect(client().listTags(proxy.host, 'rocm/dev')).rejects.toMatchObject({
+      code: 'REGISTRY_PROTOCOL',
+      message: expect.stringMatching(/lists more than 100000 tags; not reading further$/)
+    })
   })
 
   it('stops at a tag list page already fetched (a loop of two pages)', async () => {
