@@ -470,3 +470,30 @@ describe('editMatrix on a file with CRLF line endings', () => {
     expect(edited).toBe(editMatrix(MATRIX, edits, 'ci/rocm_matrix.yml').replace(/\n/g, '\r\n'))
   })
 })
+
+describe('editMatrix on rows sharing keys through YAML merge keys', () => {
+  const merged = `rocm:
+  images:
+    - &base
+      version: "6.4.4"
+      os: ubuntu-22.04
+      digest: "${OLD_A}"
+      added: "2026-11-20"
+    - <<: *base
+      os: ubuntu-24.04
+`
+  const update = (index: number, os: string) => ({
+    update: [{ index, version: '6.4.4', os, digest: NEW_1, added: '2026-11-30', provenance: {} }],
+    append: []
+  })
+
+  it.each([
+    [1, 'ubuntu-24.04', /rocm\.images\[1\] takes keys through a YAML merge key \(`<<`\)/],
+    [0, 'ubuntu-22.04', /rocm\.images\[0\] is the anchor &base other rows merge/]
+  ])(
+    'refuses to edit row %s, naming merge keys, rather than change what other rows read',
+    (index, os, message) => {
+      expect(() => editMatrix(merged, update(index, os), 'ci/rocm_matrix.yml')).toThrow(message)
+    }
+  )
+})

@@ -204,6 +204,16 @@ function rowAt(layout: MatrixLayout, index: number): YAMLMap {
       `${layout.file}: rocm.images[${index}] is not a map of version/os/digest`
     )
   }
+  // A row that takes keys through a YAML merge key, or lends them through an
+  // anchor, cannot be edited in place without changing what other rows read.
+  const merges = row.items.some(pair => isScalar(pair.key) && pair.key.value === '<<')
+  if (merges || row.anchor !== undefined) {
+    throw new MatrixEditError(
+      'MATRIX_LAYOUT',
+      `${layout.file}: rocm.images[${index}] ${merges ? 'takes keys through a YAML merge key (`<<`)' : `is the anchor &${row.anchor} other rows merge`}; ` +
+        'the updater edits only rows that hold their own keys: write this row out in full to let it be updated'
+    )
+  }
   return row
 }
 
