@@ -112,4 +112,33 @@ describe('the cosign verifier', () => {
     expect(env).toContain('HTTPS_PROXY=http://127.0.0.1:9')
     expect(env).toMatch(/^TUF_ROOT=/m)
   })
+
+  it('kills a cosign whose child holds its stdout at the limit: tool-error, the child gone, no wait for it', async () => {
+    const marker = `sleep 299.${process.pid}3`
+    const fake = script('cosign-with-orphan', [`${marker} &`, 'sleep 300'])
+    const digest = `sha256:${'6'.repeat(64)}` as Digest
+    const verifier = new CosignVerifier({
+      cosignPath: fake,
+      workspace: dir,
+      insecureRegistries: [],
+      maxAttempts: 1,
+      timeoutMs: 1_000,
+      env: { PATH: process.env.PATH, HOME: dir }
+    })
+    const finding = await verifier.verifySignature(
+      imagePlan('example.test', 'rocm/dev', digest, {
+        kind: 'keyless',
+        identity: '^https://github.com/ROCm/',
+        issuer: 'https://token.actions.githubusercontent.com',
+        issuerIsRegexp: false
+      }),
+      digest,
+      new Date()
+    )
+    expect(finding).toMatchObject({
+      outcome: 'tool-error',
+      message: 'cosign verify did not finish in time and was killed'
+    })
+    expect(running(marker)).toBe(false)
+  })
 })
