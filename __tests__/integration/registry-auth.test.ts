@@ -298,6 +298,43 @@ describe('a registry with token auth from a token service of our own', () => {
     expectNoLeak(masked, logs, findings)
   })
 
+  it('sends the Bearer token to a tag list page on another origin named by Link: never', async () => {
+    const elsewhere = await startRecordingServer(() => ({
+      status: 200,
+      headers: { 'content-type': 'application/json' },
+      body: Buffer.from('{"name":"private/rocm","tags":["from-elsewhere"]}')
+    }))
+    try {
+      const { client, logs, masked } = observedClient([proxy.host, tokens.host, elsewhere.host], {
+        username: USER,
+        password
+      })
+      await checkDigest(plan('private/rocm', TAG), client)
+      proxy.rules = [
+        {
+          when: (m, p) => m === 'GET' && p.includes('/tags/list'),
+          action: {
+            kind: 'status',
+            status: 200,
+            headers: { link: `<${elsewhere.url}/v2/private/rocm/tags/list?last=x>; rel="next"` },
+            body: '{"name":"private/rocm","tags":["from-registry"]}'
+          }
+        }
+      ]
+      expect(await client.listTags(proxy.host, 'private/rocm')).toEqual([
+        'from-registry',
+        'from-elsewhere'
+      ])
+      const list = proxy.requests.find(r => r.path.includes('/tags/list'))
+      expect(list?.authorization).toMatch(/^Bearer /)
+      expect(elsewhere.requests).toHaveLength(1)
+      expect(elsewhere.requests[0].headers.authorization).toBeUndefined()
+      expectNoLeak(masked, logs, [])
+    } finally {
+      await elsewhere.stop()
+    }
+  })
+
   it('shares one token among concurrent first requests to a repository', async () => {
     const { client } = observedClient([proxy.host, tokens.host], {})
     const findings = await mapConcurrent([TAG, 'second'], 2, tag =>
