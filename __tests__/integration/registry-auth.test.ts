@@ -335,6 +335,48 @@ describe('a registry with token auth from a token service of our own', () => {
     }
   })
 
+  it('does not answer a challenge from a Link page on another origin with the credentials', async () => {
+    // Its challenge names itself as the token realm.
+    const elsewhere: RecordingServer = await startRecordingServer(() => ({
+      status: 401,
+      headers: {
+        'www-authenticate': `Bearer realm="${elsewhere.url}/token",service="x"`
+      },
+      body: Buffer.alloc(0)
+    }))
+    try {
+      const { client, logs, masked } = observedClient([proxy.host, tokens.host, elsewhere.host], {
+        username: USER,
+        password
+      })
+      await checkDigest(plan('private/rocm', TAG), client)
+      const tokensBefore = tokens.requests.length
+      proxy.rules = [
+        {
+          when: (m, p) => m === 'GET' && p.includes('/tags/list'),
+          action: {
+            kind: 'status',
+            status: 200,
+            headers: { link: `<${elsewhere.url}/v2/private/rocm/tags/list?last=x>; rel="next"` },
+            body: '{"name":"private/rocm","tags":["from-registry"]}'
+          }
+        }
+      ]
+      await expect(client.listTags(proxy.host, 'private/rocm')).rejects.toMatchObject({
+        code: 'REGISTRY_AUTH',
+        message: expect.stringMatching(
+          /asked for credentials; those of 127\.0\.0\.1:\d+ are sent to/
+        )
+      })
+      expect(elsewhere.requests.map(r => r.headers.authorization)).toEqual([undefined])
+      expect(tokens.requests.length).toBe(tokensBefore)
+      expect(elsewhere.requests.map(r => r.path)).toEqual(['/v2/private/rocm/tags/list?last=x'])
+      expectNoLeak(masked, logs, [])
+    } finally {
+      await elsewhere.stop()
+    }
+  })
+
   it('shares one token among concurrent first requests to a repository', async () => {
     const { client } = observedClient([proxy.host, tokens.host], {})
     const findings = await mapConcurrent([TAG, 'second'], 2, tag =>

@@ -369,6 +369,14 @@ export class RegistryClient {
           headers: { accept },
           authorization: bind(authorization)
         })
+        if (response.status === 401 && response.url.origin !== origin)
+          // Only the registry's own challenge is answered: another origin (a
+          // `Link` page, a redirect) must not choose where credentials go.
+          throw new RegistryError(
+            'REGISTRY_AUTH',
+            `${what}: ${response.url.origin} asked for credentials; those of ${registry} are sent to ${origin} and its token realm only`,
+            { status: 401 }
+          )
         if (response.status === 401) {
           authorization = await this.auth.answerChallenge(
             registry,
