@@ -13,6 +13,8 @@ import { minimalEnv, runProcess } from '../../src/adapters/process.js'
 import { CosignVerifier } from '../../src/adapters/cosign/verifier.js'
 import type { Digest } from '../../src/domain/types.js'
 import { imagePlan } from '../helpers/cosign-plans.js'
+import { node24Path } from '../helpers/action-runner.js'
+import { PROJECT_ROOT, runTool } from '../helpers/tools.js'
 
 let dir: string
 beforeAll(() => {
@@ -62,6 +64,26 @@ describe('runProcess', () => {
     expect(run.stdout).toContain(`PATH=${process.env.PATH}`)
     expect(run.stdout).not.toContain('hunter2')
   })
+
+  it.each(['SIGTERM', 'SIGINT'])(
+    'kills the groups it started when this process is stopped with %s (the runner cancelling a step)',
+    async signal => {
+      const marker = `sleep 299.${process.pid}${signal === 'SIGTERM' ? 5 : 6}`
+      const main = join(dir, `stopped-${signal}.mjs`)
+      // Node 24 strips the types of process.ts, which imports node built-ins only.
+      writeFileSync(
+        main,
+        [
+          `import { minimalEnv, runProcess } from ${JSON.stringify(join(PROJECT_ROOT, 'src/adapters/process.ts'))}`,
+          `runProcess('/bin/sh', ['-c', '${marker}'], { env: minimalEnv(process.env), timeoutMs: 60000 })`,
+          `setTimeout(() => process.kill(process.pid, '${signal}'), 1000)`
+        ].join('\n')
+      )
+      const run = await runTool(node24Path(), [main], { timeoutMs: 30_000 })
+      expect(run.code).not.toBe(0)
+      expect(running(marker)).toBe(false)
+    }
+  )
 
   it('reports a program that cannot be started', async () => {
     const run = await runProcess(join(dir, 'absent'), [], { env: {}, timeoutMs: 1_000 })

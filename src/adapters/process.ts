@@ -9,7 +9,10 @@
  *   detached, in a group of its own, and `kill(-pid)` reaches what it started),
  *   and stops waiting for its pipes: a grandchild that kept stdout open does
  *   not hold the run;
- * - bounded output, and standard input given as a string or closed.
+ * - bounded output, and standard input given as a string or closed;
+ * - no group left behind when this process ends: a child in a group of its own
+ *   does not get the terminal's or the runner's signal, so the groups still
+ *   running are killed on exit and on SIGINT/SIGTERM (which are then re-raised).
  */
 import { spawn } from 'node:child_process'
 
@@ -102,6 +105,37 @@ export function envWithout(
   return env
 }
 
+/** Process groups started here and still running. */
+const liveGroups = new Set<number>()
+let handlersInstalled = false
+
+function killLiveGroups(): void {
+  for (const pid of liveGroups) {
+    try {
+      process.kill(-pid, 'SIGKILL')
+    } catch {
+      // already gone
+    }
+  }
+  liveGroups.clear()
+}
+
+/** Once: kill the live groups when this process exits or is told to stop. */
+function installExitHandlers(): void {
+  if (handlersInstalled) return
+  handlersInstalled = true
+  process.on('exit', killLiveGroups)
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    const onSignal = (): void => {
+      killLiveGroups()
+      // Only this listener was added: without it, the default action (exit) applies.
+      process.removeListener(signal, onSignal)
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal)
+    }
+    process.on(signal, onSignal)
+  }
+}
+
 /** Runs `file args…` and resolves with what it did; never rejects. */
 export function runProcess(
   file: string,
@@ -124,6 +158,10 @@ export function runProcess(
       detached: group,
       windowsHide: true
     })
+    if (group && child.pid !== undefined) {
+      installExitHandlers()
+      liveGroups.add(child.pid)
+    }
     const killGroup = (): void => {
       if (child.pid === undefined) return
       try {
@@ -136,6 +174,7 @@ export function runProcess(
     const finish = (result: Omit<ProcessResult, 'stdout' | 'stderr'>): void => {
       if (settled) return
       settled = true
+      if (child.pid !== undefined) liveGroups.delete(child.pid)
       clearTimeout(timer)
       clearTimeout(graceTimer)
       // Whatever still holds the pipes is not waited for.
