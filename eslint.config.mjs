@@ -27,7 +27,7 @@ const zones = LAYERS.map(layer => ({
 const PURE = ['lib', 'domain', 'config', 'render', 'app'].map(layer => `src/${layer}/**/*.ts`)
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', '.tools/', 'coverage/'] },
+  { ignores: ['dist/', 'node_modules/', '.tools/', 'coverage/', 'src/**/*.generated.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

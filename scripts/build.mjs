@@ -1,7 +1,9 @@
 // Bundles the action (src/action/index.ts → dist/index.js) and the CLI
 // (src/cli/index.ts → dist/cli.js) as ES modules for Node 20 and 24.
 import { build } from 'esbuild'
-import { rmSync } from 'node:fs'
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { writeValidators } from './schema-validators.mjs'
 
 const shared = {
   bundle: true,
@@ -9,6 +11,7 @@ const shared = {
   target: 'node20',
   format: 'esm',
   legalComments: 'none',
+  metafile: true,
   logLevel: 'warning',
   // Bundled CommonJS dependencies call require() for Node built-ins.
   banner: {
@@ -18,17 +21,54 @@ const shared = {
 
 // The action is split so that modules it imports lazily (the artifact client)
 // land in their own chunk and cost nothing at start-up unless used.
+writeValidators()
 rmSync('dist', { recursive: true, force: true })
-await build({
+const action = await build({
   ...shared,
   entryPoints: ['src/action/index.ts'],
   outdir: 'dist',
   splitting: true,
   chunkNames: 'chunks/[name]-[hash]'
 })
-await build({
+const cli = await build({
   ...shared,
   entryPoints: ['src/cli/index.ts'],
   outfile: 'dist/cli.js',
   banner: { js: '#!/usr/bin/env node\n' + shared.banner.js }
 })
+
+// The licences of every third-party package bundled into dist/, beside it
+// (the bundle drops the packages' own files; their licences ask to be kept).
+// Sorted by package name so a rebuild gives the same bytes.
+function bundledPackages(...metafiles) {
+  const roots = new Set()
+  for (const metafile of metafiles) {
+    for (const input of Object.keys(metafile.inputs)) {
+      const match = /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(input)
+      if (match) roots.add(match[1])
+    }
+  }
+  return [...roots]
+}
+
+function licenceText(root) {
+  const file = readdirSync(root).find(name => /^(licen[cs]e|copying)(\.(md|txt))?$/i.test(name))
+  return file ? readFileSync(join(root, file), 'utf8').trim() : undefined
+}
+
+const entries = new Map()
+for (const root of bundledPackages(action.metafile, cli.metafile)) {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
+  const key = `${pkg.name}@${pkg.version}`
+  if (entries.has(key)) continue
+  const text = licenceText(root)
+  entries.set(
+    key,
+    `${key}\nlicense: ${pkg.license ?? 'not stated'}\n\n${text ?? '(no licence file in the package)'}\n`
+  )
+}
+const sorted = [...entries.keys()].sort().map(key => entries.get(key))
+writeFileSync(
+  'dist/licenses.txt',
+  `Third-party packages bundled into dist/ and their licences.\n\n${sorted.join('\n' + '-'.repeat(72) + '\n\n')}`
+)

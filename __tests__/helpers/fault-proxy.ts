@@ -3,6 +3,14 @@
  * can inject faults per request: a status (503, 429 with Retry-After), a
  * dropped connection, or a delay. Rules are checked in order; the first whose
  * `when` matches acts, and `times` bounds how often it fires.
+ *
+ * With `referrersApi`, it is also a stand-in for a registry that has the OCI
+ * 1.1 referrers API, which CNCF Distribution 2.8 (the registry these tests
+ * run) lacks: `GET /v2/<name>/referrers/<digest>` answers, as the spec says,
+ * with an image index of the referrers, read from the registry's own
+ * referrers tag schema index (`sha256-<hex>`, kept by cosign 3 and crane), an
+ * empty index when there is none, filtered by `artifactType` with
+ * `OCI-Filters-Applied` set. Everything else is forwarded.
  */
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -43,9 +51,52 @@ export interface FaultProxy {
   stop(): Promise<void>
 }
 
+const REFERRERS_PATH = /^\/v2\/(.+)\/referrers\/(sha256:[0-9a-f]{64})(?:\?(.*))?$/
+
+/** The referrers API's answer for `name` and `digest`, built from the tag schema index upstream. */
+async function referrersIndex(
+  upstreamUrl: string,
+  name: string,
+  digest: string,
+  query: string | undefined
+): Promise<{ body: string; headers: Record<string, string> }> {
+  const tag = digest.replace(':', '-')
+  const response = await fetch(`${upstreamUrl}/v2/${name}/manifests/${tag}`, {
+    headers: { accept: 'application/vnd.oci.image.index.v1+json' }
+  })
+  const listed: { digest: string; artifactType?: string }[] =
+    response.status === 200 ? (((await response.json()) as { manifests?: [] }).manifests ?? []) : []
+  // As a registry with the API does: each referrer's artifactType as its
+  // manifest declares it (the tag schema index may say the empty config's type).
+  const manifests = await Promise.all(
+    listed.map(async entry => {
+      const manifest = (await (
+        await fetch(`${upstreamUrl}/v2/${name}/manifests/${entry.digest}`, {
+          headers: { accept: 'application/vnd.oci.image.manifest.v1+json' }
+        })
+      ).json()) as { artifactType?: string; config?: { mediaType?: string } }
+      return { ...entry, artifactType: manifest.artifactType ?? manifest.config?.mediaType }
+    })
+  )
+  const artifactType = new URLSearchParams(query ?? '').get('artifactType')
+  const kept = artifactType ? manifests.filter(m => m.artifactType === artifactType) : manifests
+  return {
+    body: JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      manifests: kept
+    }),
+    headers: {
+      'content-type': 'application/vnd.oci.image.index.v1+json',
+      ...(artifactType ? { 'oci-filters-applied': 'artifactType' } : {})
+    }
+  }
+}
+
 export async function startFaultProxy(
   upstreamHost: string,
-  rules: FaultRule[] = []
+  rules: FaultRule[] = [],
+  options: { referrersApi?: boolean } = {}
 ): Promise<FaultProxy> {
   const [upstreamHostname, upstreamPort] = upstreamHost.split(':')
   const state = { rules, requests: [] as RecordedRequest[] }
@@ -102,6 +153,22 @@ export async function startFaultProxy(
       record.authorization = req.headers.authorization
     state.requests.push(record)
     const rule = pickRule(method, path)
+    const referrers = options.referrersApi ? REFERRERS_PATH.exec(path) : null
+    if (!rule && referrers && method === 'GET') {
+      req.resume()
+      referrersIndex(`http://${upstreamHost}`, referrers[1], referrers[2], referrers[3]).then(
+        answer => {
+          record.status = 200
+          res.writeHead(200, answer.headers)
+          res.end(answer.body)
+        },
+        () => {
+          record.status = 502
+          res.destroy()
+        }
+      )
+      return
+    }
     if (!rule) return forward(req, res, record)
     const action = rule.action
     if (action.kind === 'reset') {

@@ -123,7 +123,7 @@ const REGISTRY_FLAGS = ['--allow-http-registry', '--allow-insecure-registry']
 export async function signImage(
   refAtDigest: string,
   key: KeyPair,
-  options: { legacy?: boolean; env?: NodeJS.ProcessEnv } = {}
+  options: { legacy?: boolean; recursive?: boolean; env?: NodeJS.ProcessEnv } = {}
 ): Promise<void> {
   const args = [
     'sign',
@@ -135,6 +135,8 @@ export async function signImage(
     ...REGISTRY_FLAGS
   ]
   if (options.legacy) args.push('--new-bundle-format=false')
+  // An index and every manifest it lists (cosign's `--recursive`).
+  if (options.recursive) args.push('--recursive')
   args.push(refAtDigest)
   await mustRun(toolPath('cosign'), args, { env: options.env ?? hermeticEnv() })
 }

@@ -6,16 +6,30 @@
  * the action runs.
  */
 import { describe, expect, it } from '@jest/globals'
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { parse as parseYaml } from 'yaml'
 import { main } from '../../src/cli/commands.js'
-import { validateConfigFiles } from '../../src/adapters/fs/config-load.js'
+import { loadConfig, validateConfigFiles } from '../../src/adapters/fs/config-load.js'
 import { PROJECT_ROOT } from '../helpers/tools.js'
 
 const README = readFileSync(join(PROJECT_ROOT, 'README.md'), 'utf8')
-const DOCS = ['README.md', 'docs/provenance_overview.md', 'docs/Clamp_Integrity_v4_Spec.md']
+const DOCS = [
+  'README.md',
+  'docs/provenance_overview.md',
+  'docs/Clamp_Integrity_v4_Spec.md',
+  'docs/migrating-from-python-verifier.md',
+  'CONTRIBUTING.md'
+]
 const EXAMPLES = join(PROJECT_ROOT, 'examples')
 const EXAMPLE_KEY = join(EXAMPLES, 'ci', 'provenance_keys', 'rocm-stable.pub')
 
@@ -145,6 +159,23 @@ describe('examples', () => {
     expect(issues).toEqual([])
   })
 
+  it('the example policy with signers, a threshold and an SLSA where condition passes validation', async () => {
+    const policyPath = 'ci/rocm_policy_signers.yml'
+    const issues = await validateConfigFiles({
+      policyPath,
+      matrixPath: 'ci/rocm_matrix.yml',
+      workspace: EXAMPLES
+    })
+    expect(issues).toEqual([])
+    const config = await loadConfig({
+      policyPath,
+      matrixPath: 'ci/rocm_matrix.yml',
+      workspace: EXAMPLES
+    })
+    expect(config.policy.threshold).toBeGreaterThan(1)
+    expect(config.policy.attestations?.some(a => a.where.length > 0)).toBe(true)
+  })
+
   it('a broken example would be caught', async () => {
     const workspace = mkdtempSync(join(tmpdir(), 'rp-docs-'))
     try {
@@ -200,11 +231,13 @@ describe('YAML snippets in the docs', () => {
           join(EXAMPLES, 'ci', isPolicy ? 'rocm_matrix.yml' : 'rocm_policy.yml'),
           join(workspace, 'ci', 'other.yml')
         )
-        // Every key file a snippet (or the example matrix) names exists, as in a real repository.
+        // Every key file a snippet (or the example matrix) names exists, as in a real repository
         const matrixText = isPolicy
           ? readFileSync(join(EXAMPLES, 'ci', 'rocm_matrix.yml'), 'utf8')
           : text
-        for (const match of matrixText.matchAll(/(?:key_path|expected_key):\s*['"]?([^'"\s#]+)/g)) {
+        // (a policy snippet's named signers name key files too).
+        const named = isPolicy ? `${matrixText}\n${text}` : matrixText
+        for (const match of named.matchAll(/(?:key_path|expected_key):\s*['"]?([^'"\s#]+)/g)) {
           mkdirSync(join(workspace, dirname(match[1])), { recursive: true })
           copyFileSync(EXAMPLE_KEY, join(workspace, match[1]))
         }
@@ -236,5 +269,24 @@ describe('YAML snippets in the docs', () => {
       }
     }
     expect(steps).toBeGreaterThan(0)
+  })
+})
+
+describe('links between the docs', () => {
+  it('every relative link points at a file or folder that exists', () => {
+    const broken: { file: string; target: string }[] = []
+    for (const file of DOCS) {
+      const text = readFileSync(join(PROJECT_ROOT, file), 'utf8')
+      for (const match of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+        const target = match[1].split('#')[0]
+        if (target === '' || /^[a-z]+:/.test(target)) continue
+        if (!existsSync(join(PROJECT_ROOT, dirname(file), target))) broken.push({ file, target })
+      }
+    }
+    expect(broken).toEqual([])
+  })
+
+  it('the README links the migration guide from the quick start', () => {
+    expect(section(README, 'Quick start')).toContain('(docs/migrating-from-python-verifier.md)')
   })
 })

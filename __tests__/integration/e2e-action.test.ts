@@ -193,6 +193,7 @@ describe('the bundled action under Node 24', () => {
     const run = await runBundledAction(workspace, inputs({ command: 'update' }))
     expect(run.code).toBe(0)
     expect(run.outputs.changed).toBe('true')
+    expect(run.outputs['exit-code']).toBe('0')
     const updated = JSON.parse(run.outputs['updated-images'])
     expect(updated).toHaveLength(1)
     expect(updated[0].newDigest).toBe(next)

@@ -69,6 +69,16 @@ describe('rocm-provenance (dist/cli.js)', () => {
     expect(report.exitCode).toBe(2)
   })
 
+  it('verify under auto_update says the command line does not dispatch the updater', async () => {
+    const policy = join(workspace, 'ci', 'auto_update_policy.yml')
+    writeFileSync(policy, STRICT_POLICY.replace('mode: strict', 'mode: auto_update'))
+    const run = await cli(workspace, [...verifyArgs(), '--policy', 'ci/auto_update_policy.yml'])
+    expect(run.code).toBe(1)
+    expect(run.stderr).toContain(
+      "mode is auto_update: the command line never dispatches update-rocm.yml; run 'rocm-provenance update'"
+    )
+  })
+
   it('verify --image restricts the check to one reference and exits 0 for the signed one', async () => {
     const run = await cli(workspace, [
       ...verifyArgs(),

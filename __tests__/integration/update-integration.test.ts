@@ -20,6 +20,7 @@ import {
   attestImage,
   generateKeyPair,
   pushImage,
+  pushIndex,
   signImage,
   type KeyPair
 } from '../helpers/images.js'
@@ -418,6 +419,83 @@ rocm:
         `${registry.host}/${REPOSITORY}:6.4.4-ubuntu-24.04`,
         `${registry.host}/${REPOSITORY}:6.4.3-ubuntu-22.04`
       ])
+    })
+  })
+
+  describe('a multi-arch tag rebuilt and re-signed with --recursive', () => {
+    async function rebuilt(tag: string) {
+      const before = await pushIndex(registry.host, REPOSITORY, tag, ['linux/amd64', 'linux/arm64'])
+      await signImage(`${registry.host}/${REPOSITORY}@${before.index}`, trusted, {
+        recursive: true
+      })
+      // The tag is rebuilt: new children, a new index, signed the same way.
+      const after = await pushIndex(registry.host, REPOSITORY, tag, ['linux/arm64', 'linux/amd64'])
+      await signImage(`${registry.host}/${REPOSITORY}@${after.index}`, trusted, {
+        recursive: true
+      })
+      expect(after.index).not.toBe(before.index)
+      return { before, after }
+    }
+
+    const row = (version: string, digest: string): string =>
+      [
+        'rocm:',
+        '  images:',
+        `    - version: "${version}"`,
+        '      os: "ubuntu-22.04"',
+        `      digest: "${digest}"`,
+        '      added: "2026-11-20"',
+        '      provenance:',
+        '        key_path: ci/keys/stable.pub',
+        ''
+      ].join('\r\n')
+
+    it('moves a pin of one platform to the same platform in the new index, never to the index', async () => {
+      const { before, after } = await rebuilt('7.0.0-ubuntu-22.04')
+      const text = row('7.0.0', before.manifests['linux/amd64'])
+      const result = await update(text, false)
+      expect(result.rejected).toEqual([])
+      expect(result.updated.map(i => [i.reason, i.oldDigest, i.newDigest])).toEqual([
+        ['tag-moved', before.manifests['linux/amd64'], after.manifests['linux/amd64']]
+      ])
+      // Only the digest, the date and the key's fingerprint change; CRLF kept.
+      expect(result.matrixText).toBe(
+        text
+          .replace(before.manifests['linux/amd64'], after.manifests['linux/amd64'])
+          .replace('2026-11-20', TODAY)
+          .replace(
+            '        key_path: ci/keys/stable.pub\r\n',
+            `        key_path: ci/keys/stable.pub\r\n        key_fingerprint: ${fingerprint}\r\n`
+          )
+      )
+    })
+
+    it('keeps a pin of the index an index', async () => {
+      const { before, after } = await rebuilt('7.0.1-ubuntu-22.04')
+      const result = await update(row('7.0.1', before.index), false)
+      expect(result.rejected).toEqual([])
+      expect(result.updated.map(i => [i.reason, i.newDigest])).toEqual([['tag-moved', after.index]])
+    })
+
+    it('refuses, saying why, when the new index lacks the pinned platform', async () => {
+      const before = await pushIndex(registry.host, REPOSITORY, '7.0.2-ubuntu-22.04', [
+        'linux/amd64',
+        'linux/arm64'
+      ])
+      const after = await pushIndex(registry.host, REPOSITORY, '7.0.2-ubuntu-22.04', [
+        'linux/arm64'
+      ])
+      await signImage(`${registry.host}/${REPOSITORY}@${after.index}`, trusted, {
+        recursive: true
+      })
+      const text = row('7.0.2', before.manifests['linux/amd64'])
+      const result = await update(text, false)
+      expect(result.changed).toBe(false)
+      expect(result.matrixText).toBe(text)
+      expect(result.rejected).toHaveLength(1)
+      expect(result.rejected[0].reason).toBe(
+        `the tag's new index ${after.index} has no linux/amd64 manifest (it has linux/arm64)`
+      )
     })
   })
 })

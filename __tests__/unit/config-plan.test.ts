@@ -4,12 +4,12 @@ import { ConfigError } from '../../src/domain/errors.js'
 import {
   choosePreferredPlan,
   choosePreferredRow,
-  compareVersions,
   findOverride,
   globSpecificity,
   matchesGlob,
   planImages
 } from '../../src/domain/plan.js'
+import { compareVersionText } from '../../src/domain/versions.js'
 import type {
   Config,
   ImagePlan,
@@ -447,7 +447,7 @@ describe('choosePreferredPlan', () => {
   })
 })
 
-describe('compareVersions', () => {
+describe('compareVersionText', () => {
   it.each([
     ['6.10', '6.9', 1],
     ['6.4.4', '6.4.4', 0],
@@ -457,7 +457,7 @@ describe('compareVersions', () => {
     ['7.0.0-rc10', '7.0.0-rc9', 1],
     ['7.0.0-rc1', '6.4.4', 1]
   ])('%s vs %s is %i', (a, b, sign) => {
-    expect(compareVersions(a, b)).toBe(sign)
+    expect(compareVersionText(a, b)).toBe(sign)
   })
 })
 

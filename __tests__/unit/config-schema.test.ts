@@ -7,12 +7,13 @@ import {
   describeValue,
   displayPath,
   editDistance,
-  matrixSchema,
-  policySchema,
   validateAgainstSchema
 } from '../../src/config/schema.js'
 import { parseYaml } from '../../src/config/yaml.js'
 import { Ajv2020 } from 'ajv/dist/2020.js'
+import policySchema from '../../schemas/policy.schema.json' with { type: 'json' }
+import matrixSchema from '../../schemas/matrix.schema.json' with { type: 'json' }
+import { GENERATED_VALIDATORS, validatorsSource } from '../../scripts/schema-validators.mjs'
 import addFormatsPlugin from 'ajv-formats'
 
 type Schema = Record<string, unknown>
@@ -153,7 +154,6 @@ describe('wording', () => {
 })
 
 describe('the published schemas', () => {
-  // The run-time compile skips these checks (RUNTIME_AJV_OPTIONS); this is where they happen.
   it.each([
     ['policy', policySchema],
     ['matrix', matrixSchema]
@@ -162,5 +162,11 @@ describe('the published schemas', () => {
     ;(addFormatsPlugin as unknown as typeof addFormatsPlugin.default)(ajv, ['date', 'date-time'])
     expect(ajv.validateSchema(schema)).toBe(true)
     expect(() => ajv.compile(schema)).not.toThrow()
+  })
+})
+
+describe('the validators compiled at build time', () => {
+  it('are up to date with the schemas (run `npm run build` after changing a schema)', () => {
+    expect(readFileSync(GENERATED_VALIDATORS, 'utf8')).toBe(validatorsSource())
   })
 })

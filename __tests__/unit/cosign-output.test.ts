@@ -8,11 +8,8 @@ import {
   summarizeAttestationOutput,
   summarizeVerifyOutput
 } from '../../src/adapters/cosign/output.js'
-import {
-  checkKeyWindow,
-  publicKeyFingerprint,
-  sameFingerprint
-} from '../../src/adapters/cosign/key.js'
+import { publicKeyFingerprint } from '../../src/adapters/cosign/key.js'
+import { checkKeyWindow, sameFingerprint } from '../../src/domain/signers.js'
 import { dockerConfigFor } from '../../src/adapters/cosign/verifier.js'
 import type { Digest } from '../../src/domain/types.js'
 
@@ -220,7 +217,7 @@ describe('checkKeyWindow', () => {
     [{}, 'valid'],
     [{ validFrom: '2026-03-15', validUntil: '2026-03-15' }, 'valid'],
     [{ validFrom: '2026-01-01', validUntil: '2026-03-14' }, 'expired'],
-    [{ validFrom: '2026-03-16' }, 'expired'],
+    [{ validFrom: '2026-03-16' }, 'not-yet-valid'],
     [{ validUntil: '2026-03-15T11:59:59Z' }, 'expired'],
     [{ validUntil: 'next spring' }, 'bad-date']
   ])('%j at 2026-03-15T12:00Z → %s', (window, status) => {

@@ -8,7 +8,8 @@ import {
   parseTokenResponse
 } from '../../src/adapters/registry/auth.js'
 import { apiRepositoryPath, registryApiHost } from '../../src/adapters/registry/client.js'
-import { isDigest, nextLink, parseIndexPlatforms } from '../../src/domain/manifest.js'
+import { nextLink, parseIndexPlatforms } from '../../src/domain/manifest.js'
+import { isDigest } from '../../src/domain/reference.js'
 import {
   createCredentialStore,
   normalizeRegistryHost,

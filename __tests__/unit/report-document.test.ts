@@ -80,7 +80,7 @@ describe('buildReport', () => {
     const report = buildReport(mixedRun, META)
     expectValid(report)
     expect(report).toMatchObject({
-      schemaVersion: '1.0.0',
+      schemaVersion: '1.1.0',
       trustStatus: 'unsigned',
       digestAlgorithm: 'sha256',
       timestamp: '2026-11-26T10:00:05.000Z',

@@ -1,8 +1,9 @@
 import { describe, expect, it } from '@jest/globals'
 import { annotationsFor, MAX_ANNOTATIONS_PER_LEVEL } from '../../src/render/annotations.js'
+import { escapeMarkdown } from '../../src/render/markdown.js'
 import { MAX_IMAGES_OUTPUT, renderImagesOutput } from '../../src/render/outputs.js'
 import {
-  escapeMarkdown,
+  compactCell,
   MAX_SUMMARY_ROWS,
   renderJobSummary,
   renderTextSummary
@@ -52,12 +53,14 @@ describe('renderJobSummary', () => {
     expect(markdown).toContain('**FAIL (exit 2), trust invalid — 2 images: 1 valid, 1 invalid**')
   })
 
-  it('has one table row per image with the same number of cells as the header', () => {
+  it('has one table row per image, at most six columns, the log index in the details', () => {
     const tableLines = markdown.split('\n').filter(line => line.startsWith('|'))
     expect(tableLines).toHaveLength(4)
     const cellCounts = tableLines.map(line => line.split('|').length)
     expect(new Set(cellCounts).size).toBe(1)
-    expect(tableLines[2]).toContain('123456789')
+    expect(cellCounts[0] - 2).toBeLessThanOrEqual(6)
+    expect(tableLines[2]).not.toContain('123456789')
+    expect(markdown).toContain('Rekor log index 123456789')
     expect(tableLines[2]).toContain('<code>sha256:aaaaaaaaaaaa</code>')
     expect(tableLines[3]).toContain('drift → sha256:bbbbbbbbbbbb')
     expect(tableLines[3]).toContain('30/7 d (stale)')
@@ -65,6 +68,21 @@ describe('renderJobSummary', () => {
       makeRun([makeImage({ signer: KEY_SIGNER, signature: VERIFIED_BY_KEY })])
     )
     expect(keyed).toContain('| key sha256:cccccccccccc |')
+    // A long keyless identity keeps its last segment in the table, all of it in the details.
+    const keyless = renderJobSummary(
+      makeRun([makeImage({ signer: KEYLESS_SIGNER, signature: VERIFIED_KEYLESS })])
+    )
+    const row = keyless.split('\n').filter(line => line.startsWith('|'))[2]
+    const signerCell = row.split('|')[4].trim()
+    expect(signerCell.startsWith('…/')).toBe(true)
+    expect(compactCell(VERIFIED_KEYLESS.identity ?? '').length).toBeLessThanOrEqual(40)
+    expect(keyless).toContain(`Signer: ${escapeMarkdown(VERIFIED_KEYLESS.identity ?? '')}`)
+    expect(
+      compactCell(
+        'invalid (^https://github\\.com/example/rocm-images/\\.github/workflows/release\\.yml@.*$)'
+      )
+    ).toBe('invalid (…/\\.github/workflows/release\\.yml@.*$)')
+    expect(compactCell('key sha256:cccccccccccc')).toBe('key sha256:cccccccccccc')
   })
 
   it('puts each decision path in a collapsible block, escaped', () => {

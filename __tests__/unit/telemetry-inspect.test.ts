@@ -85,7 +85,7 @@ describe('annotateTelemetrySummary', () => {
 
   it('adds a containerProvenance block with one entry per image', () => {
     expect(parsed.containerProvenance).toMatchObject({
-      schemaVersion: '1.0.0',
+      schemaVersion: '1.1.0',
       trustStatus: 'invalid',
       exitCode: 2,
       decision: 'fail'
@@ -151,7 +151,7 @@ describe('inspectDocument', () => {
     [[], 1]
   ] as const)('trust %j gives exit %i', (statuses, exitCode) => {
     const document = {
-      schemaVersion: '1.0.0',
+      schemaVersion: '1.1.0',
       images: statuses.map((trustStatus, i) => ({ reference: `r${i}`, trustStatus }))
     }
     expect(inspectDocument(JSON.stringify(document)).exitCode).toBe(exitCode)

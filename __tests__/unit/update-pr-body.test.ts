@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
-import { code, escapeText, renderPrBody } from '../../src/render/pr-body.js'
+import { codeSpan, escapeMarkdown, oneLine } from '../../src/render/markdown.js'
+import { renderPrBody } from '../../src/render/pr-body.js'
 import type { Digest } from '../../src/domain/types.js'
 
 const OLD = `sha256:${'a'.repeat(64)}` as Digest
@@ -59,9 +60,9 @@ describe('renderPrBody', () => {
       '| new tag | — → `' + NEW + '` | unsigned | `key ci/keys/a\\|b.pub` |'
     )
     expect(rowLine).not.toMatch(/<img|\]\(http|@octocat/)
-    expect(rowLine).toContain('&lt;img src=x onerror=alert\\(1\\)&gt;')
-    expect(rowLine).toContain('\\[here\\]\\(http://evil\\)')
-    expect(rowLine).toContain('\\`code\\` \\*bold\\*')
+    expect(rowLine).toContain('&lt;img src=x onerror=alert(1)&gt;')
+    expect(rowLine).toContain('&#91;here&#93;(http://evil)')
+    expect(rowLine).toContain('&#96;code&#96; &#42;bold&#42;')
   })
 
   it('says so when nothing changes', () => {
@@ -71,19 +72,19 @@ describe('renderPrBody', () => {
   })
 })
 
-describe('code', () => {
+describe('codeSpan', () => {
   it('fences text containing backticks with a longer fence', () => {
-    expect(code('a`b')).toBe('``a`b``')
-    expect(code('`x')).toBe('`` `x ``')
+    expect(codeSpan('a`b', 400)).toBe('``a`b``')
+    expect(codeSpan('`x', 400)).toBe('`` `x ``')
   })
 })
 
-describe('escapeText', () => {
+describe('escapeMarkdown and oneLine', () => {
   it('breaks @-mentions and flattens lines', () => {
-    expect(escapeText('ping @team\nnow')).toBe('ping @&#8203;team now')
+    expect(escapeMarkdown('ping @team\nnow')).toBe('ping @&#8203;team now')
   })
 
   it('cuts very long messages', () => {
-    expect(escapeText('x'.repeat(1000)).length).toBeLessThanOrEqual(400)
+    expect(oneLine('x'.repeat(1000), 400).length).toBeLessThanOrEqual(400)
   })
 })

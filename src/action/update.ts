@@ -45,6 +45,8 @@ export async function runUpdateCommand(
   // One redaction before anything is stored: outputs, the PR body, the summary.
   const result = secrets.redactDeep(outcome.result)
   core.setOutput('changed', String(result.changed))
+  // As the CLI's exit code: 1 while any row was refused, else 0.
+  core.setOutput('exit-code', result.rejected.length > 0 ? '1' : '0')
   core.setOutput('updated-images', JSON.stringify(result.updated))
   core.setOutput('rejected-images', JSON.stringify(result.rejected))
   core.setOutput('pr-body', result.prBody)

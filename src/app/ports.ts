@@ -10,6 +10,8 @@ import type {
   CosignVersion,
   Digest,
   ImagePlan,
+  PlannedRequirement,
+  RequirementFinding,
   SignatureFinding
 } from '../domain/types.js'
 
@@ -29,6 +31,13 @@ export type LoadConfig = (files: ConfigFiles) => Promise<Config>
 export interface SignatureVerifier {
   verifySignature(plan: ImagePlan, digest: Digest, now: Date): Promise<SignatureFinding>
   verifyAttestation(plan: ImagePlan, digest: Digest): Promise<AttestationFinding>
+  /** One attestation requirement (trust model `signers`), its conditions judged. */
+  verifyRequirement(
+    plan: ImagePlan,
+    requirement: PlannedRequirement,
+    digest: Digest,
+    now: Date
+  ): Promise<RequirementFinding>
 }
 
 /** cosign, made ready only when an image needs it (the install is not free). */
@@ -44,8 +53,20 @@ export interface TagResolver {
     registry: string,
     repositoryPath: string,
     tag: string
-  ): Promise<{ digest: string; platforms?: readonly { digest: string }[] }>
+  ): Promise<{ digest: string; platforms?: readonly { digest: string; platform: string }[] }>
   listTags(registry: string, repositoryPath: string): Promise<string[]>
+  /** The manifest's media type, or undefined when the digest does not exist. */
+  inspectManifest(
+    registry: string,
+    repositoryPath: string,
+    digest: Digest
+  ): Promise<{ mediaType: string } | undefined>
+  /** `os/arch[/variant]` from an image manifest's config, if it names one. */
+  readPlatform(
+    registry: string,
+    repositoryPath: string,
+    digest: Digest
+  ): Promise<string | undefined>
 }
 
 /** The matrix file as text, for the updater's in-place edits (paths as in ConfigFiles). */

@@ -10,7 +10,12 @@
  */
 import { checkAge } from '../domain/age.js'
 import { decideImage, decisionSteps } from '../domain/decide.js'
+import { checkTrust, type TrustFindings } from './trust.js'
+import { describeSigner, sameFingerprint } from '../domain/signers.js'
+import { UNNAMED_SIGNER } from '../domain/types.js'
 import { causeChain } from '../domain/errors.js'
+import { isIndexMediaType, type PlatformManifest } from '../domain/manifest.js'
+import { isDigest } from '../domain/reference.js'
 import type {
   RejectedImage,
   RejectTrigger,
@@ -25,7 +30,7 @@ import type {
   TrustStatus
 } from '../domain/types.js'
 import {
-  compareVersions,
+  compareVersionText,
   isDiscoverableTemplate,
   parseVersion,
   renderTag,
@@ -61,8 +66,6 @@ export interface UpdateResult {
   rejected: RejectedImage[]
   prBody: string
 }
-
-const DIGEST_PATTERN = /^sha256:[0-9a-f]{64}$/
 
 export async function runUpdate(options: UpdateOptions): Promise<UpdateResult> {
   assertWritableMatrix(options.matrixText, options.matrixPath)
@@ -165,7 +168,8 @@ async function refreshPin(
   const stale = checkAge(plan.row.added, plan.policy.digestTtlDays, options.now).stale
   // A pin of one platform's manifest within the index the tag names has not moved.
   const matches =
-    pinned !== undefined && (pinned === current || resolved.platforms.includes(pinned))
+    pinned !== undefined &&
+    (pinned === current || resolved.platforms.some(p => p.digest === pinned))
   const trigger: UpdateReason | undefined = !pinned
     ? 'not-pinned'
     : !matches
@@ -174,8 +178,21 @@ async function refreshPin(
         ? 'pin-stale'
         : undefined
   if (!trigger) return { kind: 'current' }
-  // A stale pin that still matches is re-verified as it is (it may be a platform's manifest).
-  const candidate = trigger === 'pin-stale' && pinned ? pinned : current
+  // A stale pin that still matches is re-verified as it is (it may be a platform's manifest);
+  // a moved one is replaced by what the tag names now, of the same kind as the pin.
+  const same =
+    trigger === 'pin-stale' && pinned
+      ? { digest: pinned }
+      : trigger === 'tag-moved' && pinned
+        ? await pinOfSameKind(plan, pinned, resolved, options.registry)
+        : { digest: current }
+  if ('error' in same) {
+    return {
+      kind: 'rejected',
+      rejected: rejection(plan, trigger, current, 'unknown', same.error)
+    }
+  }
+  const candidate = same.digest
   const checked = await checkCandidate(plan, candidate, options, today)
   if (!checked.passes) {
     return {
@@ -197,24 +214,75 @@ async function refreshPin(
   }
 }
 
+/**
+ * What a moved tag now names, of the kind the pin was: a pin of an index
+ * stays an index; a pin of one platform's image manifest becomes the manifest
+ * of the same platform (os, architecture and variant, from the pinned
+ * manifest's config) in the tag's new index, never the index itself. Where
+ * that cannot be told or found, the error says why and nothing is written.
+ */
+async function pinOfSameKind(
+  plan: ImagePlan,
+  pinned: Digest,
+  resolved: ResolvedTag,
+  registry: TagResolver
+): Promise<{ digest: Digest } | { error: string }> {
+  const newIsIndex = resolved.platforms.length > 0
+  try {
+    const old = await registry.inspectManifest(plan.registry, plan.repositoryPath, pinned)
+    if (!old)
+      return newIsIndex
+        ? {
+            error: `the pinned ${pinned} is gone from ${plan.repository}, so its platform cannot be told; pin a manifest of the new index ${resolved.digest} by hand`
+          }
+        : { digest: resolved.digest }
+    if (isIndexMediaType(old.mediaType))
+      return newIsIndex
+        ? { digest: resolved.digest }
+        : {
+            error: `the pin is a multi-arch index, but ${plan.reference} now names a single manifest ${resolved.digest}`
+          }
+    if (!newIsIndex) return { digest: resolved.digest }
+    const platform = await registry.readPlatform(plan.registry, plan.repositoryPath, pinned)
+    if (!platform)
+      return {
+        error: `the pinned manifest ${pinned} names no platform in its config, so its counterpart in the new index ${resolved.digest} cannot be chosen`
+      }
+    const match = resolved.platforms.find(p => p.platform === platform)
+    if (!match)
+      return {
+        error: `the tag's new index ${resolved.digest} has no ${platform} manifest (it has ${resolved.platforms.map(p => p.platform).join(', ')})`
+      }
+    return { digest: match.digest }
+  } catch (error: unknown) {
+    return { error: `the pin's kind could not be read: ${causeChain(error).join(': ')}` }
+  }
+}
+
+interface ResolvedTag {
+  digest: Digest
+  /** The index's platform manifests; empty when the tag names a single manifest. */
+  platforms: PlatformManifest[]
+}
+
 async function resolveDigest(
   plan: ImagePlan,
   registry: TagResolver
-): Promise<{ digest: Digest; platforms: string[] } | { error: string }> {
+): Promise<ResolvedTag | { error: string }> {
   try {
     const { digest, platforms } = await registry.resolveTag(
       plan.registry,
       plan.repositoryPath,
       plan.tag
     )
-    if (!DIGEST_PATTERN.test(digest)) {
+    if (!isDigest(digest)) {
       return {
         error: `the registry answered ${plan.reference} with an unusable digest "${digest}"`
       }
     }
     return {
       digest: digest as Digest,
-      platforms: (platforms ?? []).map(platform => platform.digest)
+      platforms: (platforms ?? []).filter((p): p is PlatformManifest => isDigest(p.digest))
     }
   } catch (error: unknown) {
     return { error: `the tag could not be resolved: ${causeChain(error).join(': ')}` }
@@ -246,17 +314,22 @@ async function checkCandidate(
     ...plan,
     row: { ...plan.row, pin: { kind: 'pinned', digest }, added: today }
   }
-  const { signature, attestation, errors } = await verifyCandidate(candidate, digest, options)
+  const { signature, attestation, requirements, errors } = await verifyCandidate(
+    candidate,
+    digest,
+    options
+  )
   const findings: ImageFindings = {
     plan: candidate,
     digest: { status: 'match', pinnedDigest: digest, currentDigest: digest, pinnedExists: true },
     age: checkAge(today, plan.policy.digestTtlDays, options.now),
     signature,
     attestation,
+    ...(requirements && { requirements }),
     errors
   }
   const decision = decideImage(findings)
-  const signer = describeSigner(candidate, signature)
+  const signer = signerOfCandidate(candidate, signature)
   if (decision.rawCode !== 0) {
     const failing = decisionSteps(findings)
       .filter(step => step.code > 0)
@@ -289,38 +362,8 @@ async function verifyCandidate(
   plan: ImagePlan,
   digest: Digest,
   options: UpdateOptions
-): Promise<{ signature: SignatureFinding; attestation: AttestationFinding; errors: string[] }> {
-  const skippedAttestation = (message: string): AttestationFinding => ({
-    outcome: 'skipped',
-    mode: plan.policy.attestMode,
-    predicateType: plan.policy.attestationType,
-    message
-  })
-  if (!plan.signer) {
-    const message = plan.policy.requireSignature
-      ? 'require_signature is on but the row names no signer (provenance.key_path, or identity and issuer)'
-      : 'no signer configured for this row'
-    return {
-      signature: { outcome: 'skipped', count: 0, tlogChecked: false, message },
-      attestation: skippedAttestation('not checked: the row names no signer'),
-      errors: []
-    }
-  }
-  try {
-    const signature = await options.verifier.verifySignature(plan, digest, options.now)
-    const attestation =
-      plan.policy.attestMode === 'none'
-        ? skippedAttestation('attest_mode is none')
-        : await options.verifier.verifyAttestation(plan, digest)
-    return { signature, attestation, errors: [] }
-  } catch (error: unknown) {
-    const message = causeChain(error).join(': ')
-    return {
-      signature: { outcome: 'tool-error', count: 0, tlogChecked: false, message },
-      attestation: { ...skippedAttestation(message), outcome: 'tool-error' },
-      errors: [message]
-    }
-  }
+): Promise<TrustFindings> {
+  return checkTrust(plan, digest, async () => options.verifier, options.now)
 }
 
 /**
@@ -334,19 +377,25 @@ function observedProvenance(
   attestation: AttestationFinding
 ): Record<string, MatrixValue> {
   const provenance: Record<string, MatrixValue> = {}
-  if (signature.outcome === 'verified') {
-    if (plan.signer?.kind === 'key' && signature.keyFingerprint) {
+  // Evidence belongs to the row's own signer: under named signers, only what
+  // that signer (`provenance`) verified is written, never another signer's key.
+  const own =
+    plan.trustModel === 'signers'
+      ? signature.signers?.find(s => s.name === UNNAMED_SIGNER && s.counted)
+      : signature
+  if (signature.outcome === 'verified' && own) {
+    if (plan.signer?.kind === 'key' && own.keyFingerprint) {
       const written = plan.row.provenance?.keyFingerprint
-      if (!written || bareHex(written) !== bareHex(signature.keyFingerprint)) {
-        provenance.key_fingerprint = signature.keyFingerprint
+      if (!written || !sameFingerprint(written, own.keyFingerprint)) {
+        provenance.key_fingerprint = own.keyFingerprint
       }
     }
     if (plan.signer?.kind === 'keyless') {
-      if (signature.identity) provenance.signer_identity = signature.identity
-      if (signature.issuer) provenance.signer_issuer = signature.issuer
+      if (own.identity) provenance.signer_identity = own.identity
+      if (own.issuer) provenance.signer_issuer = own.issuer
     }
-    if (signature.tlogChecked && signature.rekorLogIndex !== undefined) {
-      provenance.rekor_log_index = signature.rekorLogIndex
+    if (signature.tlogChecked && own.rekorLogIndex !== undefined) {
+      provenance.rekor_log_index = own.rekorLogIndex
     }
   }
   if (attestation.outcome === 'verified' && attestation.digest) {
@@ -355,16 +404,9 @@ function observedProvenance(
   return provenance
 }
 
-function bareHex(fingerprint: string): string {
-  return fingerprint.toLowerCase().replace(/^sha256:/, '')
-}
-
-function describeSigner(plan: ImagePlan, signature: SignatureFinding): string | undefined {
-  if (signature.outcome === 'verified' && signature.identity) {
-    return signature.issuer ? `${signature.identity} (${signature.issuer})` : signature.identity
-  }
-  if (signature.outcome === 'verified' && signature.keyFingerprint) {
-    return `key sha256:${bareHex(signature.keyFingerprint)}`
+function signerOfCandidate(plan: ImagePlan, signature: SignatureFinding): string | undefined {
+  if (signature.outcome === 'verified' && (signature.identity || signature.keyFingerprint)) {
+    return describeSigner(signature, { withIssuer: true })
   }
   return expectedSigner(plan)
 }
@@ -474,8 +516,7 @@ function tagTemplateOf(plan: ImagePlan, policy: Policy): string | undefined {
 }
 
 function compareRowVersions(a: ImagePlan, b: ImagePlan): number {
-  const [x, y] = [parseVersion(a.row.version), parseVersion(b.row.version)]
-  return x && y ? compareVersions(x, y) : 0
+  return compareVersionText(a.row.version, b.row.version)
 }
 
 /** The plan of a row not yet in the matrix: the template row's policy and signer, a new tag. */

@@ -11,6 +11,7 @@ import { checkDigest, type DigestSource } from '../domain/drift.js'
 import { causeChain, ConfigError, type ConfigIssue } from '../domain/errors.js'
 import { choosePreferredRow, planImages } from '../domain/plan.js'
 import type { CosignTools, LoadConfig } from './ports.js'
+import { checkTrust, skippedAttestation } from './trust.js'
 import type {
   AttestationFinding,
   Config,
@@ -20,6 +21,7 @@ import type {
   ImageFindings,
   ImagePlan,
   ImageResult,
+  RequirementFinding,
   RunResult,
   SignatureFinding
 } from '../domain/types.js'
@@ -78,15 +80,6 @@ function skippedSignature(message: string): SignatureFinding {
   return { outcome: 'skipped', count: 0, tlogChecked: false, message }
 }
 
-function skippedAttestation(plan: ImagePlan, message: string): AttestationFinding {
-  return {
-    outcome: 'skipped',
-    mode: plan.policy.attestMode,
-    predicateType: plan.policy.attestationType,
-    message
-  }
-}
-
 /** Why no signature check can run on this image's pin, if none can. */
 function reasonNotToVerify(plan: ImagePlan, digest: DigestFinding): string | undefined {
   if (plan.row.pin.kind !== 'pinned') return 'not checked: the row is not pinned to a digest'
@@ -113,6 +106,7 @@ async function checkImage(
 
   let signature: SignatureFinding
   let attestation: AttestationFinding
+  let requirements: RequirementFinding[] | undefined
   const skipReason = reasonNotToVerify(plan, digest)
   if (skipReason !== undefined) {
     // A pin that cannot be checked is never reported as unsigned: when a
@@ -127,53 +121,37 @@ async function checkImage(
             : 'skipped'
     signature = { ...skippedSignature(skipReason), outcome }
     attestation = skippedAttestation(plan, skipReason)
-  } else if (!plan.signer) {
-    const message = plan.policy.requireSignature
-      ? 'require_signature is on but the row names no signer (provenance.key_path, or identity and issuer)'
-      : 'no signer configured for this row'
-    signature = skippedSignature(message)
-    attestation = skippedAttestation(plan, 'not checked: the row names no signer')
   } else {
     const pinned = (plan.row.pin as { digest: Digest }).digest
-    try {
-      const tools = await cosign()
-      signature = await tools.verifier.verifySignature(plan, pinned, now)
-      if (
-        signature.outcome === 'unsigned' &&
-        digest.pinnedKind === 'platform-manifest' &&
-        digest.currentDigest !== undefined
-      ) {
-        // Signed index, unsigned platform manifest (`cosign sign` without
-        // --recursive): check the index too, so the decision can say so.
-        const index = await tools.verifier.verifySignature(plan, digest.currentDigest, now)
-        signature = {
-          ...signature,
-          indexSignature: {
-            digest: digest.currentDigest,
-            ...(digest.pinnedPlatform !== undefined && { platform: digest.pinnedPlatform }),
-            outcome: index.outcome,
-            ...(index.outcome === 'verified' && {
-              signedBy: index.identity ?? index.keyFingerprint ?? index.expected
-            })
-          }
-        }
-      }
-      attestation =
-        plan.policy.attestMode === 'none'
-          ? skippedAttestation(plan, 'attest_mode is none')
-          : await tools.verifier.verifyAttestation(plan, pinned)
-    } catch (error) {
-      const message = causeChain(error).join(': ')
-      errors.push(message)
-      signature = { outcome: 'tool-error', count: 0, tlogChecked: false, message }
-      attestation = { ...skippedAttestation(plan, message), outcome: 'tool-error' }
-    }
+    // cosign is prepared only when this image has a signer to check.
+    // A pinned platform manifest of the index the tag points at: the index is
+    // checked too when the manifest has no signature (see checkTrust).
+    const index =
+      digest.pinnedKind === 'platform-manifest' && digest.currentDigest !== undefined
+        ? { digest: digest.currentDigest, platform: digest.pinnedPlatform }
+        : undefined
+    const trust = await checkTrust(plan, pinned, async () => (await cosign()).verifier, now, index)
+    signature = trust.signature
+    attestation = trust.attestation
+    requirements = trust.requirements
+    errors.push(...trust.errors)
   }
   for (const finding of [signature, attestation]) {
     if (finding.message && !['verified', 'skipped'].includes(finding.outcome))
       errors.push(finding.message)
   }
-  return { plan, digest, age, signature, attestation, errors: [...new Set(errors)] }
+  for (const requirement of requirements ?? []) {
+    if (requirement.message && requirement.result !== 'met') errors.push(requirement.message)
+  }
+  return {
+    plan,
+    digest,
+    age,
+    signature,
+    attestation,
+    ...(requirements && { requirements }),
+    errors: [...new Set(errors)]
+  }
 }
 
 /**
@@ -241,6 +219,7 @@ export async function verifyImages(
     images: results,
     ...preferredReference(planned.config, planned.plans),
     configIssues: [],
+    ...(planned.config.policy.warnings && { configWarnings: planned.config.policy.warnings }),
     errors,
     cosign: cosignVersion,
     autoUpdate:

@@ -61,8 +61,6 @@ Options (verify, update):
 Exit codes: 0 pass, 1 warning, 2 digest drift, 3 signature failure, 4 configuration or usage error.
 GITHUB_TOKEN, when set, is used for ghcr.io.`
 
-class UsageError extends Error {}
-
 /** Every line the CLI prints goes through the one terminal-safe escaping. */
 const out = (text: string): boolean => process.stdout.write(terminalSafe(text))
 const err = (text: string): boolean => process.stderr.write(terminalSafe(text))
@@ -160,6 +158,11 @@ async function verifyCommand(args: string[]): Promise<number> {
   await writeReportFile(reportPath, report)
   if (values.json) out(`${JSON.stringify(report, null, 2)}\n`)
   else out(`${renderTextSummary(result)}\nreport: ${reportPath}\n`)
+  if (result.autoUpdate && result.exitCode !== 0)
+    err(
+      `mode is auto_update: the command line never dispatches ${result.autoUpdate.workflow}; ` +
+        `run 'rocm-provenance update' to refresh the pins\n`
+    )
   return result.exitCode
 }
 
@@ -191,9 +194,9 @@ async function inspectCommand(args: string[]): Promise<number> {
     options: { json: { type: 'boolean', default: false } },
     allowPositionals: true
   })
-  if (positionals.length !== 1) throw new UsageError('inspect takes one file')
+  if (positionals.length !== 1) throw new InputError('inspect takes one file')
   const text = await readRegularTextFile(positionals[0], MAX_TELEMETRY_BYTES)
-  if (text === undefined) throw new UsageError(`${positionals[0]} does not exist`)
+  if (text === undefined) throw new InputError(`${positionals[0]} does not exist`)
   const inspected = inspectDocument(text)
   out(values.json ? renderInspectJson(inspected) : renderInspectTable(inspected.rows))
   return inspected.exitCode
@@ -202,10 +205,10 @@ async function inspectCommand(args: string[]): Promise<number> {
 async function annotateCommand(args: string[]): Promise<number> {
   const { positionals } = parseArgs({ args, options: {}, allowPositionals: true })
   if (positionals.length !== 2)
-    throw new UsageError('annotate takes a telemetry summary and a provenance report')
+    throw new InputError('annotate takes a telemetry summary and a provenance report')
   const [summaryPath, reportPath] = positionals
   const reportText = await readRegularTextFile(reportPath, MAX_TELEMETRY_BYTES)
-  if (reportText === undefined) throw new UsageError(`${reportPath} does not exist`)
+  if (reportText === undefined) throw new InputError(`${reportPath} does not exist`)
   const report = JSON.parse(reportText)
   await assertWritableFile(undefined, summaryPath)
   const summary = (await readRegularTextFile(summaryPath, MAX_TELEMETRY_BYTES)) ?? '{}'
@@ -268,9 +271,7 @@ export async function main(argv: string[]): Promise<number> {
     return await handler(rest)
   } catch (error) {
     const usage =
-      error instanceof UsageError ||
-      error instanceof InputError ||
-      (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+      error instanceof InputError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
     err(`rocm-provenance ${command}: ${causeChain(error).join(': ')}\n`)
     if (usage) err(`run 'rocm-provenance --help' for usage\n`)
     return 4

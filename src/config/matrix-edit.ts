@@ -22,18 +22,8 @@ import {
   type YAMLMap,
   type YAMLSeq
 } from 'yaml'
-import { ProvenanceError } from '../domain/errors.js'
+import { ProvenanceError, type MatrixEditErrorCode } from '../domain/errors.js'
 import type { Digest } from '../domain/types.js'
-
-export type MatrixEditErrorCode =
-  /** The OS-keyed map form: read, never written. */
-  | 'MATRIX_READ_ONLY_FORM'
-  /** Not YAML, no `rocm.images` list, or a layout the editor does not write. */
-  | 'MATRIX_LAYOUT'
-  /** The row at an index is not the one the caller meant. */
-  | 'MATRIX_ROW_MISMATCH'
-  /** The edited text did not read back as intended (a bug, never written out). */
-  | 'MATRIX_EDIT_FAILED'
 
 export class MatrixEditError extends ProvenanceError<MatrixEditErrorCode> {
   constructor(code: MatrixEditErrorCode, message: string, options?: { cause?: unknown }) {

@@ -4,7 +4,6 @@
  * Adds the checks a schema cannot express: RE2 regular expressions, key/keyless
  * consistency, rotation windows, image references, the preferred row.
  */
-import { RE2JS } from 're2js'
 import type { ConfigIssue, SourceLocation } from '../domain/errors.js'
 import { findUnsafeText, isDigest, parseImageReference, parsePin } from '../domain/reference.js'
 import type {
@@ -15,7 +14,9 @@ import type {
   ProvenanceExpectation,
   ProvenanceRecord
 } from '../domain/types.js'
+import { normaliseFingerprint, windowInstant } from '../domain/signers.js'
 import { findReferenceTemplateProblem } from './policy.js'
+import { findRe2Problem, REGEXP_SYNTAX } from './regexp.js'
 import { closestMatch, displayPath } from './schema.js'
 import { locate, sourceText, toPointer, type ParsedYaml } from './yaml.js'
 
@@ -32,31 +33,9 @@ function stringOf(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined
 }
 
-const FINGERPRINT = /^(?:sha256:)?([0-9a-fA-F]{64})$/
-/** Characters that make an issuer a regular expression rather than a URL. */
-const REGEXP_SYNTAX = /[\^$*+?()[\]|\\{}]/
-
-/** Why RE2 (Go's syntax, as cosign reads it) cannot compile `pattern`, or undefined. */
-export function findRe2Problem(pattern: string): string | undefined {
-  try {
-    RE2JS.compile(pattern)
-    return undefined
-  } catch (error: unknown) {
-    return error instanceof Error ? error.message : String(error)
-  }
-}
-
-/** `sha256:<hex>` or bare hex → `sha256:<lowercase hex>`; undefined when not a fingerprint. */
-export function normaliseFingerprint(value: string): string | undefined {
-  const hex = FINGERPRINT.exec(value)?.[1]
-  return hex ? `sha256:${hex.toLowerCase()}` : undefined
-}
-
-/** Milliseconds of a date (start or end of the day, UTC) or an RFC 3339 moment. */
+/** Milliseconds of a window bound (start or end of the day, UTC, for a date), NaN when not a date. */
 function instantOf(value: string, end: boolean): number {
-  return /^\d{4}-\d{2}-\d{2}$/.test(value)
-    ? Date.parse(`${value}T${end ? '23:59:59.999' : '00:00:00.000'}Z`)
-    : Date.parse(value)
+  return windowInstant(value, end ? 'end' : 'start') ?? NaN
 }
 
 class MatrixReader {
@@ -272,6 +251,26 @@ class MatrixReader {
     if (typeof fields.ignore_tlog === 'boolean') expectation.ignoreTlog = fields.ignore_tlog
     const attestationType = stringOf(fields.attestation_type)
     if (attestationType) expectation.attestationType = attestationType
+    if (Array.isArray(fields.trusted_signers)) {
+      const names: string[] = []
+      const nameLocations: SourceLocation[] = []
+      fields.trusted_signers.forEach((name, i) => {
+        if (typeof name !== 'string' || name === '') return
+        names.push(name)
+        nameLocations.push(this.at([...path, 'trusted_signers', i]))
+      })
+      expectation.trustedSigners = {
+        names,
+        locations: nameLocations,
+        location: this.at([...path, 'trusted_signers'])
+      }
+    }
+    if (
+      typeof fields.threshold === 'number' &&
+      Number.isInteger(fields.threshold) &&
+      fields.threshold >= 1
+    )
+      expectation.threshold = fields.threshold
 
     const recorded: ProvenanceRecord = {}
     const signerIdentity = stringOf(fields.signer_identity)

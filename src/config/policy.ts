@@ -10,14 +10,21 @@ import {
   findTagProblem,
   findTemplateProblem
 } from '../domain/reference.js'
+import { isDottedPath, timeFieldFor } from '../domain/attestations.js'
+import { normaliseFingerprint, windowInstant } from '../domain/signers.js'
 import {
   DEFAULT_TAG_TEMPLATE,
   SLSA_PROVENANCE_V1,
+  UNNAMED_SIGNER,
+  type AttestationRequirement,
   type AttestMode,
+  type NamedSigner,
   type Policy,
   type PolicyMode,
-  type PolicyOverride
+  type PolicyOverride,
+  type SignerNames
 } from '../domain/types.js'
+import { findRe2Problem, REGEXP_SYNTAX } from './regexp.js'
 import { displayPath } from './schema.js'
 import { locate, toPointer, type ParsedYaml } from './yaml.js'
 
@@ -148,15 +155,48 @@ export function readPolicy(parsed: ParsedYaml): { policy: Policy; issues: Config
     if (requireSignature !== undefined) override.requireSignature = requireSignature
     if (attestMode !== undefined) override.attestMode = attestMode
     if (digestTtlDays !== undefined) override.digestTtlDays = digestTtlDays
-    if (!('require_signature' in entry || 'attest_mode' in entry || 'digest_ttl' in entry)) {
+    const trustedSigners = readNames(entry.trusted_signers, [
+      'policy',
+      'overrides',
+      index,
+      'trusted_signers'
+    ])
+    if (trustedSigners) override.trustedSigners = trustedSigners
+    const threshold = thresholdOf(entry.threshold)
+    if (threshold !== undefined) {
+      override.threshold = threshold
+      override.thresholdLocation = at('overrides', index, 'threshold')
+    }
+    if (!OVERRIDE_SETTINGS.some(key => key in entry)) {
       issues.push({
         code: 'empty-override',
-        message: `${where}: the override for \`${match}\` sets nothing; expected \`require_signature\`, \`attest_mode\` or \`digest_ttl\``,
+        message: `${where}: the override for \`${match}\` sets nothing; expected \`require_signature\`, \`attest_mode\`, \`digest_ttl\`, \`trusted_signers\` or \`threshold\``,
         location
       })
     }
     overrides.push(override)
   })
+
+  const signers = readSigners(fields.signers)
+  const trustedSigners = readNames(fields.trusted_signers, ['policy', 'trusted_signers'])
+  const attestations = Array.isArray(fields.attestations)
+    ? readRequirements(fields.attestations)
+    : undefined
+  for (const names of [trustedSigners, ...overrides.map(o => o.trustedSigners)]) {
+    issues.push(...findUndefinedSigners(names, signers, parsed.file))
+  }
+  for (const requirement of attestations ?? []) {
+    issues.push(...findUndefinedSigners(requirement.signers, signers, parsed.file))
+  }
+  const writtenAttestMode = oneOf(fields.attest_mode, ATTEST_MODES)
+  const warnings: ConfigIssue[] = []
+  if (attestations && attestations.length > 0 && writtenAttestMode === 'none') {
+    warnings.push({
+      code: 'requirements-not-checked',
+      message: `${displayPath('/policy/attest_mode')}: \`none\` next to ${attestations.length} attestation requirement${attestations.length === 1 ? '' : 's'}; they are not checked`,
+      location: at('attest_mode')
+    })
+  }
 
   const policy: Policy = {
     mode: oneOf(fields.mode, POLICY_MODES) ?? POLICY_DEFAULTS.mode,
@@ -164,15 +204,253 @@ export function readPolicy(parsed: ParsedYaml): { policy: Policy; issues: Config
     workflow: stringOf(fields.workflow) ?? POLICY_DEFAULTS.workflow,
     autoUpdateRef: stringOf(fields.auto_update_ref) ?? POLICY_DEFAULTS.autoUpdateRef,
     requireSignature: booleanOf(fields.require_signature) ?? POLICY_DEFAULTS.requireSignature,
-    attestMode: oneOf(fields.attest_mode, ATTEST_MODES) ?? POLICY_DEFAULTS.attestMode,
+    // A stated requirement is enforced unless the file says otherwise.
+    attestMode: writtenAttestMode ?? (attestations ? 'enforce' : POLICY_DEFAULTS.attestMode),
     attestationType: stringOf(fields.attestation_type) || POLICY_DEFAULTS.attestationType,
     ignoreTlog: booleanOf(fields.ignore_tlog) ?? POLICY_DEFAULTS.ignoreTlog,
     tagTemplate: tagTemplate || POLICY_DEFAULTS.tagTemplate,
     overrides,
     locations
   }
+  if (fields.signers !== undefined) policy.signers = signers
+  if (warnings.length > 0) policy.warnings = warnings
+  if (trustedSigners) policy.trustedSigners = trustedSigners
+  const threshold = thresholdOf(fields.threshold)
+  if (threshold !== undefined) policy.threshold = threshold
+  if (attestations) policy.attestations = attestations
   const trustedRoot = stringOf(fields.trusted_root)
   if (trustedRoot) policy.trustedRoot = trustedRoot
   if (repository) policy.repository = repository
   return { policy, issues }
+
+  /** The `signers` block: every well-formed entry, and an issue for each one that is not. */
+  function readSigners(raw: unknown): Record<string, NamedSigner> {
+    const named: Record<string, NamedSigner> = {}
+    for (const [name, value] of Object.entries(asFields(raw))) {
+      const entry = asFields(value)
+      const path = ['signers', name]
+      const where = displayPath(toPointer(['policy', ...path]))
+      const location = at(...path)
+      if (name === UNNAMED_SIGNER) {
+        issues.push({
+          code: 'reserved-signer-name',
+          message: `${where}: \`${UNNAMED_SIGNER}\` is the name of each row's own signer; choose another name`,
+          location: locate(parsed, toPointer(['policy', ...path]), 'key')
+        })
+        continue
+      }
+      const keyPath = stringOf(entry.key_path)
+      const writtenFingerprint = stringOf(entry.key_fingerprint)
+      const identity = stringOf(entry.identity)
+      const issuer = stringOf(entry.issuer)
+      const window = {
+        ...(stringOf(entry.valid_from) !== undefined && { validFrom: stringOf(entry.valid_from) }),
+        ...(stringOf(entry.valid_until) !== undefined && {
+          validUntil: stringOf(entry.valid_until)
+        })
+      }
+      for (const [key, text, end] of [
+        ['valid_from', window.validFrom, 'start'],
+        ['valid_until', window.validUntil, 'end']
+      ] as const) {
+        if (text !== undefined && windowInstant(text, end) === undefined) {
+          issues.push({
+            code: 'bad-window',
+            message: `${where}: \`${key}\` expected a date (YYYY-MM-DD) or an RFC 3339 time, found ${JSON.stringify(text)}`,
+            location: at(...path, key)
+          })
+        }
+      }
+      if (window.validFrom && window.validUntil) {
+        const from = windowInstant(window.validFrom, 'start')
+        const until = windowInstant(window.validUntil, 'end')
+        if (from !== undefined && until !== undefined && from > until) {
+          issues.push({
+            code: 'bad-window',
+            message: `${where}: \`valid_until\` expected a moment after \`valid_from\` (${window.validFrom}), found ${window.validUntil}`,
+            location: at(...path, 'valid_until')
+          })
+        }
+      }
+      if (keyPath !== undefined && (identity !== undefined || issuer !== undefined)) {
+        issues.push({
+          code: 'conflicting-keys',
+          message: `${where}: expected a key (\`key_path\`) or a keyless identity (\`identity\` + \`issuer\`), found both`,
+          location
+        })
+        continue
+      }
+      if (keyPath !== undefined) {
+        const fingerprint =
+          writtenFingerprint === undefined ? undefined : normaliseFingerprint(writtenFingerprint)
+        if (writtenFingerprint !== undefined && fingerprint === undefined) {
+          issues.push({
+            code: 'bad-fingerprint',
+            message: `${where}: \`key_fingerprint\` expected sha256:<64 hex>, found ${JSON.stringify(writtenFingerprint)}`,
+            location: at(...path, 'key_fingerprint')
+          })
+        }
+        named[name] = {
+          kind: 'key',
+          name,
+          keyPath,
+          ...(fingerprint !== undefined && { keyFingerprint: fingerprint }),
+          ...window,
+          location: at(...path, 'key_path')
+        }
+        continue
+      }
+      if (identity !== undefined && issuer !== undefined) {
+        const identityProblem = findRe2Problem(identity)
+        if (identityProblem) {
+          issues.push({
+            code: 'bad-regexp',
+            message: `${where}: \`identity\` expected a regular expression in Go/RE2 syntax; RE2 says: ${identityProblem}`,
+            location: at(...path, 'identity')
+          })
+        }
+        const issuerIsRegexp = REGEXP_SYNTAX.test(issuer)
+        const issuerProblem = issuerIsRegexp ? findRe2Problem(issuer) : undefined
+        if (issuerProblem) {
+          issues.push({
+            code: 'bad-regexp',
+            message: `${where}: \`issuer\` reads as a regular expression, but RE2 cannot compile it: ${issuerProblem}`,
+            location: at(...path, 'issuer')
+          })
+        }
+        named[name] = {
+          kind: 'keyless',
+          name,
+          identity,
+          issuer,
+          issuerIsRegexp,
+          ...window,
+          location: at(...path, 'key_path')
+        }
+        continue
+      }
+      issues.push({
+        code: 'missing-key',
+        message:
+          writtenFingerprint !== undefined
+            ? `${where}: a key fingerprint needs the key file too: add \`key_path\``
+            : identity !== undefined || issuer !== undefined
+              ? `${where}: keyless verification needs both \`identity\` and \`issuer\``
+              : `${where}: expected \`key_path\`, or \`identity\` and \`issuer\``,
+        location
+      })
+    }
+    return named
+  }
+
+  /** A list of signer names with the location of each. */
+  function readNames(raw: unknown, path: (string | number)[]): SignerNames | undefined {
+    if (!Array.isArray(raw)) return undefined
+    const names: string[] = []
+    const locations: SourceLocation[] = []
+    raw.forEach((value, index) => {
+      if (typeof value !== 'string' || value === '') return
+      names.push(value)
+      locations.push(locate(parsed, toPointer([...path, index])))
+    })
+    return { names, locations, location: locate(parsed, toPointer(path)) }
+  }
+
+  /** The `attestations` list, each entry checked (paths, RE2 patterns, time fields). */
+  function readRequirements(raw: unknown[]): AttestationRequirement[] {
+    const requirements: AttestationRequirement[] = []
+    raw.forEach((value, index) => {
+      const entry = asFields(value)
+      const path = ['attestations', index]
+      const where = displayPath(toPointer(['policy', ...path]))
+      const type = stringOf(entry.type)
+      if (type === undefined || type === '') return
+      const requirement: AttestationRequirement = { type, where: [], location: at(...path) }
+      const signerNames = readNames(entry.signers, ['policy', ...path, 'signers'])
+      if (signerNames) requirement.signers = signerNames
+      for (const [conditionPath, pattern] of Object.entries(asFields(entry.where))) {
+        const keyLocation = locate(
+          parsed,
+          toPointer(['policy', ...path, 'where', conditionPath]),
+          'key'
+        )
+        if (!isDottedPath(conditionPath)) {
+          issues.push({
+            code: 'bad-path',
+            message: `${where}: \`where\` expected a dotted path in the in-toto statement (e.g. predicate.runDetails.builder.id), found ${JSON.stringify(conditionPath)}`,
+            location: keyLocation
+          })
+          continue
+        }
+        if (typeof pattern !== 'string') continue
+        const problem = findRe2Problem(pattern)
+        if (problem) {
+          issues.push({
+            code: 'bad-regexp',
+            message: `${where}: \`where.${conditionPath}\` expected a regular expression in Go/RE2 syntax; RE2 says: ${problem}`,
+            location: at(...path, 'where', conditionPath)
+          })
+          continue
+        }
+        requirement.where.push({ path: conditionPath, pattern })
+      }
+      const timeField = stringOf(entry.time_field)
+      if (timeField !== undefined && timeField !== '') {
+        if (isDottedPath(timeField)) requirement.timeField = timeField
+        else
+          issues.push({
+            code: 'bad-path',
+            message: `${where}: \`time_field\` expected a dotted path in the in-toto statement, found ${JSON.stringify(timeField)}`,
+            location: at(...path, 'time_field')
+          })
+      }
+      const maxAgeDays = daysOf(entry.max_age_days)
+      if (maxAgeDays !== undefined) {
+        requirement.maxAgeDays = maxAgeDays
+        if (timeField === undefined && timeFieldFor(type, undefined) === undefined) {
+          issues.push({
+            code: 'missing-time-field',
+            message: `${where}: \`max_age_days\` needs \`time_field\` (the statement's time to measure from); ${type} has no default`,
+            location: at(...path, 'max_age_days')
+          })
+        }
+      }
+      requirements.push(requirement)
+    })
+    return requirements
+  }
+}
+
+/** The keys an override may set (at least one). */
+const OVERRIDE_SETTINGS = [
+  'require_signature',
+  'attest_mode',
+  'digest_ttl',
+  'trusted_signers',
+  'threshold'
+] as const
+
+function thresholdOf(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 1 ? value : undefined
+}
+
+/** An issue at each use of a signer name the policy's `signers` does not define. */
+export function findUndefinedSigners(
+  names: SignerNames | undefined,
+  signers: Record<string, NamedSigner>,
+  file: string
+): ConfigIssue[] {
+  if (!names) return []
+  const defined = Object.keys(signers)
+  return names.names.flatMap((name, i) =>
+    name in signers
+      ? []
+      : [
+          {
+            code: 'unknown-signer',
+            message: `signer \`${name}\` is not defined under policy.signers${defined.length > 0 ? ` (defined: ${defined.join(', ')})` : ''}`,
+            location: names.locations[i] ?? names.location ?? { file, line: 1, column: 1 }
+          }
+        ]
+  )
 }

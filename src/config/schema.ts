@@ -1,51 +1,19 @@
 /**
  * Checks parsed configuration against the published JSON Schemas (draft 2020-12,
  * `schemas/`) and words every ajv error as "expected … found …" at the line and
- * column of the offending value or key. Pure.
+ * column of the offending value or key. Pure. The validators are compiled from
+ * the schemas at build time (scripts/schema-validators.mjs), not at run time.
  */
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js'
-import addFormatsPlugin from 'ajv-formats'
+import type { ErrorObject } from 'ajv'
 import type { ConfigIssue } from '../domain/errors.js'
-import policySchema from '../../schemas/policy.schema.json' with { type: 'json' }
-import matrixSchema from '../../schemas/matrix.schema.json' with { type: 'json' }
+import * as validators from './schema-validators.generated.js'
 import { locate, type ParsedYaml } from './yaml.js'
 
-export { policySchema, matrixSchema }
 export type SchemaName = 'policy' | 'matrix'
-
-// ajv-formats is CommonJS; under NodeNext its default export arrives as the module.
-const addFormats = addFormatsPlugin as unknown as typeof addFormatsPlugin.default
-
-let validators: Record<SchemaName, ValidateFunction> | undefined
-
-/**
- * Options of the run-time compile. The schemas are the project's own and a
- * test checks them in ajv's strict mode against the draft 2020-12
- * meta-schema, so each run skips that check and the code optimiser: it halves
- * the compile, which every run pays before its first request. Validation
- * itself is unchanged.
- */
-export const RUNTIME_AJV_OPTIONS = {
-  allErrors: true,
-  verbose: true,
-  allowUnionTypes: true,
-  strict: false,
-  validateSchema: false,
-  code: { optimize: false }
-} as const
-
-function compiledValidators(): Record<SchemaName, ValidateFunction> {
-  if (!validators) {
-    const ajv = new Ajv2020(RUNTIME_AJV_OPTIONS)
-    addFormats(ajv, ['date', 'date-time'])
-    validators = { policy: ajv.compile(policySchema), matrix: ajv.compile(matrixSchema) }
-  }
-  return validators
-}
 
 /** Every schema violation in `parsed.data`, as issues with locations. */
 export function validateAgainstSchema(name: SchemaName, parsed: ParsedYaml): ConfigIssue[] {
-  const validate = compiledValidators()[name]
+  const validate = validators[name]
   if (validate(parsed.data)) return []
   const errors = (validate.errors ?? []).filter(e => e.keyword !== 'if')
   // A failed anyOf is reported once, not once per branch.

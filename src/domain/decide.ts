@@ -42,7 +42,19 @@
  * `attestation-invalid` makes it at least `invalid`, any other outcome but
  * `verified` at least `unknown` (order, worst first: invalid > expired >
  * unknown > unsigned > valid). `none` and `record` never change it.
+ *
+ * Trust model `signers` (issue 18; spec 4.1a): the signature outcome comes
+ * from the image's signers combined against its threshold (combineSigners,
+ * signers.ts) and costs what the table above says, with "signer named" meaning
+ * the image has any trusted signer; each attestation requirement is its own
+ * step — under `enforce` an unmet, absent or incomplete requirement is 3, under
+ * `record` 0 — and the requirements together give the attestation outcome
+ * (summariseRequirements, attestations.ts). The path gains one step per signer
+ * and per requirement. Trust model `row-signer` (no named signers, no
+ * `attestations`) decides exactly as before 4.1.
  */
+import { describeCondition } from './attestations.js'
+import { describeSigner } from './signers.js'
 import type { ConfigIssue } from './errors.js'
 import type {
   Decision,
@@ -50,6 +62,7 @@ import type {
   ExitCode,
   ImageDecision,
   ImageFindings,
+  ImagePlan,
   SignatureFinding,
   TrustStatus
 } from './types.js'
@@ -184,7 +197,7 @@ function signatureTrust(findings: ImageFindings): TrustStatus {
     case 'not-found':
       return 'unknown'
     case 'skipped':
-      return plan.signer === undefined && !plan.policy.requireSignature ? 'unsigned' : 'unknown'
+      return !signerNamed(plan) && !plan.policy.requireSignature ? 'unsigned' : 'unknown'
   }
 }
 
@@ -207,19 +220,98 @@ function indexSignatureNote(signature: SignatureFinding): string {
   return ` on the pinned ${platform}platform manifest, nor on the index ${shortDigest(index.digest)} the tag points at (${index.outcome})`
 }
 
+/** Whether the image names any signer: the row's own, or (trust model `signers`) a trusted one. */
+function signerNamed(plan: ImagePlan): boolean {
+  return plan.trustModel === 'signers' ? (plan.signers ?? []).length > 0 : plan.signer !== undefined
+}
+
+/** `2 of 3 required distinct trusted signers counted (a, b)`. */
+function thresholdText(signature: SignatureFinding, plan: ImagePlan): string {
+  const required = signature.threshold?.required ?? plan.threshold ?? 1
+  const counted = (signature.signers ?? []).filter(s => s.counted).map(s => s.name)
+  return `${counted.length} of ${required} required distinct trusted signer${required === 1 ? '' : 's'} counted${counted.length > 0 ? ` (${counted.join(', ')})` : ''}`
+}
+
+/** One step per trusted signer (trust model `signers`): its result and why it did or did not count. */
+function signerSteps(findings: ImageFindings): DecisionStep[] {
+  if (findings.plan.trustModel !== 'signers') return []
+  return (findings.signature.signers ?? []).map(signer => {
+    const time = signer.signingTime
+      ? `, signing time ${signer.signingTime} (${signer.signingTimeSource})`
+      : ''
+    const count = signer.counted ? 'counted' : 'not counted'
+    const why = !signer.counted && signer.message ? `: ${signer.message.split('\n')[0]}` : ''
+    return {
+      check: 'signature',
+      code: 0,
+      text: `signer ${signer.name} (${signer.kind}): ${signer.result}${time}; ${count}${why}`
+    }
+  })
+}
+
+/** One step per attestation requirement (trust model `signers`), with its cost under attest_mode. */
+function requirementSteps(findings: ImageFindings): DecisionStep[] {
+  const { plan } = findings
+  const mode = plan.policy.attestMode
+  const modeKey = keySource(plan.policy, 'attest_mode', mode)
+  if (mode === 'none') {
+    return [{ check: 'attestation', code: 0, text: `attestation: not checked (${modeKey})` }]
+  }
+  return (findings.requirements ?? []).map(requirement => {
+    const by = requirement.signedBy ? ` signed by ${requirement.signedBy}` : ''
+    const conditions = requirement.conditions.map(describeCondition)
+    const detail =
+      requirement.result === 'met'
+        ? conditions.length > 0
+          ? `; ${conditions.join('; ')}`
+          : ''
+        : requirement.conditions.some(c => !c.met)
+          ? `; ${requirement.conditions
+              .filter(c => !c.met)
+              .map(describeCondition)
+              .join('; ')}`
+          : suffix(requirement.message)
+    const found = `attestation ${requirement.type}: ${requirement.result}${by}${detail}`
+    if (requirement.result === 'met') {
+      return { check: 'attestation', code: 0, text: `${found} (${modeKey})` }
+    }
+    if (mode === 'record') {
+      return {
+        check: 'attestation',
+        code: 0,
+        text: `${found}; recorded only (${modeKey}), never fails`
+      }
+    }
+    return { check: 'attestation', code: 3, text: `${found}; required by ${modeKey} → 3` }
+  })
+}
+
 function signatureStep(findings: ImageFindings): DecisionStep {
   const { signature, plan } = findings
   const required = plan.policy.requireSignature
   const requirement = keySource(plan.policy, 'require_signature', required)
-  const signerNamed = plan.signer !== undefined
+  const named = signerNamed(plan)
   const expected =
     signature.expected ??
     (plan.signer?.kind === 'key' ? plan.signer.keyPath : plan.signer?.identity)
-  const signer = expected ? ` (expected signer ${expected})` : ''
+  const model = plan.trustModel === 'signers'
+  const signer = model
+    ? ` (${thresholdText(signature, plan)})`
+    : expected
+      ? ` (expected signer ${expected})`
+      : ''
   const outcome = signature.outcome
 
+  if (outcome === 'verified' && model) {
+    return {
+      check: 'signature',
+      code: 0,
+      text: `signature: verified, threshold met — ${thresholdText(signature, plan)}`
+    }
+  }
   if (outcome === 'verified') {
-    const by = signature.identity ?? signature.keyFingerprint ?? expected ?? 'the expected signer'
+    const by =
+      describeSigner({ ...signature, expected }, { bareKey: true }) ?? 'the expected signer'
     const log = signature.tlogChecked
       ? signature.rekorLogIndex !== undefined
         ? `, Rekor log index ${signature.rekorLogIndex}`
@@ -227,7 +319,7 @@ function signatureStep(findings: ImageFindings): DecisionStep {
       : ', transparency log not checked'
     return { check: 'signature', code: 0, text: `signature: verified, signed by ${by}${log}` }
   }
-  if (outcome === 'skipped' && !signerNamed && !required) {
+  if (outcome === 'skipped' && !named && !required) {
     return {
       check: 'signature',
       code: 0,
@@ -246,7 +338,7 @@ function signatureStep(findings: ImageFindings): DecisionStep {
         text: `signature: ${what}${signer}${suffix(signature.message)}; required by ${requirement} → 3`
       }
     }
-    if (signerNamed) {
+    if (named) {
       return {
         check: 'signature',
         code: 1,
@@ -314,12 +406,11 @@ export function decisionSteps(findings: ImageFindings): DecisionStep[] {
   if (policy.override !== undefined) {
     steps.push({ check: 'policy', code: 0, text: `policy: override "${policy.override}" applies` })
   }
-  steps.push(
-    digestStep(findings),
-    ageStep(findings),
-    signatureStep(findings),
-    attestationStep(findings)
-  )
+  steps.push(digestStep(findings), ageStep(findings), signatureStep(findings))
+  steps.push(...signerSteps(findings))
+  if (findings.plan.trustModel === 'signers' && findings.requirements !== undefined)
+    steps.push(...requirementSteps(findings))
+  else steps.push(attestationStep(findings))
   return steps
 }
 

@@ -4,7 +4,7 @@
  * it grew from. A rejected image is not an error — it is a decision value
  * (see decide.ts); these are for things that stop a stage from completing.
  */
-export class ProvenanceError<Code extends string = string> extends Error {
+export class ProvenanceError<Code extends ErrorCode = ErrorCode> extends Error {
   readonly code: Code
 
   constructor(code: Code, message: string, options?: { cause?: unknown }) {
@@ -13,6 +13,30 @@ export class ProvenanceError<Code extends string = string> extends Error {
     this.code = code
   }
 }
+
+/**
+ * Every code an error of this project can carry. A new kind of failure adds
+ * its code here, so a caller can switch over all of them.
+ */
+export type ErrorCode =
+  | 'CONFIG_INVALID'
+  | 'INPUT_INVALID'
+  | RegistryErrorCode
+  | CosignInstallErrorCode
+  | MatrixEditErrorCode
+  /** The Docker config file (DOCKER_CONFIG) exists but cannot be read or parsed. */
+  | 'DOCKER_CONFIG_UNREADABLE'
+  /** rocm_provenance.json could not be written. */
+  | 'REPORT_WRITE_FAILED'
+  /** The report artifact could not be uploaded (a warning, never a verdict). */
+  | 'ARTIFACT_UPLOAD_FAILED'
+  /** The updater workflow could not be dispatched (auto_update). */
+  | 'DISPATCH_FAILED'
+  /** `inspect` was given something that is not a report or telemetry summary. */
+  | 'INSPECT_UNREADABLE'
+  /** `annotate`: the telemetry summary or the report is not what it should be. */
+  | 'TELEMETRY_INVALID'
+  | GitHubApiErrorCode
 
 /** Where in a user's file something was found (1-based line and column). */
 export interface SourceLocation {
@@ -120,3 +144,29 @@ export function describeRegistryError(error: unknown): string {
   if (error instanceof RegistryError) return `${error.code}: ${error.message}`
   return error instanceof Error ? error.message : String(error)
 }
+
+export type CosignInstallErrorCode =
+  | 'COSIGN_UNSUPPORTED_PLATFORM'
+  | 'COSIGN_UNPINNED_VERSION'
+  | 'COSIGN_BAD_SHA256'
+  | 'COSIGN_DOWNLOAD_FAILED'
+  | 'COSIGN_CHECKSUM_MISMATCH'
+  | 'COSIGN_VERSION_UNREADABLE'
+
+export type MatrixEditErrorCode =
+  /** The OS-keyed map form: read, never written. */
+  | 'MATRIX_READ_ONLY_FORM'
+  /** Not YAML, no `rocm.images` list, or a layout the editor does not write. */
+  | 'MATRIX_LAYOUT'
+  /** The row at an index is not the one the caller meant. */
+  | 'MATRIX_ROW_MISMATCH'
+  /** The edited text did not read back as intended (a bug, never written out). */
+  | 'MATRIX_EDIT_FAILED'
+
+export type GitHubApiErrorCode =
+  /** 401/403 from the GitHub API that is not a rate limit: no or a refused token. */
+  | 'GITHUB_API_AUTH'
+  /** Rate-limited past the run's budget for the API; the reset time is in the message. */
+  | 'GITHUB_API_RATE_LIMITED'
+  /** Any other failure: unreachable, 4xx/5xx, a page or bundle that is not what it should be. */
+  | 'GITHUB_API_FAILED'

@@ -3,7 +3,9 @@
  * the policy that applies to it (policy, then the most specific override, then the
  * row's own settings, each source recorded) and the signer it must carry.
  */
-import { ConfigError, formatLocation, type ConfigIssue } from './errors.js'
+import { timeFieldFor } from './attestations.js'
+import { ConfigError, formatLocation, type ConfigIssue, type SourceLocation } from './errors.js'
+import { compareVersionText } from './versions.js'
 import {
   expandTemplate,
   findRepositoryProblem,
@@ -20,8 +22,12 @@ import {
   type ImagePlan,
   type Matrix,
   type MatrixRow,
+  type NamedSigner,
+  type PlannedRequirement,
   type PolicyOverride,
-  type SignerExpectation
+  type SignerExpectation,
+  type SignerNames,
+  UNNAMED_SIGNER
 } from './types.js'
 
 export interface PlanOptions {
@@ -167,6 +173,101 @@ function signerOf(row: MatrixRow): SignerExpectation | undefined {
   return undefined
 }
 
+/** The trust part of a plan: signers, threshold, model, requirements; or the issues in the way. */
+interface TrustPlan {
+  signers: NamedSigner[]
+  threshold: number
+  trustModel: 'row-signer' | 'signers'
+  requirements: PlannedRequirement[]
+  issues: ConfigIssue[]
+}
+
+/**
+ * Who must have signed the image and how many of them (issue 18): the row's
+ * `trusted_signers` (else the override's, else the policy's) plus the row's own
+ * unnamed signer, named `provenance`; the most specific `threshold` (default
+ * 1); and the attestation requirements (the `attestations` list, else
+ * `attestation_type` as one requirement with no conditions), each signed by
+ * its own `signers` or, by default, the image's trusted signers.
+ */
+function planTrust(
+  config: Config,
+  row: MatrixRow,
+  override: PolicyOverride | undefined,
+  attestationType: string
+): TrustPlan {
+  const { policy } = config
+  const defined = policy.signers ?? {}
+  const issues: ConfigIssue[] = []
+  const resolve = (names: SignerNames | undefined): NamedSigner[] =>
+    (names?.names ?? []).flatMap((name, i) => {
+      const signer = defined[name]
+      if (signer) return [signer]
+      issues.push({
+        code: 'unknown-signer',
+        message: `${rowName(row)}: signer \`${name}\` is not defined under policy.signers`,
+        ...((names?.locations[i] ?? names?.location) && {
+          location: names?.locations[i] ?? names?.location
+        })
+      })
+      return []
+    })
+  const trusted =
+    row.provenance?.trustedSigners ?? override?.trustedSigners ?? policy.trustedSigners
+  const named = row.provenance?.trustedSigners
+    ? resolve(trusted)
+    : // Names of the policy and overrides were checked when the policy was read.
+      (trusted?.names ?? []).flatMap(name => (defined[name] ? [defined[name]] : []))
+  const unnamed = signerOf(row)
+  const signers: NamedSigner[] = unique([
+    ...named,
+    ...(unnamed ? [{ ...unnamed, name: UNNAMED_SIGNER }] : [])
+  ])
+
+  const [threshold, thresholdLocation]: [number, SourceLocation | undefined] =
+    row.provenance?.threshold !== undefined
+      ? [row.provenance.threshold, row.provenance.locations?.threshold ?? row.location]
+      : override?.threshold !== undefined
+        ? [override.threshold, override.thresholdLocation ?? override.location]
+        : policy.threshold !== undefined
+          ? [policy.threshold, policy.locations.threshold]
+          : [1, undefined]
+  if (threshold > 1 && threshold > signers.length) {
+    const listed = signers.map(s => s.name).join(', ') || 'none'
+    issues.push({
+      code: 'threshold-unreachable',
+      message: `${rowName(row)}: threshold ${threshold} is above the ${signers.length} signer${signers.length === 1 ? '' : 's'} it can count (${listed})`,
+      ...(thresholdLocation && { location: thresholdLocation })
+    })
+  }
+
+  const requirements: PlannedRequirement[] = policy.attestations
+    ? policy.attestations.map(requirement => {
+        const timeField = timeFieldFor(requirement.type, requirement.timeField)
+        return {
+          type: requirement.type,
+          signers: requirement.signers
+            ? requirement.signers.names.flatMap(name => (defined[name] ? [defined[name]] : []))
+            : signers,
+          where: requirement.where,
+          ...(requirement.maxAgeDays !== undefined && { maxAgeDays: requirement.maxAgeDays }),
+          ...(timeField !== undefined && { timeField })
+        }
+      })
+    : [{ type: attestationType, signers, where: [] }]
+  const trustModel =
+    named.length > 0 || policy.attestations !== undefined || (trusted?.names.length ?? 0) > 0
+      ? 'signers'
+      : 'row-signer'
+  return { signers, threshold, trustModel, requirements, issues }
+}
+
+/** Signers by name, the first of each name kept. */
+function unique(signers: NamedSigner[]): NamedSigner[] {
+  const seen = new Set<string>()
+  return signers.filter(signer => !seen.has(signer.name) && seen.add(signer.name))
+}
+
 /**
  * One plan per matrix row (restricted to `options.images` when given). Throws a
  * ConfigError listing every row whose reference is unusable, every duplicate and
@@ -177,6 +278,7 @@ export function planImages(config: Config, options: PlanOptions): ImagePlan[] {
   const plans: ImagePlan[] = []
   const { policy } = config
   const byReference = new Map<string, MatrixRow>()
+  const reported = new Set<string>()
 
   for (const row of config.matrix.rows) {
     const values = { version: row.version, os: row.os }
@@ -241,6 +343,23 @@ export function planImages(config: Config, options: PlanOptions): ImagePlan[] {
     }
     const signer = signerOf(row)
     if (signer) plan.signer = signer
+    const trust = planTrust(
+      config,
+      row,
+      findOverride(policy.overrides, reference),
+      plan.policy.attestationType
+    )
+    for (const issue of trust.issues) {
+      // A policy-wide threshold too high for many rows is one mistake, reported once.
+      const where = formatLocation(issue.location)
+      if (issue.code === 'threshold-unreachable' && where && reported.has(where)) continue
+      if (where) reported.add(where)
+      issues.push(issue)
+    }
+    plan.signers = trust.signers
+    plan.threshold = trust.threshold
+    plan.trustModel = trust.trustModel
+    plan.requirements = trust.requirements
     plans.push(plan)
   }
 
@@ -273,33 +392,6 @@ export function planImages(config: Config, options: PlanOptions): ImagePlan[] {
   return selected
 }
 
-/**
- * Compares versions: dotted parts numerically where they are numbers (`6.10` >
- * `6.9`), and a pre-release (`7.0.0-rc1`) before its release.
- */
-export function compareVersions(a: string, b: string): number {
-  const [coreA = '', preA] = splitPrerelease(a)
-  const [coreB = '', preB] = splitPrerelease(b)
-  const left = coreA.split('.')
-  const right = coreB.split('.')
-  for (let i = 0; i < Math.max(left.length, right.length); i += 1) {
-    const x = left[i] ?? '0'
-    const y = right[i] ?? '0'
-    const difference =
-      /^\d+$/.test(x) && /^\d+$/.test(y) ? Number(x) - Number(y) : x.localeCompare(y)
-    if (difference !== 0) return Math.sign(difference)
-  }
-  if (preA === preB) return 0
-  if (preA === undefined) return 1
-  if (preB === undefined) return -1
-  return Math.sign(preA.localeCompare(preB, 'en', { numeric: true }))
-}
-
-function splitPrerelease(version: string): [string, string | undefined] {
-  const dash = version.indexOf('-')
-  return dash === -1 ? [version, undefined] : [version.slice(0, dash), version.slice(dash + 1)]
-}
-
 /** The row chosen for the `image` output, and why, in words for the summary. */
 export interface PreferredChoice {
   plan: ImagePlan
@@ -327,7 +419,7 @@ export function choosePreferredRow(
       version === undefined
         ? undefined
         : plans.find(p => p.row.version === version && (os === undefined || p.row.os === os))
-    const newest = plans.map(p => p.row.version).sort((a, b) => compareVersions(b, a))[0]
+    const newest = plans.map(p => p.row.version).sort((a, b) => compareVersionText(b, a))[0]
     const [defaultVersion, defaultOs] = preference.default ?? [undefined, undefined]
     const version = defaultVersion ?? newest
     const { preferOs, fallbackOs, fallbackVersion } = preference
@@ -374,7 +466,7 @@ function legacyChoice(matrix: Matrix, plans: ImagePlan[]): ImagePlan | undefined
     version === undefined
       ? undefined
       : plans.find(p => p.row.version === version && (os === undefined || p.row.os === os))
-  const newest = plans.map(p => p.row.version).sort((a, b) => compareVersions(b, a))[0]
+  const newest = plans.map(p => p.row.version).sort((a, b) => compareVersionText(b, a))[0]
   const [defaultVersion, defaultOs] = preference.default ?? [undefined, undefined]
   const version = defaultVersion ?? newest
   const { preferOs, fallbackOs, fallbackVersion } = preference

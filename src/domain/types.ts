@@ -3,7 +3,7 @@
  * config → plan → registry → cosign → decide → report.
  * Pure data: no behaviour, no imports of adapters.
  */
-import type { SourceLocation } from './errors.js'
+import type { ConfigIssue, SourceLocation } from './errors.js'
 
 /** `sha256:` followed by 64 lowercase hex characters. */
 export type Digest = `sha256:${string}`
@@ -25,6 +25,41 @@ export interface PolicyOverride {
   requireSignature?: boolean
   attestMode?: AttestMode
   digestTtlDays?: number
+  /** Names from the policy's `signers` that may sign the images this entry matches. */
+  trustedSigners?: SignerNames
+  /** Distinct trusted signers required for the images this entry matches. */
+  threshold?: number
+  /** Where `threshold` was written. */
+  thresholdLocation?: SourceLocation
+  location?: SourceLocation
+}
+
+/** A list of signer names as written, with where each name was written. */
+export interface SignerNames {
+  names: string[]
+  /** One location per name (the line of the name, for an undefined-name error). */
+  locations: SourceLocation[]
+  /** Where the list itself was written. */
+  location?: SourceLocation
+}
+
+/** One `where` condition: a dotted path in the in-toto statement and an RE2 pattern. */
+export interface WhereCondition {
+  path: string
+  pattern: string
+}
+
+/** One entry of the policy's `attestations` list: what an attestation of `type` must say. */
+export interface AttestationRequirement {
+  /** The predicate type (a URI), compared with the statement's `predicateType`. */
+  type: string
+  /** Who may sign it; default: the image's trusted signers. */
+  signers?: SignerNames
+  where: WhereCondition[]
+  /** The statement's time at `timeField` may be at most this many days old. */
+  maxAgeDays?: number
+  /** Dotted path of an RFC 3339 time in the statement (defaulted for known types). */
+  timeField?: string
   location?: SourceLocation
 }
 
@@ -44,6 +79,16 @@ export interface Policy {
   repository?: string
   tagTemplate: string
   overrides: PolicyOverride[]
+  /** Named trust anchors (`signers`), by name; absent when not written. */
+  signers?: Record<string, NamedSigner>
+  /** Who may sign images by default (`trusted_signers`). */
+  trustedSigners?: SignerNames
+  /** Distinct trusted signers required (`threshold`); 1 when not written. */
+  threshold?: number
+  /** Attestation requirements (`attestations`); absent when not written. */
+  attestations?: AttestationRequirement[]
+  /** Problems that do not stop the run (annotations), e.g. `attest_mode: none` next to requirements. */
+  warnings?: ConfigIssue[]
   /** Where each key was written, for annotations (key name → location). */
   locations: Record<string, SourceLocation>
 }
@@ -65,6 +110,10 @@ export interface ProvenanceExpectation {
   /** Key rotation window, ISO dates (inclusive). */
   validFrom?: string
   validUntil?: string
+  /** Names from the policy's `signers` that may sign this image (`trusted_signers`). */
+  trustedSigners?: SignerNames
+  /** Distinct trusted signers required for this image. */
+  threshold?: number
   /** What the updater observed when it pinned the digest; informational, never checked. */
   recorded?: ProvenanceRecord
   /** Where each key of the block was written (key name → location). */
@@ -138,15 +187,37 @@ export interface Config {
 
 // ------------------------------------------------------------------ plan ---
 
+/** A signer's validity window (`valid_from`/`valid_until`: a date, whole UTC days, or RFC 3339; inclusive). */
+export interface SignerWindow {
+  validFrom?: string
+  validUntil?: string
+}
+
 export type SignerExpectation =
-  | {
+  | ({
       kind: 'key'
       keyPath: string
       keyFingerprint?: string
-      validFrom?: string
-      validUntil?: string
-    }
-  | { kind: 'keyless'; identity: string; issuer: string; issuerIsRegexp: boolean }
+    } & SignerWindow)
+  | ({ kind: 'keyless'; identity: string; issuer: string; issuerIsRegexp: boolean } & SignerWindow)
+
+/**
+ * A signer with its name: one of the policy's `signers`, or the row's own
+ * `provenance` signer, named `provenance` (UNNAMED_SIGNER).
+ */
+export type NamedSigner = SignerExpectation & { name: string; location?: SourceLocation }
+
+/** The report name of a row's own (unnamed) `provenance` signer. */
+export const UNNAMED_SIGNER = 'provenance'
+
+/** An attestation requirement of one image, its signer names resolved. */
+export interface PlannedRequirement {
+  type: string
+  signers: NamedSigner[]
+  where: WhereCondition[]
+  maxAgeDays?: number
+  timeField?: string
+}
 
 /** The policy that applies to one image, after overrides and row settings. */
 export interface EffectivePolicy {
@@ -175,7 +246,23 @@ export interface ImagePlan {
   tag: string
   /** `repository:tag`. */
   reference: string
+  /** The row's own (unnamed) `provenance` signer, as today. */
   signer?: SignerExpectation
+  /**
+   * Every trusted signer of the image: its `trusted_signers` (the row's, else the
+   * override's, else the policy's), then the row's unnamed signer.
+   */
+  signers?: NamedSigner[]
+  /** Distinct trusted signers required (1 when absent). */
+  threshold?: number
+  /**
+   * `row-signer` (also when absent): no named signer and no `attestations` list — the image is
+   * checked exactly as before 4.1 (one signer, one attestation type).
+   * `signers`: the trust model of named signers, thresholds and requirements.
+   */
+  trustModel?: 'row-signer' | 'signers'
+  /** What attestations must say (the `attestations` list, or `attestation_type` as one). */
+  requirements?: PlannedRequirement[]
   policy: EffectivePolicy
 }
 
@@ -254,6 +341,10 @@ export interface SignatureFinding {
    * index without `--recursive` signs the index only).
    */
   indexSignature?: IndexSignature
+  /** Each trusted signer's own result (absent when no check ran). */
+  signers?: SignerFinding[]
+  /** The threshold and how many distinct signers counted. */
+  threshold?: ThresholdFinding
 }
 
 export interface IndexSignature {
@@ -264,6 +355,69 @@ export interface IndexSignature {
   outcome: SignatureOutcome
   /** Who signed the index, when verified (identity, key fingerprint or key path). */
   signedBy?: string
+}
+
+export type SignerResult =
+  'verified' | 'absent' | 'invalid' | 'expired' | 'not-yet-valid' | 'could-not-complete'
+
+/** One trusted signer's check of one image. */
+export interface SignerFinding {
+  name: string
+  kind: 'key' | 'keyless'
+  result: SignerResult
+  /** Whether it counts towards the threshold (verified, in its window, not a duplicate). */
+  counted: boolean
+  /** RFC 3339: the time the window was judged at. */
+  signingTime?: string
+  /** `tlog`: the transparency log's integrated time; `tsa`: a signed timestamp; `run`: the run's time. */
+  signingTimeSource?: 'tlog' | 'tsa' | 'run'
+  /** The underlying cosign outcome (what the signature check alone found). */
+  outcome: SignatureOutcome
+  identity?: string
+  issuer?: string
+  keyFingerprint?: string
+  rekorLogIndex?: number
+  signedAt?: string
+  /** Why it did not count, for anything but a counted `verified`. */
+  message?: string
+  attempts?: number
+  /** The signature details as one finding (what a single-signer check reports). */
+  finding?: SignatureFinding
+}
+
+export interface ThresholdFinding {
+  required: number
+  /** Distinct signers that counted. */
+  counted: number
+  met: boolean
+}
+
+export type RequirementResult = 'met' | 'unmet' | 'absent' | 'could-not-complete'
+
+export interface ConditionFinding {
+  /** Dotted path in the statement, or the time field for `max_age_days`. */
+  path: string
+  /** The RE2 pattern, or `<= N days old` for `max_age_days`. */
+  pattern: string
+  /** The value found (absent when the path is missing). */
+  value?: string
+  met: boolean
+}
+
+/** One attestation requirement's result for one image. */
+export interface RequirementFinding {
+  type: string
+  result: RequirementResult
+  /** The conditions of the statement judged (the one that met them, else the closest). */
+  conditions: ConditionFinding[]
+  /** SHA-256 of the judged in-toto statement. */
+  statementDigest?: Digest
+  /** Signer names the requirement was checked against. */
+  signers: string[]
+  /** Which signer's attestation met it. */
+  signedBy?: string
+  message?: string
+  attempts?: number
 }
 
 export type AttestationOutcome =
@@ -310,6 +464,8 @@ export interface ImageFindings {
   age: AgeFinding
   signature: SignatureFinding
   attestation: AttestationFinding
+  /** One entry per attestation requirement (trust model `signers` only). */
+  requirements?: RequirementFinding[]
   /** Errors met while checking this image (messages, no secrets). */
   errors: string[]
 }
@@ -342,6 +498,8 @@ export interface RunResult {
   preferredReason?: string
   /** Configuration problems (exit 4), when the config could not be used. */
   configIssues: import('./errors.js').ConfigIssue[]
+  /** Configuration warnings (annotations, never an exit code). */
+  configWarnings?: import('./errors.js').ConfigIssue[]
   /** Errors that stopped the run outside any one image. */
   errors: string[]
   cosign?: CosignVersion

@@ -7,6 +7,7 @@
  * `ghcr.io/rocm/dev:6.4.4-ubuntu-22.04`) or `{version}` when the OS is in the
  * repository (Docker Hub's `rocm/dev-ubuntu-22.04:6.4.4`).
  */
+import { expandTemplate } from './reference.js'
 
 /** A version as ROCm tags write it: dotted numbers, optionally a pre-release. */
 export interface Version {
@@ -26,7 +27,6 @@ export interface DiscoveredTag {
 /** Dotted numbers, then an optional pre-release that starts with a letter. */
 const VERSION_PATTERN = /^(\d+(?:\.\d+)*)(?:[-.~]?([A-Za-z][0-9A-Za-z.-]*))?$/
 const VERSION_PLACEHOLDER = '{version}'
-const OS_PLACEHOLDER = '{os}'
 /** Numbers past this many digits are not versions (and would lose precision). */
 const MAX_NUMBER_DIGITS = 9
 
@@ -81,9 +81,21 @@ export function compareVersions(a: Version, b: Version): number {
   return 0
 }
 
+/**
+ * `compareVersions` on versions as written (matrix rows' `version`): both
+ * parsed when they can be; otherwise a numeric-aware text comparison, so the
+ * order is total. The one version order of the project: the preferred row and
+ * tag discovery agree on which version is newest.
+ */
+export function compareVersionText(a: string, b: string): number {
+  const [x, y] = [parseVersion(a), parseVersion(b)]
+  if (x && y) return compareVersions(x, y)
+  return Math.sign(a.localeCompare(b, 'en', { numeric: true }))
+}
+
 /** The tag a template gives for one version and OS. */
 export function renderTag(template: string, version: string, os: string): string {
-  return template.split(VERSION_PLACEHOLDER).join(version).split(OS_PLACEHOLDER).join(os)
+  return expandTemplate(template, { version, os })
 }
 
 /** Whether a template can be read back into a version (it names `{version}` once). */

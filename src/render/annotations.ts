@@ -94,6 +94,14 @@ function allAnnotations(run: RunResult): Annotation[] {
     message: issue.message,
     ...at(issue.location)
   }))
+  for (const warning of run.configWarnings ?? []) {
+    annotations.push({
+      level: 'warning',
+      title: `${TITLE}: configuration (${warning.code})`,
+      message: warning.message,
+      ...at(warning.location)
+    })
+  }
   for (const error of run.errors) {
     annotations.push({ level: 'error', title: `${TITLE}: error`, message: error })
   }

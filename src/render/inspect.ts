@@ -18,6 +18,7 @@
  */
 import { worseTrust } from '../domain/decide.js'
 import { ProvenanceError } from '../domain/errors.js'
+import { describeSigner } from '../domain/signers.js'
 import type { ExitCode, TrustStatus } from '../domain/types.js'
 
 export interface InspectRow {
@@ -77,7 +78,14 @@ function reportRow(image: Json): InspectRow {
     // Who signed: only a verified signature has a signer.
     signer:
       signature.status === 'verified'
-        ? (text(signature.identity) ?? text(signature.keyFingerprint) ?? text(signature.expected))
+        ? describeSigner(
+            {
+              identity: text(signature.identity),
+              keyFingerprint: text(signature.keyFingerprint),
+              expected: text(signature.expected)
+            },
+            { bareKey: true }
+          )
         : undefined,
     rekorLogIndex: num(signature.rekorLogIndex),
     policyDecision: text(image.policyDecision)

@@ -5,6 +5,7 @@
  * text, never markup, links or @-mentions.
  */
 import type { RejectedImage, RejectTrigger, UpdatedImage } from '../domain/types.js'
+import { codeSpan, escapeMarkdown, oneLine } from './markdown.js'
 
 /** Long cosign messages are cut here: the full text is in the job log. */
 const MAX_CELL_LENGTH = 400
@@ -94,34 +95,12 @@ function row(cells: string[]): string {
   return `| ${cells.join(' | ')} |`
 }
 
-/** One line of text, cut to a cell's length. */
-function oneLine(text: string): string {
-  const flat = text.replace(/\s+/g, ' ').trim()
-  return flat.length > MAX_CELL_LENGTH ? `${flat.slice(0, MAX_CELL_LENGTH - 1)}…` : flat
+/** Text as text, on one line, cut to a cell's length. */
+function escapeText(text: string): string {
+  return escapeMarkdown(oneLine(text, MAX_CELL_LENGTH))
 }
 
-/**
- * Text as text: Markdown punctuation backslash-escaped, `<`/`>`/`&` as
- * entities (no HTML), `|` escaped for tables, `@` kept from mentioning.
- */
-export function escapeText(text: string): string {
-  return oneLine(text)
-    .replace(/[\\`*_{}[\]()#+!~|-]/g, character => `\\${character}`)
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/@/g, '@&#8203;')
-}
-
-/**
- * An inline code span that holds any text: a fence longer than any run of
- * backticks inside, and `|` escaped (GitHub splits table cells on it even in
- * code).
- */
-export function code(text: string): string {
-  const flat = oneLine(text)
-  const longestRun = Math.max(0, ...(flat.match(/`+/g) ?? []).map(run => run.length))
-  const fence = '`'.repeat(longestRun + 1)
-  const pad = flat.startsWith('`') || flat.endsWith('`') ? ' ' : ''
-  return `${fence}${pad}${flat.replace(/\|/g, '\\|')}${pad}${fence}`
+/** A code span cut to a cell's length. */
+function code(text: string): string {
+  return codeSpan(text, MAX_CELL_LENGTH)
 }

@@ -15,12 +15,15 @@ import type {
   ExitCode,
   ImageResult,
   PolicyMode,
+  RequirementResult,
   RunResult,
+  SignerResult,
   SignatureOutcome,
   TrustStatus
 } from '../domain/types.js'
 
-export const REPORT_SCHEMA_VERSION = '1.0.0'
+/** 1.1.0 (4.1): images gained `signers`, `threshold` and `attestations` (issue 18). */
+export const REPORT_SCHEMA_VERSION = '1.1.0'
 export const DIGEST_ALGORITHM = 'sha256'
 /** `issuer` when no image has a verified signature. */
 export const NO_ISSUER = 'none'
@@ -62,6 +65,31 @@ export interface ReportAttestation {
   attempts?: number
 }
 
+/** One trusted signer's result for one image. */
+export interface ReportSigner {
+  name: string
+  kind: 'key' | 'keyless' | 'github'
+  result: SignerResult
+  counted: boolean
+  signingTime?: string
+  signingTimeSource?: 'tlog' | 'tsa' | 'run'
+  identity?: string
+  issuer?: string
+  keyFingerprint?: string
+  message?: string
+}
+
+/** One attestation requirement's result for one image. */
+export interface ReportRequirement {
+  type: string
+  result: RequirementResult
+  conditions: { path: string; pattern: string; value?: string; met: boolean }[]
+  statementDigest?: string
+  signers: string[]
+  signedBy?: string
+  message?: string
+}
+
 export interface ReportImage {
   reference: string
   registry: string
@@ -81,6 +109,12 @@ export interface ReportImage {
   ageNote?: string
   signature: ReportSignature
   attestation: ReportAttestation
+  /** Every trusted signer of the image and its result (empty when no check ran). */
+  signers: ReportSigner[]
+  /** Distinct trusted signers required, and whether that many counted. */
+  threshold: { required: number; counted: number; met: boolean }
+  /** One entry per attestation requirement (attest_mode other than none). */
+  attestations: ReportRequirement[]
   policy: {
     mode: PolicyMode
     requireSignature: boolean
@@ -155,14 +189,19 @@ export function aggregatePolicyDecision(run: RunResult): string {
 /**
  * The run's `issuer`: the distinct issuers of verified signatures, in image
  * order, joined by `, ` — the OIDC issuer for keyless signatures, `key` and the
- * key's fingerprint for key-based ones — or `none`.
+ * key's fingerprint for key-based ones (under named signers, of every signer
+ * that counted) — or `none`.
  */
 export function aggregateIssuer(run: RunResult): string {
+  const issuerOf = (signer: { issuer?: string; keyFingerprint?: string }): string =>
+    signer.issuer ?? (signer.keyFingerprint ? `key ${signer.keyFingerprint}` : 'key')
   const issuers = run.images.flatMap(image => {
     const signature = image.findings.signature
     if (signature.outcome !== 'verified') return []
-    if (signature.issuer) return [signature.issuer]
-    return [signature.keyFingerprint ? `key ${signature.keyFingerprint}` : 'key']
+    // Under named signers, every signer that counted.
+    if (image.findings.plan.trustModel === 'signers' && signature.signers)
+      return signature.signers.filter(s => s.counted).map(issuerOf)
+    return [issuerOf(signature)]
   })
   const distinct = [...new Set(issuers)]
   return distinct.length > 0 ? distinct.join(', ') : NO_ISSUER
@@ -178,6 +217,49 @@ export function countTrust(run: RunResult): Record<TrustStatus, number> {
   }
   for (const image of run.images) counts[image.decision.trustStatus] += 1
   return counts
+}
+
+/**
+ * The attestation requirements as reported: the trust model's own findings,
+ * else today's single attestation as one requirement of that type with no
+ * conditions (verified → met, missing → absent, invalid → unmet, else
+ * could-not-complete); none under attest_mode none or when nothing was checked.
+ */
+function reportRequirements(image: ImageResult): ReportRequirement[] {
+  const { findings } = image
+  if (findings.requirements) {
+    return findings.requirements.map(requirement =>
+      compact<ReportRequirement>({
+        type: requirement.type,
+        result: requirement.result,
+        conditions: requirement.conditions.map(condition => compact({ ...condition })),
+        statementDigest: requirement.statementDigest,
+        signers: requirement.signers,
+        signedBy: requirement.signedBy,
+        message: requirement.message
+      })
+    )
+  }
+  const { attestation, plan } = findings
+  if (attestation.mode === 'none' || attestation.outcome === 'skipped') return []
+  const result: RequirementResult =
+    attestation.outcome === 'verified'
+      ? 'met'
+      : attestation.outcome === 'attestation-missing'
+        ? 'absent'
+        : attestation.outcome === 'attestation-invalid'
+          ? 'unmet'
+          : 'could-not-complete'
+  return [
+    compact<ReportRequirement>({
+      type: attestation.predicateType,
+      result,
+      conditions: [],
+      statementDigest: attestation.digest,
+      signers: (plan.signers ?? []).map(s => s.name),
+      message: attestation.message
+    })
+  ]
 }
 
 function reportImage(image: ImageResult): ReportImage {
@@ -232,6 +314,26 @@ function reportImage(image: ImageResult): ReportImage {
       message: attestation.message,
       attempts: attestation.attempts
     }),
+    signers: (signature.signers ?? []).map(signer =>
+      compact<ReportSigner>({
+        name: signer.name,
+        kind: signer.kind,
+        result: signer.result,
+        counted: signer.counted,
+        signingTime: signer.signingTime,
+        signingTimeSource: signer.signingTimeSource,
+        identity: signer.identity,
+        issuer: signer.issuer,
+        keyFingerprint: signer.keyFingerprint,
+        message: signer.message
+      })
+    ),
+    threshold: signature.threshold ?? {
+      required: plan.threshold ?? 1,
+      counted: 0,
+      met: false
+    },
+    attestations: reportRequirements(image),
     policy: compact({
       mode: plan.policy.mode,
       requireSignature: plan.policy.requireSignature,

@@ -5,34 +5,9 @@
  */
 import { formatLocation } from '../domain/errors.js'
 import { shortDigest, TRUST_ORDER } from '../domain/decide.js'
+import { describeSigner } from '../domain/signers.js'
 import type { ImageResult, RunResult, TrustStatus } from '../domain/types.js'
-
-const MARKDOWN_ENTITIES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  '|': '&#124;',
-  '`': '&#96;',
-  '\\': '&#92;',
-  '*': '&#42;',
-  _: '&#95;',
-  '[': '&#91;',
-  ']': '&#93;',
-  '~': '&#126;',
-  '#': '&#35;',
-  '!': '&#33;'
-}
-
-/**
- * Text safe inside a GitHub Markdown table cell, list item or HTML block: no
- * markup, no cell breaks, no line breaks (each run of CR/LF becomes a space).
- */
-export function escapeMarkdown(text: string): string {
-  return text
-    .replace(/[\r\n]+/g, ' ')
-    .replace(/[&<>"|`\\*_[\]~#!]/g, c => MARKDOWN_ENTITIES[c] ?? c)
-}
+import { escapeMarkdown } from './markdown.js'
 
 const TRUST_ICON: Record<TrustStatus, string> = {
   valid: '✅',
@@ -76,6 +51,44 @@ interface ImageCells {
   code: string
 }
 
+/** Longest text a table cell keeps whole; a job summary is about 1,000 px wide. */
+const MAX_CELL = 40
+
+/**
+ * A long signer (a certificate identity URL, an identity pattern) as its
+ * longest tail that starts after a `/` and fits (`…/workflows/release.yml@refs/tags/v6.4.4`):
+ * unbroken it would push the other columns out of sight. The whole text is in
+ * the image's details.
+ */
+export function compactCell(text: string): string {
+  if (text.length <= MAX_CELL) return text
+  // `invalid (<expected signer>)`: keep the outcome, shorten the signer.
+  const outcome = /^([a-z][a-z-]*) \((.*)\)$/.exec(text)
+  if (outcome) return `${outcome[1]} (${compactCell(outcome[2])})`
+  for (let slash = text.indexOf('/'); slash >= 0; slash = text.indexOf('/', slash + 1)) {
+    const tail = text.slice(slash + 1)
+    if (tail.length > 0 && tail.length <= MAX_CELL - 2) return `…/${tail}`
+  }
+  return `${text.slice(0, MAX_CELL - 1)}…`
+}
+
+/**
+ * Text a browser may wrap after each `/` and `@` (a zero-width space):
+ * references and identities have no spaces, and an unbroken one widens its
+ * column until the last columns scroll out of sight.
+ */
+export function breakable(text: string): string {
+  return text.replace(/([/@])/g, '$1\u200b')
+}
+
+/** `2 of 2 (release-2026, images-ci)`: distinct signers counted of those required, and who. */
+function signerCount(image: ImageResult): string {
+  const { signature } = image.findings
+  const counted = (signature.signers ?? []).filter(s => s.counted).map(s => s.name)
+  const required = signature.threshold?.required ?? 1
+  return `${counted.length} of ${required}${counted.length > 0 ? ` (${counted.join(', ')})` : ''}`
+}
+
 function imageCells(image: ImageResult): ImageCells {
   const { findings, decision } = image
   const { digest, age, signature, attestation } = findings
@@ -90,14 +103,13 @@ function imageCells(image: ImageResult): ImageCells {
       ? `${age.ageDays}/${age.ttlDays} d${age.stale ? ' (stale)' : ''}`
       : `?/${age.ttlDays} d`
   const signer =
-    signature.outcome === 'verified'
-      ? (signature.identity ??
-        (signature.keyFingerprint ? `key ${shortDigest(signature.keyFingerprint)}` : undefined) ??
-        signature.expected ??
-        'verified')
-      : signature.outcome === 'skipped'
-        ? '—'
-        : `${signature.outcome}${signature.expected ? ` (${signature.expected})` : ''}`
+    findings.plan.trustModel === 'signers' && signature.threshold
+      ? signerCount(image)
+      : signature.outcome === 'verified'
+        ? (describeSigner(signature, { shorten: shortDigest }) ?? 'verified')
+        : signature.outcome === 'skipped'
+          ? '—'
+          : `${signature.outcome}${signature.expected ? ` (${signature.expected})` : ''}`
   return {
     trust: decision.trustStatus,
     reference: findings.plan.reference,
@@ -106,7 +118,12 @@ function imageCells(image: ImageResult): ImageCells {
     age: ageText,
     signer,
     logIndex: signature.rekorLogIndex !== undefined ? String(signature.rekorLogIndex) : '—',
-    attestation: attestation.mode === 'none' ? '—' : `${attestation.mode}: ${attestation.outcome}`,
+    attestation:
+      attestation.mode === 'none'
+        ? '—'
+        : findings.requirements
+          ? `${attestation.mode}: ${findings.requirements.filter(r => r.result === 'met').length} of ${findings.requirements.length} met`
+          : `${attestation.mode}: ${attestation.outcome}`,
     code: String(decision.code)
   }
 }
@@ -196,6 +213,18 @@ export function renderJobSummary(run: RunResult): string {
       ''
     )
   }
+  if ((run.configWarnings ?? []).length > 0) {
+    const warnings = (run.configWarnings ?? []).map(warning => {
+      const where = formatLocation(warning.location)
+      return `- ${where ? `<code>${escapeMarkdown(where)}</code>: ` : ''}${escapeMarkdown(warning.message)}`
+    })
+    lines.push(
+      '**Configuration warnings**:',
+      '',
+      ...within(warnings, budget, Number.MAX_SAFE_INTEGER, 'configuration warnings', item),
+      ''
+    )
+  }
   if (run.errors.length > 0) {
     const errors = run.errors.map(item)
     lines.push(
@@ -209,20 +238,20 @@ export function renderJobSummary(run: RunResult): string {
     const rowsFit =
       run.images.length <= MAX_SUMMARY_ROWS && run.images.length <= MAX_SUMMARY_DETAILS
     const images = rowsFit ? run.images : worstFirst(run.images)
+    // At most six columns: a job summary is about 1,000 px wide; the log
+    // index and each signer and requirement are in the image's details.
     lines.push(
-      '| status | image | digest | drift | age/TTL | signer | log index | attestation | code |',
-      '|---|---|---|---|---|---|---|---|---|'
+      '| status | image | pin (drift, age/TTL) | signers | attestations | code |',
+      '|---|---|---|---|---|---|'
     )
     const rows = images.map(image => {
       const c = imageCells(image)
+      const drift = c.drift === 'none' ? '' : `, ${escapeMarkdown(c.drift)}`
       const cells = [
         `${TRUST_ICON[c.trust]} ${c.trust}`,
-        escapeMarkdown(c.reference),
-        `<code>${escapeMarkdown(c.digest)}</code>`,
-        escapeMarkdown(c.drift),
-        escapeMarkdown(c.age),
-        escapeMarkdown(c.signer),
-        escapeMarkdown(c.logIndex),
+        breakable(escapeMarkdown(c.reference)),
+        `<code>${escapeMarkdown(c.digest)}</code>${drift}, ${escapeMarkdown(c.age)}`,
+        breakable(escapeMarkdown(compactCell(c.signer))),
         escapeMarkdown(c.attestation),
         c.code
       ]
@@ -238,10 +267,13 @@ export function renderJobSummary(run: RunResult): string {
     lines.push('')
     const details = images.map(image => {
       const { decision, findings } = image
+      const c = imageCells(image)
       return [
         '<details>',
         `<summary>${escapeMarkdown(findings.plan.reference)}: exit ${decision.code}, ${decision.trustStatus}</summary>`,
         '',
+        ...(compactCell(c.signer) !== c.signer ? [`Signer: ${escapeMarkdown(c.signer)}`, ''] : []),
+        ...(c.logIndex !== '—' ? [`Rekor log index ${escapeMarkdown(c.logIndex)}`, ''] : []),
         ...decision.path.map((step, i) => `${i + 1}. ${escapeMarkdown(step)}`),
         '',
         `<code>${escapeMarkdown(decision.policyDecision)}</code>`,
@@ -287,6 +319,12 @@ export function renderTextSummary(run: RunResult): string {
   for (const issue of run.configIssues) {
     const where = formatLocation(issue.location)
     lines.push(`  config: ${plain(where ? `${where}: ${issue.message}` : issue.message)}`)
+  }
+  for (const warning of run.configWarnings ?? []) {
+    const where = formatLocation(warning.location)
+    lines.push(
+      `  config warning: ${plain(where ? `${where}: ${warning.message}` : warning.message)}`
+    )
   }
   for (const error of run.errors) lines.push(`  error: ${plain(error)}`)
   if (run.images.length > 0) {

@@ -6,6 +6,7 @@
  * document keeps its indentation. Pure.
  */
 import { ProvenanceError } from '../domain/errors.js'
+import { describeSigner } from '../domain/signers.js'
 import type { ProvenanceReport } from './report.js'
 import type { TrustStatus } from '../domain/types.js'
 
@@ -41,9 +42,7 @@ export function containerProvenance(report: ProvenanceReport): ContainerProvenan
       // Who signed: only a verified signature has a signer.
       const signature = image.signature
       const signer =
-        signature.status === 'verified'
-          ? (signature.identity ?? signature.keyFingerprint ?? signature.expected)
-          : undefined
+        signature.status === 'verified' ? describeSigner(signature, { bareKey: true }) : undefined
       const entry: ContainerProvenanceImage = {
         reference: image.reference,
         trustStatus: image.trustStatus,

@@ -9,18 +9,10 @@ import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { chmod, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { ProvenanceError } from '../../domain/errors.js'
+import { ProvenanceError, type CosignInstallErrorCode } from '../../domain/errors.js'
 import type { CosignVersion } from '../../domain/types.js'
 import { normalizeCosignVersion, pinnedCosignSha256 } from './checksums.js'
 import { minimalEnv, runProcess } from '../process.js'
-
-export type CosignInstallErrorCode =
-  | 'COSIGN_UNSUPPORTED_PLATFORM'
-  | 'COSIGN_UNPINNED_VERSION'
-  | 'COSIGN_BAD_SHA256'
-  | 'COSIGN_DOWNLOAD_FAILED'
-  | 'COSIGN_CHECKSUM_MISMATCH'
-  | 'COSIGN_VERSION_UNREADABLE'
 
 export class CosignInstallError extends ProvenanceError<CosignInstallErrorCode> {
   constructor(code: CosignInstallErrorCode, message: string, options?: { cause?: unknown }) {

@@ -7,6 +7,11 @@
  */
 import { createHash, X509Certificate } from 'node:crypto'
 import { RE2JS } from 're2js'
+import {
+  expandPredicateType,
+  PREDICATE_TYPE_ALIASES,
+  type VerifiedStatement
+} from '../../domain/attestations.js'
 import type { Digest, SignerExpectation } from '../../domain/types.js'
 
 /** `critical.type` of a signature: cosign 3 bundles, and cosign 2's simple signing. */
@@ -16,18 +21,6 @@ export const SIGNATURE_TYPES: readonly string[] = [
 ]
 
 export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json'
-
-/** cosign's `--type` shorthands and the predicate types they stand for. */
-export const PREDICATE_TYPE_ALIASES: Readonly<Record<string, string>> = {
-  slsaprovenance: 'https://slsa.dev/provenance/v0.2',
-  slsaprovenance02: 'https://slsa.dev/provenance/v0.2',
-  slsaprovenance1: 'https://slsa.dev/provenance/v1',
-  custom: 'https://cosign.sigstore.dev/attestation/v1',
-  vuln: 'https://cosign.sigstore.dev/attestation/vuln/v1',
-  spdx: 'https://spdx.dev/Document',
-  spdxjson: 'https://spdx.dev/Document',
-  cyclonedx: 'https://cyclonedx.org/bom'
-}
 
 export type SignatureSummary =
   | {
@@ -143,14 +136,7 @@ export function summarizeVerifyOutput(stdout: string, pinned: Digest): Signature
   }
 }
 
-/**
- * The predicate type a `--type` value names: a known shorthand's URI, or the
- * URI itself; undefined for a shorthand this table does not know (cosign's own
- * filtering by type is then trusted).
- */
-export function expandPredicateType(type: string): string | undefined {
-  return PREDICATE_TYPE_ALIASES[type] ?? (type.includes(':') ? type : undefined)
-}
+export { expandPredicateType, PREDICATE_TYPE_ALIASES }
 
 interface Statement {
   digest: Digest
@@ -194,6 +180,42 @@ function readEnvelope(line: string): Statement | string {
     ...(predicateType ? { predicateType } : {}),
     ...(builderId ? { builderId } : {})
   }
+}
+
+/**
+ * Every in-toto statement `cosign verify-attestation` printed (one DSSE
+ * envelope a line), each with the SHA-256 of its payload bytes (what was
+ * signed: stable across re-signing); or why the output cannot be read.
+ */
+export function readVerifiedStatements(stdout: string): VerifiedStatement[] | { problem: string } {
+  const statements: VerifiedStatement[] = []
+  for (const line of stdout.split(/\r?\n/)) {
+    const trimmed = line.trim()
+    if (!trimmed.startsWith('{')) continue
+    let envelope: unknown
+    try {
+      envelope = JSON.parse(trimmed)
+    } catch {
+      return { problem: 'a line is not JSON' }
+    }
+    const payload = stringAt(envelope, 'payload')
+    if (!payload) return { problem: 'an envelope has no payload' }
+    const payloadType = stringAt(envelope, 'payloadType')
+    if (payloadType !== IN_TOTO_PAYLOAD_TYPE)
+      return { problem: `an envelope has payload type ${payloadType ?? '(none)'}` }
+    const decoded = Buffer.from(payload, 'base64')
+    let statement: unknown
+    try {
+      statement = JSON.parse(decoded.toString('utf8'))
+    } catch {
+      return { problem: 'an envelope payload is not a JSON in-toto statement' }
+    }
+    statements.push({
+      digest: `sha256:${createHash('sha256').update(decoded).digest('hex')}`,
+      statement
+    })
+  }
+  return statements
 }
 
 /**

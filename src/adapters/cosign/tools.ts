@@ -1,14 +1,18 @@
 /**
  * Wires the cosign verifier to the registry client: before cosign's "no
  * signatures found" is believed, the registry is asked whether the digest
- * exists at all, and whether signature artifacts exist for it (cosign 3's
- * `sha256-<hex>` bundle tag or cosign 2's `sha256-<hex>.sig` tag).
+ * exists at all, and whether signature artifacts exist for it: cosign 2's
+ * `sha256-<hex>.sig` tag, or cosign 3's Sigstore bundles as OCI referrers
+ * (through the referrers API, else the `sha256-<hex>` tag schema). A registry
+ * that cannot answer makes the check throw, which the verifier reports as
+ * could-not-complete, never as unsigned.
  */
 import { CosignVerifier } from './verifier.js'
 import { readCosignVersion } from './install.js'
 import type { CosignTools } from '../../app/ports.js'
 import type { CredentialStore } from '../registry/credentials.js'
 import type { RegistryClient } from '../registry/client.js'
+import { referrersTag, SIGSTORE_BUNDLE_ARTIFACT_TYPE } from '../../domain/manifest.js'
 import type { Digest, ImagePlan } from '../../domain/types.js'
 
 export interface CosignToolsOptions {
@@ -16,33 +20,24 @@ export interface CosignToolsOptions {
   workspace: string
   insecureRegistries: string[]
   credentials: CredentialStore
-  registry: Pick<RegistryClient, 'manifestExists'>
+  registry: Pick<RegistryClient, 'manifestExists' | 'listReferrers'>
   env?: NodeJS.ProcessEnv
-}
-
-/** The tags under which cosign stores signatures of `digest` when a registry has no referrers API. */
-export function signatureTags(digest: Digest): string[] {
-  const fallback = digest.replace(':', '-')
-  return [fallback, `${fallback}.sig`]
 }
 
 export async function createCosignTools(options: CosignToolsOptions): Promise<CosignTools> {
   const version = await readCosignVersion(options.cosignPath)
-  // Whether any of these exist in the image's repository; undefined when the registry cannot say.
-  const anyExists = async (plan: ImagePlan, references: string[]): Promise<boolean | undefined> => {
-    try {
-      for (const reference of references) {
-        if (await options.registry.manifestExists(plan.registry, plan.repositoryPath, reference))
-          return true
-      }
-      return false
-    } catch {
-      return undefined
-    }
+  const { registry } = options
+  const signatureEvidence = async (plan: ImagePlan, digest: Digest): Promise<boolean> => {
+    const { registry: host, repositoryPath } = plan
+    // cosign 2: the `sha256-<hex>.sig` tag; cosign 3: Sigstore bundles as
+    // referrers (the referrers API, else the `sha256-<hex>` tag schema index).
+    if (await registry.manifestExists(host, repositoryPath, `${referrersTag(digest)}.sig`))
+      return true
+    const referrers = await registry.listReferrers(host, repositoryPath, digest)
+    return referrers.some(r => r.artifactType === SIGSTORE_BUNDLE_ARTIFACT_TYPE)
   }
-  const signatureEvidence = (plan: ImagePlan, digest: Digest) =>
-    anyExists(plan, signatureTags(digest))
-  const digestExists = (plan: ImagePlan, digest: Digest) => anyExists(plan, [digest])
+  const digestExists = (plan: ImagePlan, digest: Digest): Promise<boolean> =>
+    registry.manifestExists(plan.registry, plan.repositoryPath, digest)
   const verifier = new CosignVerifier({
     cosignPath: options.cosignPath,
     workspace: options.workspace,

@@ -11,12 +11,28 @@ import { DEFAULT_RETRY_POLICY, withRetry } from '../../lib/retry.js'
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { isAbsolute, join, resolve } from 'node:path'
-import type {
-  AttestationFinding,
-  Digest,
-  ImagePlan,
-  SignatureFinding,
-  SignerExpectation
+import { judgeRequirement, type SignerAttestationRun } from '../../domain/attestations.js'
+import {
+  checkKeyWindow,
+  combineSigners,
+  countDistinctSigners,
+  expectedSignerText,
+  sameFingerprint,
+  signerResultOf,
+  signingTimeOf
+} from '../../domain/signers.js'
+import {
+  UNNAMED_SIGNER,
+  type AttestationFinding,
+  type Digest,
+  type ImagePlan,
+  type NamedSigner,
+  type PlannedRequirement,
+  type RequirementFinding,
+  type SignatureFinding,
+  type SignerExpectation,
+  type SignerFinding,
+  type SignerResult
 } from '../../domain/types.js'
 import {
   classifyCosignExit,
@@ -26,8 +42,9 @@ import {
   type SignatureFailure
 } from './classify.js'
 import { DOCKER_HUB, DOCKER_HUB_AUTH_KEY } from '../../domain/reference.js'
-import { checkKeyWindow, publicKeyFingerprint, sameFingerprint } from './key.js'
+import { publicKeyFingerprint } from './key.js'
 import {
+  readVerifiedStatements,
   pickBundleSigner,
   readBundleSigners,
   summarizeAttestationOutput,
@@ -109,12 +126,23 @@ export function cosignArguments(
   command: CosignCommand,
   plan: ImagePlan,
   digest: Digest,
-  context: { workspace: string; insecureRegistries: string[]; legacyFormat?: boolean }
+  context: {
+    workspace: string
+    insecureRegistries: string[]
+    legacyFormat?: boolean
+    /** The signer to verify against (default: the row's own signer). */
+    signer?: SignerExpectation
+    /** The attestation's predicate type (default: the policy's `attestation_type`). */
+    type?: string
+    /** Whether to pass --insecure-ignore-tlog (default: the policy's `ignore_tlog`). */
+    ignoreTlog?: boolean
+  }
 ): string[] {
-  const signer = plan.signer
+  const signer = context.signer ?? plan.signer
   if (!signer) throw new Error('cosignArguments needs a plan with a signer')
   const args: string[] = [command]
-  if (command === 'verify-attestation') args.push('--type', plan.policy.attestationType)
+  if (command === 'verify-attestation')
+    args.push('--type', context.type ?? plan.policy.attestationType)
   if (signer.kind === 'key') {
     args.push('--key', resolve(context.workspace, signer.keyPath))
   } else {
@@ -127,7 +155,7 @@ export function cosignArguments(
   if (plan.policy.trustedRoot) {
     args.push('--trusted-root', resolve(context.workspace, plan.policy.trustedRoot))
   }
-  if (plan.policy.ignoreTlog) args.push('--insecure-ignore-tlog')
+  if (context.ignoreTlog ?? plan.policy.ignoreTlog) args.push('--insecure-ignore-tlog')
   if (context.insecureRegistries.includes(plan.registry)) {
     args.push('--allow-http-registry', '--allow-insecure-registry')
   }
@@ -136,9 +164,57 @@ export function cosignArguments(
   return args
 }
 
-function expectedSigner(plan: ImagePlan): string | undefined {
-  if (!plan.signer) return undefined
-  return plan.signer.kind === 'key' ? plan.signer.keyPath : plan.signer.identity
+/** How one signer is checked: against which expectation, with or without the log. */
+interface SignerCheck {
+  signer: SignerExpectation
+  ignoreTlog: boolean
+}
+
+/**
+ * How a signer is checked under the trust model `signers`: `ignore_tlog`
+ * applies to key signers only; named keyless signers always need a log entry
+ * or a signed timestamp (issue 18). The row's own signer keeps 4.0's rule.
+ */
+function checkOf(plan: ImagePlan, signer: NamedSigner): SignerCheck {
+  const keylessNamed = signer.kind === 'keyless' && signer.name !== UNNAMED_SIGNER
+  return { signer, ignoreTlog: !keylessNamed && plan.policy.ignoreTlog }
+}
+
+/** A single signer's check and the window judgement that went with it. */
+interface SignerVerification {
+  finding: SignatureFinding
+  /** The window's verdict when the signature verified: `valid`, `expired` or `not-yet-valid`. */
+  window?: 'valid' | 'expired' | 'not-yet-valid'
+  signingTime?: { at: Date; source: 'tlog' | 'run' }
+}
+
+/** One signer's finding for the report and the threshold count. */
+function signerFinding(
+  name: string,
+  kind: 'key' | 'keyless',
+  verification: SignerVerification
+): SignerFinding {
+  const { finding, window, signingTime } = verification
+  let result: SignerResult = signerResultOf(finding.outcome)
+  if (window === 'expired' || window === 'not-yet-valid') result = window
+  return {
+    name,
+    kind,
+    result,
+    counted: false,
+    outcome: finding.outcome,
+    ...(signingTime && {
+      signingTime: signingTime.at.toISOString(),
+      signingTimeSource: signingTime.source
+    }),
+    ...(finding.identity !== undefined && { identity: finding.identity }),
+    ...(finding.issuer !== undefined && { issuer: finding.issuer }),
+    ...(finding.keyFingerprint !== undefined && { keyFingerprint: finding.keyFingerprint }),
+    ...(finding.rekorLogIndex !== undefined && { rekorLogIndex: finding.rekorLogIndex }),
+    ...(finding.signedAt !== undefined && { signedAt: finding.signedAt }),
+    ...(finding.message !== undefined && { message: finding.message }),
+    ...(finding.attempts !== undefined && { attempts: finding.attempts })
+  }
 }
 
 type KeyFingerprint = { fingerprint: string } | { problem: string }
@@ -178,37 +254,116 @@ export class CosignVerifier {
     return fingerprint
   }
 
-  /** Checks the image's signature by the plan's signer. */
+  /**
+   * Checks the image's signatures: with trust model `row-signer`, by the row's
+   * own signer, exactly as before 4.1; with `signers`, by every trusted signer
+   * (one `cosign verify` each), counting distinct signers against the
+   * threshold (combineSigners, src/domain/signers.ts).
+   */
   async verifySignature(plan: ImagePlan, digest: Digest, now: Date): Promise<SignatureFinding> {
-    const tlogChecked = !plan.policy.ignoreTlog
-    const base = { count: 0, tlogChecked, expected: expectedSigner(plan) }
-    const signer = plan.signer
-    if (!signer) {
+    if (plan.trustModel !== 'signers') {
+      const check = plan.signer
+        ? { signer: plan.signer, ignoreTlog: plan.policy.ignoreTlog }
+        : undefined
+      const verification = await this.verifySigner(plan, check, digest, now)
+      if (!plan.signer) return verification.finding
+      const [counted] = countDistinctSigners(
+        [{ ...plan.signer, name: UNNAMED_SIGNER }],
+        [signerFinding(UNNAMED_SIGNER, plan.signer.kind, verification)]
+      )
+      const combined = combineSigners([counted], 1)
+      return { ...verification.finding, signers: [counted], threshold: combined.threshold }
+    }
+    const signers = plan.signers ?? []
+    const tlogChecked = signers.some(signer => !checkOf(plan, signer).ignoreTlog)
+    const expected = signers.map(s => s.name).join(', ')
+    if (signers.length === 0) {
       return {
-        ...base,
         outcome: 'skipped',
-        message: 'no signer expected (no key_path or identity)'
+        count: 0,
+        tlogChecked,
+        message: 'no signer expected (no trusted_signers, key_path or identity)'
+      }
+    }
+    const verifications = await Promise.all(
+      signers.map(signer => this.verifySigner(plan, checkOf(plan, signer), digest, now))
+    )
+    const findings = countDistinctSigners(
+      signers,
+      verifications.map((verification, i) =>
+        signerFinding(signers[i].name, signers[i].kind, verification)
+      )
+    )
+    const threshold = plan.threshold ?? 1
+    const combined = combineSigners(findings, threshold)
+    const attempts = findings.reduce((sum, f) => sum + (f.attempts ?? 0), 0)
+    const first = findings.find(f => f.counted) ?? combined.decisive
+    const message =
+      combined.outcome === 'verified'
+        ? undefined
+        : `${combined.threshold.counted} of ${threshold} required distinct trusted signer${threshold === 1 ? '' : 's'} verified` +
+          (combined.decisive?.message
+            ? `; ${combined.decisive.name}: ${combined.decisive.message}`
+            : '')
+    return {
+      outcome: combined.outcome,
+      expected,
+      count: combined.threshold.counted,
+      tlogChecked,
+      ...(first?.identity !== undefined && { identity: first.identity }),
+      ...(first?.issuer !== undefined && { issuer: first.issuer }),
+      ...(first?.keyFingerprint !== undefined && { keyFingerprint: first.keyFingerprint }),
+      ...(first?.rekorLogIndex !== undefined && { rekorLogIndex: first.rekorLogIndex }),
+      ...(first?.signedAt !== undefined && { signedAt: first.signedAt }),
+      ...(message !== undefined && { message }),
+      attempts,
+      signers: findings,
+      threshold: combined.threshold
+    }
+  }
+
+  /** Checks the image's signature by one signer (undefined: none expected). */
+  private async verifySigner(
+    plan: ImagePlan,
+    check: SignerCheck | undefined,
+    digest: Digest,
+    now: Date
+  ): Promise<SignerVerification> {
+    const tlogChecked = check ? !check.ignoreTlog : !plan.policy.ignoreTlog
+    const base = { count: 0, tlogChecked, expected: expectedSignerText(check?.signer) }
+    const signer = check?.signer
+    if (!check || !signer) {
+      return {
+        finding: {
+          ...base,
+          outcome: 'skipped',
+          message: 'no signer expected (no key_path or identity)'
+        }
       }
     }
     let keyFingerprint: string | undefined
     if (signer.kind === 'key') {
       const key = await this.fingerprintOf(signer.keyPath)
-      if ('problem' in key) return { ...base, outcome: 'tool-error', message: key.problem }
+      if ('problem' in key)
+        return { finding: { ...base, outcome: 'tool-error', message: key.problem } }
       keyFingerprint = key.fingerprint
       if (signer.keyFingerprint && !sameFingerprint(keyFingerprint, signer.keyFingerprint)) {
         return {
-          ...base,
-          keyFingerprint,
-          outcome: 'invalid',
-          message:
-            `key_path ${signer.keyPath} has fingerprint ${keyFingerprint} (SHA-256 of the DER public key), ` +
-            `but key_fingerprint expects ${signer.keyFingerprint}`
+          finding: {
+            ...base,
+            keyFingerprint,
+            outcome: 'invalid',
+            message:
+              `key_path ${signer.keyPath} has fingerprint ${keyFingerprint} (SHA-256 of the DER public key), ` +
+              `but key_fingerprint expects ${signer.keyFingerprint}`
+          }
         }
       }
     }
     const keyed = keyFingerprint ? { keyFingerprint } : {}
+    const context = { ...this.argumentContext(), signer, ignoreTlog: check.ignoreTlog }
 
-    const run = await this.runChecked('verify', plan, digest)
+    const run = await this.runChecked('verify', plan, digest, context)
     let attempts = run.attempts
     let result: SignatureFinding
     if (run.succeeded) {
@@ -228,7 +383,7 @@ export class CosignVerifier {
     // when cosign 3 bundles by others exist; give it its own look.
     if (result.outcome === 'invalid' && !run.succeeded) {
       const legacy = await this.runCosign(
-        cosignArguments('verify', plan, digest, { ...this.argumentContext(), legacyFormat: true }),
+        cosignArguments('verify', plan, digest, { ...context, legacyFormat: true }),
         'verify',
         plan
       )
@@ -250,19 +405,26 @@ export class CosignVerifier {
       result = { ...result, ...bundleSigner, attempts }
     }
 
-    if (result.outcome === 'verified' && signer.kind === 'key') {
-      // A signing time vouched for by the transparency log decides; without
-      // one (no log entry checked), the key must be valid now.
-      const signedAt = result.tlogChecked && result.signedAt ? new Date(result.signedAt) : undefined
-      const window = signedAt
-        ? checkKeyWindow(signer, signedAt, 'signed at')
+    if (result.outcome !== 'verified') return { finding: result }
+    // The window is judged at the signing time: the time the transparency log
+    // vouches for when a log was checked, else the run's time (the key must be
+    // valid now). A plain row signer has a window only when it is a key.
+    const signingTime = signingTimeOf(result, now)
+    if (signer.validFrom === undefined && signer.validUntil === undefined)
+      return { finding: result, window: 'valid', signingTime }
+    const window =
+      signingTime.source === 'tlog'
+        ? checkKeyWindow(signer, signingTime.at, 'signed at')
         : checkKeyWindow(signer, now)
-      if (window.status === 'expired')
-        return { ...result, outcome: 'expired', message: window.message }
-      if (window.status === 'bad-date')
-        return { ...result, outcome: 'tool-error', message: window.message }
-    }
-    return result
+    if (window.status === 'expired' || window.status === 'not-yet-valid')
+      return {
+        finding: { ...result, outcome: 'expired', message: window.message },
+        window: window.status,
+        signingTime
+      }
+    if (window.status === 'bad-date')
+      return { finding: { ...result, outcome: 'tool-error', message: window.message }, signingTime }
+    return { finding: result, window: 'valid', signingTime }
   }
 
   /** Checks the image's attestation of the policy's type, when attest_mode asks for it. */
@@ -278,7 +440,7 @@ export class CosignVerifier {
         message: 'no signer expected, so no attestation can be verified'
       }
     }
-    const run = await this.runChecked('verify-attestation', plan, digest)
+    const run = await this.runChecked('verify-attestation', plan, digest, this.argumentContext())
     if (!run.succeeded) {
       return {
         ...base,
@@ -289,6 +451,56 @@ export class CosignVerifier {
     }
     const summary = summarizeAttestationOutput(run.stdout, digest, type)
     return { ...base, ...summary, mode, attempts: run.attempts }
+  }
+
+  /**
+   * Checks one attestation requirement (trust model `signers`): one
+   * `cosign verify-attestation --type <type>` per signer of the requirement,
+   * then what the statements say, judged in src/domain/attestations.ts.
+   */
+  async verifyRequirement(
+    plan: ImagePlan,
+    requirement: PlannedRequirement,
+    digest: Digest,
+    now: Date
+  ): Promise<RequirementFinding> {
+    const runs: SignerAttestationRun[] = await Promise.all(
+      requirement.signers.map(async (signer): Promise<SignerAttestationRun> => {
+        const context = {
+          ...this.argumentContext(),
+          ...checkOf(plan, signer),
+          type: requirement.type
+        }
+        const run = await this.runChecked('verify-attestation', plan, digest, context)
+        if (!run.succeeded) {
+          const failure =
+            run.outcome === 'attestation-missing'
+              ? 'missing'
+              : run.outcome === 'attestation-invalid'
+                ? 'invalid'
+                : 'incomplete'
+          return {
+            name: signer.name,
+            completed: false,
+            failure,
+            message: run.message,
+            attempts: run.attempts
+          }
+        }
+        const statements = readVerifiedStatements(run.stdout)
+        if ('problem' in statements) {
+          return {
+            name: signer.name,
+            completed: false,
+            failure: 'incomplete',
+            message: `cosign verify-attestation: ${statements.problem}`,
+            attempts: run.attempts
+          }
+        }
+        return { name: signer.name, completed: true, statements, attempts: run.attempts }
+      })
+    )
+    return judgeRequirement(requirement, runs, digest, now)
   }
 
   /**
@@ -326,10 +538,11 @@ export class CosignVerifier {
   private async runChecked(
     command: CosignCommand,
     plan: ImagePlan,
-    digest: Digest
+    digest: Digest,
+    context: Parameters<typeof cosignArguments>[3]
   ): Promise<CheckedRun> {
     const maxAttempts = Math.max(1, this.options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS)
-    const args = cosignArguments(command, plan, digest, this.argumentContext())
+    const args = cosignArguments(command, plan, digest, context)
     const baseDelayMs = this.options.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS
     let attempts = 0
     const once = async (attempt: number): Promise<CheckedRun> => {

@@ -85,6 +85,14 @@ async function checkReferencedFiles(
       location: policy.locations.trusted_root ?? { file: policyFile, line: 1, column: 1 }
     })
   }
+  for (const signer of Object.values(policy.signers ?? {})) {
+    if (signer.kind !== 'key') continue
+    checks.push({
+      path: signer.keyPath,
+      what: displayPath(toPointer(['policy', 'signers', signer.name, 'key_path'])),
+      location: signer.location ?? { file: policyFile, line: 1, column: 1 }
+    })
+  }
   for (const row of matrix.rows) {
     const keyPath = row.provenance?.keyPath
     if (keyPath === undefined) continue

@@ -6,6 +6,7 @@
  * body it reads against the digest it was claimed or asked to have.
  */
 import { createHash } from 'node:crypto'
+import { isDigest } from '../../domain/reference.js'
 import type { Digest } from '../../domain/types.js'
 import { Authenticator, headerValue, type Send } from './auth.js'
 import type { CredentialStore } from './credentials.js'
@@ -22,10 +23,15 @@ import { HttpTransport, type HttpResponse } from './http.js'
 import {
   MANIFEST_ACCEPT,
   OCI_INDEX,
-  isDigest,
   isIndexMediaType,
   nextLink,
   parseIndexPlatforms,
+  declaredArtifactType,
+  formatPlatform,
+  OCI_EMPTY,
+  parseReferrers,
+  referrersTag,
+  type ReferrerDescriptor,
   type ManifestInfo,
   type PlatformManifest,
   type RequestCounter
@@ -45,6 +51,8 @@ export const DEFAULT_TAGS_PAGE_SIZE = 1000
 const MAX_TAG_PAGES = 1000
 /** Distinct tags kept from one listing: far above any real repository's count. */
 export const MAX_TAGS = 100_000
+/** Referrer manifests read to learn their artifact type (tag schema only). */
+const MAX_REFERRERS_INSPECTED = 32
 /** Distribution spec: a tag, or any algorithm's digest. */
 const REFERENCE_PATTERN =
   /^(?:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[A-Za-z0-9=_-]+)$/
@@ -86,6 +94,15 @@ export function apiRepositoryPath(registry: string, repositoryPath: string): str
 function mediaTypeOf(response: HttpResponse): string {
   const type = headerValue(response.headers['content-type'])
   return type ? type.split(';')[0].trim() : ''
+}
+
+/** A registry's JSON answer, or RegistryError (`REGISTRY_PROTOCOL`) naming what was read. */
+function parseJson(body: Buffer, what: string): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'))
+  } catch (error: unknown) {
+    throw new RegistryError('REGISTRY_PROTOCOL', `${what} is not JSON`, { cause: error })
+  }
 }
 
 function claimedDigest(response: HttpResponse): Digest | undefined {
@@ -217,14 +234,7 @@ export class RegistryClient {
         'application/json',
         counter
       )
-      let json: unknown
-      try {
-        json = JSON.parse(response.body.toString('utf8'))
-      } catch (error: unknown) {
-        throw new RegistryError('REGISTRY_PROTOCOL', `GET ${url.href}: the tag list is not JSON`, {
-          cause: error
-        })
-      }
+      const json = parseJson(response.body, `GET ${url.href}: the tag list`)
       const pageTags = (json as { tags?: unknown } | null)?.tags
       if (Array.isArray(pageTags))
         for (const tag of pageTags) {
@@ -240,6 +250,120 @@ export class RegistryClient {
       url = next ? new URL(next, url) : undefined
     }
     return [...tags]
+  }
+
+  /**
+   * The platform (`os/arch[/variant]`) an image manifest is built for, read
+   * from its config blob (OCI image spec: `os`, `architecture`, `variant`);
+   * undefined when the config names none. The manifest and the blob are
+   * checked against their digests. Trouble throws RegistryError.
+   */
+  async readPlatform(
+    registry: string,
+    repositoryPath: string,
+    digest: Digest,
+    counter?: RequestCounter
+  ): Promise<string | undefined> {
+    const url = this.manifestUrl(registry, repositoryPath, digest)
+    const response = await this.call(registry, repositoryPath, 'GET', url, MANIFEST_ACCEPT, counter)
+    if (sha256Digest(response.body) !== digest)
+      throw new RegistryError('REGISTRY_PROTOCOL', `GET ${url.href}: the manifest is not ${digest}`)
+    const config = (
+      parseJson(response.body, `GET ${url.href}: the manifest`) as {
+        config?: { digest?: unknown }
+      } | null
+    )?.config?.digest
+    if (typeof config !== 'string' || !isDigest(config)) return undefined
+    const blob = new URL(`${this.repositoryUrl(registry, repositoryPath)}/blobs/${config}`)
+    const answer = await this.call(registry, repositoryPath, 'GET', blob, '*/*', counter)
+    if (sha256Digest(answer.body) !== config)
+      throw new RegistryError('REGISTRY_PROTOCOL', `GET ${blob.href}: the blob is not ${config}`)
+    return formatPlatform(parseJson(answer.body, `GET ${blob.href}: the image config`))
+  }
+
+  /**
+   * The referrers of `digest` (OCI distribution spec 1.1): the referrers API
+   * (`GET /v2/<name>/referrers/<digest>`, paged by `Link`), else, where the
+   * registry answers 404 because it has no such API, the index under the
+   * referrers tag schema (`sha256-<hex>`); none when neither exists. With
+   * `artifactType` only those referrers are kept (the filter is applied here
+   * too: a registry may ignore it). Same auth, token reuse and retries as the
+   * digest checks; other trouble throws RegistryError.
+   */
+  async listReferrers(
+    registry: string,
+    repositoryPath: string,
+    digest: Digest,
+    options: { artifactType?: string; counter?: RequestCounter } = {}
+  ): Promise<ReferrerDescriptor[]> {
+    const { artifactType, counter } = options
+    const keep = (found: ReferrerDescriptor[]): ReferrerDescriptor[] =>
+      artifactType ? found.filter(d => d.artifactType === artifactType) : found
+    const query = artifactType ? `?artifactType=${encodeURIComponent(artifactType)}` : ''
+    let url: URL | undefined = new URL(
+      `${this.repositoryUrl(registry, repositoryPath)}/referrers/${digest}${query}`
+    )
+    const found: ReferrerDescriptor[] = []
+    try {
+      for (let page = 0; url && page < MAX_TAG_PAGES; page++) {
+        const response = await this.call(registry, repositoryPath, 'GET', url, OCI_INDEX, counter)
+        found.push(...parseReferrers(parseJson(response.body, `GET ${url.href}`)))
+        const next = nextLink(headerValue(response.headers.link))
+        url = next ? new URL(next, url) : undefined
+      }
+      return keep(found)
+    } catch (error: unknown) {
+      if (!(error instanceof RegistryError) || error.code !== 'REGISTRY_NOT_FOUND') throw error
+    }
+    const tag = referrersTag(digest)
+    if (!(await this.manifestExists(registry, repositoryPath, tag, counter))) return []
+    const index = this.manifestUrl(registry, repositoryPath, tag)
+    const response = await this.call(registry, repositoryPath, 'GET', index, OCI_INDEX, counter)
+    const listed = parseReferrers(parseJson(response.body, `GET ${index.href}`))
+    return keep(await this.withArtifactTypes(registry, repositoryPath, listed, counter))
+  }
+
+  /**
+   * Tag schema entries whose `artifactType` is missing or the empty config's
+   * type, with the type the referrer's manifest declares (what a referrers API
+   * reports). cosign 3.1 writes its bundles' entries that way: the index says
+   * `application/vnd.oci.empty.v1+json` where the manifest says
+   * `application/vnd.dev.sigstore.bundle.v0.3+json`. At most
+   * MAX_REFERRERS_INSPECTED manifests are read; the rest stay as listed.
+   */
+  private async withArtifactTypes(
+    registry: string,
+    repositoryPath: string,
+    listed: ReferrerDescriptor[],
+    counter?: RequestCounter
+  ): Promise<ReferrerDescriptor[]> {
+    let inspected = 0
+    const resolved: ReferrerDescriptor[] = []
+    for (const descriptor of listed) {
+      const vague = !descriptor.artifactType || descriptor.artifactType === OCI_EMPTY
+      if (!vague || inspected >= MAX_REFERRERS_INSPECTED) {
+        resolved.push(descriptor)
+        continue
+      }
+      inspected++
+      const url = this.manifestUrl(registry, repositoryPath, descriptor.digest)
+      const response = await this.call(
+        registry,
+        repositoryPath,
+        'GET',
+        url,
+        MANIFEST_ACCEPT,
+        counter
+      )
+      if (sha256Digest(response.body) !== descriptor.digest)
+        throw new RegistryError(
+          'REGISTRY_PROTOCOL',
+          `GET ${url.href}: the manifest's digest is not the ${descriptor.digest} asked for`
+        )
+      const artifactType = declaredArtifactType(parseJson(response.body, `GET ${url.href}`))
+      resolved.push(artifactType ? { ...descriptor, artifactType } : descriptor)
+    }
+    return resolved
   }
 
   /** Lets idle keep-alive connections go. */
@@ -295,14 +419,7 @@ export class RegistryClient {
         'REGISTRY_PROTOCOL',
         `GET ${url.href}: the manifest's digest is ${digest}, not the ${expected ?? claimed} claimed`
       )
-    let json: unknown
-    try {
-      json = JSON.parse(response.body.toString('utf8'))
-    } catch (error: unknown) {
-      throw new RegistryError('REGISTRY_PROTOCOL', `GET ${url.href}: the manifest is not JSON`, {
-        cause: error
-      })
-    }
+    const json = parseJson(response.body, `GET ${url.href}: the manifest`)
     const declared = (json as { mediaType?: unknown } | null)?.mediaType
     const mediaType = mediaTypeOf(response) || (typeof declared === 'string' ? declared : '')
     const isIndex =

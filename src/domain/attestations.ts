@@ -1,0 +1,277 @@
+/**
+ * What an attestation must say, pure: the statement's subject digest equals the
+ * pinned digest, its `predicateType` equals the requirement's, every `where`
+ * regex (RE2, as cosign's own patterns) matches the string at its dotted path,
+ * and the time at `time_field` is at most `max_age_days` old. cosign's own
+ * predicate-type filter once passed bundles of another type (issue 18), so these
+ * are checked here even after `cosign verify-attestation` succeeded.
+ */
+import { RE2JS } from 're2js'
+import type {
+  AttestationFinding,
+  AttestMode,
+  ConditionFinding,
+  Digest,
+  PlannedRequirement,
+  RequirementFinding,
+  RequirementResult
+} from './types.js'
+
+/** cosign's `--type` shorthands and the predicate types they stand for. */
+export const PREDICATE_TYPE_ALIASES: Readonly<Record<string, string>> = {
+  slsaprovenance: 'https://slsa.dev/provenance/v0.2',
+  slsaprovenance02: 'https://slsa.dev/provenance/v0.2',
+  slsaprovenance1: 'https://slsa.dev/provenance/v1',
+  custom: 'https://cosign.sigstore.dev/attestation/v1',
+  vuln: 'https://cosign.sigstore.dev/attestation/vuln/v1',
+  spdx: 'https://spdx.dev/Document',
+  spdxjson: 'https://spdx.dev/Document',
+  cyclonedx: 'https://cyclonedx.org/bom'
+}
+
+/**
+ * The predicate type a `--type` value names: a known shorthand's URI, or the
+ * URI itself; undefined for a shorthand this table does not know.
+ */
+export function expandPredicateType(type: string): string | undefined {
+  return PREDICATE_TYPE_ALIASES[type] ?? (type.includes(':') ? type : undefined)
+}
+
+/** cosign's vulnerability predicate: its scan's end time is where its age is read. */
+export const VULN_PREDICATE_TYPE = 'https://cosign.sigstore.dev/attestation/vuln/v1'
+
+/** `time_field` when none is written, by predicate type. */
+export const DEFAULT_TIME_FIELDS: Readonly<Record<string, string>> = {
+  [VULN_PREDICATE_TYPE]: 'predicate.metadata.scanFinishedOn'
+}
+
+/** The time field of a requirement: the written one, else its type's default. */
+export function timeFieldFor(type: string, written: string | undefined): string | undefined {
+  return written ?? DEFAULT_TIME_FIELDS[expandPredicateType(type) ?? type]
+}
+
+const PATH_SEGMENT = '[A-Za-z0-9_@$-]+'
+const DOTTED_PATH = new RegExp(`^${PATH_SEGMENT}(?:\\.${PATH_SEGMENT})*$`)
+
+/** Whether `path` is a dotted path (`predicate.runDetails.builder.id`; a number indexes a list). */
+export function isDottedPath(path: string): boolean {
+  return DOTTED_PATH.test(path)
+}
+
+/**
+ * The value at a dotted path as text: strings as they are, numbers and
+ * booleans written out; undefined when the path is missing or ends at an
+ * object, a list or null.
+ */
+export function valueAtPath(document: unknown, path: string): string | undefined {
+  let current: unknown = document
+  for (const segment of path.split('.')) {
+    if (Array.isArray(current) && /^\d+$/.test(segment)) current = current[Number(segment)]
+    else if (typeof current === 'object' && current !== null && !Array.isArray(current))
+      current = (current as Record<string, unknown>)[segment]
+    else return undefined
+  }
+  if (typeof current === 'string') return current
+  if (typeof current === 'number' || typeof current === 'boolean') return String(current)
+  return undefined
+}
+
+/** One verified in-toto statement: the SHA-256 of its payload bytes and the parsed JSON. */
+export interface VerifiedStatement {
+  digest: Digest
+  statement: unknown
+}
+
+/** One signer's `cosign verify-attestation` for a requirement. */
+export type SignerAttestationRun =
+  | { name: string; completed: true; statements: VerifiedStatement[]; attempts?: number }
+  | {
+      name: string
+      completed: false
+      /** `missing`: no attestation of the type; `invalid`: not by this signer; `incomplete`: could not complete. */
+      failure: 'missing' | 'invalid' | 'incomplete'
+      message: string
+      attempts?: number
+    }
+
+const DAY_MS = 24 * 60 * 60 * 1000
+
+function subjectDigests(statement: unknown): string[] {
+  const subjects =
+    typeof statement === 'object' &&
+    statement !== null &&
+    Array.isArray((statement as { subject?: unknown }).subject)
+      ? (statement as { subject: unknown[] }).subject
+      : []
+  return subjects
+    .map(subject => valueAtPath(subject, 'digest.sha256'))
+    .filter((hex): hex is string => hex !== undefined)
+    .map(hex => `sha256:${hex.toLowerCase()}`)
+}
+
+/** The conditions of a requirement judged on one statement (`where`, then `max_age_days`). */
+export function judgeConditions(
+  requirement: PlannedRequirement,
+  statement: unknown,
+  now: Date
+): ConditionFinding[] {
+  const conditions: ConditionFinding[] = requirement.where.map(({ path, pattern }) => {
+    const value = valueAtPath(statement, path)
+    const met = value !== undefined && RE2JS.compile(pattern).matcher(value).find()
+    return { path, pattern, ...(value !== undefined && { value }), met }
+  })
+  if (requirement.maxAgeDays !== undefined) {
+    const path = timeFieldFor(requirement.type, requirement.timeField) ?? ''
+    const value = valueAtPath(statement, path)
+    const time = value === undefined ? NaN : Date.parse(value)
+    const met = Number.isFinite(time) && now.getTime() - time <= requirement.maxAgeDays * DAY_MS
+    conditions.push({
+      path,
+      pattern: `<= ${requirement.maxAgeDays} days old`,
+      ...(value !== undefined && { value }),
+      met
+    })
+  }
+  return conditions
+}
+
+interface Judged {
+  signer: string
+  statement: VerifiedStatement
+  ofType: boolean
+  covers: boolean
+  conditions: ConditionFinding[]
+}
+
+/**
+ * A requirement's result from what its signers' `cosign verify-attestation`
+ * calls gave. `met` when some statement has the requirement's predicate type,
+ * names the pinned digest as a subject and meets every condition; otherwise,
+ * first match wins: `could-not-complete` when a signer's check did not
+ * complete; `unmet` when an attestation exists (of another subject or type,
+ * failing a condition, or not by these signers); `absent` when there is none.
+ */
+export function judgeRequirement(
+  requirement: PlannedRequirement,
+  runs: readonly SignerAttestationRun[],
+  pinned: Digest,
+  now: Date
+): RequirementFinding {
+  const type = expandPredicateType(requirement.type) ?? requirement.type
+  const signers = requirement.signers.map(s => s.name)
+  const attempts = runs.reduce((sum, run) => sum + (run.attempts ?? 0), 0)
+  const base = { type: requirement.type, signers, ...(attempts > 0 && { attempts }) }
+  const judged: Judged[] = runs.flatMap(run =>
+    run.completed
+      ? run.statements.map(statement => {
+          const predicateType = valueAtPath(statement.statement, 'predicateType')
+          return {
+            signer: run.name,
+            statement,
+            ofType: predicateType === type,
+            covers: subjectDigests(statement.statement).includes(pinned),
+            conditions: judgeConditions(requirement, statement.statement, now)
+          }
+        })
+      : []
+  )
+  const counting = judged.filter(j => j.ofType && j.covers)
+  const meeting = counting.find(j => j.conditions.every(c => c.met))
+  if (meeting) {
+    return {
+      ...base,
+      result: 'met',
+      conditions: meeting.conditions,
+      statementDigest: meeting.statement.digest,
+      signedBy: meeting.signer
+    }
+  }
+  const closest = counting[0] ?? judged[0]
+  const evidence = closest
+    ? { conditions: closest.conditions, statementDigest: closest.statement.digest }
+    : { conditions: [] }
+  const failed = (result: RequirementResult, message: string): RequirementFinding => ({
+    ...base,
+    result,
+    ...evidence,
+    message
+  })
+  const incomplete = runs.find(run => !run.completed && run.failure === 'incomplete')
+  if (incomplete && !incomplete.completed) {
+    return failed('could-not-complete', `${incomplete.name}: ${incomplete.message}`)
+  }
+  if (counting.length > 0) {
+    const unmet = counting[0].conditions.filter(c => !c.met).map(c => describeCondition(c))
+    return failed('unmet', unmet.join('; '))
+  }
+  if (judged.length > 0) {
+    const first = judged[0]
+    const message = !first.ofType
+      ? `the statement's predicateType is ${JSON.stringify(valueAtPath(first.statement.statement, 'predicateType') ?? '')}, not ${type}`
+      : `the statement's subject is ${subjectDigests(first.statement.statement).join(', ') || '(none)'}, not the pinned ${pinned}`
+    return failed('unmet', message)
+  }
+  const invalid = runs.find(run => !run.completed && run.failure === 'invalid')
+  if (invalid && !invalid.completed) {
+    return failed(
+      'unmet',
+      `an attestation exists but not by ${signers.join(', ')}: ${invalid.message}`
+    )
+  }
+  const missing = runs.find(run => !run.completed)
+  return failed(
+    'absent',
+    missing && !missing.completed ? missing.message : `no attestation of type ${type}`
+  )
+}
+
+/** A condition for a decision path: path, pattern and the value found, quoted and escaped. */
+export function describeCondition(condition: ConditionFinding): string {
+  const value = condition.value === undefined ? 'missing' : JSON.stringify(condition.value)
+  const verb = condition.met ? 'meets' : 'fails'
+  return `${condition.path} ${verb} ${JSON.stringify(condition.pattern)} (value ${value})`
+}
+
+/**
+ * The requirements of one image as one attestation finding (for the trust
+ * status and the report's `attestation`): `verified` when every requirement is
+ * met; otherwise the first unmet (`attestation-invalid`), else the first that
+ * could not complete (`transient`), else the first absent (`attestation-missing`).
+ */
+export function summariseRequirements(
+  mode: AttestMode,
+  requirements: readonly RequirementFinding[]
+): AttestationFinding {
+  const attempts = requirements.reduce((sum, r) => sum + (r.attempts ?? 0), 0)
+  const counts = attempts > 0 ? { attempts } : {}
+  const failing =
+    requirements.find(r => r.result === 'unmet') ??
+    requirements.find(r => r.result === 'could-not-complete') ??
+    requirements.find(r => r.result === 'absent')
+  if (!failing) {
+    const first = requirements[0]
+    return {
+      outcome: 'verified',
+      mode,
+      predicateType: requirements.map(r => r.type).join(', '),
+      ...(first?.statementDigest && { digest: first.statementDigest }),
+      count: requirements.length,
+      ...counts
+    }
+  }
+  const outcome =
+    failing.result === 'unmet'
+      ? 'attestation-invalid'
+      : failing.result === 'could-not-complete'
+        ? 'transient'
+        : 'attestation-missing'
+  return {
+    outcome,
+    mode,
+    predicateType: failing.type,
+    ...(failing.statementDigest && { digest: failing.statementDigest }),
+    count: requirements.filter(r => r.result === 'met').length,
+    ...(failing.message !== undefined && { message: failing.message }),
+    ...counts
+  }
+}
