@@ -29008,422 +29008,6 @@ function describeRegistryError(error) {
   return error instanceof Error ? error.message : String(error);
 }
 
-// src/domain/reference.ts
-var DOCKER_HUB = "docker.io";
-var MAX_REPOSITORY_LENGTH = 255;
-var MAX_TAG_LENGTH = 128;
-var SHA256_DIGEST = /^sha256:[0-9a-f]{64}$/;
-var SHA256_HEX = /^[0-9a-fA-F]{64}$/;
-var DOMAIN_COMPONENT = "(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])";
-var DOMAIN = `(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[a-fA-F0-9:]+\\])(?::[0-9]+)?`;
-var PATH_COMPONENT = "[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*";
-var DOMAIN_PATTERN = new RegExp(`^${DOMAIN}$`);
-var PATH_PATTERN = new RegExp(`^${PATH_COMPONENT}(?:/${PATH_COMPONENT})*$`);
-var TAG_PATTERN = /^[\w][\w.-]*$/;
-var CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
-var WHITESPACE = /\s/;
-function isDigest(value) {
-  return SHA256_DIGEST.test(value);
-}
-function parsePin(raw) {
-  const trimmed = raw.trim();
-  const lowered = trimmed.toLowerCase();
-  if (lowered.startsWith("sha256:") && SHA256_HEX.test(trimmed.slice("sha256:".length))) {
-    return { kind: "pinned", digest: lowered };
-  }
-  return { kind: "not-pinned", raw };
-}
-function showControlCharacters(text2) {
-  return text2.replace(new RegExp(CONTROL_CHARACTER.source, "g"), (character) => {
-    if (character === "\n") return "\\n";
-    if (character === "	") return "\\t";
-    if (character === "\r") return "\\r";
-    return `\\u${character.charCodeAt(0).toString(16).padStart(4, "0")}`;
-  });
-}
-function findUnsafeText(value) {
-  if (value === "") return "is empty";
-  if (value.startsWith("-"))
-    return "starts with `-`, so a tool could read it as a command-line flag";
-  const control = CONTROL_CHARACTER.exec(value);
-  if (control) {
-    const code18 = control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0");
-    return `contains a control character (U+${code18})`;
-  }
-  if (WHITESPACE.test(value)) return "contains whitespace";
-  return void 0;
-}
-function splitRepository(repository) {
-  const slash = repository.indexOf("/");
-  const first = slash === -1 ? "" : repository.slice(0, slash);
-  const firstIsRegistry = first !== "" && (first.includes(".") || first.includes(":") || first === "localhost" || first !== first.toLowerCase());
-  let registry = firstIsRegistry ? first : DOCKER_HUB;
-  let path = firstIsRegistry ? repository.slice(slash + 1) : repository;
-  if (registry === "index.docker.io" || registry === "registry-1.docker.io") registry = DOCKER_HUB;
-  if (registry === DOCKER_HUB && !path.includes("/")) path = `library/${path}`;
-  return { registry, path };
-}
-function findRepositoryProblem(repository) {
-  const unsafe = findUnsafeText(repository);
-  if (unsafe) return unsafe;
-  if (repository.length > MAX_REPOSITORY_LENGTH) {
-    return `is longer than ${MAX_REPOSITORY_LENGTH} characters`;
-  }
-  if (repository.includes("@")) return "holds a digest (`@\u2026`); a repository names no digest";
-  const lastSlash = repository.lastIndexOf("/");
-  if (repository.slice(lastSlash + 1).includes(":")) {
-    return "holds a tag (`:\u2026`); write the tag separately";
-  }
-  const { registry, path } = splitRepository(repository);
-  if (!DOMAIN_PATTERN.test(registry)) return `has an invalid registry host \`${registry}\``;
-  if (!PATH_PATTERN.test(path)) {
-    return "is not a valid repository path: expected lowercase letters and digits separated by `/`, `.`, `_`, `__` or `-`";
-  }
-  return void 0;
-}
-function findTagProblem(tag) {
-  const unsafe = findUnsafeText(tag);
-  if (unsafe) return unsafe;
-  if (tag.length > MAX_TAG_LENGTH) return `is longer than ${MAX_TAG_LENGTH} characters`;
-  if (!TAG_PATTERN.test(tag)) {
-    return "is not a valid tag: expected letters, digits, `_`, `.` and `-`, not starting with `.`";
-  }
-  return void 0;
-}
-function parseImageReference(value) {
-  const unsafe = findUnsafeText(value);
-  if (unsafe) return { problem: unsafe };
-  const at = value.indexOf("@");
-  const digest = at === -1 ? void 0 : value.slice(at + 1);
-  const named = at === -1 ? value : value.slice(0, at);
-  const lastSlash = named.lastIndexOf("/");
-  const colon = named.indexOf(":", lastSlash + 1);
-  const repository = colon === -1 ? named : named.slice(0, colon);
-  const tag = colon === -1 ? void 0 : named.slice(colon + 1);
-  const repositoryProblem = findRepositoryProblem(repository);
-  if (repositoryProblem) return { problem: `repository \`${repository}\` ${repositoryProblem}` };
-  if (tag !== void 0) {
-    const tagProblem = findTagProblem(tag);
-    if (tagProblem) return { problem: `tag \`${tag}\` ${tagProblem}` };
-  }
-  if (digest !== void 0 && digest === "") return { problem: "has an empty digest after `@`" };
-  return { repository, ...tag !== void 0 && { tag }, ...digest !== void 0 && { digest } };
-}
-var TEMPLATE_PLACEHOLDERS = ["version", "os"];
-var PLACEHOLDER = /\{([^{}]*)\}/g;
-function findTemplateProblem(template) {
-  for (const match of template.matchAll(PLACEHOLDER)) {
-    const name = match[1] ?? "";
-    if (!TEMPLATE_PLACEHOLDERS.includes(name)) {
-      const known = TEMPLATE_PLACEHOLDERS.map((p) => `{${p}}`).join(" and ");
-      return `uses the unknown placeholder \`{${name}}\`; known are ${known}`;
-    }
-  }
-  if (/[{}]/.test(template.replace(PLACEHOLDER, ""))) return "has an unmatched `{` or `}`";
-  return void 0;
-}
-function expandTemplate(template, values) {
-  return template.replace(
-    PLACEHOLDER,
-    (whole, name) => name === "version" ? values.version : name === "os" ? values.os : whole
-  );
-}
-
-// src/domain/versions.ts
-var VERSION_PATTERN = /^(\d+(?:\.\d+)*)(?:[-.~]?([A-Za-z][0-9A-Za-z.-]*))?$/;
-var VERSION_PLACEHOLDER = "{version}";
-var MAX_NUMBER_DIGITS = 9;
-function parseVersion(text2) {
-  const match = VERSION_PATTERN.exec(text2);
-  if (!match) return void 0;
-  const parts = match[1].split(".");
-  if (parts.some((part) => part.length > MAX_NUMBER_DIGITS)) return void 0;
-  const numbers = parts.map(Number);
-  const preRelease = match[2] ? splitPreRelease(match[2]) : [];
-  return { text: text2, numbers, preRelease };
-}
-function splitPreRelease(text2) {
-  const identifiers = [];
-  for (const piece of text2.split(/[.-]/)) {
-    for (const run of piece.match(/\d+|[A-Za-z]+/g) ?? []) {
-      identifiers.push(/^\d+$/.test(run) ? Number(run) : run.toLowerCase());
-    }
-  }
-  return identifiers;
-}
-function compareVersions(a, b) {
-  const length = Math.max(a.numbers.length, b.numbers.length);
-  for (let i = 0; i < length; i++) {
-    const difference = (a.numbers[i] ?? 0) - (b.numbers[i] ?? 0);
-    if (difference !== 0) return Math.sign(difference);
-  }
-  if (a.preRelease.length === 0 || b.preRelease.length === 0) {
-    return Math.sign(b.preRelease.length - a.preRelease.length);
-  }
-  const identifiers = Math.max(a.preRelease.length, b.preRelease.length);
-  for (let i = 0; i < identifiers; i++) {
-    const x = a.preRelease[i];
-    const y = b.preRelease[i];
-    if (x === void 0) return -1;
-    if (y === void 0) return 1;
-    if (x === y) continue;
-    if (typeof x === "number" && typeof y === "number") return Math.sign(x - y);
-    if (typeof x === "number") return -1;
-    if (typeof y === "number") return 1;
-    return x < y ? -1 : 1;
-  }
-  return 0;
-}
-function compareVersionText(a, b) {
-  const [x, y] = [parseVersion(a), parseVersion(b)];
-  if (x && y) return compareVersions(x, y);
-  return Math.sign(a.localeCompare(b, "en", { numeric: true }));
-}
-function renderTag(template, version, os2) {
-  return expandTemplate(template, { version, os: os2 });
-}
-function isDiscoverableTemplate(template) {
-  return template.split(VERSION_PLACEHOLDER).length === 2;
-}
-function parseTag(tag, template, os2) {
-  if (!isDiscoverableTemplate(template)) return void 0;
-  const [before, after] = template.split(VERSION_PLACEHOLDER).map((part) => renderTag(part, "", os2));
-  if (tag.length <= before.length + after.length) return void 0;
-  if (!tag.startsWith(before) || !tag.endsWith(after)) return void 0;
-  return parseVersion(tag.slice(before.length, tag.length - after.length));
-}
-function selectNewTags(input) {
-  const known = input.knownVersions.map(parseVersion).filter((version) => version !== void 0);
-  if (known.length === 0) return [];
-  const newest = known.reduce((a, b) => compareVersions(a, b) >= 0 ? a : b);
-  const tracksPreReleases = known.some((version) => version.preRelease.length > 0);
-  const byVersion = /* @__PURE__ */ new Map();
-  for (const tag of input.tags) {
-    const version = parseTag(tag, input.template, input.os);
-    if (!version) continue;
-    if (version.preRelease.length > 0 && !tracksPreReleases) continue;
-    if (compareVersions(version, newest) <= 0) continue;
-    if ([...byVersion.values()].some((seen) => compareVersions(seen.version, version) === 0)) continue;
-    byVersion.set(version.text, { tag, version });
-  }
-  return [...byVersion.values()].sort((a, b) => compareVersions(a.version, b.version));
-}
-
-// src/domain/types.ts
-var SLSA_PROVENANCE_V1 = "https://slsa.dev/provenance/v1";
-var DEFAULT_REPOSITORY = "ghcr.io/rocm/dev";
-var DEFAULT_TAG_TEMPLATE = "{version}-{os}";
-
-// src/domain/plan.ts
-function matchesGlob(glob, text2) {
-  let g = 0;
-  let t = 0;
-  let starGlob = -1;
-  let starText = 0;
-  while (t < text2.length) {
-    if (g < glob.length && (glob[g] === "?" || glob[g] !== "*" && glob[g] === text2[t])) {
-      g += 1;
-      t += 1;
-    } else if (g < glob.length && glob[g] === "*") {
-      starGlob = g;
-      starText = t;
-      g += 1;
-    } else if (starGlob !== -1) {
-      g = starGlob + 1;
-      starText += 1;
-      t = starText;
-    } else return false;
-  }
-  while (glob[g] === "*") g += 1;
-  return g === glob.length;
-}
-function globSpecificity(glob) {
-  return glob.replace(/[*?]/g, "").length;
-}
-function findOverride(overrides, reference) {
-  let best;
-  for (const override of overrides) {
-    if (!matchesGlob(override.match, reference)) continue;
-    if (!best || globSpecificity(override.match) > globSpecificity(best.match)) best = override;
-  }
-  return best;
-}
-function rowName(row2) {
-  const where = row2.location ? ` at ${formatLocation(row2.location)}` : "";
-  return `row ${row2.index + 1} (${row2.version} ${row2.os})${where}`;
-}
-function resolvePolicy(config, row2, reference) {
-  const { policy: policy2 } = config;
-  const sources = [];
-  const fromPolicy = (key, value) => {
-    const location = policy2.locations[key];
-    if (location) sources.push(`${key}=${String(value)} (policy ${formatLocation(location)})`);
-  };
-  const fromOverride = (key, value, override2) => {
-    const where = override2.location ? ` at ${formatLocation(override2.location)}` : "";
-    sources.push(`${key}=${String(value)} (override "${override2.match}"${where})`);
-  };
-  const fromRow = (key, value) => {
-    const location = row2.provenance?.locations?.[key] ?? row2.location;
-    sources.push(
-      `${key}=${String(value)} (matrix row ${location ? formatLocation(location) : row2.index + 1})`
-    );
-  };
-  const override = findOverride(policy2.overrides, reference);
-  const provenance = row2.provenance ?? {};
-  const effective = {
-    mode: policy2.mode,
-    digestTtlDays: policy2.digestTtlDays,
-    requireSignature: policy2.requireSignature,
-    attestMode: policy2.attestMode,
-    attestationType: policy2.attestationType,
-    ignoreTlog: policy2.ignoreTlog,
-    sources
-  };
-  fromPolicy("mode", policy2.mode);
-  if (override?.digestTtlDays !== void 0) {
-    effective.digestTtlDays = override.digestTtlDays;
-    fromOverride("digest_ttl", override.digestTtlDays, override);
-  } else fromPolicy("digest_ttl", policy2.digestTtlDays);
-  if (provenance.requireSignature !== void 0) {
-    effective.requireSignature = provenance.requireSignature;
-    fromRow("require_signature", provenance.requireSignature);
-  } else if (override?.requireSignature !== void 0) {
-    effective.requireSignature = override.requireSignature;
-    fromOverride("require_signature", override.requireSignature, override);
-  } else fromPolicy("require_signature", policy2.requireSignature);
-  if (override?.attestMode !== void 0) {
-    effective.attestMode = override.attestMode;
-    fromOverride("attest_mode", override.attestMode, override);
-  } else fromPolicy("attest_mode", policy2.attestMode);
-  if (provenance.attestationType !== void 0) {
-    effective.attestationType = provenance.attestationType;
-    fromRow("attestation_type", provenance.attestationType);
-  } else fromPolicy("attestation_type", policy2.attestationType);
-  if (provenance.ignoreTlog !== void 0) {
-    effective.ignoreTlog = provenance.ignoreTlog;
-    fromRow("ignore_tlog", provenance.ignoreTlog);
-  } else fromPolicy("ignore_tlog", policy2.ignoreTlog);
-  if (policy2.trustedRoot !== void 0) {
-    effective.trustedRoot = policy2.trustedRoot;
-    fromPolicy("trusted_root", policy2.trustedRoot);
-  }
-  if (override) effective.override = override.match;
-  return effective;
-}
-function signerOf(row2) {
-  const p = row2.provenance;
-  if (p?.keyPath !== void 0) {
-    return {
-      kind: "key",
-      keyPath: p.keyPath,
-      ...p.keyFingerprint !== void 0 && { keyFingerprint: p.keyFingerprint },
-      ...p.validFrom !== void 0 && { validFrom: p.validFrom },
-      ...p.validUntil !== void 0 && { validUntil: p.validUntil }
-    };
-  }
-  if (p?.identity !== void 0 && p.issuer !== void 0) {
-    return {
-      kind: "keyless",
-      identity: p.identity,
-      issuer: p.issuer,
-      issuerIsRegexp: p.issuerIsRegexp ?? false
-    };
-  }
-  return void 0;
-}
-function planImages(config, options) {
-  const issues = [];
-  const plans = [];
-  const { policy: policy2 } = config;
-  const byReference = /* @__PURE__ */ new Map();
-  for (const row2 of config.matrix.rows) {
-    const values = { version: row2.version, os: row2.os };
-    const [repositoryTemplate, repositorySource] = row2.repository !== void 0 ? [row2.repository, "the row"] : options.repositoryInput !== void 0 ? [options.repositoryInput, "the `repository` input"] : policy2.repository !== void 0 ? [policy2.repository, "the policy"] : [DEFAULT_REPOSITORY, "the default"];
-    const [tagTemplate, tagSource] = row2.tag !== void 0 ? [row2.tag, "the row"] : [policy2.tagTemplate, "the policy `tag_template`"];
-    const repository = expandTemplate(repositoryTemplate, values);
-    const tag = expandTemplate(tagTemplate, values);
-    const repositoryProblem = findTemplateProblem(repositoryTemplate) ?? findRepositoryProblem(repository);
-    const tagProblem = findTemplateProblem(tagTemplate) ?? findTagProblem(tag);
-    if (repositoryProblem) {
-      issues.push({
-        code: "bad-reference",
-        message: `${rowName(row2)}: repository \`${repository}\` (from ${repositorySource}) ${repositoryProblem}`,
-        ...row2.location && { location: row2.location }
-      });
-    }
-    if (tagProblem) {
-      issues.push({
-        code: "bad-reference",
-        message: `${rowName(row2)}: tag \`${tag}\` (from ${tagSource}) ${tagProblem}`,
-        ...row2.location && { location: row2.location }
-      });
-    }
-    if (repositoryProblem || tagProblem) continue;
-    const { registry, path } = splitRepository(repository);
-    const canonicalRepository = `${registry}/${path}`;
-    const reference = `${canonicalRepository}:${tag}`;
-    const earlier = byReference.get(reference);
-    if (earlier) {
-      issues.push({
-        code: "duplicate-row",
-        message: `${rowName(row2)}: \`${reference}\` is already planned by ${rowName(earlier)}`,
-        ...row2.location && { location: row2.location }
-      });
-      continue;
-    }
-    byReference.set(reference, row2);
-    const plan = {
-      row: row2,
-      registry,
-      repositoryPath: path,
-      repository: canonicalRepository,
-      tag,
-      reference,
-      policy: resolvePolicy(config, row2, reference)
-    };
-    const signer = signerOf(row2);
-    if (signer) plan.signer = signer;
-    plans.push(plan);
-  }
-  let selected = plans;
-  if (options.images !== void 0) {
-    const wanted = /* @__PURE__ */ new Set();
-    for (const listed of options.images) {
-      const parsed = parseImageReference(listed);
-      if ("problem" in parsed || parsed.tag === void 0 || parsed.digest !== void 0) {
-        const why = "problem" in parsed ? parsed.problem : "expected `repository:tag`";
-        issues.push({ code: "bad-image-filter", message: `listed image \`${listed}\`: ${why}` });
-        continue;
-      }
-      const { registry, path } = splitRepository(parsed.repository);
-      const reference = `${registry}/${path}:${parsed.tag}`;
-      if (!byReference.has(reference)) {
-        issues.push({
-          code: "unknown-image",
-          message: `listed image \`${listed}\` (${reference}) matches no row of ${config.matrixPath}`
-        });
-      }
-      wanted.add(reference);
-    }
-    selected = plans.filter((plan) => wanted.has(plan.reference));
-  }
-  if (issues.length > 0) {
-    throw new ConfigError(issues.map((i) => ({ ...i, message: showControlCharacters(i.message) })));
-  }
-  return selected;
-}
-function choosePreferredPlan(matrix2, plans) {
-  const preference = matrix2.preference;
-  if (!preference || plans.length === 0) return plans[0];
-  const find2 = (version2, os2) => version2 === void 0 ? void 0 : plans.find((p) => p.row.version === version2 && (os2 === void 0 || p.row.os === os2));
-  const newest = plans.map((p) => p.row.version).sort((a, b) => compareVersionText(b, a))[0];
-  const [defaultVersion, defaultOs] = preference.default ?? [void 0, void 0];
-  const version = defaultVersion ?? newest;
-  const { preferOs, fallbackOs, fallbackVersion } = preference;
-  return (preferOs !== void 0 ? find2(version, preferOs) : void 0) ?? (defaultOs !== void 0 ? find2(defaultVersion, defaultOs) : void 0) ?? (fallbackOs !== void 0 ? find2(version, fallbackOs) : void 0) ?? (preferOs !== void 0 ? find2(fallbackVersion, preferOs) : void 0) ?? (fallbackOs !== void 0 ? find2(fallbackVersion, fallbackOs) : void 0) ?? find2(fallbackVersion, void 0) ?? find2(version, void 0) ?? plans[0];
-}
-
 // node_modules/re2js/build/index.js
 var RE2Flags = class RE2Flags2 {
   static FOLD_CASE = 1;
@@ -36087,6 +35671,783 @@ var RE2JS = class RE2JS2 {
   }
 };
 
+// src/domain/attestations.ts
+var PREDICATE_TYPE_ALIASES = {
+  slsaprovenance: "https://slsa.dev/provenance/v0.2",
+  slsaprovenance02: "https://slsa.dev/provenance/v0.2",
+  slsaprovenance1: "https://slsa.dev/provenance/v1",
+  custom: "https://cosign.sigstore.dev/attestation/v1",
+  vuln: "https://cosign.sigstore.dev/attestation/vuln/v1",
+  spdx: "https://spdx.dev/Document",
+  spdxjson: "https://spdx.dev/Document",
+  cyclonedx: "https://cyclonedx.org/bom"
+};
+function expandPredicateType(type) {
+  return PREDICATE_TYPE_ALIASES[type] ?? (type.includes(":") ? type : void 0);
+}
+var VULN_PREDICATE_TYPE = "https://cosign.sigstore.dev/attestation/vuln/v1";
+var DEFAULT_TIME_FIELDS = {
+  [VULN_PREDICATE_TYPE]: "predicate.metadata.scanFinishedOn"
+};
+function timeFieldFor(type, written) {
+  return written ?? DEFAULT_TIME_FIELDS[expandPredicateType(type) ?? type];
+}
+var PATH_SEGMENT = "[A-Za-z0-9_@$-]+";
+var DOTTED_PATH = new RegExp(`^${PATH_SEGMENT}(?:\\.${PATH_SEGMENT})*$`);
+function isDottedPath(path) {
+  return DOTTED_PATH.test(path);
+}
+function valueAtPath(document, path) {
+  let current = document;
+  for (const segment of path.split(".")) {
+    if (Array.isArray(current) && /^\d+$/.test(segment)) current = current[Number(segment)];
+    else if (typeof current === "object" && current !== null && !Array.isArray(current))
+      current = current[segment];
+    else return void 0;
+  }
+  if (typeof current === "string") return current;
+  if (typeof current === "number" || typeof current === "boolean") return String(current);
+  return void 0;
+}
+var DAY_MS = 24 * 60 * 60 * 1e3;
+function subjectDigests(statement) {
+  const subjects = typeof statement === "object" && statement !== null && Array.isArray(statement.subject) ? statement.subject : [];
+  return subjects.map((subject) => valueAtPath(subject, "digest.sha256")).filter((hex) => hex !== void 0).map((hex) => `sha256:${hex.toLowerCase()}`);
+}
+function judgeConditions(requirement, statement, now) {
+  const conditions = requirement.where.map(({ path, pattern }) => {
+    const value = valueAtPath(statement, path);
+    const met = value !== void 0 && RE2JS.compile(pattern).matcher(value).find();
+    return { path, pattern, ...value !== void 0 && { value }, met };
+  });
+  if (requirement.maxAgeDays !== void 0) {
+    const path = timeFieldFor(requirement.type, requirement.timeField) ?? "";
+    const value = valueAtPath(statement, path);
+    const time = value === void 0 ? NaN : Date.parse(value);
+    const met = Number.isFinite(time) && now.getTime() - time <= requirement.maxAgeDays * DAY_MS;
+    conditions.push({
+      path,
+      pattern: `<= ${requirement.maxAgeDays} days old`,
+      ...value !== void 0 && { value },
+      met
+    });
+  }
+  return conditions;
+}
+function judgeRequirement(requirement, runs, pinned, now) {
+  const type = expandPredicateType(requirement.type) ?? requirement.type;
+  const signers = requirement.signers.map((s) => s.name);
+  const attempts = runs.reduce((sum, run) => sum + (run.attempts ?? 0), 0);
+  const base = { type: requirement.type, signers, ...attempts > 0 && { attempts } };
+  const judged = runs.flatMap(
+    (run) => run.completed ? run.statements.map((statement) => {
+      const predicateType = valueAtPath(statement.statement, "predicateType");
+      return {
+        signer: run.name,
+        statement,
+        ofType: predicateType === type,
+        covers: subjectDigests(statement.statement).includes(pinned),
+        conditions: judgeConditions(requirement, statement.statement, now)
+      };
+    }) : []
+  );
+  const counting = judged.filter((j) => j.ofType && j.covers);
+  const meeting = counting.find((j) => j.conditions.every((c) => c.met));
+  if (meeting) {
+    return {
+      ...base,
+      result: "met",
+      conditions: meeting.conditions,
+      statementDigest: meeting.statement.digest,
+      signedBy: meeting.signer
+    };
+  }
+  const closest = counting[0] ?? judged[0];
+  const evidence = closest ? { conditions: closest.conditions, statementDigest: closest.statement.digest } : { conditions: [] };
+  const failed = (result, message) => ({
+    ...base,
+    result,
+    ...evidence,
+    message
+  });
+  const incomplete = runs.find((run) => !run.completed && run.failure === "incomplete");
+  if (incomplete && !incomplete.completed) {
+    return failed("could-not-complete", `${incomplete.name}: ${incomplete.message}`);
+  }
+  if (counting.length > 0) {
+    const unmet = counting[0].conditions.filter((c) => !c.met).map((c) => describeCondition(c));
+    return failed("unmet", unmet.join("; "));
+  }
+  if (judged.length > 0) {
+    const first = judged[0];
+    const message = !first.ofType ? `the statement's predicateType is ${JSON.stringify(valueAtPath(first.statement.statement, "predicateType") ?? "")}, not ${type}` : `the statement's subject is ${subjectDigests(first.statement.statement).join(", ") || "(none)"}, not the pinned ${pinned}`;
+    return failed("unmet", message);
+  }
+  const invalid = runs.find((run) => !run.completed && run.failure === "invalid");
+  if (invalid && !invalid.completed) {
+    return failed(
+      "unmet",
+      `an attestation exists but not by ${signers.join(", ")}: ${invalid.message}`
+    );
+  }
+  const missing = runs.find((run) => !run.completed);
+  return failed(
+    "absent",
+    missing && !missing.completed ? missing.message : `no attestation of type ${type}`
+  );
+}
+function describeCondition(condition) {
+  const value = condition.value === void 0 ? "missing" : JSON.stringify(condition.value);
+  const verb = condition.met ? "meets" : "fails";
+  return `${condition.path} ${verb} ${JSON.stringify(condition.pattern)} (value ${value})`;
+}
+function summariseRequirements(mode, requirements) {
+  const attempts = requirements.reduce((sum, r) => sum + (r.attempts ?? 0), 0);
+  const counts = attempts > 0 ? { attempts } : {};
+  const failing = requirements.find((r) => r.result === "unmet") ?? requirements.find((r) => r.result === "could-not-complete") ?? requirements.find((r) => r.result === "absent");
+  if (!failing) {
+    const first = requirements[0];
+    return {
+      outcome: "verified",
+      mode,
+      predicateType: requirements.map((r) => r.type).join(", "),
+      ...first?.statementDigest && { digest: first.statementDigest },
+      count: requirements.length,
+      ...counts
+    };
+  }
+  const outcome = failing.result === "unmet" ? "attestation-invalid" : failing.result === "could-not-complete" ? "transient" : "attestation-missing";
+  return {
+    outcome,
+    mode,
+    predicateType: failing.type,
+    ...failing.statementDigest && { digest: failing.statementDigest },
+    count: requirements.filter((r) => r.result === "met").length,
+    ...failing.message !== void 0 && { message: failing.message },
+    ...counts
+  };
+}
+
+// src/domain/reference.ts
+var DOCKER_HUB = "docker.io";
+var MAX_REPOSITORY_LENGTH = 255;
+var MAX_TAG_LENGTH = 128;
+var SHA256_DIGEST = /^sha256:[0-9a-f]{64}$/;
+var SHA256_HEX = /^[0-9a-fA-F]{64}$/;
+var DOMAIN_COMPONENT = "(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])";
+var DOMAIN = `(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[a-fA-F0-9:]+\\])(?::[0-9]+)?`;
+var PATH_COMPONENT = "[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*";
+var DOMAIN_PATTERN = new RegExp(`^${DOMAIN}$`);
+var PATH_PATTERN = new RegExp(`^${PATH_COMPONENT}(?:/${PATH_COMPONENT})*$`);
+var TAG_PATTERN = /^[\w][\w.-]*$/;
+var CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+var WHITESPACE = /\s/;
+function isDigest(value) {
+  return SHA256_DIGEST.test(value);
+}
+function parsePin(raw) {
+  const trimmed = raw.trim();
+  const lowered = trimmed.toLowerCase();
+  if (lowered.startsWith("sha256:") && SHA256_HEX.test(trimmed.slice("sha256:".length))) {
+    return { kind: "pinned", digest: lowered };
+  }
+  return { kind: "not-pinned", raw };
+}
+function showControlCharacters(text2) {
+  return text2.replace(new RegExp(CONTROL_CHARACTER.source, "g"), (character) => {
+    if (character === "\n") return "\\n";
+    if (character === "	") return "\\t";
+    if (character === "\r") return "\\r";
+    return `\\u${character.charCodeAt(0).toString(16).padStart(4, "0")}`;
+  });
+}
+function findUnsafeText(value) {
+  if (value === "") return "is empty";
+  if (value.startsWith("-"))
+    return "starts with `-`, so a tool could read it as a command-line flag";
+  const control = CONTROL_CHARACTER.exec(value);
+  if (control) {
+    const code18 = control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0");
+    return `contains a control character (U+${code18})`;
+  }
+  if (WHITESPACE.test(value)) return "contains whitespace";
+  return void 0;
+}
+function splitRepository(repository) {
+  const slash = repository.indexOf("/");
+  const first = slash === -1 ? "" : repository.slice(0, slash);
+  const firstIsRegistry = first !== "" && (first.includes(".") || first.includes(":") || first === "localhost" || first !== first.toLowerCase());
+  let registry = firstIsRegistry ? first : DOCKER_HUB;
+  let path = firstIsRegistry ? repository.slice(slash + 1) : repository;
+  if (registry === "index.docker.io" || registry === "registry-1.docker.io") registry = DOCKER_HUB;
+  if (registry === DOCKER_HUB && !path.includes("/")) path = `library/${path}`;
+  return { registry, path };
+}
+function findRepositoryProblem(repository) {
+  const unsafe = findUnsafeText(repository);
+  if (unsafe) return unsafe;
+  if (repository.length > MAX_REPOSITORY_LENGTH) {
+    return `is longer than ${MAX_REPOSITORY_LENGTH} characters`;
+  }
+  if (repository.includes("@")) return "holds a digest (`@\u2026`); a repository names no digest";
+  const lastSlash = repository.lastIndexOf("/");
+  if (repository.slice(lastSlash + 1).includes(":")) {
+    return "holds a tag (`:\u2026`); write the tag separately";
+  }
+  const { registry, path } = splitRepository(repository);
+  if (!DOMAIN_PATTERN.test(registry)) return `has an invalid registry host \`${registry}\``;
+  if (!PATH_PATTERN.test(path)) {
+    return "is not a valid repository path: expected lowercase letters and digits separated by `/`, `.`, `_`, `__` or `-`";
+  }
+  return void 0;
+}
+function findTagProblem(tag) {
+  const unsafe = findUnsafeText(tag);
+  if (unsafe) return unsafe;
+  if (tag.length > MAX_TAG_LENGTH) return `is longer than ${MAX_TAG_LENGTH} characters`;
+  if (!TAG_PATTERN.test(tag)) {
+    return "is not a valid tag: expected letters, digits, `_`, `.` and `-`, not starting with `.`";
+  }
+  return void 0;
+}
+function parseImageReference(value) {
+  const unsafe = findUnsafeText(value);
+  if (unsafe) return { problem: unsafe };
+  const at = value.indexOf("@");
+  const digest = at === -1 ? void 0 : value.slice(at + 1);
+  const named = at === -1 ? value : value.slice(0, at);
+  const lastSlash = named.lastIndexOf("/");
+  const colon = named.indexOf(":", lastSlash + 1);
+  const repository = colon === -1 ? named : named.slice(0, colon);
+  const tag = colon === -1 ? void 0 : named.slice(colon + 1);
+  const repositoryProblem = findRepositoryProblem(repository);
+  if (repositoryProblem) return { problem: `repository \`${repository}\` ${repositoryProblem}` };
+  if (tag !== void 0) {
+    const tagProblem = findTagProblem(tag);
+    if (tagProblem) return { problem: `tag \`${tag}\` ${tagProblem}` };
+  }
+  if (digest !== void 0 && digest === "") return { problem: "has an empty digest after `@`" };
+  return { repository, ...tag !== void 0 && { tag }, ...digest !== void 0 && { digest } };
+}
+var TEMPLATE_PLACEHOLDERS = ["version", "os"];
+var PLACEHOLDER = /\{([^{}]*)\}/g;
+function findTemplateProblem(template) {
+  for (const match of template.matchAll(PLACEHOLDER)) {
+    const name = match[1] ?? "";
+    if (!TEMPLATE_PLACEHOLDERS.includes(name)) {
+      const known = TEMPLATE_PLACEHOLDERS.map((p) => `{${p}}`).join(" and ");
+      return `uses the unknown placeholder \`{${name}}\`; known are ${known}`;
+    }
+  }
+  if (/[{}]/.test(template.replace(PLACEHOLDER, ""))) return "has an unmatched `{` or `}`";
+  return void 0;
+}
+function expandTemplate(template, values) {
+  return template.replace(
+    PLACEHOLDER,
+    (whole, name) => name === "version" ? values.version : name === "os" ? values.os : whole
+  );
+}
+
+// src/domain/versions.ts
+var VERSION_PATTERN = /^(\d+(?:\.\d+)*)(?:[-.~]?([A-Za-z][0-9A-Za-z.-]*))?$/;
+var VERSION_PLACEHOLDER = "{version}";
+var MAX_NUMBER_DIGITS = 9;
+function parseVersion(text2) {
+  const match = VERSION_PATTERN.exec(text2);
+  if (!match) return void 0;
+  const parts = match[1].split(".");
+  if (parts.some((part) => part.length > MAX_NUMBER_DIGITS)) return void 0;
+  const numbers = parts.map(Number);
+  const preRelease = match[2] ? splitPreRelease(match[2]) : [];
+  return { text: text2, numbers, preRelease };
+}
+function splitPreRelease(text2) {
+  const identifiers = [];
+  for (const piece of text2.split(/[.-]/)) {
+    for (const run of piece.match(/\d+|[A-Za-z]+/g) ?? []) {
+      identifiers.push(/^\d+$/.test(run) ? Number(run) : run.toLowerCase());
+    }
+  }
+  return identifiers;
+}
+function compareVersions(a, b) {
+  const length = Math.max(a.numbers.length, b.numbers.length);
+  for (let i = 0; i < length; i++) {
+    const difference = (a.numbers[i] ?? 0) - (b.numbers[i] ?? 0);
+    if (difference !== 0) return Math.sign(difference);
+  }
+  if (a.preRelease.length === 0 || b.preRelease.length === 0) {
+    return Math.sign(b.preRelease.length - a.preRelease.length);
+  }
+  const identifiers = Math.max(a.preRelease.length, b.preRelease.length);
+  for (let i = 0; i < identifiers; i++) {
+    const x = a.preRelease[i];
+    const y = b.preRelease[i];
+    if (x === void 0) return -1;
+    if (y === void 0) return 1;
+    if (x === y) continue;
+    if (typeof x === "number" && typeof y === "number") return Math.sign(x - y);
+    if (typeof x === "number") return -1;
+    if (typeof y === "number") return 1;
+    return x < y ? -1 : 1;
+  }
+  return 0;
+}
+function compareVersionText(a, b) {
+  const [x, y] = [parseVersion(a), parseVersion(b)];
+  if (x && y) return compareVersions(x, y);
+  return Math.sign(a.localeCompare(b, "en", { numeric: true }));
+}
+function renderTag(template, version, os2) {
+  return expandTemplate(template, { version, os: os2 });
+}
+function isDiscoverableTemplate(template) {
+  return template.split(VERSION_PLACEHOLDER).length === 2;
+}
+function parseTag(tag, template, os2) {
+  if (!isDiscoverableTemplate(template)) return void 0;
+  const [before, after] = template.split(VERSION_PLACEHOLDER).map((part) => renderTag(part, "", os2));
+  if (tag.length <= before.length + after.length) return void 0;
+  if (!tag.startsWith(before) || !tag.endsWith(after)) return void 0;
+  return parseVersion(tag.slice(before.length, tag.length - after.length));
+}
+function selectNewTags(input) {
+  const known = input.knownVersions.map(parseVersion).filter((version) => version !== void 0);
+  if (known.length === 0) return [];
+  const newest = known.reduce((a, b) => compareVersions(a, b) >= 0 ? a : b);
+  const tracksPreReleases = known.some((version) => version.preRelease.length > 0);
+  const byVersion = /* @__PURE__ */ new Map();
+  for (const tag of input.tags) {
+    const version = parseTag(tag, input.template, input.os);
+    if (!version) continue;
+    if (version.preRelease.length > 0 && !tracksPreReleases) continue;
+    if (compareVersions(version, newest) <= 0) continue;
+    if ([...byVersion.values()].some((seen) => compareVersions(seen.version, version) === 0)) continue;
+    byVersion.set(version.text, { tag, version });
+  }
+  return [...byVersion.values()].sort((a, b) => compareVersions(a.version, b.version));
+}
+
+// src/domain/types.ts
+var SLSA_PROVENANCE_V1 = "https://slsa.dev/provenance/v1";
+var DEFAULT_REPOSITORY = "ghcr.io/rocm/dev";
+var DEFAULT_TAG_TEMPLATE = "{version}-{os}";
+var UNNAMED_SIGNER = "provenance";
+
+// src/domain/plan.ts
+function matchesGlob(glob, text2) {
+  let g = 0;
+  let t = 0;
+  let starGlob = -1;
+  let starText = 0;
+  while (t < text2.length) {
+    if (g < glob.length && (glob[g] === "?" || glob[g] !== "*" && glob[g] === text2[t])) {
+      g += 1;
+      t += 1;
+    } else if (g < glob.length && glob[g] === "*") {
+      starGlob = g;
+      starText = t;
+      g += 1;
+    } else if (starGlob !== -1) {
+      g = starGlob + 1;
+      starText += 1;
+      t = starText;
+    } else return false;
+  }
+  while (glob[g] === "*") g += 1;
+  return g === glob.length;
+}
+function globSpecificity(glob) {
+  return glob.replace(/[*?]/g, "").length;
+}
+function findOverride(overrides, reference) {
+  let best;
+  for (const override of overrides) {
+    if (!matchesGlob(override.match, reference)) continue;
+    if (!best || globSpecificity(override.match) > globSpecificity(best.match)) best = override;
+  }
+  return best;
+}
+function rowName(row2) {
+  const where = row2.location ? ` at ${formatLocation(row2.location)}` : "";
+  return `row ${row2.index + 1} (${row2.version} ${row2.os})${where}`;
+}
+function resolvePolicy(config, row2, reference) {
+  const { policy: policy2 } = config;
+  const sources = [];
+  const fromPolicy = (key, value) => {
+    const location = policy2.locations[key];
+    if (location) sources.push(`${key}=${String(value)} (policy ${formatLocation(location)})`);
+  };
+  const fromOverride = (key, value, override2) => {
+    const where = override2.location ? ` at ${formatLocation(override2.location)}` : "";
+    sources.push(`${key}=${String(value)} (override "${override2.match}"${where})`);
+  };
+  const fromRow = (key, value) => {
+    const location = row2.provenance?.locations?.[key] ?? row2.location;
+    sources.push(
+      `${key}=${String(value)} (matrix row ${location ? formatLocation(location) : row2.index + 1})`
+    );
+  };
+  const override = findOverride(policy2.overrides, reference);
+  const provenance = row2.provenance ?? {};
+  const effective = {
+    mode: policy2.mode,
+    digestTtlDays: policy2.digestTtlDays,
+    requireSignature: policy2.requireSignature,
+    attestMode: policy2.attestMode,
+    attestationType: policy2.attestationType,
+    ignoreTlog: policy2.ignoreTlog,
+    sources
+  };
+  fromPolicy("mode", policy2.mode);
+  if (override?.digestTtlDays !== void 0) {
+    effective.digestTtlDays = override.digestTtlDays;
+    fromOverride("digest_ttl", override.digestTtlDays, override);
+  } else fromPolicy("digest_ttl", policy2.digestTtlDays);
+  if (provenance.requireSignature !== void 0) {
+    effective.requireSignature = provenance.requireSignature;
+    fromRow("require_signature", provenance.requireSignature);
+  } else if (override?.requireSignature !== void 0) {
+    effective.requireSignature = override.requireSignature;
+    fromOverride("require_signature", override.requireSignature, override);
+  } else fromPolicy("require_signature", policy2.requireSignature);
+  if (override?.attestMode !== void 0) {
+    effective.attestMode = override.attestMode;
+    fromOverride("attest_mode", override.attestMode, override);
+  } else fromPolicy("attest_mode", policy2.attestMode);
+  if (provenance.attestationType !== void 0) {
+    effective.attestationType = provenance.attestationType;
+    fromRow("attestation_type", provenance.attestationType);
+  } else fromPolicy("attestation_type", policy2.attestationType);
+  if (provenance.ignoreTlog !== void 0) {
+    effective.ignoreTlog = provenance.ignoreTlog;
+    fromRow("ignore_tlog", provenance.ignoreTlog);
+  } else fromPolicy("ignore_tlog", policy2.ignoreTlog);
+  if (policy2.trustedRoot !== void 0) {
+    effective.trustedRoot = policy2.trustedRoot;
+    fromPolicy("trusted_root", policy2.trustedRoot);
+  }
+  if (override) effective.override = override.match;
+  return effective;
+}
+function signerOf(row2) {
+  const p = row2.provenance;
+  if (p?.keyPath !== void 0) {
+    return {
+      kind: "key",
+      keyPath: p.keyPath,
+      ...p.keyFingerprint !== void 0 && { keyFingerprint: p.keyFingerprint },
+      ...p.validFrom !== void 0 && { validFrom: p.validFrom },
+      ...p.validUntil !== void 0 && { validUntil: p.validUntil }
+    };
+  }
+  if (p?.identity !== void 0 && p.issuer !== void 0) {
+    return {
+      kind: "keyless",
+      identity: p.identity,
+      issuer: p.issuer,
+      issuerIsRegexp: p.issuerIsRegexp ?? false
+    };
+  }
+  return void 0;
+}
+function planTrust(config, row2, override, attestationType) {
+  const { policy: policy2 } = config;
+  const defined = policy2.signers ?? {};
+  const issues = [];
+  const resolve5 = (names) => (names?.names ?? []).flatMap((name, i) => {
+    const signer = defined[name];
+    if (signer) return [signer];
+    issues.push({
+      code: "unknown-signer",
+      message: `${rowName(row2)}: signer \`${name}\` is not defined under policy.signers`,
+      ...(names?.locations[i] ?? names?.location) && {
+        location: names?.locations[i] ?? names?.location
+      }
+    });
+    return [];
+  });
+  const trusted = row2.provenance?.trustedSigners ?? override?.trustedSigners ?? policy2.trustedSigners;
+  const named = row2.provenance?.trustedSigners ? resolve5(trusted) : (
+    // Names of the policy and overrides were checked when the policy was read.
+    (trusted?.names ?? []).flatMap((name) => defined[name] ? [defined[name]] : [])
+  );
+  const unnamed = signerOf(row2);
+  const signers = unique([
+    ...named,
+    ...unnamed ? [{ ...unnamed, name: UNNAMED_SIGNER }] : []
+  ]);
+  const [threshold, thresholdLocation] = row2.provenance?.threshold !== void 0 ? [row2.provenance.threshold, row2.provenance.locations?.threshold ?? row2.location] : override?.threshold !== void 0 ? [override.threshold, override.thresholdLocation ?? override.location] : policy2.threshold !== void 0 ? [policy2.threshold, policy2.locations.threshold] : [1, void 0];
+  if (threshold > 1 && threshold > signers.length) {
+    const listed = signers.map((s) => s.name).join(", ") || "none";
+    issues.push({
+      code: "threshold-unreachable",
+      message: `${rowName(row2)}: threshold ${threshold} is above the ${signers.length} signer${signers.length === 1 ? "" : "s"} it can count (${listed})`,
+      ...thresholdLocation && { location: thresholdLocation }
+    });
+  }
+  const requirements = policy2.attestations ? policy2.attestations.map((requirement) => {
+    const timeField = timeFieldFor(requirement.type, requirement.timeField);
+    return {
+      type: requirement.type,
+      signers: requirement.signers ? requirement.signers.names.flatMap((name) => defined[name] ? [defined[name]] : []) : signers,
+      where: requirement.where,
+      ...requirement.maxAgeDays !== void 0 && { maxAgeDays: requirement.maxAgeDays },
+      ...timeField !== void 0 && { timeField }
+    };
+  }) : [{ type: attestationType, signers, where: [] }];
+  const trustModel = named.length > 0 || policy2.attestations !== void 0 || (trusted?.names.length ?? 0) > 0 ? "signers" : "row-signer";
+  return { signers, threshold, trustModel, requirements, issues };
+}
+function unique(signers) {
+  const seen = /* @__PURE__ */ new Set();
+  return signers.filter((signer) => !seen.has(signer.name) && seen.add(signer.name));
+}
+function planImages(config, options) {
+  const issues = [];
+  const plans = [];
+  const { policy: policy2 } = config;
+  const byReference = /* @__PURE__ */ new Map();
+  const reported = /* @__PURE__ */ new Set();
+  for (const row2 of config.matrix.rows) {
+    const values = { version: row2.version, os: row2.os };
+    const [repositoryTemplate, repositorySource] = row2.repository !== void 0 ? [row2.repository, "the row"] : options.repositoryInput !== void 0 ? [options.repositoryInput, "the `repository` input"] : policy2.repository !== void 0 ? [policy2.repository, "the policy"] : [DEFAULT_REPOSITORY, "the default"];
+    const [tagTemplate, tagSource] = row2.tag !== void 0 ? [row2.tag, "the row"] : [policy2.tagTemplate, "the policy `tag_template`"];
+    const repository = expandTemplate(repositoryTemplate, values);
+    const tag = expandTemplate(tagTemplate, values);
+    const repositoryProblem = findTemplateProblem(repositoryTemplate) ?? findRepositoryProblem(repository);
+    const tagProblem = findTemplateProblem(tagTemplate) ?? findTagProblem(tag);
+    if (repositoryProblem) {
+      issues.push({
+        code: "bad-reference",
+        message: `${rowName(row2)}: repository \`${repository}\` (from ${repositorySource}) ${repositoryProblem}`,
+        ...row2.location && { location: row2.location }
+      });
+    }
+    if (tagProblem) {
+      issues.push({
+        code: "bad-reference",
+        message: `${rowName(row2)}: tag \`${tag}\` (from ${tagSource}) ${tagProblem}`,
+        ...row2.location && { location: row2.location }
+      });
+    }
+    if (repositoryProblem || tagProblem) continue;
+    const { registry, path } = splitRepository(repository);
+    const canonicalRepository = `${registry}/${path}`;
+    const reference = `${canonicalRepository}:${tag}`;
+    const earlier = byReference.get(reference);
+    if (earlier) {
+      issues.push({
+        code: "duplicate-row",
+        message: `${rowName(row2)}: \`${reference}\` is already planned by ${rowName(earlier)}`,
+        ...row2.location && { location: row2.location }
+      });
+      continue;
+    }
+    byReference.set(reference, row2);
+    const plan = {
+      row: row2,
+      registry,
+      repositoryPath: path,
+      repository: canonicalRepository,
+      tag,
+      reference,
+      policy: resolvePolicy(config, row2, reference)
+    };
+    const signer = signerOf(row2);
+    if (signer) plan.signer = signer;
+    const trust = planTrust(
+      config,
+      row2,
+      findOverride(policy2.overrides, reference),
+      plan.policy.attestationType
+    );
+    for (const issue2 of trust.issues) {
+      const where = formatLocation(issue2.location);
+      if (issue2.code === "threshold-unreachable" && where && reported.has(where)) continue;
+      if (where) reported.add(where);
+      issues.push(issue2);
+    }
+    plan.signers = trust.signers;
+    plan.threshold = trust.threshold;
+    plan.trustModel = trust.trustModel;
+    plan.requirements = trust.requirements;
+    plans.push(plan);
+  }
+  let selected = plans;
+  if (options.images !== void 0) {
+    const wanted = /* @__PURE__ */ new Set();
+    for (const listed of options.images) {
+      const parsed = parseImageReference(listed);
+      if ("problem" in parsed || parsed.tag === void 0 || parsed.digest !== void 0) {
+        const why = "problem" in parsed ? parsed.problem : "expected `repository:tag`";
+        issues.push({ code: "bad-image-filter", message: `listed image \`${listed}\`: ${why}` });
+        continue;
+      }
+      const { registry, path } = splitRepository(parsed.repository);
+      const reference = `${registry}/${path}:${parsed.tag}`;
+      if (!byReference.has(reference)) {
+        issues.push({
+          code: "unknown-image",
+          message: `listed image \`${listed}\` (${reference}) matches no row of ${config.matrixPath}`
+        });
+      }
+      wanted.add(reference);
+    }
+    selected = plans.filter((plan) => wanted.has(plan.reference));
+  }
+  if (issues.length > 0) {
+    throw new ConfigError(issues.map((i) => ({ ...i, message: showControlCharacters(i.message) })));
+  }
+  return selected;
+}
+function choosePreferredPlan(matrix2, plans) {
+  const preference = matrix2.preference;
+  if (!preference || plans.length === 0) return plans[0];
+  const find2 = (version2, os2) => version2 === void 0 ? void 0 : plans.find((p) => p.row.version === version2 && (os2 === void 0 || p.row.os === os2));
+  const newest = plans.map((p) => p.row.version).sort((a, b) => compareVersionText(b, a))[0];
+  const [defaultVersion, defaultOs] = preference.default ?? [void 0, void 0];
+  const version = defaultVersion ?? newest;
+  const { preferOs, fallbackOs, fallbackVersion } = preference;
+  return (preferOs !== void 0 ? find2(version, preferOs) : void 0) ?? (defaultOs !== void 0 ? find2(defaultVersion, defaultOs) : void 0) ?? (fallbackOs !== void 0 ? find2(version, fallbackOs) : void 0) ?? (preferOs !== void 0 ? find2(fallbackVersion, preferOs) : void 0) ?? (fallbackOs !== void 0 ? find2(fallbackVersion, fallbackOs) : void 0) ?? find2(fallbackVersion, void 0) ?? find2(version, void 0) ?? plans[0];
+}
+
+// src/domain/signers.ts
+var FINGERPRINT = /^(?:sha256:)?([0-9a-f]{64})$/i;
+function normaliseFingerprint(value) {
+  const hex = FINGERPRINT.exec(value.trim())?.[1];
+  return hex ? `sha256:${hex.toLowerCase()}` : void 0;
+}
+function sameFingerprint(actual, expected) {
+  const bare = (value) => value.trim().toLowerCase().replace(/^sha256:/, "");
+  return bare(actual) === bare(expected);
+}
+var DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
+var DAY_MS2 = 24 * 60 * 60 * 1e3;
+function windowInstant(value, end) {
+  const trimmed = value.trim();
+  const dateOnly = DATE_ONLY.test(trimmed);
+  const time = Date.parse(dateOnly ? `${trimmed}T00:00:00Z` : trimmed);
+  if (Number.isNaN(time)) return void 0;
+  return dateOnly && end === "end" ? time + DAY_MS2 - 1 : time;
+}
+function checkKeyWindow(window, at, atLabel = "now") {
+  const from = window.validFrom === void 0 ? void 0 : windowInstant(window.validFrom, "start");
+  const until = window.validUntil === void 0 ? void 0 : windowInstant(window.validUntil, "end");
+  for (const [name, value, parsed] of [
+    ["valid_from", window.validFrom, from],
+    ["valid_until", window.validUntil, until]
+  ]) {
+    if (value !== void 0 && parsed === void 0) {
+      return { status: "bad-date", message: `${name} "${value}" is not an ISO date` };
+    }
+  }
+  if (from !== void 0 && at.getTime() < from) {
+    return {
+      status: "not-yet-valid",
+      message: `signing key is not valid yet: valid_from ${window.validFrom}, ${atLabel} ${at.toISOString()}`
+    };
+  }
+  if (until !== void 0 && at.getTime() > until) {
+    return {
+      status: "expired",
+      message: `signing key expired: valid_until ${window.validUntil}, ${atLabel} ${at.toISOString()}`
+    };
+  }
+  return { status: "valid" };
+}
+function signingTimeOf(finding, now) {
+  if (finding.tlogChecked && finding.signedAt) {
+    const at = new Date(finding.signedAt);
+    if (!Number.isNaN(at.getTime())) return { at, source: "tlog" };
+  }
+  return { at: now, source: "run" };
+}
+function signerResultOf(outcome) {
+  switch (outcome) {
+    case "verified":
+      return "verified";
+    case "unsigned":
+    case "skipped":
+      return "absent";
+    case "invalid":
+      return "invalid";
+    case "expired":
+      return "expired";
+    case "transient":
+    case "registry-auth":
+    case "tool-error":
+    case "not-found":
+      return "could-not-complete";
+  }
+}
+function distinctSignerKey(signer, finding) {
+  if (signer.kind === "key") {
+    const fingerprint = finding.keyFingerprint ?? signer.keyFingerprint;
+    return fingerprint ? `key ${normaliseFingerprint(fingerprint) ?? fingerprint}` : `key-path ${signer.keyPath}`;
+  }
+  return `keyless ${finding.identity ?? signer.identity}\0${finding.issuer ?? signer.issuer}`;
+}
+function countDistinctSigners(signers, findings) {
+  const seen = /* @__PURE__ */ new Map();
+  return findings.map((finding, i) => {
+    if (finding.result !== "verified") return { ...finding, counted: false };
+    const key = distinctSignerKey(signers[i], finding);
+    const first = seen.get(key);
+    if (first !== void 0) {
+      return {
+        ...finding,
+        counted: false,
+        message: `the same signer as ${first} (${key.split("\0")[0]}); counted once`
+      };
+    }
+    seen.set(key, finding.name);
+    return { ...finding, counted: true };
+  });
+}
+function combineSigners(findings, required) {
+  const counted = findings.filter((f) => f.counted).length;
+  const threshold = { required, counted, met: counted >= required };
+  if (threshold.met) return { outcome: "verified", threshold };
+  const incomplete = findings.filter((f) => f.result === "could-not-complete");
+  if (incomplete.length > 0 && counted + incomplete.length >= required) {
+    return { outcome: incomplete[0].outcome, threshold, decisive: incomplete[0] };
+  }
+  const outside = findings.find((f) => f.result === "expired" || f.result === "not-yet-valid");
+  if (outside) return { outcome: "expired", threshold, decisive: outside };
+  const some = findings.find((f) => f.result === "verified" || f.result === "invalid");
+  if (some) return { outcome: "invalid", threshold, decisive: some };
+  return { outcome: "unsigned", threshold, decisive: findings[0] };
+}
+function describeSigner(signature, options = {}) {
+  if (signature.identity) {
+    return options.withIssuer && signature.issuer ? `${signature.identity} (${signature.issuer})` : signature.identity;
+  }
+  if (signature.keyFingerprint) {
+    if (options.bareKey) return signature.keyFingerprint;
+    const fingerprint = normaliseFingerprint(signature.keyFingerprint) ?? signature.keyFingerprint;
+    return `key ${options.shorten ? options.shorten(fingerprint) : fingerprint}`;
+  }
+  return signature.expected || void 0;
+}
+function expectedSignerText(signer) {
+  if (!signer) return void 0;
+  return signer.kind === "key" ? signer.keyPath : signer.identity;
+}
+
+// src/config/regexp.ts
+var REGEXP_SYNTAX = /[\^$*+?()[\]|\\{}]/;
+function findRe2Problem(pattern) {
+  try {
+    RE2JS.compile(pattern);
+    return void 0;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+}
+
 // src/config/schema-validators.generated.js
 var schema_validators_generated_exports = {};
 __export(schema_validators_generated_exports, {
@@ -36096,11 +36457,16 @@ __export(schema_validators_generated_exports, {
 var import_ucs2length = __toESM(require_ucs2length(), 1);
 var import_formats = __toESM(require_formats(), 1);
 var policy = validate20;
-var schema31 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://raw.githubusercontent.com/clamp/rocm-provenance/main/schemas/policy.schema.json", "title": "rocm-provenance policy (ci/rocm_policy.yml)", "description": "What the rocm-provenance action does when a pinned ROCm image drifts, goes stale, or lacks a valid signature or attestation.", "type": "object", "additionalProperties": false, "required": ["policy"], "properties": { "policy": { "description": "The verification policy. Every key is optional and has a default; an empty `policy:` means all defaults.", "type": ["object", "null"], "additionalProperties": false, "default": {}, "properties": { "mode": { "description": "What a failure does: strict fails the job; warn warns and continues; auto_update warns, dispatches the updater workflow and continues.", "enum": ["strict", "warn", "auto_update"], "default": "strict" }, "digest_ttl": { "description": "Days a pin stays fresh: a pin older than this (from the row's `added` date) is stale, a warning (exit 1). Must not be negative.", "type": "integer", "minimum": 0, "default": 7 }, "workflow": { "description": "File name of the updater workflow that auto_update dispatches (workflow_dispatch), e.g. update-rocm.yml.", "type": "string", "pattern": "^[A-Za-z0-9_][A-Za-z0-9_.-]*\\.ya?ml$", "default": "update-rocm.yml" }, "auto_update_ref": { "description": "Git ref the updater workflow is dispatched on.", "type": "string", "pattern": "^[^\\s-][^\\s]*$", "default": "main" }, "require_signature": { "description": "When true, a missing or invalid signature is exit 3 instead of a warning.", "type": "boolean", "default": false }, "attest_mode": { "description": "Attestations: none ignores them; record verifies and records them but never fails; enforce requires them (missing or invalid is exit 3).", "enum": ["none", "record", "enforce"], "default": "none" }, "attestation_type": { "description": "Predicate type that record and enforce look for.", "type": "string", "minLength": 1, "default": "https://slsa.dev/provenance/v1" }, "ignore_tlog": { "description": "Accept key-based signatures that have no transparency-log (Rekor) entry.", "type": "boolean", "default": false }, "trusted_root": { "description": "Path of a Sigstore trusted root JSON file, relative to the workspace (for private Sigstore instances). Default: the public Sigstore trust root.", "type": "string", "minLength": 1 }, "repository": { "description": "Default repository for matrix rows that name none; the action's `repository` input wins over it. May use {version} and {os}, e.g. docker.io/rocm/dev-{os}. Default: ghcr.io/rocm/dev.", "type": "string", "minLength": 1 }, "tag_template": { "description": "Tag of a row that names none; may use {version} and {os}.", "type": "string", "minLength": 1, "default": "{version}-{os}" }, "overrides": { "description": "Per-image settings: the most specific entry whose `match` glob matches `repository:tag` wins (most literal characters).", "type": "array", "default": [], "items": { "type": "object", "additionalProperties": false, "required": ["match"], "properties": { "match": { "description": "Glob on `repository:tag`: `*` matches any run of characters, `?` one character.", "type": "string", "minLength": 1 }, "require_signature": { "description": "require_signature for the images this entry matches.", "type": "boolean" }, "attest_mode": { "description": "attest_mode for the images this entry matches.", "enum": ["none", "record", "enforce"] }, "digest_ttl": { "description": "digest_ttl (days, not negative) for the images this entry matches.", "type": "integer", "minimum": 0 } } } } } } } };
+var schema31 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://raw.githubusercontent.com/clamp/rocm-provenance/main/schemas/policy.schema.json", "title": "rocm-provenance policy (ci/rocm_policy.yml)", "description": "What the rocm-provenance action does when a pinned ROCm image drifts, goes stale, or lacks a valid signature or attestation.", "type": "object", "additionalProperties": false, "required": ["policy"], "properties": { "policy": { "description": "The verification policy. Every key is optional and has a default; an empty `policy:` means all defaults.", "type": ["object", "null"], "additionalProperties": false, "default": {}, "properties": { "mode": { "description": "What a failure does: strict fails the job; warn warns and continues; auto_update warns, dispatches the updater workflow and continues.", "enum": ["strict", "warn", "auto_update"], "default": "strict" }, "digest_ttl": { "description": "Days a pin stays fresh: a pin older than this (from the row's `added` date) is stale, a warning (exit 1). Must not be negative.", "type": "integer", "minimum": 0, "default": 7 }, "workflow": { "description": "File name of the updater workflow that auto_update dispatches (workflow_dispatch), e.g. update-rocm.yml.", "type": "string", "pattern": "^[A-Za-z0-9_][A-Za-z0-9_.-]*\\.ya?ml$", "default": "update-rocm.yml" }, "auto_update_ref": { "description": "Git ref the updater workflow is dispatched on.", "type": "string", "pattern": "^[^\\s-][^\\s]*$", "default": "main" }, "require_signature": { "description": "When true, a missing or invalid signature is exit 3 instead of a warning.", "type": "boolean", "default": false }, "attest_mode": { "description": "Attestations: none ignores them; record verifies and records them but never fails; enforce requires them (missing, invalid or unmet is exit 3). Default: enforce when `attestations` is given, else none.", "enum": ["none", "record", "enforce"], "default": "none" }, "attestation_type": { "description": "Predicate type that record and enforce look for.", "type": "string", "minLength": 1, "default": "https://slsa.dev/provenance/v1" }, "ignore_tlog": { "description": "Accept key-based signatures that have no transparency-log (Rekor) entry.", "type": "boolean", "default": false }, "trusted_root": { "description": "Path of a Sigstore trusted root JSON file, relative to the workspace (for private Sigstore instances). Default: the public Sigstore trust root.", "type": "string", "minLength": 1 }, "repository": { "description": "Default repository for matrix rows that name none; the action's `repository` input wins over it. May use {version} and {os}, e.g. docker.io/rocm/dev-{os}. Default: ghcr.io/rocm/dev.", "type": "string", "minLength": 1 }, "tag_template": { "description": "Tag of a row that names none; may use {version} and {os}.", "type": "string", "minLength": 1, "default": "{version}-{os}" }, "signers": { "description": "Named trust anchors, referred to by name from trusted_signers and attestations. The name `provenance` is reserved for each matrix row's own signer.", "type": "object", "propertyNames": { "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]*$" }, "additionalProperties": { "description": "A named trust anchor: a public key (key_path, optionally key_fingerprint) or a keyless identity (identity + issuer), with an optional validity window for rotation.", "type": "object", "additionalProperties": false, "properties": { "key_path": { "description": "Public key file (PEM), relative to the workspace.", "type": "string", "minLength": 1, "examples": ["ci/keys/rocm-release-2026.pub"] }, "key_fingerprint": { "description": "SHA-256 of the public key (DER SubjectPublicKeyInfo), as sha256:<hex> or bare hex; checked against key_path.", "type": "string", "pattern": "^(sha256:)?[0-9a-fA-F]{64}$" }, "identity": { "description": "Regular expression (Go/RE2 syntax) the certificate identity must match (cosign --certificate-identity-regexp).", "type": "string", "minLength": 1, "examples": ["^https://github\\.com/rocm/images/\\.github/workflows/release\\.yml@refs/tags/v.*$"] }, "issuer": { "description": "OIDC issuer of the certificate; read as an RE2 regular expression when it contains ^, $, *, +, ?, (, [, | or a backslash.", "type": "string", "minLength": 1, "examples": ["https://token.actions.githubusercontent.com"] }, "valid_from": { "description": "First day (YYYY-MM-DD, a whole UTC day) or moment (RFC 3339) a signature by this signer counts, judged at the signing time (the transparency log's time when one was checked, else the run's time); inclusive.", "type": "string", "anyOf": [{ "format": "date" }, { "format": "date-time" }], "examples": ["2026-06-01"] }, "valid_until": { "description": "Last day (YYYY-MM-DD, a whole UTC day) or moment (RFC 3339) a signature by this signer counts, judged at the signing time (the transparency log's time when one was checked, else the run's time); inclusive.", "type": "string", "anyOf": [{ "format": "date" }, { "format": "date-time" }], "examples": ["2026-06-30"] } } }, "examples": [{ "release-2025": { "key_path": "ci/keys/rocm-release-2025.pub", "valid_until": "2026-06-30" }, "release-2026": { "key_path": "ci/keys/rocm-release-2026.pub", "valid_from": "2026-06-01" } }] }, "trusted_signers": { "description": "Who may sign images by default: names from `signers`. An image's signer set is its trusted signers plus its matrix row's own provenance signer.", "type": "array", "items": { "type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]*$" }, "uniqueItems": true, "examples": [["release-2025", "release-2026"]] }, "threshold": { "description": "Distinct trusted signers whose signatures must verify (the same key under two names counts once). Default 1.", "type": "integer", "minimum": 1, "default": 1, "examples": [2] }, "attestations": { "description": "Attestation requirements, checked per attest_mode (which defaults to enforce when this list is given).", "type": "array", "items": { "description": "One attestation requirement: an attestation of `type`, signed by `signers`, whose statement names the pinned digest as its subject and meets every condition.", "type": "object", "additionalProperties": false, "required": ["type"], "properties": { "type": { "description": "Predicate type (a URI), passed to cosign verify-attestation --type and compared with the statement's predicateType.", "type": "string", "minLength": 1, "examples": ["https://slsa.dev/provenance/v1", "https://spdx.dev/Document", "https://cosign.sigstore.dev/attestation/vuln/v1"] }, "signers": { "description": "Names of signers (policy.signers) whose attestation counts. Default: the image's trusted signers.", "type": "array", "items": { "type": "string", "minLength": 1 }, "uniqueItems": true, "examples": [["images-ci"]] }, "where": { "description": "Conditions: a dotted path in the in-toto statement (segments of letters, digits, _, @, $, -; a number indexes a list) \u2192 a regular expression (Go/RE2) the string at that path must match. A missing path fails.", "type": "object", "additionalProperties": { "type": "string" }, "examples": [{ "predicate.runDetails.builder.id": "^https://github\\.com/rocm/images/\\.github/workflows/release\\.yml@refs/tags/v.*$" }] }, "max_age_days": { "description": "The time at time_field may be at most this many days old.", "type": "integer", "minimum": 0, "examples": [7] }, "time_field": { "description": "Dotted path of an RFC 3339 time in the statement, for max_age_days. Default for https://cosign.sigstore.dev/attestation/vuln/v1: predicate.metadata.scanFinishedOn; required for other types.", "type": "string", "pattern": "^[A-Za-z0-9_@$-]+(\\.[A-Za-z0-9_@$-]+)*$", "examples": ["predicate.metadata.scanFinishedOn"] } } } }, "overrides": { "description": "Per-image settings: the most specific entry whose `match` glob matches `repository:tag` wins (most literal characters).", "type": "array", "default": [], "items": { "type": "object", "additionalProperties": false, "required": ["match"], "properties": { "match": { "description": "Glob on `repository:tag`: `*` matches any run of characters, `?` one character.", "type": "string", "minLength": 1 }, "require_signature": { "description": "require_signature for the images this entry matches.", "type": "boolean" }, "attest_mode": { "description": "attest_mode for the images this entry matches.", "enum": ["none", "record", "enforce"] }, "digest_ttl": { "description": "digest_ttl (days, not negative) for the images this entry matches.", "type": "integer", "minimum": 0 }, "trusted_signers": { "description": "trusted_signers for the images this entry matches.", "type": "array", "items": { "type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]*$" }, "uniqueItems": true, "examples": [["release-2025", "release-2026"]] }, "threshold": { "description": "threshold for the images this entry matches.", "type": "integer", "minimum": 1, "default": 1, "examples": [2] } } } } } } } };
 var func1 = Object.prototype.hasOwnProperty;
 var func2 = import_ucs2length.default.default;
 var pattern4 = new RegExp("^[A-Za-z0-9_][A-Za-z0-9_.-]*\\.ya?ml$", "u");
 var pattern5 = new RegExp("^[^\\s-][^\\s]*$", "u");
+var pattern6 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._-]*$", "u");
+var pattern7 = new RegExp("^(sha256:)?[0-9a-fA-F]{64}$", "u");
+var pattern9 = new RegExp("^[A-Za-z0-9_@$-]+(\\.[A-Za-z0-9_@$-]+)*$", "u");
+var formats0 = import_formats.default.fullFormats.date;
+var formats2 = import_formats.default.fullFormats["date-time"];
 function validate20(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
   ;
   let vErrors = null;
@@ -36359,15 +36725,14 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
             errors++;
           }
         }
-        if (data0.overrides !== void 0) {
-          let data12 = data0.overrides;
-          if (Array.isArray(data12)) {
-            const len0 = data12.length;
-            for (let i0 = 0; i0 < len0; i0++) {
-              let data13 = data12[i0];
-              if (data13 && typeof data13 == "object" && !Array.isArray(data13)) {
-                if (data13.match === void 0) {
-                  const err22 = { instancePath: instancePath + "/policy/overrides/" + i0, schemaPath: "#/properties/policy/properties/overrides/items/required", keyword: "required", params: { missingProperty: "match" }, message: "must have required property 'match'", schema: schema31.properties.policy.properties.overrides.items.required, parentSchema: schema31.properties.policy.properties.overrides.items, data: data13 };
+        if (data0.signers !== void 0) {
+          let data12 = data0.signers;
+          if (data12 && typeof data12 == "object" && !Array.isArray(data12)) {
+            for (const key2 in data12) {
+              const _errs27 = errors;
+              if (typeof key2 === "string") {
+                if (!pattern6.test(key2)) {
+                  const err22 = { instancePath: instancePath + "/policy/signers", schemaPath: "#/properties/policy/properties/signers/propertyNames/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$" }, message: 'must match pattern "^[A-Za-z0-9][A-Za-z0-9._-]*$"', schema: "^[A-Za-z0-9][A-Za-z0-9._-]*$", parentSchema: schema31.properties.policy.properties.signers.propertyNames, data: key2, propertyName: key2 };
                   if (vErrors === null) {
                     vErrors = [err22];
                   } else {
@@ -36375,43 +36740,46 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                   }
                   errors++;
                 }
-                for (const key2 in data13) {
-                  if (!(key2 === "match" || key2 === "require_signature" || key2 === "attest_mode" || key2 === "digest_ttl")) {
-                    const err23 = { instancePath: instancePath + "/policy/overrides/" + i0, schemaPath: "#/properties/policy/properties/overrides/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key2 }, message: "must NOT have additional properties", schema: false, parentSchema: schema31.properties.policy.properties.overrides.items, data: data13 };
+              }
+              var valid2 = _errs27 === errors;
+              if (!valid2) {
+                const err23 = { instancePath: instancePath + "/policy/signers", schemaPath: "#/properties/policy/properties/signers/propertyNames", keyword: "propertyNames", params: { propertyName: key2 }, message: "property name must be valid", schema: schema31.properties.policy.properties.signers.propertyNames, parentSchema: schema31.properties.policy.properties.signers, data: data12 };
+                if (vErrors === null) {
+                  vErrors = [err23];
+                } else {
+                  vErrors.push(err23);
+                }
+                errors++;
+              }
+            }
+            for (const key3 in data12) {
+              let data13 = data12[key3];
+              if (data13 && typeof data13 == "object" && !Array.isArray(data13)) {
+                for (const key4 in data13) {
+                  if (!(key4 === "key_path" || key4 === "key_fingerprint" || key4 === "identity" || key4 === "issuer" || key4 === "valid_from" || key4 === "valid_until")) {
+                    const err24 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/policy/properties/signers/additionalProperties/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key4 }, message: "must NOT have additional properties", schema: false, parentSchema: schema31.properties.policy.properties.signers.additionalProperties, data: data13 };
                     if (vErrors === null) {
-                      vErrors = [err23];
+                      vErrors = [err24];
                     } else {
-                      vErrors.push(err23);
+                      vErrors.push(err24);
                     }
                     errors++;
                   }
                 }
-                if (data13.match !== void 0) {
-                  let data14 = data13.match;
+                if (data13.key_path !== void 0) {
+                  let data14 = data13.key_path;
                   if (typeof data14 === "string") {
                     if (func2(data14) < 1) {
-                      const err24 = { instancePath: instancePath + "/policy/overrides/" + i0 + "/match", schemaPath: "#/properties/policy/properties/overrides/items/properties/match/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.policy.properties.overrides.items.properties.match, data: data14 };
+                      const err25 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/key_path", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/key_path/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.key_path, data: data14 };
                       if (vErrors === null) {
-                        vErrors = [err24];
+                        vErrors = [err25];
                       } else {
-                        vErrors.push(err24);
+                        vErrors.push(err25);
                       }
                       errors++;
                     }
                   } else {
-                    const err25 = { instancePath: instancePath + "/policy/overrides/" + i0 + "/match", schemaPath: "#/properties/policy/properties/overrides/items/properties/match/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.overrides.items.properties.match.type, parentSchema: schema31.properties.policy.properties.overrides.items.properties.match, data: data14 };
-                    if (vErrors === null) {
-                      vErrors = [err25];
-                    } else {
-                      vErrors.push(err25);
-                    }
-                    errors++;
-                  }
-                }
-                if (data13.require_signature !== void 0) {
-                  let data15 = data13.require_signature;
-                  if (typeof data15 !== "boolean") {
-                    const err26 = { instancePath: instancePath + "/policy/overrides/" + i0 + "/require_signature", schemaPath: "#/properties/policy/properties/overrides/items/properties/require_signature/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema31.properties.policy.properties.overrides.items.properties.require_signature.type, parentSchema: schema31.properties.policy.properties.overrides.items.properties.require_signature, data: data15 };
+                    const err26 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/key_path", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/key_path/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.signers.additionalProperties.properties.key_path.type, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.key_path, data: data14 };
                     if (vErrors === null) {
                       vErrors = [err26];
                     } else {
@@ -36420,22 +36788,20 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                     errors++;
                   }
                 }
-                if (data13.attest_mode !== void 0) {
-                  let data16 = data13.attest_mode;
-                  if (!(data16 === "none" || data16 === "record" || data16 === "enforce")) {
-                    const err27 = { instancePath: instancePath + "/policy/overrides/" + i0 + "/attest_mode", schemaPath: "#/properties/policy/properties/overrides/items/properties/attest_mode/enum", keyword: "enum", params: { allowedValues: schema31.properties.policy.properties.overrides.items.properties.attest_mode.enum }, message: "must be equal to one of the allowed values", schema: schema31.properties.policy.properties.overrides.items.properties.attest_mode.enum, parentSchema: schema31.properties.policy.properties.overrides.items.properties.attest_mode, data: data16 };
-                    if (vErrors === null) {
-                      vErrors = [err27];
-                    } else {
-                      vErrors.push(err27);
+                if (data13.key_fingerprint !== void 0) {
+                  let data15 = data13.key_fingerprint;
+                  if (typeof data15 === "string") {
+                    if (!pattern7.test(data15)) {
+                      const err27 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/key_fingerprint", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/key_fingerprint/pattern", keyword: "pattern", params: { pattern: "^(sha256:)?[0-9a-fA-F]{64}$" }, message: 'must match pattern "^(sha256:)?[0-9a-fA-F]{64}$"', schema: "^(sha256:)?[0-9a-fA-F]{64}$", parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.key_fingerprint, data: data15 };
+                      if (vErrors === null) {
+                        vErrors = [err27];
+                      } else {
+                        vErrors.push(err27);
+                      }
+                      errors++;
                     }
-                    errors++;
-                  }
-                }
-                if (data13.digest_ttl !== void 0) {
-                  let data17 = data13.digest_ttl;
-                  if (!(typeof data17 == "number" && (!(data17 % 1) && !isNaN(data17)) && isFinite(data17))) {
-                    const err28 = { instancePath: instancePath + "/policy/overrides/" + i0 + "/digest_ttl", schemaPath: "#/properties/policy/properties/overrides/items/properties/digest_ttl/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.policy.properties.overrides.items.properties.digest_ttl.type, parentSchema: schema31.properties.policy.properties.overrides.items.properties.digest_ttl, data: data17 };
+                  } else {
+                    const err28 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/key_fingerprint", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/key_fingerprint/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.signers.additionalProperties.properties.key_fingerprint.type, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.key_fingerprint, data: data15 };
                     if (vErrors === null) {
                       vErrors = [err28];
                     } else {
@@ -36443,9 +36809,12 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                     }
                     errors++;
                   }
-                  if (typeof data17 == "number" && isFinite(data17)) {
-                    if (data17 < 0 || isNaN(data17)) {
-                      const err29 = { instancePath: instancePath + "/policy/overrides/" + i0 + "/digest_ttl", schemaPath: "#/properties/policy/properties/overrides/items/properties/digest_ttl/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema31.properties.policy.properties.overrides.items.properties.digest_ttl, data: data17 };
+                }
+                if (data13.identity !== void 0) {
+                  let data16 = data13.identity;
+                  if (typeof data16 === "string") {
+                    if (func2(data16) < 1) {
+                      const err29 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/identity", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/identity/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.identity, data: data16 };
                       if (vErrors === null) {
                         vErrors = [err29];
                       } else {
@@ -36453,24 +36822,652 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                       }
                       errors++;
                     }
+                  } else {
+                    const err30 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/identity", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/identity/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.signers.additionalProperties.properties.identity.type, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.identity, data: data16 };
+                    if (vErrors === null) {
+                      vErrors = [err30];
+                    } else {
+                      vErrors.push(err30);
+                    }
+                    errors++;
+                  }
+                }
+                if (data13.issuer !== void 0) {
+                  let data17 = data13.issuer;
+                  if (typeof data17 === "string") {
+                    if (func2(data17) < 1) {
+                      const err31 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/issuer", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/issuer/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.issuer, data: data17 };
+                      if (vErrors === null) {
+                        vErrors = [err31];
+                      } else {
+                        vErrors.push(err31);
+                      }
+                      errors++;
+                    }
+                  } else {
+                    const err32 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/issuer", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/issuer/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.signers.additionalProperties.properties.issuer.type, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.issuer, data: data17 };
+                    if (vErrors === null) {
+                      vErrors = [err32];
+                    } else {
+                      vErrors.push(err32);
+                    }
+                    errors++;
+                  }
+                }
+                if (data13.valid_from !== void 0) {
+                  let data18 = data13.valid_from;
+                  if (typeof data18 !== "string") {
+                    const err33 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/valid_from", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/valid_from/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_from.type, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_from, data: data18 };
+                    if (vErrors === null) {
+                      vErrors = [err33];
+                    } else {
+                      vErrors.push(err33);
+                    }
+                    errors++;
+                  }
+                  const _errs42 = errors;
+                  let valid5 = false;
+                  const _errs43 = errors;
+                  if (typeof data18 === "string") {
+                    if (!formats0.validate(data18)) {
+                      const err34 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/valid_from", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/valid_from/anyOf/0/format", keyword: "format", params: { format: "date" }, message: 'must match format "date"', schema: "date", parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_from.anyOf[0], data: data18 };
+                      if (vErrors === null) {
+                        vErrors = [err34];
+                      } else {
+                        vErrors.push(err34);
+                      }
+                      errors++;
+                    }
+                  }
+                  var _valid0 = _errs43 === errors;
+                  valid5 = valid5 || _valid0;
+                  const _errs44 = errors;
+                  if (typeof data18 === "string") {
+                    if (!formats2.validate(data18)) {
+                      const err35 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/valid_from", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/valid_from/anyOf/1/format", keyword: "format", params: { format: "date-time" }, message: 'must match format "date-time"', schema: "date-time", parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_from.anyOf[1], data: data18 };
+                      if (vErrors === null) {
+                        vErrors = [err35];
+                      } else {
+                        vErrors.push(err35);
+                      }
+                      errors++;
+                    }
+                  }
+                  var _valid0 = _errs44 === errors;
+                  valid5 = valid5 || _valid0;
+                  if (!valid5) {
+                    const err36 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/valid_from", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/valid_from/anyOf", keyword: "anyOf", params: {}, message: "must match a schema in anyOf", schema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_from.anyOf, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_from, data: data18 };
+                    if (vErrors === null) {
+                      vErrors = [err36];
+                    } else {
+                      vErrors.push(err36);
+                    }
+                    errors++;
+                  } else {
+                    errors = _errs42;
+                    if (vErrors !== null) {
+                      if (_errs42) {
+                        vErrors.length = _errs42;
+                      } else {
+                        vErrors = null;
+                      }
+                    }
+                  }
+                }
+                if (data13.valid_until !== void 0) {
+                  let data19 = data13.valid_until;
+                  if (typeof data19 !== "string") {
+                    const err37 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/valid_until", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/valid_until/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_until.type, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_until, data: data19 };
+                    if (vErrors === null) {
+                      vErrors = [err37];
+                    } else {
+                      vErrors.push(err37);
+                    }
+                    errors++;
+                  }
+                  const _errs47 = errors;
+                  let valid6 = false;
+                  const _errs48 = errors;
+                  if (typeof data19 === "string") {
+                    if (!formats0.validate(data19)) {
+                      const err38 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/valid_until", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/valid_until/anyOf/0/format", keyword: "format", params: { format: "date" }, message: 'must match format "date"', schema: "date", parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_until.anyOf[0], data: data19 };
+                      if (vErrors === null) {
+                        vErrors = [err38];
+                      } else {
+                        vErrors.push(err38);
+                      }
+                      errors++;
+                    }
+                  }
+                  var _valid1 = _errs48 === errors;
+                  valid6 = valid6 || _valid1;
+                  const _errs49 = errors;
+                  if (typeof data19 === "string") {
+                    if (!formats2.validate(data19)) {
+                      const err39 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/valid_until", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/valid_until/anyOf/1/format", keyword: "format", params: { format: "date-time" }, message: 'must match format "date-time"', schema: "date-time", parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_until.anyOf[1], data: data19 };
+                      if (vErrors === null) {
+                        vErrors = [err39];
+                      } else {
+                        vErrors.push(err39);
+                      }
+                      errors++;
+                    }
+                  }
+                  var _valid1 = _errs49 === errors;
+                  valid6 = valid6 || _valid1;
+                  if (!valid6) {
+                    const err40 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/valid_until", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/valid_until/anyOf", keyword: "anyOf", params: {}, message: "must match a schema in anyOf", schema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_until.anyOf, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_until, data: data19 };
+                    if (vErrors === null) {
+                      vErrors = [err40];
+                    } else {
+                      vErrors.push(err40);
+                    }
+                    errors++;
+                  } else {
+                    errors = _errs47;
+                    if (vErrors !== null) {
+                      if (_errs47) {
+                        vErrors.length = _errs47;
+                      } else {
+                        vErrors = null;
+                      }
+                    }
                   }
                 }
               } else {
-                const err30 = { instancePath: instancePath + "/policy/overrides/" + i0, schemaPath: "#/properties/policy/properties/overrides/items/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.policy.properties.overrides.items.type, parentSchema: schema31.properties.policy.properties.overrides.items, data: data13 };
+                const err41 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/policy/properties/signers/additionalProperties/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.policy.properties.signers.additionalProperties.type, parentSchema: schema31.properties.policy.properties.signers.additionalProperties, data: data13 };
                 if (vErrors === null) {
-                  vErrors = [err30];
+                  vErrors = [err41];
                 } else {
-                  vErrors.push(err30);
+                  vErrors.push(err41);
                 }
                 errors++;
               }
             }
           } else {
-            const err31 = { instancePath: instancePath + "/policy/overrides", schemaPath: "#/properties/policy/properties/overrides/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.policy.properties.overrides.type, parentSchema: schema31.properties.policy.properties.overrides, data: data12 };
+            const err42 = { instancePath: instancePath + "/policy/signers", schemaPath: "#/properties/policy/properties/signers/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.policy.properties.signers.type, parentSchema: schema31.properties.policy.properties.signers, data: data12 };
             if (vErrors === null) {
-              vErrors = [err31];
+              vErrors = [err42];
             } else {
-              vErrors.push(err31);
+              vErrors.push(err42);
+            }
+            errors++;
+          }
+        }
+        if (data0.trusted_signers !== void 0) {
+          let data20 = data0.trusted_signers;
+          if (Array.isArray(data20)) {
+            const len0 = data20.length;
+            for (let i0 = 0; i0 < len0; i0++) {
+              let data21 = data20[i0];
+              if (typeof data21 === "string") {
+                if (!pattern6.test(data21)) {
+                  const err43 = { instancePath: instancePath + "/policy/trusted_signers/" + i0, schemaPath: "#/properties/policy/properties/trusted_signers/items/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$" }, message: 'must match pattern "^[A-Za-z0-9][A-Za-z0-9._-]*$"', schema: "^[A-Za-z0-9][A-Za-z0-9._-]*$", parentSchema: schema31.properties.policy.properties.trusted_signers.items, data: data21 };
+                  if (vErrors === null) {
+                    vErrors = [err43];
+                  } else {
+                    vErrors.push(err43);
+                  }
+                  errors++;
+                }
+              } else {
+                const err44 = { instancePath: instancePath + "/policy/trusted_signers/" + i0, schemaPath: "#/properties/policy/properties/trusted_signers/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.trusted_signers.items.type, parentSchema: schema31.properties.policy.properties.trusted_signers.items, data: data21 };
+                if (vErrors === null) {
+                  vErrors = [err44];
+                } else {
+                  vErrors.push(err44);
+                }
+                errors++;
+              }
+            }
+            let i1 = data20.length;
+            let j0;
+            if (i1 > 1) {
+              const indices0 = {};
+              for (; i1--; ) {
+                let item0 = data20[i1];
+                if (typeof item0 !== "string") {
+                  continue;
+                }
+                if (typeof indices0[item0] == "number") {
+                  j0 = indices0[item0];
+                  const err45 = { instancePath: instancePath + "/policy/trusted_signers", schemaPath: "#/properties/policy/properties/trusted_signers/uniqueItems", keyword: "uniqueItems", params: { i: i1, j: j0 }, message: "must NOT have duplicate items (items ## " + j0 + " and " + i1 + " are identical)", schema: true, parentSchema: schema31.properties.policy.properties.trusted_signers, data: data20 };
+                  if (vErrors === null) {
+                    vErrors = [err45];
+                  } else {
+                    vErrors.push(err45);
+                  }
+                  errors++;
+                  break;
+                }
+                indices0[item0] = i1;
+              }
+            }
+          } else {
+            const err46 = { instancePath: instancePath + "/policy/trusted_signers", schemaPath: "#/properties/policy/properties/trusted_signers/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.policy.properties.trusted_signers.type, parentSchema: schema31.properties.policy.properties.trusted_signers, data: data20 };
+            if (vErrors === null) {
+              vErrors = [err46];
+            } else {
+              vErrors.push(err46);
+            }
+            errors++;
+          }
+        }
+        if (data0.threshold !== void 0) {
+          let data22 = data0.threshold;
+          if (!(typeof data22 == "number" && (!(data22 % 1) && !isNaN(data22)) && isFinite(data22))) {
+            const err47 = { instancePath: instancePath + "/policy/threshold", schemaPath: "#/properties/policy/properties/threshold/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.policy.properties.threshold.type, parentSchema: schema31.properties.policy.properties.threshold, data: data22 };
+            if (vErrors === null) {
+              vErrors = [err47];
+            } else {
+              vErrors.push(err47);
+            }
+            errors++;
+          }
+          if (typeof data22 == "number" && isFinite(data22)) {
+            if (data22 < 1 || isNaN(data22)) {
+              const err48 = { instancePath: instancePath + "/policy/threshold", schemaPath: "#/properties/policy/properties/threshold/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema31.properties.policy.properties.threshold, data: data22 };
+              if (vErrors === null) {
+                vErrors = [err48];
+              } else {
+                vErrors.push(err48);
+              }
+              errors++;
+            }
+          }
+        }
+        if (data0.attestations !== void 0) {
+          let data23 = data0.attestations;
+          if (Array.isArray(data23)) {
+            const len1 = data23.length;
+            for (let i2 = 0; i2 < len1; i2++) {
+              let data24 = data23[i2];
+              if (data24 && typeof data24 == "object" && !Array.isArray(data24)) {
+                if (data24.type === void 0) {
+                  const err49 = { instancePath: instancePath + "/policy/attestations/" + i2, schemaPath: "#/properties/policy/properties/attestations/items/required", keyword: "required", params: { missingProperty: "type" }, message: "must have required property 'type'", schema: schema31.properties.policy.properties.attestations.items.required, parentSchema: schema31.properties.policy.properties.attestations.items, data: data24 };
+                  if (vErrors === null) {
+                    vErrors = [err49];
+                  } else {
+                    vErrors.push(err49);
+                  }
+                  errors++;
+                }
+                for (const key5 in data24) {
+                  if (!(key5 === "type" || key5 === "signers" || key5 === "where" || key5 === "max_age_days" || key5 === "time_field")) {
+                    const err50 = { instancePath: instancePath + "/policy/attestations/" + i2, schemaPath: "#/properties/policy/properties/attestations/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key5 }, message: "must NOT have additional properties", schema: false, parentSchema: schema31.properties.policy.properties.attestations.items, data: data24 };
+                    if (vErrors === null) {
+                      vErrors = [err50];
+                    } else {
+                      vErrors.push(err50);
+                    }
+                    errors++;
+                  }
+                }
+                if (data24.type !== void 0) {
+                  let data25 = data24.type;
+                  if (typeof data25 === "string") {
+                    if (func2(data25) < 1) {
+                      const err51 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/type", schemaPath: "#/properties/policy/properties/attestations/items/properties/type/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.policy.properties.attestations.items.properties.type, data: data25 };
+                      if (vErrors === null) {
+                        vErrors = [err51];
+                      } else {
+                        vErrors.push(err51);
+                      }
+                      errors++;
+                    }
+                  } else {
+                    const err52 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/type", schemaPath: "#/properties/policy/properties/attestations/items/properties/type/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.attestations.items.properties.type.type, parentSchema: schema31.properties.policy.properties.attestations.items.properties.type, data: data25 };
+                    if (vErrors === null) {
+                      vErrors = [err52];
+                    } else {
+                      vErrors.push(err52);
+                    }
+                    errors++;
+                  }
+                }
+                if (data24.signers !== void 0) {
+                  let data26 = data24.signers;
+                  if (Array.isArray(data26)) {
+                    const len2 = data26.length;
+                    for (let i3 = 0; i3 < len2; i3++) {
+                      let data27 = data26[i3];
+                      if (typeof data27 === "string") {
+                        if (func2(data27) < 1) {
+                          const err53 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/signers/" + i3, schemaPath: "#/properties/policy/properties/attestations/items/properties/signers/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.policy.properties.attestations.items.properties.signers.items, data: data27 };
+                          if (vErrors === null) {
+                            vErrors = [err53];
+                          } else {
+                            vErrors.push(err53);
+                          }
+                          errors++;
+                        }
+                      } else {
+                        const err54 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/signers/" + i3, schemaPath: "#/properties/policy/properties/attestations/items/properties/signers/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.attestations.items.properties.signers.items.type, parentSchema: schema31.properties.policy.properties.attestations.items.properties.signers.items, data: data27 };
+                        if (vErrors === null) {
+                          vErrors = [err54];
+                        } else {
+                          vErrors.push(err54);
+                        }
+                        errors++;
+                      }
+                    }
+                    let i4 = data26.length;
+                    let j1;
+                    if (i4 > 1) {
+                      const indices1 = {};
+                      for (; i4--; ) {
+                        let item1 = data26[i4];
+                        if (typeof item1 !== "string") {
+                          continue;
+                        }
+                        if (typeof indices1[item1] == "number") {
+                          j1 = indices1[item1];
+                          const err55 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/signers", schemaPath: "#/properties/policy/properties/attestations/items/properties/signers/uniqueItems", keyword: "uniqueItems", params: { i: i4, j: j1 }, message: "must NOT have duplicate items (items ## " + j1 + " and " + i4 + " are identical)", schema: true, parentSchema: schema31.properties.policy.properties.attestations.items.properties.signers, data: data26 };
+                          if (vErrors === null) {
+                            vErrors = [err55];
+                          } else {
+                            vErrors.push(err55);
+                          }
+                          errors++;
+                          break;
+                        }
+                        indices1[item1] = i4;
+                      }
+                    }
+                  } else {
+                    const err56 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/signers", schemaPath: "#/properties/policy/properties/attestations/items/properties/signers/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.policy.properties.attestations.items.properties.signers.type, parentSchema: schema31.properties.policy.properties.attestations.items.properties.signers, data: data26 };
+                    if (vErrors === null) {
+                      vErrors = [err56];
+                    } else {
+                      vErrors.push(err56);
+                    }
+                    errors++;
+                  }
+                }
+                if (data24.where !== void 0) {
+                  let data28 = data24.where;
+                  if (data28 && typeof data28 == "object" && !Array.isArray(data28)) {
+                    for (const key6 in data28) {
+                      let data29 = data28[key6];
+                      if (typeof data29 !== "string") {
+                        const err57 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/where/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/policy/properties/attestations/items/properties/where/additionalProperties/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.attestations.items.properties.where.additionalProperties.type, parentSchema: schema31.properties.policy.properties.attestations.items.properties.where.additionalProperties, data: data29 };
+                        if (vErrors === null) {
+                          vErrors = [err57];
+                        } else {
+                          vErrors.push(err57);
+                        }
+                        errors++;
+                      }
+                    }
+                  } else {
+                    const err58 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/where", schemaPath: "#/properties/policy/properties/attestations/items/properties/where/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.policy.properties.attestations.items.properties.where.type, parentSchema: schema31.properties.policy.properties.attestations.items.properties.where, data: data28 };
+                    if (vErrors === null) {
+                      vErrors = [err58];
+                    } else {
+                      vErrors.push(err58);
+                    }
+                    errors++;
+                  }
+                }
+                if (data24.max_age_days !== void 0) {
+                  let data30 = data24.max_age_days;
+                  if (!(typeof data30 == "number" && (!(data30 % 1) && !isNaN(data30)) && isFinite(data30))) {
+                    const err59 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/max_age_days", schemaPath: "#/properties/policy/properties/attestations/items/properties/max_age_days/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.policy.properties.attestations.items.properties.max_age_days.type, parentSchema: schema31.properties.policy.properties.attestations.items.properties.max_age_days, data: data30 };
+                    if (vErrors === null) {
+                      vErrors = [err59];
+                    } else {
+                      vErrors.push(err59);
+                    }
+                    errors++;
+                  }
+                  if (typeof data30 == "number" && isFinite(data30)) {
+                    if (data30 < 0 || isNaN(data30)) {
+                      const err60 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/max_age_days", schemaPath: "#/properties/policy/properties/attestations/items/properties/max_age_days/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema31.properties.policy.properties.attestations.items.properties.max_age_days, data: data30 };
+                      if (vErrors === null) {
+                        vErrors = [err60];
+                      } else {
+                        vErrors.push(err60);
+                      }
+                      errors++;
+                    }
+                  }
+                }
+                if (data24.time_field !== void 0) {
+                  let data31 = data24.time_field;
+                  if (typeof data31 === "string") {
+                    if (!pattern9.test(data31)) {
+                      const err61 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/time_field", schemaPath: "#/properties/policy/properties/attestations/items/properties/time_field/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9_@$-]+(\\.[A-Za-z0-9_@$-]+)*$" }, message: 'must match pattern "^[A-Za-z0-9_@$-]+(\\.[A-Za-z0-9_@$-]+)*$"', schema: "^[A-Za-z0-9_@$-]+(\\.[A-Za-z0-9_@$-]+)*$", parentSchema: schema31.properties.policy.properties.attestations.items.properties.time_field, data: data31 };
+                      if (vErrors === null) {
+                        vErrors = [err61];
+                      } else {
+                        vErrors.push(err61);
+                      }
+                      errors++;
+                    }
+                  } else {
+                    const err62 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/time_field", schemaPath: "#/properties/policy/properties/attestations/items/properties/time_field/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.attestations.items.properties.time_field.type, parentSchema: schema31.properties.policy.properties.attestations.items.properties.time_field, data: data31 };
+                    if (vErrors === null) {
+                      vErrors = [err62];
+                    } else {
+                      vErrors.push(err62);
+                    }
+                    errors++;
+                  }
+                }
+              } else {
+                const err63 = { instancePath: instancePath + "/policy/attestations/" + i2, schemaPath: "#/properties/policy/properties/attestations/items/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.policy.properties.attestations.items.type, parentSchema: schema31.properties.policy.properties.attestations.items, data: data24 };
+                if (vErrors === null) {
+                  vErrors = [err63];
+                } else {
+                  vErrors.push(err63);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err64 = { instancePath: instancePath + "/policy/attestations", schemaPath: "#/properties/policy/properties/attestations/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.policy.properties.attestations.type, parentSchema: schema31.properties.policy.properties.attestations, data: data23 };
+            if (vErrors === null) {
+              vErrors = [err64];
+            } else {
+              vErrors.push(err64);
+            }
+            errors++;
+          }
+        }
+        if (data0.overrides !== void 0) {
+          let data32 = data0.overrides;
+          if (Array.isArray(data32)) {
+            const len3 = data32.length;
+            for (let i5 = 0; i5 < len3; i5++) {
+              let data33 = data32[i5];
+              if (data33 && typeof data33 == "object" && !Array.isArray(data33)) {
+                if (data33.match === void 0) {
+                  const err65 = { instancePath: instancePath + "/policy/overrides/" + i5, schemaPath: "#/properties/policy/properties/overrides/items/required", keyword: "required", params: { missingProperty: "match" }, message: "must have required property 'match'", schema: schema31.properties.policy.properties.overrides.items.required, parentSchema: schema31.properties.policy.properties.overrides.items, data: data33 };
+                  if (vErrors === null) {
+                    vErrors = [err65];
+                  } else {
+                    vErrors.push(err65);
+                  }
+                  errors++;
+                }
+                for (const key7 in data33) {
+                  if (!(key7 === "match" || key7 === "require_signature" || key7 === "attest_mode" || key7 === "digest_ttl" || key7 === "trusted_signers" || key7 === "threshold")) {
+                    const err66 = { instancePath: instancePath + "/policy/overrides/" + i5, schemaPath: "#/properties/policy/properties/overrides/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key7 }, message: "must NOT have additional properties", schema: false, parentSchema: schema31.properties.policy.properties.overrides.items, data: data33 };
+                    if (vErrors === null) {
+                      vErrors = [err66];
+                    } else {
+                      vErrors.push(err66);
+                    }
+                    errors++;
+                  }
+                }
+                if (data33.match !== void 0) {
+                  let data34 = data33.match;
+                  if (typeof data34 === "string") {
+                    if (func2(data34) < 1) {
+                      const err67 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/match", schemaPath: "#/properties/policy/properties/overrides/items/properties/match/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.policy.properties.overrides.items.properties.match, data: data34 };
+                      if (vErrors === null) {
+                        vErrors = [err67];
+                      } else {
+                        vErrors.push(err67);
+                      }
+                      errors++;
+                    }
+                  } else {
+                    const err68 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/match", schemaPath: "#/properties/policy/properties/overrides/items/properties/match/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.overrides.items.properties.match.type, parentSchema: schema31.properties.policy.properties.overrides.items.properties.match, data: data34 };
+                    if (vErrors === null) {
+                      vErrors = [err68];
+                    } else {
+                      vErrors.push(err68);
+                    }
+                    errors++;
+                  }
+                }
+                if (data33.require_signature !== void 0) {
+                  let data35 = data33.require_signature;
+                  if (typeof data35 !== "boolean") {
+                    const err69 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/require_signature", schemaPath: "#/properties/policy/properties/overrides/items/properties/require_signature/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema31.properties.policy.properties.overrides.items.properties.require_signature.type, parentSchema: schema31.properties.policy.properties.overrides.items.properties.require_signature, data: data35 };
+                    if (vErrors === null) {
+                      vErrors = [err69];
+                    } else {
+                      vErrors.push(err69);
+                    }
+                    errors++;
+                  }
+                }
+                if (data33.attest_mode !== void 0) {
+                  let data36 = data33.attest_mode;
+                  if (!(data36 === "none" || data36 === "record" || data36 === "enforce")) {
+                    const err70 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/attest_mode", schemaPath: "#/properties/policy/properties/overrides/items/properties/attest_mode/enum", keyword: "enum", params: { allowedValues: schema31.properties.policy.properties.overrides.items.properties.attest_mode.enum }, message: "must be equal to one of the allowed values", schema: schema31.properties.policy.properties.overrides.items.properties.attest_mode.enum, parentSchema: schema31.properties.policy.properties.overrides.items.properties.attest_mode, data: data36 };
+                    if (vErrors === null) {
+                      vErrors = [err70];
+                    } else {
+                      vErrors.push(err70);
+                    }
+                    errors++;
+                  }
+                }
+                if (data33.digest_ttl !== void 0) {
+                  let data37 = data33.digest_ttl;
+                  if (!(typeof data37 == "number" && (!(data37 % 1) && !isNaN(data37)) && isFinite(data37))) {
+                    const err71 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/digest_ttl", schemaPath: "#/properties/policy/properties/overrides/items/properties/digest_ttl/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.policy.properties.overrides.items.properties.digest_ttl.type, parentSchema: schema31.properties.policy.properties.overrides.items.properties.digest_ttl, data: data37 };
+                    if (vErrors === null) {
+                      vErrors = [err71];
+                    } else {
+                      vErrors.push(err71);
+                    }
+                    errors++;
+                  }
+                  if (typeof data37 == "number" && isFinite(data37)) {
+                    if (data37 < 0 || isNaN(data37)) {
+                      const err72 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/digest_ttl", schemaPath: "#/properties/policy/properties/overrides/items/properties/digest_ttl/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema31.properties.policy.properties.overrides.items.properties.digest_ttl, data: data37 };
+                      if (vErrors === null) {
+                        vErrors = [err72];
+                      } else {
+                        vErrors.push(err72);
+                      }
+                      errors++;
+                    }
+                  }
+                }
+                if (data33.trusted_signers !== void 0) {
+                  let data38 = data33.trusted_signers;
+                  if (Array.isArray(data38)) {
+                    const len4 = data38.length;
+                    for (let i6 = 0; i6 < len4; i6++) {
+                      let data39 = data38[i6];
+                      if (typeof data39 === "string") {
+                        if (!pattern6.test(data39)) {
+                          const err73 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/trusted_signers/" + i6, schemaPath: "#/properties/policy/properties/overrides/items/properties/trusted_signers/items/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$" }, message: 'must match pattern "^[A-Za-z0-9][A-Za-z0-9._-]*$"', schema: "^[A-Za-z0-9][A-Za-z0-9._-]*$", parentSchema: schema31.properties.policy.properties.overrides.items.properties.trusted_signers.items, data: data39 };
+                          if (vErrors === null) {
+                            vErrors = [err73];
+                          } else {
+                            vErrors.push(err73);
+                          }
+                          errors++;
+                        }
+                      } else {
+                        const err74 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/trusted_signers/" + i6, schemaPath: "#/properties/policy/properties/overrides/items/properties/trusted_signers/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.overrides.items.properties.trusted_signers.items.type, parentSchema: schema31.properties.policy.properties.overrides.items.properties.trusted_signers.items, data: data39 };
+                        if (vErrors === null) {
+                          vErrors = [err74];
+                        } else {
+                          vErrors.push(err74);
+                        }
+                        errors++;
+                      }
+                    }
+                    let i7 = data38.length;
+                    let j2;
+                    if (i7 > 1) {
+                      const indices2 = {};
+                      for (; i7--; ) {
+                        let item2 = data38[i7];
+                        if (typeof item2 !== "string") {
+                          continue;
+                        }
+                        if (typeof indices2[item2] == "number") {
+                          j2 = indices2[item2];
+                          const err75 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/trusted_signers", schemaPath: "#/properties/policy/properties/overrides/items/properties/trusted_signers/uniqueItems", keyword: "uniqueItems", params: { i: i7, j: j2 }, message: "must NOT have duplicate items (items ## " + j2 + " and " + i7 + " are identical)", schema: true, parentSchema: schema31.properties.policy.properties.overrides.items.properties.trusted_signers, data: data38 };
+                          if (vErrors === null) {
+                            vErrors = [err75];
+                          } else {
+                            vErrors.push(err75);
+                          }
+                          errors++;
+                          break;
+                        }
+                        indices2[item2] = i7;
+                      }
+                    }
+                  } else {
+                    const err76 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/trusted_signers", schemaPath: "#/properties/policy/properties/overrides/items/properties/trusted_signers/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.policy.properties.overrides.items.properties.trusted_signers.type, parentSchema: schema31.properties.policy.properties.overrides.items.properties.trusted_signers, data: data38 };
+                    if (vErrors === null) {
+                      vErrors = [err76];
+                    } else {
+                      vErrors.push(err76);
+                    }
+                    errors++;
+                  }
+                }
+                if (data33.threshold !== void 0) {
+                  let data40 = data33.threshold;
+                  if (!(typeof data40 == "number" && (!(data40 % 1) && !isNaN(data40)) && isFinite(data40))) {
+                    const err77 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/threshold", schemaPath: "#/properties/policy/properties/overrides/items/properties/threshold/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.policy.properties.overrides.items.properties.threshold.type, parentSchema: schema31.properties.policy.properties.overrides.items.properties.threshold, data: data40 };
+                    if (vErrors === null) {
+                      vErrors = [err77];
+                    } else {
+                      vErrors.push(err77);
+                    }
+                    errors++;
+                  }
+                  if (typeof data40 == "number" && isFinite(data40)) {
+                    if (data40 < 1 || isNaN(data40)) {
+                      const err78 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/threshold", schemaPath: "#/properties/policy/properties/overrides/items/properties/threshold/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema31.properties.policy.properties.overrides.items.properties.threshold, data: data40 };
+                      if (vErrors === null) {
+                        vErrors = [err78];
+                      } else {
+                        vErrors.push(err78);
+                      }
+                      errors++;
+                    }
+                  }
+                }
+              } else {
+                const err79 = { instancePath: instancePath + "/policy/overrides/" + i5, schemaPath: "#/properties/policy/properties/overrides/items/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.policy.properties.overrides.items.type, parentSchema: schema31.properties.policy.properties.overrides.items, data: data33 };
+                if (vErrors === null) {
+                  vErrors = [err79];
+                } else {
+                  vErrors.push(err79);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err80 = { instancePath: instancePath + "/policy/overrides", schemaPath: "#/properties/policy/properties/overrides/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.policy.properties.overrides.type, parentSchema: schema31.properties.policy.properties.overrides, data: data32 };
+            if (vErrors === null) {
+              vErrors = [err80];
+            } else {
+              vErrors.push(err80);
             }
             errors++;
           }
@@ -36478,11 +37475,11 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
       }
     }
   } else {
-    const err32 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.type, parentSchema: schema31, data };
+    const err81 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.type, parentSchema: schema31, data };
     if (vErrors === null) {
-      vErrors = [err32];
+      vErrors = [err81];
     } else {
-      vErrors.push(err32);
+      vErrors.push(err81);
     }
     errors++;
   }
@@ -36491,15 +37488,12 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
 }
 validate20.evaluated = { "props": true, "dynamicProps": false, "dynamicItems": false };
 var matrix = validate21;
-var schema32 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://raw.githubusercontent.com/clamp/rocm-provenance/main/schemas/matrix.schema.json", "title": "rocm-provenance image matrix (ci/rocm_matrix.yml)", "description": "The pinned ROCm images CI uses. Either a list of rows under `rocm.images` (with an optional `rocm.policy`), or the read-only map keyed by OS label.", "type": "object", "if": { "properties": { "rocm": true }, "required": ["rocm"] }, "then": { "$ref": "#/$defs/rowsForm" }, "else": { "$ref": "#/$defs/osMapForm" }, "$defs": { "rowsForm": { "type": "object", "additionalProperties": false, "required": ["rocm"], "properties": { "rocm": { "description": "The image matrix.", "type": "object", "additionalProperties": false, "required": ["images"], "properties": { "images": { "description": "One row per pinned image.", "type": "array", "minItems": 1, "items": { "$ref": "#/$defs/row" } }, "policy": { "description": "Which row CI should prefer (the action's `image` output).", "$ref": "#/$defs/preference" } } } } }, "row": { "type": "object", "additionalProperties": false, "required": ["version", "os"], "properties": { "version": { "description": 'ROCm version, e.g. "6.4.4" (quote it: 6.10 unquoted is a number).', "type": ["string", "number"] }, "os": { "description": "OS label, e.g. ubuntu-22.04.", "type": "string", "minLength": 1 }, "digest": { "description": "Pinned digest, sha256:<64 hex>. A placeholder (sha256:TODO_\u2026, empty) means the row is not pinned yet.", "type": ["string", "null"] }, "added": { "description": "Date the digest was pinned (YYYY-MM-DD); the pin's age is counted from it.", "type": "string", "format": "date" }, "repository": { "description": "Repository of this row (no tag), overriding the policy's and the action's; may use {version} and {os}.", "type": "string", "minLength": 1 }, "image": { "description": "Full image reference of this row (repository[:tag][@digest]), instead of `repository` and `tag`.", "type": "string", "minLength": 1 }, "tag": { "description": "Tag of this row, overriding the policy's tag_template; may use {version} and {os}.", "type": "string", "minLength": 1 }, "provenance": { "description": "Who must have signed this image and per-image verification settings.", "$ref": "#/$defs/provenance" } } }, "provenance": { "description": "Who must have signed this image: a key (key_path) or a keyless identity (identity + issuer), and per-image verification settings.", "type": "object", "additionalProperties": false, "properties": { "key_path": { "description": "Public key file (PEM), relative to the workspace.", "type": "string", "minLength": 1 }, "expected_key": { "description": "Alias of key_path; a SHA-256 fingerprint here is read as key_fingerprint.", "type": "string", "minLength": 1 }, "key_fingerprint": { "description": "SHA-256 of the public key (DER SubjectPublicKeyInfo), as sha256:<hex> or bare hex; checked against the key file.", "type": "string", "pattern": "^(sha256:)?[0-9a-fA-F]{64}$" }, "identity": { "description": "Regular expression (Go/RE2 syntax) the certificate identity must match (cosign --certificate-identity-regexp).", "type": "string", "minLength": 1 }, "issuer": { "description": "OIDC issuer of the certificate, e.g. https://token.actions.githubusercontent.com; read as an RE2 regular expression when it contains ^, $, *, +, ?, (, [, | or a backslash.", "type": "string", "minLength": 1 }, "require_signature": { "description": "require_signature for this image, over the policy and its overrides.", "type": "boolean" }, "attestation_type": { "description": "Predicate type to look for on this image.", "type": "string", "minLength": 1 }, "ignore_tlog": { "description": "Accept a key-based signature of this image without a transparency-log entry.", "type": "boolean" }, "valid_from": { "description": "First day (YYYY-MM-DD) or moment (RFC 3339) the key is valid for signatures (key rotation), inclusive.", "type": "string", "anyOf": [{ "format": "date" }, { "format": "date-time" }] }, "valid_until": { "description": "Last day (YYYY-MM-DD) or moment (RFC 3339) the key is valid for signatures (key rotation), inclusive.", "type": "string", "anyOf": [{ "format": "date" }, { "format": "date-time" }] }, "signer_identity": { "description": "Recorded by the updater: certificate identity (SAN) of the keyless signature it verified when pinning. Informational, never checked.", "type": "string" }, "signer_issuer": { "description": "Recorded by the updater: OIDC issuer of that certificate. Informational, never checked.", "type": "string" }, "rekor_log_index": { "description": "Recorded by the updater: Rekor log index of the verified signature. Informational, never checked.", "type": "integer", "minimum": 0 }, "attestation_digest": { "description": "Recorded by the updater: SHA-256 of the verified attestation's in-toto statement (sha256:<64 hex>). Informational, never checked.", "type": "string", "pattern": "^sha256:[0-9a-f]{64}$" } } }, "preference": { "description": "Which row CI should prefer (the action's `image` output).", "type": "object", "additionalProperties": false, "properties": { "default": { "description": "The default row as [version, os].", "type": "array", "minItems": 2, "maxItems": 2, "items": { "type": ["string", "number"] } }, "prefer_os": { "description": "OS to prefer for the chosen version when a row has it.", "type": "string", "minLength": 1 }, "fallback_os": { "description": "OS to use when no row has prefer_os.", "type": "string", "minLength": 1 }, "fallback_version": { "description": "Version to use when no row has the default version.", "type": ["string", "number"] } } }, "osMapForm": { "description": "Read-only form: a map keyed by OS label.", "type": "object", "minProperties": 1, "additionalProperties": { "$ref": "#/$defs/osEntry" } }, "osEntry": { "type": "object", "additionalProperties": false, "properties": { "image": { "description": "Image reference with tag, e.g. ghcr.io/rocm/dev:6.4.4-ubuntu-22.04.", "type": "string", "minLength": 1 }, "mirror": { "description": "A mirror's reference of the same image.", "type": "string" }, "canonical": { "description": "The canonical reference (used when `image` is absent).", "type": "string" }, "sha256": { "description": "Pinned digest as 64 hex characters, without the sha256: prefix.", "type": ["string", "null"] }, "timestamp": { "description": "When the digest was pinned (RFC 3339).", "type": "string", "format": "date-time" }, "tarball": { "description": "File name of a saved image tarball (not used).", "type": "string" } } } } };
+var schema32 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://raw.githubusercontent.com/clamp/rocm-provenance/main/schemas/matrix.schema.json", "title": "rocm-provenance image matrix (ci/rocm_matrix.yml)", "description": "The pinned ROCm images CI uses. Either a list of rows under `rocm.images` (with an optional `rocm.policy`), or the read-only map keyed by OS label.", "type": "object", "if": { "properties": { "rocm": true }, "required": ["rocm"] }, "then": { "$ref": "#/$defs/rowsForm" }, "else": { "$ref": "#/$defs/osMapForm" }, "$defs": { "rowsForm": { "type": "object", "additionalProperties": false, "required": ["rocm"], "properties": { "rocm": { "description": "The image matrix.", "type": "object", "additionalProperties": false, "required": ["images"], "properties": { "images": { "description": "One row per pinned image.", "type": "array", "minItems": 1, "items": { "$ref": "#/$defs/row" } }, "policy": { "description": "Which row CI should prefer (the action's `image` output).", "$ref": "#/$defs/preference" } } } } }, "row": { "type": "object", "additionalProperties": false, "required": ["version", "os"], "properties": { "version": { "description": 'ROCm version, e.g. "6.4.4" (quote it: 6.10 unquoted is a number).', "type": ["string", "number"] }, "os": { "description": "OS label, e.g. ubuntu-22.04.", "type": "string", "minLength": 1 }, "digest": { "description": "Pinned digest, sha256:<64 hex>. A placeholder (sha256:TODO_\u2026, empty) means the row is not pinned yet.", "type": ["string", "null"] }, "added": { "description": "Date the digest was pinned (YYYY-MM-DD); the pin's age is counted from it.", "type": "string", "format": "date" }, "repository": { "description": "Repository of this row (no tag), overriding the policy's and the action's; may use {version} and {os}.", "type": "string", "minLength": 1 }, "image": { "description": "Full image reference of this row (repository[:tag][@digest]), instead of `repository` and `tag`.", "type": "string", "minLength": 1 }, "tag": { "description": "Tag of this row, overriding the policy's tag_template; may use {version} and {os}.", "type": "string", "minLength": 1 }, "provenance": { "description": "Who must have signed this image and per-image verification settings.", "$ref": "#/$defs/provenance" } } }, "provenance": { "description": "Who must have signed this image: a key (key_path) or a keyless identity (identity + issuer), and per-image verification settings.", "type": "object", "additionalProperties": false, "properties": { "key_path": { "description": "Public key file (PEM), relative to the workspace.", "type": "string", "minLength": 1 }, "expected_key": { "description": "Alias of key_path; a SHA-256 fingerprint here is read as key_fingerprint.", "type": "string", "minLength": 1 }, "key_fingerprint": { "description": "SHA-256 of the public key (DER SubjectPublicKeyInfo), as sha256:<hex> or bare hex; checked against the key file.", "type": "string", "pattern": "^(sha256:)?[0-9a-fA-F]{64}$" }, "identity": { "description": "Regular expression (Go/RE2 syntax) the certificate identity must match (cosign --certificate-identity-regexp).", "type": "string", "minLength": 1 }, "issuer": { "description": "OIDC issuer of the certificate, e.g. https://token.actions.githubusercontent.com; read as an RE2 regular expression when it contains ^, $, *, +, ?, (, [, | or a backslash.", "type": "string", "minLength": 1 }, "require_signature": { "description": "require_signature for this image, over the policy and its overrides.", "type": "boolean" }, "attestation_type": { "description": "Predicate type to look for on this image.", "type": "string", "minLength": 1 }, "ignore_tlog": { "description": "Accept a key-based signature of this image without a transparency-log entry.", "type": "boolean" }, "valid_from": { "description": "First day (YYYY-MM-DD) or moment (RFC 3339) the key is valid for signatures (key rotation), inclusive.", "type": "string", "anyOf": [{ "format": "date" }, { "format": "date-time" }] }, "valid_until": { "description": "Last day (YYYY-MM-DD) or moment (RFC 3339) the key is valid for signatures (key rotation), inclusive.", "type": "string", "anyOf": [{ "format": "date" }, { "format": "date-time" }] }, "trusted_signers": { "description": "Names from the policy's signers that may sign this image, over the override's and the policy's; the row's own key_path/identity signer (named `provenance`) is added to them.", "type": "array", "items": { "type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]*$" }, "uniqueItems": true, "examples": [["release-2025", "release-2026"]] }, "threshold": { "description": "Distinct trusted signers this image needs, over the override's and the policy's.", "type": "integer", "minimum": 1, "default": 1, "examples": [2] }, "signer_identity": { "description": "Recorded by the updater: certificate identity (SAN) of the keyless signature it verified when pinning. Informational, never checked.", "type": "string" }, "signer_issuer": { "description": "Recorded by the updater: OIDC issuer of that certificate. Informational, never checked.", "type": "string" }, "rekor_log_index": { "description": "Recorded by the updater: Rekor log index of the verified signature. Informational, never checked.", "type": "integer", "minimum": 0 }, "attestation_digest": { "description": "Recorded by the updater: SHA-256 of the verified attestation's in-toto statement (sha256:<64 hex>). Informational, never checked.", "type": "string", "pattern": "^sha256:[0-9a-f]{64}$" } } }, "preference": { "description": "Which row CI should prefer (the action's `image` output).", "type": "object", "additionalProperties": false, "properties": { "default": { "description": "The default row as [version, os].", "type": "array", "minItems": 2, "maxItems": 2, "items": { "type": ["string", "number"] } }, "prefer_os": { "description": "OS to prefer for the chosen version when a row has it.", "type": "string", "minLength": 1 }, "fallback_os": { "description": "OS to use when no row has prefer_os.", "type": "string", "minLength": 1 }, "fallback_version": { "description": "Version to use when no row has the default version.", "type": ["string", "number"] } } }, "osMapForm": { "description": "Read-only form: a map keyed by OS label.", "type": "object", "minProperties": 1, "additionalProperties": { "$ref": "#/$defs/osEntry" } }, "osEntry": { "type": "object", "additionalProperties": false, "properties": { "image": { "description": "Image reference with tag, e.g. ghcr.io/rocm/dev:6.4.4-ubuntu-22.04.", "type": "string", "minLength": 1 }, "mirror": { "description": "A mirror's reference of the same image.", "type": "string" }, "canonical": { "description": "The canonical reference (used when `image` is absent).", "type": "string" }, "sha256": { "description": "Pinned digest as 64 hex characters, without the sha256: prefix.", "type": ["string", "null"] }, "timestamp": { "description": "When the digest was pinned (RFC 3339).", "type": "string", "format": "date-time" }, "tarball": { "description": "File name of a saved image tarball (not used).", "type": "string" } } } } };
 var schema33 = { "type": "object", "additionalProperties": false, "required": ["rocm"], "properties": { "rocm": { "description": "The image matrix.", "type": "object", "additionalProperties": false, "required": ["images"], "properties": { "images": { "description": "One row per pinned image.", "type": "array", "minItems": 1, "items": { "$ref": "#/$defs/row" } }, "policy": { "description": "Which row CI should prefer (the action's `image` output).", "$ref": "#/$defs/preference" } } } } };
 var schema36 = { "description": "Which row CI should prefer (the action's `image` output).", "type": "object", "additionalProperties": false, "properties": { "default": { "description": "The default row as [version, os].", "type": "array", "minItems": 2, "maxItems": 2, "items": { "type": ["string", "number"] } }, "prefer_os": { "description": "OS to prefer for the chosen version when a row has it.", "type": "string", "minLength": 1 }, "fallback_os": { "description": "OS to use when no row has prefer_os.", "type": "string", "minLength": 1 }, "fallback_version": { "description": "Version to use when no row has the default version.", "type": ["string", "number"] } } };
 var schema34 = { "type": "object", "additionalProperties": false, "required": ["version", "os"], "properties": { "version": { "description": 'ROCm version, e.g. "6.4.4" (quote it: 6.10 unquoted is a number).', "type": ["string", "number"] }, "os": { "description": "OS label, e.g. ubuntu-22.04.", "type": "string", "minLength": 1 }, "digest": { "description": "Pinned digest, sha256:<64 hex>. A placeholder (sha256:TODO_\u2026, empty) means the row is not pinned yet.", "type": ["string", "null"] }, "added": { "description": "Date the digest was pinned (YYYY-MM-DD); the pin's age is counted from it.", "type": "string", "format": "date" }, "repository": { "description": "Repository of this row (no tag), overriding the policy's and the action's; may use {version} and {os}.", "type": "string", "minLength": 1 }, "image": { "description": "Full image reference of this row (repository[:tag][@digest]), instead of `repository` and `tag`.", "type": "string", "minLength": 1 }, "tag": { "description": "Tag of this row, overriding the policy's tag_template; may use {version} and {os}.", "type": "string", "minLength": 1 }, "provenance": { "description": "Who must have signed this image and per-image verification settings.", "$ref": "#/$defs/provenance" } } };
-var schema35 = { "description": "Who must have signed this image: a key (key_path) or a keyless identity (identity + issuer), and per-image verification settings.", "type": "object", "additionalProperties": false, "properties": { "key_path": { "description": "Public key file (PEM), relative to the workspace.", "type": "string", "minLength": 1 }, "expected_key": { "description": "Alias of key_path; a SHA-256 fingerprint here is read as key_fingerprint.", "type": "string", "minLength": 1 }, "key_fingerprint": { "description": "SHA-256 of the public key (DER SubjectPublicKeyInfo), as sha256:<hex> or bare hex; checked against the key file.", "type": "string", "pattern": "^(sha256:)?[0-9a-fA-F]{64}$" }, "identity": { "description": "Regular expression (Go/RE2 syntax) the certificate identity must match (cosign --certificate-identity-regexp).", "type": "string", "minLength": 1 }, "issuer": { "description": "OIDC issuer of the certificate, e.g. https://token.actions.githubusercontent.com; read as an RE2 regular expression when it contains ^, $, *, +, ?, (, [, | or a backslash.", "type": "string", "minLength": 1 }, "require_signature": { "description": "require_signature for this image, over the policy and its overrides.", "type": "boolean" }, "attestation_type": { "description": "Predicate type to look for on this image.", "type": "string", "minLength": 1 }, "ignore_tlog": { "description": "Accept a key-based signature of this image without a transparency-log entry.", "type": "boolean" }, "valid_from": { "description": "First day (YYYY-MM-DD) or moment (RFC 3339) the key is valid for signatures (key rotation), inclusive.", "type": "string", "anyOf": [{ "format": "date" }, { "format": "date-time" }] }, "valid_until": { "description": "Last day (YYYY-MM-DD) or moment (RFC 3339) the key is valid for signatures (key rotation), inclusive.", "type": "string", "anyOf": [{ "format": "date" }, { "format": "date-time" }] }, "signer_identity": { "description": "Recorded by the updater: certificate identity (SAN) of the keyless signature it verified when pinning. Informational, never checked.", "type": "string" }, "signer_issuer": { "description": "Recorded by the updater: OIDC issuer of that certificate. Informational, never checked.", "type": "string" }, "rekor_log_index": { "description": "Recorded by the updater: Rekor log index of the verified signature. Informational, never checked.", "type": "integer", "minimum": 0 }, "attestation_digest": { "description": "Recorded by the updater: SHA-256 of the verified attestation's in-toto statement (sha256:<64 hex>). Informational, never checked.", "type": "string", "pattern": "^sha256:[0-9a-f]{64}$" } } };
-var formats0 = import_formats.default.fullFormats.date;
-var formats4 = import_formats.default.fullFormats["date-time"];
-var pattern6 = new RegExp("^(sha256:)?[0-9a-fA-F]{64}$", "u");
-var pattern7 = new RegExp("^sha256:[0-9a-f]{64}$", "u");
+var schema35 = { "description": "Who must have signed this image: a key (key_path) or a keyless identity (identity + issuer), and per-image verification settings.", "type": "object", "additionalProperties": false, "properties": { "key_path": { "description": "Public key file (PEM), relative to the workspace.", "type": "string", "minLength": 1 }, "expected_key": { "description": "Alias of key_path; a SHA-256 fingerprint here is read as key_fingerprint.", "type": "string", "minLength": 1 }, "key_fingerprint": { "description": "SHA-256 of the public key (DER SubjectPublicKeyInfo), as sha256:<hex> or bare hex; checked against the key file.", "type": "string", "pattern": "^(sha256:)?[0-9a-fA-F]{64}$" }, "identity": { "description": "Regular expression (Go/RE2 syntax) the certificate identity must match (cosign --certificate-identity-regexp).", "type": "string", "minLength": 1 }, "issuer": { "description": "OIDC issuer of the certificate, e.g. https://token.actions.githubusercontent.com; read as an RE2 regular expression when it contains ^, $, *, +, ?, (, [, | or a backslash.", "type": "string", "minLength": 1 }, "require_signature": { "description": "require_signature for this image, over the policy and its overrides.", "type": "boolean" }, "attestation_type": { "description": "Predicate type to look for on this image.", "type": "string", "minLength": 1 }, "ignore_tlog": { "description": "Accept a key-based signature of this image without a transparency-log entry.", "type": "boolean" }, "valid_from": { "description": "First day (YYYY-MM-DD) or moment (RFC 3339) the key is valid for signatures (key rotation), inclusive.", "type": "string", "anyOf": [{ "format": "date" }, { "format": "date-time" }] }, "valid_until": { "description": "Last day (YYYY-MM-DD) or moment (RFC 3339) the key is valid for signatures (key rotation), inclusive.", "type": "string", "anyOf": [{ "format": "date" }, { "format": "date-time" }] }, "trusted_signers": { "description": "Names from the policy's signers that may sign this image, over the override's and the policy's; the row's own key_path/identity signer (named `provenance`) is added to them.", "type": "array", "items": { "type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]*$" }, "uniqueItems": true, "examples": [["release-2025", "release-2026"]] }, "threshold": { "description": "Distinct trusted signers this image needs, over the override's and the policy's.", "type": "integer", "minimum": 1, "default": 1, "examples": [2] }, "signer_identity": { "description": "Recorded by the updater: certificate identity (SAN) of the keyless signature it verified when pinning. Informational, never checked.", "type": "string" }, "signer_issuer": { "description": "Recorded by the updater: OIDC issuer of that certificate. Informational, never checked.", "type": "string" }, "rekor_log_index": { "description": "Recorded by the updater: Rekor log index of the verified signature. Informational, never checked.", "type": "integer", "minimum": 0 }, "attestation_digest": { "description": "Recorded by the updater: SHA-256 of the verified attestation's in-toto statement (sha256:<64 hex>). Informational, never checked.", "type": "string", "pattern": "^sha256:[0-9a-f]{64}$" } } };
+var pattern13 = new RegExp("^sha256:[0-9a-f]{64}$", "u");
 function validate23(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
   let vErrors = null;
   let errors = 0;
@@ -36735,7 +37729,7 @@ function validate23(data, { instancePath = "", parentData, parentDataProperty, r
         if (data7.key_fingerprint !== void 0) {
           let data10 = data7.key_fingerprint;
           if (typeof data10 === "string") {
-            if (!pattern6.test(data10)) {
+            if (!pattern7.test(data10)) {
               const err20 = { instancePath: instancePath + "/provenance/key_fingerprint", schemaPath: "#/$defs/provenance/properties/key_fingerprint/pattern", keyword: "pattern", params: { pattern: "^(sha256:)?[0-9a-fA-F]{64}$" }, message: 'must match pattern "^(sha256:)?[0-9a-fA-F]{64}$"', schema: "^(sha256:)?[0-9a-fA-F]{64}$", parentSchema: schema35.properties.key_fingerprint, data: data10 };
               if (vErrors === null) {
                 vErrors = [err20];
@@ -36873,7 +37867,7 @@ function validate23(data, { instancePath = "", parentData, parentDataProperty, r
           valid3 = valid3 || _valid0;
           const _errs40 = errors;
           if (typeof data16 === "string") {
-            if (!formats4.validate(data16)) {
+            if (!formats2.validate(data16)) {
               const err32 = { instancePath: instancePath + "/provenance/valid_from", schemaPath: "#/$defs/provenance/properties/valid_from/anyOf/1/format", keyword: "format", params: { format: "date-time" }, message: 'must match format "date-time"', schema: "date-time", parentSchema: schema35.properties.valid_from.anyOf[1], data: data16 };
               if (vErrors === null) {
                 vErrors = [err32];
@@ -36933,7 +37927,7 @@ function validate23(data, { instancePath = "", parentData, parentDataProperty, r
           valid4 = valid4 || _valid1;
           const _errs45 = errors;
           if (typeof data17 === "string") {
-            if (!formats4.validate(data17)) {
+            if (!formats2.validate(data17)) {
               const err36 = { instancePath: instancePath + "/provenance/valid_until", schemaPath: "#/$defs/provenance/properties/valid_until/anyOf/1/format", keyword: "format", params: { format: "date-time" }, message: 'must match format "date-time"', schema: "date-time", parentSchema: schema35.properties.valid_until.anyOf[1], data: data17 };
               if (vErrors === null) {
                 vErrors = [err36];
@@ -36964,91 +37958,173 @@ function validate23(data, { instancePath = "", parentData, parentDataProperty, r
             }
           }
         }
-        if (data7.signer_identity !== void 0) {
-          let data18 = data7.signer_identity;
-          if (typeof data18 !== "string") {
-            const err38 = { instancePath: instancePath + "/provenance/signer_identity", schemaPath: "#/$defs/provenance/properties/signer_identity/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema35.properties.signer_identity.type, parentSchema: schema35.properties.signer_identity, data: data18 };
+        if (data7.trusted_signers !== void 0) {
+          let data18 = data7.trusted_signers;
+          if (Array.isArray(data18)) {
+            const len0 = data18.length;
+            for (let i0 = 0; i0 < len0; i0++) {
+              let data19 = data18[i0];
+              if (typeof data19 === "string") {
+                if (!pattern6.test(data19)) {
+                  const err38 = { instancePath: instancePath + "/provenance/trusted_signers/" + i0, schemaPath: "#/$defs/provenance/properties/trusted_signers/items/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$" }, message: 'must match pattern "^[A-Za-z0-9][A-Za-z0-9._-]*$"', schema: "^[A-Za-z0-9][A-Za-z0-9._-]*$", parentSchema: schema35.properties.trusted_signers.items, data: data19 };
+                  if (vErrors === null) {
+                    vErrors = [err38];
+                  } else {
+                    vErrors.push(err38);
+                  }
+                  errors++;
+                }
+              } else {
+                const err39 = { instancePath: instancePath + "/provenance/trusted_signers/" + i0, schemaPath: "#/$defs/provenance/properties/trusted_signers/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema35.properties.trusted_signers.items.type, parentSchema: schema35.properties.trusted_signers.items, data: data19 };
+                if (vErrors === null) {
+                  vErrors = [err39];
+                } else {
+                  vErrors.push(err39);
+                }
+                errors++;
+              }
+            }
+            let i1 = data18.length;
+            let j0;
+            if (i1 > 1) {
+              const indices0 = {};
+              for (; i1--; ) {
+                let item0 = data18[i1];
+                if (typeof item0 !== "string") {
+                  continue;
+                }
+                if (typeof indices0[item0] == "number") {
+                  j0 = indices0[item0];
+                  const err40 = { instancePath: instancePath + "/provenance/trusted_signers", schemaPath: "#/$defs/provenance/properties/trusted_signers/uniqueItems", keyword: "uniqueItems", params: { i: i1, j: j0 }, message: "must NOT have duplicate items (items ## " + j0 + " and " + i1 + " are identical)", schema: true, parentSchema: schema35.properties.trusted_signers, data: data18 };
+                  if (vErrors === null) {
+                    vErrors = [err40];
+                  } else {
+                    vErrors.push(err40);
+                  }
+                  errors++;
+                  break;
+                }
+                indices0[item0] = i1;
+              }
+            }
+          } else {
+            const err41 = { instancePath: instancePath + "/provenance/trusted_signers", schemaPath: "#/$defs/provenance/properties/trusted_signers/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema35.properties.trusted_signers.type, parentSchema: schema35.properties.trusted_signers, data: data18 };
             if (vErrors === null) {
-              vErrors = [err38];
+              vErrors = [err41];
             } else {
-              vErrors.push(err38);
+              vErrors.push(err41);
+            }
+            errors++;
+          }
+        }
+        if (data7.threshold !== void 0) {
+          let data20 = data7.threshold;
+          if (!(typeof data20 == "number" && (!(data20 % 1) && !isNaN(data20)) && isFinite(data20))) {
+            const err42 = { instancePath: instancePath + "/provenance/threshold", schemaPath: "#/$defs/provenance/properties/threshold/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema35.properties.threshold.type, parentSchema: schema35.properties.threshold, data: data20 };
+            if (vErrors === null) {
+              vErrors = [err42];
+            } else {
+              vErrors.push(err42);
+            }
+            errors++;
+          }
+          if (typeof data20 == "number" && isFinite(data20)) {
+            if (data20 < 1 || isNaN(data20)) {
+              const err43 = { instancePath: instancePath + "/provenance/threshold", schemaPath: "#/$defs/provenance/properties/threshold/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema35.properties.threshold, data: data20 };
+              if (vErrors === null) {
+                vErrors = [err43];
+              } else {
+                vErrors.push(err43);
+              }
+              errors++;
+            }
+          }
+        }
+        if (data7.signer_identity !== void 0) {
+          let data21 = data7.signer_identity;
+          if (typeof data21 !== "string") {
+            const err44 = { instancePath: instancePath + "/provenance/signer_identity", schemaPath: "#/$defs/provenance/properties/signer_identity/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema35.properties.signer_identity.type, parentSchema: schema35.properties.signer_identity, data: data21 };
+            if (vErrors === null) {
+              vErrors = [err44];
+            } else {
+              vErrors.push(err44);
             }
             errors++;
           }
         }
         if (data7.signer_issuer !== void 0) {
-          let data19 = data7.signer_issuer;
-          if (typeof data19 !== "string") {
-            const err39 = { instancePath: instancePath + "/provenance/signer_issuer", schemaPath: "#/$defs/provenance/properties/signer_issuer/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema35.properties.signer_issuer.type, parentSchema: schema35.properties.signer_issuer, data: data19 };
+          let data22 = data7.signer_issuer;
+          if (typeof data22 !== "string") {
+            const err45 = { instancePath: instancePath + "/provenance/signer_issuer", schemaPath: "#/$defs/provenance/properties/signer_issuer/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema35.properties.signer_issuer.type, parentSchema: schema35.properties.signer_issuer, data: data22 };
             if (vErrors === null) {
-              vErrors = [err39];
+              vErrors = [err45];
             } else {
-              vErrors.push(err39);
+              vErrors.push(err45);
             }
             errors++;
           }
         }
         if (data7.rekor_log_index !== void 0) {
-          let data20 = data7.rekor_log_index;
-          if (!(typeof data20 == "number" && (!(data20 % 1) && !isNaN(data20)) && isFinite(data20))) {
-            const err40 = { instancePath: instancePath + "/provenance/rekor_log_index", schemaPath: "#/$defs/provenance/properties/rekor_log_index/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema35.properties.rekor_log_index.type, parentSchema: schema35.properties.rekor_log_index, data: data20 };
+          let data23 = data7.rekor_log_index;
+          if (!(typeof data23 == "number" && (!(data23 % 1) && !isNaN(data23)) && isFinite(data23))) {
+            const err46 = { instancePath: instancePath + "/provenance/rekor_log_index", schemaPath: "#/$defs/provenance/properties/rekor_log_index/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema35.properties.rekor_log_index.type, parentSchema: schema35.properties.rekor_log_index, data: data23 };
             if (vErrors === null) {
-              vErrors = [err40];
+              vErrors = [err46];
             } else {
-              vErrors.push(err40);
+              vErrors.push(err46);
             }
             errors++;
           }
-          if (typeof data20 == "number" && isFinite(data20)) {
-            if (data20 < 0 || isNaN(data20)) {
-              const err41 = { instancePath: instancePath + "/provenance/rekor_log_index", schemaPath: "#/$defs/provenance/properties/rekor_log_index/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema35.properties.rekor_log_index, data: data20 };
+          if (typeof data23 == "number" && isFinite(data23)) {
+            if (data23 < 0 || isNaN(data23)) {
+              const err47 = { instancePath: instancePath + "/provenance/rekor_log_index", schemaPath: "#/$defs/provenance/properties/rekor_log_index/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema35.properties.rekor_log_index, data: data23 };
               if (vErrors === null) {
-                vErrors = [err41];
+                vErrors = [err47];
               } else {
-                vErrors.push(err41);
+                vErrors.push(err47);
               }
               errors++;
             }
           }
         }
         if (data7.attestation_digest !== void 0) {
-          let data21 = data7.attestation_digest;
-          if (typeof data21 === "string") {
-            if (!pattern7.test(data21)) {
-              const err42 = { instancePath: instancePath + "/provenance/attestation_digest", schemaPath: "#/$defs/provenance/properties/attestation_digest/pattern", keyword: "pattern", params: { pattern: "^sha256:[0-9a-f]{64}$" }, message: 'must match pattern "^sha256:[0-9a-f]{64}$"', schema: "^sha256:[0-9a-f]{64}$", parentSchema: schema35.properties.attestation_digest, data: data21 };
+          let data24 = data7.attestation_digest;
+          if (typeof data24 === "string") {
+            if (!pattern13.test(data24)) {
+              const err48 = { instancePath: instancePath + "/provenance/attestation_digest", schemaPath: "#/$defs/provenance/properties/attestation_digest/pattern", keyword: "pattern", params: { pattern: "^sha256:[0-9a-f]{64}$" }, message: 'must match pattern "^sha256:[0-9a-f]{64}$"', schema: "^sha256:[0-9a-f]{64}$", parentSchema: schema35.properties.attestation_digest, data: data24 };
               if (vErrors === null) {
-                vErrors = [err42];
+                vErrors = [err48];
               } else {
-                vErrors.push(err42);
+                vErrors.push(err48);
               }
               errors++;
             }
           } else {
-            const err43 = { instancePath: instancePath + "/provenance/attestation_digest", schemaPath: "#/$defs/provenance/properties/attestation_digest/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema35.properties.attestation_digest.type, parentSchema: schema35.properties.attestation_digest, data: data21 };
+            const err49 = { instancePath: instancePath + "/provenance/attestation_digest", schemaPath: "#/$defs/provenance/properties/attestation_digest/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema35.properties.attestation_digest.type, parentSchema: schema35.properties.attestation_digest, data: data24 };
             if (vErrors === null) {
-              vErrors = [err43];
+              vErrors = [err49];
             } else {
-              vErrors.push(err43);
+              vErrors.push(err49);
             }
             errors++;
           }
         }
       } else {
-        const err44 = { instancePath: instancePath + "/provenance", schemaPath: "#/$defs/provenance/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema35.type, parentSchema: schema35, data: data7 };
+        const err50 = { instancePath: instancePath + "/provenance", schemaPath: "#/$defs/provenance/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema35.type, parentSchema: schema35, data: data7 };
         if (vErrors === null) {
-          vErrors = [err44];
+          vErrors = [err50];
         } else {
-          vErrors.push(err44);
+          vErrors.push(err50);
         }
         errors++;
       }
     }
   } else {
-    const err45 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema34.type, parentSchema: schema34, data };
+    const err51 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema34.type, parentSchema: schema34, data };
     if (vErrors === null) {
-      vErrors = [err45];
+      vErrors = [err51];
     } else {
-      vErrors.push(err45);
+      vErrors.push(err51);
     }
     errors++;
   }
@@ -37383,7 +38459,7 @@ function validate26(data, { instancePath = "", parentData, parentDataProperty, r
         if (data0.timestamp !== void 0) {
           let data5 = data0.timestamp;
           if (typeof data5 === "string") {
-            if (!formats4.validate(data5)) {
+            if (!formats2.validate(data5)) {
               const err7 = { instancePath: instancePath + "/" + key0.replace(/~/g, "~0").replace(/\//g, "~1") + "/timestamp", schemaPath: "#/$defs/osEntry/properties/timestamp/format", keyword: "format", params: { format: "date-time" }, message: 'must match format "date-time"', schema: "date-time", parentSchema: schema38.properties.timestamp, data: data5 };
               if (vErrors === null) {
                 vErrors = [err7];
@@ -38076,32 +39152,277 @@ function readPolicy(parsed) {
     if (requireSignature !== void 0) override.requireSignature = requireSignature;
     if (attestMode !== void 0) override.attestMode = attestMode;
     if (digestTtlDays !== void 0) override.digestTtlDays = digestTtlDays;
-    if (!("require_signature" in entry || "attest_mode" in entry || "digest_ttl" in entry)) {
+    const trustedSigners2 = readNames(entry.trusted_signers, [
+      "policy",
+      "overrides",
+      index,
+      "trusted_signers"
+    ]);
+    if (trustedSigners2) override.trustedSigners = trustedSigners2;
+    const threshold2 = thresholdOf(entry.threshold);
+    if (threshold2 !== void 0) {
+      override.threshold = threshold2;
+      override.thresholdLocation = at("overrides", index, "threshold");
+    }
+    if (!OVERRIDE_SETTINGS.some((key) => key in entry)) {
       issues.push({
         code: "empty-override",
-        message: `${where}: the override for \`${match}\` sets nothing; expected \`require_signature\`, \`attest_mode\` or \`digest_ttl\``,
+        message: `${where}: the override for \`${match}\` sets nothing; expected \`require_signature\`, \`attest_mode\`, \`digest_ttl\`, \`trusted_signers\` or \`threshold\``,
         location
       });
     }
     overrides.push(override);
   });
+  const signers = readSigners(fields.signers);
+  const trustedSigners = readNames(fields.trusted_signers, ["policy", "trusted_signers"]);
+  const attestations = Array.isArray(fields.attestations) ? readRequirements(fields.attestations) : void 0;
+  for (const names of [trustedSigners, ...overrides.map((o) => o.trustedSigners)]) {
+    issues.push(...findUndefinedSigners(names, signers, parsed.file));
+  }
+  for (const requirement of attestations ?? []) {
+    issues.push(...findUndefinedSigners(requirement.signers, signers, parsed.file));
+  }
+  const writtenAttestMode = oneOf(fields.attest_mode, ATTEST_MODES);
+  const warnings = [];
+  if (attestations && attestations.length > 0 && writtenAttestMode === "none") {
+    warnings.push({
+      code: "requirements-not-checked",
+      message: `${displayPath("/policy/attest_mode")}: \`none\` next to ${attestations.length} attestation requirement${attestations.length === 1 ? "" : "s"}; they are not checked`,
+      location: at("attest_mode")
+    });
+  }
   const policy2 = {
     mode: oneOf(fields.mode, POLICY_MODES) ?? POLICY_DEFAULTS.mode,
     digestTtlDays: daysOf(fields.digest_ttl) ?? POLICY_DEFAULTS.digestTtlDays,
     workflow: stringOf(fields.workflow) ?? POLICY_DEFAULTS.workflow,
     autoUpdateRef: stringOf(fields.auto_update_ref) ?? POLICY_DEFAULTS.autoUpdateRef,
     requireSignature: booleanOf(fields.require_signature) ?? POLICY_DEFAULTS.requireSignature,
-    attestMode: oneOf(fields.attest_mode, ATTEST_MODES) ?? POLICY_DEFAULTS.attestMode,
+    // A stated requirement is enforced unless the file says otherwise.
+    attestMode: writtenAttestMode ?? (attestations ? "enforce" : POLICY_DEFAULTS.attestMode),
     attestationType: stringOf(fields.attestation_type) || POLICY_DEFAULTS.attestationType,
     ignoreTlog: booleanOf(fields.ignore_tlog) ?? POLICY_DEFAULTS.ignoreTlog,
     tagTemplate: tagTemplate || POLICY_DEFAULTS.tagTemplate,
     overrides,
     locations
   };
+  if (fields.signers !== void 0) policy2.signers = signers;
+  if (warnings.length > 0) policy2.warnings = warnings;
+  if (trustedSigners) policy2.trustedSigners = trustedSigners;
+  const threshold = thresholdOf(fields.threshold);
+  if (threshold !== void 0) policy2.threshold = threshold;
+  if (attestations) policy2.attestations = attestations;
   const trustedRoot = stringOf(fields.trusted_root);
   if (trustedRoot) policy2.trustedRoot = trustedRoot;
   if (repository) policy2.repository = repository;
   return { policy: policy2, issues };
+  function readSigners(raw) {
+    const named = {};
+    for (const [name, value] of Object.entries(asFields(raw))) {
+      const entry = asFields(value);
+      const path = ["signers", name];
+      const where = displayPath(toPointer(["policy", ...path]));
+      const location = at(...path);
+      if (name === UNNAMED_SIGNER) {
+        issues.push({
+          code: "reserved-signer-name",
+          message: `${where}: \`${UNNAMED_SIGNER}\` is the name of each row's own signer; choose another name`,
+          location: locate(parsed, toPointer(["policy", ...path]), "key")
+        });
+        continue;
+      }
+      const keyPath = stringOf(entry.key_path);
+      const writtenFingerprint = stringOf(entry.key_fingerprint);
+      const identity = stringOf(entry.identity);
+      const issuer = stringOf(entry.issuer);
+      const window = {
+        ...stringOf(entry.valid_from) !== void 0 && { validFrom: stringOf(entry.valid_from) },
+        ...stringOf(entry.valid_until) !== void 0 && {
+          validUntil: stringOf(entry.valid_until)
+        }
+      };
+      for (const [key, text2, end] of [
+        ["valid_from", window.validFrom, "start"],
+        ["valid_until", window.validUntil, "end"]
+      ]) {
+        if (text2 !== void 0 && windowInstant(text2, end) === void 0) {
+          issues.push({
+            code: "bad-window",
+            message: `${where}: \`${key}\` expected a date (YYYY-MM-DD) or an RFC 3339 time, found ${JSON.stringify(text2)}`,
+            location: at(...path, key)
+          });
+        }
+      }
+      if (window.validFrom && window.validUntil) {
+        const from = windowInstant(window.validFrom, "start");
+        const until = windowInstant(window.validUntil, "end");
+        if (from !== void 0 && until !== void 0 && from > until) {
+          issues.push({
+            code: "bad-window",
+            message: `${where}: \`valid_until\` expected a moment after \`valid_from\` (${window.validFrom}), found ${window.validUntil}`,
+            location: at(...path, "valid_until")
+          });
+        }
+      }
+      if (keyPath !== void 0 && (identity !== void 0 || issuer !== void 0)) {
+        issues.push({
+          code: "conflicting-keys",
+          message: `${where}: expected a key (\`key_path\`) or a keyless identity (\`identity\` + \`issuer\`), found both`,
+          location
+        });
+        continue;
+      }
+      if (keyPath !== void 0) {
+        const fingerprint = writtenFingerprint === void 0 ? void 0 : normaliseFingerprint(writtenFingerprint);
+        if (writtenFingerprint !== void 0 && fingerprint === void 0) {
+          issues.push({
+            code: "bad-fingerprint",
+            message: `${where}: \`key_fingerprint\` expected sha256:<64 hex>, found ${JSON.stringify(writtenFingerprint)}`,
+            location: at(...path, "key_fingerprint")
+          });
+        }
+        named[name] = {
+          kind: "key",
+          name,
+          keyPath,
+          ...fingerprint !== void 0 && { keyFingerprint: fingerprint },
+          ...window,
+          location: at(...path, "key_path")
+        };
+        continue;
+      }
+      if (identity !== void 0 && issuer !== void 0) {
+        const identityProblem = findRe2Problem(identity);
+        if (identityProblem) {
+          issues.push({
+            code: "bad-regexp",
+            message: `${where}: \`identity\` expected a regular expression in Go/RE2 syntax; RE2 says: ${identityProblem}`,
+            location: at(...path, "identity")
+          });
+        }
+        const issuerIsRegexp = REGEXP_SYNTAX.test(issuer);
+        const issuerProblem = issuerIsRegexp ? findRe2Problem(issuer) : void 0;
+        if (issuerProblem) {
+          issues.push({
+            code: "bad-regexp",
+            message: `${where}: \`issuer\` reads as a regular expression, but RE2 cannot compile it: ${issuerProblem}`,
+            location: at(...path, "issuer")
+          });
+        }
+        named[name] = {
+          kind: "keyless",
+          name,
+          identity,
+          issuer,
+          issuerIsRegexp,
+          ...window,
+          location: at(...path, "key_path")
+        };
+        continue;
+      }
+      issues.push({
+        code: "missing-key",
+        message: writtenFingerprint !== void 0 ? `${where}: a key fingerprint needs the key file too: add \`key_path\`` : identity !== void 0 || issuer !== void 0 ? `${where}: keyless verification needs both \`identity\` and \`issuer\`` : `${where}: expected \`key_path\`, or \`identity\` and \`issuer\``,
+        location
+      });
+    }
+    return named;
+  }
+  function readNames(raw, path) {
+    if (!Array.isArray(raw)) return void 0;
+    const names = [];
+    const locations2 = [];
+    raw.forEach((value, index) => {
+      if (typeof value !== "string" || value === "") return;
+      names.push(value);
+      locations2.push(locate(parsed, toPointer([...path, index])));
+    });
+    return { names, locations: locations2, location: locate(parsed, toPointer(path)) };
+  }
+  function readRequirements(raw) {
+    const requirements = [];
+    raw.forEach((value, index) => {
+      const entry = asFields(value);
+      const path = ["attestations", index];
+      const where = displayPath(toPointer(["policy", ...path]));
+      const type = stringOf(entry.type);
+      if (type === void 0 || type === "") return;
+      const requirement = { type, where: [], location: at(...path) };
+      const signerNames = readNames(entry.signers, ["policy", ...path, "signers"]);
+      if (signerNames) requirement.signers = signerNames;
+      for (const [conditionPath, pattern] of Object.entries(asFields(entry.where))) {
+        const keyLocation = locate(
+          parsed,
+          toPointer(["policy", ...path, "where", conditionPath]),
+          "key"
+        );
+        if (!isDottedPath(conditionPath)) {
+          issues.push({
+            code: "bad-path",
+            message: `${where}: \`where\` expected a dotted path in the in-toto statement (e.g. predicate.runDetails.builder.id), found ${JSON.stringify(conditionPath)}`,
+            location: keyLocation
+          });
+          continue;
+        }
+        if (typeof pattern !== "string") continue;
+        const problem = findRe2Problem(pattern);
+        if (problem) {
+          issues.push({
+            code: "bad-regexp",
+            message: `${where}: \`where.${conditionPath}\` expected a regular expression in Go/RE2 syntax; RE2 says: ${problem}`,
+            location: at(...path, "where", conditionPath)
+          });
+          continue;
+        }
+        requirement.where.push({ path: conditionPath, pattern });
+      }
+      const timeField = stringOf(entry.time_field);
+      if (timeField !== void 0 && timeField !== "") {
+        if (isDottedPath(timeField)) requirement.timeField = timeField;
+        else
+          issues.push({
+            code: "bad-path",
+            message: `${where}: \`time_field\` expected a dotted path in the in-toto statement, found ${JSON.stringify(timeField)}`,
+            location: at(...path, "time_field")
+          });
+      }
+      const maxAgeDays = daysOf(entry.max_age_days);
+      if (maxAgeDays !== void 0) {
+        requirement.maxAgeDays = maxAgeDays;
+        if (timeField === void 0 && timeFieldFor(type, void 0) === void 0) {
+          issues.push({
+            code: "missing-time-field",
+            message: `${where}: \`max_age_days\` needs \`time_field\` (the statement's time to measure from); ${type} has no default`,
+            location: at(...path, "max_age_days")
+          });
+        }
+      }
+      requirements.push(requirement);
+    });
+    return requirements;
+  }
+}
+var OVERRIDE_SETTINGS = [
+  "require_signature",
+  "attest_mode",
+  "digest_ttl",
+  "trusted_signers",
+  "threshold"
+];
+function thresholdOf(value) {
+  return typeof value === "number" && Number.isInteger(value) && value >= 1 ? value : void 0;
+}
+function findUndefinedSigners(names, signers, file) {
+  if (!names) return [];
+  const defined = Object.keys(signers);
+  return names.names.flatMap(
+    (name, i) => name in signers ? [] : [
+      {
+        code: "unknown-signer",
+        message: `signer \`${name}\` is not defined under policy.signers${defined.length > 0 ? ` (defined: ${defined.join(", ")})` : ""}`,
+        location: names.locations[i] ?? names.location ?? { file, line: 1, column: 1 }
+      }
+    ]
+  );
 }
 
 // src/config/matrix.ts
@@ -38111,22 +39432,8 @@ function asFields2(value) {
 function stringOf2(value) {
   return typeof value === "string" && value !== "" ? value : void 0;
 }
-var FINGERPRINT = /^(?:sha256:)?([0-9a-fA-F]{64})$/;
-var REGEXP_SYNTAX = /[\^$*+?()[\]|\\{}]/;
-function findRe2Problem(pattern) {
-  try {
-    RE2JS.compile(pattern);
-    return void 0;
-  } catch (error) {
-    return error instanceof Error ? error.message : String(error);
-  }
-}
-function normaliseFingerprint(value) {
-  const hex = FINGERPRINT.exec(value)?.[1];
-  return hex ? `sha256:${hex.toLowerCase()}` : void 0;
-}
 function instantOf(value, end) {
-  return /^\d{4}-\d{2}-\d{2}$/.test(value) ? Date.parse(`${value}T${end ? "23:59:59.999" : "00:00:00.000"}Z`) : Date.parse(value);
+  return windowInstant(value, end ? "end" : "start") ?? NaN;
 }
 var MatrixReader = class {
   constructor(parsed) {
@@ -38328,6 +39635,22 @@ var MatrixReader = class {
     if (typeof fields.ignore_tlog === "boolean") expectation.ignoreTlog = fields.ignore_tlog;
     const attestationType = stringOf2(fields.attestation_type);
     if (attestationType) expectation.attestationType = attestationType;
+    if (Array.isArray(fields.trusted_signers)) {
+      const names = [];
+      const nameLocations = [];
+      fields.trusted_signers.forEach((name, i) => {
+        if (typeof name !== "string" || name === "") return;
+        names.push(name);
+        nameLocations.push(this.at([...path, "trusted_signers", i]));
+      });
+      expectation.trustedSigners = {
+        names,
+        locations: nameLocations,
+        location: this.at([...path, "trusted_signers"])
+      };
+    }
+    if (typeof fields.threshold === "number" && Number.isInteger(fields.threshold) && fields.threshold >= 1)
+      expectation.threshold = fields.threshold;
     const recorded = {};
     const signerIdentity = stringOf2(fields.signer_identity);
     const signerIssuer = stringOf2(fields.signer_issuer);
@@ -38564,6 +39887,14 @@ async function checkReferencedFiles(policy2, matrix2, workspace, policyFile) {
       location: policy2.locations.trusted_root ?? { file: policyFile, line: 1, column: 1 }
     });
   }
+  for (const signer of Object.values(policy2.signers ?? {})) {
+    if (signer.kind !== "key") continue;
+    checks.push({
+      path: signer.keyPath,
+      what: displayPath(toPointer(["policy", "signers", signer.name, "key_path"])),
+      location: signer.location ?? { file: policyFile, line: 1, column: 1 }
+    });
+  }
   for (const row2 of matrix2.rows) {
     const keyPath = row2.provenance?.keyPath;
     if (keyPath === void 0) continue;
@@ -38589,7 +39920,7 @@ async function checkReferencedFiles(policy2, matrix2, workspace, policyFile) {
 function orderIssues(issues, files) {
   const seen = /* @__PURE__ */ new Set();
   const visible = issues.map((issue2) => ({ ...issue2, message: showControlCharacters(issue2.message) }));
-  const unique = visible.filter((issue2) => {
+  const unique2 = visible.filter((issue2) => {
     const key = `${issue2.code}\0${issue2.message}\0${JSON.stringify(issue2.location ?? null)}`;
     if (seen.has(key)) return false;
     seen.add(key);
@@ -38599,7 +39930,7 @@ function orderIssues(issues, files) {
     const index = issue2.location ? files.indexOf(issue2.location.file) : -1;
     return index === -1 ? files.length : index;
   };
-  return unique.sort(
+  return unique2.sort(
     (a, b) => rank(a) - rank(b) || (a.location?.line ?? 0) - (b.location?.line ?? 0) || (a.location?.column ?? 0) - (b.location?.column ?? 0)
   );
 }
@@ -38780,44 +40111,6 @@ function publicKeyFingerprint(pem) {
   const der = createPublicKey({ key: pem, format: "pem" }).export({ type: "spki", format: "der" });
   return `sha256:${createHash("sha256").update(der).digest("hex")}`;
 }
-function sameFingerprint(actual, expected) {
-  const bare = (value) => value.trim().toLowerCase().replace(/^sha256:/, "");
-  return bare(actual) === bare(expected);
-}
-var DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
-var DAY_MS = 24 * 60 * 60 * 1e3;
-function checkKeyWindow(window, at, atLabel = "now") {
-  const from = parseWindowDate(window.validFrom, "start");
-  const until = parseWindowDate(window.validUntil, "end");
-  for (const [name, value, parsed] of [
-    ["valid_from", window.validFrom, from],
-    ["valid_until", window.validUntil, until]
-  ]) {
-    if (value !== void 0 && parsed === void 0) {
-      return { status: "bad-date", message: `${name} "${value}" is not an ISO date` };
-    }
-  }
-  if (from !== void 0 && at.getTime() < from) {
-    return {
-      status: "expired",
-      message: `signing key is not valid yet: valid_from ${window.validFrom}, ${atLabel} ${at.toISOString()}`
-    };
-  }
-  if (until !== void 0 && at.getTime() > until) {
-    return {
-      status: "expired",
-      message: `signing key expired: valid_until ${window.validUntil}, ${atLabel} ${at.toISOString()}`
-    };
-  }
-  return { status: "valid" };
-}
-function parseWindowDate(value, end) {
-  if (value === void 0) return void 0;
-  const trimmed = value.trim();
-  const time = Date.parse(DATE_ONLY.test(trimmed) ? `${trimmed}T00:00:00Z` : trimmed);
-  if (Number.isNaN(time)) return void 0;
-  return DATE_ONLY.test(trimmed) && end === "end" ? time + DAY_MS - 1 : time;
-}
 
 // src/adapters/cosign/output.ts
 import { createHash as createHash2, X509Certificate } from "node:crypto";
@@ -38826,16 +40119,6 @@ var SIGNATURE_TYPES = [
   "cosign container image signature"
 ];
 var IN_TOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json";
-var PREDICATE_TYPE_ALIASES = {
-  slsaprovenance: "https://slsa.dev/provenance/v0.2",
-  slsaprovenance02: "https://slsa.dev/provenance/v0.2",
-  slsaprovenance1: "https://slsa.dev/provenance/v1",
-  custom: "https://cosign.sigstore.dev/attestation/v1",
-  vuln: "https://cosign.sigstore.dev/attestation/vuln/v1",
-  spdx: "https://spdx.dev/Document",
-  spdxjson: "https://spdx.dev/Document",
-  cyclonedx: "https://cyclonedx.org/bom"
-};
 function isObject(value) {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
@@ -38908,9 +40191,6 @@ function summarizeVerifyOutput(stdout, pinned) {
     ...integratedTime !== void 0 ? { signedAt: new Date(integratedTime * 1e3).toISOString() } : {}
   };
 }
-function expandPredicateType(type) {
-  return PREDICATE_TYPE_ALIASES[type] ?? (type.includes(":") ? type : void 0);
-}
 function readEnvelope(line) {
   let envelope;
   try {
@@ -38931,15 +40211,45 @@ function readEnvelope(line) {
     return "an envelope payload is not a JSON in-toto statement";
   }
   const subjects = isObject(statement) && Array.isArray(statement.subject) ? statement.subject : [];
-  const subjectDigests = subjects.map((subject) => stringAt(subject, "digest", "sha256")).filter((hex) => hex !== void 0).map((hex) => `sha256:${hex.toLowerCase()}`);
+  const subjectDigests2 = subjects.map((subject) => stringAt(subject, "digest", "sha256")).filter((hex) => hex !== void 0).map((hex) => `sha256:${hex.toLowerCase()}`);
   const builderId = stringAt(statement, "predicate", "runDetails", "builder", "id") ?? stringAt(statement, "predicate", "builder", "id");
   const predicateType = stringAt(statement, "predicateType");
   return {
     digest: `sha256:${createHash2("sha256").update(decoded).digest("hex")}`,
-    subjectDigests,
+    subjectDigests: subjectDigests2,
     ...predicateType ? { predicateType } : {},
     ...builderId ? { builderId } : {}
   };
+}
+function readVerifiedStatements(stdout) {
+  const statements = [];
+  for (const line of stdout.split(/\r?\n/)) {
+    const trimmed = line.trim();
+    if (!trimmed.startsWith("{")) continue;
+    let envelope;
+    try {
+      envelope = JSON.parse(trimmed);
+    } catch {
+      return { problem: "a line is not JSON" };
+    }
+    const payload = stringAt(envelope, "payload");
+    if (!payload) return { problem: "an envelope has no payload" };
+    const payloadType = stringAt(envelope, "payloadType");
+    if (payloadType !== IN_TOTO_PAYLOAD_TYPE)
+      return { problem: `an envelope has payload type ${payloadType ?? "(none)"}` };
+    const decoded = Buffer.from(payload, "base64");
+    let statement;
+    try {
+      statement = JSON.parse(decoded.toString("utf8"));
+    } catch {
+      return { problem: "an envelope payload is not a JSON in-toto statement" };
+    }
+    statements.push({
+      digest: `sha256:${createHash2("sha256").update(decoded).digest("hex")}`,
+      statement
+    });
+  }
+  return statements;
 }
 function summarizeAttestationOutput(stdout, pinned, type) {
   const expected = expandPredicateType(type);
@@ -39086,10 +40396,11 @@ function digestReference(plan, digest) {
   return `${plan.repository}@${digest}`;
 }
 function cosignArguments(command, plan, digest, context) {
-  const signer = plan.signer;
+  const signer = context.signer ?? plan.signer;
   if (!signer) throw new Error("cosignArguments needs a plan with a signer");
   const args = [command];
-  if (command === "verify-attestation") args.push("--type", plan.policy.attestationType);
+  if (command === "verify-attestation")
+    args.push("--type", context.type ?? plan.policy.attestationType);
   if (signer.kind === "key") {
     args.push("--key", resolve3(context.workspace, signer.keyPath));
   } else {
@@ -39102,7 +40413,7 @@ function cosignArguments(command, plan, digest, context) {
   if (plan.policy.trustedRoot) {
     args.push("--trusted-root", resolve3(context.workspace, plan.policy.trustedRoot));
   }
-  if (plan.policy.ignoreTlog) args.push("--insecure-ignore-tlog");
+  if (context.ignoreTlog ?? plan.policy.ignoreTlog) args.push("--insecure-ignore-tlog");
   if (context.insecureRegistries.includes(plan.registry)) {
     args.push("--allow-http-registry", "--allow-insecure-registry");
   }
@@ -39110,9 +40421,32 @@ function cosignArguments(command, plan, digest, context) {
   args.push("--output", "json", "--", digestReference(plan, digest));
   return args;
 }
-function expectedSigner(plan) {
-  if (!plan.signer) return void 0;
-  return plan.signer.kind === "key" ? plan.signer.keyPath : plan.signer.identity;
+function checkOf(plan, signer) {
+  const keylessNamed = signer.kind === "keyless" && signer.name !== UNNAMED_SIGNER;
+  return { signer, ignoreTlog: !keylessNamed && plan.policy.ignoreTlog };
+}
+function signerFinding(name, kind, verification) {
+  const { finding, window, signingTime } = verification;
+  let result = signerResultOf(finding.outcome);
+  if (window === "expired" || window === "not-yet-valid") result = window;
+  return {
+    name,
+    kind,
+    result,
+    counted: false,
+    outcome: finding.outcome,
+    ...signingTime && {
+      signingTime: signingTime.at.toISOString(),
+      signingTimeSource: signingTime.source
+    },
+    ...finding.identity !== void 0 && { identity: finding.identity },
+    ...finding.issuer !== void 0 && { issuer: finding.issuer },
+    ...finding.keyFingerprint !== void 0 && { keyFingerprint: finding.keyFingerprint },
+    ...finding.rekorLogIndex !== void 0 && { rekorLogIndex: finding.rekorLogIndex },
+    ...finding.signedAt !== void 0 && { signedAt: finding.signedAt },
+    ...finding.message !== void 0 && { message: finding.message },
+    ...finding.attempts !== void 0 && { attempts: finding.attempts }
+  };
 }
 async function readKeyFingerprint(keyFile, keyPath) {
   let pem;
@@ -39143,34 +40477,99 @@ var CosignVerifier = class {
     }
     return fingerprint;
   }
-  /** Checks the image's signature by the plan's signer. */
+  /**
+   * Checks the image's signatures: with trust model `row-signer`, by the row's
+   * own signer, exactly as before 4.1; with `signers`, by every trusted signer
+   * (one `cosign verify` each), counting distinct signers against the
+   * threshold (combineSigners, src/domain/signers.ts).
+   */
   async verifySignature(plan, digest, now) {
-    const tlogChecked = !plan.policy.ignoreTlog;
-    const base = { count: 0, tlogChecked, expected: expectedSigner(plan) };
-    const signer = plan.signer;
-    if (!signer) {
+    if (plan.trustModel !== "signers") {
+      const check = plan.signer ? { signer: plan.signer, ignoreTlog: plan.policy.ignoreTlog } : void 0;
+      const verification = await this.verifySigner(plan, check, digest, now);
+      if (!plan.signer) return verification.finding;
+      const [counted] = countDistinctSigners(
+        [{ ...plan.signer, name: UNNAMED_SIGNER }],
+        [signerFinding(UNNAMED_SIGNER, plan.signer.kind, verification)]
+      );
+      const combined2 = combineSigners([counted], 1);
+      return { ...verification.finding, signers: [counted], threshold: combined2.threshold };
+    }
+    const signers = plan.signers ?? [];
+    const tlogChecked = signers.some((signer) => !checkOf(plan, signer).ignoreTlog);
+    const expected = signers.map((s) => s.name).join(", ");
+    if (signers.length === 0) {
       return {
-        ...base,
         outcome: "skipped",
-        message: "no signer expected (no key_path or identity)"
+        count: 0,
+        tlogChecked,
+        message: "no signer expected (no trusted_signers, key_path or identity)"
+      };
+    }
+    const verifications = await Promise.all(
+      signers.map((signer) => this.verifySigner(plan, checkOf(plan, signer), digest, now))
+    );
+    const findings = countDistinctSigners(
+      signers,
+      verifications.map(
+        (verification, i) => signerFinding(signers[i].name, signers[i].kind, verification)
+      )
+    );
+    const threshold = plan.threshold ?? 1;
+    const combined = combineSigners(findings, threshold);
+    const attempts = findings.reduce((sum, f) => sum + (f.attempts ?? 0), 0);
+    const first = findings.find((f) => f.counted) ?? combined.decisive;
+    const message = combined.outcome === "verified" ? void 0 : `${combined.threshold.counted} of ${threshold} required distinct trusted signer${threshold === 1 ? "" : "s"} verified` + (combined.decisive?.message ? `; ${combined.decisive.name}: ${combined.decisive.message}` : "");
+    return {
+      outcome: combined.outcome,
+      expected,
+      count: combined.threshold.counted,
+      tlogChecked,
+      ...first?.identity !== void 0 && { identity: first.identity },
+      ...first?.issuer !== void 0 && { issuer: first.issuer },
+      ...first?.keyFingerprint !== void 0 && { keyFingerprint: first.keyFingerprint },
+      ...first?.rekorLogIndex !== void 0 && { rekorLogIndex: first.rekorLogIndex },
+      ...first?.signedAt !== void 0 && { signedAt: first.signedAt },
+      ...message !== void 0 && { message },
+      attempts,
+      signers: findings,
+      threshold: combined.threshold
+    };
+  }
+  /** Checks the image's signature by one signer (undefined: none expected). */
+  async verifySigner(plan, check, digest, now) {
+    const tlogChecked = check ? !check.ignoreTlog : !plan.policy.ignoreTlog;
+    const base = { count: 0, tlogChecked, expected: expectedSignerText(check?.signer) };
+    const signer = check?.signer;
+    if (!check || !signer) {
+      return {
+        finding: {
+          ...base,
+          outcome: "skipped",
+          message: "no signer expected (no key_path or identity)"
+        }
       };
     }
     let keyFingerprint;
     if (signer.kind === "key") {
       const key = await this.fingerprintOf(signer.keyPath);
-      if ("problem" in key) return { ...base, outcome: "tool-error", message: key.problem };
+      if ("problem" in key)
+        return { finding: { ...base, outcome: "tool-error", message: key.problem } };
       keyFingerprint = key.fingerprint;
       if (signer.keyFingerprint && !sameFingerprint(keyFingerprint, signer.keyFingerprint)) {
         return {
-          ...base,
-          keyFingerprint,
-          outcome: "invalid",
-          message: `key_path ${signer.keyPath} has fingerprint ${keyFingerprint} (SHA-256 of the DER public key), but key_fingerprint expects ${signer.keyFingerprint}`
+          finding: {
+            ...base,
+            keyFingerprint,
+            outcome: "invalid",
+            message: `key_path ${signer.keyPath} has fingerprint ${keyFingerprint} (SHA-256 of the DER public key), but key_fingerprint expects ${signer.keyFingerprint}`
+          }
         };
       }
     }
     const keyed = keyFingerprint ? { keyFingerprint } : {};
-    const run = await this.runChecked("verify", plan, digest);
+    const context = { ...this.argumentContext(), signer, ignoreTlog: check.ignoreTlog };
+    const run = await this.runChecked("verify", plan, digest, context);
     let attempts = run.attempts;
     let result;
     if (run.succeeded) {
@@ -39187,7 +40586,7 @@ var CosignVerifier = class {
     }
     if (result.outcome === "invalid" && !run.succeeded) {
       const legacy = await this.runCosign(
-        cosignArguments("verify", plan, digest, { ...this.argumentContext(), legacyFormat: true }),
+        cosignArguments("verify", plan, digest, { ...context, legacyFormat: true }),
         "verify",
         plan
       );
@@ -39203,15 +40602,20 @@ var CosignVerifier = class {
       attempts += 1;
       result = { ...result, ...bundleSigner, attempts };
     }
-    if (result.outcome === "verified" && signer.kind === "key") {
-      const signedAt = result.tlogChecked && result.signedAt ? new Date(result.signedAt) : void 0;
-      const window = signedAt ? checkKeyWindow(signer, signedAt, "signed at") : checkKeyWindow(signer, now);
-      if (window.status === "expired")
-        return { ...result, outcome: "expired", message: window.message };
-      if (window.status === "bad-date")
-        return { ...result, outcome: "tool-error", message: window.message };
-    }
-    return result;
+    if (result.outcome !== "verified") return { finding: result };
+    const signingTime = signingTimeOf(result, now);
+    if (signer.validFrom === void 0 && signer.validUntil === void 0)
+      return { finding: result, window: "valid", signingTime };
+    const window = signingTime.source === "tlog" ? checkKeyWindow(signer, signingTime.at, "signed at") : checkKeyWindow(signer, now);
+    if (window.status === "expired" || window.status === "not-yet-valid")
+      return {
+        finding: { ...result, outcome: "expired", message: window.message },
+        window: window.status,
+        signingTime
+      };
+    if (window.status === "bad-date")
+      return { finding: { ...result, outcome: "tool-error", message: window.message }, signingTime };
+    return { finding: result, window: "valid", signingTime };
   }
   /** Checks the image's attestation of the policy's type, when attest_mode asks for it. */
   async verifyAttestation(plan, digest) {
@@ -39226,7 +40630,7 @@ var CosignVerifier = class {
         message: "no signer expected, so no attestation can be verified"
       };
     }
-    const run = await this.runChecked("verify-attestation", plan, digest);
+    const run = await this.runChecked("verify-attestation", plan, digest, this.argumentContext());
     if (!run.succeeded) {
       return {
         ...base,
@@ -39237,6 +40641,45 @@ var CosignVerifier = class {
     }
     const summary2 = summarizeAttestationOutput(run.stdout, digest, type);
     return { ...base, ...summary2, mode, attempts: run.attempts };
+  }
+  /**
+   * Checks one attestation requirement (trust model `signers`): one
+   * `cosign verify-attestation --type <type>` per signer of the requirement,
+   * then what the statements say, judged in src/domain/attestations.ts.
+   */
+  async verifyRequirement(plan, requirement, digest, now) {
+    const runs = await Promise.all(
+      requirement.signers.map(async (signer) => {
+        const context = {
+          ...this.argumentContext(),
+          ...checkOf(plan, signer),
+          type: requirement.type
+        };
+        const run = await this.runChecked("verify-attestation", plan, digest, context);
+        if (!run.succeeded) {
+          const failure = run.outcome === "attestation-missing" ? "missing" : run.outcome === "attestation-invalid" ? "invalid" : "incomplete";
+          return {
+            name: signer.name,
+            completed: false,
+            failure,
+            message: run.message,
+            attempts: run.attempts
+          };
+        }
+        const statements = readVerifiedStatements(run.stdout);
+        if ("problem" in statements) {
+          return {
+            name: signer.name,
+            completed: false,
+            failure: "incomplete",
+            message: `cosign verify-attestation: ${statements.problem}`,
+            attempts: run.attempts
+          };
+        }
+        return { name: signer.name, completed: true, statements, attempts: run.attempts };
+      })
+    );
+    return judgeRequirement(requirement, runs, digest, now);
   }
   /**
    * Who signed the verified cosign 3 bundle: `cosign verify` does not say, so
@@ -39264,9 +40707,9 @@ var CosignVerifier = class {
    * found" is believed only when the digest exists and no signature artifacts
    * do — otherwise it is retried too, and ends as `transient` or `not-found`.
    */
-  async runChecked(command, plan, digest) {
+  async runChecked(command, plan, digest, context) {
     const maxAttempts = Math.max(1, this.options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS);
-    const args = cosignArguments(command, plan, digest, this.argumentContext());
+    const args = cosignArguments(command, plan, digest, context);
     let delay = this.options.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS;
     for (let attempt = 1; ; attempt++) {
       const run = await this.runCosign(args, command, plan);
@@ -41553,23 +42996,77 @@ function signatureTrust(findings) {
     case "not-found":
       return "unknown";
     case "skipped":
-      return plan.signer === void 0 && !plan.policy.requireSignature ? "unsigned" : "unknown";
+      return !signerNamed(plan) && !plan.policy.requireSignature ? "unsigned" : "unknown";
   }
+}
+function signerNamed(plan) {
+  return plan.trustModel === "signers" ? (plan.signers ?? []).length > 0 : plan.signer !== void 0;
+}
+function thresholdText(signature, plan) {
+  const required = signature.threshold?.required ?? plan.threshold ?? 1;
+  const counted = (signature.signers ?? []).filter((s) => s.counted).map((s) => s.name);
+  return `${counted.length} of ${required} required distinct trusted signer${required === 1 ? "" : "s"} counted${counted.length > 0 ? ` (${counted.join(", ")})` : ""}`;
+}
+function signerSteps(findings) {
+  if (findings.plan.trustModel !== "signers") return [];
+  return (findings.signature.signers ?? []).map((signer) => {
+    const time = signer.signingTime ? `, signing time ${signer.signingTime} (${signer.signingTimeSource})` : "";
+    const count2 = signer.counted ? "counted" : "not counted";
+    const why = !signer.counted && signer.message ? `: ${signer.message.split("\n")[0]}` : "";
+    return {
+      check: "signature",
+      code: 0,
+      text: `signer ${signer.name} (${signer.kind}): ${signer.result}${time}; ${count2}${why}`
+    };
+  });
+}
+function requirementSteps(findings) {
+  const { plan } = findings;
+  const mode = plan.policy.attestMode;
+  const modeKey = keySource(plan.policy, "attest_mode", mode);
+  if (mode === "none") {
+    return [{ check: "attestation", code: 0, text: `attestation: not checked (${modeKey})` }];
+  }
+  return (findings.requirements ?? []).map((requirement) => {
+    const by = requirement.signedBy ? ` signed by ${requirement.signedBy}` : "";
+    const conditions = requirement.conditions.map(describeCondition);
+    const detail = requirement.result === "met" ? conditions.length > 0 ? `; ${conditions.join("; ")}` : "" : requirement.conditions.some((c) => !c.met) ? `; ${requirement.conditions.filter((c) => !c.met).map(describeCondition).join("; ")}` : suffix(requirement.message);
+    const found = `attestation ${requirement.type}: ${requirement.result}${by}${detail}`;
+    if (requirement.result === "met") {
+      return { check: "attestation", code: 0, text: `${found} (${modeKey})` };
+    }
+    if (mode === "record") {
+      return {
+        check: "attestation",
+        code: 0,
+        text: `${found}; recorded only (${modeKey}), never fails`
+      };
+    }
+    return { check: "attestation", code: 3, text: `${found}; required by ${modeKey} \u2192 3` };
+  });
 }
 function signatureStep(findings) {
   const { signature, plan } = findings;
   const required = plan.policy.requireSignature;
   const requirement = keySource(plan.policy, "require_signature", required);
-  const signerNamed = plan.signer !== void 0;
+  const named = signerNamed(plan);
   const expected = signature.expected ?? (plan.signer?.kind === "key" ? plan.signer.keyPath : plan.signer?.identity);
-  const signer = expected ? ` (expected signer ${expected})` : "";
+  const model = plan.trustModel === "signers";
+  const signer = model ? ` (${thresholdText(signature, plan)})` : expected ? ` (expected signer ${expected})` : "";
   const outcome = signature.outcome;
+  if (outcome === "verified" && model) {
+    return {
+      check: "signature",
+      code: 0,
+      text: `signature: verified, threshold met \u2014 ${thresholdText(signature, plan)}`
+    };
+  }
   if (outcome === "verified") {
-    const by = signature.identity ?? signature.keyFingerprint ?? expected ?? "the expected signer";
+    const by = describeSigner({ ...signature, expected }, { bareKey: true }) ?? "the expected signer";
     const log = signature.tlogChecked ? signature.rekorLogIndex !== void 0 ? `, Rekor log index ${signature.rekorLogIndex}` : "" : ", transparency log not checked";
     return { check: "signature", code: 0, text: `signature: verified, signed by ${by}${log}` };
   }
-  if (outcome === "skipped" && !signerNamed && !required) {
+  if (outcome === "skipped" && !named && !required) {
     return {
       check: "signature",
       code: 0,
@@ -41585,7 +43082,7 @@ function signatureStep(findings) {
         text: `signature: ${what}${signer}${suffix(signature.message)}; required by ${requirement} \u2192 3`
       };
     }
-    if (signerNamed) {
+    if (named) {
       return {
         check: "signature",
         code: 1,
@@ -41644,12 +43141,11 @@ function decisionSteps(findings) {
   if (policy2.override !== void 0) {
     steps.push({ check: "policy", code: 0, text: `policy: override "${policy2.override}" applies` });
   }
-  steps.push(
-    digestStep(findings),
-    ageStep(findings),
-    signatureStep(findings),
-    attestationStep(findings)
-  );
+  steps.push(digestStep(findings), ageStep(findings), signatureStep(findings));
+  steps.push(...signerSteps(findings));
+  if (findings.plan.trustModel === "signers" && findings.requirements !== void 0)
+    steps.push(...requirementSteps(findings));
+  else steps.push(attestationStep(findings));
   return steps;
 }
 function applyMode(policy2, rawCode) {
@@ -41715,7 +43211,14 @@ function reportRow(image) {
     digest: text(image.pinnedDigest),
     code: num(image.code),
     // Who signed: only a verified signature has a signer.
-    signer: signature.status === "verified" ? text(signature.identity) ?? text(signature.keyFingerprint) ?? text(signature.expected) : void 0,
+    signer: signature.status === "verified" ? describeSigner(
+      {
+        identity: text(signature.identity),
+        keyFingerprint: text(signature.keyFingerprint),
+        expected: text(signature.expected)
+      },
+      { bareKey: true }
+    ) : void 0,
     rekorLogIndex: num(signature.rekorLogIndex),
     policyDecision: text(image.policyDecision)
   });
@@ -41827,7 +43330,7 @@ function parseConcurrency(value, source = "input 'concurrency'") {
 }
 
 // src/domain/age.ts
-var DAY_MS2 = 24 * 60 * 60 * 1e3;
+var DAY_MS3 = 24 * 60 * 60 * 1e3;
 var ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 function parseIsoDate(text2) {
   const match = ISO_DATE.exec(text2);
@@ -41847,7 +43350,7 @@ function checkAge(added, ttlDays, now) {
     return { added, ttlDays, stale: false, note: `\`added\` "${added}" is not a YYYY-MM-DD date` };
   }
   const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
-  const ageDays = Math.round((today - addedAt) / DAY_MS2);
+  const ageDays = Math.round((today - addedAt) / DAY_MS3);
   if (ageDays < 0) {
     return { added, ageDays, ttlDays, stale: false, note: `\`added\` ${added} is in the future` };
   }
@@ -41950,6 +43453,56 @@ async function inspectPinned(plan, client, pinned, counter) {
   }
 }
 
+// src/app/trust.ts
+function skippedAttestation(plan, message) {
+  return {
+    outcome: "skipped",
+    mode: plan.policy.attestMode,
+    predicateType: plan.policy.attestationType,
+    message
+  };
+}
+function hasSigner(plan) {
+  return plan.trustModel === "signers" ? (plan.signers ?? []).length > 0 : plan.signer !== void 0;
+}
+async function checkTrust(plan, digest, getVerifier, now) {
+  if (!hasSigner(plan)) {
+    const message = plan.policy.requireSignature ? plan.trustModel === "signers" ? "require_signature is on but the image has no trusted signer (trusted_signers, provenance.key_path, or identity and issuer)" : "require_signature is on but the row names no signer (provenance.key_path, or identity and issuer)" : "no signer configured for this row";
+    return {
+      signature: { outcome: "skipped", count: 0, tlogChecked: false, message },
+      attestation: skippedAttestation(plan, "not checked: the row names no signer"),
+      errors: []
+    };
+  }
+  try {
+    const verifier = await getVerifier();
+    const signature = await verifier.verifySignature(plan, digest, now);
+    if (plan.policy.attestMode === "none") {
+      return { signature, attestation: skippedAttestation(plan, "attest_mode is none"), errors: [] };
+    }
+    if (plan.trustModel !== "signers") {
+      return { signature, attestation: await verifier.verifyAttestation(plan, digest), errors: [] };
+    }
+    const requirements = [];
+    for (const requirement of plan.requirements ?? []) {
+      requirements.push(await verifier.verifyRequirement(plan, requirement, digest, now));
+    }
+    return {
+      signature,
+      attestation: summariseRequirements(plan.policy.attestMode, requirements),
+      requirements,
+      errors: []
+    };
+  } catch (error) {
+    const message = causeChain(error).join(": ");
+    return {
+      signature: { outcome: "tool-error", count: 0, tlogChecked: false, message },
+      attestation: { ...skippedAttestation(plan, message), outcome: "tool-error" },
+      errors: [message]
+    };
+  }
+}
+
 // src/app/verify.ts
 async function loadPlans(options, loadConfig2) {
   try {
@@ -41974,14 +43527,6 @@ async function loadPlans(options, loadConfig2) {
 function skippedSignature(message) {
   return { outcome: "skipped", count: 0, tlogChecked: false, message };
 }
-function skippedAttestation(plan, message) {
-  return {
-    outcome: "skipped",
-    mode: plan.policy.attestMode,
-    predicateType: plan.policy.attestationType,
-    message
-  };
-}
 function reasonNotToVerify(plan, digest) {
   if (plan.row.pin.kind !== "pinned") return "not checked: the row is not pinned to a digest";
   if (digest.status === "unreachable")
@@ -41997,33 +43542,36 @@ async function checkImage(plan, deps, cosign, now) {
   const age = checkAge(plan.row.added, plan.policy.digestTtlDays, now);
   let signature;
   let attestation;
+  let requirements;
   const skipReason = reasonNotToVerify(plan, digest);
   if (skipReason !== void 0) {
     const outcome = digest.pinnedExists === false ? "not-found" : digest.status === "unreachable" ? "transient" : "skipped";
     signature = { ...skippedSignature(skipReason), outcome };
     attestation = skippedAttestation(plan, skipReason);
-  } else if (!plan.signer) {
-    const message = plan.policy.requireSignature ? "require_signature is on but the row names no signer (provenance.key_path, or identity and issuer)" : "no signer configured for this row";
-    signature = skippedSignature(message);
-    attestation = skippedAttestation(plan, "not checked: the row names no signer");
   } else {
     const pinned = plan.row.pin.digest;
-    try {
-      const tools = await cosign();
-      signature = await tools.verifier.verifySignature(plan, pinned, now);
-      attestation = plan.policy.attestMode === "none" ? skippedAttestation(plan, "attest_mode is none") : await tools.verifier.verifyAttestation(plan, pinned);
-    } catch (error) {
-      const message = causeChain(error).join(": ");
-      errors.push(message);
-      signature = { outcome: "tool-error", count: 0, tlogChecked: false, message };
-      attestation = { ...skippedAttestation(plan, message), outcome: "tool-error" };
-    }
+    const trust = await checkTrust(plan, pinned, async () => (await cosign()).verifier, now);
+    signature = trust.signature;
+    attestation = trust.attestation;
+    requirements = trust.requirements;
+    errors.push(...trust.errors);
   }
   for (const finding of [signature, attestation]) {
     if (finding.message && !["verified", "skipped"].includes(finding.outcome))
       errors.push(finding.message);
   }
-  return { plan, digest, age, signature, attestation, errors: [...new Set(errors)] };
+  for (const requirement of requirements ?? []) {
+    if (requirement.message && requirement.result !== "met") errors.push(requirement.message);
+  }
+  return {
+    plan,
+    digest,
+    age,
+    signature,
+    attestation,
+    ...requirements && { requirements },
+    errors: [...new Set(errors)]
+  };
 }
 function preferredReference(config, plans) {
   const preferred = choosePreferredPlan(config.matrix, plans);
@@ -42071,6 +43619,7 @@ async function verifyImages(options, deps) {
     images: results,
     preferredImage: preferredReference(planned.config, planned.plans),
     configIssues: [],
+    ...planned.config.policy.warnings && { configWarnings: planned.config.policy.warnings },
     errors,
     cosign: cosignVersion,
     autoUpdate: planned.config.policy.mode === "auto_update" ? { workflow: planned.config.policy.workflow, ref: planned.config.policy.autoUpdateRef } : void 0,
@@ -42080,7 +43629,7 @@ async function verifyImages(options, deps) {
 }
 
 // src/render/report.ts
-var REPORT_SCHEMA_VERSION = "1.0.0";
+var REPORT_SCHEMA_VERSION = "1.1.0";
 var DIGEST_ALGORITHM = "sha256";
 var NO_ISSUER = "none";
 var MIXED = "mixed";
@@ -42102,11 +43651,13 @@ function aggregatePolicyDecision(run) {
   ].join("|");
 }
 function aggregateIssuer(run) {
+  const issuerOf = (signer) => signer.issuer ?? (signer.keyFingerprint ? `key ${signer.keyFingerprint}` : "key");
   const issuers = run.images.flatMap((image) => {
     const signature = image.findings.signature;
     if (signature.outcome !== "verified") return [];
-    if (signature.issuer) return [signature.issuer];
-    return [signature.keyFingerprint ? `key ${signature.keyFingerprint}` : "key"];
+    if (image.findings.plan.trustModel === "signers" && signature.signers)
+      return signature.signers.filter((s) => s.counted).map(issuerOf);
+    return [issuerOf(signature)];
   });
   const distinct = [...new Set(issuers)];
   return distinct.length > 0 ? distinct.join(", ") : NO_ISSUER;
@@ -42121,6 +43672,35 @@ function countTrust(run) {
   };
   for (const image of run.images) counts[image.decision.trustStatus] += 1;
   return counts;
+}
+function reportRequirements(image) {
+  const { findings } = image;
+  if (findings.requirements) {
+    return findings.requirements.map(
+      (requirement) => compact({
+        type: requirement.type,
+        result: requirement.result,
+        conditions: requirement.conditions.map((condition) => compact({ ...condition })),
+        statementDigest: requirement.statementDigest,
+        signers: requirement.signers,
+        signedBy: requirement.signedBy,
+        message: requirement.message
+      })
+    );
+  }
+  const { attestation, plan } = findings;
+  if (attestation.mode === "none" || attestation.outcome === "skipped") return [];
+  const result = attestation.outcome === "verified" ? "met" : attestation.outcome === "attestation-missing" ? "absent" : attestation.outcome === "attestation-invalid" ? "unmet" : "could-not-complete";
+  return [
+    compact({
+      type: attestation.predicateType,
+      result,
+      conditions: [],
+      statementDigest: attestation.digest,
+      signers: (plan.signers ?? []).map((s) => s.name),
+      message: attestation.message
+    })
+  ];
 }
 function reportImage(image) {
   const { findings, decision } = image;
@@ -42173,6 +43753,26 @@ function reportImage(image) {
       message: attestation.message,
       attempts: attestation.attempts
     }),
+    signers: (signature.signers ?? []).map(
+      (signer) => compact({
+        name: signer.name,
+        kind: signer.kind,
+        result: signer.result,
+        counted: signer.counted,
+        signingTime: signer.signingTime,
+        signingTimeSource: signer.signingTimeSource,
+        identity: signer.identity,
+        issuer: signer.issuer,
+        keyFingerprint: signer.keyFingerprint,
+        message: signer.message
+      })
+    ),
+    threshold: signature.threshold ?? {
+      required: plan.threshold ?? 1,
+      counted: 0,
+      met: false
+    },
+    attestations: reportRequirements(image),
     policy: compact({
       mode: plan.policy.mode,
       requireSignature: plan.policy.requireSignature,
@@ -42299,12 +43899,18 @@ function trustCounts(run) {
 function overallLine(run) {
   return `${run.decision.toUpperCase()} (exit ${run.exitCode}), trust ${run.trustStatus} \u2014 ${trustCounts(run)}`;
 }
+function signerCount(image) {
+  const { signature } = image.findings;
+  const counted = (signature.signers ?? []).filter((s) => s.counted).map((s) => s.name);
+  const required = signature.threshold?.required ?? 1;
+  return `${counted.length} of ${required}${counted.length > 0 ? ` (${counted.join(", ")})` : ""}`;
+}
 function imageCells(image) {
   const { findings, decision } = image;
   const { digest, age, signature, attestation } = findings;
   const drift = digest.status === "drift" ? `drift \u2192 ${shortDigest(digest.currentDigest)}` : digest.status === "match" ? "none" : digest.status;
   const ageText = age.ageDays !== void 0 ? `${age.ageDays}/${age.ttlDays} d${age.stale ? " (stale)" : ""}` : `?/${age.ttlDays} d`;
-  const signer = signature.outcome === "verified" ? signature.identity ?? (signature.keyFingerprint ? `key ${shortDigest(signature.keyFingerprint)}` : void 0) ?? signature.expected ?? "verified" : signature.outcome === "skipped" ? "\u2014" : `${signature.outcome}${signature.expected ? ` (${signature.expected})` : ""}`;
+  const signer = findings.plan.trustModel === "signers" && signature.threshold ? signerCount(image) : signature.outcome === "verified" ? describeSigner(signature, { shorten: shortDigest }) ?? "verified" : signature.outcome === "skipped" ? "\u2014" : `${signature.outcome}${signature.expected ? ` (${signature.expected})` : ""}`;
   return {
     trust: decision.trustStatus,
     reference: findings.plan.reference,
@@ -42313,7 +43919,7 @@ function imageCells(image) {
     age: ageText,
     signer,
     logIndex: signature.rekorLogIndex !== void 0 ? String(signature.rekorLogIndex) : "\u2014",
-    attestation: attestation.mode === "none" ? "\u2014" : `${attestation.mode}: ${attestation.outcome}`,
+    attestation: attestation.mode === "none" ? "\u2014" : findings.requirements ? `${attestation.mode}: ${findings.requirements.filter((r) => r.result === "met").length} of ${findings.requirements.length} met` : `${attestation.mode}: ${attestation.outcome}`,
     code: String(decision.code)
   };
 }
@@ -42331,6 +43937,12 @@ function renderTextSummary(run) {
   for (const issue2 of run.configIssues) {
     const where = formatLocation(issue2.location);
     lines.push(`  config: ${plain2(where ? `${where}: ${issue2.message}` : issue2.message)}`);
+  }
+  for (const warning2 of run.configWarnings ?? []) {
+    const where = formatLocation(warning2.location);
+    lines.push(
+      `  config warning: ${plain2(where ? `${where}: ${warning2.message}` : warning2.message)}`
+    );
   }
   for (const error of run.errors) lines.push(`  error: ${plain2(error)}`);
   if (run.images.length > 0) {
@@ -42380,7 +43992,7 @@ function containerProvenance(report) {
     timestamp: report.timestamp,
     images: report.images.map((image) => {
       const signature = image.signature;
-      const signer = signature.status === "verified" ? signature.identity ?? signature.keyFingerprint ?? signature.expected : void 0;
+      const signer = signature.status === "verified" ? describeSigner(signature, { bareKey: true }) : void 0;
       const entry = {
         reference: image.reference,
         trustStatus: image.trustStatus,
@@ -43133,17 +44745,22 @@ async function checkCandidate(plan, digest, options, today) {
     ...plan,
     row: { ...plan.row, pin: { kind: "pinned", digest }, added: today }
   };
-  const { signature, attestation, errors } = await verifyCandidate(candidate, digest, options);
+  const { signature, attestation, requirements, errors } = await verifyCandidate(
+    candidate,
+    digest,
+    options
+  );
   const findings = {
     plan: candidate,
     digest: { status: "match", pinnedDigest: digest, currentDigest: digest, pinnedExists: true },
     age: checkAge(today, plan.policy.digestTtlDays, options.now),
     signature,
     attestation,
+    ...requirements && { requirements },
     errors
   };
   const decision = decideImage(findings);
-  const signer = describeSigner(candidate, signature);
+  const signer = signerOfCandidate(candidate, signature);
   if (decision.rawCode !== 0) {
     const failing = decisionSteps(findings).filter((step) => step.code > 0).map((step) => step.text);
     return { passes: false, trustStatus: decision.trustStatus, reason: failing.join("; "), signer };
@@ -43165,48 +44782,24 @@ async function checkCandidate(plan, digest, options, today) {
   };
 }
 async function verifyCandidate(plan, digest, options) {
-  const skippedAttestation2 = (message) => ({
-    outcome: "skipped",
-    mode: plan.policy.attestMode,
-    predicateType: plan.policy.attestationType,
-    message
-  });
-  if (!plan.signer) {
-    const message = plan.policy.requireSignature ? "require_signature is on but the row names no signer (provenance.key_path, or identity and issuer)" : "no signer configured for this row";
-    return {
-      signature: { outcome: "skipped", count: 0, tlogChecked: false, message },
-      attestation: skippedAttestation2("not checked: the row names no signer"),
-      errors: []
-    };
-  }
-  try {
-    const signature = await options.verifier.verifySignature(plan, digest, options.now);
-    const attestation = plan.policy.attestMode === "none" ? skippedAttestation2("attest_mode is none") : await options.verifier.verifyAttestation(plan, digest);
-    return { signature, attestation, errors: [] };
-  } catch (error) {
-    const message = causeChain(error).join(": ");
-    return {
-      signature: { outcome: "tool-error", count: 0, tlogChecked: false, message },
-      attestation: { ...skippedAttestation2(message), outcome: "tool-error" },
-      errors: [message]
-    };
-  }
+  return checkTrust(plan, digest, async () => options.verifier, options.now);
 }
 function observedProvenance(plan, signature, attestation) {
   const provenance = {};
-  if (signature.outcome === "verified") {
-    if (plan.signer?.kind === "key" && signature.keyFingerprint) {
+  const own = plan.trustModel === "signers" ? signature.signers?.find((s) => s.name === UNNAMED_SIGNER && s.counted) : signature;
+  if (signature.outcome === "verified" && own) {
+    if (plan.signer?.kind === "key" && own.keyFingerprint) {
       const written = plan.row.provenance?.keyFingerprint;
-      if (!written || bareHex(written) !== bareHex(signature.keyFingerprint)) {
-        provenance.key_fingerprint = signature.keyFingerprint;
+      if (!written || !sameFingerprint(written, own.keyFingerprint)) {
+        provenance.key_fingerprint = own.keyFingerprint;
       }
     }
     if (plan.signer?.kind === "keyless") {
-      if (signature.identity) provenance.signer_identity = signature.identity;
-      if (signature.issuer) provenance.signer_issuer = signature.issuer;
+      if (own.identity) provenance.signer_identity = own.identity;
+      if (own.issuer) provenance.signer_issuer = own.issuer;
     }
-    if (signature.tlogChecked && signature.rekorLogIndex !== void 0) {
-      provenance.rekor_log_index = signature.rekorLogIndex;
+    if (signature.tlogChecked && own.rekorLogIndex !== void 0) {
+      provenance.rekor_log_index = own.rekorLogIndex;
     }
   }
   if (attestation.outcome === "verified" && attestation.digest) {
@@ -43214,24 +44807,18 @@ function observedProvenance(plan, signature, attestation) {
   }
   return provenance;
 }
-function bareHex(fingerprint) {
-  return fingerprint.toLowerCase().replace(/^sha256:/, "");
-}
-function describeSigner(plan, signature) {
-  if (signature.outcome === "verified" && signature.identity) {
-    return signature.issuer ? `${signature.identity} (${signature.issuer})` : signature.identity;
+function signerOfCandidate(plan, signature) {
+  if (signature.outcome === "verified" && (signature.identity || signature.keyFingerprint)) {
+    return describeSigner(signature, { withIssuer: true });
   }
-  if (signature.outcome === "verified" && signature.keyFingerprint) {
-    return `key sha256:${bareHex(signature.keyFingerprint)}`;
-  }
-  return expectedSigner2(plan);
+  return expectedSigner(plan);
 }
-function expectedSigner2(plan) {
+function expectedSigner(plan) {
   const signer = plan.signer;
   if (!signer) return void 0;
   return signer.kind === "key" ? `key ${signer.keyPath}` : `${signer.identity} (${signer.issuer})`;
 }
-function rejection(plan, trigger, newDigest, trustStatus, reason, signer = expectedSigner2(plan)) {
+function rejection(plan, trigger, newDigest, trustStatus, reason, signer = expectedSigner(plan)) {
   const pinned = plan.row.pin.kind === "pinned" ? plan.row.pin.digest : void 0;
   return {
     reference: plan.reference,
