@@ -1944,7 +1944,7 @@ var require_merge = __commonJS({
       }),
       stringify: () => MERGE_KEY
     };
-    var isMergeKey = (ctx, key) => (merge.identify(key) || identity.isScalar(key) && (!key.type || key.type === Scalar.Scalar.PLAIN) && merge.identify(key.value)) && ctx?.doc.schema.tags.some((tag) => tag.tag === merge.tag && tag.default);
+    var isMergeKey2 = (ctx, key) => (merge.identify(key) || identity.isScalar(key) && (!key.type || key.type === Scalar.Scalar.PLAIN) && merge.identify(key.value)) && ctx?.doc.schema.tags.some((tag) => tag.tag === merge.tag && tag.default);
     function addMergeToJSMap(ctx, map, value) {
       const source = resolveAliasValue(ctx, value);
       if (identity.isSeq(source))
@@ -1982,7 +1982,7 @@ var require_merge = __commonJS({
       return ctx && identity.isAlias(value) ? value.resolve(ctx.doc, ctx) : value;
     }
     exports.addMergeToJSMap = addMergeToJSMap;
-    exports.isMergeKey = isMergeKey;
+    exports.isMergeKey = isMergeKey2;
     exports.merge = merge;
   }
 });
@@ -7675,7 +7675,7 @@ var require_tunnel = __commonJS({
         function onFree() {
           self.emit("free", socket, options);
         }
-        function onCloseOrRemove(err) {
+        function onCloseOrRemove(err2) {
           self.removeSocket(socket);
           socket.removeListener("free", onFree);
           socket.removeListener("close", onCloseOrRemove);
@@ -8705,7 +8705,7 @@ var require_util = __commonJS({
     function isDestroyed(body) {
       return body && !!(body.destroyed || body[kDestroyed] || stream.isDestroyed?.(body));
     }
-    function destroy(stream2, err) {
+    function destroy(stream2, err2) {
       if (stream2 == null || !isStream(stream2) || isDestroyed(stream2)) {
         return;
       }
@@ -8713,10 +8713,10 @@ var require_util = __commonJS({
         if (Object.getPrototypeOf(stream2).constructor === IncomingMessage) {
           stream2.socket = null;
         }
-        stream2.destroy(err);
-      } else if (err) {
+        stream2.destroy(err2);
+      } else if (err2) {
         queueMicrotask(() => {
-          stream2.emit("error", err);
+          stream2.emit("error", err2);
         });
       }
       if (stream2.destroyed !== true) {
@@ -8947,12 +8947,12 @@ var require_util = __commonJS({
       }
       obj[kListeners] = null;
     }
-    function errorRequest(client, request, err) {
+    function errorRequest(client, request, err2) {
       try {
-        request.onError(err);
+        request.onError(err2);
         assert(request.aborted);
-      } catch (err2) {
-        client.emit("error", err2);
+      } catch (err3) {
+        client.emit("error", err3);
       }
     }
     var kEnumerableProperty = /* @__PURE__ */ Object.create(null);
@@ -9197,8 +9197,8 @@ var require_diagnostics = __commonJS({
           reason
         );
       });
-      diagnosticsChannel.channel("undici:websocket:socket_error").subscribe((err) => {
-        websocketDebuglog("connection errored - %s", err.message);
+      diagnosticsChannel.channel("undici:websocket:socket_error").subscribe((err2) => {
+        websocketDebuglog("connection errored - %s", err2.message);
       });
       diagnosticsChannel.channel("undici:websocket:ping").subscribe((evt) => {
         websocketDebuglog("ping received");
@@ -9303,11 +9303,11 @@ var require_request = __commonJS({
             };
             this.body.on("end", this.endHandler);
           }
-          this.errorHandler = (err) => {
+          this.errorHandler = (err2) => {
             if (this.abort) {
-              this.abort(err);
+              this.abort(err2);
             } else {
-              this.error = err;
+              this.error = err2;
             }
           };
           this.body.on("error", this.errorHandler);
@@ -9372,8 +9372,8 @@ var require_request = __commonJS({
         if (this[kHandler].onBodySent) {
           try {
             return this[kHandler].onBodySent(chunk);
-          } catch (err) {
-            this.abort(err);
+          } catch (err2) {
+            this.abort(err2);
           }
         }
       }
@@ -9384,8 +9384,8 @@ var require_request = __commonJS({
         if (this[kHandler].onRequestSent) {
           try {
             return this[kHandler].onRequestSent();
-          } catch (err) {
-            this.abort(err);
+          } catch (err2) {
+            this.abort(err2);
           }
         }
       }
@@ -9410,8 +9410,8 @@ var require_request = __commonJS({
         }
         try {
           return this[kHandler].onHeaders(statusCode, headers, resume, statusText);
-        } catch (err) {
-          this.abort(err);
+        } catch (err2) {
+          this.abort(err2);
         }
       }
       onData(chunk) {
@@ -9419,8 +9419,8 @@ var require_request = __commonJS({
         assert(!this.completed);
         try {
           return this[kHandler].onData(chunk);
-        } catch (err) {
-          this.abort(err);
+        } catch (err2) {
+          this.abort(err2);
           return false;
         }
       }
@@ -9494,8 +9494,8 @@ var require_request = __commonJS({
         }
         try {
           return this[kHandler].onComplete(trailers);
-        } catch (err) {
-          this.onError(err);
+        } catch (err2) {
+          this.onError(err2);
         }
       }
       onError(error) {
@@ -9724,9 +9724,9 @@ var require_dispatcher_base = __commonJS({
       }
       close(callback) {
         if (callback === void 0) {
-          return new Promise((resolve5, reject) => {
-            this.close((err, data) => {
-              return err ? reject(err) : resolve5(data);
+          return new Promise((resolve6, reject) => {
+            this.close((err2, data) => {
+              return err2 ? reject(err2) : resolve6(data);
             });
           });
         }
@@ -9758,18 +9758,18 @@ var require_dispatcher_base = __commonJS({
           queueMicrotask(onClosed);
         });
       }
-      destroy(err, callback) {
-        if (typeof err === "function") {
-          callback = err;
-          err = null;
+      destroy(err2, callback) {
+        if (typeof err2 === "function") {
+          callback = err2;
+          err2 = null;
         }
         if (callback === void 0) {
-          return new Promise((resolve5, reject) => {
-            this.destroy(err, (err2, data) => {
-              return err2 ? (
+          return new Promise((resolve6, reject) => {
+            this.destroy(err2, (err3, data) => {
+              return err3 ? (
                 /* istanbul ignore next: should never error */
-                reject(err2)
-              ) : resolve5(data);
+                reject(err3)
+              ) : resolve6(data);
             });
           });
         }
@@ -9784,8 +9784,8 @@ var require_dispatcher_base = __commonJS({
           }
           return;
         }
-        if (!err) {
-          err = new ClientDestroyedError();
+        if (!err2) {
+          err2 = new ClientDestroyedError();
         }
         this[kDestroyed] = true;
         this[kOnDestroyed] = this[kOnDestroyed] || [];
@@ -9797,7 +9797,7 @@ var require_dispatcher_base = __commonJS({
             callbacks[i](null, null);
           }
         };
-        this[kDestroy](err).then(() => {
+        this[kDestroy](err2).then(() => {
           queueMicrotask(onDestroyed);
         });
       }
@@ -9828,11 +9828,11 @@ var require_dispatcher_base = __commonJS({
             throw new ClientClosedError();
           }
           return this[kInterceptedDispatch](opts, handler);
-        } catch (err) {
+        } catch (err2) {
           if (typeof handler.onError !== "function") {
             throw new InvalidArgumentError("invalid onError method");
           }
-          handler.onError(err);
+          handler.onError(err2);
           return false;
         }
       }
@@ -10193,12 +10193,12 @@ var require_connect = __commonJS({
             callback = null;
             cb(null, this);
           }
-        }).on("error", function(err) {
+        }).on("error", function(err2) {
           queueMicrotask(clearConnectTimeout);
           if (callback) {
             const cb = callback;
             callback = null;
-            cb(err);
+            cb(err2);
           }
         });
         return socket;
@@ -11248,15 +11248,15 @@ var require_webidl = __commonJS({
     webidl.brandCheck = function(V, I, opts) {
       if (opts?.strict !== false) {
         if (!(V instanceof I)) {
-          const err = new TypeError("Illegal invocation");
-          err.code = "ERR_INVALID_THIS";
-          throw err;
+          const err2 = new TypeError("Illegal invocation");
+          err2.code = "ERR_INVALID_THIS";
+          throw err2;
         }
       } else {
         if (V?.[Symbol.toStringTag] !== I.prototype[Symbol.toStringTag]) {
-          const err = new TypeError("Illegal invocation");
-          err.code = "ERR_INVALID_THIS";
-          throw err;
+          const err2 = new TypeError("Illegal invocation");
+          err2.code = "ERR_INVALID_THIS";
+          throw err2;
         }
       }
     };
@@ -12036,8 +12036,8 @@ var require_util2 = __commonJS({
     function createDeferredPromise() {
       let res;
       let rej;
-      const promise = new Promise((resolve5, reject) => {
-        res = resolve5;
+      const promise = new Promise((resolve6, reject) => {
+        res = resolve6;
         rej = reject;
       });
       return { promise, resolve: res, reject: rej };
@@ -12209,9 +12209,9 @@ var require_util2 = __commonJS({
       try {
         controller.close();
         controller.byobRequest?.respond(0);
-      } catch (err) {
-        if (!err.message.includes("Controller is already closed") && !err.message.includes("ReadableStream is already closed")) {
-          throw err;
+      } catch (err2) {
+        if (!err2.message.includes("Controller is already closed") && !err2.message.includes("ReadableStream is already closed")) {
+          throw err2;
         }
       }
     }
@@ -12344,7 +12344,7 @@ var require_util2 = __commonJS({
           this._inflateStream = (chunk[0] & 15) === 8 ? zlib.createInflate(this.#zlibOptions) : zlib.createInflateRaw(this.#zlibOptions);
           this._inflateStream.on("data", this.push.bind(this));
           this._inflateStream.on("end", () => this.push(null));
-          this._inflateStream.on("error", (err) => this.destroy(err));
+          this._inflateStream.on("error", (err2) => this.destroy(err2));
         }
         this._inflateStream.write(chunk, encoding, callback);
       }
@@ -13512,8 +13512,8 @@ var require_client_h1 = __commonJS({
             currentBufferRef = data;
             currentParser = this;
             ret = llhttp.llhttp_execute(this.ptr, currentBufferPtr, data.length);
-          } catch (err) {
-            throw err;
+          } catch (err2) {
+            throw err2;
           } finally {
             currentParser = null;
             currentBufferRef = null;
@@ -13530,8 +13530,8 @@ var require_client_h1 = __commonJS({
               throw this.createError(ret, body);
             }
           }
-        } catch (err) {
-          util.destroy(socket, err);
+        } catch (err2) {
+          util.destroy(socket, err2);
         }
       }
       finish() {
@@ -13848,9 +13848,9 @@ var require_client_h1 = __commonJS({
       socket[kIdleSocketValidationTimeout] = null;
       socket[kSocketUsed] = false;
       socket[kParser] = new Parser3(client, socket, llhttpInstance);
-      addListener(socket, "error", function(err) {
+      addListener(socket, "error", function(err2) {
         const parser = this[kParser];
-        if (err.code === "ECONNRESET" && parser.statusCode && !parser.shouldKeepAlive) {
+        if (err2.code === "ECONNRESET" && parser.statusCode && !parser.shouldKeepAlive) {
           const parserErr = parser.finish();
           if (parserErr) {
             this[kError] = parserErr;
@@ -13858,8 +13858,8 @@ var require_client_h1 = __commonJS({
           }
           return;
         }
-        this[kError] = err;
-        this[kClient][kOnError](err);
+        this[kError] = err2;
+        this[kClient][kOnError](err2);
       });
       addListener(socket, "readable", function() {
         const parser = this[kParser];
@@ -13889,7 +13889,7 @@ var require_client_h1 = __commonJS({
           this[kParser].destroy();
           this[kParser] = null;
         }
-        const err = this[kError] || new SocketError("closed", util.getSocketInfo(this));
+        const err2 = this[kError] || new SocketError("closed", util.getSocketInfo(this));
         client2[kSocket] = null;
         client2[kHTTPContext] = null;
         if (client2.destroyed) {
@@ -13897,16 +13897,16 @@ var require_client_h1 = __commonJS({
           const requests = client2[kQueue].splice(client2[kRunningIdx]);
           for (let i = 0; i < requests.length; i++) {
             const request = requests[i];
-            util.errorRequest(client2, request, err);
+            util.errorRequest(client2, request, err2);
           }
-        } else if (client2[kRunning] > 0 && err.code !== "UND_ERR_INFO") {
+        } else if (client2[kRunning] > 0 && err2.code !== "UND_ERR_INFO") {
           const request = client2[kQueue][client2[kRunningIdx]];
           client2[kQueue][client2[kRunningIdx]++] = null;
-          util.errorRequest(client2, request, err);
+          util.errorRequest(client2, request, err2);
         }
         client2[kPendingIdx] = client2[kRunningIdx];
         assert(client2[kRunning] === 0);
-        client2.emit("disconnect", client2[kUrl], [client2], err);
+        client2.emit("disconnect", client2[kUrl], [client2], err2);
         client2[kResume]();
       });
       let closed = false;
@@ -13922,11 +13922,11 @@ var require_client_h1 = __commonJS({
         resume() {
           resumeH1(client);
         },
-        destroy(err, callback) {
+        destroy(err2, callback) {
           if (closed) {
             queueMicrotask(callback);
           } else {
-            socket.destroy(err).on("close", callback);
+            socket.destroy(err2).on("close", callback);
           }
         },
         get destroyed() {
@@ -14080,8 +14080,8 @@ var require_client_h1 = __commonJS({
       };
       try {
         request.onConnect(abort);
-      } catch (err) {
-        util.errorRequest(client, request, err);
+      } catch (err2) {
+        util.errorRequest(client, request, err2);
       }
       if (request.aborted) {
         return false;
@@ -14167,8 +14167,8 @@ upgrade: ${upgrade}\r
           if (!writer.write(chunk) && this.pause) {
             this.pause();
           }
-        } catch (err) {
-          util.destroy(this, err);
+        } catch (err2) {
+          util.destroy(this, err2);
         }
       };
       const onDrain = function() {
@@ -14184,11 +14184,11 @@ upgrade: ${upgrade}\r
           body.removeListener("error", onFinished);
         });
         if (!finished) {
-          const err = new RequestAbortedError();
-          queueMicrotask(() => onFinished(err));
+          const err2 = new RequestAbortedError();
+          queueMicrotask(() => onFinished(err2));
         }
       };
-      const onFinished = function(err) {
+      const onFinished = function(err2) {
         if (finished) {
           return;
         }
@@ -14196,16 +14196,16 @@ upgrade: ${upgrade}\r
         assert(socket.destroyed || socket[kWriting] && client[kRunning] <= 1);
         socket.off("drain", onDrain).off("error", onFinished);
         body.removeListener("data", onData).removeListener("end", onFinished).removeListener("close", onClose);
-        if (!err) {
+        if (!err2) {
           try {
             writer.end();
           } catch (er) {
-            err = er;
+            err2 = er;
           }
         }
-        writer.destroy(err);
-        if (err && (err.code !== "UND_ERR_INFO" || err.message !== "reset")) {
-          util.destroy(body, err);
+        writer.destroy(err2);
+        if (err2 && (err2.code !== "UND_ERR_INFO" || err2.message !== "reset")) {
+          util.destroy(body, err2);
         } else {
           util.destroy(body);
         }
@@ -14251,8 +14251,8 @@ upgrade: ${upgrade}\r
         }
         request.onRequestSent();
         client[kResume]();
-      } catch (err) {
-        abort(err);
+      } catch (err2) {
+        abort(err2);
       }
     }
     async function writeBlob(abort, body, client, request, socket, contentLength, header, expectsPayload) {
@@ -14274,8 +14274,8 @@ upgrade: ${upgrade}\r
           socket[kReset] = true;
         }
         client[kResume]();
-      } catch (err) {
-        abort(err);
+      } catch (err2) {
+        abort(err2);
       }
     }
     async function writeIterable(abort, body, client, request, socket, contentLength, header, expectsPayload) {
@@ -14288,12 +14288,12 @@ upgrade: ${upgrade}\r
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve5, reject) => {
+      const waitForDrain = () => new Promise((resolve6, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve5;
+          callback = resolve6;
         }
       });
       socket.on("close", onDrain).on("drain", onDrain);
@@ -14308,8 +14308,8 @@ upgrade: ${upgrade}\r
           }
         }
         writer.end();
-      } catch (err) {
-        writer.destroy(err);
+      } catch (err2) {
+        writer.destroy(err2);
       } finally {
         socket.off("close", onDrain).off("drain", onDrain);
       }
@@ -14412,12 +14412,12 @@ ${len.toString(16)}\r
         }
         client[kResume]();
       }
-      destroy(err) {
+      destroy(err2) {
         const { socket, client, abort } = this;
         socket[kWriting] = false;
-        if (err) {
+        if (err2) {
           assert(client[kRunning] <= 1, "pipeline should only contain this request");
-          abort(err);
+          abort(err2);
         }
       }
     };
@@ -14517,36 +14517,36 @@ var require_client_h2 = __commonJS({
       util.addListener(session, "close", function() {
         const { [kClient]: client2 } = this;
         const { [kSocket]: socket2 } = client2;
-        const err = this[kSocket][kError] || this[kError] || new SocketError("closed", util.getSocketInfo(socket2));
+        const err2 = this[kSocket][kError] || this[kError] || new SocketError("closed", util.getSocketInfo(socket2));
         client2[kHTTP2Session] = null;
         if (client2.destroyed) {
           assert(client2[kPending] === 0);
           const requests = client2[kQueue].splice(client2[kRunningIdx]);
           for (let i = 0; i < requests.length; i++) {
             const request = requests[i];
-            util.errorRequest(client2, request, err);
+            util.errorRequest(client2, request, err2);
           }
         }
       });
       session.unref();
       client[kHTTP2Session] = session;
       socket[kHTTP2Session] = session;
-      util.addListener(socket, "error", function(err) {
-        this[kError] = err;
-        this[kClient][kOnError](err);
+      util.addListener(socket, "error", function(err2) {
+        this[kError] = err2;
+        this[kClient][kOnError](err2);
       });
       util.addListener(socket, "end", function() {
         util.destroy(this, new SocketError("other side closed", util.getSocketInfo(this)));
       });
       util.addListener(socket, "close", function() {
-        const err = this[kError] || new SocketError("closed", util.getSocketInfo(this));
+        const err2 = this[kError] || new SocketError("closed", util.getSocketInfo(this));
         client[kSocket] = null;
         if (this[kHTTP2Session] != null) {
-          this[kHTTP2Session].destroy(err);
+          this[kHTTP2Session].destroy(err2);
         }
         client[kPendingIdx] = client[kRunningIdx];
         assert(client[kRunning] === 0);
-        client.emit("disconnect", client[kUrl], [client], err);
+        client.emit("disconnect", client[kUrl], [client], err2);
         client[kResume]();
       });
       let closed = false;
@@ -14562,11 +14562,11 @@ var require_client_h2 = __commonJS({
         resume() {
           resumeH2(client);
         },
-        destroy(err, callback) {
+        destroy(err2, callback) {
           if (closed) {
             queueMicrotask(callback);
           } else {
-            socket.destroy(err).on("close", callback);
+            socket.destroy(err2).on("close", callback);
           }
         },
         get destroyed() {
@@ -14589,40 +14589,40 @@ var require_client_h2 = __commonJS({
         }
       }
     }
-    function onHttp2SessionError(err) {
-      this[kSocket][kError] = err;
-      this[kClient][kOnError](err);
+    function onHttp2SessionError(err2) {
+      this[kSocket][kError] = err2;
+      this[kClient][kOnError](err2);
     }
     function onHttp2FrameError(type, code18, id) {
       if (id === 0) {
-        const err = new InformationalError(`HTTP/2: "frameError" received - type ${type}, code ${code18}`);
-        this[kSocket][kError] = err;
-        this[kClient][kOnError](err);
+        const err2 = new InformationalError(`HTTP/2: "frameError" received - type ${type}, code ${code18}`);
+        this[kSocket][kError] = err2;
+        this[kClient][kOnError](err2);
       }
     }
     function onHttp2SessionEnd() {
-      const err = new SocketError("other side closed", util.getSocketInfo(this[kSocket]));
-      this.destroy(err);
-      util.destroy(this[kSocket], err);
+      const err2 = new SocketError("other side closed", util.getSocketInfo(this[kSocket]));
+      this.destroy(err2);
+      util.destroy(this[kSocket], err2);
     }
     function onHTTP2GoAway(code18) {
-      const err = this[kError] || new SocketError(`HTTP/2: "GOAWAY" frame received with code ${code18}`, util.getSocketInfo(this));
+      const err2 = this[kError] || new SocketError(`HTTP/2: "GOAWAY" frame received with code ${code18}`, util.getSocketInfo(this));
       const client = this[kClient];
       client[kSocket] = null;
       client[kHTTPContext] = null;
       if (this[kHTTP2Session] != null) {
-        this[kHTTP2Session].destroy(err);
+        this[kHTTP2Session].destroy(err2);
         this[kHTTP2Session] = null;
       }
-      util.destroy(this[kSocket], err);
+      util.destroy(this[kSocket], err2);
       if (client[kRunningIdx] < client[kQueue].length) {
         const request = client[kQueue][client[kRunningIdx]];
         client[kQueue][client[kRunningIdx]++] = null;
-        util.errorRequest(client, request, err);
+        util.errorRequest(client, request, err2);
         client[kPendingIdx] = client[kRunningIdx];
       }
       assert(client[kRunning] === 0);
-      client.emit("disconnect", client[kUrl], [client], err);
+      client.emit("disconnect", client[kUrl], [client], err2);
       client[kResume]();
     }
     function shouldSendContentLength(method) {
@@ -14677,8 +14677,8 @@ var require_client_h2 = __commonJS({
       };
       try {
         request.onConnect(abort);
-      } catch (err) {
-        util.errorRequest(client, request, err);
+      } catch (err2) {
+        util.errorRequest(client, request, err2);
       }
       if (request.aborted) {
         return false;
@@ -14776,9 +14776,9 @@ var require_client_h2 = __commonJS({
         const { [HTTP2_HEADER_STATUS]: statusCode, ...realHeaders } = headers2;
         request.onResponseStarted();
         if (request.aborted) {
-          const err = new RequestAbortedError();
-          util.errorRequest(client, request, err);
-          util.destroy(stream, err);
+          const err2 = new RequestAbortedError();
+          util.errorRequest(client, request, err2);
+          util.destroy(stream, err2);
           return;
         }
         if (request.onHeaders(Number(statusCode), parseH2Headers(realHeaders), stream.resume.bind(stream), "") === false) {
@@ -14808,8 +14808,8 @@ var require_client_h2 = __commonJS({
           session.unref();
         }
       });
-      stream.once("error", function(err) {
-        abort(err);
+      stream.once("error", function(err2) {
+        abort(err2);
       });
       stream.once("frameError", (type, code18) => {
         abort(new InformationalError(`HTTP/2: "frameError" received - type ${type}, code ${code18}`));
@@ -14913,10 +14913,10 @@ var require_client_h2 = __commonJS({
       const pipe = pipeline(
         body,
         h2stream,
-        (err) => {
-          if (err) {
-            util.destroy(pipe, err);
-            abort(err);
+        (err2) => {
+          if (err2) {
+            util.destroy(pipe, err2);
+            abort(err2);
           } else {
             util.removeAllListeners(pipe);
             request.onRequestSent();
@@ -14949,8 +14949,8 @@ var require_client_h2 = __commonJS({
           socket[kReset] = true;
         }
         client[kResume]();
-      } catch (err) {
-        abort(err);
+      } catch (err2) {
+        abort(err2);
       }
     }
     async function writeIterable(abort, h2stream, body, client, request, socket, contentLength, expectsPayload) {
@@ -14963,12 +14963,12 @@ var require_client_h2 = __commonJS({
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve5, reject) => {
+      const waitForDrain = () => new Promise((resolve6, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve5;
+          callback = resolve6;
         }
       });
       h2stream.on("close", onDrain).on("drain", onDrain);
@@ -14989,8 +14989,8 @@ var require_client_h2 = __commonJS({
           socket[kReset] = true;
         }
         client[kResume]();
-      } catch (err) {
-        abort(err);
+      } catch (err2) {
+        abort(err2);
       } finally {
         h2stream.off("close", onDrain).off("drain", onDrain);
       }
@@ -15399,7 +15399,7 @@ var require_client = __commonJS({
         this[kRunningIdx] = 0;
         this[kPendingIdx] = 0;
         this[kResume] = (sync) => resume(this, sync);
-        this[kOnError] = (err) => onError(this, err);
+        this[kOnError] = (err2) => onError(this, err2);
       }
       get pipelining() {
         return this[kPipelining];
@@ -15447,30 +15447,30 @@ var require_client = __commonJS({
         return this[kNeedDrain] < 2;
       }
       async [kClose]() {
-        return new Promise((resolve5) => {
+        return new Promise((resolve6) => {
           if (this[kSize]) {
-            this[kClosedResolve] = resolve5;
+            this[kClosedResolve] = resolve6;
           } else {
-            resolve5(null);
+            resolve6(null);
           }
         });
       }
-      async [kDestroy](err) {
-        return new Promise((resolve5) => {
+      async [kDestroy](err2) {
+        return new Promise((resolve6) => {
           const requests = this[kQueue].splice(this[kPendingIdx]);
           for (let i = 0; i < requests.length; i++) {
             const request = requests[i];
-            util.errorRequest(this, request, err);
+            util.errorRequest(this, request, err2);
           }
           const callback = () => {
             if (this[kClosedResolve]) {
               this[kClosedResolve]();
               this[kClosedResolve] = null;
             }
-            resolve5(null);
+            resolve6(null);
           };
           if (this[kHTTPContext]) {
-            this[kHTTPContext].destroy(err, callback);
+            this[kHTTPContext].destroy(err2, callback);
             this[kHTTPContext] = null;
           } else {
             queueMicrotask(callback);
@@ -15480,13 +15480,13 @@ var require_client = __commonJS({
       }
     };
     var createRedirectInterceptor = require_redirect_interceptor();
-    function onError(client, err) {
-      if (client[kRunning] === 0 && err.code !== "UND_ERR_INFO" && err.code !== "UND_ERR_SOCKET") {
+    function onError(client, err2) {
+      if (client[kRunning] === 0 && err2.code !== "UND_ERR_INFO" && err2.code !== "UND_ERR_SOCKET") {
         assert(client[kPendingIdx] === client[kRunningIdx]);
         const requests = client[kQueue].splice(client[kRunningIdx]);
         for (let i = 0; i < requests.length; i++) {
           const request = requests[i];
-          util.errorRequest(client, request, err);
+          util.errorRequest(client, request, err2);
         }
         assert(client[kSize] === 0);
       }
@@ -15518,7 +15518,7 @@ var require_client = __commonJS({
         });
       }
       try {
-        const socket = await new Promise((resolve5, reject) => {
+        const socket = await new Promise((resolve6, reject) => {
           client[kConnector]({
             host,
             hostname,
@@ -15526,11 +15526,11 @@ var require_client = __commonJS({
             port,
             servername: client[kServerName],
             localAddress: client[kLocalAddress]
-          }, (err, socket2) => {
-            if (err) {
-              reject(err);
+          }, (err2, socket2) => {
+            if (err2) {
+              reject(err2);
             } else {
-              resolve5(socket2);
+              resolve6(socket2);
             }
           });
         });
@@ -15541,9 +15541,9 @@ var require_client = __commonJS({
         assert(socket);
         try {
           client[kHTTPContext] = socket.alpnProtocol === "h2" ? await connectH2(client, socket) : await connectH1(client, socket);
-        } catch (err) {
+        } catch (err2) {
           socket.destroy().on("error", noop);
-          throw err;
+          throw err2;
         }
         client[kConnecting] = false;
         socket[kCounter] = 0;
@@ -15566,7 +15566,7 @@ var require_client = __commonJS({
           });
         }
         client.emit("connect", client[kUrl], [client]);
-      } catch (err) {
+      } catch (err2) {
         if (client.destroyed) {
           return;
         }
@@ -15583,19 +15583,19 @@ var require_client = __commonJS({
               localAddress: client[kLocalAddress]
             },
             connector: client[kConnector],
-            error: err
+            error: err2
           });
         }
-        if (err.code === "ERR_TLS_CERT_ALTNAME_INVALID") {
+        if (err2.code === "ERR_TLS_CERT_ALTNAME_INVALID") {
           assert(client[kRunning] === 0);
           while (client[kPending] > 0 && client[kQueue][client[kPendingIdx]].servername === client[kServerName]) {
             const request = client[kQueue][client[kPendingIdx]++];
-            util.errorRequest(client, request, err);
+            util.errorRequest(client, request, err2);
           }
         } else {
-          onError(client, err);
+          onError(client, err2);
         }
-        client.emit("connectionError", client[kUrl], [client], err);
+        client.emit("connectionError", client[kUrl], [client], err2);
       }
       client[kResume]();
     }
@@ -15821,11 +15821,11 @@ var require_pool_base = __commonJS({
         this[kOnConnect] = (origin, targets) => {
           pool.emit("connect", origin, [pool, ...targets]);
         };
-        this[kOnDisconnect] = (origin, targets, err) => {
-          pool.emit("disconnect", origin, [pool, ...targets], err);
+        this[kOnDisconnect] = (origin, targets, err2) => {
+          pool.emit("disconnect", origin, [pool, ...targets], err2);
         };
-        this[kOnConnectionError] = (origin, targets, err) => {
-          pool.emit("connectionError", origin, [pool, ...targets], err);
+        this[kOnConnectionError] = (origin, targets, err2) => {
+          pool.emit("connectionError", origin, [pool, ...targets], err2);
         };
         this[kStats] = new PoolStats(this);
       }
@@ -15866,20 +15866,20 @@ var require_pool_base = __commonJS({
         if (this[kQueue].isEmpty()) {
           await Promise.all(this[kClients].map((c) => c.close()));
         } else {
-          await new Promise((resolve5) => {
-            this[kClosedResolve] = resolve5;
+          await new Promise((resolve6) => {
+            this[kClosedResolve] = resolve6;
           });
         }
       }
-      async [kDestroy](err) {
+      async [kDestroy](err2) {
         while (true) {
           const item = this[kQueue].shift();
           if (!item) {
             break;
           }
-          item.handler.onError(err);
+          item.handler.onError(err2);
         }
-        await Promise.all(this[kClients].map((c) => c.destroy(err)));
+        await Promise.all(this[kClients].map((c) => c.destroy(err2)));
       }
       [kDispatch](opts, handler) {
         const dispatcher = this[kGetDispatcher]();
@@ -16092,8 +16092,8 @@ var require_balanced_pool = __commonJS({
           this._updateBalancedPoolStats();
         });
         pool.on("disconnect", (...args) => {
-          const err = args[2];
-          if (err && err.code === "UND_ERR_SOCKET") {
+          const err2 = args[2];
+          if (err2 && err2.code === "UND_ERR_SOCKET") {
             pool[kWeight] = Math.max(1, pool[kWeight] - this[kErrorPenalty]);
             this._updateBalancedPoolStats();
           }
@@ -16212,11 +16212,11 @@ var require_agent = __commonJS({
         this[kOnConnect] = (origin, targets) => {
           this.emit("connect", origin, [this, ...targets]);
         };
-        this[kOnDisconnect] = (origin, targets, err) => {
-          this.emit("disconnect", origin, [this, ...targets], err);
+        this[kOnDisconnect] = (origin, targets, err2) => {
+          this.emit("disconnect", origin, [this, ...targets], err2);
         };
-        this[kOnConnectionError] = (origin, targets, err) => {
-          this.emit("connectionError", origin, [this, ...targets], err);
+        this[kOnConnectionError] = (origin, targets, err2) => {
+          this.emit("connectionError", origin, [this, ...targets], err2);
         };
       }
       get [kRunning]() {
@@ -16248,10 +16248,10 @@ var require_agent = __commonJS({
         this[kClients].clear();
         await Promise.all(closePromises);
       }
-      async [kDestroy](err) {
+      async [kDestroy](err2) {
         const destroyPromises = [];
         for (const client of this[kClients].values()) {
-          destroyPromises.push(client.destroy(err));
+          destroyPromises.push(client.destroy(err2));
         }
         this[kClients].clear();
         await Promise.all(destroyPromises);
@@ -16335,8 +16335,8 @@ var require_proxy_agent = __commonJS({
       async [kClose]() {
         return this.#client.close();
       }
-      async [kDestroy](err) {
-        return this.#client.destroy(err);
+      async [kDestroy](err2) {
+        return this.#client.destroy(err2);
       }
     };
     var ProxyAgent2 = class extends DispatcherBase {
@@ -16417,11 +16417,11 @@ var require_proxy_agent = __commonJS({
                 servername = opts2.servername;
               }
               this[kConnectEndpoint]({ ...opts2, servername, httpSocket: socket }, callback);
-            } catch (err) {
-              if (err.code === "ERR_TLS_CERT_ALTNAME_INVALID") {
-                callback(new SecureProxyConnectionError(err));
+            } catch (err2) {
+              if (err2.code === "ERR_TLS_CERT_ALTNAME_INVALID") {
+                callback(new SecureProxyConnectionError(err2));
               } else {
-                callback(err);
+                callback(err2);
               }
             }
           }
@@ -16540,13 +16540,13 @@ var require_env_http_proxy_agent = __commonJS({
           await this[kHttpsProxyAgent].close();
         }
       }
-      async [kDestroy](err) {
-        await this[kNoProxyAgent].destroy(err);
+      async [kDestroy](err2) {
+        await this[kNoProxyAgent].destroy(err2);
         if (!this[kHttpProxyAgent][kDestroyed]) {
-          await this[kHttpProxyAgent].destroy(err);
+          await this[kHttpProxyAgent].destroy(err2);
         }
         if (!this[kHttpsProxyAgent][kDestroyed]) {
-          await this[kHttpsProxyAgent].destroy(err);
+          await this[kHttpsProxyAgent].destroy(err2);
         }
       }
       #getProxyAgentForUrl(url) {
@@ -16749,8 +16749,8 @@ var require_retry_handler = __commonJS({
       onBodySent(chunk) {
         if (this.handler.onBodySent) return this.handler.onBodySent(chunk);
       }
-      static [kRetryHandlerDefaultRetry](err, { state, opts }, cb) {
-        const { statusCode, code: code18, headers } = err;
+      static [kRetryHandlerDefaultRetry](err2, { state, opts }, cb) {
+        const { statusCode, code: code18, headers } = err2;
         const { method, retryOptions } = opts;
         const {
           maxRetries,
@@ -16763,19 +16763,19 @@ var require_retry_handler = __commonJS({
         } = retryOptions;
         const { counter } = state;
         if (code18 && code18 !== "UND_ERR_REQ_RETRY" && !errorCodes.includes(code18)) {
-          cb(err);
+          cb(err2);
           return;
         }
         if (Array.isArray(methods) && !methods.includes(method)) {
-          cb(err);
+          cb(err2);
           return;
         }
         if (statusCode != null && Array.isArray(statusCodes) && !statusCodes.includes(statusCode)) {
-          cb(err);
+          cb(err2);
           return;
         }
         if (counter > maxRetries) {
-          cb(err);
+          cb(err2);
           return;
         }
         let retryAfterHeader = headers?.["retry-after"];
@@ -16907,11 +16907,11 @@ var require_retry_handler = __commonJS({
             statusMessage
           );
         }
-        const err = new RequestRetryError("Request failed", statusCode, {
+        const err2 = new RequestRetryError("Request failed", statusCode, {
           headers,
           data: { count: this.retryCount }
         });
-        this.abort(err);
+        this.abort(err2);
         return false;
       }
       onData(chunk) {
@@ -16922,9 +16922,9 @@ var require_retry_handler = __commonJS({
         this.retryCount = 0;
         return this.handler.onComplete(rawTrailers);
       }
-      onError(err) {
+      onError(err2) {
         if (this.aborted || isDisturbed(this.opts.body) || this.headersSent && this.resume == null) {
-          return this.handler.onError(err);
+          return this.handler.onError(err2);
         }
         if (this.retryCount - this.retryCountCheckpoint > 0) {
           this.retryCount = this.retryCountCheckpoint + (this.retryCount - this.retryCountCheckpoint);
@@ -16932,16 +16932,16 @@ var require_retry_handler = __commonJS({
           this.retryCount += 1;
         }
         this.retryOpts.retry(
-          err,
+          err2,
           {
             state: { counter: this.retryCount },
             opts: { retryOptions: this.retryOpts, ...this.opts }
           },
           onRetry.bind(this)
         );
-        function onRetry(err2) {
-          if (err2 != null || this.aborted || isDisturbed(this.opts.body)) {
-            return this.handler.onError(err2);
+        function onRetry(err3) {
+          if (err3 != null || this.aborted || isDisturbed(this.opts.body)) {
+            return this.handler.onError(err3);
           }
           if (this.start !== 0) {
             const headers = { range: `bytes=${this.start}-${this.end ?? ""}` };
@@ -16959,8 +16959,8 @@ var require_retry_handler = __commonJS({
           try {
             this.retryCountCheckpoint = this.retryCount;
             this.dispatch(this.opts, this);
-          } catch (err3) {
-            this.handler.onError(err3);
+          } catch (err4) {
+            this.handler.onError(err4);
           }
         }
       }
@@ -17043,22 +17043,22 @@ var require_readable = __commonJS({
         this[kContentLength] = contentLength;
         this[kReading] = false;
       }
-      destroy(err) {
-        if (!err && !this._readableState.endEmitted) {
-          err = new RequestAbortedError();
+      destroy(err2) {
+        if (!err2 && !this._readableState.endEmitted) {
+          err2 = new RequestAbortedError();
         }
-        if (err) {
+        if (err2) {
           this[kAbort]();
         }
-        return super.destroy(err);
+        return super.destroy(err2);
       }
-      _destroy(err, callback) {
+      _destroy(err2, callback) {
         if (!this[kReading]) {
           setImmediate(() => {
-            callback(err);
+            callback(err2);
           });
         } else {
-          callback(err);
+          callback(err2);
         }
       }
       on(ev, ...args) {
@@ -17136,7 +17136,7 @@ var require_readable = __commonJS({
         if (this._readableState.closeEmitted) {
           return null;
         }
-        return await new Promise((resolve5, reject) => {
+        return await new Promise((resolve6, reject) => {
           if (this[kContentLength] > limit) {
             this.destroy(new AbortError());
           }
@@ -17149,7 +17149,7 @@ var require_readable = __commonJS({
             if (signal?.aborted) {
               reject(signal.reason ?? new AbortError());
             } else {
-              resolve5(null);
+              resolve6(null);
             }
           }).on("error", noop).on("data", function(chunk) {
             limit -= chunk.length;
@@ -17168,12 +17168,12 @@ var require_readable = __commonJS({
     }
     async function consume(stream, type) {
       assert(!stream[kConsume]);
-      return new Promise((resolve5, reject) => {
+      return new Promise((resolve6, reject) => {
         if (isUnusable(stream)) {
           const rState = stream._readableState;
           if (rState.destroyed && rState.closeEmitted === false) {
-            stream.on("error", (err) => {
-              reject(err);
+            stream.on("error", (err2) => {
+              reject(err2);
             }).on("close", () => {
               reject(new TypeError("unusable"));
             });
@@ -17185,13 +17185,13 @@ var require_readable = __commonJS({
             stream[kConsume] = {
               type,
               stream,
-              resolve: resolve5,
+              resolve: resolve6,
               reject,
               length: 0,
               body: []
             };
-            stream.on("error", function(err) {
-              consumeFinish(this[kConsume], err);
+            stream.on("error", function(err2) {
+              consumeFinish(this[kConsume], err2);
             }).on("close", function() {
               if (this[kConsume].body !== null) {
                 consumeFinish(this[kConsume], new RequestAbortedError());
@@ -17255,34 +17255,34 @@ var require_readable = __commonJS({
       return buffer;
     }
     function consumeEnd(consume2) {
-      const { type, body, resolve: resolve5, stream, length } = consume2;
+      const { type, body, resolve: resolve6, stream, length } = consume2;
       try {
         if (type === "text") {
-          resolve5(chunksDecode(body, length));
+          resolve6(chunksDecode(body, length));
         } else if (type === "json") {
-          resolve5(JSON.parse(chunksDecode(body, length)));
+          resolve6(JSON.parse(chunksDecode(body, length)));
         } else if (type === "arrayBuffer") {
-          resolve5(chunksConcat(body, length).buffer);
+          resolve6(chunksConcat(body, length).buffer);
         } else if (type === "blob") {
-          resolve5(new Blob(body, { type: stream[kContentType] }));
+          resolve6(new Blob(body, { type: stream[kContentType] }));
         } else if (type === "bytes") {
-          resolve5(chunksConcat(body, length));
+          resolve6(chunksConcat(body, length));
         }
         consumeFinish(consume2);
-      } catch (err) {
-        stream.destroy(err);
+      } catch (err2) {
+        stream.destroy(err2);
       }
     }
     function consumePush(consume2, chunk) {
       consume2.length += chunk.length;
       consume2.body.push(chunk);
     }
-    function consumeFinish(consume2, err) {
+    function consumeFinish(consume2, err2) {
       if (consume2.body === null) {
         return;
       }
-      if (err) {
-        consume2.reject(err);
+      if (err2) {
+        consume2.reject(err2);
       } else {
         consume2.resolve();
       }
@@ -17391,11 +17391,11 @@ var require_api_request = __commonJS({
             throw new InvalidArgumentError("invalid onInfo callback");
           }
           super("UNDICI_REQUEST");
-        } catch (err) {
+        } catch (err2) {
           if (util.isStream(body)) {
-            util.destroy(body.on("error", util.nop), err);
+            util.destroy(body.on("error", util.nop), err2);
           }
-          throw err;
+          throw err2;
         }
         this.method = method;
         this.responseHeaders = responseHeaders || null;
@@ -17413,8 +17413,8 @@ var require_api_request = __commonJS({
         this.reason = null;
         this.removeAbortListener = null;
         if (util.isStream(body)) {
-          body.on("error", (err) => {
-            this.onError(err);
+          body.on("error", (err2) => {
+            this.onError(err2);
           });
         }
         if (this.signal) {
@@ -17496,23 +17496,23 @@ var require_api_request = __commonJS({
         util.parseHeaders(trailers, this.trailers);
         this.res.push(null);
       }
-      onError(err) {
+      onError(err2) {
         const { res, callback, body, opaque } = this;
         if (callback) {
           this.callback = null;
           queueMicrotask(() => {
-            this.runInAsyncScope(callback, null, err, { opaque });
+            this.runInAsyncScope(callback, null, err2, { opaque });
           });
         }
         if (res) {
           this.res = null;
           queueMicrotask(() => {
-            util.destroy(res, err);
+            util.destroy(res, err2);
           });
         }
         if (body) {
           this.body = null;
-          util.destroy(body, err);
+          util.destroy(body, err2);
         }
         if (this.removeAbortListener) {
           res?.off("close", this.removeAbortListener);
@@ -17523,20 +17523,20 @@ var require_api_request = __commonJS({
     };
     function request(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve5, reject) => {
-          request.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve5(data);
+        return new Promise((resolve6, reject) => {
+          request.call(this, opts, (err2, data) => {
+            return err2 ? reject(err2) : resolve6(data);
           });
         });
       }
       try {
         this.dispatch(opts, new RequestHandler(opts, callback));
-      } catch (err) {
+      } catch (err2) {
         if (typeof callback !== "function") {
-          throw err;
+          throw err2;
         }
         const opaque = opts?.opaque;
-        queueMicrotask(() => callback(err, { opaque }));
+        queueMicrotask(() => callback(err2, { opaque }));
       }
     }
     module.exports = request;
@@ -17629,11 +17629,11 @@ var require_api_stream = __commonJS({
             throw new InvalidArgumentError("invalid onInfo callback");
           }
           super("UNDICI_STREAM");
-        } catch (err) {
+        } catch (err2) {
           if (util.isStream(body)) {
-            util.destroy(body.on("error", util.nop), err);
+            util.destroy(body.on("error", util.nop), err2);
           }
-          throw err;
+          throw err2;
         }
         this.responseHeaders = responseHeaders || null;
         this.opaque = opaque || null;
@@ -17647,8 +17647,8 @@ var require_api_stream = __commonJS({
         this.onInfo = onInfo || null;
         this.throwOnError = throwOnError || false;
         if (util.isStream(body)) {
-          body.on("error", (err) => {
-            this.onError(err);
+          body.on("error", (err2) => {
+            this.onError(err2);
           });
         }
         addSignal(this, signal);
@@ -17696,15 +17696,15 @@ var require_api_stream = __commonJS({
           if (!res || typeof res.write !== "function" || typeof res.end !== "function" || typeof res.on !== "function") {
             throw new InvalidReturnValueError("expected Writable");
           }
-          finished(res, { readable: false }, (err) => {
+          finished(res, { readable: false }, (err2) => {
             const { callback: callback2, res: res2, opaque: opaque2, trailers, abort } = this;
             this.res = null;
-            if (err || !res2.readable) {
-              util.destroy(res2, err);
+            if (err2 || !res2.readable) {
+              util.destroy(res2, err2);
             }
             this.callback = null;
-            this.runInAsyncScope(callback2, null, err || null, { opaque: opaque2, trailers });
-            if (err) {
+            this.runInAsyncScope(callback2, null, err2 || null, { opaque: opaque2, trailers });
+            if (err2) {
               abort();
             }
           });
@@ -17727,41 +17727,41 @@ var require_api_stream = __commonJS({
         this.trailers = util.parseHeaders(trailers);
         res.end();
       }
-      onError(err) {
+      onError(err2) {
         const { res, callback, opaque, body } = this;
         removeSignal(this);
         this.factory = null;
         if (res) {
           this.res = null;
-          util.destroy(res, err);
+          util.destroy(res, err2);
         } else if (callback) {
           this.callback = null;
           queueMicrotask(() => {
-            this.runInAsyncScope(callback, null, err, { opaque });
+            this.runInAsyncScope(callback, null, err2, { opaque });
           });
         }
         if (body) {
           this.body = null;
-          util.destroy(body, err);
+          util.destroy(body, err2);
         }
       }
     };
     function stream(opts, factory, callback) {
       if (callback === void 0) {
-        return new Promise((resolve5, reject) => {
-          stream.call(this, opts, factory, (err, data) => {
-            return err ? reject(err) : resolve5(data);
+        return new Promise((resolve6, reject) => {
+          stream.call(this, opts, factory, (err2, data) => {
+            return err2 ? reject(err2) : resolve6(data);
           });
         });
       }
       try {
         this.dispatch(opts, new StreamHandler(opts, factory, callback));
-      } catch (err) {
+      } catch (err2) {
         if (typeof callback !== "function") {
-          throw err;
+          throw err2;
         }
         const opaque = opts?.opaque;
-        queueMicrotask(() => callback(err, { opaque }));
+        queueMicrotask(() => callback(err2, { opaque }));
       }
     }
     module.exports = stream;
@@ -17799,9 +17799,9 @@ var require_api_pipeline = __commonJS({
           resume();
         }
       }
-      _destroy(err, callback) {
+      _destroy(err2, callback) {
         this._read();
-        callback(err);
+        callback(err2);
       }
     };
     var PipelineResponse = class extends Readable {
@@ -17812,11 +17812,11 @@ var require_api_pipeline = __commonJS({
       _read() {
         this[kResume]();
       }
-      _destroy(err, callback) {
-        if (!err && !this._readableState.endEmitted) {
-          err = new RequestAbortedError();
+      _destroy(err2, callback) {
+        if (!err2 && !this._readableState.endEmitted) {
+          err2 = new RequestAbortedError();
         }
-        callback(err);
+        callback(err2);
       }
     };
     var PipelineHandler = class extends AsyncResource {
@@ -17862,19 +17862,19 @@ var require_api_pipeline = __commonJS({
               req[kResume] = callback;
             }
           },
-          destroy: (err, callback) => {
+          destroy: (err2, callback) => {
             const { body, req, res, ret, abort } = this;
-            if (!err && !ret._readableState.endEmitted) {
-              err = new RequestAbortedError();
+            if (!err2 && !ret._readableState.endEmitted) {
+              err2 = new RequestAbortedError();
             }
-            if (abort && err) {
+            if (abort && err2) {
               abort();
             }
-            util.destroy(body, err);
-            util.destroy(req, err);
-            util.destroy(res, err);
+            util.destroy(body, err2);
+            util.destroy(req, err2);
+            util.destroy(res, err2);
             removeSignal(this);
-            callback(err);
+            callback(err2);
           }
         }).on("prefinish", () => {
           const { req } = this;
@@ -17915,9 +17915,9 @@ var require_api_pipeline = __commonJS({
             body: this.res,
             context
           });
-        } catch (err) {
+        } catch (err2) {
           this.res.on("error", util.nop);
-          throw err;
+          throw err2;
         }
         if (!body || typeof body.on !== "function") {
           throw new InvalidReturnValueError("expected Readable");
@@ -17927,9 +17927,9 @@ var require_api_pipeline = __commonJS({
           if (!ret.push(chunk) && body2.pause) {
             body2.pause();
           }
-        }).on("error", (err) => {
+        }).on("error", (err2) => {
           const { ret } = this;
-          util.destroy(ret, err);
+          util.destroy(ret, err2);
         }).on("end", () => {
           const { ret } = this;
           ret.push(null);
@@ -17949,10 +17949,10 @@ var require_api_pipeline = __commonJS({
         const { res } = this;
         res.push(null);
       }
-      onError(err) {
+      onError(err2) {
         const { ret } = this;
         this.handler = null;
-        util.destroy(ret, err);
+        util.destroy(ret, err2);
       }
     };
     function pipeline(opts, handler) {
@@ -17960,8 +17960,8 @@ var require_api_pipeline = __commonJS({
         const pipelineHandler = new PipelineHandler(opts, handler);
         this.dispatch({ ...opts, body: pipelineHandler.req }, pipelineHandler);
         return pipelineHandler.ret;
-      } catch (err) {
-        return new PassThrough().destroy(err);
+      } catch (err2) {
+        return new PassThrough().destroy(err2);
       }
     }
     module.exports = pipeline;
@@ -18022,22 +18022,22 @@ var require_api_upgrade = __commonJS({
           context
         });
       }
-      onError(err) {
+      onError(err2) {
         const { callback, opaque } = this;
         removeSignal(this);
         if (callback) {
           this.callback = null;
           queueMicrotask(() => {
-            this.runInAsyncScope(callback, null, err, { opaque });
+            this.runInAsyncScope(callback, null, err2, { opaque });
           });
         }
       }
     };
     function upgrade(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve5, reject) => {
-          upgrade.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve5(data);
+        return new Promise((resolve6, reject) => {
+          upgrade.call(this, opts, (err2, data) => {
+            return err2 ? reject(err2) : resolve6(data);
           });
         });
       }
@@ -18048,12 +18048,12 @@ var require_api_upgrade = __commonJS({
           method: opts.method || "GET",
           upgrade: opts.protocol || "Websocket"
         }, upgradeHandler);
-      } catch (err) {
+      } catch (err2) {
         if (typeof callback !== "function") {
-          throw err;
+          throw err2;
         }
         const opaque = opts?.opaque;
-        queueMicrotask(() => callback(err, { opaque }));
+        queueMicrotask(() => callback(err2, { opaque }));
       }
     }
     module.exports = upgrade;
@@ -18116,34 +18116,34 @@ var require_api_connect = __commonJS({
           context
         });
       }
-      onError(err) {
+      onError(err2) {
         const { callback, opaque } = this;
         removeSignal(this);
         if (callback) {
           this.callback = null;
           queueMicrotask(() => {
-            this.runInAsyncScope(callback, null, err, { opaque });
+            this.runInAsyncScope(callback, null, err2, { opaque });
           });
         }
       }
     };
     function connect(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve5, reject) => {
-          connect.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve5(data);
+        return new Promise((resolve6, reject) => {
+          connect.call(this, opts, (err2, data) => {
+            return err2 ? reject(err2) : resolve6(data);
           });
         });
       }
       try {
         const connectHandler = new ConnectHandler(opts, callback);
         this.dispatch({ ...opts, method: "CONNECT" }, connectHandler);
-      } catch (err) {
+      } catch (err2) {
         if (typeof callback !== "function") {
-          throw err;
+          throw err2;
         }
         const opaque = opts?.opaque;
-        queueMicrotask(() => callback(err, { opaque }));
+        queueMicrotask(() => callback(err2, { opaque }));
       }
     }
     module.exports = connect;
@@ -18438,7 +18438,7 @@ var require_mock_utils = __commonJS({
         const responseData = getResponseData(body);
         const responseHeaders = generateKeyValues(headers);
         const responseTrailers = generateKeyValues(trailers);
-        handler.onConnect?.((err) => handler.onError(err), null);
+        handler.onConnect?.((err2) => handler.onError(err2), null);
         handler.onHeaders?.(statusCode, responseHeaders, resume, getStatusText(statusCode));
         handler.onData?.(Buffer.from(responseData));
         handler.onComplete?.(responseTrailers);
@@ -19152,12 +19152,12 @@ var require_dump = __commonJS({
           statusMessage
         );
       }
-      onError(err) {
+      onError(err2) {
         if (this.#dumped) {
           return;
         }
-        err = this.#reason ?? err;
-        this.#handler.onError(err);
+        err2 = this.#reason ?? err2;
+        this.#handler.onError(err2);
       }
       onData(chunk) {
         this.#size = this.#size + chunk.length;
@@ -19244,9 +19244,9 @@ var require_dns = __commonJS({
           maxItems: this.#maxItems
         };
         if (ips == null) {
-          this.lookup(origin, newOpts, (err, addresses) => {
-            if (err || addresses == null || addresses.length === 0) {
-              cb(err ?? new InformationalError("No DNS entries found"));
+          this.lookup(origin, newOpts, (err2, addresses) => {
+            if (err2 || addresses == null || addresses.length === 0) {
+              cb(err2 ?? new InformationalError("No DNS entries found"));
               return;
             }
             this.setRecords(origin, addresses);
@@ -19302,9 +19302,9 @@ var require_dns = __commonJS({
             family: this.dualStack === false ? this.affinity : 0,
             order: "ipv4first"
           },
-          (err, addresses) => {
-            if (err) {
-              return cb(err);
+          (err2, addresses) => {
+            if (err2) {
+              return cb(err2);
             }
             const results = /* @__PURE__ */ new Map();
             for (const addr of addresses) {
@@ -19389,14 +19389,14 @@ var require_dns = __commonJS({
         this.#state = state;
         this.#dispatch = dispatch;
       }
-      onError(err) {
-        switch (err.code) {
+      onError(err2) {
+        switch (err2.code) {
           case "ETIMEDOUT":
           case "ECONNREFUSED": {
             if (this.#state.dualStack) {
-              this.#state.runLookup(this.#origin, this.#opts, (err2, newOrigin) => {
-                if (err2) {
-                  return this.#handler.onError(err2);
+              this.#state.runLookup(this.#origin, this.#opts, (err3, newOrigin) => {
+                if (err3) {
+                  return this.#handler.onError(err3);
                 }
                 const dispatchOpts = {
                   ...this.#opts,
@@ -19406,14 +19406,14 @@ var require_dns = __commonJS({
               });
               return;
             }
-            this.#handler.onError(err);
+            this.#handler.onError(err2);
             return;
           }
           case "ENOTFOUND":
             this.#state.deleteRecord(this.#origin);
           // eslint-disable-next-line no-fallthrough
           default:
-            this.#handler.onError(err);
+            this.#handler.onError(err2);
             break;
         }
       }
@@ -19462,9 +19462,9 @@ var require_dns = __commonJS({
           if (isIP(origin.hostname) !== 0) {
             return dispatch(origDispatchOpts, handler);
           }
-          instance.runLookup(origin, origDispatchOpts, (err, newOrigin) => {
-            if (err) {
-              return handler.onError(err);
+          instance.runLookup(origin, origDispatchOpts, (err2, newOrigin) => {
+            if (err2) {
+              return handler.onError(err2);
             }
             let dispatchOpts = null;
             dispatchOpts = {
@@ -19992,8 +19992,8 @@ var require_response = __commonJS({
         let parsedURL;
         try {
           parsedURL = new URL(url, relevantRealm.settingsObject.baseUrl);
-        } catch (err) {
-          throw new TypeError(`Failed to parse URL from ${url}`, { cause: err });
+        } catch (err2) {
+          throw new TypeError(`Failed to parse URL from ${url}`, { cause: err2 });
         }
         if (!redirectStatusSet.has(status)) {
           throw new RangeError(`Invalid status code ${status}`);
@@ -20221,9 +20221,9 @@ var require_response = __commonJS({
         assert(false);
       }
     }
-    function makeAppropriateNetworkError(fetchParams, err = null) {
+    function makeAppropriateNetworkError(fetchParams, err2 = null) {
       assert(isCancelled(fetchParams));
-      return isAborted(fetchParams) ? makeNetworkError(Object.assign(new DOMException("The operation was aborted.", "AbortError"), { cause: err })) : makeNetworkError(Object.assign(new DOMException("Request was cancelled."), { cause: err }));
+      return isAborted(fetchParams) ? makeNetworkError(Object.assign(new DOMException("The operation was aborted.", "AbortError"), { cause: err2 })) : makeNetworkError(Object.assign(new DOMException("Request was cancelled."), { cause: err2 }));
     }
     function initializeResponse(response, init, body) {
       if (init.status !== null && (init.status < 200 || init.status > 599)) {
@@ -20455,8 +20455,8 @@ var require_request2 = __commonJS({
           let parsedURL;
           try {
             parsedURL = new URL(input, baseUrl);
-          } catch (err) {
-            throw new TypeError("Failed to parse URL from " + input, { cause: err });
+          } catch (err2) {
+            throw new TypeError("Failed to parse URL from " + input, { cause: err2 });
           }
           if (parsedURL.username || parsedURL.password) {
             throw new TypeError(
@@ -20546,8 +20546,8 @@ var require_request2 = __commonJS({
             let parsedReferrer;
             try {
               parsedReferrer = new URL(referrer, baseUrl);
-            } catch (err) {
-              throw new TypeError(`Referrer "${referrer}" is not a valid URL.`, { cause: err });
+            } catch (err2) {
+              throw new TypeError(`Referrer "${referrer}" is not a valid URL.`, { cause: err2 });
             }
             if (parsedReferrer.protocol === "about:" && parsedReferrer.hostname === "client" || origin && !sameOrigin(parsedReferrer, environmentSettingsObject.settingsObject.baseUrl)) {
               request.referrer = "client";
@@ -21266,11 +21266,11 @@ var require_fetch = __commonJS({
         p.reject(error);
       }
       if (request.body != null && isReadable(request.body?.stream)) {
-        request.body.stream.cancel(error).catch((err) => {
-          if (err.code === "ERR_INVALID_STATE") {
+        request.body.stream.cancel(error).catch((err2) => {
+          if (err2.code === "ERR_INVALID_STATE") {
             return;
           }
-          throw err;
+          throw err2;
         });
       }
       if (responseObject == null) {
@@ -21278,11 +21278,11 @@ var require_fetch = __commonJS({
       }
       const response = responseObject[kState];
       if (response.body != null && isReadable(response.body?.stream)) {
-        response.body.stream.cancel(error).catch((err) => {
-          if (err.code === "ERR_INVALID_STATE") {
+        response.body.stream.cancel(error).catch((err2) => {
+          if (err2.code === "ERR_INVALID_STATE") {
             return;
           }
-          throw err;
+          throw err2;
         });
       }
     }
@@ -21347,8 +21347,8 @@ var require_fetch = __commonJS({
       }
       if (subresourceSet.has(request.destination)) {
       }
-      mainFetch(fetchParams).catch((err) => {
-        fetchParams.controller.terminate(err);
+      mainFetch(fetchParams).catch((err2) => {
+        fetchParams.controller.terminate(err2);
       });
       return fetchParams.controller;
     }
@@ -21533,7 +21533,7 @@ var require_fetch = __commonJS({
         }
         case "http:":
         case "https:": {
-          return httpFetch(fetchParams).catch((err) => makeNetworkError(err));
+          return httpFetch(fetchParams).catch((err2) => makeNetworkError(err2));
         }
         default: {
           return Promise.resolve(makeNetworkError("unknown scheme"));
@@ -21658,8 +21658,8 @@ var require_fetch = __commonJS({
         if (locationURL == null) {
           return response;
         }
-      } catch (err) {
-        return Promise.resolve(makeNetworkError(err));
+      } catch (err2) {
+        return Promise.resolve(makeNetworkError(err2));
       }
       if (!urlIsHttpHttpsScheme(locationURL)) {
         return Promise.resolve(makeNetworkError("URL scheme must be a HTTP(S) scheme"));
@@ -21830,11 +21830,11 @@ var require_fetch = __commonJS({
       fetchParams.controller.connection = {
         abort: null,
         destroyed: false,
-        destroy(err, abort = true) {
+        destroy(err2, abort = true) {
           if (!this.destroyed) {
             this.destroyed = true;
             if (abort) {
-              this.abort?.(err ?? new DOMException("The operation was aborted.", "AbortError"));
+              this.abort?.(err2 ?? new DOMException("The operation was aborted.", "AbortError"));
             }
           }
         }
@@ -21885,8 +21885,8 @@ var require_fetch = __commonJS({
               yield* processBodyChunk(bytes);
             }
             processEndOfBody();
-          } catch (err) {
-            processBodyError(err);
+          } catch (err2) {
+            processBodyError(err2);
           }
         })();
       }
@@ -21899,12 +21899,12 @@ var require_fetch = __commonJS({
           fetchParams.controller.next = () => iterator.next();
           response = makeResponse({ status, statusText, headersList });
         }
-      } catch (err) {
-        if (err.name === "AbortError") {
+      } catch (err2) {
+        if (err2.name === "AbortError") {
           fetchParams.controller.connection.destroy();
-          return makeAppropriateNetworkError(fetchParams, err);
+          return makeAppropriateNetworkError(fetchParams, err2);
         }
-        return makeNetworkError(err);
+        return makeNetworkError(err2);
       }
       const pullAlgorithm = async () => {
         await fetchParams.controller.resume();
@@ -21942,11 +21942,11 @@ var require_fetch = __commonJS({
               break;
             }
             bytes = done ? void 0 : value;
-          } catch (err) {
+          } catch (err2) {
             if (fetchParams.controller.ended && !timingInfo.encodedBodySize) {
               bytes = void 0;
             } else {
-              bytes = err;
+              bytes = err2;
               isFailure = true;
             }
           }
@@ -21994,7 +21994,7 @@ var require_fetch = __commonJS({
       function dispatch({ body }) {
         const url = requestCurrentURL(request);
         const agent = fetchParams.controller.dispatcher;
-        return new Promise((resolve5, reject) => agent.dispatch(
+        return new Promise((resolve6, reject) => agent.dispatch(
           {
             path: url.pathname + url.search,
             origin: url.origin,
@@ -22070,13 +22070,13 @@ var require_fetch = __commonJS({
               }
               this.body = new Readable({ read: resume });
               const onError = this.onError.bind(this);
-              resolve5({
+              resolve6({
                 status,
                 statusText,
                 headersList,
-                body: decoders.length ? pipeline(this.body, ...decoders, (err) => {
-                  if (err) {
-                    this.onError(err);
+                body: decoders.length ? pipeline(this.body, ...decoders, (err2) => {
+                  if (err2) {
+                    this.onError(err2);
                   }
                 }).on("error", onError) : this.body.on("error", onError)
               });
@@ -22113,7 +22113,7 @@ var require_fetch = __commonJS({
               for (let i = 0; i < rawHeaders.length; i += 2) {
                 headersList.append(bufferToLowerCasedHeaderName(rawHeaders[i]), rawHeaders[i + 1].toString("latin1"), true);
               }
-              resolve5({
+              resolve6({
                 status,
                 statusText: STATUS_CODES[status],
                 headersList,
@@ -23806,7 +23806,7 @@ var require_util6 = __commonJS({
       }
       validateCookieName(cookie.name);
       validateCookieValue(cookie.value);
-      const out = [`${cookie.name}=${cookie.value}`];
+      const out2 = [`${cookie.name}=${cookie.value}`];
       if (cookie.name.startsWith("__Secure-")) {
         cookie.secure = true;
       }
@@ -23816,28 +23816,28 @@ var require_util6 = __commonJS({
         cookie.path = "/";
       }
       if (cookie.secure) {
-        out.push("Secure");
+        out2.push("Secure");
       }
       if (cookie.httpOnly) {
-        out.push("HttpOnly");
+        out2.push("HttpOnly");
       }
       if (typeof cookie.maxAge === "number") {
         validateCookieMaxAge(cookie.maxAge);
-        out.push(`Max-Age=${cookie.maxAge}`);
+        out2.push(`Max-Age=${cookie.maxAge}`);
       }
       if (cookie.domain) {
         validateCookieDomain(cookie.domain);
-        out.push(`Domain=${cookie.domain}`);
+        out2.push(`Domain=${cookie.domain}`);
       }
       if (cookie.path) {
         validateCookiePath(cookie.path);
-        out.push(`Path=${cookie.path}`);
+        out2.push(`Path=${cookie.path}`);
       }
       if (cookie.expires && cookie.expires.toString() !== "Invalid Date") {
-        out.push(`Expires=${toIMFDate(cookie.expires)}`);
+        out2.push(`Expires=${toIMFDate(cookie.expires)}`);
       }
       if (cookie.sameSite) {
-        out.push(`SameSite=${cookie.sameSite}`);
+        out2.push(`SameSite=${cookie.sameSite}`);
       }
       for (const part of cookie.unparsed) {
         if (!part.includes("=")) {
@@ -23848,9 +23848,9 @@ var require_util6 = __commonJS({
         const joinedValue = value.join("=");
         validateCookieName(trimmedKey);
         validateCookieValue(joinedValue);
-        out.push(`${trimmedKey}=${joinedValue}`);
+        out2.push(`${trimmedKey}=${joinedValue}`);
       }
-      return out.join("; ");
+      return out2.join("; ");
     }
     module.exports = {
       isCTLExcludingHtab,
@@ -24011,15 +24011,15 @@ var require_cookies = __commonJS({
       webidl.argumentLengthCheck(arguments, 1, "getCookies");
       webidl.brandCheck(headers, Headers2, { strict: false });
       const cookie = headers.get("cookie");
-      const out = {};
+      const out2 = {};
       if (!cookie) {
-        return out;
+        return out2;
       }
       for (const piece of cookie.split(";")) {
         const [name, ...value] = piece.split("=");
-        out[name.trim()] = value.join("=");
+        out2[name.trim()] = value.join("=");
       }
-      return out;
+      return out2;
     }
     function deleteCookie(headers, name, attributes) {
       webidl.brandCheck(headers, Headers2, { strict: false });
@@ -24944,8 +24944,8 @@ var require_permessage_deflate = __commonJS({
           }
           try {
             this.#inflate = createInflateRaw({ windowBits });
-          } catch (err) {
-            callback(err);
+          } catch (err2) {
+            callback(err2);
             return;
           }
           this.#inflate[kBuffer] = [];
@@ -24961,9 +24961,9 @@ var require_permessage_deflate = __commonJS({
             }
             this.#inflate[kBuffer].push(data);
           });
-          this.#inflate.on("error", (err) => {
+          this.#inflate.on("error", (err2) => {
             this.#inflate = null;
-            callback(err);
+            callback(err2);
           });
         }
         this.#inflate.write(chunk);
@@ -25328,8 +25328,8 @@ var require_receiver = __commonJS({
             const closeFrame = new WebsocketFrameSend(body2);
             this.ws[kResponse].socket.write(
               closeFrame.createFrame(opcodes.CLOSE),
-              (err) => {
-                if (!err) {
+              (err2) => {
+                if (!err2) {
                   this.ws[kSentClose] = sentCloseFrameState.SENT;
                 }
               }
@@ -25821,16 +25821,16 @@ var require_websocket = __commonJS({
     function onParserDrain() {
       this.ws[kResponse].socket.resume();
     }
-    function onParserError(err) {
+    function onParserError(err2) {
       let message;
       let code18;
-      if (err instanceof CloseEvent) {
-        message = err.reason;
-        code18 = err.code;
+      if (err2 instanceof CloseEvent) {
+        message = err2.reason;
+        code18 = err2.code;
       } else {
-        message = err.message;
+        message = err2.message;
       }
-      fireEvent("error", this, () => new ErrorEvent("error", { error: err, message }));
+      fireEvent("error", this, () => new ErrorEvent("error", { error: err2, message }));
       closeWebSocketConnection(this, code18);
     }
     module.exports = {
@@ -25854,8 +25854,8 @@ var require_util8 = __commonJS({
       return true;
     }
     function delay(ms) {
-      return new Promise((resolve5) => {
-        setTimeout(resolve5, ms).unref();
+      return new Promise((resolve6) => {
+        setTimeout(resolve6, ms).unref();
       });
     }
     module.exports = {
@@ -26667,11 +26667,11 @@ var require_undici = __commonJS({
     module.exports.fetch = async function fetch(init, options = void 0) {
       try {
         return await fetchImpl(init, options);
-      } catch (err) {
-        if (err && typeof err === "object") {
-          Error.captureStackTrace(err);
+      } catch (err2) {
+        if (err2 && typeof err2 === "object") {
+          Error.captureStackTrace(err2);
         }
-        throw err;
+        throw err2;
       }
     };
     module.exports.Headers = require_headers().Headers;
@@ -28527,7 +28527,7 @@ var require_outside = __commonJS({
     var lt = require_lt();
     var lte = require_lte();
     var gte = require_gte();
-    var outside = (version, range, hilo, options) => {
+    var outside2 = (version, range, hilo, options) => {
       version = new SemVer(version, options);
       range = new Range(range, options);
       let gtfn, ltefn, ltfn, comp, ecomp;
@@ -28579,7 +28579,7 @@ var require_outside = __commonJS({
       }
       return true;
     };
-    module.exports = outside;
+    module.exports = outside2;
   }
 });
 
@@ -28587,8 +28587,8 @@ var require_outside = __commonJS({
 var require_gtr = __commonJS({
   "node_modules/semver/ranges/gtr.js"(exports, module) {
     "use strict";
-    var outside = require_outside();
-    var gtr = (version, range, options) => outside(version, range, ">", options);
+    var outside2 = require_outside();
+    var gtr = (version, range, options) => outside2(version, range, ">", options);
     module.exports = gtr;
   }
 });
@@ -28597,8 +28597,8 @@ var require_gtr = __commonJS({
 var require_ltr = __commonJS({
   "node_modules/semver/ranges/ltr.js"(exports, module) {
     "use strict";
-    var outside = require_outside();
-    var ltr = (version, range, options) => outside(version, range, "<", options);
+    var outside2 = require_outside();
+    var ltr = (version, range, options) => outside2(version, range, "<", options);
     module.exports = ltr;
   }
 });
@@ -28869,7 +28869,7 @@ var require_semver2 = __commonJS({
     var minSatisfying = require_min_satisfying();
     var minVersion = require_min_version();
     var validRange = require_valid2();
-    var outside = require_outside();
+    var outside2 = require_outside();
     var gtr = require_gtr();
     var ltr = require_ltr();
     var intersects = require_intersects();
@@ -28908,7 +28908,7 @@ var require_semver2 = __commonJS({
       minSatisfying,
       minVersion,
       validRange,
-      outside,
+      outside: outside2,
       gtr,
       ltr,
       intersects,
@@ -28927,17 +28927,166 @@ var require_semver2 = __commonJS({
 });
 
 // src/cli/commands.ts
-import { readFile as readFile3, writeFile as writeFile4 } from "node:fs/promises";
-import { resolve as resolve4 } from "node:path";
+import { resolve as resolve5 } from "node:path";
 import { parseArgs } from "node:util";
 
 // src/adapters/create.ts
 import { createHash as createHash4 } from "node:crypto";
 
 // src/adapters/fs/config-load.ts
+import { resolve as resolve2 } from "node:path";
+
+// src/adapters/fs/safe-file.ts
+import { randomBytes } from "node:crypto";
 import { constants } from "node:fs";
-import { open, realpath, stat } from "node:fs/promises";
-import { isAbsolute, relative, resolve } from "node:path";
+import { lstat, mkdir, open, realpath, rename, rm, stat } from "node:fs/promises";
+import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
+var MAX_KEY_FILE_BYTES = 256 * 1024;
+function errnoOf(error) {
+  const code18 = error?.code;
+  return typeof code18 === "string" ? code18 : void 0;
+}
+function describeFsError(error) {
+  switch (errnoOf(error)) {
+    case "ENOENT":
+      return "does not exist";
+    case "EACCES":
+    case "EPERM":
+      return "cannot be read (permission denied)";
+    case "EISDIR":
+      return "is a directory, not a file";
+    case "ELOOP":
+      return "is a symlink loop";
+    default:
+      return `cannot be read (${errnoOf(error) ?? (error instanceof Error ? error.message : String(error))})`;
+  }
+}
+async function readRegularFile(path, limit) {
+  const info2 = await stat(path);
+  if (info2.isDirectory()) throw Object.assign(new Error("is a directory"), { code: "EISDIR" });
+  if (!info2.isFile()) throw Object.assign(new Error("not a regular file"), { code: "ENOTFILE" });
+  const handle = await open(path, constants.O_RDONLY);
+  try {
+    const buffer = new Uint8Array(limit + 1);
+    let length = 0;
+    while (length < buffer.length) {
+      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+    }
+    return buffer.subarray(0, length);
+  } finally {
+    await handle.close();
+  }
+}
+async function findWorkspaceFileProblem(workspace, path) {
+  const root = resolve(workspace);
+  const target = resolve(root, path);
+  const outside2 = (from, to) => {
+    const rel = relative(from, to);
+    return rel === ".." || rel.startsWith("../") || isAbsolute(rel);
+  };
+  if (outside2(root, target)) return `leaves the workspace (${root})`;
+  let real;
+  try {
+    real = await realpath(target);
+  } catch (error) {
+    return describeFsError(error);
+  }
+  const realRoot = await realpath(root).catch(() => root);
+  if (outside2(realRoot, real)) return `is a symlink out of the workspace (it resolves to ${real})`;
+  try {
+    const bytes = await readRegularFile(real, MAX_KEY_FILE_BYTES);
+    if (bytes.length > MAX_KEY_FILE_BYTES) return `is larger than ${MAX_KEY_FILE_BYTES} bytes`;
+  } catch (error) {
+    return errnoOf(error) === "ENOTFILE" ? "is not a regular file" : describeFsError(error);
+  }
+  return void 0;
+}
+function outside(from, to) {
+  const rel = relative(from, to);
+  return rel === ".." || rel.startsWith("../") || isAbsolute(rel);
+}
+async function nearestExisting(path) {
+  let current = path;
+  for (; ; ) {
+    try {
+      await lstat(current);
+      return current;
+    } catch {
+      const parent = dirname(current);
+      if (parent === current) return current;
+      current = parent;
+    }
+  }
+}
+async function findWritableFileProblem(workspace, path) {
+  const target = resolve(workspace ?? ".", path);
+  if (workspace !== void 0) {
+    const root = resolve(workspace);
+    if (outside(root, target)) return `leaves the workspace (${root})`;
+    const realRoot = await realpath(root).catch(() => root);
+    const existing = await nearestExisting(target);
+    const real = await realpath(existing).catch(() => existing);
+    if (outside(realRoot, real)) return `is a symlink out of the workspace (it resolves to ${real})`;
+  }
+  let info2;
+  try {
+    info2 = await stat(target);
+  } catch (error) {
+    if (errnoOf(error) === "ENOENT") return void 0;
+    return describeFsError(error);
+  }
+  if (info2.isDirectory()) return "is a directory, not a file";
+  if (!info2.isFile()) return "is not a regular file (a FIFO, device or socket)";
+  return void 0;
+}
+var UnsafePathError = class extends Error {
+  code = "UNSAFE_PATH";
+  constructor(path, problem) {
+    super(`${path} ${problem}`);
+    this.name = "UnsafePathError";
+  }
+};
+async function assertWritableFile(workspace, path) {
+  const problem = await findWritableFileProblem(workspace, path);
+  if (problem !== void 0) throw new UnsafePathError(path, problem);
+}
+async function readRegularTextFile(path, limit) {
+  let bytes;
+  try {
+    bytes = await readRegularFile(path, limit);
+  } catch (error) {
+    if (errnoOf(error) === "ENOENT") return void 0;
+    throw new Error(
+      `${path} ${errnoOf(error) === "ENOTFILE" ? "is not a regular file" : describeFsError(error)}`,
+      { cause: error }
+    );
+  }
+  if (bytes.length > limit) throw new Error(`${path} is larger than ${limit} bytes`);
+  return new TextDecoder().decode(bytes);
+}
+async function writeFileAtomically(path, text2) {
+  const folder = dirname(path);
+  const temporary = join(
+    folder,
+    `.${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`
+  );
+  try {
+    await mkdir(folder, { recursive: true });
+    const file = await open(temporary, "wx", 420);
+    try {
+      await file.writeFile(text2, "utf8");
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await rename(temporary, path);
+  } catch (error) {
+    await rm(temporary, { force: true }).catch(() => void 0);
+    throw error;
+  }
+}
 
 // src/domain/errors.ts
 var ProvenanceError = class extends Error {
@@ -29177,17 +29326,17 @@ var decodeVLQ = (str) => {
 var decodeRanges = (str, isStride1) => {
   const res = decodeVLQ(str);
   const numRanges = isStride1 ? res.length / 2 : res.length / 3;
-  const out = new Uint32Array(numRanges * 3);
+  const out2 = new Uint32Array(numRanges * 3);
   let current = 0;
   let resIdx = 0;
   for (let i = 0; i < numRanges; i++) {
     current += res[resIdx++];
-    out[i * 3] = current;
+    out2[i * 3] = current;
     current += res[resIdx++];
-    out[i * 3 + 1] = current;
-    out[i * 3 + 2] = isStride1 ? 1 : res[resIdx++];
+    out2[i * 3 + 1] = current;
+    out2[i * 3 + 2] = isStride1 ? 1 : res[resIdx++];
   }
-  return out;
+  return out2;
 };
 var decodeOrbit = (str) => {
   const res = decodeVLQ(str);
@@ -29660,43 +29809,43 @@ var Utils = class Utils2 {
     return -1;
   }
   static escapeRune(rune) {
-    let out = "";
+    let out2 = "";
     if (Unicode.isPrint(rune)) {
-      if (Utils2.METACHARACTERS.indexOf(String.fromCodePoint(rune)) >= 0) out += "\\";
-      out += String.fromCodePoint(rune);
+      if (Utils2.METACHARACTERS.indexOf(String.fromCodePoint(rune)) >= 0) out2 += "\\";
+      out2 += String.fromCodePoint(rune);
     } else switch (rune) {
       case Codepoint.CODES['"']:
-        out += '\\"';
+        out2 += '\\"';
         break;
       case Codepoint.CODES["\\"]:
-        out += "\\\\";
+        out2 += "\\\\";
         break;
       case Codepoint.CODES["	"]:
-        out += "\\t";
+        out2 += "\\t";
         break;
       case Codepoint.CODES["\n"]:
-        out += "\\n";
+        out2 += "\\n";
         break;
       case Codepoint.CODES["\r"]:
-        out += "\\r";
+        out2 += "\\r";
         break;
       case Codepoint.CODES["\b"]:
-        out += "\\b";
+        out2 += "\\b";
         break;
       case Codepoint.CODES["\f"]:
-        out += "\\f";
+        out2 += "\\f";
         break;
       default: {
         let s = rune.toString(16);
         if (rune < 256) {
-          out += "\\x";
-          if (s.length === 1) out += "0";
-          out += s;
-        } else out += `\\x{${s}}`;
+          out2 += "\\x";
+          if (s.length === 1) out2 += "0";
+          out2 += s;
+        } else out2 += `\\x{${s}}`;
         break;
       }
     }
-    return out;
+    return out2;
   }
   static stringToRunes(str) {
     const string = String(str);
@@ -29756,26 +29905,26 @@ var Utils = class Utils2 {
       if (!cachedNativeEncoder) cachedNativeEncoder = new TextEncoder();
       return cachedNativeEncoder.encode(str);
     } else {
-      let out = [], p = 0;
+      let out2 = [], p = 0;
       for (let i = 0; i < str.length; i++) {
         let c = str.charCodeAt(i);
-        if (c < 128) out[p++] = c;
+        if (c < 128) out2[p++] = c;
         else if (c < 2048) {
-          out[p++] = c >> 6 | 192;
-          out[p++] = c & 63 | 128;
+          out2[p++] = c >> 6 | 192;
+          out2[p++] = c & 63 | 128;
         } else if ((c & 64512) === Unicode.MIN_HIGH_SURROGATE && i + 1 < str.length && (str.charCodeAt(i + 1) & 64512) === Unicode.MIN_LOW_SURROGATE) {
           c = Unicode.MIN_SUPPLEMENTARY_CODE_POINT + ((c & 1023) << 10) + (str.charCodeAt(++i) & 1023);
-          out[p++] = c >> 18 | 240;
-          out[p++] = c >> 12 & 63 | 128;
-          out[p++] = c >> 6 & 63 | 128;
-          out[p++] = c & 63 | 128;
+          out2[p++] = c >> 18 | 240;
+          out2[p++] = c >> 12 & 63 | 128;
+          out2[p++] = c >> 6 & 63 | 128;
+          out2[p++] = c & 63 | 128;
         } else {
-          out[p++] = c >> 12 | 224;
-          out[p++] = c >> 6 & 63 | 128;
-          out[p++] = c & 63 | 128;
+          out2[p++] = c >> 12 | 224;
+          out2[p++] = c >> 6 & 63 | 128;
+          out2[p++] = c & 63 | 128;
         }
       }
-      return out;
+      return out2;
     }
   }
   static utf8ByteArrayToString(bytes) {
@@ -29784,27 +29933,27 @@ var Utils = class Utils2 {
       const view = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
       return cachedNativeDecoder.decode(view);
     } else {
-      let out = [], pos = 0, c = 0;
+      let out2 = [], pos = 0, c = 0;
       while (pos < bytes.length) {
         let c1 = bytes[pos++];
-        if (c1 < 128) out[c++] = String.fromCharCode(c1);
+        if (c1 < 128) out2[c++] = String.fromCharCode(c1);
         else if (c1 > 191 && c1 < 224) {
           let c2 = bytes[pos++];
-          out[c++] = String.fromCharCode((c1 & 31) << 6 | c2 & 63);
+          out2[c++] = String.fromCharCode((c1 & 31) << 6 | c2 & 63);
         } else if (c1 > 239 && c1 < 365) {
           let c2 = bytes[pos++];
           let c3 = bytes[pos++];
           let c4 = bytes[pos++];
           let u = ((c1 & 7) << 18 | (c2 & 63) << 12 | (c3 & 63) << 6 | c4 & 63) - Unicode.MIN_SUPPLEMENTARY_CODE_POINT;
-          out[c++] = String.fromCharCode(Unicode.MIN_HIGH_SURROGATE + (u >> 10));
-          out[c++] = String.fromCharCode(Unicode.MIN_LOW_SURROGATE + (u & 1023));
+          out2[c++] = String.fromCharCode(Unicode.MIN_HIGH_SURROGATE + (u >> 10));
+          out2[c++] = String.fromCharCode(Unicode.MIN_LOW_SURROGATE + (u & 1023));
         } else {
           let c2 = bytes[pos++];
           let c3 = bytes[pos++];
-          out[c++] = String.fromCharCode((c1 & 15) << 12 | (c2 & 63) << 6 | c3 & 63);
+          out2[c++] = String.fromCharCode((c1 & 15) << 12 | (c2 & 63) << 6 | c3 & 63);
         }
       }
-      return out.join("");
+      return out2.join("");
     }
   }
 };
@@ -30637,10 +30786,10 @@ var Inst = class Inst2 {
     return Inst2.RUNE <= op && op <= Inst2.RUNE_ANY_NOT_NL;
   }
   static escapeRunes(runes) {
-    let out = '"';
-    for (let rune of runes) out += Utils.escapeRune(rune);
-    out += '"';
-    return out;
+    let out2 = '"';
+    for (let rune of runes) out2 += Utils.escapeRune(rune);
+    out2 += '"';
+    return out2;
   }
   constructor(op) {
     this.op = op;
@@ -30784,13 +30933,13 @@ var Queue = class Queue2 {
     this.mainThreads = 0;
   }
   toString() {
-    let out = "{";
+    let out2 = "{";
     for (let i = 0; i < this.size; i++) {
-      if (i !== 0) out += ", ";
-      out += this.densePcs[i];
+      if (i !== 0) out2 += ", ";
+      out2 += this.densePcs[i];
     }
-    out += "}";
-    return out;
+    out2 += "}";
+    return out2;
   }
 };
 var LookbehindState = class {
@@ -32105,134 +32254,134 @@ var Regexp = class Regexp2 {
     return this.appendTo();
   }
   appendTo() {
-    let out = "";
+    let out2 = "";
     switch (this.op) {
       case Regexp2.Op.NO_MATCH:
-        out += "[^\\x00-\\x{10FFFF}]";
+        out2 += "[^\\x00-\\x{10FFFF}]";
         break;
       case Regexp2.Op.EMPTY_MATCH:
-        out += "(?:)";
+        out2 += "(?:)";
         break;
       case Regexp2.Op.STAR:
       case Regexp2.Op.PLUS:
       case Regexp2.Op.QUEST:
       case Regexp2.Op.REPEAT: {
         const sub = this.subs[0];
-        if (sub.op > Regexp2.Op.CAPTURE || sub.op === Regexp2.Op.LITERAL && sub.runes.length > 1) out += `(?:${sub.appendTo()})`;
-        else out += sub.appendTo();
+        if (sub.op > Regexp2.Op.CAPTURE || sub.op === Regexp2.Op.LITERAL && sub.runes.length > 1) out2 += `(?:${sub.appendTo()})`;
+        else out2 += sub.appendTo();
         switch (this.op) {
           case Regexp2.Op.STAR:
-            out += "*";
+            out2 += "*";
             break;
           case Regexp2.Op.PLUS:
-            out += "+";
+            out2 += "+";
             break;
           case Regexp2.Op.QUEST:
-            out += "?";
+            out2 += "?";
             break;
           case Regexp2.Op.REPEAT:
-            out += `{${this.min}`;
+            out2 += `{${this.min}`;
             if (this.min !== this.max) {
-              out += ",";
-              if (this.max >= 0) out += this.max;
+              out2 += ",";
+              if (this.max >= 0) out2 += this.max;
             }
-            out += "}";
+            out2 += "}";
         }
-        if ((this.flags & RE2Flags.NON_GREEDY) !== 0) out += "?";
+        if ((this.flags & RE2Flags.NON_GREEDY) !== 0) out2 += "?";
         break;
       }
       case Regexp2.Op.CONCAT:
-        for (let sub of this.subs) if (sub.op === Regexp2.Op.ALTERNATE) out += `(?:${sub.appendTo()})`;
-        else out += sub.appendTo();
+        for (let sub of this.subs) if (sub.op === Regexp2.Op.ALTERNATE) out2 += `(?:${sub.appendTo()})`;
+        else out2 += sub.appendTo();
         break;
       case Regexp2.Op.ALTERNATE: {
         let sep = "";
         for (let sub of this.subs) {
-          out += sep;
+          out2 += sep;
           sep = "|";
-          out += sub.appendTo();
+          out2 += sub.appendTo();
         }
         break;
       }
       case Regexp2.Op.LITERAL:
-        if ((this.flags & RE2Flags.FOLD_CASE) !== 0) out += "(?i:";
-        for (let rune of this.runes) out += Utils.escapeRune(rune);
-        if ((this.flags & RE2Flags.FOLD_CASE) !== 0) out += ")";
+        if ((this.flags & RE2Flags.FOLD_CASE) !== 0) out2 += "(?i:";
+        for (let rune of this.runes) out2 += Utils.escapeRune(rune);
+        if ((this.flags & RE2Flags.FOLD_CASE) !== 0) out2 += ")";
         break;
       case Regexp2.Op.ANY_CHAR_NOT_NL:
-        out += "(?-s:.)";
+        out2 += "(?-s:.)";
         break;
       case Regexp2.Op.ANY_CHAR:
-        out += "(?s:.)";
+        out2 += "(?s:.)";
         break;
       case Regexp2.Op.PLB:
-        out += `(?<=${this.subs[0].appendTo()})`;
+        out2 += `(?<=${this.subs[0].appendTo()})`;
         break;
       case Regexp2.Op.NLB:
-        out += `(?<!${this.subs[0].appendTo()})`;
+        out2 += `(?<!${this.subs[0].appendTo()})`;
         break;
       case Regexp2.Op.CAPTURE:
-        if (this.name === null || this.name.length === 0) out += "(";
-        else out += `(?P<${this.name}>`;
-        if (this.subs[0].op !== Regexp2.Op.EMPTY_MATCH) out += this.subs[0].appendTo();
-        out += ")";
+        if (this.name === null || this.name.length === 0) out2 += "(";
+        else out2 += `(?P<${this.name}>`;
+        if (this.subs[0].op !== Regexp2.Op.EMPTY_MATCH) out2 += this.subs[0].appendTo();
+        out2 += ")";
         break;
       case Regexp2.Op.BEGIN_TEXT:
-        out += "\\A";
+        out2 += "\\A";
         break;
       case Regexp2.Op.END_TEXT:
-        if ((this.flags & RE2Flags.WAS_DOLLAR) !== 0) out += "(?-m:$)";
-        else out += "\\z";
+        if ((this.flags & RE2Flags.WAS_DOLLAR) !== 0) out2 += "(?-m:$)";
+        else out2 += "\\z";
         break;
       case Regexp2.Op.BEGIN_LINE:
-        out += "^";
+        out2 += "^";
         break;
       case Regexp2.Op.END_LINE:
-        out += "$";
+        out2 += "$";
         break;
       case Regexp2.Op.WORD_BOUNDARY:
-        out += "\\b";
+        out2 += "\\b";
         break;
       case Regexp2.Op.NO_WORD_BOUNDARY:
-        out += "\\B";
+        out2 += "\\B";
         break;
       case Regexp2.Op.CHAR_CLASS:
         if (this.runes.length % 2 !== 0) {
-          out += "[invalid char class]";
+          out2 += "[invalid char class]";
           break;
         }
-        out += "[";
-        if (this.runes.length === 0) out += "^\\x00-\\x{10FFFF}";
+        out2 += "[";
+        if (this.runes.length === 0) out2 += "^\\x00-\\x{10FFFF}";
         else if (this.runes[0] === 0 && this.runes[this.runes.length - 1] === Unicode.MAX_RUNE) {
-          out += "^";
+          out2 += "^";
           for (let i = 1; i < this.runes.length - 1; i += 2) {
             const lo = this.runes[i] + 1;
             const hi = this.runes[i + 1] - 1;
-            out += Regexp2.quoteIfHyphen(lo);
-            out += Utils.escapeRune(lo);
+            out2 += Regexp2.quoteIfHyphen(lo);
+            out2 += Utils.escapeRune(lo);
             if (lo !== hi) {
-              out += "-";
-              out += Regexp2.quoteIfHyphen(hi);
-              out += Utils.escapeRune(hi);
+              out2 += "-";
+              out2 += Regexp2.quoteIfHyphen(hi);
+              out2 += Utils.escapeRune(hi);
             }
           }
         } else for (let i = 0; i < this.runes.length; i += 2) {
           const lo = this.runes[i];
           const hi = this.runes[i + 1];
-          out += Regexp2.quoteIfHyphen(lo);
-          out += Utils.escapeRune(lo);
+          out2 += Regexp2.quoteIfHyphen(lo);
+          out2 += Utils.escapeRune(lo);
           if (lo !== hi) {
-            out += "-";
-            out += Regexp2.quoteIfHyphen(hi);
-            out += Utils.escapeRune(hi);
+            out2 += "-";
+            out2 += Regexp2.quoteIfHyphen(hi);
+            out2 += Utils.escapeRune(hi);
           }
         }
-        out += "]";
+        out2 += "]";
         break;
       default:
-        out += this.op;
+        out2 += this.op;
     }
-    return out;
+    return out2;
   }
   maxCap() {
     let m = 0;
@@ -32698,16 +32847,16 @@ var Prog = class {
   * @returns {string}
   */
   toString() {
-    let out = "";
+    let out2 = "";
     for (let pc = 0; pc < this.inst.length; pc++) {
-      const len = out.length;
-      out += pc;
-      if (pc === this.start) out += "*";
-      out += "        ".substring(out.length - len);
-      out += this.inst[pc];
-      out += "\n";
+      const len = out2.length;
+      out2 += pc;
+      if (pc === this.start) out2 += "*";
+      out2 += "        ".substring(out2.length - len);
+      out2 += this.inst[pc];
+      out2 += "\n";
     }
-    return out;
+    return out2;
   }
 };
 var ANY_RUNE_NOT_NL = new Int32Array([
@@ -32718,9 +32867,9 @@ var ANY_RUNE_NOT_NL = new Int32Array([
 ]);
 var ANY_RUNE = new Int32Array([0, Unicode.MAX_RUNE]);
 var Frag = class {
-  constructor(i = 0, out = new PatchList(), nullable = false) {
+  constructor(i = 0, out2 = new PatchList(), nullable = false) {
     this.i = i;
-    this.out = out;
+    this.out = out2;
     this.nullable = nullable;
   }
 };
@@ -34810,16 +34959,16 @@ var RE2 = class RE22 {
   replaceAllFunc(src, replFunc, maxReplaces) {
     let lastMatchEnd = 0;
     let searchPos = 0;
-    let out = "";
+    let out2 = "";
     const input = MachineInput.fromUTF16(src);
     const lbState = this.createLookbehindState();
     let numReplaces = 0;
     while (searchPos <= src.length) {
       const a = this.executeEngine(input, searchPos, RE2Flags.UNANCHORED, 2, lbState);
       if (a === null || a.length === 0) break;
-      out += src.substring(lastMatchEnd, a[0]);
+      out2 += src.substring(lastMatchEnd, a[0]);
       if (a[1] > lastMatchEnd || a[0] === 0) {
-        out += replFunc(src.substring(a[0], a[1]));
+        out2 += replFunc(src.substring(a[0], a[1]));
         numReplaces++;
       }
       lastMatchEnd = a[1];
@@ -34829,8 +34978,8 @@ var RE2 = class RE22 {
       else searchPos = a[1];
       if (numReplaces >= maxReplaces) break;
     }
-    out += src.substring(lastMatchEnd);
-    return out;
+    out2 += src.substring(lastMatchEnd);
+    return out2;
   }
   pad(a) {
     if (a === null) return null;
@@ -35836,6 +35985,17 @@ function summariseRequirements(mode, requirements) {
 
 // src/domain/reference.ts
 var DOCKER_HUB = "docker.io";
+var DOCKER_HUB_API_HOST = "registry-1.docker.io";
+var DOCKER_HUB_AUTH_KEY = "https://index.docker.io/v1/";
+var DOCKER_HUB_ALIASES = /* @__PURE__ */ new Set([
+  DOCKER_HUB,
+  "index.docker.io",
+  DOCKER_HUB_API_HOST
+]);
+function normalizeRegistryHost(key) {
+  const host = key.trim().replace(/^[a-z][a-z0-9+.-]*:\/\//i, "").replace(/\/.*$/, "").toLowerCase();
+  return DOCKER_HUB_ALIASES.has(host) ? DOCKER_HUB : host;
+}
 var MAX_REPOSITORY_LENGTH = 255;
 var MAX_TAG_LENGTH = 128;
 var SHA256_DIGEST = /^sha256:[0-9a-f]{64}$/;
@@ -35867,6 +36027,9 @@ function showControlCharacters(text2) {
     return `\\u${character.charCodeAt(0).toString(16).padStart(4, "0")}`;
   });
 }
+function terminalSafe(text2) {
+  return text2.split("\n").map((line) => showControlCharacters(line).replace(/^(\s*):(?=:)/, "$1\\u003a")).join("\n");
+}
 function findUnsafeText(value) {
   if (value === "") return "is empty";
   if (value.startsWith("-"))
@@ -35885,7 +36048,7 @@ function splitRepository(repository) {
   const firstIsRegistry = first !== "" && (first.includes(".") || first.includes(":") || first === "localhost" || first !== first.toLowerCase());
   let registry = firstIsRegistry ? first : DOCKER_HUB;
   let path = firstIsRegistry ? repository.slice(slash + 1) : repository;
-  if (registry === "index.docker.io" || registry === "registry-1.docker.io") registry = DOCKER_HUB;
+  if (DOCKER_HUB_ALIASES.has(registry)) registry = DOCKER_HUB;
   if (registry === DOCKER_HUB && !path.includes("/")) path = `library/${path}`;
   return { registry, path };
 }
@@ -36163,7 +36326,7 @@ function planTrust(config, row2, override, attestationType) {
   const { policy: policy2 } = config;
   const defined = policy2.signers ?? {};
   const issues = [];
-  const resolve5 = (names) => (names?.names ?? []).flatMap((name, i) => {
+  const resolve6 = (names) => (names?.names ?? []).flatMap((name, i) => {
     const signer = defined[name];
     if (signer) return [signer];
     issues.push({
@@ -36176,7 +36339,7 @@ function planTrust(config, row2, override, attestationType) {
     return [];
   });
   const trusted = row2.provenance?.trustedSigners ?? override?.trustedSigners ?? policy2.trustedSigners;
-  const named = row2.provenance?.trustedSigners ? resolve5(trusted) : (
+  const named = row2.provenance?.trustedSigners ? resolve6(trusted) : (
     // Names of the policy and overrides were checked when the policy was read.
     (trusted?.names ?? []).flatMap((name) => defined[name] ? [defined[name]] : [])
   );
@@ -36244,6 +36407,7 @@ function planImages(config, options) {
     const canonicalRepository = `${registry}/${path}`;
     const reference = `${canonicalRepository}:${tag}`;
     const earlier = byReference.get(reference);
+    if (earlier && config.matrix.form === "os-map") continue;
     if (earlier) {
       issues.push({
         code: "duplicate-row",
@@ -36309,15 +36473,42 @@ function planImages(config, options) {
   }
   return selected;
 }
-function choosePreferredPlan(matrix2, plans) {
+function choosePreferredRow(matrix2, plans) {
   const preference = matrix2.preference;
-  if (!preference || plans.length === 0) return plans[0];
-  const find2 = (version2, os2) => version2 === void 0 ? void 0 : plans.find((p) => p.row.version === version2 && (os2 === void 0 || p.row.os === os2));
-  const newest = plans.map((p) => p.row.version).sort((a, b) => compareVersionText(b, a))[0];
-  const [defaultVersion, defaultOs] = preference.default ?? [void 0, void 0];
-  const version = defaultVersion ?? newest;
-  const { preferOs, fallbackOs, fallbackVersion } = preference;
-  return (preferOs !== void 0 ? find2(version, preferOs) : void 0) ?? (defaultOs !== void 0 ? find2(defaultVersion, defaultOs) : void 0) ?? (fallbackOs !== void 0 ? find2(version, fallbackOs) : void 0) ?? (preferOs !== void 0 ? find2(fallbackVersion, preferOs) : void 0) ?? (fallbackOs !== void 0 ? find2(fallbackVersion, fallbackOs) : void 0) ?? find2(fallbackVersion, void 0) ?? find2(version, void 0) ?? plans[0];
+  const candidates = [];
+  if (preference) {
+    const find2 = (version2, os2) => version2 === void 0 ? void 0 : plans.find((p) => p.row.version === version2 && (os2 === void 0 || p.row.os === os2));
+    const newest = plans.map((p) => p.row.version).sort((a, b) => compareVersionText(b, a))[0];
+    const [defaultVersion, defaultOs] = preference.default ?? [void 0, void 0];
+    const version = defaultVersion ?? newest;
+    const { preferOs, fallbackOs, fallbackVersion } = preference;
+    const add = (plan, rule) => {
+      if (plan) candidates.push({ plan, rule });
+    };
+    if (preferOs !== void 0) add(find2(version, preferOs), `prefer_os ${preferOs}`);
+    if (defaultOs !== void 0) add(find2(defaultVersion, defaultOs), "`default`");
+    if (fallbackOs !== void 0) add(find2(version, fallbackOs), `fallback_os ${fallbackOs}`);
+    if (preferOs !== void 0)
+      add(find2(fallbackVersion, preferOs), `fallback_version ${fallbackVersion} on prefer_os`);
+    if (fallbackOs !== void 0)
+      add(find2(fallbackVersion, fallbackOs), `fallback_version ${fallbackVersion} on fallback_os`);
+    add(find2(fallbackVersion, void 0), `fallback_version ${fallbackVersion}`);
+    add(find2(version, void 0), `version ${version}`);
+  }
+  for (const plan of plans) candidates.push({ plan, rule: "matrix order" });
+  const passedOver = [];
+  for (const { plan, rule } of candidates) {
+    if (!plan) continue;
+    const name = `${plan.row.version} / ${plan.row.os}`;
+    if (plan.row.pin.kind === "pinned") {
+      const by = preference ? `chosen by ${rule}` : "the first pinned row (no rocm.policy)";
+      const skipped = passedOver.length > 0 ? `; passed over as not pinned: ${passedOver.join(", ")}` : "";
+      return { plan, reason: `${name}, ${by}${skipped}` };
+    }
+    if (!passedOver.some((entry) => entry.startsWith(`${name} (`)))
+      passedOver.push(`${name} (${rule})`);
+  }
+  return void 0;
 }
 
 // src/domain/signers.ts
@@ -36421,8 +36612,8 @@ function combineSigners(findings, required) {
   if (incomplete.length > 0 && counted + incomplete.length >= required) {
     return { outcome: incomplete[0].outcome, threshold, decisive: incomplete[0] };
   }
-  const outside = findings.find((f) => f.result === "expired" || f.result === "not-yet-valid");
-  if (outside) return { outcome: "expired", threshold, decisive: outside };
+  const outside2 = findings.find((f) => f.result === "expired" || f.result === "not-yet-valid");
+  if (outside2) return { outcome: "expired", threshold, decisive: outside2 };
   const some = findings.find((f) => f.result === "verified" || f.result === "invalid");
   if (some) return { outcome: "invalid", threshold, decisive: some };
   return { outcome: "unsigned", threshold, decisive: findings[0] };
@@ -38866,8 +39057,10 @@ var DataReader = class {
     if ((0, import_yaml.isMap)(node)) {
       const data = {};
       const keyLines = /* @__PURE__ */ new Map();
+      this.applyMergeKeys(node, path, depth, data);
       for (const pair of node.items) {
         const keyNode = pair.key;
+        if (isMergeKey(keyNode)) continue;
         const keyLocation = keyNode ? this.locationOf(keyNode) : location;
         const key = (0, import_yaml.isScalar)(keyNode) ? keyNode.source ?? String(keyNode.value) : void 0;
         if (key === void 0 || !(0, import_yaml.isScalar)(keyNode) || keyNode.value === null) {
@@ -38903,6 +39096,47 @@ var DataReader = class {
     this.issue("yaml-value", "expected a mapping, a list or a scalar", location);
     return null;
   }
+  /**
+   * YAML merge keys (`<<: *base`, `<<: [*a, *b]`), as the Python-era verifier's
+   * YAML reader applied them (YAML 1.1's merge type): the keys of each merged
+   * mapping are copied into `data` first — an earlier source wins over a later
+   * one — and the mapping's own keys then override them. Merged values keep the
+   * positions where they were written (in the anchored mapping), so an error in
+   * one points into the file; aliases count against the alias budget.
+   */
+  applyMergeKeys(node, path, depth, data) {
+    const pointer = toPointer(path);
+    const own = this.parsed.positions.get(pointer);
+    for (const pair of node.items) {
+      if (!isMergeKey(pair.key)) continue;
+      const value = pair.value;
+      const sources = (0, import_yaml.isSeq)(value) ? value.items : [value];
+      for (const source of sources) {
+        const target = (0, import_yaml.isAlias)(source) ? source.resolve(this.document) : source;
+        if (!(0, import_yaml.isMap)(target)) {
+          const at = source ? this.locationOf(source) : this.locationOf(pair.key);
+          this.issue(
+            "yaml-merge",
+            "a merge key (`<<`) takes a mapping, an alias of one, or a list of them",
+            at
+          );
+          continue;
+        }
+        const merged = this.read(source, path, depth + 1);
+        if (typeof merged !== "object" || merged === null || Array.isArray(merged)) continue;
+        for (const [key, item] of Object.entries(merged)) {
+          if (Object.prototype.hasOwnProperty.call(data, key)) continue;
+          Object.defineProperty(data, key, {
+            value: item,
+            enumerable: true,
+            writable: true,
+            configurable: true
+          });
+        }
+      }
+    }
+    if (own) this.parsed.positions.set(pointer, own);
+  }
   recordSource(pointer, node) {
     const position = this.parsed.positions.get(pointer);
     if (position && typeof node.source === "string") position.source = node.source;
@@ -38914,6 +39148,9 @@ var DataReader = class {
     this.parsed.issues.push({ code: code18, message, location });
   }
 };
+function isMergeKey(key) {
+  return (0, import_yaml.isScalar)(key) && key.value === "<<" && key.type === "PLAIN";
+}
 function describeScalar(value) {
   if (value instanceof Uint8Array) return "binary data";
   if (typeof value === "number") return `the number ${value}`;
@@ -39805,20 +40042,22 @@ var MatrixReader = class {
       }
       const suffix2 = `-${os2}`;
       const version = reference.tag.endsWith(suffix2) && reference.tag.length > suffix2.length ? reference.tag.slice(0, -suffix2.length) : reference.tag;
-      const rawDigest = typeof entry.sha256 === "string" ? entry.sha256 : "";
+      const tarballHash = typeof entry.sha256 === "string" ? entry.sha256 : "";
+      const pin = reference.digest !== void 0 ? parsePin(reference.digest) : tarballHash === "" ? { kind: "not-pinned", raw: "" } : {
+        kind: "not-pinned",
+        raw: tarballHash,
+        note: "the OS-keyed form records `sha256` of the saved image tarball, not a registry digest"
+      };
       const row2 = {
         index,
         version,
         os: os2,
         repository: reference.repository,
         tag: reference.tag,
-        pin: parsePin(
-          rawDigest.startsWith("sha256:") || rawDigest === "" ? rawDigest : `sha256:${rawDigest}`
-        ),
+        pin,
         location: this.at(path, "key"),
         digestLocation: this.at([...path, "sha256"])
       };
-      if (row2.pin.kind === "not-pinned") row2.pin = { kind: "not-pinned", raw: rawDigest };
       const timestamp = stringOf2(entry.timestamp);
       if (timestamp && Number.isFinite(Date.parse(timestamp))) row2.added = timestamp.slice(0, 10);
       rows.push(row2);
@@ -39844,49 +40083,11 @@ function readMatrix(parsed) {
 }
 
 // src/adapters/fs/config-load.ts
-var MAX_KEY_FILE_BYTES = 256 * 1024;
-function errnoOf(error) {
-  const code18 = error?.code;
-  return typeof code18 === "string" ? code18 : void 0;
-}
-function describeFsError(error) {
-  switch (errnoOf(error)) {
-    case "ENOENT":
-      return "does not exist";
-    case "EACCES":
-    case "EPERM":
-      return "cannot be read (permission denied)";
-    case "EISDIR":
-      return "is a directory, not a file";
-    case "ELOOP":
-      return "is a symlink loop";
-    default:
-      return `cannot be read (${errnoOf(error) ?? (error instanceof Error ? error.message : String(error))})`;
-  }
-}
-async function readRegularFile(path, limit) {
-  const info2 = await stat(path);
-  if (info2.isDirectory()) throw Object.assign(new Error("is a directory"), { code: "EISDIR" });
-  if (!info2.isFile()) throw Object.assign(new Error("not a regular file"), { code: "ENOTFILE" });
-  const handle = await open(path, constants.O_RDONLY);
-  try {
-    const buffer = new Uint8Array(limit + 1);
-    let length = 0;
-    while (length < buffer.length) {
-      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
-      if (bytesRead === 0) break;
-      length += bytesRead;
-    }
-    return buffer.subarray(0, length);
-  } finally {
-    await handle.close();
-  }
-}
 async function parseConfigFile(file, workspace, schema) {
   const start = { file, line: 1, column: 1 };
   let bytes;
   try {
-    bytes = await readRegularFile(resolve(workspace, file), MAX_CONFIG_BYTES);
+    bytes = await readRegularFile(resolve2(workspace, file), MAX_CONFIG_BYTES);
   } catch (error) {
     const message = errnoOf(error) === "ENOTFILE" ? "is not a regular file" : describeFsError(error);
     return {
@@ -39923,32 +40124,11 @@ async function parseConfigFile(file, workspace, schema) {
   parsed.issues.push(...validateAgainstSchema(schema, parsed));
   return parsed;
 }
-async function findWorkspaceFileProblem(workspace, path) {
-  const root = resolve(workspace);
-  const target = resolve(root, path);
-  const outside = (from, to) => {
-    const rel = relative(from, to);
-    return rel === ".." || rel.startsWith("../") || isAbsolute(rel);
-  };
-  if (outside(root, target)) return `leaves the workspace (${root})`;
-  let real;
-  try {
-    real = await realpath(target);
-  } catch (error) {
-    return describeFsError(error);
-  }
-  const realRoot = await realpath(root).catch(() => root);
-  if (outside(realRoot, real)) return `is a symlink out of the workspace (it resolves to ${real})`;
-  try {
-    const bytes = await readRegularFile(real, MAX_KEY_FILE_BYTES);
-    if (bytes.length > MAX_KEY_FILE_BYTES) return `is larger than ${MAX_KEY_FILE_BYTES} bytes`;
-  } catch (error) {
-    return errnoOf(error) === "ENOTFILE" ? "is not a regular file" : describeFsError(error);
-  }
-  return void 0;
-}
-async function checkReferencedFiles(policy2, matrix2, workspace, policyFile) {
+async function checkReferencedFiles(policy2, matrix2, workspace, policyFile, trustedRootInput) {
   const checks = [];
+  if (trustedRootInput) {
+    checks.push({ path: trustedRootInput, what: "input 'trusted-root'" });
+  }
   if (policy2.trustedRoot) {
     checks.push({
       path: policy2.trustedRoot,
@@ -40018,7 +40198,8 @@ async function readConfig(options) {
       policyRead.policy,
       matrixRead.matrix,
       options.workspace,
-      options.policyPath
+      options.policyPath,
+      options.trustedRootInput
     )
   );
   const config = {
@@ -40048,20 +40229,198 @@ async function validateConfigFiles(options) {
 
 // src/adapters/fs/matrix-file.ts
 import { readFile, writeFile } from "node:fs/promises";
-import { isAbsolute as isAbsolute2, resolve as resolve2 } from "node:path";
+import { isAbsolute as isAbsolute2, resolve as resolve3 } from "node:path";
 function inWorkspace(path, workspace) {
-  return isAbsolute2(path) ? path : resolve2(workspace, path);
+  return isAbsolute2(path) ? path : resolve3(workspace, path);
 }
 var matrixFile = {
   read: (path, workspace) => readFile(inWorkspace(path, workspace), "utf8"),
   write: (path, workspace, text2) => writeFile(inWorkspace(path, workspace), text2)
 };
 
-// src/adapters/cosign/verifier.ts
+// src/adapters/process.ts
 import { spawn } from "node:child_process";
-import { mkdir, mkdtemp, readFile as readFile2, rm, writeFile as writeFile2 } from "node:fs/promises";
+var DEFAULT_MAX_OUTPUT_BYTES = 16 * 1024 * 1024;
+var PIPE_GRACE_MS = 2e3;
+var PASSED_THROUGH = [
+  "PATH",
+  "HTTPS_PROXY",
+  "https_proxy",
+  "HTTP_PROXY",
+  "http_proxy",
+  "NO_PROXY",
+  "no_proxy",
+  "SSL_CERT_FILE",
+  "SSL_CERT_DIR",
+  "TMPDIR",
+  "TEMP",
+  "TMP",
+  "SystemRoot",
+  "SYSTEMROOT",
+  "windir",
+  "LANG",
+  "LC_ALL",
+  "TZ"
+];
+function minimalEnv(source, extra = {}) {
+  const env = {};
+  const secret = new Set(extra.secret ?? []);
+  const wanted = (name) => !secret.has(name) && (PASSED_THROUGH.includes(name) || (extra.names ?? []).includes(name) || (extra.prefixes ?? []).some((prefix) => name.startsWith(prefix)));
+  for (const [name, value] of Object.entries(source))
+    if (value !== void 0 && wanted(name)) env[name] = value;
+  return env;
+}
+function envWithout(source, drop) {
+  const env = {};
+  for (const [name, value] of Object.entries(source)) {
+    if (value === void 0) continue;
+    if ((drop.names ?? []).includes(name)) continue;
+    if ((drop.prefixes ?? []).some((prefix) => name.startsWith(prefix))) continue;
+    env[name] = value;
+  }
+  return env;
+}
+var liveGroups = /* @__PURE__ */ new Set();
+var handlersInstalled = false;
+function killLiveGroups() {
+  for (const pid of liveGroups) {
+    try {
+      process.kill(-pid, "SIGKILL");
+    } catch {
+    }
+  }
+  liveGroups.clear();
+}
+function installExitHandlers() {
+  if (handlersInstalled) return;
+  handlersInstalled = true;
+  process.on("exit", killLiveGroups);
+  for (const signal of ["SIGINT", "SIGTERM"]) {
+    const onSignal = () => {
+      killLiveGroups();
+      process.removeListener(signal, onSignal);
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    };
+    process.on(signal, onSignal);
+  }
+}
+function runProcess(file, args, options) {
+  const maxOutput = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
+  return new Promise((resolveRun) => {
+    const stdout = [];
+    const stderr = [];
+    let size = 0;
+    let timedOut = false;
+    let settled = false;
+    let exit;
+    let graceTimer;
+    const group = process.platform !== "win32";
+    const child = spawn(file, args, {
+      env: options.env,
+      stdio: [options.input === void 0 ? "ignore" : "pipe", "pipe", "pipe"],
+      detached: group,
+      windowsHide: true
+    });
+    if (group && child.pid !== void 0) {
+      installExitHandlers();
+      liveGroups.add(child.pid);
+    }
+    const killGroup = () => {
+      if (child.pid === void 0) return;
+      try {
+        if (group) process.kill(-child.pid, "SIGKILL");
+        else child.kill("SIGKILL");
+      } catch {
+      }
+    };
+    const finish = (result) => {
+      if (settled) return;
+      settled = true;
+      if (child.pid !== void 0) liveGroups.delete(child.pid);
+      clearTimeout(timer);
+      clearTimeout(graceTimer);
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+      child.stdin?.destroy();
+      resolveRun({
+        ...result,
+        stdout: Buffer.concat(stdout).toString("utf8"),
+        stderr: Buffer.concat(stderr).toString("utf8")
+      });
+    };
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killGroup();
+      finish({ exitCode: exit?.code ?? null, signal: exit?.signal ?? "SIGKILL", timedOut });
+    }, options.timeoutMs);
+    const collect = (sink) => (chunk) => {
+      size += chunk.length;
+      if (size <= maxOutput) sink.push(chunk);
+    };
+    child.stdout?.on("data", collect(stdout));
+    child.stderr?.on("data", collect(stderr));
+    if (child.stdin && options.input !== void 0) {
+      child.stdin.on("error", () => void 0);
+      child.stdin.end(options.input);
+    }
+    child.on("error", (error) => {
+      finish({ exitCode: null, signal: null, timedOut: false, spawnError: error.message });
+    });
+    child.on("exit", (code18, signal) => {
+      exit = { code: code18, signal };
+      if (settled) return;
+      graceTimer = setTimeout(() => {
+        killGroup();
+        finish({ exitCode: code18, signal, timedOut });
+      }, PIPE_GRACE_MS);
+    });
+    child.on("close", (code18, signal) => {
+      finish({ exitCode: exit?.code ?? code18, signal: exit?.signal ?? signal, timedOut });
+    });
+  });
+}
+
+// src/lib/retry.ts
+var DEFAULT_RETRY_POLICY = {
+  maxAttempts: 4,
+  baseDelayMs: 250,
+  maxDelayMs: 5e3,
+  maxRetryAfterMs: 6e4
+};
+function parseRetryAfter(value, nowMs) {
+  if (value === void 0) return void 0;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1e3;
+  const dateMs = Date.parse(trimmed);
+  if (Number.isNaN(dateMs)) return void 0;
+  return Math.max(0, dateMs - nowMs);
+}
+function backoffDelay(retry, policy2, random = Math.random) {
+  const ceiling = Math.min(policy2.maxDelayMs, policy2.baseDelayMs * 2 ** (retry - 1));
+  return Math.floor(random() * ceiling);
+}
+var realSleep = (ms) => new Promise((resolve6) => setTimeout(resolve6, ms));
+async function withRetry(attempt, policy2, hooks) {
+  const sleep = hooks.sleep ?? realSleep;
+  for (let attemptNumber = 1; ; attemptNumber++) {
+    try {
+      return await attempt(attemptNumber);
+    } catch (error) {
+      const verdict = hooks.classify(error);
+      if (!verdict.retryable || attemptNumber >= policy2.maxAttempts) throw error;
+      if (verdict.retryAfterMs !== void 0 && verdict.retryAfterMs > policy2.maxRetryAfterMs)
+        throw error;
+      const delayMs = verdict.retryAfterMs ?? backoffDelay(attemptNumber, policy2, hooks.random);
+      hooks.onRetry?.(error, attemptNumber, delayMs);
+      await sleep(delayMs);
+    }
+  }
+}
+
+// src/adapters/cosign/verifier.ts
+import { mkdir as mkdir2, mkdtemp, readFile as readFile2, rm as rm2, writeFile as writeFile2 } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { isAbsolute as isAbsolute3, join, resolve as resolve3 } from "node:path";
+import { isAbsolute as isAbsolute3, join as join2, resolve as resolve4 } from "node:path";
 
 // src/adapters/cosign/classify.ts
 var CLASSIFICATION_RULES = [
@@ -40461,6 +40820,17 @@ var DEFAULT_TIMEOUT_MS = 12e4;
 var DEFAULT_MAX_ATTEMPTS = 3;
 var DEFAULT_RETRY_DELAY_MS = 1e3;
 var MAX_OUTPUT_BYTES = 16 * 1024 * 1024;
+var COSIGN_ENV = {
+  names: ["DOCKER_CONFIG", "HOME"],
+  prefixes: ["COSIGN_", "SIGSTORE_", "TUF_"],
+  secret: ["COSIGN_PASSWORD", "SIGSTORE_ID_TOKEN", "COSIGN_KEY"]
+};
+var TransientRun = class {
+  constructor(run) {
+    this.run = run;
+  }
+  run;
+};
 function digestReference(plan, digest) {
   return `${plan.repository}@${digest}`;
 }
@@ -40471,7 +40841,7 @@ function cosignArguments(command, plan, digest, context) {
   if (command === "verify-attestation")
     args.push("--type", context.type ?? plan.policy.attestationType);
   if (signer.kind === "key") {
-    args.push("--key", resolve3(context.workspace, signer.keyPath));
+    args.push("--key", resolve4(context.workspace, signer.keyPath));
   } else {
     args.push("--certificate-identity-regexp", signer.identity);
     args.push(
@@ -40480,7 +40850,7 @@ function cosignArguments(command, plan, digest, context) {
     );
   }
   if (plan.policy.trustedRoot) {
-    args.push("--trusted-root", resolve3(context.workspace, plan.policy.trustedRoot));
+    args.push("--trusted-root", resolve4(context.workspace, plan.policy.trustedRoot));
   }
   if (context.ignoreTlog ?? plan.policy.ignoreTlog) args.push("--insecure-ignore-tlog");
   if (context.insecureRegistries.includes(plan.registry)) {
@@ -40541,7 +40911,7 @@ var CosignVerifier = class {
   fingerprintOf(keyPath) {
     let fingerprint = this.fingerprints.get(keyPath);
     if (!fingerprint) {
-      fingerprint = readKeyFingerprint(resolve3(this.options.workspace, keyPath), keyPath);
+      fingerprint = readKeyFingerprint(resolve4(this.options.workspace, keyPath), keyPath);
       this.fingerprints.set(keyPath, fingerprint);
     }
     return fingerprint;
@@ -40779,8 +41149,10 @@ var CosignVerifier = class {
   async runChecked(command, plan, digest, context) {
     const maxAttempts = Math.max(1, this.options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS);
     const args = cosignArguments(command, plan, digest, context);
-    let delay = this.options.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS;
-    for (let attempt = 1; ; attempt++) {
+    const baseDelayMs = this.options.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS;
+    let attempts = 0;
+    const once = async (attempt) => {
+      attempts = attempt;
       const run = await this.runCosign(args, command, plan);
       if (run.exitCode === 0) return { succeeded: true, stdout: run.stdout, attempts: attempt };
       const classified = classifyCosignExit(run);
@@ -40793,13 +41165,29 @@ var CosignVerifier = class {
           message = confirmed === "digest-missing" ? `${digest} does not exist in ${plan.repository} (cosign said: ${message})` : `cosign said "${message}", but ${confirmed}`;
         }
       }
-      if (outcome !== "transient" || attempt >= maxAttempts) {
-        const tries = attempt > 1 ? ` (after ${attempt} attempts)` : "";
-        return { succeeded: false, outcome, message: `${message}${tries}`, attempts: attempt };
-      }
-      await new Promise((resolveDelay) => setTimeout(resolveDelay, delay));
-      delay *= 2;
+      const failed = { succeeded: false, outcome, message, attempts: attempt };
+      if (outcome === "transient") throw new TransientRun(failed);
+      return failed;
+    };
+    let result;
+    try {
+      result = await withRetry(
+        once,
+        {
+          ...DEFAULT_RETRY_POLICY,
+          maxAttempts,
+          baseDelayMs,
+          maxDelayMs: Math.max(baseDelayMs, DEFAULT_RETRY_POLICY.maxDelayMs)
+        },
+        { classify: (error) => ({ retryable: error instanceof TransientRun }) }
+      );
+    } catch (error) {
+      if (!(error instanceof TransientRun)) throw error;
+      result = error.run;
     }
+    if (!result.succeeded && attempts > 1)
+      return { ...result, message: `${result.message} (after ${attempts} attempts)` };
+    return result;
   }
   async confirmNothingThere(plan, digest) {
     try {
@@ -40824,88 +41212,60 @@ var CosignVerifier = class {
   async runCosign(args, command, plan) {
     const base = this.options.env ?? process.env;
     const root = base.RUNNER_TEMP && isAbsolute3(base.RUNNER_TEMP) ? base.RUNNER_TEMP : tmpdir();
-    const state = await mkdtemp(join(root, "rp-cosign-"));
+    const state = await mkdtemp(join2(root, "rp-cosign-"));
     try {
-      const env = {
-        ...base,
-        HOME: join(state, "home"),
-        TUF_ROOT: join(state, "tuf"),
-        // Without credentials of ours, keep the docker login the runner may have done.
-        DOCKER_CONFIG: base.DOCKER_CONFIG ?? (base.HOME ? join(base.HOME, ".docker") : void 0)
-      };
-      await Promise.all([mkdir(env.HOME), mkdir(env.TUF_ROOT)]);
-      const credentials = this.options.credentials?.get(plan.registry);
+      const env = minimalEnv(base, COSIGN_ENV);
+      env.HOME = join2(state, "home");
+      env.TUF_ROOT = join2(state, "tuf");
+      const dockerConfig = base.DOCKER_CONFIG ?? (base.HOME ? join2(base.HOME, ".docker") : void 0);
+      if (dockerConfig !== void 0) env.DOCKER_CONFIG = dockerConfig;
+      await Promise.all([mkdir2(env.HOME), mkdir2(env.TUF_ROOT)]);
+      const credentials = await Promise.resolve(this.options.credentials?.get(plan.registry)).catch(
+        () => void 0
+      );
       if (credentials)
         env.DOCKER_CONFIG = await writeDockerConfig(state, plan.registry, credentials);
-      if (env.DOCKER_CONFIG === void 0) delete env.DOCKER_CONFIG;
-      return await runProcess(
-        this.options.cosignPath,
-        args,
+      const run = await runProcess(this.options.cosignPath, args, {
         env,
-        this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-        command
-      );
+        timeoutMs: this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+        maxOutputBytes: MAX_OUTPUT_BYTES
+      });
+      if (run.spawnError !== void 0)
+        return {
+          command,
+          exitCode: 127,
+          stdout: "",
+          stderr: `Error: cannot run ${this.options.cosignPath}: ${run.spawnError}`
+        };
+      return {
+        command,
+        exitCode: run.exitCode,
+        signal: run.signal,
+        timedOut: run.timedOut,
+        stdout: run.stdout,
+        stderr: run.stderr
+      };
     } finally {
-      await rm(state, { recursive: true, force: true });
+      await rm2(state, { recursive: true, force: true });
     }
   }
 };
-var DOCKER_HUB_AUTH_KEY = "https://index.docker.io/v1/";
 function dockerConfigFor(registry, credentials) {
   const auth = Buffer.from(`${credentials.username}:${credentials.password}`).toString("base64");
   const key = registry === DOCKER_HUB ? DOCKER_HUB_AUTH_KEY : registry;
   return { auths: { [key]: { auth } } };
 }
 async function writeDockerConfig(parent, registry, credentials) {
-  const dir = join(parent, "docker-config");
-  await mkdir(dir, { mode: 448 });
+  const dir = join2(parent, "docker-config");
+  await mkdir2(dir, { mode: 448 });
   await writeFile2(
-    join(dir, "config.json"),
+    join2(dir, "config.json"),
     JSON.stringify(dockerConfigFor(registry, credentials)),
     {
       mode: 384
     }
   );
   return dir;
-}
-function runProcess(file, args, env, timeoutMs, command) {
-  return new Promise((resolveRun) => {
-    const stdout = [];
-    const stderr = [];
-    let size = 0;
-    let timedOut = false;
-    const collect = (sink) => (chunk) => {
-      size += chunk.length;
-      if (size <= MAX_OUTPUT_BYTES) sink.push(chunk);
-    };
-    const child = spawn(file, args, { env, stdio: ["ignore", "pipe", "pipe"] });
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill("SIGKILL");
-    }, timeoutMs);
-    child.stdout.on("data", collect(stdout));
-    child.stderr.on("data", collect(stderr));
-    child.on("error", (error) => {
-      clearTimeout(timer);
-      resolveRun({
-        command,
-        exitCode: 127,
-        stdout: "",
-        stderr: `Error: cannot run ${file}: ${error.message}`
-      });
-    });
-    child.on("close", (exitCode, signal) => {
-      clearTimeout(timer);
-      resolveRun({
-        command,
-        exitCode,
-        signal,
-        timedOut,
-        stdout: Buffer.concat(stdout).toString("utf8"),
-        stderr: Buffer.concat(stderr).toString("utf8")
-      });
-    });
-  });
 }
 
 // node_modules/@actions/http-client/lib/index.js
@@ -40990,11 +41350,11 @@ var tunnel = __toESM(require_tunnel2(), 1);
 var import_undici = __toESM(require_undici(), 1);
 var __awaiter = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve5) {
-      resolve5(value);
+    return value instanceof P ? value : new P(function(resolve6) {
+      resolve6(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve5, reject) {
+  return new (P || (P = Promise))(function(resolve6, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -41010,7 +41370,7 @@ var __awaiter = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve6(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -41083,26 +41443,26 @@ var HttpClientResponse = class {
   }
   readBody() {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve5) => __awaiter(this, void 0, void 0, function* () {
+      return new Promise((resolve6) => __awaiter(this, void 0, void 0, function* () {
         let output = Buffer.alloc(0);
         this.message.on("data", (chunk) => {
           output = Buffer.concat([output, chunk]);
         });
         this.message.on("end", () => {
-          resolve5(output.toString());
+          resolve6(output.toString());
         });
       }));
     });
   }
   readBodyBuffer() {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve5) => __awaiter(this, void 0, void 0, function* () {
+      return new Promise((resolve6) => __awaiter(this, void 0, void 0, function* () {
         const chunks = [];
         this.message.on("data", (chunk) => {
           chunks.push(chunk);
         });
         this.message.on("end", () => {
-          resolve5(Buffer.concat(chunks));
+          resolve6(Buffer.concat(chunks));
         });
       }));
     });
@@ -41305,14 +41665,14 @@ var HttpClient = class {
    */
   requestRaw(info2, data) {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve5, reject) => {
-        function callbackForResult(err, res) {
-          if (err) {
-            reject(err);
+      return new Promise((resolve6, reject) => {
+        function callbackForResult(err2, res) {
+          if (err2) {
+            reject(err2);
           } else if (!res) {
             reject(new Error("Unknown error"));
           } else {
-            resolve5(res);
+            resolve6(res);
           }
         }
         this.requestRawWithCallback(info2, data, callbackForResult);
@@ -41333,10 +41693,10 @@ var HttpClient = class {
       info2.options.headers["Content-Length"] = Buffer.byteLength(data, "utf8");
     }
     let callbackCalled = false;
-    function handleResult(err, res) {
+    function handleResult(err2, res) {
       if (!callbackCalled) {
         callbackCalled = true;
-        onResult(err, res);
+        onResult(err2, res);
       }
     }
     const req = info2.httpModule.request(info2.options, (msg) => {
@@ -41353,8 +41713,8 @@ var HttpClient = class {
       }
       handleResult(new Error(`Request timeout: ${info2.options.path}`));
     });
-    req.on("error", function(err) {
-      handleResult(err);
+    req.on("error", function(err2) {
+      handleResult(err2);
     });
     if (data && typeof data === "string") {
       req.write(data, "utf8");
@@ -41556,12 +41916,12 @@ var HttpClient = class {
     return __awaiter(this, void 0, void 0, function* () {
       retryNumber = Math.min(ExponentialBackoffCeiling, retryNumber);
       const ms = ExponentialBackoffTimeSlice * Math.pow(2, retryNumber);
-      return new Promise((resolve5) => setTimeout(() => resolve5(), ms));
+      return new Promise((resolve6) => setTimeout(() => resolve6(), ms));
     });
   }
   _processResponse(res, options) {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve5, reject) => __awaiter(this, void 0, void 0, function* () {
+      return new Promise((resolve6, reject) => __awaiter(this, void 0, void 0, function* () {
         const statusCode = res.message.statusCode || 0;
         const response = {
           statusCode,
@@ -41569,7 +41929,7 @@ var HttpClient = class {
           headers: {}
         };
         if (statusCode === HttpCodes.NotFound) {
-          resolve5(response);
+          resolve6(response);
         }
         function dateTimeDeserializer(key, value) {
           if (typeof value === "string") {
@@ -41593,7 +41953,7 @@ var HttpClient = class {
             response.result = obj;
           }
           response.headers = res.message.headers;
-        } catch (err) {
+        } catch (err2) {
         }
         if (statusCode > 299) {
           let msg;
@@ -41604,11 +41964,11 @@ var HttpClient = class {
           } else {
             msg = `Failed request: (${statusCode})`;
           }
-          const err = new HttpClientError(msg, statusCode);
-          err.result = response.result;
-          reject(err);
+          const err2 = new HttpClientError(msg, statusCode);
+          err2.result = response.result;
+          reject(err2);
         } else {
-          resolve5(response);
+          resolve6(response);
         }
       }));
     });
@@ -41621,11 +41981,11 @@ import { EOL } from "os";
 import { constants as constants2, promises } from "fs";
 var __awaiter2 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve5) {
-      resolve5(value);
+    return value instanceof P ? value : new P(function(resolve6) {
+      resolve6(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve5, reject) {
+  return new (P || (P = Promise))(function(resolve6, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -41641,7 +42001,7 @@ var __awaiter2 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve6(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -41905,7 +42265,7 @@ import os from "os";
 
 // node_modules/@actions/io/lib/io-util.js
 import * as fs from "fs";
-var { chmod, copyFile, lstat, mkdir: mkdir2, open: open2, readdir, rename, rm: rm2, rmdir, stat: stat2, symlink, unlink } = fs.promises;
+var { chmod, copyFile, lstat: lstat2, mkdir: mkdir3, open: open2, readdir, rename: rename2, rm: rm3, rmdir, stat: stat2, symlink, unlink } = fs.promises;
 var IS_WINDOWS = process.platform === "win32";
 var READONLY = fs.constants.O_RDONLY;
 
@@ -41932,7 +42292,6 @@ var IS_WINDOWS3 = process.platform === "win32";
 var IS_MAC = process.platform === "darwin";
 
 // src/adapters/cosign/install.ts
-import { execFile } from "node:child_process";
 var CosignInstallError = class extends ProvenanceError {
   constructor(code18, message, options) {
     super(code18, message, options);
@@ -41940,33 +42299,37 @@ var CosignInstallError = class extends ProvenanceError {
   }
 };
 var VERSION_TIMEOUT_MS = 3e4;
-function readCosignVersion(cosignPath) {
-  return new Promise((resolveVersion, reject) => {
-    execFile(
-      cosignPath,
-      ["version", "--json"],
-      { timeout: VERSION_TIMEOUT_MS, killSignal: "SIGKILL", maxBuffer: 1024 * 1024 },
-      (error, stdout) => {
-        const fail = (message, cause) => reject(new CosignInstallError("COSIGN_VERSION_UNREADABLE", message, { cause }));
-        if (error) return fail(`\`${cosignPath} version --json\` failed`, error);
-        try {
-          const parsed = JSON.parse(String(stdout));
-          const fields = parsed;
-          if (typeof parsed !== "object" || parsed === null || typeof fields.gitVersion !== "string") {
-            return fail(`\`${cosignPath} version --json\` printed no gitVersion`);
-          }
-          resolveVersion({
-            gitVersion: fields.gitVersion,
-            ...typeof fields.goVersion === "string" ? { goVersion: fields.goVersion } : {},
-            ...typeof fields.platform === "string" ? { platform: fields.platform } : {},
-            path: cosignPath
-          });
-        } catch (parseError) {
-          fail(`\`${cosignPath} version --json\` printed something that is not JSON`, parseError);
-        }
-      }
-    );
+async function readCosignVersion(cosignPath) {
+  const fail = (message, cause) => {
+    throw new CosignInstallError("COSIGN_VERSION_UNREADABLE", message, { cause });
+  };
+  const run = await runProcess(cosignPath, ["version", "--json"], {
+    env: minimalEnv(process.env, { names: ["HOME"] }),
+    timeoutMs: VERSION_TIMEOUT_MS,
+    maxOutputBytes: 1024 * 1024
   });
+  if (run.spawnError !== void 0 || run.exitCode !== 0 || run.timedOut)
+    fail(
+      `\`${cosignPath} version --json\` failed`,
+      new Error(
+        run.spawnError ?? (run.timedOut ? `no answer within ${VERSION_TIMEOUT_MS} ms` : `exit ${run.exitCode ?? run.signal}: ${run.stderr.trim().slice(0, 300)}`)
+      )
+    );
+  let parsed;
+  try {
+    parsed = JSON.parse(run.stdout);
+  } catch (parseError) {
+    return fail(`\`${cosignPath} version --json\` printed something that is not JSON`, parseError);
+  }
+  const fields = parsed;
+  if (typeof parsed !== "object" || parsed === null || typeof fields.gitVersion !== "string")
+    return fail(`\`${cosignPath} version --json\` printed no gitVersion`);
+  return {
+    gitVersion: fields.gitVersion,
+    ...typeof fields.goVersion === "string" ? { goVersion: fields.goVersion } : {},
+    ...typeof fields.platform === "string" ? { platform: fields.platform } : {},
+    path: cosignPath
+  };
 }
 
 // src/domain/manifest.ts
@@ -42088,7 +42451,7 @@ async function createCosignTools(options) {
 import { createHash as createHash3 } from "node:crypto";
 
 // src/lib/keyed-gate.ts
-var realSleep = (ms) => new Promise((resolve5) => setTimeout(resolve5, ms));
+var realSleep2 = (ms) => new Promise((resolve6) => setTimeout(resolve6, ms));
 var KeyedGate = class _KeyedGate {
   limit;
   now;
@@ -42097,7 +42460,7 @@ var KeyedGate = class _KeyedGate {
   constructor(options) {
     this.limit = _KeyedGate.checkLimit(options.limit);
     this.now = options.now ?? Date.now;
-    this.sleep = options.sleep ?? realSleep;
+    this.sleep = options.sleep ?? realSleep2;
   }
   static checkLimit(limit) {
     if (!Number.isInteger(limit) || limit < 1)
@@ -42130,7 +42493,7 @@ var KeyedGate = class _KeyedGate {
     for (; ; ) {
       await this.clearance(key);
       if (state.inFlight < this.limit) break;
-      await new Promise((resolve5) => state.queue.push(resolve5));
+      await new Promise((resolve6) => state.queue.push(resolve6));
     }
     state.inFlight += 1;
     try {
@@ -42197,43 +42560,6 @@ function errorForStatus(what, response, retryAfterMs) {
       retryAfterMs
     });
   return new RegistryError("REGISTRY_PROTOCOL", message, { status });
-}
-
-// src/lib/retry.ts
-var DEFAULT_RETRY_POLICY = {
-  maxAttempts: 4,
-  baseDelayMs: 250,
-  maxDelayMs: 5e3,
-  maxRetryAfterMs: 6e4
-};
-function parseRetryAfter(value, nowMs) {
-  if (value === void 0) return void 0;
-  const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1e3;
-  const dateMs = Date.parse(trimmed);
-  if (Number.isNaN(dateMs)) return void 0;
-  return Math.max(0, dateMs - nowMs);
-}
-function backoffDelay(retry, policy2, random = Math.random) {
-  const ceiling = Math.min(policy2.maxDelayMs, policy2.baseDelayMs * 2 ** (retry - 1));
-  return Math.floor(random() * ceiling);
-}
-var realSleep2 = (ms) => new Promise((resolve5) => setTimeout(resolve5, ms));
-async function withRetry(attempt, policy2, hooks) {
-  const sleep = hooks.sleep ?? realSleep2;
-  for (let attemptNumber = 1; ; attemptNumber++) {
-    try {
-      return await attempt(attemptNumber);
-    } catch (error) {
-      const verdict = hooks.classify(error);
-      if (!verdict.retryable || attemptNumber >= policy2.maxAttempts) throw error;
-      if (verdict.retryAfterMs !== void 0 && verdict.retryAfterMs > policy2.maxRetryAfterMs)
-        throw error;
-      const delayMs = verdict.retryAfterMs ?? backoffDelay(attemptNumber, policy2, hooks.random);
-      hooks.onRetry?.(error, attemptNumber, delayMs);
-      await sleep(delayMs);
-    }
-  }
 }
 
 // src/adapters/registry/auth.ts
@@ -42329,8 +42655,9 @@ var Authenticator = class {
   tokens = /* @__PURE__ */ new Map();
   masked = /* @__PURE__ */ new Set();
   now;
-  hasCredentials(registry) {
-    return this.options.credentials.get(registry) !== void 0;
+  /** Whether credentials are configured for `registry` (false when its helper fails). */
+  async hasCredentials(registry) {
+    return await this.options.credentials.get(registry).catch(() => void 0) !== void 0;
   }
   /**
    * The `Authorization` value to send before any challenge: none until the
@@ -42341,7 +42668,7 @@ var Authenticator = class {
     const scheme = this.schemes.get(registry);
     if (!scheme) return void 0;
     if (scheme.kind === "basic") {
-      const credential = this.credential(registry);
+      const credential = await this.credential(registry);
       return credential ? this.basic(credential) : void 0;
     }
     return (await this.token(registry, scope, scheme, send)).authorization;
@@ -42369,7 +42696,7 @@ var Authenticator = class {
     }
     if (challenges.some((c) => c.scheme === "basic")) {
       this.schemes.set(registry, { kind: "basic" });
-      const credential = this.credential(registry);
+      const credential = await this.credential(registry);
       if (!credential)
         throw new RegistryError(
           "REGISTRY_AUTH",
@@ -42393,8 +42720,8 @@ var Authenticator = class {
       { status: 401 }
     );
   }
-  credential(registry) {
-    const credential = this.options.credentials.get(registry);
+  async credential(registry) {
+    const credential = await this.options.credentials.get(registry);
     if (credential) this.mask(credential.password);
     return credential;
   }
@@ -42445,13 +42772,13 @@ var Authenticator = class {
     }
     if (scheme.service) url.searchParams.set("service", scheme.service);
     url.searchParams.append("scope", scope);
-    const credential = this.credential(registry);
+    const credential = await this.credential(registry);
     const startedMs = this.now();
     const response = await send({
       method: "GET",
       url,
       headers: { accept: "application/json" },
-      authorization: credential ? this.basic(credential) : void 0
+      authorization: credential ? { value: this.basic(credential), origin: url.origin } : void 0
     });
     const what = `token for ${scope} from ${url.origin}${url.pathname}`;
     if (response.status === 401 || response.status === 403) {
@@ -42483,74 +42810,6 @@ function headerValue(value) {
   return Array.isArray(value) ? value[0] : value;
 }
 
-// src/adapters/registry/credentials.ts
-import { readFileSync } from "node:fs";
-import { homedir } from "node:os";
-import { join as join2 } from "node:path";
-var GHCR_HOST = "ghcr.io";
-var GHCR_TOKEN_USERNAME = "x-access-token";
-var DOCKER_HUB_ALIASES = /* @__PURE__ */ new Set(["docker.io", "index.docker.io", "registry-1.docker.io"]);
-function normalizeRegistryHost(key) {
-  const host = key.trim().replace(/^[a-z][a-z0-9+.-]*:\/\//i, "").replace(/\/.*$/, "").toLowerCase();
-  return DOCKER_HUB_ALIASES.has(host) ? DOCKER_HUB : host;
-}
-function decodeAuthField(auth) {
-  const decoded = Buffer.from(auth, "base64").toString("utf8");
-  const colon = decoded.indexOf(":");
-  if (colon <= 0) return void 0;
-  return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
-}
-function parseDockerConfigAuths(json) {
-  const found = /* @__PURE__ */ new Map();
-  if (typeof json !== "object" || json === null) return found;
-  const auths = json.auths;
-  if (typeof auths !== "object" || auths === null) return found;
-  for (const [key, entry] of Object.entries(auths)) {
-    if (typeof entry !== "object" || entry === null) continue;
-    const { auth, username, password } = entry;
-    let credential;
-    if (typeof auth === "string" && auth !== "") credential = decodeAuthField(auth);
-    else if (typeof username === "string" && typeof password === "string" && username !== "")
-      credential = { username, password };
-    if (credential) found.set(normalizeRegistryHost(key), credential);
-  }
-  return found;
-}
-function readDockerConfig(dir) {
-  const path = join2(dir, "config.json");
-  let text2;
-  try {
-    text2 = readFileSync(path, "utf8");
-  } catch (error) {
-    if (error.code === "ENOENT") return /* @__PURE__ */ new Map();
-    throw new ProvenanceError("DOCKER_CONFIG_UNREADABLE", `cannot read ${path}`, { cause: error });
-  }
-  let json;
-  try {
-    json = JSON.parse(text2);
-  } catch {
-    throw new ProvenanceError("DOCKER_CONFIG_UNREADABLE", `${path} is not valid JSON`);
-  }
-  return parseDockerConfigAuths(json);
-}
-function createCredentialStore(options) {
-  const dir = options.dockerConfigDir ?? process.env.DOCKER_CONFIG ?? join2(homedir(), ".docker");
-  const fromDockerConfig = readDockerConfig(dir);
-  const fromInputs = options.username && options.password ? { username: options.username, password: options.password } : void 0;
-  const githubToken = options.githubToken || void 0;
-  return {
-    get(host) {
-      const registry = normalizeRegistryHost(host);
-      const configured = fromDockerConfig.get(registry);
-      if (configured) return configured;
-      if (fromInputs) return fromInputs;
-      if (registry === GHCR_HOST && githubToken)
-        return { username: GHCR_TOKEN_USERNAME, password: githubToken };
-      return void 0;
-    }
-  };
-}
-
 // src/domain/action-version.ts
 var ACTION_VERSION = "4.0.0";
 
@@ -42560,8 +42819,22 @@ var MAX_REDIRECTS = 5;
 var REDIRECT_STATUSES = /* @__PURE__ */ new Set([301, 302, 303, 307, 308]);
 var USER_AGENT = `rocm-provenance/${ACTION_VERSION}`;
 var TLS_ERROR = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL/;
+var AbortSignalHandler = class {
+  next;
+  prepareRequest(options) {
+    if (this.next) options.signal = this.next;
+    this.next = void 0;
+  }
+  canHandleAuthentication() {
+    return false;
+  }
+  handleAuthentication() {
+    return Promise.reject(new Error("not an authentication handler"));
+  }
+};
 var HttpTransport = class {
   options;
+  signals = new AbortSignalHandler();
   /** One client per scheme: the library caches a single agent per client. */
   clients = /* @__PURE__ */ new Map();
   sent = 0;
@@ -42576,13 +42849,12 @@ var HttpTransport = class {
     return this.sent;
   }
   async send(request, observe) {
-    const origin = request.url.origin;
     let url = request.url;
     for (let redirects = 0; ; redirects++) {
       this.checkScheme(url);
       const headers = { ...request.headers };
-      if (request.authorization !== void 0 && url.origin === origin)
-        headers.authorization = request.authorization;
+      if (request.authorization !== void 0 && url.origin === request.authorization.origin)
+        headers.authorization = request.authorization.value;
       this.sent++;
       observe?.({ method: request.method, url });
       const response = await this.sendOnce(request.method, url, headers);
@@ -42613,7 +42885,7 @@ var HttpTransport = class {
   clientFor(protocol) {
     let client = this.clients.get(protocol);
     if (!client) {
-      client = new HttpClient(USER_AGENT, [], {
+      client = new HttpClient(USER_AGENT, [this.signals], {
         allowRedirects: false,
         allowRetries: false,
         keepAlive: true,
@@ -42626,17 +42898,19 @@ var HttpTransport = class {
   sendOnce(method, url, headers) {
     const { timeoutMs, maxBodyBytes } = this.options;
     const what = `${method} ${url.href}`;
-    return new Promise((resolve5, reject) => {
+    return new Promise((resolve6, reject) => {
       let settled = false;
       let message;
+      const abort = new AbortController();
       const finish = (error, response) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
         if (error) reject(error);
-        else if (response) resolve5(response);
+        else if (response) resolve6(response);
       };
       const timer = setTimeout(() => {
+        abort.abort();
         message?.destroy();
         finish(
           new RegistryError(
@@ -42648,7 +42922,9 @@ var HttpTransport = class {
           )
         );
       }, timeoutMs);
-      this.clientFor(url.protocol).request(method, url.href, null, headers).then(
+      const client = this.clientFor(url.protocol);
+      this.signals.next = abort.signal;
+      client.request(method, url.href, null, headers).then(
         (response) => {
           if (settled) {
             response.message.destroy();
@@ -42671,7 +42947,7 @@ var HttpTransport = class {
   }
 };
 function readBounded(message, maxBytes) {
-  return new Promise((resolve5, reject) => {
+  return new Promise((resolve6, reject) => {
     const chunks = [];
     let size = 0;
     message.on("data", (chunk) => {
@@ -42683,7 +42959,7 @@ function readBounded(message, maxBytes) {
       }
       chunks.push(chunk);
     });
-    message.on("end", () => resolve5(Buffer.concat(chunks)));
+    message.on("end", () => resolve6(Buffer.concat(chunks)));
     message.on("error", reject);
     message.on("close", () => {
       if (!message.complete) reject(new Error("connection closed before the body ended"));
@@ -42708,10 +42984,10 @@ function toTransportError(what, error) {
 }
 
 // src/adapters/registry/client.ts
-var DOCKER_HUB_API_HOST = "registry-1.docker.io";
 var DEFAULT_TIMEOUT_MS2 = 3e4;
 var DEFAULT_TAGS_PAGE_SIZE = 1e3;
 var MAX_TAG_PAGES = 1e3;
+var MAX_TAGS = 1e5;
 var MAX_REFERRERS_INSPECTED = 32;
 var REFERENCE_PATTERN = /^(?:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[A-Za-z0-9=_-]+)$/;
 var PATH_COMPONENT2 = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
@@ -42833,13 +43109,22 @@ var RegistryClient = class {
     }
     return pending;
   }
-  /** Every tag of the repository, following `Link` pagination. */
+  /**
+   * Every tag of the repository, following `Link` pagination: distinct tags in
+   * first-seen order. Bounded by what the client decides, not by what the
+   * registry says: at most `MAX_TAG_PAGES` pages, `MAX_TAGS` distinct tags
+   * (more throws `REGISTRY_PROTOCOL`), and a `next` page already fetched
+   * (a page naming itself, a loop) ends the listing. A `next` page on another
+   * origin is fetched without the registry's credentials (see `call`).
+   */
   async listTags(registry, repositoryPath, counter) {
-    const tags = [];
+    const tags = /* @__PURE__ */ new Set();
+    const seen = /* @__PURE__ */ new Set();
     let url = new URL(
       `${this.repositoryUrl(registry, repositoryPath)}/tags/list?n=${this.tagsPageSize}`
     );
-    for (let page = 0; url && page < MAX_TAG_PAGES; page++) {
+    for (let page = 0; url && page < MAX_TAG_PAGES && !seen.has(url.href); page++) {
+      seen.add(url.href);
       const response = await this.call(
         registry,
         repositoryPath,
@@ -42850,11 +43135,20 @@ var RegistryClient = class {
       );
       const json = parseJson(response.body, `GET ${url.href}: the tag list`);
       const pageTags = json?.tags;
-      if (Array.isArray(pageTags)) tags.push(...pageTags.filter((t) => typeof t === "string"));
+      if (Array.isArray(pageTags))
+        for (const tag of pageTags) {
+          if (typeof tag !== "string" || tag.length > MAX_TAG_LENGTH || tags.has(tag)) continue;
+          if (tags.size >= MAX_TAGS)
+            throw new RegistryError(
+              "REGISTRY_PROTOCOL",
+              `GET ${url.href}: ${registry}/${repositoryPath} lists more than ${MAX_TAGS} tags; not reading further`
+            );
+          tags.add(tag);
+        }
       const next = nextLink(headerValue(response.headers.link));
       url = next ? new URL(next, url) : void 0;
     }
-    return tags;
+    return [...tags];
   }
   /**
    * The platform (`os/arch[/variant]`) an image manifest is built for, read
@@ -43024,8 +43318,21 @@ var RegistryClient = class {
     const what = `${method} ${url.href}`;
     return withRetry(
       async () => {
+        const origin = new URL(this.baseUrl(registry)).origin;
+        const bind = (value) => value === void 0 ? void 0 : { value, origin };
         let authorization = await this.auth.authorizationFor(registry, scope, send);
-        let response = await send({ method, url, headers: { accept }, authorization });
+        let response = await send({
+          method,
+          url,
+          headers: { accept },
+          authorization: bind(authorization)
+        });
+        if (response.status === 401 && response.url.origin !== origin)
+          throw new RegistryError(
+            "REGISTRY_AUTH",
+            `${what}: ${response.url.origin} asked for credentials; those of ${registry} are sent to ${origin} and its token realm only`,
+            { status: 401 }
+          );
         if (response.status === 401) {
           authorization = await this.auth.answerChallenge(
             registry,
@@ -43034,8 +43341,13 @@ var RegistryClient = class {
             authorization,
             send
           );
-          response = await send({ method, url, headers: { accept }, authorization });
-          if (response.status === 401) throw this.refusal(registry, scope, what, response);
+          response = await send({
+            method,
+            url,
+            headers: { accept },
+            authorization: bind(authorization)
+          });
+          if (response.status === 401) throw await this.refusal(registry, scope, what, response);
         }
         if (response.status >= 200 && response.status < 300) return response;
         const retryAfterMs = parseRetryAfter(
@@ -43063,15 +43375,207 @@ var RegistryClient = class {
       `${registry} asked to slow down (${response.status}): every request to it waits ${retryAfterMs} ms`
     );
   }
-  refusal(registry, scope, what, response) {
+  async refusal(registry, scope, what, response) {
     const detail = errorForStatus(what, response).message;
-    const message = this.auth.hasCredentials(registry) ? `credentials were refused by ${registry} for ${scope}: ${detail}` : `${registry} requires credentials for ${scope} and none are configured: ${detail}`;
+    const message = await this.auth.hasCredentials(registry) ? `credentials were refused by ${registry} for ${scope}: ${detail}` : `${registry} requires credentials for ${scope} and none are configured: ${detail}`;
     return new RegistryError("REGISTRY_AUTH", message, { status: 401 });
   }
 };
 
+// src/adapters/registry/credentials.ts
+import { readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { join as join3 } from "node:path";
+
+// src/adapters/registry/credential-helper.ts
+var HELPER_TIMEOUT_MS = 3e4;
+var NOT_FOUND = /credentials not found/i;
+var HELPER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+function helperServerUrl(registry) {
+  return registry === DOCKER_HUB ? DOCKER_HUB_AUTH_KEY : registry;
+}
+async function getFromHelper(name, registry, options = {}) {
+  const program = `docker-credential-${name}`;
+  const fail = (why) => {
+    throw new RegistryError(
+      "REGISTRY_AUTH",
+      `the credential helper ${program} configured for ${registry} ${why}`
+    );
+  };
+  if (!HELPER_NAME.test(name)) return fail("has a name that is not a program name");
+  const timeoutMs = options.timeoutMs ?? HELPER_TIMEOUT_MS;
+  const run = await runProcess(program, ["get"], {
+    env: envWithout(options.env ?? process.env, {
+      prefixes: ["INPUT_"],
+      names: ["ACTIONS_RUNTIME_TOKEN"]
+    }),
+    timeoutMs,
+    input: helperServerUrl(registry),
+    maxOutputBytes: 1024 * 1024
+  });
+  if (run.spawnError !== void 0) return fail(`could not be run (${run.spawnError})`);
+  if (run.timedOut) return fail(`did not answer within ${timeoutMs} ms`);
+  if (run.exitCode !== 0) {
+    if (NOT_FOUND.test(run.stdout) || NOT_FOUND.test(run.stderr)) return void 0;
+    const said = (run.stderr.trim() || run.stdout.trim()).split("\n")[0]?.slice(0, 300) ?? "";
+    return fail(`failed (exit ${run.exitCode ?? run.signal})${said ? `: ${said}` : ""}`);
+  }
+  let answer;
+  try {
+    answer = JSON.parse(run.stdout);
+  } catch {
+    return fail("answered with something other than JSON");
+  }
+  const { Username: username, Secret: secret } = answer ?? {};
+  if (typeof secret !== "string" || secret === "") return void 0;
+  if (username === "<token>")
+    return fail(
+      "returned an identity token, which this action does not exchange; use a username and password or token"
+    );
+  if (typeof username !== "string" || username === "") return fail("returned no username");
+  return { username, password: secret };
+}
+
+// src/adapters/registry/credentials.ts
+var GHCR_HOST = "ghcr.io";
+var GHCR_TOKEN_USERNAME = "x-access-token";
+function decodeAuthField(auth) {
+  const decoded = Buffer.from(auth, "base64").toString("utf8");
+  const colon = decoded.indexOf(":");
+  if (colon <= 0) return void 0;
+  return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+function parseDockerConfigAuths(json) {
+  const found = /* @__PURE__ */ new Map();
+  if (typeof json !== "object" || json === null) return found;
+  const auths = json.auths;
+  if (typeof auths !== "object" || auths === null) return found;
+  for (const [key, entry] of Object.entries(auths)) {
+    if (typeof entry !== "object" || entry === null) continue;
+    const { auth, username, password } = entry;
+    let credential;
+    if (typeof auth === "string" && auth !== "") credential = decodeAuthField(auth);
+    else if (typeof username === "string" && typeof password === "string" && username !== "")
+      credential = { username, password };
+    if (credential) found.set(normalizeRegistryHost(key), credential);
+  }
+  return found;
+}
+function parseDockerConfigHelpers(json) {
+  const helpers = /* @__PURE__ */ new Map();
+  if (typeof json !== "object" || json === null) return { helpers };
+  const { credHelpers, credsStore } = json;
+  if (typeof credHelpers === "object" && credHelpers !== null) {
+    for (const [key, name] of Object.entries(credHelpers))
+      if (typeof name === "string" && name !== "") helpers.set(normalizeRegistryHost(key), name);
+  }
+  return typeof credsStore === "string" && credsStore !== "" ? { helpers, store: credsStore } : { helpers };
+}
+function readDockerConfig(dir) {
+  const path = join3(dir, "config.json");
+  let text2;
+  try {
+    text2 = readFileSync(path, "utf8");
+  } catch (error) {
+    if (error.code === "ENOENT")
+      return { auths: /* @__PURE__ */ new Map(), helpers: /* @__PURE__ */ new Map() };
+    throw new ProvenanceError("DOCKER_CONFIG_UNREADABLE", `cannot read ${path}`, { cause: error });
+  }
+  let json;
+  try {
+    json = JSON.parse(text2);
+  } catch {
+    throw new ProvenanceError("DOCKER_CONFIG_UNREADABLE", `${path} is not valid JSON`);
+  }
+  return { auths: parseDockerConfigAuths(json), ...parseDockerConfigHelpers(json) };
+}
+function createCredentialStore(options) {
+  const dir = options.dockerConfigDir ?? process.env.DOCKER_CONFIG ?? join3(homedir(), ".docker");
+  const config = readDockerConfig(dir);
+  const fromInputs = options.username && options.password ? { username: options.username, password: options.password } : void 0;
+  const githubToken = options.githubToken || void 0;
+  const helper = options.helper ?? ((name, registry) => getFromHelper(name, registry));
+  const asked = /* @__PURE__ */ new Map();
+  const ask = (name, registry) => {
+    const key = `${name} ${registry}`;
+    let pending = asked.get(key);
+    if (!pending) {
+      pending = helper(name, registry);
+      asked.set(key, pending);
+    }
+    return pending;
+  };
+  return {
+    async get(host) {
+      const registry = normalizeRegistryHost(host);
+      const named = config.helpers.get(registry);
+      const fromHelper = named !== void 0 ? await ask(named, registry) : void 0;
+      if (fromHelper) return fromHelper;
+      const configured = config.auths.get(registry);
+      if (configured) return configured;
+      const fromStore = config.store !== void 0 ? await ask(config.store, registry) : void 0;
+      if (fromStore) return fromStore;
+      if (fromInputs) return fromInputs;
+      if (registry === GHCR_HOST && githubToken)
+        return { username: GHCR_TOKEN_USERNAME, password: githubToken };
+      return void 0;
+    }
+  };
+}
+
+// src/domain/secrets.ts
+var REDACTED = "***";
+var SecretRedactor = class {
+  secrets = /* @__PURE__ */ new Set();
+  /** Registers a secret (ignored when empty). */
+  add(secret) {
+    if (secret !== void 0 && secret !== "") this.secrets.add(secret);
+  }
+  /** Registers a password and the `base64(username:password)` of HTTP Basic. */
+  addCredential(username, password) {
+    if (!password) return;
+    this.add(password);
+    if (username) this.add(base64(`${username}:${password}`));
+  }
+  get size() {
+    return this.secrets.size;
+  }
+  /** `text` with every registered secret replaced by `***`, longest first. */
+  redact(text2) {
+    if (this.secrets.size === 0) return text2;
+    let out2 = text2;
+    for (const secret of [...this.secrets].sort((a, b) => b.length - a.length))
+      if (out2.includes(secret)) out2 = out2.split(secret).join(REDACTED);
+    return out2;
+  }
+  /** A copy of a JSON-like value (plain objects, arrays) with every string redacted. */
+  redactDeep(value) {
+    if (this.secrets.size === 0) return value;
+    return this.walk(value);
+  }
+  walk(value) {
+    if (typeof value === "string") return this.redact(value);
+    if (Array.isArray(value)) return value.map((item) => this.walk(item));
+    if (value instanceof Date || value === null || typeof value !== "object") return value;
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, this.walk(item)]));
+  }
+};
+function base64(text2) {
+  const bytes = new TextEncoder().encode(text2);
+  let binary = "";
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary);
+}
+
 // src/adapters/create.ts
 function createAdapters(options) {
+  const secrets = options.secrets ?? new SecretRedactor();
+  secrets.addCredential(options.username, options.password);
+  secrets.addCredential(GHCR_TOKEN_USERNAME, options.githubToken);
+  const maskSecret = (secret) => {
+    secrets.add(secret);
+    options.maskSecret?.(secret);
+  };
   const credentials = createCredentialStore({
     username: options.username,
     password: options.password,
@@ -43080,7 +43584,7 @@ function createAdapters(options) {
   const registry = new RegistryClient({
     credentials,
     insecureRegistries: options.insecureRegistries,
-    maskSecret: options.maskSecret,
+    maskSecret,
     log: options.log
   });
   const prepareCosign = async () => createCosignTools({
@@ -43149,13 +43653,19 @@ function digestStep(findings) {
       return {
         check: "digest",
         code: 2,
-        text: `digest: row ${plan.row.index} (${plan.row.version}, ${plan.row.os}) is not pinned to a digest yet \u2192 2`
+        text: `digest: row ${plan.row.index} (${plan.row.version}, ${plan.row.os}) is not pinned to a digest yet${plan.row.pin.kind === "not-pinned" && plan.row.pin.note ? ` (${plan.row.pin.note})` : ""} \u2192 2`
       };
     case "unreachable":
       return {
         check: "digest",
         code: 2,
         text: `digest: registry ${plan.registry} could not be read${suffix(digest.cause)} \u2192 2`
+      };
+    case "access-denied":
+      return {
+        check: "digest",
+        code: 2,
+        text: `digest: registry ${plan.registry} refused access${suffix(digest.cause)} \u2014 check the credentials for it (registry-username/registry-password, the Docker config or its credential helper) \u2192 2`
       };
   }
 }
@@ -43197,6 +43707,14 @@ function signatureTrust(findings) {
     case "skipped":
       return !signerNamed(plan) && !plan.policy.requireSignature ? "unsigned" : "unknown";
   }
+}
+function indexSignatureNote(signature) {
+  const index = signature.indexSignature;
+  if (!index) return "";
+  const platform2 = index.platform ? `${index.platform} ` : "";
+  if (index.outcome === "verified")
+    return ` on the pinned ${platform2}platform manifest, while the index ${shortDigest(index.digest)} the tag points at is signed${index.signedBy ? ` by ${index.signedBy}` : " by the expected signer"} \u2014 sign the platform manifests too (\`cosign sign --recursive\` on the index) or pin the index digest`;
+  return ` on the pinned ${platform2}platform manifest, nor on the index ${shortDigest(index.digest)} the tag points at (${index.outcome})`;
 }
 function signerNamed(plan) {
   return plan.trustModel === "signers" ? (plan.signers ?? []).length > 0 : plan.signer !== void 0;
@@ -43273,7 +43791,7 @@ function signatureStep(findings) {
     };
   }
   if (outcome === "unsigned" || outcome === "invalid" || outcome === "expired") {
-    const what = outcome === "unsigned" ? "no signature found" : `signature ${outcome}`;
+    const what = outcome === "unsigned" ? `no signature found${indexSignatureNote(signature)}` : `signature ${outcome}`;
     if (required) {
       return {
         check: "signature",
@@ -43629,7 +44147,7 @@ async function checkDigest(plan, client) {
       return { status: "tag-missing", pinnedDigest: pinned, ...facts2, requests: counter.requests };
     }
     return {
-      status: "unreachable",
+      status: error.code === "REGISTRY_AUTH" ? "access-denied" : "unreachable",
       pinnedDigest: pinned,
       cause: describeRegistryError(error),
       requests: counter.requests
@@ -43694,7 +44212,7 @@ function skippedAttestation(plan, message) {
 function hasSigner(plan) {
   return plan.trustModel === "signers" ? (plan.signers ?? []).length > 0 : plan.signer !== void 0;
 }
-async function checkTrust(plan, digest, getVerifier, now) {
+async function checkTrust(plan, digest, getVerifier, now, index) {
   if (!hasSigner(plan)) {
     const message = plan.policy.requireSignature ? plan.trustModel === "signers" ? "require_signature is on but the image has no trusted signer (trusted_signers, provenance.key_path, or identity and issuer)" : "require_signature is on but the row names no signer (provenance.key_path, or identity and issuer)" : "no signer configured for this row";
     return {
@@ -43705,7 +44223,21 @@ async function checkTrust(plan, digest, getVerifier, now) {
   }
   try {
     const verifier = await getVerifier();
-    const signature = await verifier.verifySignature(plan, digest, now);
+    let signature = await verifier.verifySignature(plan, digest, now);
+    if (signature.outcome === "unsigned" && index !== void 0) {
+      const ofIndex = await verifier.verifySignature(plan, index.digest, now);
+      signature = {
+        ...signature,
+        indexSignature: {
+          digest: index.digest,
+          ...index.platform !== void 0 && { platform: index.platform },
+          outcome: ofIndex.outcome,
+          ...ofIndex.outcome === "verified" && {
+            signedBy: ofIndex.identity ?? ofIndex.keyFingerprint ?? ofIndex.expected
+          }
+        }
+      };
+    }
     if (plan.policy.attestMode === "none") {
       return { signature, attestation: skippedAttestation(plan, "attest_mode is none"), errors: [] };
     }
@@ -44016,7 +44548,8 @@ async function loadPlans(options, loadConfig2) {
     const config = await loadConfig2({
       policyPath: options.policyPath,
       matrixPath: options.matrixPath,
-      workspace: options.workspace
+      workspace: options.workspace,
+      trustedRootInput: options.trustedRoot
     });
     const plans = planImages(config, {
       repositoryInput: options.repository,
@@ -44038,6 +44571,8 @@ function reasonNotToVerify(plan, digest) {
   if (plan.row.pin.kind !== "pinned") return "not checked: the row is not pinned to a digest";
   if (digest.status === "unreachable")
     return `not checked: the registry could not be reached (${digest.cause ?? "no cause given"})`;
+  if (digest.status === "access-denied")
+    return `not checked: the registry refused access (${digest.cause ?? "no cause given"})`;
   if (digest.pinnedExists === false)
     return `not checked: the pinned digest ${plan.row.pin.digest} does not exist in ${plan.repository}`;
   return void 0;
@@ -44046,14 +44581,15 @@ async function checkImage(plan, deps, cosign, cache, now) {
   let lookup;
   const errors = [];
   const digest = await checkDigest(plan, deps.registry);
-  if (digest.status === "unreachable" && digest.cause) errors.push(digest.cause);
+  if ((digest.status === "unreachable" || digest.status === "access-denied") && digest.cause)
+    errors.push(digest.cause);
   const age = checkAge(plan.row.added, plan.policy.digestTtlDays, now);
   let signature;
   let attestation;
   let requirements;
   const skipReason = reasonNotToVerify(plan, digest);
   if (skipReason !== void 0) {
-    const outcome = digest.pinnedExists === false ? "not-found" : digest.status === "unreachable" ? "transient" : "skipped";
+    const outcome = digest.pinnedExists === false ? "not-found" : digest.status === "unreachable" ? "transient" : digest.status === "access-denied" ? "registry-auth" : "skipped";
     signature = { ...skippedSignature(skipReason), outcome };
     attestation = skippedAttestation(plan, skipReason);
   } else {
@@ -44064,7 +44600,14 @@ async function checkImage(plan, deps, cosign, cache, now) {
       attestation = lookup.attestation;
       requirements = lookup.requirements;
     } else {
-      const trust = await checkTrust(plan, pinned, async () => (await cosign()).verifier, now);
+      const index = digest.pinnedKind === "platform-manifest" && digest.currentDigest !== void 0 ? { digest: digest.currentDigest, platform: digest.pinnedPlatform } : void 0;
+      const trust = await checkTrust(
+        plan,
+        pinned,
+        async () => (await cosign()).verifier,
+        now,
+        index
+      );
       signature = trust.signature;
       attestation = trust.attestation;
       requirements = trust.requirements;
@@ -44093,9 +44636,13 @@ async function checkImage(plan, deps, cosign, cache, now) {
   };
 }
 function preferredReference(config, plans) {
-  const preferred = choosePreferredPlan(config.matrix, plans);
-  if (!preferred || preferred.row.pin.kind !== "pinned") return void 0;
-  return `${preferred.reference}@${preferred.row.pin.digest}`;
+  const preferred = choosePreferredRow(config.matrix, plans);
+  if (!preferred || preferred.plan.row.pin.kind !== "pinned")
+    return plans.length > 0 ? { preferredReason: "no row is pinned to a digest" } : {};
+  return {
+    preferredImage: `${preferred.plan.reference}@${preferred.plan.row.pin.digest}`,
+    preferredReason: preferred.reason
+  };
 }
 async function verifyImages(options, deps) {
   const startedAt = (/* @__PURE__ */ new Date()).toISOString();
@@ -44149,7 +44696,7 @@ async function verifyImages(options, deps) {
     ...overall,
     images: results,
     // Of the whole matrix, so that every shard names the same one.
-    preferredImage: preferredReference(planned.config, planned.plans),
+    ...preferredReference(planned.config, planned.plans),
     ...options.shard && { shard: options.shard },
     ...deps.sha256 && {
       configDigest: configDigest(planned.config, planned.plans, ACTION_VERSION, deps.sha256)
@@ -44356,6 +44903,7 @@ function buildReport(run, meta) {
       configDigest: run.configDigest
     }),
     preferredImage: run.preferredImage,
+    preferredReason: run.preferredReason,
     counts: countTrust(run),
     configIssues: run.configIssues.map(
       (issue2) => compact({ code: issue2.code, message: issue2.message, location: issue2.location })
@@ -44370,27 +44918,11 @@ function serialiseReport(report) {
 }
 
 // src/adapters/fs/report-file.ts
-import { randomBytes } from "node:crypto";
-import { mkdir as mkdir3, open as open3, rename as rename2, rm as rm3 } from "node:fs/promises";
-import { basename, dirname, join as join3 } from "node:path";
-async function writeReportFile(path, report) {
-  const folder = dirname(path);
-  const temporary = join3(
-    folder,
-    `.${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`
-  );
+async function writeReportFile(path, report, workspace) {
   try {
-    await mkdir3(folder, { recursive: true });
-    const file = await open3(temporary, "wx", 420);
-    try {
-      await file.writeFile(serialiseReport(report), "utf8");
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-    await rename2(temporary, path);
+    await assertWritableFile(workspace, path);
+    await writeFileAtomically(path, serialiseReport(report));
   } catch (error) {
-    await rm3(temporary, { force: true }).catch(() => void 0);
     throw new ProvenanceError("REPORT_WRITE_FAILED", `could not write the report to ${path}`, {
       cause: error
     });
@@ -44488,6 +45020,9 @@ function imageCells(image) {
     code: String(decision.code)
   };
 }
+var MAX_SUMMARY_BYTES = 900 * 1024;
+var SUMMARY_RESERVE_BYTES = 4 * 1024;
+var utf8 = new TextEncoder();
 function plain2(text2) {
   return text2.replace(/[\r\n]+/g, " ").replace(/[\u0000-\u001f\u007f-\u009f]/g, "?");
 }
@@ -44499,6 +45034,8 @@ function pad(rows) {
 }
 function renderTextSummary(run) {
   const lines = [`rocm-provenance: ${overallLine(run)}`];
+  if (run.preferredReason !== void 0)
+    lines.push(`  preferred: ${plain2(`${run.preferredImage ?? "none"} \u2014 ${run.preferredReason}`)}`);
   for (const issue2 of run.configIssues) {
     const where = formatLocation(issue2.location);
     lines.push(`  config: ${plain2(where ? `${where}: ${issue2.message}` : issue2.message)}`);
@@ -44576,6 +45113,7 @@ function containerProvenance(report) {
     })
   };
 }
+var MAX_TELEMETRY_BYTES = 16 * 1024 * 1024;
 function indentationOf(text2) {
   const match = /\n([ \t]+)\S/.exec(text2);
   return match ? match[1] : 0;
@@ -44630,6 +45168,14 @@ function assertWritableMatrix(text2, file) {
 }
 function editMatrix(text2, edits, file) {
   if (edits.update.length === 0 && edits.append.length === 0) return text2;
+  if (usesCrlf(text2))
+    return editMatrixLf(text2.replace(/\r\n/g, "\n"), edits, file).replace(/\n/g, "\r\n");
+  return editMatrixLf(text2, edits, file);
+}
+function usesCrlf(text2) {
+  return text2.includes("\r\n") && !/(^|[^\r])\n/.test(text2);
+}
+function editMatrixLf(text2, edits, file) {
   const layout = readLayout(text2, file);
   const splices = [];
   for (const update of edits.update) splices.push(...updateRow(layout, update));
@@ -44685,6 +45231,13 @@ function rowAt(layout, index) {
     throw new MatrixEditError(
       "MATRIX_LAYOUT",
       `${layout.file}: rocm.images[${index}] is not a map of version/os/digest`
+    );
+  }
+  const merges = row2.items.some((pair) => (0, import_yaml6.isScalar)(pair.key) && pair.key.value === "<<");
+  if (merges || row2.anchor !== void 0) {
+    throw new MatrixEditError(
+      "MATRIX_LAYOUT",
+      `${layout.file}: rocm.images[${index}] ${merges ? "takes keys through a YAML merge key (`<<`)" : `is the anchor &${row2.anchor} other rows merge`}; the updater edits only rows that hold their own keys: write this row out in full to let it be updated`
     );
   }
   return row2;
@@ -45505,7 +46058,7 @@ async function runUpdateCli(options) {
     );
     return 4;
   }
-  const { result } = outcome;
+  const result = options.secrets?.redactDeep(outcome.result) ?? outcome.result;
   options.out(`${result.prBody}
 `);
   options.out(
@@ -45544,6 +46097,8 @@ Options (verify, update):
 
 Exit codes: 0 pass, 1 warning, 2 digest drift, 3 signature failure, 4 configuration or usage error.
 GITHUB_TOKEN, when set, is used for ghcr.io.`;
+var out = (text2) => process.stdout.write(terminalSafe(text2));
+var err = (text2) => process.stderr.write(terminalSafe(text2));
 var COMMON_OPTIONS = {
   policy: { type: "string", default: DEFAULT_POLICY_PATH },
   matrix: { type: "string", default: DEFAULT_MATRIX_PATH },
@@ -45569,8 +46124,9 @@ function commonOptions(values) {
     concurrency
   };
 }
-function cliAdapters(options, workspace) {
+function cliAdapters(options, workspace, secrets) {
   return createAdapters({
+    secrets,
     workspace,
     username: options.registryUsername,
     password: process.env.ROCM_PROVENANCE_REGISTRY_PASSWORD,
@@ -45593,8 +46149,9 @@ async function verifyCommand(args) {
   const options = commonOptions(values);
   const shard = parseShard(values.shard ?? "", "--shard");
   const workspace = process.cwd();
-  const adapters = cliAdapters(options, workspace);
-  const result = await verifyImages(
+  const secrets = new SecretRedactor();
+  const adapters = cliAdapters(options, workspace, secrets);
+  const verified = await verifyImages(
     {
       workspace,
       policyPath: options.policy,
@@ -45608,20 +46165,21 @@ async function verifyCommand(args) {
     },
     adapters
   );
+  const result = secrets.redactDeep(verified);
   const report = buildReport(result, {
     actionVersion: ACTION_VERSION,
     policyPath: options.policy,
     matrixPath: options.matrix
   });
-  const reportPath = resolve4(workspace, values["provenance-path"]);
+  const reportPath = resolve5(workspace, values["provenance-path"]);
   await writeReportFile(reportPath, report);
-  if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}
+  if (values.json) out(`${JSON.stringify(report, null, 2)}
 `);
-  else process.stdout.write(`${renderTextSummary(result)}
+  else out(`${renderTextSummary(result)}
 report: ${reportPath}
 `);
   if (result.autoUpdate && result.exitCode !== 0)
-    process.stderr.write(
+    err(
       `mode is auto_update: the command line never dispatches ${result.autoUpdate.workflow}; run 'rocm-provenance update' to refresh the pins
 `
     );
@@ -45642,11 +46200,11 @@ async function validateCommand(args) {
     workspace: process.cwd()
   });
   if (issues.length === 0) {
-    process.stdout.write(`${values.policy} and ${values.matrix} are valid
+    out(`${values.policy} and ${values.matrix} are valid
 `);
     return 0;
   }
-  process.stderr.write(`${formatConfigIssues(issues)}
+  err(`${formatConfigIssues(issues)}
 `);
   return 4;
 }
@@ -45657,10 +46215,10 @@ async function inspectCommand(args) {
     allowPositionals: true
   });
   if (positionals.length !== 1) throw new InputError("inspect takes one file");
-  const inspected = inspectDocument(await readFile3(positionals[0], "utf8"));
-  process.stdout.write(
-    values.json ? renderInspectJson(inspected) : renderInspectTable(inspected.rows)
-  );
+  const text2 = await readRegularTextFile(positionals[0], MAX_TELEMETRY_BYTES);
+  if (text2 === void 0) throw new InputError(`${positionals[0]} does not exist`);
+  const inspected = inspectDocument(text2);
+  out(values.json ? renderInspectJson(inspected) : renderInspectTable(inspected.rows));
   return inspected.exitCode;
 }
 async function annotateCommand(args) {
@@ -45668,15 +46226,13 @@ async function annotateCommand(args) {
   if (positionals.length !== 2)
     throw new InputError("annotate takes a telemetry summary and a provenance report");
   const [summaryPath, reportPath] = positionals;
-  const report = JSON.parse(await readFile3(reportPath, "utf8"));
-  let summary2 = "{}";
-  try {
-    summary2 = await readFile3(summaryPath, "utf8");
-  } catch (error) {
-    if (error.code !== "ENOENT") throw error;
-  }
-  await writeFile4(summaryPath, annotateTelemetrySummary(summary2, report));
-  process.stdout.write(`annotated ${summaryPath} with ${reportPath}
+  const reportText = await readRegularTextFile(reportPath, MAX_TELEMETRY_BYTES);
+  if (reportText === void 0) throw new InputError(`${reportPath} does not exist`);
+  const report = JSON.parse(reportText);
+  await assertWritableFile(void 0, summaryPath);
+  const summary2 = await readRegularTextFile(summaryPath, MAX_TELEMETRY_BYTES) ?? "{}";
+  await writeFileAtomically(summaryPath, annotateTelemetrySummary(summary2, report));
+  out(`annotated ${summaryPath} with ${reportPath}
 `);
   return 0;
 }
@@ -45692,8 +46248,10 @@ async function updateCommand(args) {
   });
   const options = commonOptions(values);
   const workspace = process.cwd();
+  const secrets = new SecretRedactor();
   return runUpdateCli({
-    ...cliAdapters(options, workspace),
+    ...cliAdapters(options, workspace, secrets),
+    secrets,
     workspace,
     policyPath: options.policy,
     matrixPath: options.matrix,
@@ -45701,7 +46259,7 @@ async function updateCommand(args) {
     images: options.images,
     discover: values.discover,
     dryRun: values["dry-run"],
-    out: (text2) => process.stdout.write(text2)
+    out
   });
 }
 var COMMANDS = {
@@ -45714,18 +46272,18 @@ var COMMANDS = {
 async function main(argv) {
   const [command, ...rest] = argv;
   if (command === void 0 || command === "--help" || command === "-h" || command === "help") {
-    process.stdout.write(`${USAGE}
+    out(`${USAGE}
 `);
     return command === void 0 ? 4 : 0;
   }
   if (command === "--version") {
-    process.stdout.write(`${ACTION_VERSION}
+    out(`${ACTION_VERSION}
 `);
     return 0;
   }
   const handler = COMMANDS[command];
   if (!handler) {
-    process.stderr.write(`rocm-provenance: unknown command '${command}'
+    err(`rocm-provenance: unknown command '${command}'
 
 ${USAGE}
 `);
@@ -45735,9 +46293,9 @@ ${USAGE}
     return await handler(rest);
   } catch (error) {
     const usage = error instanceof InputError || error.code?.startsWith("ERR_PARSE_ARGS");
-    process.stderr.write(`rocm-provenance ${command}: ${causeChain(error).join(": ")}
+    err(`rocm-provenance ${command}: ${causeChain(error).join(": ")}
 `);
-    if (usage) process.stderr.write(`run 'rocm-provenance --help' for usage
+    if (usage) err(`run 'rocm-provenance --help' for usage
 `);
     return 4;
   }

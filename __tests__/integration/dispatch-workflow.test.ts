@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/glo
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
 import { dispatchWorkflow, shouldDispatchUpdate } from '../../src/adapters/github/dispatch.js'
 import { ProvenanceError } from '../../src/domain/errors.js'
+import { startRecordingServer } from '../helpers/registry-auth-servers.js'
 import { CURRENT, KEY_SIGNER, makeImage } from '../helpers/run-fixtures.js'
 
 const TOKEN = 'ghs_standinTokenThatMustNeverBeShown0123'
@@ -17,7 +18,8 @@ describe('dispatchWorkflow against a loopback GitHub API', () => {
   let server: Server
   let apiUrl: string
   let received: Received[]
-  let reply: { status: number; body: string }
+  let reply: { status: number; body: string; headers?: Record<string, string> }
+  let queued: (typeof reply)[]
 
   beforeAll(async () => {
     server = createServer((request, response) => {
@@ -30,8 +32,9 @@ describe('dispatchWorkflow against a loopback GitHub API', () => {
           headers: request.headers,
           body: Buffer.concat(chunks).toString('utf8')
         })
-        response.writeHead(reply.status, { 'content-type': 'application/json' })
-        response.end(reply.body)
+        const answer = queued.shift() ?? reply
+        response.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers })
+        response.end(answer.body)
       })
     })
     await new Promise<void>(resolveListen => server.listen(0, '127.0.0.1', () => resolveListen()))
@@ -44,6 +47,7 @@ describe('dispatchWorkflow against a loopback GitHub API', () => {
   beforeEach(() => {
     received = []
     reply = { status: 204, body: '' }
+    queued = []
   })
 
   const options = () => ({
@@ -126,6 +130,44 @@ describe('dispatchWorkflow against a loopback GitHub API', () => {
       /workflow_dispatch of update-rocm\.yml on main in example\/rocm-app failed/
     )
     expect(error.message).not.toContain(TOKEN)
+  })
+
+  it('does not follow a redirect to another port of the same host with the token', async () => {
+    const elsewhere = await startRecordingServer(() => ({
+      status: 204,
+      headers: {},
+      body: Buffer.alloc(0)
+    }))
+    try {
+      reply = { status: 307, body: '', headers: { location: `${elsewhere.url}/dispatches` } }
+      const error = (await dispatchWorkflow(options()).catch((e: unknown) => e)) as ProvenanceError
+      expect(error.code).toBe('DISPATCH_FAILED')
+      expect(error.message).toContain(`redirecting to ${elsewhere.url}, another origin`)
+      expect(elsewhere.requests).toEqual([])
+      expect(received).toHaveLength(1)
+    } finally {
+      await elsewhere.stop()
+    }
+  })
+
+  it('follows a redirect within the API origin (a renamed repository) with the token', async () => {
+    queued = [
+      {
+        status: 307,
+        body: '',
+        headers: {
+          location: '/api/v3/repositories/42/actions/workflows/update-rocm.yml/dispatches'
+        }
+      }
+    ]
+    await dispatchWorkflow(options())
+    expect(received.map(r => [r.url, r.headers.authorization])).toEqual([
+      [
+        '/api/v3/repos/example/rocm-app/actions/workflows/update-rocm.yml/dispatches',
+        `Bearer ${TOKEN}`
+      ],
+      ['/api/v3/repositories/42/actions/workflows/update-rocm.yml/dispatches', `Bearer ${TOKEN}`]
+    ])
   })
 
   it('refuses a repository that is not owner/name before sending anything', async () => {

@@ -4,9 +4,19 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { createHash, createPublicKey } from 'node:crypto'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import {
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { createServer as createHttpServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { runBundledAction } from '../helpers/action-runner.js'
 import {
   fakeRuntimeToken,
@@ -17,7 +27,14 @@ import {
 import { startFaultProxy } from '../helpers/fault-proxy.js'
 import { htpasswdEntry } from '../helpers/registry-auth-servers.js'
 import { STRICT_POLICY, workspaceWith } from '../helpers/workspace.js'
-import { generateKeyPair, pushImage, retag, signImage, type KeyPair } from '../helpers/images.js'
+import {
+  generateKeyPair,
+  pushImage,
+  pushIndex,
+  retag,
+  signImage,
+  type KeyPair
+} from '../helpers/images.js'
 import { startRegistry, type TestRegistry } from '../helpers/registry.js'
 import { reportSchemaErrors } from '../helpers/report-schema.js'
 import { hermeticEnv, mustRun, toolPath } from '../helpers/tools.js'
@@ -324,5 +341,215 @@ describe('the bundled action with registry credentials', () => {
       expect(text).not.toContain(password)
       expect(text).not.toContain(Buffer.from(`ci-reader:${password}`).toString('base64'))
     }
+  })
+})
+
+describe('the bundled action against a registry that quotes the Authorization it received', () => {
+  const password = `pw-${Math.random().toString(36).slice(2)}-echoed`
+  const basic = Buffer.from(`ci-reader:${password}`).toString('base64')
+  let server: Server
+  let host: string
+
+  beforeAll(async () => {
+    // Asks for Basic, then refuses it with an error body that quotes the header.
+    server = createHttpServer((request, response) => {
+      const authorization = request.headers.authorization
+      if (!authorization) {
+        response.writeHead(401, { 'www-authenticate': 'Basic realm="hostile"' })
+        response.end()
+        return
+      }
+      if (request.method === 'HEAD') {
+        // No digest: the client GETs the manifest, whose error answer has a body.
+        response.writeHead(200, { 'content-type': 'application/vnd.oci.image.manifest.v1+json' })
+        response.end()
+        return
+      }
+      response.writeHead(403, { 'content-type': 'application/json' })
+      response.end(
+        JSON.stringify({
+          errors: [{ code: 'DENIED', message: `denied: you sent Authorization: ${authorization}` }]
+        })
+      )
+    })
+    await new Promise<void>(resolve => server.listen(0, '127.0.0.1', () => resolve()))
+    host = `127.0.0.1:${(server.address() as AddressInfo).port}`
+  })
+  afterAll(async () => {
+    server.closeAllConnections()
+    await new Promise<void>(resolve => server.close(() => resolve()))
+  })
+
+  it('redacts the password and its Basic form from the report, summary, outputs and annotations', async () => {
+    const workspace = workspaceWith({ host }, STRICT_POLICY, [
+      { tag: '6.4.4-ubuntu-22.04', digest: `sha256:${'5'.repeat(64)}` }
+    ])
+    const run = await runBundledAction(workspace, {
+      'insecure-registries': host,
+      'cosign-path': toolPath('cosign'),
+      'upload-artifact': 'false',
+      'registry-username': 'ci-reader',
+      'registry-password': password
+    })
+    const report = readFileSync(join(workspace, 'rocm_provenance.json'), 'utf8')
+    // The hostile answer did reach the report, redacted.
+    expect(report).toContain('denied: you sent Authorization: Basic ***')
+    const log = run.stdout
+      .split('\n')
+      .filter(line => !line.startsWith('::add-mask::'))
+      .join('\n')
+    for (const text of [log, run.stderr, run.summary, JSON.stringify(run.outputs), report]) {
+      expect(text).not.toContain(password)
+      expect(text).not.toContain(basic)
+    }
+  })
+})
+
+describe('the bundled action with paths planted by an earlier step', () => {
+  let registry: TestRegistry
+  beforeAll(async () => {
+    registry = await startRegistry()
+  })
+  afterAll(async () => {
+    await registry.stop()
+  })
+  const inputs = (extra: Record<string, string>): Record<string, string> => ({
+    'insecure-registries': registry.host,
+    'cosign-path': toolPath('cosign'),
+    'upload-artifact': 'false',
+    ...extra
+  })
+  const readReport = (workspace: string, path = 'rocm_provenance.json') =>
+    JSON.parse(readFileSync(join(workspace, path), 'utf8')) as {
+      exitCode: number
+      errors: string[]
+      configIssues?: { message: string }[]
+    }
+
+  it('does not hang on a telemetry-summary that is a FIFO, and warns', async () => {
+    const workspace = workspaceWith(registry, STRICT_POLICY, [])
+    execFileSync('mkfifo', [join(workspace, 'telemetry.json')])
+    const run = await runBundledAction(workspace, inputs({ 'telemetry-summary': 'telemetry.json' }))
+    expect(run.stdout).toMatch(
+      /::warning::the telemetry summary .*telemetry\.json was not annotated: .*telemetry\.json is not a regular file/
+    )
+    expect(statSync(join(workspace, 'telemetry.json')).isFIFO()).toBe(true)
+    expect(existsSync(join(workspace, 'rocm_provenance.json'))).toBe(true)
+  })
+
+  it('does not rewrite a file outside the workspace through a telemetry-summary symlink', async () => {
+    const workspace = workspaceWith(registry, STRICT_POLICY, [])
+    const outside = join(mkdtempSync(join(tmpdir(), 'rp-outside-')), 'victim.json')
+    writeFileSync(outside, '{"keep":"me"}\n')
+    symlinkSync(outside, join(workspace, 'telemetry.json'))
+    const run = await runBundledAction(workspace, inputs({ 'telemetry-summary': 'telemetry.json' }))
+    expect(run.stdout).toMatch(
+      /::warning::the telemetry summary .* is a symlink out of the workspace/
+    )
+    expect(readFileSync(outside, 'utf8')).toBe('{"keep":"me"}\n')
+  })
+
+  it.each([
+    [
+      'a symlink to a device node',
+      (w: string) => symlinkSync('/dev/null', join(w, 'out.json')),
+      'out.json',
+      /is a symlink out of the workspace/
+    ],
+    [
+      'a FIFO',
+      (w: string) => execFileSync('mkfifo', [join(w, 'out.json')]),
+      'out.json',
+      /is not a regular file/
+    ],
+    ['a path out of the workspace', () => undefined, '../out.json', /leaves the workspace/]
+  ])(
+    'refuses a provenance-path that is %s: exit 4, the report at the default path',
+    async (_name, plant, path, problem) => {
+      const workspace = workspaceWith(registry, STRICT_POLICY, [])
+      plant(workspace)
+      const run = await runBundledAction(workspace, inputs({ 'provenance-path': path }))
+      expect(run.outputs['exit-code']).toBe('4')
+      const report = readReport(workspace)
+      expect(report.errors.join('\n')).toMatch(problem)
+      expect(report.errors.join('\n')).toContain("input 'provenance-path'")
+      expect(readFileSync('/dev/null', 'utf8')).toBe('')
+    }
+  )
+
+  it.each([
+    ['out of the workspace', () => undefined, '../outside/root.json', /leaves the workspace/],
+    [
+      'a symlink out of the workspace',
+      (w: string) => {
+        const outside = join(mkdtempSync(join(tmpdir(), 'rp-outside-')), 'root.json')
+        writeFileSync(outside, '{}')
+        symlinkSync(outside, join(w, 'root.json'))
+      },
+      'root.json',
+      /is a symlink out of the workspace/
+    ],
+    [
+      'a FIFO',
+      (w: string) => execFileSync('mkfifo', [join(w, 'root.json')]),
+      'root.json',
+      /is not a regular file/
+    ]
+  ])(
+    'holds the trusted-root input to the workspace like the policy: %s → exit 4',
+    async (_name, plant, path, problem) => {
+      const workspace = workspaceWith(registry, STRICT_POLICY, [])
+      plant(workspace)
+      const run = await runBundledAction(workspace, inputs({ 'trusted-root': path }))
+      expect(run.outputs['exit-code']).toBe('4')
+      const text = readFileSync(join(workspace, 'rocm_provenance.json'), 'utf8')
+      expect(text).toMatch(
+        new RegExp(`input 'trusted-root': \`${path.replace(/[.]/g, '\\.')}\` ${problem.source}`)
+      )
+    }
+  )
+})
+
+describe('the bundled action on a multi-arch image whose index alone is signed', () => {
+  let registry: TestRegistry
+  let key: KeyPair
+  beforeAll(async () => {
+    registry = await startRegistry()
+    key = await generateKeyPair('release')
+  })
+  afterAll(async () => {
+    await registry.stop()
+  })
+
+  it('fails unsigned (exit 3) and says the index is signed, the pinned platform manifest not, and what to do', async () => {
+    const tag = '6.4.4-ubuntu-22.04'
+    const { index, manifests } = await pushIndex(registry.host, 'rocm/dev', tag, [
+      'linux/amd64',
+      'linux/arm64'
+    ])
+    await signImage(`${registry.host}/rocm/dev@${index}`, key)
+    const workspace = workspaceWith(
+      registry,
+      STRICT_POLICY,
+      [{ tag, digest: manifests['linux/amd64'], keyPath: 'ci/keys/release.pub' }],
+      key
+    )
+    const run = await runBundledAction(workspace, {
+      'insecure-registries': registry.host,
+      'cosign-path': toolPath('cosign'),
+      'upload-artifact': 'false'
+    })
+    expect(run.outputs['exit-code']).toBe('3')
+    expect(run.outputs['trust-status']).toBe('unsigned')
+    const report = JSON.parse(readFileSync(join(workspace, 'rocm_provenance.json'), 'utf8'))
+    const path: string[] = report.images[0].decisionPath
+    const signatureStep = path.find(step => step.startsWith('signature:'))
+    expect(signatureStep).toContain(
+      `no signature found on the pinned linux/amd64 platform manifest, while the index sha256:${index.slice(7, 19)}`
+    )
+    expect(signatureStep).toMatch(
+      /is signed by sha256:[0-9a-f]+.* — sign the platform manifests too \(`cosign sign --recursive` on the index\) or pin the index digest/
+    )
+    expect(run.summary).toContain('cosign sign --recursive')
   })
 })

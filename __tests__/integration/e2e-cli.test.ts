@@ -3,7 +3,8 @@
  * shares the core with the action, so it exits with the same codes.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { generateKeyPair, pushImage, retag, signImage, type KeyPair } from '../helpers/images.js'
 import { startRegistry, type TestRegistry } from '../helpers/registry.js'
@@ -129,5 +130,25 @@ describe('rocm-provenance (dist/cli.js)', () => {
     const bad = await cli(workspace, ['verify', '--concurrency', '0'])
     expect(bad.code).toBe(4)
     expect(bad.stderr).toContain('--concurrency')
+  })
+})
+
+describe('rocm-provenance inspect of a hostile file', () => {
+  it.each([
+    ['a workflow command after a line break', '{"a":\n::error::INJECTED'],
+    ['terminal escapes', '{"a": "\u001b]0;owned\u0007\u001b[2J", '],
+    [
+      'a report row holding escapes',
+      JSON.stringify({
+        images: [{ reference: '\u001b[2Jx\n::warning::y', trustStatus: '\u001b]0;t\u0007' }]
+      })
+    ]
+  ])('prints no raw control character and no line starting with :: (%s)', async (_name, text) => {
+    const dir = mkdtempSync(join(tmpdir(), 'rp-inspect-'))
+    writeFileSync(join(dir, 'hostile.json'), text)
+    const run = await cli(dir, ['inspect', 'hostile.json'])
+    const printed = `${run.stdout}\n${run.stderr}`
+    expect(printed).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/) // eslint-disable-line no-control-regex
+    expect(printed).not.toMatch(/^\s*::/m)
   })
 })

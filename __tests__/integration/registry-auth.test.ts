@@ -119,7 +119,7 @@ describe('a registry with htpasswd Basic auth', () => {
     const wrong = makeSecret('wrong-password')
     const { client, logs } = observedClient([proxy.host], { username: USER, password: wrong })
     const finding = await checkDigest(plan(TAG), client)
-    expect(finding.status).toBe('unreachable')
+    expect(finding.status).toBe('access-denied')
     expect(finding.cause).toMatch(
       /^REGISTRY_AUTH: credentials were refused by 127\.0\.0\.1:\d+ for repository:rocm\/dev:pull: HEAD .*HTTP 401/
     )
@@ -130,7 +130,7 @@ describe('a registry with htpasswd Basic auth', () => {
   it('says so when no credentials are configured', async () => {
     const { client } = observedClient([proxy.host], {})
     const finding = await checkDigest(plan(TAG), client)
-    expect(finding.status).toBe('unreachable')
+    expect(finding.status).toBe('access-denied')
     expect(finding.cause).toMatch(
       /^REGISTRY_AUTH: 127\.0\.0\.1:\d+ requires credentials \(Basic\) and none are configured/
     )
@@ -143,6 +143,42 @@ describe('a registry with htpasswd Basic auth', () => {
     const finding = await checkDigest(plan(TAG), client)
     expect(finding.status).toBe('match')
     expectNoLeak([password, basicOf(USER, password)], logs, [finding])
+  })
+
+  it('sends no credentials to a tag list page on another origin named by Link', async () => {
+    const elsewhere = await startRecordingServer(() => ({
+      status: 200,
+      headers: { 'content-type': 'application/json' },
+      body: Buffer.from('{"name":"rocm/dev","tags":["from-elsewhere"]}')
+    }))
+    try {
+      const { client, logs } = observedClient([proxy.host, elsewhere.host], {
+        username: USER,
+        password
+      })
+      // The first request learns the registry's scheme; the tag list then carries Basic up front.
+      await checkDigest(plan(TAG), client)
+      proxy.rules = [
+        {
+          when: (m, p) => m === 'GET' && p.includes('/tags/list'),
+          action: {
+            kind: 'status',
+            status: 200,
+            headers: { link: `<${elsewhere.url}/v2/rocm/dev/tags/list?last=x>; rel="next"` },
+            body: '{"name":"rocm/dev","tags":["from-registry"]}'
+          }
+        }
+      ]
+      const tags = await client.listTags(proxy.host, 'rocm/dev')
+      expect(tags).toEqual(['from-registry', 'from-elsewhere'])
+      const list = proxy.requests.find(r => r.path.includes('/tags/list'))
+      expect(list?.authorization).toBe(`Basic ${basicOf(USER, password)}`)
+      expect(elsewhere.requests).toHaveLength(1)
+      expect(elsewhere.requests[0].headers.authorization).toBeUndefined()
+      expectNoLeak([password], logs, [])
+    } finally {
+      await elsewhere.stop()
+    }
   })
 
   describe('when the manifest is redirected to another port on the same host', () => {
@@ -262,6 +298,85 @@ describe('a registry with token auth from a token service of our own', () => {
     expectNoLeak(masked, logs, findings)
   })
 
+  it('sends the Bearer token to a tag list page on another origin named by Link: never', async () => {
+    const elsewhere = await startRecordingServer(() => ({
+      status: 200,
+      headers: { 'content-type': 'application/json' },
+      body: Buffer.from('{"name":"private/rocm","tags":["from-elsewhere"]}')
+    }))
+    try {
+      const { client, logs, masked } = observedClient([proxy.host, tokens.host, elsewhere.host], {
+        username: USER,
+        password
+      })
+      await checkDigest(plan('private/rocm', TAG), client)
+      proxy.rules = [
+        {
+          when: (m, p) => m === 'GET' && p.includes('/tags/list'),
+          action: {
+            kind: 'status',
+            status: 200,
+            headers: { link: `<${elsewhere.url}/v2/private/rocm/tags/list?last=x>; rel="next"` },
+            body: '{"name":"private/rocm","tags":["from-registry"]}'
+          }
+        }
+      ]
+      expect(await client.listTags(proxy.host, 'private/rocm')).toEqual([
+        'from-registry',
+        'from-elsewhere'
+      ])
+      const list = proxy.requests.find(r => r.path.includes('/tags/list'))
+      expect(list?.authorization).toMatch(/^Bearer /)
+      expect(elsewhere.requests).toHaveLength(1)
+      expect(elsewhere.requests[0].headers.authorization).toBeUndefined()
+      expectNoLeak(masked, logs, [])
+    } finally {
+      await elsewhere.stop()
+    }
+  })
+
+  it('does not answer a challenge from a Link page on another origin with the credentials', async () => {
+    // Its challenge names itself as the token realm.
+    const elsewhere: RecordingServer = await startRecordingServer(() => ({
+      status: 401,
+      headers: {
+        'www-authenticate': `Bearer realm="${elsewhere.url}/token",service="x"`
+      },
+      body: Buffer.alloc(0)
+    }))
+    try {
+      const { client, logs, masked } = observedClient([proxy.host, tokens.host, elsewhere.host], {
+        username: USER,
+        password
+      })
+      await checkDigest(plan('private/rocm', TAG), client)
+      const tokensBefore = tokens.requests.length
+      proxy.rules = [
+        {
+          when: (m, p) => m === 'GET' && p.includes('/tags/list'),
+          action: {
+            kind: 'status',
+            status: 200,
+            headers: { link: `<${elsewhere.url}/v2/private/rocm/tags/list?last=x>; rel="next"` },
+            body: '{"name":"private/rocm","tags":["from-registry"]}'
+          }
+        }
+      ]
+      await expect(client.listTags(proxy.host, 'private/rocm')).rejects.toMatchObject({
+        code: 'REGISTRY_AUTH',
+        message: expect.stringMatching(
+          /asked for credentials; those of 127\.0\.0\.1:\d+ are sent to/
+        )
+      })
+      expect(elsewhere.requests.map(r => r.headers.authorization)).toEqual([undefined])
+      expect(tokens.requests.length).toBe(tokensBefore)
+      expect(elsewhere.requests.map(r => r.path)).toEqual(['/v2/private/rocm/tags/list?last=x'])
+      expectNoLeak(masked, logs, [])
+    } finally {
+      await elsewhere.stop()
+    }
+  })
+
   it('shares one token among concurrent first requests to a repository', async () => {
     const { client } = observedClient([proxy.host, tokens.host], {})
     const findings = await mapConcurrent([TAG, 'second'], 2, tag =>
@@ -293,7 +408,7 @@ describe('a registry with token auth from a token service of our own', () => {
       password: wrong
     })
     const finding = await checkDigest(plan('private/rocm', TAG), client)
-    expect(finding.status).toBe('unreachable')
+    expect(finding.status).toBe('access-denied')
     expect(finding.cause).toMatch(
       /^REGISTRY_AUTH: token for repository:private\/rocm:pull from http:\/\/127\.0\.0\.1:\d+\/token: credentials were refused by the token service \(HTTP 401\)$/
     )
@@ -305,7 +420,7 @@ describe('a registry with token auth from a token service of our own', () => {
   it('reports a private repository asked for without credentials', async () => {
     const { client } = observedClient([proxy.host, tokens.host], {})
     const finding = await checkDigest(plan('private/rocm', TAG), client)
-    expect(finding.status).toBe('unreachable')
+    expect(finding.status).toBe('access-denied')
     expect(finding.cause).toMatch(
       /^REGISTRY_AUTH: 127\.0\.0\.1:\d+ requires credentials for repository:private\/rocm:pull and none are configured: HEAD .*HTTP 401/
     )

@@ -1,9 +1,14 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
+import { createServer as createNetServer, type AddressInfo } from 'node:net'
 import { startRegistry, freePort, type TestRegistry } from '../helpers/registry.js'
 import { pushImage, pushIndex } from '../helpers/images.js'
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js'
 import { ABSENT_DIGEST, planFor } from '../helpers/registry-plans.js'
-import { RegistryClient, type RegistryClientOptions } from '../../src/adapters/registry/client.js'
+import {
+  MAX_TAGS,
+  RegistryClient,
+  type RegistryClientOptions
+} from '../../src/adapters/registry/client.js'
 import { createCredentialStore } from '../../src/adapters/registry/credentials.js'
 import { RegistryError } from '../../src/domain/errors.js'
 import { checkDigest } from '../../src/domain/drift.js'
@@ -287,7 +292,7 @@ describe('the registry client against a real anonymous registry', () => {
         }
       ]
       const finding = await checkDigest(plan('rocm/dev', TAG, image), client())
-      expect(finding.status).toBe('unreachable')
+      expect(finding.status).toBe('access-denied')
       expect(finding.cause).toMatch(/^REGISTRY_AUTH: /)
       expect(proxy.requests).toHaveLength(1)
     })
@@ -336,6 +341,67 @@ describe('the registry client against a real anonymous registry', () => {
     ])
   })
 
+  it('fetches a tag list page that names itself as next once, and keeps each tag once', async () => {
+    proxy.rules = [
+      {
+        when: (m, p) => m === 'GET' && p.includes('/rocm/dev/tags/list'),
+        action: {
+          kind: 'status',
+          status: 200,
+          headers: { link: '</v2/rocm/dev/tags/list?n=2>; rel="next"' },
+          body: '{"name":"rocm/dev","tags":["a","b","a","b"]}'
+        }
+      }
+    ]
+    const tags = await client({ tagsPageSize: 2 }).listTags(proxy.host, 'rocm/dev')
+    expect(tags).toEqual(['a', 'b'])
+    expect(proxy.requests.map(r => r.path)).toEqual(['/v2/rocm/dev/tags/list?n=2'])
+  })
+
+  it('refuses a tag list longer than MAX_TAGS distinct tags instead of holding it all', async () => {
+    const tags = Array.from({ length: MAX_TAGS + 1 }, (_, i) => `t${i}`)
+    proxy.rules = [
+      {
+        when: (m, p) => m === 'GET' && p.includes('/rocm/dev/tags/list'),
+        action: {
+          kind: 'status',
+          status: 200,
+          body: JSON.stringify({ name: 'rocm/dev', tags: ['x'.repeat(300), ...tags] })
+        }
+      }
+    ]
+    await expect(client().listTags(proxy.host, 'rocm/dev')).rejects.toMatchObject({
+      code: 'REGISTRY_PROTOCOL',
+      message: expect.stringMatching(/lists more than 100000 tags; not reading further$/)
+    })
+  })
+
+  it('stops at a tag list page already fetched (a loop of two pages)', async () => {
+    proxy.rules = [
+      {
+        when: (m, p) => m === 'GET' && p.includes('/rocm/dev/tags/list') && !p.includes('last='),
+        action: {
+          kind: 'status',
+          status: 200,
+          headers: { link: '</v2/rocm/dev/tags/list?n=2&last=a>; rel="next"' },
+          body: '{"name":"rocm/dev","tags":["a"]}'
+        }
+      },
+      {
+        when: (m, p) => m === 'GET' && p.includes('last=a'),
+        action: {
+          kind: 'status',
+          status: 200,
+          headers: { link: '</v2/rocm/dev/tags/list?n=2>; rel="next"' },
+          body: '{"name":"rocm/dev","tags":["b"]}'
+        }
+      }
+    ]
+    const tags = await client({ tagsPageSize: 2 }).listTags(proxy.host, 'rocm/dev')
+    expect(tags).toEqual(['a', 'b'])
+    expect(proxy.requests).toHaveLength(2)
+  })
+
   it('answers manifestExists with false on 404 and throws on other trouble', async () => {
     const c = client({ maxAttempts: 1 })
     expect(await c.manifestExists(proxy.host, 'rocm/dev', image)).toBe(true)
@@ -344,5 +410,39 @@ describe('the registry client against a real anonymous registry', () => {
     await expect(c.manifestExists(proxy.host, 'rocm/dev', older)).rejects.toBeInstanceOf(
       RegistryError
     )
+  })
+})
+
+describe('the registry client against a server that trickles its headers', () => {
+  it('times out and closes the connection, so nothing keeps the process alive', async () => {
+    let closed!: () => void
+    const connectionClosed = new Promise<void>(resolve => (closed = resolve))
+    const timers: NodeJS.Timeout[] = []
+    const server = createNetServer(socket => {
+      socket.once('data', () => {
+        socket.write('HTTP/1.1 200 OK\r\n')
+        timers.push(setInterval(() => socket.write('X'), 50))
+      })
+      socket.on('error', () => undefined)
+      socket.on('close', () => closed())
+    })
+    await new Promise<void>(resolve => server.listen(0, '127.0.0.1', () => resolve()))
+    const host = `127.0.0.1:${(server.address() as AddressInfo).port}`
+    try {
+      const trickle = new RegistryClient({
+        credentials: NO_CREDENTIALS,
+        insecureRegistries: [host],
+        timeoutMs: 300,
+        maxAttempts: 1
+      })
+      await expect(trickle.inspectManifest(host, 'rocm/dev', TAG)).rejects.toMatchObject({
+        code: 'REGISTRY_TIMEOUT'
+      })
+      await connectionClosed
+      trickle.close()
+    } finally {
+      for (const timer of timers) clearInterval(timer)
+      await new Promise<void>(resolve => server.close(() => resolve()))
+    }
   })
 })

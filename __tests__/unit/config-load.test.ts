@@ -1,3 +1,4 @@
+import { planImages } from '../../src/domain/plan.js'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { execFileSync } from 'node:child_process'
 import { generateKeyPairSync } from 'node:crypto'
@@ -25,6 +26,9 @@ const PUBLIC_KEY = generateKeyPairSync('ec', { namedCurve: 'P-256' })
   .toString()
 
 /** A matrix with one row whose body (after `os`) is `extra`, indented for a row. */
+const TARBALL_NOTE =
+  'the OS-keyed form records `sha256` of the saved image tarball, not a registry digest'
+
 function matrixWithRow(extra: string): string {
   return `rocm:\n  images:\n    - version: "6.4.4"\n      os: ubuntu-22.04\n${extra}`
 }
@@ -253,7 +257,7 @@ describe('loadConfig accepts', () => {
     expect(read.rows[1]?.provenance?.issuerIsRegexp).toBe(true)
   })
 
-  it('the OS-keyed map form, normalised into rows', async () => {
+  it('the OS-keyed map form, normalised into rows: its sha256 (a tarball hash) is not a pin', async () => {
     const matrix = `ubuntu-22.04:
   image: ghcr.io/rocm/dev:6.4.4-ubuntu-22.04
   mirror: registry.example.com/rocm/dev:6.4.4-ubuntu-22.04
@@ -274,7 +278,7 @@ rhel-9:
         os: 'ubuntu-22.04',
         repository: 'ghcr.io/rocm/dev',
         tag: '6.4.4-ubuntu-22.04',
-        pin: { kind: 'pinned', digest: `sha256:${'b'.repeat(64)}` },
+        pin: { kind: 'not-pinned', raw: 'B'.repeat(64), note: TARBALL_NOTE },
         added: '2026-11-20',
         location: { file: MATRIX_PATH, line: 1, column: 1 },
         digestLocation: { file: MATRIX_PATH, line: 5, column: 11 }
@@ -285,10 +289,34 @@ rhel-9:
         os: 'rhel-9',
         repository: 'docker.io/rocm/dev-rhel-9',
         tag: '6.4.4',
-        pin: { kind: 'not-pinned', raw: 'TODO' },
+        pin: { kind: 'not-pinned', raw: 'TODO', note: TARBALL_NOTE },
         location: { file: MATRIX_PATH, line: 8, column: 1 },
         digestLocation: { file: MATRIX_PATH, line: 10, column: 11 }
       }
+    ])
+  })
+
+  it('the OS-keyed map form: two OS labels naming one image are accepted, planned once; a digest in `image` is a pin', async () => {
+    const digest = `sha256:${'d'.repeat(64)}`
+    const matrix = `ubuntu-24.04:
+  image: ghcr.io/rocm/dev:6.4.4-ubuntu-22.04
+  sha256: ${'a'.repeat(64)}
+ubuntu-22.04:
+  image: ghcr.io/rocm/dev:6.4.4-ubuntu-22.04
+  sha256: ${'a'.repeat(64)}
+rhel-9:
+  image: ghcr.io/rocm/dev:6.4.4-rhel-9@${digest}
+`
+    const config = await loadFrom(workspace, MINIMAL_POLICY, matrix)
+    expect(config.matrix.rows.map(row => row.pin)).toEqual([
+      { kind: 'not-pinned', raw: 'a'.repeat(64), note: TARBALL_NOTE },
+      { kind: 'not-pinned', raw: 'a'.repeat(64), note: TARBALL_NOTE },
+      { kind: 'pinned', digest }
+    ])
+    const plans = planImages(config, {})
+    expect(plans.map(plan => plan.reference)).toEqual([
+      'ghcr.io/rocm/dev:6.4.4-ubuntu-22.04',
+      'ghcr.io/rocm/dev:6.4.4-rhel-9'
     ])
   })
 
@@ -951,5 +979,103 @@ describe('validateConfigFiles', () => {
     await workspace.write(POLICY_PATH, MINIMAL_POLICY)
     await workspace.write(MATRIX_PATH, MINIMAL_MATRIX)
     expect(await validateIn(workspace)).toEqual([])
+  })
+})
+
+describe('YAML merge keys in the matrix, as the Python-era reader applied them', () => {
+  const other = `sha256:${'b'.repeat(64)}`
+  const merged = `rocm:
+  images:
+    - &base
+      version: "6.4.4"
+      os: ubuntu-22.04
+      digest: "${PINNED_DIGEST}"
+      added: "2026-11-20"
+      provenance:
+        key_path: ci/keys/stable.pub
+    - <<: *base
+      os: ubuntu-24.04
+      digest: "${other}"
+`
+
+  it('applies `<<: *base`, the row’s own keys overriding the merged ones', async () => {
+    const config = await loadFrom(workspace, MINIMAL_POLICY, merged)
+    expect(
+      config.matrix.rows.map(r => [r.version, r.os, r.pin, r.added, r.provenance?.keyPath])
+    ).toEqual([
+      [
+        '6.4.4',
+        'ubuntu-22.04',
+        { kind: 'pinned', digest: PINNED_DIGEST },
+        '2026-11-20',
+        'ci/keys/stable.pub'
+      ],
+      [
+        '6.4.4',
+        'ubuntu-24.04',
+        { kind: 'pinned', digest: other },
+        '2026-11-20',
+        'ci/keys/stable.pub'
+      ]
+    ])
+    // Each value is located where it was written: the own key on the row, the merged one in the base.
+    expect(config.matrix.rows[1].digestLocation).toMatchObject({ line: 12 })
+  })
+
+  it('applies a list of merged mappings, the earlier one winning', async () => {
+    const config = await loadFrom(
+      workspace,
+      MINIMAL_POLICY,
+      `rocm:
+  images:
+    - &a
+      version: "6.4.4"
+      os: ubuntu-22.04
+      digest: "${PINNED_DIGEST}"
+    - &b
+      version: "9.9.9"
+      os: rhel-9
+      digest: "${other}"
+      added: "2026-11-21"
+    - <<: [*b, *a]
+      os: ubuntu-24.04
+`
+    )
+    const row = config.matrix.rows[2]
+    expect([row.version, row.os, row.pin, row.added]).toEqual([
+      '9.9.9',
+      'ubuntu-24.04',
+      { kind: 'pinned', digest: other },
+      '2026-11-21'
+    ])
+  })
+
+  it('points an error in a merged value at the line of the anchored mapping', async () => {
+    const issues = await issuesFor(
+      workspace,
+      MINIMAL_POLICY,
+      merged.replace(
+        '      added: "2026-11-20"\n',
+        '      added: "2026-11-20"\n      colour: blue\n'
+      )
+    )
+    expect(issues.map(i => i.message)).not.toContainEqual(expect.stringMatching(/`<<`/))
+    const unknown = issues.filter(i => i.message.includes('colour'))
+    expect(unknown.length).toBeGreaterThan(0)
+    expect(unknown.every(i => i.location?.line === 8)).toBe(true)
+  })
+
+  it('refuses a merge key whose value is not a mapping, at its line', async () => {
+    const issues = await issuesFor(
+      workspace,
+      MINIMAL_POLICY,
+      `rocm:\n  images:\n    - <<: 3\n      version: "6.4.4"\n      os: ubuntu-22.04\n`
+    )
+    expect(issues).toContainEqual(
+      expect.objectContaining({
+        code: 'yaml-merge',
+        location: expect.objectContaining({ line: 3 })
+      })
+    )
   })
 })

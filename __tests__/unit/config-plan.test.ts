@@ -3,6 +3,7 @@ import { POLICY_DEFAULTS } from '../../src/config/policy.js'
 import { ConfigError } from '../../src/domain/errors.js'
 import {
   choosePreferredPlan,
+  choosePreferredRow,
   findOverride,
   globSpecificity,
   matchesGlob,
@@ -457,5 +458,51 @@ describe('compareVersionText', () => {
     ['7.0.0-rc1', '6.4.4', 1]
   ])('%s vs %s is %i', (a, b, sign) => {
     expect(compareVersionText(a, b)).toBe(sign)
+  })
+})
+
+describe('choosePreferredRow: the best pinned row, and why', () => {
+  const placeholder = { pin: { kind: 'not-pinned' as const, raw: 'sha256:TODO_NEXT_RELEASE' } }
+  const choose = (rows: MatrixRow[], preference?: Matrix['preference']) => {
+    const config = configOf(rows, {}, preference ? { preference } : {})
+    return choosePreferredRow(config.matrix, planImages(config, {}))
+  }
+  const migrating = {
+    default: ['6.4.4', 'ubuntu-22.04'] as [string, string],
+    preferOs: 'ubuntu-24.04',
+    fallbackOs: 'ubuntu-22.04',
+    fallbackVersion: '6.4.4'
+  }
+
+  it('passes over a preferred row that still holds a placeholder and says so', () => {
+    const choice = choose(
+      [row('6.4.4', 'ubuntu-22.04'), row('6.4.4', 'ubuntu-24.04', placeholder)],
+      migrating
+    )
+    expect(choice?.plan.row.os).toBe('ubuntu-22.04')
+    expect(choice?.reason).toBe(
+      '6.4.4 / ubuntu-22.04, chosen by `default`; passed over as not pinned: 6.4.4 / ubuntu-24.04 (prefer_os ubuntu-24.04)'
+    )
+  })
+
+  it('takes the preferred row when it is pinned', () => {
+    const choice = choose([row('6.4.4', 'ubuntu-22.04'), row('6.4.4', 'ubuntu-24.04')], migrating)
+    expect(choice?.reason).toBe('6.4.4 / ubuntu-24.04, chosen by prefer_os ubuntu-24.04')
+  })
+
+  it('falls back to matrix order past every preference, and to nothing when no row is pinned', () => {
+    const choice = choose(
+      [
+        row('6.4.4', 'ubuntu-22.04', placeholder),
+        row('6.4.4', 'ubuntu-24.04', placeholder),
+        row('6.2.0', 'rhel-9')
+      ],
+      migrating
+    )
+    expect(choice?.plan.row.os).toBe('rhel-9')
+    expect(choice?.reason).toMatch(
+      /^6\.2\.0 \/ rhel-9, chosen by matrix order; passed over as not pinned: /
+    )
+    expect(choose([row('6.4.4', 'ubuntu-24.04', placeholder)], migrating)).toBeUndefined()
   })
 })

@@ -8,6 +8,7 @@ import {
   parseImageReference,
   parsePin,
   showControlCharacters,
+  terminalSafe,
   splitRepository
 } from '../../src/domain/reference.js'
 
@@ -152,5 +153,30 @@ describe('showControlCharacters', () => {
     ['x\u2028::error::y', 'x\\u2028::error::y']
   ])('shows %j as %j', (text, shown) => {
     expect(showControlCharacters(text)).toBe(shown)
+  })
+})
+
+describe('terminalSafe: the one escaping of text printed or logged', () => {
+  it.each([
+    [
+      'a workflow command after a line break',
+      'bad\n::error::INJECTED',
+      'bad\n\\u003a:error::INJECTED'
+    ],
+    [
+      'a workflow command after blanks (the runner trims them)',
+      '  ::add-mask::x',
+      '  \\u003a:add-mask::x'
+    ],
+    [
+      'terminal escapes and BEL',
+      '\u001b]0;title\u0007\u001b[2J',
+      '\\u001b]0;title\\u0007\\u001b[2J'
+    ],
+    ['a carriage return that would overwrite the line', 'ok\rFAKE', 'ok\\rFAKE'],
+    ['C1 controls and line separators', '\u009b2J\u2028x', '\\u009b2J\\u2028x'],
+    ['plain text and single colons', 'a: b\n:c', 'a: b\n:c']
+  ])('%s', (_name, text, expected) => {
+    expect(terminalSafe(text)).toBe(expected)
   })
 })

@@ -50,6 +50,18 @@ const CASES: Case[] = [
     trust: 'unsigned'
   },
   {
+    name: 'registry refused access (a credential problem)',
+    changes: {
+      digest: {
+        status: 'access-denied',
+        currentDigest: undefined,
+        cause: 'REGISTRY_AUTH: credentials were refused by registry.example'
+      }
+    },
+    rawCode: 2,
+    trust: 'unsigned'
+  },
+  {
     name: 'stale pin',
     changes: { age: { ageDays: 30, stale: true } },
     rawCode: 1,

@@ -97,7 +97,7 @@ describe('credentials', () => {
     ])
   })
 
-  it('prefers the Docker config entry, then the inputs, then the GitHub token for ghcr.io', () => {
+  it('prefers the Docker config entry, then the inputs, then the GitHub token for ghcr.io', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rp-cred-'))
     writeFileSync(
       join(dir, 'config.json'),
@@ -109,14 +109,14 @@ describe('credentials', () => {
       githubToken: 'gh',
       dockerConfigDir: dir
     })
-    expect(withInputs.get('ghcr.io')).toEqual({ username: 'cfg', password: 'cfg-pw' })
-    expect(withInputs.get('quay.io')).toEqual({ username: 'in', password: 'in-pw' })
+    expect(await withInputs.get('ghcr.io')).toEqual({ username: 'cfg', password: 'cfg-pw' })
+    expect(await withInputs.get('quay.io')).toEqual({ username: 'in', password: 'in-pw' })
     const tokenOnly = createCredentialStore({
       githubToken: 'gh',
       dockerConfigDir: join(dir, 'none')
     })
-    expect(tokenOnly.get('ghcr.io')).toEqual({ username: 'x-access-token', password: 'gh' })
-    expect(tokenOnly.get('docker.io')).toBeUndefined()
+    expect(await tokenOnly.get('ghcr.io')).toEqual({ username: 'x-access-token', password: 'gh' })
+    expect(await tokenOnly.get('docker.io')).toBeUndefined()
   })
 
   it('does not quote a broken config file in its error', () => {

@@ -1,7 +1,13 @@
 import { describe, expect, it } from '@jest/globals'
-import { annotationsFor } from '../../src/render/annotations.js'
+import { annotationsFor, MAX_ANNOTATIONS_PER_LEVEL } from '../../src/render/annotations.js'
 import { escapeMarkdown } from '../../src/render/markdown.js'
-import { compactCell, renderJobSummary, renderTextSummary } from '../../src/render/summary.js'
+import { MAX_IMAGES_OUTPUT, renderImagesOutput } from '../../src/render/outputs.js'
+import {
+  compactCell,
+  MAX_SUMMARY_ROWS,
+  renderJobSummary,
+  renderTextSummary
+} from '../../src/render/summary.js'
 import {
   CURRENT,
   KEY_SIGNER,
@@ -188,5 +194,74 @@ describe('annotationsFor', () => {
         startColumn: 7
       }
     ])
+  })
+})
+
+describe('bounds on what a large matrix or a broken file produces', () => {
+  const many = Array.from({ length: 10_000 }, (_, i) =>
+    i === 9_999
+      ? makeImage({ digest: { status: 'drift', currentDigest: CURRENT } }, i)
+      : makeImage({}, i)
+  )
+  const run = makeRun(many)
+
+  it('keeps a 10,000-row job summary under 1 MiB, says how many rows are left out, and shows the failure', () => {
+    const summary = renderJobSummary(run)
+    expect(Buffer.byteLength(summary)).toBeLessThan(1024 * 1024)
+    expect(summary).toContain(`… ${10_000 - MAX_SUMMARY_ROWS} more images, see the report`)
+    expect(summary).toMatch(/more decision paths, see the report/)
+    // The one drifted image sorts first once the list is cut.
+    const firstRow = summary
+      .split('\n')
+      .find(line => line.startsWith('| ') && !line.startsWith('| status'))
+    expect(firstRow).toContain('drift')
+  })
+
+  it('lists at most MAX_IMAGES_OUTPUT images in the images output and counts the rest', () => {
+    const output = renderImagesOutput(run)
+    expect(JSON.parse(output.json)).toHaveLength(MAX_IMAGES_OUTPUT)
+    expect(output.omitted).toBe(10_000 - MAX_IMAGES_OUTPUT)
+    expect(output.json.length).toBeLessThan(1024 * 1024)
+    expect(renderImagesOutput(makeRun(many.slice(0, 3)))).toMatchObject({ omitted: 0 })
+  })
+
+  it('gives 90,000 configuration problems 10 error annotations, the last one saying how many more', () => {
+    const issues = Array.from({ length: 90_000 }, (_, i) => ({
+      code: 'unknown-key',
+      message: `unknown key \`k${i}\``,
+      location: { file: 'ci/rocm_matrix.yml', line: i + 1, column: 3 }
+    }))
+    const annotations = annotationsFor(makeRun([], { configIssues: issues, errors: ['boom'] }))
+    expect(annotations).toHaveLength(MAX_ANNOTATIONS_PER_LEVEL)
+    expect(annotations.every(a => a.level === 'error')).toBe(true)
+    expect(annotations[0].message).toBe('unknown key `k0`')
+    expect(annotations.at(-1)?.message).toBe(
+      `… ${90_001 - (MAX_ANNOTATIONS_PER_LEVEL - 1)} more errors, see the report`
+    )
+    const summary = renderJobSummary(makeRun([], { configIssues: issues }))
+    expect(Buffer.byteLength(summary)).toBeLessThan(1024 * 1024)
+    expect(summary).toMatch(/… \d+ more configuration problems, see the report/)
+  })
+
+  it('leaves a small run whole', () => {
+    const small = makeRun(many.slice(0, 5))
+    expect(renderJobSummary(small)).not.toContain('more images')
+    expect(annotationsFor(small)).toHaveLength(0)
+  })
+})
+
+describe('the preferred image in the summaries', () => {
+  it('names the row chosen for the image output and why', () => {
+    const run = {
+      ...makeRun([makeImage({}, 0)]),
+      preferredImage: `ghcr.io/rocm/dev:6.4.4-ubuntu-22.04@${CURRENT}`,
+      preferredReason:
+        '6.4.4 / ubuntu-22.04, chosen by `default`; passed over as not pinned: 6.4.4 / ubuntu-24.04 (prefer_os ubuntu-24.04)'
+    }
+    expect(renderJobSummary(run)).toContain(
+      'Preferred image (`image` output): <code>ghcr.io/rocm/dev:6.4.4-ubuntu-22.04@'
+    )
+    expect(renderJobSummary(run)).toContain('passed over as not pinned: 6.4.4 / ubuntu-24.04')
+    expect(renderTextSummary(run)).toContain('  preferred: ghcr.io/rocm/dev:6.4.4-ubuntu-22.04@')
   })
 })

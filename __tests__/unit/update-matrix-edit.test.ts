@@ -437,3 +437,63 @@ describe('editMatrix', () => {
     })
   })
 })
+
+describe('editMatrix on a file with CRLF line endings', () => {
+  const crlf = MATRIX.replace(/\n/g, '\r\n')
+  const edits = {
+    update: [
+      {
+        index: 0,
+        version: '6.4.4',
+        os: 'ubuntu-22.04',
+        digest: NEW_1,
+        added: '2026-11-26',
+        provenance: { key_fingerprint: `sha256:${'f'.repeat(64)}` }
+      }
+    ],
+    append: [
+      {
+        templateIndex: 0,
+        version: '6.4.5',
+        os: 'ubuntu-22.04',
+        digest: NEW_2,
+        added: '2026-11-26',
+        provenance: {}
+      }
+    ]
+  }
+
+  it('ends every line it writes in CRLF, and is the LF edit otherwise', () => {
+    const edited = editMatrix(crlf, edits, 'ci/rocm_matrix.yml')
+    expect(edited).not.toMatch(/(^|[^\r])\n/)
+    expect(edited).toContain(`        key_fingerprint: sha256:${'f'.repeat(64)}\r\n`)
+    expect(edited).toBe(editMatrix(MATRIX, edits, 'ci/rocm_matrix.yml').replace(/\n/g, '\r\n'))
+  })
+})
+
+describe('editMatrix on rows sharing keys through YAML merge keys', () => {
+  const merged = `rocm:
+  images:
+    - &base
+      version: "6.4.4"
+      os: ubuntu-22.04
+      digest: "${OLD_A}"
+      added: "2026-11-20"
+    - <<: *base
+      os: ubuntu-24.04
+`
+  const update = (index: number, os: string) => ({
+    update: [{ index, version: '6.4.4', os, digest: NEW_1, added: '2026-11-30', provenance: {} }],
+    append: []
+  })
+
+  it.each([
+    [1, 'ubuntu-24.04', /rocm\.images\[1\] takes keys through a YAML merge key \(`<<`\)/],
+    [0, 'ubuntu-22.04', /rocm\.images\[0\] is the anchor &base other rows merge/]
+  ])(
+    'refuses to edit row %s, naming merge keys, rather than change what other rows read',
+    (index, os, message) => {
+      expect(() => editMatrix(merged, update(index, os), 'ci/rocm_matrix.yml')).toThrow(message)
+    }
+  )
+})

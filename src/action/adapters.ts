@@ -1,5 +1,6 @@
 /** The action's adapters: cosign from `cosign-path` or the tool cache, secrets masked. */
 import * as core from '@actions/core'
+import { log } from './log.js'
 import { createAdapters, type Adapters } from '../adapters/create.js'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -8,6 +9,7 @@ import { pinnedCosignSha256 } from '../adapters/cosign/checksums.js'
 import { cosignIdentity, createActionsVerdictCache } from '../adapters/github/cache.js'
 import type { VerdictCache } from '../app/ports.js'
 import type { ActionInputs } from './inputs.js'
+import type { SecretRedactor } from '../domain/secrets.js'
 
 /** The verification cache on GitHub's cache service, in a fixed folder of the runner's temp. */
 export function actionVerdictCache(
@@ -37,8 +39,13 @@ export function actionVerdictCache(
   })
 }
 
-export function actionAdapters(inputs: ActionInputs, workspace: string): Adapters {
+export function actionAdapters(
+  inputs: ActionInputs,
+  workspace: string,
+  secrets?: SecretRedactor
+): Adapters {
   return createAdapters({
+    secrets,
     workspace,
     username: inputs.registryUsername,
     password: inputs.registryPassword,
@@ -52,6 +59,6 @@ export function actionAdapters(inputs: ActionInputs, workspace: string): Adapter
         releaseUrl: inputs.cosignReleaseUrl
       }),
     maskSecret: secret => core.setSecret(secret),
-    log: message => core.debug(message)
+    log: message => log.debug(message)
   })
 }

@@ -1,5 +1,6 @@
 /** The action's entry point: run, and fail the step on anything thrown. */
 import * as core from '@actions/core'
+import { log } from './log.js'
 import { causeChain } from '../domain/errors.js'
 import { runAction } from './main.js'
 
@@ -8,5 +9,5 @@ try {
 } catch (error) {
   core.setOutput('exit-code', '4')
   core.setOutput('decision', 'fail')
-  core.setFailed(`rocm-provenance: ${causeChain(error).join(': ')}`)
+  log.setFailed(`rocm-provenance: ${causeChain(error).join(': ')}`)
 }

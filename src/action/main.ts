@@ -5,12 +5,12 @@
  * happens after the decision can lose the report.
  */
 import * as core from '@actions/core'
-import { mkdir, readFile, writeFile } from 'node:fs/promises'
-import { dirname, isAbsolute, resolve } from 'node:path'
+import { log } from './log.js'
+import { isAbsolute, resolve } from 'node:path'
 import { actionAdapters, actionVerdictCache } from './adapters.js'
 import { annotationsFor } from '../render/annotations.js'
 import { dispatchWorkflow, shouldDispatchUpdate } from '../adapters/github/dispatch.js'
-import { causeChain } from '../domain/errors.js'
+import { causeChain, InputError } from '../domain/errors.js'
 import {
   DEFAULT_MATRIX_PATH,
   DEFAULT_POLICY_PATH,
@@ -22,12 +22,21 @@ import { mergeShardReports } from '../app/merge.js'
 import { readShardReports } from '../adapters/fs/shard-reports.js'
 import { buildReport, type ProvenanceReport } from '../render/report.js'
 import { writeReportFile } from '../adapters/fs/report-file.js'
-import { renderJobSummary } from '../render/summary.js'
+import {
+  assertWritableFile,
+  findWritableFileProblem,
+  readRegularTextFile,
+  writeFileAtomically
+} from '../adapters/fs/safe-file.js'
+import { MAX_TELEMETRY_BYTES } from '../render/telemetry.js'
+import { moreLine, renderJobSummary } from '../render/summary.js'
+import { renderImagesOutput } from '../render/outputs.js'
 import { annotateTelemetrySummary } from '../render/telemetry.js'
 import type { RunResult } from '../domain/types.js'
 import { runUpdateCommand } from './update.js'
 import { runnerContext, type RunnerContext } from './context.js'
 import { ACTION_VERSION } from '../domain/action-version.js'
+import { SecretRedactor } from '../domain/secrets.js'
 
 function inWorkspace(workspace: string, path: string): string {
   return isAbsolute(path) ? path : resolve(workspace, path)
@@ -58,18 +67,12 @@ function setRunOutputs(result: RunResult, provenancePath: string): void {
   core.setOutput('decision', result.decision)
   core.setOutput('trust-status', result.trustStatus)
   core.setOutput('image', result.preferredImage ?? '')
-  core.setOutput(
-    'images',
-    JSON.stringify(
-      result.images.map(({ findings, decision }) => ({
-        reference: findings.plan.reference,
-        digest: findings.plan.row.pin.kind === 'pinned' ? findings.plan.row.pin.digest : null,
-        currentDigest: findings.digest.currentDigest ?? null,
-        trustStatus: decision.trustStatus,
-        code: decision.code
-      }))
+  const images = renderImagesOutput(result)
+  core.setOutput('images', images.json)
+  if (images.omitted > 0)
+    log.warning(
+      `the images output lists ${result.images.length - images.omitted} of ${result.images.length} images: ${moreLine(images.omitted, 'images')} (${provenancePath})`
     )
-  )
   core.setOutput('provenance-path', provenancePath)
 }
 
@@ -81,9 +84,9 @@ function emitAnnotations(result: RunResult): void {
       startLine: annotation.startLine,
       startColumn: annotation.startColumn
     }
-    if (annotation.level === 'error') core.error(annotation.message, properties)
-    else if (annotation.level === 'warning') core.warning(annotation.message, properties)
-    else core.notice(annotation.message, properties)
+    if (annotation.level === 'error') log.error(annotation.message, properties)
+    else if (annotation.level === 'warning') log.warning(annotation.message, properties)
+    else log.notice(annotation.message, properties)
   }
 }
 
@@ -96,24 +99,25 @@ async function uploadArtifact(inputs: ActionInputs, provenancePath: string): Pro
     if (id !== undefined) core.setOutput('artifact-id', String(id))
     if (url !== undefined) core.setOutput('artifact-url', url)
   } catch (error) {
-    core.warning(
+    log.warning(
       `the provenance report was not uploaded as an artifact (it stays at ${provenancePath}): ${causeChain(error).join(': ')}`
     )
   }
 }
 
-async function annotateTelemetry(path: string, report: ProvenanceReport): Promise<void> {
+async function annotateTelemetry(
+  workspace: string,
+  path: string,
+  report: ProvenanceReport
+): Promise<void> {
   try {
-    let text = '{}'
-    try {
-      text = await readFile(path, 'utf8')
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
-    }
-    await mkdir(dirname(path), { recursive: true })
-    await writeFile(path, annotateTelemetrySummary(text, report))
+    // Merged like the report is written: checked first (workspace, symlinks,
+    // never a FIFO or device), read bounded, written atomically.
+    await assertWritableFile(workspace, path)
+    const text = (await readRegularTextFile(path, MAX_TELEMETRY_BYTES)) ?? '{}'
+    await writeFileAtomically(path, annotateTelemetrySummary(text, report))
   } catch (error) {
-    core.warning(`the telemetry summary ${path} was not annotated: ${causeChain(error).join(': ')}`)
+    log.warning(`the telemetry summary ${path} was not annotated: ${causeChain(error).join(': ')}`)
   }
 }
 
@@ -126,7 +130,7 @@ async function dispatchUpdater(
   const { workflow, ref } = result.autoUpdate
   const repository = context.env.GITHUB_REPOSITORY
   if (!repository || !inputs.githubToken) {
-    core.warning(
+    log.warning(
       `auto_update: the updater workflow ${workflow} was not dispatched: ${!repository ? 'GITHUB_REPOSITORY is not set' : "no 'github-token'"}`
     )
     return
@@ -139,9 +143,9 @@ async function dispatchUpdater(
       workflow,
       ref
     })
-    core.notice(`auto_update: dispatched ${workflow} on ${ref}`)
+    log.notice(`auto_update: dispatched ${workflow} on ${ref}`)
   } catch (error) {
-    core.warning(`auto_update: ${causeChain(error).join(': ')}`)
+    log.warning(`auto_update: ${causeChain(error).join(': ')}`)
   }
 }
 
@@ -161,7 +165,7 @@ async function writeRunReport(
     runId: env.GITHUB_RUN_ID,
     runUrl: runUrl(env)
   })
-  await writeReportFile(provenancePath, report)
+  await writeReportFile(provenancePath, report, context.workspace)
   return { report, provenancePath }
 }
 
@@ -169,10 +173,13 @@ async function writeRunReport(
 export async function runVerify(inputs: ActionInputs, context: RunnerContext): Promise<RunResult> {
   const { workspace } = context
   const startedAt = new Date().toISOString()
+  const secrets = new SecretRedactor()
+  secrets.addCredential(inputs.registryUsername, inputs.registryPassword)
+  secrets.add(inputs.githubToken)
   let result: RunResult
   try {
     // Inside the try: an unreadable Docker config must still leave a report.
-    const adapters = actionAdapters(inputs, workspace)
+    const adapters = actionAdapters(inputs, workspace, secrets)
     result = await verifyImages(
       {
         workspace,
@@ -189,12 +196,14 @@ export async function runVerify(inputs: ActionInputs, context: RunnerContext): P
       {
         ...adapters,
         ...(inputs.cache && { verdictCache: actionVerdictCache(inputs, workspace, context.env) }),
-        log: message => core.info(message)
+        log: message => log.info(message)
       }
     )
   } catch (error) {
     result = failedRun(error, startedAt)
   }
+  // One redaction before anything is stored: report, outputs, annotations, summary.
+  result = secrets.redactDeep(result)
 
   await handOff(result, inputs, context)
   return result
@@ -203,12 +212,16 @@ export async function runVerify(inputs: ActionInputs, context: RunnerContext): P
 /** Report → outputs → artifact → annotations → telemetry → dispatch → summary, for verify and merge alike. */
 async function handOff(result: RunResult, inputs: ActionInputs, context: RunnerContext) {
   const { report, provenancePath } = await writeRunReport(result, inputs, context)
-  core.info(`provenance report written to ${provenancePath}`)
+  log.info(`provenance report written to ${provenancePath}`)
   setRunOutputs(result, provenancePath)
   if (inputs.uploadArtifact) await uploadArtifact(inputs, provenancePath)
   emitAnnotations(result)
   if (inputs.telemetrySummary)
-    await annotateTelemetry(inWorkspace(context.workspace, inputs.telemetrySummary), report)
+    await annotateTelemetry(
+      context.workspace,
+      inWorkspace(context.workspace, inputs.telemetrySummary),
+      report
+    )
   await dispatchUpdater(inputs, result, context)
   await core.summary.addRaw(renderJobSummary(result)).write()
 }
@@ -247,10 +260,15 @@ async function reportInputError(
   context: RunnerContext
 ): Promise<void> {
   const result = failedRun(error, new Date().toISOString())
+  const given = read('provenance-path').trim()
+  const usable =
+    given !== '' &&
+    (await findWritableFileProblem(context.workspace, inWorkspace(context.workspace, given))) ===
+      undefined
   const { provenancePath } = await writeRunReport(
     result,
     {
-      provenancePath: read('provenance-path').trim() || DEFAULT_PROVENANCE_PATH,
+      provenancePath: usable ? given : DEFAULT_PROVENANCE_PATH,
       policyPath: read('policy').trim() || DEFAULT_POLICY_PATH,
       matrixPath: read('matrix').trim() || DEFAULT_MATRIX_PATH
     },
@@ -258,7 +276,7 @@ async function reportInputError(
   )
   setRunOutputs(result, provenancePath)
   await core.summary.addRaw(renderJobSummary(result)).write()
-  core.setFailed(`rocm-provenance: ${causeChain(error).join(': ')}`)
+  log.setFailed(`rocm-provenance: ${causeChain(error).join(': ')}`)
 }
 
 /** The whole step: inputs, the chosen command, then the step's status. */
@@ -269,6 +287,14 @@ export async function runAction(
   let inputs: ActionInputs
   try {
     inputs = parseActionInputs(read)
+    // The report's path is checked like the files read: a FIFO, a device or a
+    // path out of the workspace is an input error (the report goes to the default).
+    const problem = await findWritableFileProblem(
+      context.workspace,
+      inWorkspace(context.workspace, inputs.provenancePath)
+    )
+    if (problem !== undefined)
+      throw new InputError(`input 'provenance-path': \`${inputs.provenancePath}\` ${problem}`)
   } catch (error) {
     await reportInputError(error, read, context)
     return
@@ -291,7 +317,7 @@ export async function run(
   const result =
     inputs.command === 'merge' ? await runMerge(inputs, context) : await runVerify(inputs, context)
   const line = `decision ${result.decision}, exit code ${result.exitCode}, trust status ${result.trustStatus}`
-  if (result.decision === 'fail') core.setFailed(`rocm-provenance: ${line}`)
-  else if (result.decision === 'warn') core.warning(`rocm-provenance: ${line}`)
-  else core.info(`rocm-provenance: ${line}`)
+  if (result.decision === 'fail') log.setFailed(`rocm-provenance: ${line}`)
+  else if (result.decision === 'warn') log.warning(`rocm-provenance: ${line}`)
+  else log.info(`rocm-provenance: ${line}`)
 }

@@ -1,8 +1,10 @@
 /** The action's `command: update`: the updater's outcome as outputs, warnings and a summary. */
 import * as core from '@actions/core'
+import { log } from './log.js'
 import { actionAdapters } from './adapters.js'
 import { updateMatrix } from '../app/update-matrix.js'
 import { formatConfigIssues } from '../domain/errors.js'
+import { SecretRedactor } from '../domain/secrets.js'
 import type { RunnerContext } from './context.js'
 import type { ActionInputs } from './inputs.js'
 
@@ -10,6 +12,9 @@ export async function runUpdateCommand(
   inputs: ActionInputs,
   context: RunnerContext
 ): Promise<void> {
+  const secrets = new SecretRedactor()
+  secrets.addCredential(inputs.registryUsername, inputs.registryPassword)
+  secrets.add(inputs.githubToken)
   const outcome = await updateMatrix(
     {
       workspace: context.workspace,
@@ -21,11 +26,11 @@ export async function runUpdateCommand(
       dryRun: false,
       now: context.now
     },
-    actionAdapters(inputs, context.workspace)
+    actionAdapters(inputs, context.workspace, secrets)
   )
   if (!outcome.ok) {
     for (const issue of outcome.issues) {
-      core.error(issue.message, {
+      log.error(issue.message, {
         title: 'rocm-provenance configuration',
         file: issue.location?.file,
         startLine: issue.location?.line,
@@ -34,10 +39,11 @@ export async function runUpdateCommand(
     }
     core.setOutput('changed', 'false')
     core.setOutput('exit-code', '4')
-    core.setFailed(`rocm-provenance update: ${formatConfigIssues(outcome.issues)}`)
+    log.setFailed(`rocm-provenance update: ${formatConfigIssues(outcome.issues)}`)
     return
   }
-  const { result } = outcome
+  // One redaction before anything is stored: outputs, the PR body, the summary.
+  const result = secrets.redactDeep(outcome.result)
   core.setOutput('changed', String(result.changed))
   // As the CLI's exit code: 1 while any row was refused, else 0.
   core.setOutput('exit-code', result.rejected.length > 0 ? '1' : '0')
@@ -45,12 +51,12 @@ export async function runUpdateCommand(
   core.setOutput('rejected-images', JSON.stringify(result.rejected))
   core.setOutput('pr-body', result.prBody)
   for (const rejected of result.rejected) {
-    core.warning(`not updated: ${rejected.reference}: ${rejected.reason}`, {
+    log.warning(`not updated: ${rejected.reference}: ${rejected.reason}`, {
       title: 'rocm-provenance update'
     })
   }
   await core.summary.addRaw(result.prBody).write()
-  core.info(
+  log.info(
     `rocm-provenance update: ${result.updated.length} updated, ${result.rejected.length} rejected` +
       (result.changed ? `; ${inputs.matrixPath} rewritten` : '; nothing changed')
   )

@@ -10,7 +10,8 @@ import { loadConfig } from './fs/config-load.js'
 import { matrixFile } from './fs/matrix-file.js'
 import { createCosignTools } from './cosign/tools.js'
 import { RegistryClient } from './registry/client.js'
-import { createCredentialStore } from './registry/credentials.js'
+import { createCredentialStore, GHCR_TOKEN_USERNAME } from './registry/credentials.js'
+import { SecretRedactor } from '../domain/secrets.js'
 
 export interface AdapterOptions {
   workspace: string
@@ -22,6 +23,8 @@ export interface AdapterOptions {
   resolveCosignPath: () => Promise<string>
   maskSecret?: (secret: string) => void
   log?: (message: string) => void
+  /** Collects every secret met (inputs, Basic forms, registry tokens) for redaction. */
+  secrets?: SecretRedactor
 }
 
 export interface Adapters extends Omit<Ports, 'log'> {
@@ -29,6 +32,13 @@ export interface Adapters extends Omit<Ports, 'log'> {
 }
 
 export function createAdapters(options: AdapterOptions): Adapters {
+  const secrets = options.secrets ?? new SecretRedactor()
+  secrets.addCredential(options.username, options.password)
+  secrets.addCredential(GHCR_TOKEN_USERNAME, options.githubToken)
+  const maskSecret = (secret: string): void => {
+    secrets.add(secret)
+    options.maskSecret?.(secret)
+  }
   const credentials = createCredentialStore({
     username: options.username,
     password: options.password,
@@ -37,7 +47,7 @@ export function createAdapters(options: AdapterOptions): Adapters {
   const registry = new RegistryClient({
     credentials,
     insecureRegistries: options.insecureRegistries,
-    maskSecret: options.maskSecret,
+    maskSecret,
     log: options.log
   })
   const prepareCosign = async (): Promise<CosignTools> =>

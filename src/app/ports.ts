@@ -21,6 +21,8 @@ export interface ConfigFiles {
   policyPath: string
   matrixPath: string
   workspace: string
+  /** The `trusted-root` input, held to the same checks as the policy's `trusted_root`. */
+  trustedRootInput?: string
 }
 
 /** Both files, checked and normalised; throws ConfigError carrying every issue. */

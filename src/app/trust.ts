@@ -41,12 +41,15 @@ export function hasSigner(plan: ImagePlan): boolean {
  * Signature and attestation findings of `digest` under the plan's trust model.
  * `getVerifier` is called only when there is a signer to check (preparing
  * cosign is not free); its failure is a `tool-error` finding, never a throw.
+ * `index`: the index the tag points at when `digest` is one platform's
+ * manifest of it; checked too when the manifest has no signature.
  */
 export async function checkTrust(
   plan: ImagePlan,
   digest: Digest,
   getVerifier: () => Promise<SignatureVerifier>,
-  now: Date
+  now: Date,
+  index?: { digest: Digest; platform?: string }
 ): Promise<TrustFindings> {
   if (!hasSigner(plan)) {
     const message = plan.policy.requireSignature
@@ -62,7 +65,24 @@ export async function checkTrust(
   }
   try {
     const verifier = await getVerifier()
-    const signature = await verifier.verifySignature(plan, digest, now)
+    let signature = await verifier.verifySignature(plan, digest, now)
+    if (signature.outcome === 'unsigned' && index !== undefined) {
+      // Signed index, unsigned platform manifest (`cosign sign` of an index
+      // without --recursive signs the index only): check the index too, so
+      // the decision can say what is true and what to do.
+      const ofIndex = await verifier.verifySignature(plan, index.digest, now)
+      signature = {
+        ...signature,
+        indexSignature: {
+          digest: index.digest,
+          ...(index.platform !== undefined && { platform: index.platform }),
+          outcome: ofIndex.outcome,
+          ...(ofIndex.outcome === 'verified' && {
+            signedBy: ofIndex.identity ?? ofIndex.keyFingerprint ?? ofIndex.expected
+          })
+        }
+      }
+    }
     if (plan.policy.attestMode === 'none') {
       return { signature, attestation: skippedAttestation(plan, 'attest_mode is none'), errors: [] }
     }

@@ -9,7 +9,7 @@ import { mapConcurrent } from '../lib/concurrency.js'
 import { decideImage, summariseRun } from '../domain/decide.js'
 import { checkDigest, type DigestSource } from '../domain/drift.js'
 import { causeChain, ConfigError, type ConfigIssue } from '../domain/errors.js'
-import { choosePreferredPlan, planImages } from '../domain/plan.js'
+import { choosePreferredRow, planImages } from '../domain/plan.js'
 import type { CosignTools, LoadConfig, RegistrySchedule, VerdictCache } from './ports.js'
 import { checkTrust, hasSigner, skippedAttestation } from './trust.js'
 import {
@@ -78,7 +78,8 @@ export async function loadPlans(
     const config = await loadConfig({
       policyPath: options.policyPath,
       matrixPath: options.matrixPath,
-      workspace: options.workspace
+      workspace: options.workspace,
+      trustedRootInput: options.trustedRoot
     })
     const plans = planImages(config, {
       repositoryInput: options.repository,
@@ -103,6 +104,8 @@ function reasonNotToVerify(plan: ImagePlan, digest: DigestFinding): string | und
   if (plan.row.pin.kind !== 'pinned') return 'not checked: the row is not pinned to a digest'
   if (digest.status === 'unreachable')
     return `not checked: the registry could not be reached (${digest.cause ?? 'no cause given'})`
+  if (digest.status === 'access-denied')
+    return `not checked: the registry refused access (${digest.cause ?? 'no cause given'})`
   if (digest.pinnedExists === false)
     return `not checked: the pinned digest ${plan.row.pin.digest} does not exist in ${plan.repository}`
   return undefined
@@ -118,7 +121,8 @@ async function checkImage(
   let lookup: CacheLookup | undefined
   const errors: string[] = []
   const digest = await checkDigest(plan, deps.registry)
-  if (digest.status === 'unreachable' && digest.cause) errors.push(digest.cause)
+  if ((digest.status === 'unreachable' || digest.status === 'access-denied') && digest.cause)
+    errors.push(digest.cause)
   const age = checkAge(plan.row.added, plan.policy.digestTtlDays, now)
 
   let signature: SignatureFinding
@@ -133,7 +137,9 @@ async function checkImage(
         ? 'not-found'
         : digest.status === 'unreachable'
           ? 'transient'
-          : 'skipped'
+          : digest.status === 'access-denied'
+            ? 'registry-auth'
+            : 'skipped'
     signature = { ...skippedSignature(skipReason), outcome }
     attestation = skippedAttestation(plan, skipReason)
   } else {
@@ -146,7 +152,19 @@ async function checkImage(
       requirements = lookup.requirements
     } else {
       // cosign is prepared only when this image has a signer to check.
-      const trust = await checkTrust(plan, pinned, async () => (await cosign()).verifier, now)
+      // A pinned platform manifest of the index the tag points at: the index is
+      // checked too when the manifest has no signature (see checkTrust).
+      const index =
+        digest.pinnedKind === 'platform-manifest' && digest.currentDigest !== undefined
+          ? { digest: digest.currentDigest, platform: digest.pinnedPlatform }
+          : undefined
+      const trust = await checkTrust(
+        plan,
+        pinned,
+        async () => (await cosign()).verifier,
+        now,
+        index
+      )
       signature = trust.signature
       attestation = trust.attestation
       requirements = trust.requirements
@@ -175,11 +193,21 @@ async function checkImage(
   }
 }
 
-/** The preferred row as `repository:tag@digest`, for `container:` in later jobs. */
-function preferredReference(config: Config, plans: ImagePlan[]): string | undefined {
-  const preferred = choosePreferredPlan(config.matrix, plans)
-  if (!preferred || preferred.row.pin.kind !== 'pinned') return undefined
-  return `${preferred.reference}@${preferred.row.pin.digest}`
+/**
+ * The preferred row as `repository:tag@digest`, for `container:` in later
+ * jobs, and why it was chosen: the best pinned row (choosePreferredRow).
+ */
+function preferredReference(
+  config: Config,
+  plans: ImagePlan[]
+): Pick<RunResult, 'preferredImage' | 'preferredReason'> {
+  const preferred = choosePreferredRow(config.matrix, plans)
+  if (!preferred || preferred.plan.row.pin.kind !== 'pinned')
+    return plans.length > 0 ? { preferredReason: 'no row is pinned to a digest' } : {}
+  return {
+    preferredImage: `${preferred.plan.reference}@${preferred.plan.row.pin.digest}`,
+    preferredReason: preferred.reason
+  }
 }
 
 export async function verifyImages(
@@ -241,7 +269,7 @@ export async function verifyImages(
     ...overall,
     images: results,
     // Of the whole matrix, so that every shard names the same one.
-    preferredImage: preferredReference(planned.config, planned.plans),
+    ...preferredReference(planned.config, planned.plans),
     ...(options.shard && { shard: options.shard }),
     ...(deps.sha256 && {
       configDigest: configDigest(planned.config, planned.plans, ACTION_VERSION, deps.sha256)

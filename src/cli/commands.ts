@@ -7,7 +7,6 @@
  *   annotate  merge a provenance report into a telemetry summary
  *   update    refresh pins to digests that pass the policy
  */
-import { readFile, writeFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { createAdapters, type Adapters } from '../adapters/create.js'
@@ -26,9 +25,16 @@ import { verifyImages } from '../app/verify.js'
 import { buildReport } from '../render/report.js'
 import { writeReportFile } from '../adapters/fs/report-file.js'
 import { renderTextSummary } from '../render/summary.js'
-import { annotateTelemetrySummary } from '../render/telemetry.js'
+import { annotateTelemetrySummary, MAX_TELEMETRY_BYTES } from '../render/telemetry.js'
+import {
+  assertWritableFile,
+  readRegularTextFile,
+  writeFileAtomically
+} from '../adapters/fs/safe-file.js'
 import { runUpdateCli } from './update.js'
 import { ACTION_VERSION } from '../domain/action-version.js'
+import { terminalSafe } from '../domain/reference.js'
+import { SecretRedactor } from '../domain/secrets.js'
 
 const USAGE = `rocm-provenance ${ACTION_VERSION}
 
@@ -56,6 +62,10 @@ Options (verify, update):
 
 Exit codes: 0 pass, 1 warning, 2 digest drift, 3 signature failure, 4 configuration or usage error.
 GITHUB_TOKEN, when set, is used for ghcr.io.`
+
+/** Every line the CLI prints goes through the one terminal-safe escaping. */
+const out = (text: string): boolean => process.stdout.write(terminalSafe(text))
+const err = (text: string): boolean => process.stderr.write(terminalSafe(text))
 
 interface CommonOptions {
   policy: string
@@ -97,8 +107,13 @@ function commonOptions(values: Record<string, unknown>): CommonOptions {
 }
 
 /** The CLI's adapters: cosign as given (nothing is installed); the password from the environment. */
-function cliAdapters(options: CommonOptions, workspace: string): Adapters {
+function cliAdapters(
+  options: CommonOptions,
+  workspace: string,
+  secrets?: SecretRedactor
+): Adapters {
   return createAdapters({
+    secrets,
     workspace,
     username: options.registryUsername,
     password: process.env.ROCM_PROVENANCE_REGISTRY_PASSWORD,
@@ -122,8 +137,9 @@ async function verifyCommand(args: string[]): Promise<number> {
   const options = commonOptions(values)
   const shard = parseShard((values.shard as string | undefined) ?? '', '--shard')
   const workspace = process.cwd()
-  const adapters = cliAdapters(options, workspace)
-  const result = await verifyImages(
+  const secrets = new SecretRedactor()
+  const adapters = cliAdapters(options, workspace, secrets)
+  const verified = await verifyImages(
     {
       workspace,
       policyPath: options.policy,
@@ -137,6 +153,7 @@ async function verifyCommand(args: string[]): Promise<number> {
     },
     adapters
   )
+  const result = secrets.redactDeep(verified)
   const report = buildReport(result, {
     actionVersion: ACTION_VERSION,
     policyPath: options.policy,
@@ -144,10 +161,10 @@ async function verifyCommand(args: string[]): Promise<number> {
   })
   const reportPath = resolve(workspace, values['provenance-path'] as string)
   await writeReportFile(reportPath, report)
-  if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`)
-  else process.stdout.write(`${renderTextSummary(result)}\nreport: ${reportPath}\n`)
+  if (values.json) out(`${JSON.stringify(report, null, 2)}\n`)
+  else out(`${renderTextSummary(result)}\nreport: ${reportPath}\n`)
   if (result.autoUpdate && result.exitCode !== 0)
-    process.stderr.write(
+    err(
       `mode is auto_update: the command line never dispatches ${result.autoUpdate.workflow}; ` +
         `run 'rocm-provenance update' to refresh the pins\n`
     )
@@ -169,10 +186,10 @@ async function validateCommand(args: string[]): Promise<number> {
     workspace: process.cwd()
   })
   if (issues.length === 0) {
-    process.stdout.write(`${values.policy} and ${values.matrix} are valid\n`)
+    out(`${values.policy} and ${values.matrix} are valid\n`)
     return 0
   }
-  process.stderr.write(`${formatConfigIssues(issues)}\n`)
+  err(`${formatConfigIssues(issues)}\n`)
   return 4
 }
 
@@ -183,10 +200,10 @@ async function inspectCommand(args: string[]): Promise<number> {
     allowPositionals: true
   })
   if (positionals.length !== 1) throw new InputError('inspect takes one file')
-  const inspected = inspectDocument(await readFile(positionals[0], 'utf8'))
-  process.stdout.write(
-    values.json ? renderInspectJson(inspected) : renderInspectTable(inspected.rows)
-  )
+  const text = await readRegularTextFile(positionals[0], MAX_TELEMETRY_BYTES)
+  if (text === undefined) throw new InputError(`${positionals[0]} does not exist`)
+  const inspected = inspectDocument(text)
+  out(values.json ? renderInspectJson(inspected) : renderInspectTable(inspected.rows))
   return inspected.exitCode
 }
 
@@ -195,15 +212,13 @@ async function annotateCommand(args: string[]): Promise<number> {
   if (positionals.length !== 2)
     throw new InputError('annotate takes a telemetry summary and a provenance report')
   const [summaryPath, reportPath] = positionals
-  const report = JSON.parse(await readFile(reportPath, 'utf8'))
-  let summary = '{}'
-  try {
-    summary = await readFile(summaryPath, 'utf8')
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
-  }
-  await writeFile(summaryPath, annotateTelemetrySummary(summary, report))
-  process.stdout.write(`annotated ${summaryPath} with ${reportPath}\n`)
+  const reportText = await readRegularTextFile(reportPath, MAX_TELEMETRY_BYTES)
+  if (reportText === undefined) throw new InputError(`${reportPath} does not exist`)
+  const report = JSON.parse(reportText)
+  await assertWritableFile(undefined, summaryPath)
+  const summary = (await readRegularTextFile(summaryPath, MAX_TELEMETRY_BYTES)) ?? '{}'
+  await writeFileAtomically(summaryPath, annotateTelemetrySummary(summary, report))
+  out(`annotated ${summaryPath} with ${reportPath}\n`)
   return 0
 }
 
@@ -219,8 +234,10 @@ async function updateCommand(args: string[]): Promise<number> {
   })
   const options = commonOptions(values)
   const workspace = process.cwd()
+  const secrets = new SecretRedactor()
   return runUpdateCli({
-    ...cliAdapters(options, workspace),
+    ...cliAdapters(options, workspace, secrets),
+    secrets,
     workspace,
     policyPath: options.policy,
     matrixPath: options.matrix,
@@ -228,7 +245,7 @@ async function updateCommand(args: string[]): Promise<number> {
     images: options.images,
     discover: values.discover as boolean,
     dryRun: values['dry-run'] as boolean,
-    out: text => process.stdout.write(text)
+    out
   })
 }
 
@@ -243,16 +260,16 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
-    process.stdout.write(`${USAGE}\n`)
+    out(`${USAGE}\n`)
     return command === undefined ? 4 : 0
   }
   if (command === '--version') {
-    process.stdout.write(`${ACTION_VERSION}\n`)
+    out(`${ACTION_VERSION}\n`)
     return 0
   }
   const handler = COMMANDS[command]
   if (!handler) {
-    process.stderr.write(`rocm-provenance: unknown command '${command}'\n\n${USAGE}\n`)
+    err(`rocm-provenance: unknown command '${command}'\n\n${USAGE}\n`)
     return 4
   }
   try {
@@ -260,8 +277,8 @@ export async function main(argv: string[]): Promise<number> {
   } catch (error) {
     const usage =
       error instanceof InputError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
-    process.stderr.write(`rocm-provenance ${command}: ${causeChain(error).join(': ')}\n`)
-    if (usage) process.stderr.write(`run 'rocm-provenance --help' for usage\n`)
+    err(`rocm-provenance ${command}: ${causeChain(error).join(': ')}\n`)
+    if (usage) err(`run 'rocm-provenance --help' for usage\n`)
     return 4
   }
 }

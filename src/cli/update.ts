@@ -2,10 +2,12 @@
 import type { Adapters } from '../adapters/create.js'
 import { updateMatrix, type UpdateMatrixOptions } from '../app/update-matrix.js'
 import { formatLocation } from '../domain/errors.js'
+import type { SecretRedactor } from '../domain/secrets.js'
 
 /** 0 nothing rejected, 1 something rejected, 4 configuration error. */
 export async function runUpdateCli(
-  options: Omit<UpdateMatrixOptions, 'now'> & Adapters & { out: (text: string) => void }
+  options: Omit<UpdateMatrixOptions, 'now'> &
+    Adapters & { out: (text: string) => void; secrets?: SecretRedactor }
 ): Promise<number> {
   const outcome = await updateMatrix({ ...options, now: new Date() }, options)
   if (!outcome.ok) {
@@ -16,7 +18,7 @@ export async function runUpdateCli(
     )
     return 4
   }
-  const { result } = outcome
+  const result = options.secrets?.redactDeep(outcome.result) ?? outcome.result
   options.out(`${result.prBody}\n`)
   options.out(
     result.changed

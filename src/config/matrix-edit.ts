@@ -107,9 +107,25 @@ export function assertWritableMatrix(text: string, file: string): void {
   readLayout(text, file)
 }
 
-/** Applies `edits` to the matrix text; every byte outside the edited values is kept. */
+/**
+ * Applies `edits` to the matrix text; every byte outside the edited values is
+ * kept, line endings included: a file whose every line ends in CRLF is edited
+ * as LF text and every line written gets CRLF back (a file mixing both is
+ * written with LF in the lines added).
+ */
 export function editMatrix(text: string, edits: MatrixEdits, file: string): string {
   if (edits.update.length === 0 && edits.append.length === 0) return text
+  if (usesCrlf(text))
+    return editMatrixLf(text.replace(/\r\n/g, '\n'), edits, file).replace(/\n/g, '\r\n')
+  return editMatrixLf(text, edits, file)
+}
+
+/** Whether the text has line breaks and every one of them is CRLF. */
+function usesCrlf(text: string): boolean {
+  return text.includes('\r\n') && !/(^|[^\r])\n/.test(text)
+}
+
+function editMatrixLf(text: string, edits: MatrixEdits, file: string): string {
   const layout = readLayout(text, file)
   const splices: Splice[] = []
   for (const update of edits.update) splices.push(...updateRow(layout, update))
@@ -176,6 +192,16 @@ function rowAt(layout: MatrixLayout, index: number): YAMLMap {
     throw new MatrixEditError(
       'MATRIX_LAYOUT',
       `${layout.file}: rocm.images[${index}] is not a map of version/os/digest`
+    )
+  }
+  // A row that takes keys through a YAML merge key, or lends them through an
+  // anchor, cannot be edited in place without changing what other rows read.
+  const merges = row.items.some(pair => isScalar(pair.key) && pair.key.value === '<<')
+  if (merges || row.anchor !== undefined) {
+    throw new MatrixEditError(
+      'MATRIX_LAYOUT',
+      `${layout.file}: rocm.images[${index}] ${merges ? 'takes keys through a YAML merge key (`<<`)' : `is the anchor &${row.anchor} other rows merge`}; ` +
+        'the updater edits only rows that hold their own keys: write this row out in full to let it be updated'
     )
   }
   return row

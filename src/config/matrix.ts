@@ -10,6 +10,7 @@ import type {
   Matrix,
   MatrixPreference,
   MatrixRow,
+  Pin,
   ProvenanceExpectation,
   ProvenanceRecord
 } from '../domain/types.js'
@@ -363,20 +364,30 @@ class MatrixReader {
         reference.tag.endsWith(suffix) && reference.tag.length > suffix.length
           ? reference.tag.slice(0, -suffix.length)
           : reference.tag
-      const rawDigest = typeof entry.sha256 === 'string' ? entry.sha256 : ''
+      // `sha256` here is the SHA-256 of the saved image tarball (`tarball`), not a
+      // registry manifest digest (clamp-ci-files.md): the entry is tag-only, and
+      // the hash is never combined into `repository@sha256:<hash>`.
+      const tarballHash = typeof entry.sha256 === 'string' ? entry.sha256 : ''
+      const pin: Pin =
+        reference.digest !== undefined
+          ? parsePin(reference.digest)
+          : tarballHash === ''
+            ? { kind: 'not-pinned', raw: '' }
+            : {
+                kind: 'not-pinned',
+                raw: tarballHash,
+                note: 'the OS-keyed form records `sha256` of the saved image tarball, not a registry digest'
+              }
       const row: MatrixRow = {
         index,
         version,
         os,
         repository: reference.repository,
         tag: reference.tag,
-        pin: parsePin(
-          rawDigest.startsWith('sha256:') || rawDigest === '' ? rawDigest : `sha256:${rawDigest}`
-        ),
+        pin,
         location: this.at(path, 'key'),
         digestLocation: this.at([...path, 'sha256'])
       }
-      if (row.pin.kind === 'not-pinned') row.pin = { kind: 'not-pinned', raw: rawDigest }
       const timestamp = stringOf(entry.timestamp)
       if (timestamp && Number.isFinite(Date.parse(timestamp))) row.added = timestamp.slice(0, 10)
       rows.push(row)

@@ -266,8 +266,10 @@ class DataReader {
     if (isMap(node)) {
       const data: Record<string, unknown> = {}
       const keyLines = new Map<string, SourceLocation>()
+      this.applyMergeKeys(node, path, depth, data)
       for (const pair of node.items) {
         const keyNode = pair.key as Node | null
+        if (isMergeKey(keyNode)) continue
         const keyLocation = keyNode ? this.locationOf(keyNode) : location
         const key = isScalar(keyNode) ? (keyNode.source ?? String(keyNode.value)) : undefined
         if (key === undefined || !isScalar(keyNode) || keyNode.value === null) {
@@ -305,6 +307,54 @@ class DataReader {
     return null
   }
 
+  /**
+   * YAML merge keys (`<<: *base`, `<<: [*a, *b]`), as the Python-era verifier's
+   * YAML reader applied them (YAML 1.1's merge type): the keys of each merged
+   * mapping are copied into `data` first — an earlier source wins over a later
+   * one — and the mapping's own keys then override them. Merged values keep the
+   * positions where they were written (in the anchored mapping), so an error in
+   * one points into the file; aliases count against the alias budget.
+   */
+  private applyMergeKeys(
+    node: { items: { key: unknown; value: unknown }[] },
+    path: (string | number)[],
+    depth: number,
+    data: Record<string, unknown>
+  ): void {
+    const pointer = toPointer(path)
+    const own = this.parsed.positions.get(pointer)
+    for (const pair of node.items) {
+      if (!isMergeKey(pair.key as Node | null)) continue
+      const value = pair.value as Node | null
+      const sources = isSeq(value) ? (value.items as (Node | null)[]) : [value]
+      for (const source of sources) {
+        const target = isAlias(source) ? source.resolve(this.document) : source
+        if (!isMap(target)) {
+          const at = source ? this.locationOf(source) : this.locationOf(pair.key as Node)
+          this.issue(
+            'yaml-merge',
+            'a merge key (`<<`) takes a mapping, an alias of one, or a list of them',
+            at
+          )
+          continue
+        }
+        const merged = this.read(source, path, depth + 1)
+        if (typeof merged !== 'object' || merged === null || Array.isArray(merged)) continue
+        for (const [key, item] of Object.entries(merged as Record<string, unknown>)) {
+          if (Object.prototype.hasOwnProperty.call(data, key)) continue
+          Object.defineProperty(data, key, {
+            value: item,
+            enumerable: true,
+            writable: true,
+            configurable: true
+          })
+        }
+      }
+    }
+    // Reading a source recorded its position under this path: the mapping's own stays.
+    if (own) this.parsed.positions.set(pointer, own)
+  }
+
   private recordSource(pointer: string, node: { source?: string }): void {
     const position = this.parsed.positions.get(pointer)
     if (position && typeof node.source === 'string') position.source = node.source
@@ -317,6 +367,11 @@ class DataReader {
   private issue(code: string, message: string, location: SourceLocation): void {
     this.parsed.issues.push({ code, message, location })
   }
+}
+
+/** A plain (unquoted) `<<` key: YAML's merge key. */
+function isMergeKey(key: Node | null): boolean {
+  return isScalar(key) && key.value === '<<' && key.type === 'PLAIN'
 }
 
 function describeScalar(value: unknown): string {

@@ -7,7 +7,7 @@
  * | check        | finding                                                   | code |
  * |--------------|-----------------------------------------------------------|------|
  * | digest       | match                                                     | 0    |
- * | digest       | drift, tag-missing, not-pinned, unreachable               | 2    |
+ * | digest       | drift, tag-missing, not-pinned, unreachable, access-denied | 2   |
  * | age          | stale (older than digest_ttl)                             | 1    |
  * | signature    | verified                                                  | 0    |
  * | signature    | unsigned / invalid / expired, required                    | 3    |
@@ -143,13 +143,19 @@ function digestStep(findings: ImageFindings): DecisionStep {
       return {
         check: 'digest',
         code: 2,
-        text: `digest: row ${plan.row.index} (${plan.row.version}, ${plan.row.os}) is not pinned to a digest yet → 2`
+        text: `digest: row ${plan.row.index} (${plan.row.version}, ${plan.row.os}) is not pinned to a digest yet${plan.row.pin.kind === 'not-pinned' && plan.row.pin.note ? ` (${plan.row.pin.note})` : ''} → 2`
       }
     case 'unreachable':
       return {
         check: 'digest',
         code: 2,
         text: `digest: registry ${plan.registry} could not be read${suffix(digest.cause)} → 2`
+      }
+    case 'access-denied':
+      return {
+        check: 'digest',
+        code: 2,
+        text: `digest: registry ${plan.registry} refused access${suffix(digest.cause)} — check the credentials for it (registry-username/registry-password, the Docker config or its credential helper) → 2`
       }
   }
 }
@@ -193,6 +199,25 @@ function signatureTrust(findings: ImageFindings): TrustStatus {
     case 'skipped':
       return !signerNamed(plan) && !plan.policy.requireSignature ? 'unsigned' : 'unknown'
   }
+}
+
+/**
+ * What is true of a pinned platform manifest's index when the manifest has no
+ * signature: `cosign sign` of an index signs the index only, unless
+ * `--recursive` (cosign's documented behaviour), and cosign verifies exactly
+ * the digest it is given.
+ */
+function indexSignatureNote(signature: SignatureFinding): string {
+  const index = signature.indexSignature
+  if (!index) return ''
+  const platform = index.platform ? `${index.platform} ` : ''
+  if (index.outcome === 'verified')
+    return (
+      ` on the pinned ${platform}platform manifest, while the index ${shortDigest(index.digest)} the tag points at` +
+      ` is signed${index.signedBy ? ` by ${index.signedBy}` : ' by the expected signer'} — sign the platform manifests too` +
+      ' (`cosign sign --recursive` on the index) or pin the index digest'
+    )
+  return ` on the pinned ${platform}platform manifest, nor on the index ${shortDigest(index.digest)} the tag points at (${index.outcome})`
 }
 
 /** Whether the image names any signer: the row's own, or (trust model `signers`) a trusted one. */
@@ -302,7 +327,10 @@ function signatureStep(findings: ImageFindings): DecisionStep {
     }
   }
   if (outcome === 'unsigned' || outcome === 'invalid' || outcome === 'expired') {
-    const what = outcome === 'unsigned' ? 'no signature found' : `signature ${outcome}`
+    const what =
+      outcome === 'unsigned'
+        ? `no signature found${indexSignatureNote(signature)}`
+        : `signature ${outcome}`
     if (required) {
       return {
         check: 'signature',

@@ -54,7 +54,7 @@ export async function checkDigest(plan: ImagePlan, client: DigestSource): Promis
       return { status: 'tag-missing', pinnedDigest: pinned, ...facts, requests: counter.requests }
     }
     return {
-      status: 'unreachable',
+      status: error.code === 'REGISTRY_AUTH' ? 'access-denied' : 'unreachable',
       pinnedDigest: pinned,
       cause: describeRegistryError(error),
       requests: counter.requests

@@ -320,6 +320,9 @@ export function planImages(config: Config, options: PlanOptions): ImagePlan[] {
     const canonicalRepository = `${registry}/${path}`
     const reference = `${canonicalRepository}:${tag}`
     const earlier = byReference.get(reference)
+    // The OS-keyed form may name one image under two OS labels on purpose (an
+    // OS reusing another's build): the image is planned once, not refused.
+    if (earlier && config.matrix.form === 'os-map') continue
     if (earlier) {
       issues.push({
         code: 'duplicate-row',
@@ -389,13 +392,74 @@ export function planImages(config: Config, options: PlanOptions): ImagePlan[] {
   return selected
 }
 
+/** The row chosen for the `image` output, and why, in words for the summary. */
+export interface PreferredChoice {
+  plan: ImagePlan
+  reason: string
+}
+
 /**
  * The plan CI should use (the `image` output), by `rocm.policy`: the wanted
  * version (`default`'s, else the newest) on `prefer_os`, then the `default` row,
  * then the wanted version on `fallback_os`, then `fallback_version` on those OSes
- * or any, then any row of the wanted version. Without `rocm.policy`: the first plan.
+ * or any, then any row of the wanted version. Without `rocm.policy`: the plans in
+ * matrix order. The first candidate that is pinned to a digest wins (a row still
+ * holding a placeholder cannot be pulled by digest); `reason` says which rule
+ * chose it and which preferred rows were passed over as not pinned. Undefined
+ * when no plan is pinned.
  */
+export function choosePreferredRow(
+  matrix: Matrix,
+  plans: ImagePlan[]
+): PreferredChoice | undefined {
+  const preference = matrix.preference
+  const candidates: { plan: ImagePlan | undefined; rule: string }[] = []
+  if (preference) {
+    const find = (version: string | undefined, os: string | undefined): ImagePlan | undefined =>
+      version === undefined
+        ? undefined
+        : plans.find(p => p.row.version === version && (os === undefined || p.row.os === os))
+    const newest = plans.map(p => p.row.version).sort((a, b) => compareVersionText(b, a))[0]
+    const [defaultVersion, defaultOs] = preference.default ?? [undefined, undefined]
+    const version = defaultVersion ?? newest
+    const { preferOs, fallbackOs, fallbackVersion } = preference
+    const add = (plan: ImagePlan | undefined, rule: string): void => {
+      if (plan) candidates.push({ plan, rule })
+    }
+    if (preferOs !== undefined) add(find(version, preferOs), `prefer_os ${preferOs}`)
+    if (defaultOs !== undefined) add(find(defaultVersion, defaultOs), '`default`')
+    if (fallbackOs !== undefined) add(find(version, fallbackOs), `fallback_os ${fallbackOs}`)
+    if (preferOs !== undefined)
+      add(find(fallbackVersion, preferOs), `fallback_version ${fallbackVersion} on prefer_os`)
+    if (fallbackOs !== undefined)
+      add(find(fallbackVersion, fallbackOs), `fallback_version ${fallbackVersion} on fallback_os`)
+    add(find(fallbackVersion, undefined), `fallback_version ${fallbackVersion}`)
+    add(find(version, undefined), `version ${version}`)
+  }
+  for (const plan of plans) candidates.push({ plan, rule: 'matrix order' })
+  const passedOver: string[] = []
+  for (const { plan, rule } of candidates) {
+    if (!plan) continue
+    const name = `${plan.row.version} / ${plan.row.os}`
+    if (plan.row.pin.kind === 'pinned') {
+      const by = preference ? `chosen by ${rule}` : 'the first pinned row (no rocm.policy)'
+      const skipped =
+        passedOver.length > 0 ? `; passed over as not pinned: ${passedOver.join(', ')}` : ''
+      return { plan, reason: `${name}, ${by}${skipped}` }
+    }
+    if (!passedOver.some(entry => entry.startsWith(`${name} (`)))
+      passedOver.push(`${name} (${rule})`)
+  }
+  return undefined
+}
+
+/** The preferred plan when its row is pinned (see `choosePreferredRow`), else the first candidate. */
 export function choosePreferredPlan(matrix: Matrix, plans: ImagePlan[]): ImagePlan | undefined {
+  return choosePreferredRow(matrix, plans)?.plan ?? legacyChoice(matrix, plans)
+}
+
+/** The rule without the pinned requirement, for a matrix with no pinned row at all. */
+function legacyChoice(matrix: Matrix, plans: ImagePlan[]): ImagePlan | undefined {
   const preference = matrix.preference
   if (!preference || plans.length === 0) return plans[0]
   const find = (version: string | undefined, os: string | undefined): ImagePlan | undefined =>

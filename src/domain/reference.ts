@@ -9,7 +9,34 @@
  */
 import type { Digest, Pin } from './types.js'
 
+/**
+ * Docker Hub, the one home of its names: the registry as images name it, the
+ * host its API is served from, the key Docker and go-containerregistry (cosign)
+ * file its credentials under in `config.json`, and every alias of it.
+ */
 export const DOCKER_HUB = 'docker.io'
+export const DOCKER_HUB_API_HOST = 'registry-1.docker.io'
+export const DOCKER_HUB_AUTH_KEY = 'https://index.docker.io/v1/'
+const DOCKER_HUB_ALIASES: ReadonlySet<string> = new Set([
+  DOCKER_HUB,
+  'index.docker.io',
+  DOCKER_HUB_API_HOST
+])
+
+/**
+ * The registry a Docker config key, credential-helper key or image host names,
+ * in the form the client asks for: no scheme, no path, lowercase; Docker Hub's
+ * aliases (`https://index.docker.io/v1/`, `registry-1.docker.io`, …) become
+ * `docker.io`.
+ */
+export function normalizeRegistryHost(key: string): string {
+  const host = key
+    .trim()
+    .replace(/^[a-z][a-z0-9+.-]*:\/\//i, '')
+    .replace(/\/.*$/, '')
+    .toLowerCase()
+  return DOCKER_HUB_ALIASES.has(host) ? DOCKER_HUB : host
+}
 /** Longest repository name (`registry/path`) a registry accepts. */
 export const MAX_REPOSITORY_LENGTH = 255
 export const MAX_TAG_LENGTH = 128
@@ -58,6 +85,21 @@ export function showControlCharacters(text: string): string {
   })
 }
 
+/**
+ * Text from a file, a registry or a tool made safe to print to a terminal or
+ * a GitHub Actions log: the one escaping for every line the CLI prints and the
+ * action logs. Line breaks stay (`\n`); every other control character (ESC,
+ * BEL, CR, C1 controls, U+2028/9) is shown as an escape, and a line that would
+ * start with `::` (after blanks: the runner trims them) — a workflow command —
+ * has its first colon shown as `\u003a`.
+ */
+export function terminalSafe(text: string): string {
+  return text
+    .split('\n')
+    .map(line => showControlCharacters(line).replace(/^(\s*):(?=:)/, '$1\\u003a'))
+    .join('\n')
+}
+
 /** Why a value may not be put on a command line or into a URL, or undefined. */
 export function findUnsafeText(value: string): string | undefined {
   if (value === '') return 'is empty'
@@ -84,7 +126,7 @@ export function splitRepository(repository: string): { registry: string; path: s
       first !== first.toLowerCase())
   let registry = firstIsRegistry ? first : DOCKER_HUB
   let path = firstIsRegistry ? repository.slice(slash + 1) : repository
-  if (registry === 'index.docker.io' || registry === 'registry-1.docker.io') registry = DOCKER_HUB
+  if (DOCKER_HUB_ALIASES.has(registry)) registry = DOCKER_HUB
   if (registry === DOCKER_HUB && !path.includes('/')) path = `library/${path}`
   return { registry, path }
 }

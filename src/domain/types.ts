@@ -142,7 +142,12 @@ export interface ProvenanceRecord {
 export type Pin =
   | { kind: 'pinned'; digest: Digest }
   /** A placeholder (`sha256:TODO_…`, empty, not 64 hex): the row is not pinned yet. */
-  | { kind: 'not-pinned'; raw: string }
+  | {
+      kind: 'not-pinned'
+      raw: string
+      /** Why what is written is not a pin, when it is not a plain placeholder. */
+      note?: string
+    }
 
 /** One matrix row, in whichever form it was written. */
 export interface MatrixRow {
@@ -267,7 +272,12 @@ export interface ImagePlan {
 
 // -------------------------------------------------------------- registry ---
 
-export type DigestStatus = 'match' | 'drift' | 'tag-missing' | 'not-pinned' | 'unreachable'
+/**
+ * `access-denied`: the registry refused access (401/403: no credentials, or
+ * refused ones) — a credential problem, not an unreachable registry.
+ */
+export type DigestStatus =
+  'match' | 'drift' | 'tag-missing' | 'not-pinned' | 'unreachable' | 'access-denied'
 
 export interface DigestFinding {
   status: DigestStatus
@@ -329,10 +339,26 @@ export interface SignatureFinding {
   message?: string
   /** How many cosign calls this took (retries included). */
   attempts?: number
+  /**
+   * When the pin is one platform's manifest of a multi-arch index and it has
+   * no signature: the same check of the index the tag points at (signing an
+   * index without `--recursive` signs the index only).
+   */
+  indexSignature?: IndexSignature
   /** Each trusted signer's own result (absent when no check ran). */
   signers?: SignerFinding[]
   /** The threshold and how many distinct signers counted. */
   threshold?: ThresholdFinding
+}
+
+export interface IndexSignature {
+  /** The index the tag points at. */
+  digest: Digest
+  /** `os/arch[/variant]` of the pinned manifest within it. */
+  platform?: string
+  outcome: SignatureOutcome
+  /** Who signed the index, when verified (identity, key fingerprint or key path). */
+  signedBy?: string
 }
 
 export type SignerResult =
@@ -506,6 +532,8 @@ export interface RunResult {
   images: ImageResult[]
   /** The preferred row as `repository:tag@digest`, when one could be chosen. */
   preferredImage?: string
+  /** Which row `preferredImage` is and why it was chosen (or why there is none). */
+  preferredReason?: string
   /** Configuration problems (exit 4), when the config could not be used. */
   configIssues: import('./errors.js').ConfigIssue[]
   /** Configuration warnings (annotations, never an exit code). */

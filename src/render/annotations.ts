@@ -7,6 +7,7 @@
 import { decisionSteps } from '../domain/decide.js'
 import type { SourceLocation } from '../domain/errors.js'
 import type { ImageResult, RunResult } from '../domain/types.js'
+import { moreLine } from './summary.js'
 
 export interface Annotation {
   level: 'error' | 'warning' | 'notice'
@@ -48,7 +49,45 @@ function imageAnnotation(image: ImageResult): Annotation | undefined {
   }
 }
 
+/**
+ * GitHub shows only the first 10 error and 10 warning annotations of a step
+ * (50 per job): at most this many per level are emitted, the last of them
+ * saying how many more there are (source: GitHub's annotation limits).
+ */
+export const MAX_ANNOTATIONS_PER_LEVEL = 10
+
+/** Caps each level at MAX_ANNOTATIONS_PER_LEVEL, the last one naming how many were left out. */
+function capped(annotations: Annotation[]): Annotation[] {
+  const byLevel = new Map<Annotation['level'], Annotation[]>()
+  for (const annotation of annotations) {
+    const list = byLevel.get(annotation.level)
+    if (list) list.push(annotation)
+    else byLevel.set(annotation.level, [annotation])
+  }
+  const kept = new Set<Annotation>()
+  const notes: Annotation[] = []
+  for (const [level, list] of byLevel) {
+    if (list.length <= MAX_ANNOTATIONS_PER_LEVEL) {
+      list.forEach(annotation => kept.add(annotation))
+      continue
+    }
+    const shown = list.slice(0, MAX_ANNOTATIONS_PER_LEVEL - 1)
+    shown.forEach(annotation => kept.add(annotation))
+    notes.push({
+      level,
+      title: `${TITLE}: ${list.length - shown.length} more`,
+      message: moreLine(list.length - shown.length, `${level}s`)
+    })
+  }
+  return [...annotations.filter(annotation => kept.has(annotation)), ...notes]
+}
+
+/** The run's annotations, each level capped (the report and summary keep the rest). */
 export function annotationsFor(run: RunResult): Annotation[] {
+  return capped(allAnnotations(run))
+}
+
+function allAnnotations(run: RunResult): Annotation[] {
   const annotations: Annotation[] = run.configIssues.map(issue => ({
     level: 'error',
     title: `${TITLE}: configuration (${issue.code})`,

@@ -166,6 +166,7 @@ export interface ProvenanceReport {
     configDigest?: string
   }
   preferredImage?: string
+  preferredReason?: string
   counts: Record<TrustStatus, number>
   configIssues: ConfigIssue[]
   errors: string[]
@@ -391,6 +392,7 @@ export function buildReport(run: RunResult, meta: ReportMetadata): ProvenanceRep
       configDigest: run.configDigest
     }),
     preferredImage: run.preferredImage,
+    preferredReason: run.preferredReason,
     counts: countTrust(run),
     configIssues: run.configIssues.map(issue =>
       compact({ code: issue.code, message: issue.message, location: issue.location })

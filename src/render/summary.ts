@@ -157,6 +157,65 @@ function imageCells(image: ImageResult): ImageCells {
   }
 }
 
+/**
+ * GitHub drops a job summary over 1 MiB entirely (per step): the rendering
+ * stays below this, with room for the Markdown GitHub adds around it.
+ */
+export const MAX_SUMMARY_BYTES = 900 * 1024
+/** Table rows and decision paths shown at most; the report has every one. */
+export const MAX_SUMMARY_ROWS = 1000
+export const MAX_SUMMARY_DETAILS = 200
+/** Kept free for the "N more" lines. */
+const SUMMARY_RESERVE_BYTES = 4 * 1024
+
+const utf8 = new TextEncoder()
+const byteLength = (text: string): number => utf8.encode(text).length
+
+/** The "N more, see the report" line of a capped list. */
+export function moreLine(omitted: number, noun: string): string {
+  return `… ${omitted} more ${noun}, see the report`
+}
+
+/**
+ * Takes `items` in order while they fit the byte budget and the count cap,
+ * then one "N more" line. `budget.left` is decreased by what is taken.
+ */
+function within(
+  items: string[],
+  budget: { left: number },
+  maxCount: number,
+  noun: string,
+  format: (line: string) => string
+): string[] {
+  const taken: string[] = []
+  for (const item of items) {
+    const size = byteLength(item) + 1
+    if (taken.length >= maxCount || size > budget.left - SUMMARY_RESERVE_BYTES) break
+    taken.push(item)
+    budget.left -= size
+  }
+  if (taken.length < items.length) {
+    const line = format(moreLine(items.length - taken.length, noun))
+    taken.push(line)
+    budget.left -= byteLength(line) + 1
+  }
+  return taken
+}
+
+/** Images worst first (highest exit code), keeping the matrix order among equals. */
+function worstFirst(images: ImageResult[]): ImageResult[] {
+  return images
+    .map((image, index) => ({ image, index }))
+    .sort((a, b) => b.image.decision.code - a.image.decision.code || a.index - b.index)
+    .map(({ image }) => image)
+}
+
+/**
+ * The job summary: overall line, configuration problems, errors, a table row
+ * and a decision path per image. Bounded (MAX_SUMMARY_BYTES, MAX_SUMMARY_ROWS,
+ * MAX_SUMMARY_DETAILS): a list that does not fit ends with "N more, see the
+ * report", and then shows the worst images first.
+ */
 export function renderJobSummary(run: RunResult): string {
   const lines: string[] = [
     '## ROCm image provenance',
@@ -166,37 +225,57 @@ export function renderJobSummary(run: RunResult): string {
   ]
   const notes = runNotes(run)
   if (notes.length > 0) lines.push(...notes.map(note => `- ${escapeMarkdown(note)}`), '')
+  if (run.preferredReason !== undefined)
+    lines.push(
+      `Preferred image (\`image\` output): ${run.preferredImage ? `<code>${escapeMarkdown(run.preferredImage)}</code>` : 'none'} — ${escapeMarkdown(run.preferredReason)}`,
+      ''
+    )
+  const budget = { left: MAX_SUMMARY_BYTES - byteLength(lines.join('\n')) }
+  const item = (line: string): string => `- ${escapeMarkdown(line)}`
   if (run.configIssues.length > 0) {
-    lines.push('**Configuration problems** (exit 4):', '')
-    for (const issue of run.configIssues) {
+    const issues = run.configIssues.map(issue => {
       const where = formatLocation(issue.location)
-      lines.push(
-        `- ${where ? `<code>${escapeMarkdown(where)}</code>: ` : ''}${escapeMarkdown(issue.message)}`
-      )
-    }
-    lines.push('')
+      return `- ${where ? `<code>${escapeMarkdown(where)}</code>: ` : ''}${escapeMarkdown(issue.message)}`
+    })
+    lines.push(
+      '**Configuration problems** (exit 4):',
+      '',
+      ...within(issues, budget, Number.MAX_SAFE_INTEGER, 'configuration problems', item),
+      ''
+    )
   }
   if ((run.configWarnings ?? []).length > 0) {
-    lines.push('**Configuration warnings**:', '')
-    for (const warning of run.configWarnings ?? []) {
+    const warnings = (run.configWarnings ?? []).map(warning => {
       const where = formatLocation(warning.location)
-      lines.push(
-        `- ${where ? `<code>${escapeMarkdown(where)}</code>: ` : ''}${escapeMarkdown(warning.message)}`
-      )
-    }
-    lines.push('')
+      return `- ${where ? `<code>${escapeMarkdown(where)}</code>: ` : ''}${escapeMarkdown(warning.message)}`
+    })
+    lines.push(
+      '**Configuration warnings**:',
+      '',
+      ...within(warnings, budget, Number.MAX_SAFE_INTEGER, 'configuration warnings', item),
+      ''
+    )
   }
   if (run.errors.length > 0) {
-    lines.push('**Errors**:', '', ...run.errors.map(error => `- ${escapeMarkdown(error)}`), '')
+    const errors = run.errors.map(item)
+    lines.push(
+      '**Errors**:',
+      '',
+      ...within(errors, budget, Number.MAX_SAFE_INTEGER, 'errors', item),
+      ''
+    )
   }
   if (run.images.length > 0) {
+    const rowsFit =
+      run.images.length <= MAX_SUMMARY_ROWS && run.images.length <= MAX_SUMMARY_DETAILS
+    const images = rowsFit ? run.images : worstFirst(run.images)
     // At most six columns: a job summary is about 1,000 px wide; the log
     // index and each signer and requirement are in the image's details.
     lines.push(
       '| status | image | pin (drift, age/TTL) | signers | attestations | code |',
       '|---|---|---|---|---|---|'
     )
-    for (const image of run.images) {
+    const rows = images.map(image => {
       const c = imageCells(image)
       const drift = c.drift === 'none' ? '' : `, ${escapeMarkdown(c.drift)}`
       const cells = [
@@ -207,13 +286,20 @@ export function renderJobSummary(run: RunResult): string {
         escapeMarkdown(c.attestation),
         c.code
       ]
-      lines.push(`| ${cells.join(' | ')} |`)
-    }
+      return `| ${cells.join(' | ')} |`
+    })
+    // Rows get at most two thirds of what is left; the decision paths the rest.
+    const rowBudget = { left: Math.floor((budget.left * 2) / 3) }
+    const spent = rowBudget.left
+    lines.push(
+      ...within(rows, rowBudget, MAX_SUMMARY_ROWS, 'images', line => `| ${escapeMarkdown(line)} |`)
+    )
+    budget.left -= spent - rowBudget.left
     lines.push('')
-    for (const image of run.images) {
+    const details = images.map(image => {
       const { decision, findings } = image
       const c = imageCells(image)
-      lines.push(
+      return [
         '<details>',
         `<summary>${escapeMarkdown(findings.plan.reference)}: exit ${decision.code}, ${decision.trustStatus}</summary>`,
         '',
@@ -229,8 +315,17 @@ export function renderJobSummary(run: RunResult): string {
         '',
         '</details>',
         ''
+      ].join('\n')
+    })
+    lines.push(
+      ...within(
+        details,
+        budget,
+        MAX_SUMMARY_DETAILS,
+        'decision paths',
+        line => `${escapeMarkdown(line)}\n`
       )
-    }
+    )
   }
   return `${lines.join('\n').trimEnd()}\n`
 }
@@ -253,6 +348,8 @@ function pad(rows: string[][]): string[] {
 
 export function renderTextSummary(run: RunResult): string {
   const lines = [`rocm-provenance: ${overallLine(run)}`]
+  if (run.preferredReason !== undefined)
+    lines.push(`  preferred: ${plain(`${run.preferredImage ?? 'none'} — ${run.preferredReason}`)}`)
   for (const issue of run.configIssues) {
     const where = formatLocation(issue.location)
     lines.push(`  config: ${plain(where ? `${where}: ${issue.message}` : issue.message)}`)

@@ -59,6 +59,9 @@ export function containerProvenance(report: ProvenanceReport): ContainerProvenan
   }
 }
 
+/** Largest telemetry summary merged (a run's summary is a few KiB). */
+export const MAX_TELEMETRY_BYTES = 16 * 1024 * 1024
+
 /** The indentation the document was written with: the first indented line's, or none for one-line JSON. */
 function indentationOf(text: string): string | number {
   const match = /\n([ \t]+)\S/.exec(text)

@@ -5,13 +5,13 @@
  */
 import * as core from '@actions/core'
 import * as tc from '@actions/tool-cache'
-import { execFile } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { chmod, open, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ProvenanceError, type CosignInstallErrorCode } from '../../domain/errors.js'
 import type { CosignVersion } from '../../domain/types.js'
 import { normalizeCosignVersion, pinnedCosignSha256 } from './checksums.js'
+import { minimalEnv, runProcess } from '../process.js'
 
 export class CosignInstallError extends ProvenanceError<CosignInstallErrorCode> {
   constructor(code: CosignInstallErrorCode, message: string, options?: { cause?: unknown }) {
@@ -157,37 +157,39 @@ export async function sha256File(path: string): Promise<string> {
   return hash.digest('hex')
 }
 
-/** `cosign version --json`, for the report. */
-export function readCosignVersion(cosignPath: string): Promise<CosignVersion> {
-  return new Promise((resolveVersion, reject) => {
-    execFile(
-      cosignPath,
-      ['version', '--json'],
-      { timeout: VERSION_TIMEOUT_MS, killSignal: 'SIGKILL', maxBuffer: 1024 * 1024 },
-      (error, stdout) => {
-        const fail = (message: string, cause?: unknown): void =>
-          reject(new CosignInstallError('COSIGN_VERSION_UNREADABLE', message, { cause }))
-        if (error) return fail(`\`${cosignPath} version --json\` failed`, error)
-        try {
-          const parsed: unknown = JSON.parse(String(stdout))
-          const fields = parsed as Record<string, unknown>
-          if (
-            typeof parsed !== 'object' ||
-            parsed === null ||
-            typeof fields.gitVersion !== 'string'
-          ) {
-            return fail(`\`${cosignPath} version --json\` printed no gitVersion`)
-          }
-          resolveVersion({
-            gitVersion: fields.gitVersion,
-            ...(typeof fields.goVersion === 'string' ? { goVersion: fields.goVersion } : {}),
-            ...(typeof fields.platform === 'string' ? { platform: fields.platform } : {}),
-            path: cosignPath
-          })
-        } catch (parseError: unknown) {
-          fail(`\`${cosignPath} version --json\` printed something that is not JSON`, parseError)
-        }
-      }
-    )
+/** `cosign version --json`, for the report: run with a minimal environment and a time limit. */
+export async function readCosignVersion(cosignPath: string): Promise<CosignVersion> {
+  const fail = (message: string, cause?: unknown): never => {
+    throw new CosignInstallError('COSIGN_VERSION_UNREADABLE', message, { cause })
+  }
+  const run = await runProcess(cosignPath, ['version', '--json'], {
+    env: minimalEnv(process.env, { names: ['HOME'] }),
+    timeoutMs: VERSION_TIMEOUT_MS,
+    maxOutputBytes: 1024 * 1024
   })
+  if (run.spawnError !== undefined || run.exitCode !== 0 || run.timedOut)
+    fail(
+      `\`${cosignPath} version --json\` failed`,
+      new Error(
+        run.spawnError ??
+          (run.timedOut
+            ? `no answer within ${VERSION_TIMEOUT_MS} ms`
+            : `exit ${run.exitCode ?? run.signal}: ${run.stderr.trim().slice(0, 300)}`)
+      )
+    )
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(run.stdout)
+  } catch (parseError: unknown) {
+    return fail(`\`${cosignPath} version --json\` printed something that is not JSON`, parseError)
+  }
+  const fields = parsed as Record<string, unknown>
+  if (typeof parsed !== 'object' || parsed === null || typeof fields.gitVersion !== 'string')
+    return fail(`\`${cosignPath} version --json\` printed no gitVersion`)
+  return {
+    gitVersion: fields.gitVersion,
+    ...(typeof fields.goVersion === 'string' ? { goVersion: fields.goVersion } : {}),
+    ...(typeof fields.platform === 'string' ? { platform: fields.platform } : {}),
+    path: cosignPath
+  }
 }

@@ -1,11 +1,13 @@
 /**
  * The adapter that runs the real cosign for one image: builds the argument
- * array (always `repository@digest`, after `--`), runs it with a time limit
- * that kills the process, retries transient faults with backoff, hands
- * credentials over through a private DOCKER_CONFIG, and turns what cosign
- * said into a finding with classify.ts and output.ts.
+ * array (always `repository@digest`, after `--`), runs it through the one
+ * process runner (time limit that kills the process group, minimal
+ * environment), retries transient faults with the shared backoff (lib/retry,
+ * full jitter), hands credentials over through a private DOCKER_CONFIG, and
+ * turns what cosign said into a finding with classify.ts and output.ts.
  */
-import { spawn } from 'node:child_process'
+import { minimalEnv, runProcess } from '../process.js'
+import { DEFAULT_RETRY_POLICY, withRetry } from '../../lib/retry.js'
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { isAbsolute, join, resolve } from 'node:path'
@@ -39,7 +41,7 @@ import {
   type CosignExit,
   type SignatureFailure
 } from './classify.js'
-import { DOCKER_HUB } from '../../domain/reference.js'
+import { DOCKER_HUB, DOCKER_HUB_AUTH_KEY } from '../../domain/reference.js'
 import { publicKeyFingerprint } from './key.js'
 import {
   readVerifiedStatements,
@@ -61,18 +63,26 @@ export interface CosignVerifierOptions {
   workspace: string
   /** Registry hosts (`host[:port]`) cosign may reach over plain HTTP. */
   insecureRegistries: string[]
-  credentials?: { get(host: string): RegistryCredentials | undefined }
+  /** The registry's credentials; a failing source (a credential helper) leaves them out. */
+  credentials?: {
+    get(host: string): RegistryCredentials | undefined | Promise<RegistryCredentials | undefined>
+  }
   /** Time limit of one cosign call; the process is killed after it (default 120 s). */
   timeoutMs?: number
   /** cosign calls per check, first one included, when the outcome is transient (default 3). */
   maxAttempts?: number
-  /** Wait before the first retry; doubled for each further one (default 1000 ms). */
+  /** Ceiling of the first retry's jittered wait; doubled for each further one (default 1000 ms). */
   retryDelayMs?: number
   /** Whether signature artifacts (`sha256-<hex>`, `sha256-<hex>.sig` tags) exist for the digest. */
   signatureEvidence?: (plan: ImagePlan, digest: Digest) => Promise<boolean | undefined>
   /** Whether the digest exists in the repository; consulted before believing "no signatures found". */
   digestExists?: (plan: ImagePlan, digest: Digest) => Promise<boolean | undefined>
-  /** Base environment of cosign (default: this process's); HOME and TUF_ROOT are replaced. */
+  /**
+   * Where cosign's environment is taken from (default: this process's). Only
+   * `PATH`, proxy, TLS, temp and locale settings and `COSIGN_*`/`SIGSTORE_*`/
+   * `TUF_*` settings pass (not `COSIGN_PASSWORD`, `SIGSTORE_ID_TOKEN`); never the
+   * action's inputs. HOME and TUF_ROOT are replaced.
+   */
   env?: NodeJS.ProcessEnv
 }
 
@@ -80,6 +90,17 @@ const DEFAULT_TIMEOUT_MS = 120_000
 const DEFAULT_MAX_ATTEMPTS = 3
 const DEFAULT_RETRY_DELAY_MS = 1_000
 const MAX_OUTPUT_BYTES = 16 * 1024 * 1024
+/** What cosign may read from the environment besides the basics `minimalEnv` passes. */
+const COSIGN_ENV = {
+  names: ['DOCKER_CONFIG', 'HOME'],
+  prefixes: ['COSIGN_', 'SIGSTORE_', 'TUF_'],
+  secret: ['COSIGN_PASSWORD', 'SIGSTORE_ID_TOKEN', 'COSIGN_KEY']
+}
+
+/** A transient check result, thrown so that `withRetry` tries again. */
+class TransientRun {
+  constructor(readonly run: CheckedRun & { succeeded: false }) {}
+}
 
 interface CosignRun extends CosignExit {
   stdout: string
@@ -522,8 +543,10 @@ export class CosignVerifier {
   ): Promise<CheckedRun> {
     const maxAttempts = Math.max(1, this.options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS)
     const args = cosignArguments(command, plan, digest, context)
-    let delay = this.options.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS
-    for (let attempt = 1; ; attempt++) {
+    const baseDelayMs = this.options.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS
+    let attempts = 0
+    const once = async (attempt: number): Promise<CheckedRun> => {
+      attempts = attempt
       const run = await this.runCosign(args, command, plan)
       if (run.exitCode === 0) return { succeeded: true, stdout: run.stdout, attempts: attempt }
       const classified = classifyCosignExit(run)
@@ -539,13 +562,29 @@ export class CosignVerifier {
               : `cosign said "${message}", but ${confirmed}`
         }
       }
-      if (outcome !== 'transient' || attempt >= maxAttempts) {
-        const tries = attempt > 1 ? ` (after ${attempt} attempts)` : ''
-        return { succeeded: false, outcome, message: `${message}${tries}`, attempts: attempt }
-      }
-      await new Promise(resolveDelay => setTimeout(resolveDelay, delay))
-      delay *= 2
+      const failed = { succeeded: false as const, outcome, message, attempts: attempt }
+      if (outcome === 'transient') throw new TransientRun(failed)
+      return failed
     }
+    let result: CheckedRun
+    try {
+      result = await withRetry(
+        once,
+        {
+          ...DEFAULT_RETRY_POLICY,
+          maxAttempts,
+          baseDelayMs,
+          maxDelayMs: Math.max(baseDelayMs, DEFAULT_RETRY_POLICY.maxDelayMs)
+        },
+        { classify: error => ({ retryable: error instanceof TransientRun }) }
+      )
+    } catch (error: unknown) {
+      if (!(error instanceof TransientRun)) throw error
+      result = error.run
+    }
+    if (!result.succeeded && attempts > 1)
+      return { ...result, message: `${result.message} (after ${attempts} attempts)` }
+    return result
   }
 
   private async confirmNothingThere(
@@ -581,36 +620,44 @@ export class CosignVerifier {
     const root = base.RUNNER_TEMP && isAbsolute(base.RUNNER_TEMP) ? base.RUNNER_TEMP : tmpdir()
     const state = await mkdtemp(join(root, 'rp-cosign-'))
     try {
-      const env: NodeJS.ProcessEnv = {
-        ...base,
-        HOME: join(state, 'home'),
-        TUF_ROOT: join(state, 'tuf'),
-        // Without credentials of ours, keep the docker login the runner may have done.
-        DOCKER_CONFIG: base.DOCKER_CONFIG ?? (base.HOME ? join(base.HOME, '.docker') : undefined)
-      }
-      await Promise.all([mkdir(env.HOME as string), mkdir(env.TUF_ROOT as string)])
-      const credentials = this.options.credentials?.get(plan.registry)
+      const env = minimalEnv(base, COSIGN_ENV)
+      env.HOME = join(state, 'home')
+      env.TUF_ROOT = join(state, 'tuf')
+      // Without credentials of ours, keep the docker login the runner may have done.
+      const dockerConfig =
+        base.DOCKER_CONFIG ?? (base.HOME ? join(base.HOME, '.docker') : undefined)
+      if (dockerConfig !== undefined) env.DOCKER_CONFIG = dockerConfig
+      await Promise.all([mkdir(env.HOME), mkdir(env.TUF_ROOT)])
+      const credentials = await Promise.resolve(this.options.credentials?.get(plan.registry)).catch(
+        () => undefined
+      )
       if (credentials)
         env.DOCKER_CONFIG = await writeDockerConfig(state, plan.registry, credentials)
-      if (env.DOCKER_CONFIG === undefined) delete env.DOCKER_CONFIG
-      return await runProcess(
-        this.options.cosignPath,
-        args,
+      const run = await runProcess(this.options.cosignPath, args, {
         env,
-        this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-        command
-      )
+        timeoutMs: this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+        maxOutputBytes: MAX_OUTPUT_BYTES
+      })
+      if (run.spawnError !== undefined)
+        return {
+          command,
+          exitCode: 127,
+          stdout: '',
+          stderr: `Error: cannot run ${this.options.cosignPath}: ${run.spawnError}`
+        }
+      return {
+        command,
+        exitCode: run.exitCode,
+        signal: run.signal,
+        timedOut: run.timedOut,
+        stdout: run.stdout,
+        stderr: run.stderr
+      }
     } finally {
       await rm(state, { recursive: true, force: true })
     }
   }
 }
-
-/**
- * The key cosign's registry library (go-containerregistry) looks Docker Hub's
- * credentials up under; every other registry is looked up by its host.
- */
-const DOCKER_HUB_AUTH_KEY = 'https://index.docker.io/v1/'
 
 /** The `config.json` that gives cosign this registry's credentials and nothing else. */
 export function dockerConfigFor(
@@ -638,50 +685,4 @@ async function writeDockerConfig(
     }
   )
   return dir
-}
-
-function runProcess(
-  file: string,
-  args: string[],
-  env: NodeJS.ProcessEnv,
-  timeoutMs: number,
-  command: CosignCommand
-): Promise<CosignRun> {
-  return new Promise(resolveRun => {
-    const stdout: Buffer[] = []
-    const stderr: Buffer[] = []
-    let size = 0
-    let timedOut = false
-    const collect = (sink: Buffer[]) => (chunk: Buffer) => {
-      size += chunk.length
-      if (size <= MAX_OUTPUT_BYTES) sink.push(chunk)
-    }
-    const child = spawn(file, args, { env, stdio: ['ignore', 'pipe', 'pipe'] })
-    const timer = setTimeout(() => {
-      timedOut = true
-      child.kill('SIGKILL')
-    }, timeoutMs)
-    child.stdout.on('data', collect(stdout))
-    child.stderr.on('data', collect(stderr))
-    child.on('error', error => {
-      clearTimeout(timer)
-      resolveRun({
-        command,
-        exitCode: 127,
-        stdout: '',
-        stderr: `Error: cannot run ${file}: ${error.message}`
-      })
-    })
-    child.on('close', (exitCode, signal) => {
-      clearTimeout(timer)
-      resolveRun({
-        command,
-        exitCode,
-        signal,
-        timedOut,
-        stdout: Buffer.concat(stdout).toString('utf8'),
-        stderr: Buffer.concat(stderr).toString('utf8')
-      })
-    })
-  })
 }

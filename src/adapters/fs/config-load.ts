@@ -3,10 +3,15 @@
  * stage that touches the file system. Every problem in both files — syntax, schema,
  * semantics, key files — is collected and reported together.
  */
-import { constants } from 'node:fs'
-import { open, realpath, stat } from 'node:fs/promises'
-import { isAbsolute, relative, resolve } from 'node:path'
+import { resolve } from 'node:path'
 import type { ConfigFiles } from '../../app/ports.js'
+import {
+  describeFsError,
+  errnoOf,
+  findWorkspaceFileProblem,
+  MAX_KEY_FILE_BYTES,
+  readRegularFile
+} from './safe-file.js'
 import { ConfigError, type ConfigIssue, type SourceLocation } from '../../domain/errors.js'
 import { planImages } from '../../domain/plan.js'
 import { showControlCharacters } from '../../domain/reference.js'
@@ -15,50 +20,6 @@ import { findMisspeltRocm, readMatrix } from '../../config/matrix.js'
 import { readPolicy } from '../../config/policy.js'
 import { displayPath, validateAgainstSchema, type SchemaName } from '../../config/schema.js'
 import { MAX_CONFIG_BYTES, parseYaml, toPointer, type ParsedYaml } from '../../config/yaml.js'
-
-/** Largest key or trusted-root file read. */
-export const MAX_KEY_FILE_BYTES = 256 * 1024
-
-function errnoOf(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code
-  return typeof code === 'string' ? code : undefined
-}
-
-function describeFsError(error: unknown): string {
-  switch (errnoOf(error)) {
-    case 'ENOENT':
-      return 'does not exist'
-    case 'EACCES':
-    case 'EPERM':
-      return 'cannot be read (permission denied)'
-    case 'EISDIR':
-      return 'is a directory, not a file'
-    case 'ELOOP':
-      return 'is a symlink loop'
-    default:
-      return `cannot be read (${errnoOf(error) ?? (error instanceof Error ? error.message : String(error))})`
-  }
-}
-
-/** Reads at most `limit` + 1 bytes of a regular file (never opens a FIFO or device). */
-async function readRegularFile(path: string, limit: number): Promise<Uint8Array> {
-  const info = await stat(path)
-  if (info.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' })
-  if (!info.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'ENOTFILE' })
-  const handle = await open(path, constants.O_RDONLY)
-  try {
-    const buffer = new Uint8Array(limit + 1)
-    let length = 0
-    while (length < buffer.length) {
-      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length)
-      if (bytesRead === 0) break
-      length += bytesRead
-    }
-    return buffer.subarray(0, length)
-  } finally {
-    await handle.close()
-  }
-}
 
 async function parseConfigFile(
   file: string,
@@ -106,46 +67,17 @@ async function parseConfigFile(
   return parsed
 }
 
-/**
- * Why a file named in the configuration may not be used: it leaves the workspace
- * (by its path or through a symlink), does not exist, is not a regular file, or
- * cannot be read. Undefined when it is fine.
- */
-export async function findWorkspaceFileProblem(
-  workspace: string,
-  path: string
-): Promise<string | undefined> {
-  const root = resolve(workspace)
-  const target = resolve(root, path)
-  const outside = (from: string, to: string): boolean => {
-    const rel = relative(from, to)
-    return rel === '..' || rel.startsWith('../') || isAbsolute(rel)
-  }
-  if (outside(root, target)) return `leaves the workspace (${root})`
-  let real: string
-  try {
-    real = await realpath(target)
-  } catch (error: unknown) {
-    return describeFsError(error)
-  }
-  const realRoot = await realpath(root).catch(() => root)
-  if (outside(realRoot, real)) return `is a symlink out of the workspace (it resolves to ${real})`
-  try {
-    const bytes = await readRegularFile(real, MAX_KEY_FILE_BYTES)
-    if (bytes.length > MAX_KEY_FILE_BYTES) return `is larger than ${MAX_KEY_FILE_BYTES} bytes`
-  } catch (error: unknown) {
-    return errnoOf(error) === 'ENOTFILE' ? 'is not a regular file' : describeFsError(error)
-  }
-  return undefined
-}
-
 async function checkReferencedFiles(
   policy: Policy,
   matrix: Matrix,
   workspace: string,
-  policyFile: string
+  policyFile: string,
+  trustedRootInput?: string
 ): Promise<ConfigIssue[]> {
-  const checks: { path: string; what: string; location: SourceLocation }[] = []
+  const checks: { path: string; what: string; location?: SourceLocation }[] = []
+  if (trustedRootInput) {
+    checks.push({ path: trustedRootInput, what: "input 'trusted-root'" })
+  }
   if (policy.trustedRoot) {
     checks.push({
       path: policy.trustedRoot,
@@ -226,7 +158,8 @@ async function readConfig(
       policyRead.policy,
       matrixRead.matrix,
       options.workspace,
-      options.policyPath
+      options.policyPath,
+      options.trustedRootInput
     ))
   )
   const config: Config = {
@@ -260,3 +193,5 @@ export async function validateConfigFiles(options: ConfigFiles): Promise<ConfigI
     throw error
   }
 }
+
+export { findWorkspaceFileProblem, MAX_KEY_FILE_BYTES }

@@ -138,8 +138,9 @@ export class Authenticator {
     this.now = options.now ?? Date.now
   }
 
-  hasCredentials(registry: string): boolean {
-    return this.options.credentials.get(registry) !== undefined
+  /** Whether credentials are configured for `registry` (false when its helper fails). */
+  async hasCredentials(registry: string): Promise<boolean> {
+    return (await this.options.credentials.get(registry).catch(() => undefined)) !== undefined
   }
 
   /**
@@ -151,7 +152,7 @@ export class Authenticator {
     const scheme = this.schemes.get(registry)
     if (!scheme) return undefined
     if (scheme.kind === 'basic') {
-      const credential = this.credential(registry)
+      const credential = await this.credential(registry)
       return credential ? this.basic(credential) : undefined
     }
     return (await this.token(registry, scope, scheme, send)).authorization
@@ -186,7 +187,7 @@ export class Authenticator {
     }
     if (challenges.some(c => c.scheme === 'basic')) {
       this.schemes.set(registry, { kind: 'basic' })
-      const credential = this.credential(registry)
+      const credential = await this.credential(registry)
       if (!credential)
         throw new RegistryError(
           'REGISTRY_AUTH',
@@ -211,8 +212,8 @@ export class Authenticator {
     )
   }
 
-  private credential(registry: string): Credential | undefined {
-    const credential = this.options.credentials.get(registry)
+  private async credential(registry: string): Promise<Credential | undefined> {
+    const credential = await this.options.credentials.get(registry)
     if (credential) this.mask(credential.password)
     return credential
   }
@@ -286,13 +287,15 @@ export class Authenticator {
     }
     if (scheme.service) url.searchParams.set('service', scheme.service)
     url.searchParams.append('scope', scope)
-    const credential = this.credential(registry)
+    const credential = await this.credential(registry)
     const startedMs = this.now()
+    // Docker's rule: the registry's credentials go to the realm its challenge
+    // names, wherever that is (README, security) — but to that origin only.
     const response = await send({
       method: 'GET',
       url,
       headers: { accept: 'application/json' },
-      authorization: credential ? this.basic(credential) : undefined
+      authorization: credential ? { value: this.basic(credential), origin: url.origin } : undefined
     })
     const what = `token for ${scope} from ${url.origin}${url.pathname}`
     if (response.status === 401 || response.status === 403) {

@@ -10,8 +10,14 @@ import { isDigest } from '../../domain/reference.js'
 import type { Digest, RegistryThrottle } from '../../domain/types.js'
 import { KeyedGate } from '../../lib/keyed-gate.js'
 import { Authenticator, headerValue, type Send } from './auth.js'
-import { DOCKER_HUB, normalizeRegistryHost, type CredentialStore } from './credentials.js'
+import type { CredentialStore } from './credentials.js'
 import { InputError } from '../../domain/errors.js'
+import {
+  DOCKER_HUB,
+  DOCKER_HUB_API_HOST,
+  MAX_TAG_LENGTH,
+  normalizeRegistryHost
+} from '../../domain/reference.js'
 import { RegistryError, describeRegistryError } from '../../domain/errors.js'
 import { errorForStatus } from './errors.js'
 import { HttpTransport, type HttpResponse } from './http.js'
@@ -40,10 +46,12 @@ import {
 
 export type { ManifestInfo, PlatformManifest, RequestCounter }
 
-export const DOCKER_HUB_API_HOST = 'registry-1.docker.io'
+export { DOCKER_HUB_API_HOST }
 export const DEFAULT_TIMEOUT_MS = 30_000
 export const DEFAULT_TAGS_PAGE_SIZE = 1000
 const MAX_TAG_PAGES = 1000
+/** Distinct tags kept from one listing: far above any real repository's count. */
+export const MAX_TAGS = 100_000
 /** Referrer manifests read to learn their artifact type (tag schema only). */
 const MAX_REFERRERS_INSPECTED = 32
 /** Distribution spec: a tag, or any algorithm's digest. */
@@ -229,17 +237,26 @@ export class RegistryClient {
     return pending
   }
 
-  /** Every tag of the repository, following `Link` pagination. */
+  /**
+   * Every tag of the repository, following `Link` pagination: distinct tags in
+   * first-seen order. Bounded by what the client decides, not by what the
+   * registry says: at most `MAX_TAG_PAGES` pages, `MAX_TAGS` distinct tags
+   * (more throws `REGISTRY_PROTOCOL`), and a `next` page already fetched
+   * (a page naming itself, a loop) ends the listing. A `next` page on another
+   * origin is fetched without the registry's credentials (see `call`).
+   */
   async listTags(
     registry: string,
     repositoryPath: string,
     counter?: RequestCounter
   ): Promise<string[]> {
-    const tags: string[] = []
+    const tags = new Set<string>()
+    const seen = new Set<string>()
     let url: URL | undefined = new URL(
       `${this.repositoryUrl(registry, repositoryPath)}/tags/list?n=${this.tagsPageSize}`
     )
-    for (let page = 0; url && page < MAX_TAG_PAGES; page++) {
+    for (let page = 0; url && page < MAX_TAG_PAGES && !seen.has(url.href); page++) {
+      seen.add(url.href)
       const response = await this.call(
         registry,
         repositoryPath,
@@ -250,11 +267,20 @@ export class RegistryClient {
       )
       const json = parseJson(response.body, `GET ${url.href}: the tag list`)
       const pageTags = (json as { tags?: unknown } | null)?.tags
-      if (Array.isArray(pageTags)) tags.push(...pageTags.filter(t => typeof t === 'string'))
+      if (Array.isArray(pageTags))
+        for (const tag of pageTags) {
+          if (typeof tag !== 'string' || tag.length > MAX_TAG_LENGTH || tags.has(tag)) continue
+          if (tags.size >= MAX_TAGS)
+            throw new RegistryError(
+              'REGISTRY_PROTOCOL',
+              `GET ${url.href}: ${registry}/${repositoryPath} lists more than ${MAX_TAGS} tags; not reading further`
+            )
+          tags.add(tag)
+        }
       const next = nextLink(headerValue(response.headers.link))
       url = next ? new URL(next, url) : undefined
     }
-    return tags
+    return [...tags]
   }
 
   /**
@@ -486,8 +512,26 @@ export class RegistryClient {
     const what = `${method} ${url.href}`
     return withRetry(
       async () => {
+        // Credentials are bound to the registry's own origin, never to `url`'s:
+        // a tag list's `Link` may name any origin.
+        const origin = new URL(this.baseUrl(registry)).origin
+        const bind = (value: string | undefined) =>
+          value === undefined ? undefined : { value, origin }
         let authorization = await this.auth.authorizationFor(registry, scope, send)
-        let response = await send({ method, url, headers: { accept }, authorization })
+        let response = await send({
+          method,
+          url,
+          headers: { accept },
+          authorization: bind(authorization)
+        })
+        if (response.status === 401 && response.url.origin !== origin)
+          // Only the registry's own challenge is answered: another origin (a
+          // `Link` page, a redirect) must not choose where credentials go.
+          throw new RegistryError(
+            'REGISTRY_AUTH',
+            `${what}: ${response.url.origin} asked for credentials; those of ${registry} are sent to ${origin} and its token realm only`,
+            { status: 401 }
+          )
         if (response.status === 401) {
           authorization = await this.auth.answerChallenge(
             registry,
@@ -496,8 +540,13 @@ export class RegistryClient {
             authorization,
             send
           )
-          response = await send({ method, url, headers: { accept }, authorization })
-          if (response.status === 401) throw this.refusal(registry, scope, what, response)
+          response = await send({
+            method,
+            url,
+            headers: { accept },
+            authorization: bind(authorization)
+          })
+          if (response.status === 401) throw await this.refusal(registry, scope, what, response)
         }
         if (response.status >= 200 && response.status < 300) return response
         const retryAfterMs = parseRetryAfter(
@@ -531,14 +580,14 @@ export class RegistryClient {
     )
   }
 
-  private refusal(
+  private async refusal(
     registry: string,
     scope: string,
     what: string,
     response: HttpResponse
-  ): RegistryError {
+  ): Promise<RegistryError> {
     const detail = errorForStatus(what, response).message
-    const message = this.auth.hasCredentials(registry)
+    const message = (await this.auth.hasCredentials(registry))
       ? `credentials were refused by ${registry} for ${scope}: ${detail}`
       : `${registry} requires credentials for ${scope} and none are configured: ${detail}`
     return new RegistryError('REGISTRY_AUTH', message, { status: 401 })

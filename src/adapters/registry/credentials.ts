@@ -1,19 +1,25 @@
 /**
  * Which username and password to present to which registry.
  *
- * Precedence for a registry host:
- *   1. its entry in the Docker config (`auths`), which is bound to that host;
- *   2. the `username`/`password` inputs, which apply to every registry
- *      without a Docker config entry;
- *   3. for `ghcr.io` only: `x-access-token` with the `github-token` input.
- * Credential helpers (`credsStore`, `credHelpers`) and `identitytoken` are not
- * read. Nothing here logs; the client masks what it sends.
+ * Precedence for a registry host, as Docker reads its config:
+ *   1. its credential helper in the Docker config (`credHelpers`), run through
+ *      the docker-credential-helpers protocol (credential-helper.ts);
+ *   2. its entry in the Docker config (`auths`), which is bound to that host;
+ *   3. the default credential store (`credsStore`), run the same way;
+ *   4. the `username`/`password` inputs, which apply to every registry
+ *      without any of the above;
+ *   5. for `ghcr.io` only: `x-access-token` with the `github-token` input.
+ * A helper that holds nothing for the host falls through to the next source;
+ * a helper that fails is a `REGISTRY_AUTH` error (a credential problem). Each
+ * helper is asked once per host and run. `identitytoken` is not read. Nothing
+ * here logs; the client masks what it sends.
  */
 import { readFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { ProvenanceError } from '../../domain/errors.js'
-import { DOCKER_HUB } from '../../domain/reference.js'
+import { DOCKER_HUB, normalizeRegistryHost } from '../../domain/reference.js'
+import { getFromHelper } from './credential-helper.js'
 
 export interface Credential {
   username: string
@@ -21,7 +27,8 @@ export interface Credential {
 }
 
 export interface CredentialStore {
-  get(host: string): Credential | undefined
+  /** The credential for `host`; rejects with `REGISTRY_AUTH` when its helper fails. */
+  get(host: string): Promise<Credential | undefined>
 }
 
 export interface CredentialOptions {
@@ -30,26 +37,22 @@ export interface CredentialOptions {
   githubToken?: string
   /** Folder holding `config.json`; default: env `DOCKER_CONFIG`, else `~/.docker`. */
   dockerConfigDir?: string
+  /** Runs a credential helper (tests replace it); default: `getFromHelper`. */
+  helper?: (name: string, registry: string) => Promise<Credential | undefined>
 }
 
-export { DOCKER_HUB }
+/** What a Docker `config.json` says about credentials. */
+export interface DockerConfigCredentials {
+  auths: Map<string, Credential>
+  /** Helper name by normalised host (`credHelpers`). */
+  helpers: Map<string, string>
+  /** The default helper (`credsStore`). */
+  store?: string
+}
+
+export { DOCKER_HUB, normalizeRegistryHost }
 export const GHCR_HOST = 'ghcr.io'
 export const GHCR_TOKEN_USERNAME = 'x-access-token'
-const DOCKER_HUB_ALIASES = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io'])
-
-/**
- * The registry a Docker config key or image host names, in the form the
- * client asks for: no scheme, no path, lowercase; Docker Hub's aliases
- * (`https://index.docker.io/v1/`, `registry-1.docker.io`) become `docker.io`.
- */
-export function normalizeRegistryHost(key: string): string {
-  const host = key
-    .trim()
-    .replace(/^[a-z][a-z0-9+.-]*:\/\//i, '')
-    .replace(/\/.*$/, '')
-    .toLowerCase()
-  return DOCKER_HUB_ALIASES.has(host) ? DOCKER_HUB : host
-}
 
 function decodeAuthField(auth: string): Credential | undefined {
   const decoded = Buffer.from(auth, 'base64').toString('utf8')
@@ -79,13 +82,29 @@ export function parseDockerConfigAuths(json: unknown): Map<string, Credential> {
   return found
 }
 
-function readDockerConfig(dir: string): Map<string, Credential> {
+/** `credHelpers` (by normalised host) and `credsStore` of a Docker `config.json`. */
+export function parseDockerConfigHelpers(
+  json: unknown
+): Pick<DockerConfigCredentials, 'helpers' | 'store'> {
+  const helpers = new Map<string, string>()
+  if (typeof json !== 'object' || json === null) return { helpers }
+  const { credHelpers, credsStore } = json as Record<string, unknown>
+  if (typeof credHelpers === 'object' && credHelpers !== null)
+    for (const [key, name] of Object.entries(credHelpers as Record<string, unknown>))
+      if (typeof name === 'string' && name !== '') helpers.set(normalizeRegistryHost(key), name)
+  return typeof credsStore === 'string' && credsStore !== ''
+    ? { helpers, store: credsStore }
+    : { helpers }
+}
+
+function readDockerConfig(dir: string): DockerConfigCredentials {
   const path = join(dir, 'config.json')
   let text: string
   try {
     text = readFileSync(path, 'utf8')
   } catch (error: unknown) {
-    if ((error as { code?: unknown }).code === 'ENOENT') return new Map()
+    if ((error as { code?: unknown }).code === 'ENOENT')
+      return { auths: new Map(), helpers: new Map() }
     throw new ProvenanceError('DOCKER_CONFIG_UNREADABLE', `cannot read ${path}`, { cause: error })
   }
   let json: unknown
@@ -95,22 +114,39 @@ function readDockerConfig(dir: string): Map<string, Credential> {
     // The parser's message quotes the input, which may hold a credential: leave it out.
     throw new ProvenanceError('DOCKER_CONFIG_UNREADABLE', `${path} is not valid JSON`)
   }
-  return parseDockerConfigAuths(json)
+  return { auths: parseDockerConfigAuths(json), ...parseDockerConfigHelpers(json) }
 }
 
 export function createCredentialStore(options: CredentialOptions): CredentialStore {
   const dir = options.dockerConfigDir ?? process.env.DOCKER_CONFIG ?? join(homedir(), '.docker')
-  const fromDockerConfig = readDockerConfig(dir)
+  const config = readDockerConfig(dir)
   const fromInputs: Credential | undefined =
     options.username && options.password
       ? { username: options.username, password: options.password }
       : undefined
   const githubToken = options.githubToken || undefined
+  const helper =
+    options.helper ?? ((name: string, registry: string) => getFromHelper(name, registry))
+  const asked = new Map<string, Promise<Credential | undefined>>()
+  const ask = (name: string, registry: string): Promise<Credential | undefined> => {
+    const key = `${name} ${registry}`
+    let pending = asked.get(key)
+    if (!pending) {
+      pending = helper(name, registry)
+      asked.set(key, pending)
+    }
+    return pending
+  }
   return {
-    get(host: string): Credential | undefined {
+    async get(host: string): Promise<Credential | undefined> {
       const registry = normalizeRegistryHost(host)
-      const configured = fromDockerConfig.get(registry)
+      const named = config.helpers.get(registry)
+      const fromHelper = named !== undefined ? await ask(named, registry) : undefined
+      if (fromHelper) return fromHelper
+      const configured = config.auths.get(registry)
       if (configured) return configured
+      const fromStore = config.store !== undefined ? await ask(config.store, registry) : undefined
+      if (fromStore) return fromStore
       if (fromInputs) return fromInputs
       if (registry === GHCR_HOST && githubToken)
         return { username: GHCR_TOKEN_USERNAME, password: githubToken }

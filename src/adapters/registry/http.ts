@@ -7,12 +7,17 @@
  * - redirects followed here, not by the library: the library keeps the
  *   `Authorization` header when only the port changes, so a credential could
  *   reach another service on the same host. Here it is sent only to the exact
- *   origin (scheme, host, port) it was meant for;
+ *   origin (scheme, host, port) the caller bound it to — the registry the
+ *   client was configured for, or the token realm — never to the origin of a
+ *   URL a server supplied (a `Location`, a `Link`);
+ * - a deadline per request that aborts the request itself, so a server that
+ *   trickles its headers cannot keep a socket (and the process) alive;
  * - plain HTTP refused for any host not listed as insecure, redirects included;
  * - a bounded body, and a count of every request sent.
  */
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
+import type { IncomingHttpHeaders, IncomingMessage, RequestOptions } from 'node:http'
 import { HttpClient } from '@actions/http-client'
+type RequestHandler = HttpClient['handlers'][number]
 import { ACTION_VERSION } from '../../domain/action-version.js'
 import { RegistryError } from '../../domain/errors.js'
 
@@ -20,8 +25,18 @@ export interface HttpRequest {
   method: 'GET' | 'HEAD'
   url: URL
   headers?: Record<string, string>
-  /** Sent to the origin of `url` only; dropped on a redirect to any other origin. */
-  authorization?: string
+  /**
+   * An `Authorization` value and the one origin (`scheme://host:port`) it is
+   * meant for. Sent only when the request (or a redirect) goes to exactly that
+   * origin; dropped everywhere else, including the `url` itself when a server
+   * supplied it and it names another origin.
+   */
+  authorization?: BoundAuthorization
+}
+
+export interface BoundAuthorization {
+  value: string
+  origin: string
 }
 
 export interface HttpResponse {
@@ -50,8 +65,31 @@ const TLS_ERROR = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL/
 /** One callback per request sent, so a caller can count its own share. */
 export type RequestObserver = (request: { method: string; url: URL }) => void
 
+/**
+ * Gives the next request the library prepares an `AbortSignal`: the library
+ * hands out no request object, and before the headers arrive there is no
+ * response to destroy, so aborting through the signal is the only way to
+ * close a socket whose server trickles its headers. `request()` prepares its
+ * options synchronously, so the signal set just before the call is the one
+ * that call takes.
+ */
+class AbortSignalHandler implements RequestHandler {
+  next: AbortSignal | undefined
+  prepareRequest(options: RequestOptions): void {
+    if (this.next) options.signal = this.next
+    this.next = undefined
+  }
+  canHandleAuthentication(): boolean {
+    return false
+  }
+  handleAuthentication(): Promise<never> {
+    return Promise.reject(new Error('not an authentication handler'))
+  }
+}
+
 export class HttpTransport {
   private readonly options: Required<TransportOptions>
+  private readonly signals = new AbortSignalHandler()
   /** One client per scheme: the library caches a single agent per client. */
   private readonly clients = new Map<string, HttpClient>()
   private sent = 0
@@ -69,13 +107,12 @@ export class HttpTransport {
   }
 
   async send(request: HttpRequest, observe?: RequestObserver): Promise<HttpResponse> {
-    const origin = request.url.origin
     let url = request.url
     for (let redirects = 0; ; redirects++) {
       this.checkScheme(url)
       const headers: Record<string, string> = { ...request.headers }
-      if (request.authorization !== undefined && url.origin === origin)
-        headers.authorization = request.authorization
+      if (request.authorization !== undefined && url.origin === request.authorization.origin)
+        headers.authorization = request.authorization.value
       this.sent++
       observe?.({ method: request.method, url })
       const response = await this.sendOnce(request.method, url, headers)
@@ -109,7 +146,7 @@ export class HttpTransport {
   private clientFor(protocol: string): HttpClient {
     let client = this.clients.get(protocol)
     if (!client) {
-      client = new HttpClient(USER_AGENT, [], {
+      client = new HttpClient(USER_AGENT, [this.signals], {
         allowRedirects: false,
         allowRetries: false,
         keepAlive: true,
@@ -130,6 +167,7 @@ export class HttpTransport {
     return new Promise<HttpResponse>((resolve, reject) => {
       let settled = false
       let message: IncomingMessage | undefined
+      const abort = new AbortController()
       const finish = (error: RegistryError | undefined, response?: HttpResponse): void => {
         if (settled) return
         settled = true
@@ -138,6 +176,8 @@ export class HttpTransport {
         else if (response) resolve(response)
       }
       const timer = setTimeout(() => {
+        // Before the headers there is no message: the signal closes the socket.
+        abort.abort()
         message?.destroy()
         finish(
           new RegistryError(
@@ -149,28 +189,28 @@ export class HttpTransport {
           )
         )
       }, timeoutMs)
-      this.clientFor(url.protocol)
-        .request(method, url.href, null, headers)
-        .then(
-          response => {
-            if (settled) {
-              response.message.destroy()
-              return
-            }
-            message = response.message
-            readBounded(response.message, maxBodyBytes).then(
-              body =>
-                finish(undefined, {
-                  status: response.message.statusCode ?? 0,
-                  headers: response.message.headers,
-                  body,
-                  url
-                }),
-              (error: unknown) => finish(toTransportError(what, error))
-            )
-          },
-          (error: unknown) => finish(toTransportError(what, error))
-        )
+      const client = this.clientFor(url.protocol)
+      this.signals.next = abort.signal
+      client.request(method, url.href, null, headers).then(
+        response => {
+          if (settled) {
+            response.message.destroy()
+            return
+          }
+          message = response.message
+          readBounded(response.message, maxBodyBytes).then(
+            body =>
+              finish(undefined, {
+                status: response.message.statusCode ?? 0,
+                headers: response.message.headers,
+                body,
+                url
+              }),
+            (error: unknown) => finish(toTransportError(what, error))
+          )
+        },
+        (error: unknown) => finish(toTransportError(what, error))
+      )
     })
   }
 }
