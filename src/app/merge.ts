@@ -189,6 +189,7 @@ export function mergeShardReports(files: readonly ShardReportFile[], now: Date):
     trustStatus: overall.trustStatus,
     images,
     ...(first.preferredImage !== undefined && { preferredImage: first.preferredImage }),
+    ...(first.preferredReason !== undefined && { preferredReason: first.preferredReason }),
     configIssues,
     errors: unique(runs.flatMap(run => run.errors)),
     ...(runs.find(run => run.cosign) && { cosign: runs.find(run => run.cosign)?.cosign }),

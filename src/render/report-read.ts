@@ -177,6 +177,7 @@ export function runFromReport(report: ProvenanceReport): RunResult {
     trustStatus: report.trustStatus,
     images: report.images.map(imageFromReport),
     ...(report.preferredImage !== undefined && { preferredImage: report.preferredImage }),
+    ...(report.preferredReason !== undefined && { preferredReason: report.preferredReason }),
     configIssues: report.configIssues as ConfigIssue[],
     errors: report.errors,
     ...(run.cosignVersion !== undefined && {
