@@ -7,7 +7,7 @@
  * that cannot answer makes the check throw, which the verifier reports as
  * could-not-complete, never as unsigned.
  */
-import { CosignVerifier } from './verifier.js'
+import { CosignVerifier, type CosignVerifierOptions } from './verifier.js'
 import { readCosignVersion } from './install.js'
 import type { CosignTools } from '../../app/ports.js'
 import type { CredentialStore } from '../registry/credentials.js'
@@ -23,6 +23,8 @@ export interface CosignToolsOptions {
   registry: Pick<RegistryClient, 'manifestExists' | 'listReferrers'> &
     Partial<Pick<RegistryClient, 'clearance'>>
   env?: NodeJS.ProcessEnv
+  /** Grouping of `cosign verify` calls (batch.ts; default on). */
+  batch?: CosignVerifierOptions['batch']
 }
 
 export async function createCosignTools(options: CosignToolsOptions): Promise<CosignTools> {
@@ -46,7 +48,8 @@ export async function createCosignTools(options: CosignToolsOptions): Promise<Co
     credentials: options.credentials,
     signatureEvidence,
     digestExists,
-    env: options.env
+    env: options.env,
+    ...(options.batch !== undefined && { batch: options.batch })
   })
   // cosign's own registry requests wait out a registry's Retry-After too.
   const clearance = (plan: ImagePlan): Promise<void> =>
