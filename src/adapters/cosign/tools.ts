@@ -8,7 +8,7 @@
  * could-not-complete, never as unsigned.
  */
 import { CosignVerifier, type CosignVerifierOptions } from './verifier.js'
-import { readCosignVersion } from './install.js'
+import { readCosignVersion } from './binary.js'
 import type { CosignTools } from '../../app/ports.js'
 import type { CredentialStore } from '../registry/credentials.js'
 import type { RegistryClient } from '../registry/client.js'

@@ -80,13 +80,15 @@ export function createActionsVerdictCache(options: ActionsVerdictCacheOptions): 
     sha256: text => sha256Hex(text),
 
     async restore(): Promise<CacheRestore> {
-      const cache = await import('@actions/cache')
-      if (!cache.isFeatureAvailable()) {
-        return {
-          ok: false,
-          reason: 'no cache service on this runner (ACTIONS_CACHE_URL or ACTIONS_RESULTS_URL unset)'
-        }
+      const noService = {
+        ok: false as const,
+        reason: 'no cache service on this runner (ACTIONS_CACHE_URL or ACTIONS_RESULTS_URL unset)'
       }
+      // Without either address the library's own test fails too: do not load
+      // it (its parse is a good part of the start-up) just to be told so.
+      if (!process.env.ACTIONS_CACHE_URL && !process.env.ACTIONS_RESULTS_URL) return noService
+      const cache = await import('@actions/cache')
+      if (!cache.isFeatureAvailable()) return noService
       try {
         await rm(options.directory, { recursive: true, force: true })
         await mkdir(options.directory, { recursive: true })
