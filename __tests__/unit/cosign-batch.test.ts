@@ -8,6 +8,7 @@ import { describe, expect, it } from '@jest/globals'
 import {
   attributeArrays,
   CosignBatcher,
+  groupSizeFor,
   splitVerifyOutput,
   type BatchRequest,
   type GroupedRun
@@ -140,5 +141,13 @@ describe('CosignBatcher', () => {
     const cosign = fakeCosign(new Set(['a']))
     const run = await new CosignBatcher<Run>({ windowMs: 1 }).submit('k', cosign.request('a'))
     expect(run).toMatchObject({ exitCode: 1, via: 'alone', stderr: 'Error: a is unsigned' })
+  })
+
+  it('groups only while at least 4 calls stay in flight, and a group size of 1 never waits', async () => {
+    expect([1, 4, 7, 8, 16, 32, 64].map(groupSizeFor)).toEqual([1, 1, 1, 2, 4, 8, 10])
+    const cosign = fakeCosign(new Set())
+    const batcher = new CosignBatcher<Run>({ windowMs: 600_000, maxImages: groupSizeFor(4) })
+    const runs = await Promise.all(['a', 'b'].map(n => batcher.submit('k', cosign.request(n))))
+    expect(runs.map(r => r.via)).toEqual(['alone', 'alone'])
   })
 })

@@ -41,6 +41,15 @@ export interface SignatureVerifier {
   ): Promise<RequirementFinding>
 }
 
+/**
+ * How the caller will use cosign: `concurrency` images checked at once, so
+ * the adapter may group its calls (cosign/batch.ts) while keeping enough in
+ * flight. Without it, one call per image and signer.
+ */
+export interface CosignUse {
+  concurrency: number
+}
+
 /** cosign, made ready only when an image needs it (the install is not free). */
 export interface CosignTools {
   verifier: SignatureVerifier
@@ -135,7 +144,7 @@ export interface RegistrySchedule {
 export interface Ports {
   loadConfig: LoadConfig
   registry: DigestSource & TagResolver
-  prepareCosign: () => Promise<CosignTools>
+  prepareCosign: (use?: CosignUse) => Promise<CosignTools>
   matrixFile: MatrixFile
   schedule?: RegistrySchedule
   /** SHA-256 (hex) of UTF-8 text. */

@@ -52,6 +52,26 @@ export interface BatchOptions {
 
 export const DEFAULT_BATCH_WINDOW_MS = 20
 export const DEFAULT_BATCH_MAX_IMAGES = 10
+/**
+ * cosign checks a group's images one after the other, so a group trades
+ * parallel network waits for fewer processes. Measured on 2 cores, 20 ms per
+ * round trip (scripts/bench.ts): with fewer than ~4 calls in flight the
+ * waits dominate and grouping is slower; above that, the processes' CPU does.
+ */
+export const MIN_CALLS_IN_FLIGHT = 4
+
+/**
+ * Images per grouped call when `concurrency` images are checked at once:
+ * enough calls stay in flight (MIN_CALLS_IN_FLIGHT), at most
+ * DEFAULT_BATCH_MAX_IMAGES per call; 1 (no grouping, no waiting) up to
+ * concurrency 7.
+ */
+export function groupSizeFor(concurrency: number): number {
+  return Math.min(
+    DEFAULT_BATCH_MAX_IMAGES,
+    Math.max(1, Math.floor(concurrency / MIN_CALLS_IN_FLIGHT))
+  )
+}
 
 interface Pending<R extends GroupedRun> {
   request: BatchRequest<R>

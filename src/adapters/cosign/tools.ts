@@ -23,7 +23,7 @@ export interface CosignToolsOptions {
   registry: Pick<RegistryClient, 'manifestExists' | 'listReferrers'> &
     Partial<Pick<RegistryClient, 'clearance'>>
   env?: NodeJS.ProcessEnv
-  /** Grouping of `cosign verify` calls (batch.ts; default on). */
+  /** Grouping of `cosign verify` calls (batch.ts; default: none). */
   batch?: CosignVerifierOptions['batch']
 }
 

@@ -87,7 +87,7 @@ export interface CosignVerifierOptions {
   env?: NodeJS.ProcessEnv
   /**
    * Grouping of `cosign verify` calls that differ only in the reference
-   * (batch.ts): on by default; `false` runs one call per image and signer.
+   * (batch.ts); absent or `false`: one call per image and signer.
    */
   batch?: BatchOptions | false
 }
@@ -252,7 +252,7 @@ export class CosignVerifier {
 
   constructor(options: CosignVerifierOptions) {
     this.options = options
-    if (options.batch !== false) this.batcher = new CosignBatcher<CosignRun>(options.batch)
+    if (options.batch) this.batcher = new CosignBatcher<CosignRun>(options.batch)
   }
 
   private fingerprintOf(keyPath: string): Promise<KeyFingerprint> {
