@@ -73,6 +73,11 @@ async function readMaterial(
   return { cosign: await cosign, keyFingerprints, trustedRoots }
 }
 
+/** Resolves after two turns of the event loop: I/O already under way (a connect, a write) goes first. */
+async function afterPendingIo(): Promise<void> {
+  for (let turn = 0; turn < 2; turn++) await new Promise(resolve => setImmediate(resolve))
+}
+
 export function createActionsVerdictCache(options: ActionsVerdictCacheOptions): VerdictCache {
   const file = join(options.directory, VERDICT_CACHE_FILE)
   return {
@@ -87,6 +92,9 @@ export function createActionsVerdictCache(options: ActionsVerdictCacheOptions): 
       // Without either address the library's own test fails too: do not load
       // it (its parse is a good part of the start-up) just to be told so.
       if (!process.env.ACTIONS_CACHE_URL && !process.env.ACTIONS_RESULTS_URL) return noService
+      // The restore starts as the digest checks do: let their first requests
+      // go out before the client's evaluation holds the event loop.
+      await afterPendingIo()
       const cache = await import('@actions/cache')
       if (!cache.isFeatureAvailable()) return noService
       try {
