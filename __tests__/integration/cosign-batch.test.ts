@@ -7,7 +7,7 @@
  * the same (timing fields aside), and the grouped runs did group.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { copyFileSync, writeFileSync } from 'node:fs'
+import { chmodSync, copyFileSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createAdapters } from '../../src/adapters/create.js'
 import { createCosignTools } from '../../src/adapters/cosign/tools.js'
@@ -169,4 +169,47 @@ describe('grouped cosign verify calls', () => {
     },
     240_000
   )
+
+  it('the adapters the action and the CLI share group by concurrency: from 8 up, fewer cosign verify processes, the same report', async () => {
+    writeFileSync(join(workspace, 'ci', 'rocm_policy.yml'), ROW_SIGNER_POLICY)
+    // A cosign that notes each call's command and reference count, then runs the real one.
+    const log = join(workspace, 'cosign-calls.log')
+    const wrapper = join(workspace, 'cosign-counting')
+    writeFileSync(
+      wrapper,
+      `#!/bin/bash\nn=0; for a in "$@"; do [[ $a == *@sha256:* ]] && n=$((n+1)); done\n` +
+        `echo "$1 $n" >>'${log}'\nexec '${toolPath('cosign')}' "$@"\n`
+    )
+    chmodSync(wrapper, 0o755)
+    const run = async (concurrency: number): Promise<{ report: unknown; calls: string[] }> => {
+      writeFileSync(log, '')
+      const adapters = createAdapters({
+        workspace,
+        insecureRegistries: [registry.host],
+        resolveCosignPath: () => Promise.resolve(wrapper)
+      })
+      const result = await verifyImages(
+        {
+          workspace,
+          policyPath: META.policyPath,
+          matrixPath: META.matrixPath,
+          images: [],
+          concurrency,
+          cache: false,
+          now: NOW
+        },
+        adapters
+      )
+      const calls = readFileSync(log, 'utf8').trim().split('\n')
+      return { report: untimed(buildReport(result, META)), calls }
+    }
+    const verifies = (calls: string[]): number[] =>
+      calls.filter(call => call.startsWith('verify ')).map(call => Number(call.split(' ')[1]))
+    const four = await run(4)
+    const sixteen = await run(16)
+    expect(Math.max(...verifies(four.calls))).toBe(1)
+    expect(Math.max(...verifies(sixteen.calls))).toBeGreaterThan(1)
+    expect(verifies(sixteen.calls).length).toBeLessThan(verifies(four.calls).length)
+    expect(sixteen.report).toEqual(four.report)
+  }, 240_000)
 })
