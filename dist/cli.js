@@ -44587,7 +44587,7 @@ async function checkImage(plan, deps, cosign, cache, now) {
   let signature;
   let attestation;
   let requirements;
-  const skipReason = reasonNotToVerify(plan, digest);
+  const skipReason = hasSigner(plan) || plan.row.pin.kind !== "pinned" ? reasonNotToVerify(plan, digest) : void 0;
   if (skipReason !== void 0) {
     const outcome = digest.pinnedExists === false ? "not-found" : digest.status === "unreachable" ? "transient" : digest.status === "access-denied" ? "registry-auth" : "skipped";
     signature = { ...skippedSignature(skipReason), outcome };
