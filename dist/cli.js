@@ -280,7 +280,7 @@ var require_identity = __commonJS({
     var SCALAR = /* @__PURE__ */ Symbol.for("yaml.scalar");
     var SEQ = /* @__PURE__ */ Symbol.for("yaml.seq");
     var NODE_TYPE = /* @__PURE__ */ Symbol.for("yaml.node.type");
-    var isAlias2 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === ALIAS;
+    var isAlias3 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === ALIAS;
     var isDocument = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === DOC;
     var isMap3 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === MAP;
     var isPair = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === PAIR;
@@ -315,7 +315,7 @@ var require_identity = __commonJS({
     exports.SCALAR = SCALAR;
     exports.SEQ = SEQ;
     exports.hasAnchor = hasAnchor;
-    exports.isAlias = isAlias2;
+    exports.isAlias = isAlias3;
     exports.isCollection = isCollection;
     exports.isDocument = isDocument;
     exports.isMap = isMap3;
@@ -45175,14 +45175,28 @@ function editMatrix(text2, edits, file) {
 function usesCrlf(text2) {
   return text2.includes("\r\n") && !/(^|[^\r])\n/.test(text2);
 }
-function editMatrixLf(text2, edits, file) {
+function editMatrixLf(text2, given, file) {
   const layout = readLayout(text2, file);
+  const edits = withoutSharedEvidence(layout, given);
   const splices = [];
   for (const update of edits.update) splices.push(...updateRow(layout, update));
   if (edits.append.length > 0) splices.push(appendRows(layout, edits.append));
   const edited = applySplices(text2, splices);
   checkEdited(edited, file, layout.images.items.length, edits);
   return edited;
+}
+function isSharedProvenance(node) {
+  return (0, import_yaml6.isAlias)(node) || (0, import_yaml6.isMap)(node) && node.anchor !== void 0;
+}
+function withoutSharedEvidence(layout, edits) {
+  const shared = (index) => {
+    const row2 = layout.images.items[index];
+    return (0, import_yaml6.isMap)(row2) && isSharedProvenance(findPair(row2, "provenance")?.value);
+  };
+  return {
+    update: edits.update.map((u) => shared(u.index) ? { ...u, provenance: {} } : u),
+    append: edits.append.map((a) => shared(a.templateIndex) ? { ...a, provenance: {} } : a)
+  };
 }
 function readLayout(text2, file) {
   const document = (0, import_yaml6.parseDocument)(text2);
@@ -45286,7 +45300,8 @@ function updateRow(layout, update) {
   }
   const provenancePair = findPair(row2, "provenance");
   const provenance = provenancePair?.value;
-  if (provenancePair && (0, import_yaml6.isMap)(provenance)) {
+  if (provenancePair && isSharedProvenance(provenance)) {
+  } else if (provenancePair && (0, import_yaml6.isMap)(provenance)) {
     splices.push(...updateProvenance(layout, provenance, update.provenance, rowStyle));
   } else if (provenancePair && !isEmptyValue(provenancePair.value)) {
     throw new MatrixEditError(
@@ -45388,6 +45403,10 @@ function renderNewRow(layout, append) {
     else if (key === "repository") write(key, { key, value: copyValue(pair, text2) });
     else if (key === "tag" && scalarText(pair.value, text2)?.includes("{version}")) {
       write(key, { key, value: copyValue(pair, text2) });
+    } else if (key === "provenance" && (0, import_yaml6.isAlias)(pair.value)) {
+      write(key, { key, value: copyValue(pair, text2) });
+    } else if (key === "provenance" && (0, import_yaml6.isMap)(pair.value) && pair.value.anchor !== void 0) {
+      write(key, { key, value: `*${pair.value.anchor}` });
     } else if (key === "provenance" && (0, import_yaml6.isMap)(pair.value)) {
       write(key, { key, pairs: newProvenance(pair.value, append.provenance, rowStyle, text2) });
     }
