@@ -29132,7 +29132,8 @@ function causeChain(error) {
     seen.add(current);
     if (current instanceof Error) {
       const code18 = current.code;
-      chain.push(typeof code18 === "string" ? `${code18}: ${current.message}` : current.message);
+      const prefixed = typeof code18 === "string" && !current.message.startsWith(code18);
+      chain.push(prefixed ? `${code18}: ${current.message}` : current.message);
       current = current.cause;
     } else {
       chain.push(String(current));
@@ -43653,7 +43654,7 @@ function digestStep(findings) {
       return {
         check: "digest",
         code: 2,
-        text: `digest: row ${plan.row.index} (${plan.row.version}, ${plan.row.os}) is not pinned to a digest yet${plan.row.pin.kind === "not-pinned" && plan.row.pin.note ? ` (${plan.row.pin.note})` : ""} \u2192 2`
+        text: `digest: row ${plan.row.index + 1} (${plan.row.version}, ${plan.row.os})${plan.row.location ? ` at ${formatLocation(plan.row.location)}` : ""} is not pinned to a digest yet${plan.row.pin.kind === "not-pinned" && plan.row.pin.note ? ` (${plan.row.pin.note})` : ""} \u2192 2`
       };
     case "unreachable":
       return {
