@@ -28927,7 +28927,8 @@ var require_semver2 = __commonJS({
 });
 
 // src/cli/commands.ts
-import { resolve as resolve5 } from "node:path";
+import { mkdir as mkdir4 } from "node:fs/promises";
+import { dirname as dirname2, resolve as resolve5 } from "node:path";
 import { parseArgs } from "node:util";
 
 // src/adapters/create.ts
@@ -35824,6 +35825,141 @@ var RE2JS = class RE2JS2 {
   }
 };
 
+// src/domain/signers.ts
+var FINGERPRINT = /^(?:sha256:)?([0-9a-f]{64})$/i;
+function normaliseFingerprint(value) {
+  const hex = FINGERPRINT.exec(value.trim())?.[1];
+  return hex ? `sha256:${hex.toLowerCase()}` : void 0;
+}
+function sameFingerprint(actual, expected) {
+  const bare = (value) => value.trim().toLowerCase().replace(/^sha256:/, "");
+  return bare(actual) === bare(expected);
+}
+var DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
+var DAY_MS = 24 * 60 * 60 * 1e3;
+function windowInstant(value, end) {
+  const trimmed = value.trim();
+  const dateOnly = DATE_ONLY.test(trimmed);
+  const time = Date.parse(dateOnly ? `${trimmed}T00:00:00Z` : trimmed);
+  if (Number.isNaN(time)) return void 0;
+  return dateOnly && end === "end" ? time + DAY_MS - 1 : time;
+}
+function checkKeyWindow(window, at, atLabel = "now") {
+  const from = window.validFrom === void 0 ? void 0 : windowInstant(window.validFrom, "start");
+  const until = window.validUntil === void 0 ? void 0 : windowInstant(window.validUntil, "end");
+  for (const [name, value, parsed] of [
+    ["valid_from", window.validFrom, from],
+    ["valid_until", window.validUntil, until]
+  ]) {
+    if (value !== void 0 && parsed === void 0) {
+      return { status: "bad-date", message: `${name} "${value}" is not an ISO date` };
+    }
+  }
+  if (from !== void 0 && at.getTime() < from) {
+    return {
+      status: "not-yet-valid",
+      message: `signing key is not valid yet: valid_from ${window.validFrom}, ${atLabel} ${at.toISOString()}`
+    };
+  }
+  if (until !== void 0 && at.getTime() > until) {
+    return {
+      status: "expired",
+      message: `signing key expired: valid_until ${window.validUntil}, ${atLabel} ${at.toISOString()}`
+    };
+  }
+  return { status: "valid" };
+}
+function signingTimeOf(finding, now) {
+  if (finding.tlogChecked && finding.signedAt && !finding.detailsUnverified) {
+    const at = new Date(finding.signedAt);
+    if (!Number.isNaN(at.getTime())) return { at, source: "tlog" };
+  }
+  return { at: now, source: "run" };
+}
+function signerResultOf(outcome) {
+  switch (outcome) {
+    case "verified":
+      return "verified";
+    case "unsigned":
+    case "skipped":
+      return "absent";
+    case "invalid":
+      return "invalid";
+    case "expired":
+      return "expired";
+    case "transient":
+    case "registry-auth":
+    case "tool-error":
+    case "not-found":
+      return "could-not-complete";
+  }
+}
+function distinctSignerKey(signer, finding) {
+  if (signer.kind === "key") {
+    const fingerprint = finding.keyFingerprint ?? signer.keyFingerprint;
+    return fingerprint ? `key ${normaliseFingerprint(fingerprint) ?? fingerprint}` : `key-path ${signer.keyPath}`;
+  }
+  return `keyless ${finding.identity ?? signer.identity}\0${finding.issuer ?? signer.issuer}`;
+}
+function countDistinctSigners(signers, findings) {
+  const seen = /* @__PURE__ */ new Map();
+  let keyless;
+  return findings.map((finding, i) => {
+    if (finding.result !== "verified") return { ...finding, counted: false };
+    if (signers[i].kind === "keyless") {
+      const vouched = finding.identity !== void 0 && !finding.detailsUnverified;
+      if (keyless && (!vouched || !keyless.vouched)) {
+        return {
+          ...finding,
+          counted: false,
+          message: `cannot be told apart from ${keyless.name}: cosign did not say which certificate it verified; counted once`
+        };
+      }
+      keyless ??= { name: finding.name, vouched };
+    }
+    const key = distinctSignerKey(signers[i], finding);
+    const first = seen.get(key);
+    if (first !== void 0) {
+      return {
+        ...finding,
+        counted: false,
+        message: `the same signer as ${first} (${key.split("\0")[0]}); counted once`
+      };
+    }
+    seen.set(key, finding.name);
+    return { ...finding, counted: true };
+  });
+}
+function combineSigners(findings, required) {
+  const counted = findings.filter((f) => f.counted).length;
+  const threshold = { required, counted, met: counted >= required };
+  if (threshold.met) return { outcome: "verified", threshold };
+  const incomplete = findings.filter((f) => f.result === "could-not-complete");
+  if (incomplete.length > 0 && counted + incomplete.length >= required) {
+    return { outcome: incomplete[0].outcome, threshold, decisive: incomplete[0] };
+  }
+  const outside2 = findings.find((f) => f.result === "expired" || f.result === "not-yet-valid");
+  if (outside2) return { outcome: "expired", threshold, decisive: outside2 };
+  const some = findings.find((f) => f.result === "verified" || f.result === "invalid");
+  if (some) return { outcome: "invalid", threshold, decisive: some };
+  return { outcome: "unsigned", threshold, decisive: findings[0] };
+}
+function describeSigner(signature, options = {}) {
+  if (signature.identity) {
+    return options.withIssuer && signature.issuer ? `${signature.identity} (${signature.issuer})` : signature.identity;
+  }
+  if (signature.keyFingerprint) {
+    if (options.bareKey) return signature.keyFingerprint;
+    const fingerprint = normaliseFingerprint(signature.keyFingerprint) ?? signature.keyFingerprint;
+    return `key ${options.shorten ? options.shorten(fingerprint) : fingerprint}`;
+  }
+  return signature.expected || void 0;
+}
+function expectedSignerText(signer) {
+  if (!signer) return void 0;
+  return signer.kind === "key" ? signer.keyPath : signer.identity;
+}
+
 // src/domain/attestations.ts
 var PREDICATE_TYPE_ALIASES = {
   slsaprovenance: "https://slsa.dev/provenance/v0.2",
@@ -35862,15 +35998,20 @@ function valueAtPath(document, path) {
   if (typeof current === "number" || typeof current === "boolean") return String(current);
   return void 0;
 }
-var DAY_MS = 24 * 60 * 60 * 1e3;
+var DAY_MS2 = 24 * 60 * 60 * 1e3;
 function subjectDigests(statement) {
   const subjects = typeof statement === "object" && statement !== null && Array.isArray(statement.subject) ? statement.subject : [];
   return subjects.map((subject) => valueAtPath(subject, "digest.sha256")).filter((hex) => hex !== void 0).map((hex) => `sha256:${hex.toLowerCase()}`);
 }
 function isWithinMaxAge(value, maxAgeDays, now) {
-  const time = value === void 0 ? NaN : Date.parse(value);
-  return Number.isFinite(time) && now.getTime() - time <= maxAgeDays * DAY_MS;
+  if (value === void 0 || !RFC3339.test(value)) return false;
+  const time = Date.parse(value);
+  if (!Number.isFinite(time)) return false;
+  if (time - now.getTime() > CLOCK_SKEW_MS) return false;
+  return now.getTime() - time <= maxAgeDays * DAY_MS2;
 }
+var RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$/;
+var CLOCK_SKEW_MS = 5 * 60 * 1e3;
 function judgeConditions(requirement, statement, now) {
   const conditions = requirement.where.map(({ path, pattern }) => {
     const value = valueAtPath(statement, path);
@@ -35895,8 +36036,14 @@ function judgeRequirement(requirement, runs, pinned, now) {
   const signers = requirement.signers.map((s) => s.name);
   const attempts = runs.reduce((sum, run) => sum + (run.attempts ?? 0), 0);
   const base = { type: requirement.type, signers, ...attempts > 0 && { attempts } };
+  const outside2 = new Map(
+    requirement.signers.flatMap((signer) => {
+      const window = checkKeyWindow(signer, now);
+      return window.status === "valid" ? [] : [[signer.name, window.message]];
+    })
+  );
   const judged = runs.flatMap(
-    (run) => run.completed ? run.statements.map((statement) => {
+    (run) => run.completed && !outside2.has(run.name) ? run.statements.map((statement) => {
       const predicateType = valueAtPath(statement.statement, "predicateType");
       return {
         signer: run.name,
@@ -35946,6 +36093,8 @@ function judgeRequirement(requirement, runs, pinned, now) {
       `an attestation exists but not by ${signers.join(", ")}: ${invalid.message}`
     );
   }
+  const retired = runs.find((run) => outside2.has(run.name) && run.completed && run.statements.length > 0);
+  if (retired) return failed("unmet", `${retired.name}: ${outside2.get(retired.name)}`);
   const missing = runs.find((run) => !run.completed);
   return failed(
     "absent",
@@ -36510,129 +36659,6 @@ function choosePreferredRow(matrix2, plans) {
       passedOver.push(`${name} (${rule})`);
   }
   return void 0;
-}
-
-// src/domain/signers.ts
-var FINGERPRINT = /^(?:sha256:)?([0-9a-f]{64})$/i;
-function normaliseFingerprint(value) {
-  const hex = FINGERPRINT.exec(value.trim())?.[1];
-  return hex ? `sha256:${hex.toLowerCase()}` : void 0;
-}
-function sameFingerprint(actual, expected) {
-  const bare = (value) => value.trim().toLowerCase().replace(/^sha256:/, "");
-  return bare(actual) === bare(expected);
-}
-var DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
-var DAY_MS2 = 24 * 60 * 60 * 1e3;
-function windowInstant(value, end) {
-  const trimmed = value.trim();
-  const dateOnly = DATE_ONLY.test(trimmed);
-  const time = Date.parse(dateOnly ? `${trimmed}T00:00:00Z` : trimmed);
-  if (Number.isNaN(time)) return void 0;
-  return dateOnly && end === "end" ? time + DAY_MS2 - 1 : time;
-}
-function checkKeyWindow(window, at, atLabel = "now") {
-  const from = window.validFrom === void 0 ? void 0 : windowInstant(window.validFrom, "start");
-  const until = window.validUntil === void 0 ? void 0 : windowInstant(window.validUntil, "end");
-  for (const [name, value, parsed] of [
-    ["valid_from", window.validFrom, from],
-    ["valid_until", window.validUntil, until]
-  ]) {
-    if (value !== void 0 && parsed === void 0) {
-      return { status: "bad-date", message: `${name} "${value}" is not an ISO date` };
-    }
-  }
-  if (from !== void 0 && at.getTime() < from) {
-    return {
-      status: "not-yet-valid",
-      message: `signing key is not valid yet: valid_from ${window.validFrom}, ${atLabel} ${at.toISOString()}`
-    };
-  }
-  if (until !== void 0 && at.getTime() > until) {
-    return {
-      status: "expired",
-      message: `signing key expired: valid_until ${window.validUntil}, ${atLabel} ${at.toISOString()}`
-    };
-  }
-  return { status: "valid" };
-}
-function signingTimeOf(finding, now) {
-  if (finding.tlogChecked && finding.signedAt) {
-    const at = new Date(finding.signedAt);
-    if (!Number.isNaN(at.getTime())) return { at, source: "tlog" };
-  }
-  return { at: now, source: "run" };
-}
-function signerResultOf(outcome) {
-  switch (outcome) {
-    case "verified":
-      return "verified";
-    case "unsigned":
-    case "skipped":
-      return "absent";
-    case "invalid":
-      return "invalid";
-    case "expired":
-      return "expired";
-    case "transient":
-    case "registry-auth":
-    case "tool-error":
-    case "not-found":
-      return "could-not-complete";
-  }
-}
-function distinctSignerKey(signer, finding) {
-  if (signer.kind === "key") {
-    const fingerprint = finding.keyFingerprint ?? signer.keyFingerprint;
-    return fingerprint ? `key ${normaliseFingerprint(fingerprint) ?? fingerprint}` : `key-path ${signer.keyPath}`;
-  }
-  return `keyless ${finding.identity ?? signer.identity}\0${finding.issuer ?? signer.issuer}`;
-}
-function countDistinctSigners(signers, findings) {
-  const seen = /* @__PURE__ */ new Map();
-  return findings.map((finding, i) => {
-    if (finding.result !== "verified") return { ...finding, counted: false };
-    const key = distinctSignerKey(signers[i], finding);
-    const first = seen.get(key);
-    if (first !== void 0) {
-      return {
-        ...finding,
-        counted: false,
-        message: `the same signer as ${first} (${key.split("\0")[0]}); counted once`
-      };
-    }
-    seen.set(key, finding.name);
-    return { ...finding, counted: true };
-  });
-}
-function combineSigners(findings, required) {
-  const counted = findings.filter((f) => f.counted).length;
-  const threshold = { required, counted, met: counted >= required };
-  if (threshold.met) return { outcome: "verified", threshold };
-  const incomplete = findings.filter((f) => f.result === "could-not-complete");
-  if (incomplete.length > 0 && counted + incomplete.length >= required) {
-    return { outcome: incomplete[0].outcome, threshold, decisive: incomplete[0] };
-  }
-  const outside2 = findings.find((f) => f.result === "expired" || f.result === "not-yet-valid");
-  if (outside2) return { outcome: "expired", threshold, decisive: outside2 };
-  const some = findings.find((f) => f.result === "verified" || f.result === "invalid");
-  if (some) return { outcome: "invalid", threshold, decisive: some };
-  return { outcome: "unsigned", threshold, decisive: findings[0] };
-}
-function describeSigner(signature, options = {}) {
-  if (signature.identity) {
-    return options.withIssuer && signature.issuer ? `${signature.identity} (${signature.issuer})` : signature.identity;
-  }
-  if (signature.keyFingerprint) {
-    if (options.bareKey) return signature.keyFingerprint;
-    const fingerprint = normaliseFingerprint(signature.keyFingerprint) ?? signature.keyFingerprint;
-    return `key ${options.shorten ? options.shorten(fingerprint) : fingerprint}`;
-  }
-  return signature.expected || void 0;
-}
-function expectedSignerText(signer) {
-  if (!signer) return void 0;
-  return signer.kind === "key" ? signer.keyPath : signer.identity;
 }
 
 // src/config/regexp.ts
@@ -40884,6 +40910,7 @@ function signerFinding(name, kind, verification) {
     ...finding.keyFingerprint !== void 0 && { keyFingerprint: finding.keyFingerprint },
     ...finding.rekorLogIndex !== void 0 && { rekorLogIndex: finding.rekorLogIndex },
     ...finding.signedAt !== void 0 && { signedAt: finding.signedAt },
+    ...finding.detailsUnverified && { detailsUnverified: true },
     ...finding.message !== void 0 && { message: finding.message },
     ...finding.attempts !== void 0 && { attempts: finding.attempts }
   };
@@ -41040,7 +41067,12 @@ var CosignVerifier = class {
     if (result.outcome === "verified" && signer.kind === "keyless" && result.identity === void 0) {
       const bundleSigner = await this.readBundleSigner(plan, digest, signer);
       attempts += 1;
-      result = { ...result, ...bundleSigner, attempts };
+      result = {
+        ...result,
+        ...bundleSigner,
+        ...Object.keys(bundleSigner).length > 0 && { detailsUnverified: true },
+        attempts
+      };
     }
     if (result.outcome !== "verified") return { finding: result };
     const signingTime = signingTimeOf(result, now);
@@ -46249,6 +46281,7 @@ async function annotateCommand(args) {
   const reportText = await readRegularTextFile(reportPath, MAX_TELEMETRY_BYTES);
   if (reportText === void 0) throw new InputError(`${reportPath} does not exist`);
   const report = JSON.parse(reportText);
+  await mkdir4(dirname2(resolve5(summaryPath)), { recursive: true });
   await assertWritableFile(void 0, summaryPath);
   const summary2 = await readRegularTextFile(summaryPath, MAX_TELEMETRY_BYTES) ?? "{}";
   await writeFileAtomically(summaryPath, annotateTelemetrySummary(summary2, report));
@@ -46308,6 +46341,11 @@ async function main(argv) {
 ${USAGE}
 `);
     return 4;
+  }
+  if (rest.includes("--help") || rest.includes("-h")) {
+    out(`${USAGE}
+`);
+    return 0;
   }
   try {
     return await handler(rest);
