@@ -36093,7 +36093,9 @@ function judgeRequirement(requirement, runs, pinned, now) {
       `an attestation exists but not by ${signers.join(", ")}: ${invalid.message}`
     );
   }
-  const retired = runs.find((run) => outside2.has(run.name) && run.completed && run.statements.length > 0);
+  const retired = runs.find(
+    (run) => outside2.has(run.name) && run.completed && run.statements.length > 0
+  );
   if (retired) return failed("unmet", `${retired.name}: ${outside2.get(retired.name)}`);
   const missing = runs.find((run) => !run.completed);
   return failed(

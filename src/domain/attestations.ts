@@ -245,7 +245,9 @@ export function judgeRequirement(
       `an attestation exists but not by ${signers.join(', ')}: ${invalid.message}`
     )
   }
-  const retired = runs.find(run => outside.has(run.name) && run.completed && run.statements.length > 0)
+  const retired = runs.find(
+    run => outside.has(run.name) && run.completed && run.statements.length > 0
+  )
   if (retired) return failed('unmet', `${retired.name}: ${outside.get(retired.name)}`)
   const missing = runs.find(run => !run.completed)
   return failed(
