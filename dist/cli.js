@@ -43012,7 +43012,8 @@ function toTransportError(what, error) {
       retryable: true
     });
   const tls = TLS_ERROR.test(detail);
-  return new RegistryError("REGISTRY_UNREACHABLE", `${what}: ${detail}`, {
+  const plainHttp = /wrong version number|ERR_SSL_WRONG_VERSION_NUMBER/i.test(detail) ? " (the registry answered in plain HTTP: if it is meant to, list it in insecure-registries)" : "";
+  return new RegistryError("REGISTRY_UNREACHABLE", `${what}: ${detail}${plainHttp}`, {
     cause: error,
     retryable: !tls
   });
