@@ -145,6 +145,23 @@ describe('rocm-provenance (dist/cli.js)', () => {
     expect(bad.code).toBe(4)
     expect(bad.stderr).toContain('--concurrency')
   })
+
+  it('prints the usage for `<command> --help`, and annotates into a folder not made yet', async () => {
+    const help = await cli(workspace, ['verify', '--help'])
+    expect(help.code).toBe(0)
+    expect(help.stdout).toContain('rocm-provenance verify')
+    await cli(workspace, verifyArgs())
+    const annotated = await cli(workspace, [
+      'annotate',
+      'build/new/telemetry_summary.json',
+      'rocm_provenance.json'
+    ])
+    expect(annotated.code).toBe(0)
+    const summary = JSON.parse(
+      readFileSync(join(workspace, 'build', 'new', 'telemetry_summary.json'), 'utf8')
+    )
+    expect(summary.trustStatus).toBeDefined()
+  })
 })
 
 describe('rocm-provenance inspect of a hostile file', () => {
