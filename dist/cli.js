@@ -28927,8 +28927,7 @@ var require_semver2 = __commonJS({
 });
 
 // src/cli/commands.ts
-import { mkdir as mkdir4 } from "node:fs/promises";
-import { dirname as dirname2, resolve as resolve5 } from "node:path";
+import { resolve as resolve5 } from "node:path";
 import { parseArgs } from "node:util";
 
 // src/adapters/create.ts
@@ -45184,6 +45183,13 @@ function annotateTelemetrySummary(summaryText, report) {
   return `${JSON.stringify(annotated, null, indentationOf(summaryText))}${newline}`;
 }
 
+// src/adapters/fs/telemetry-file.ts
+async function annotateTelemetryFile(workspace, path, report) {
+  await assertWritableFile(workspace, path);
+  const text2 = await readRegularTextFile(path, MAX_TELEMETRY_BYTES) ?? "{}";
+  await writeFileAtomically(path, annotateTelemetrySummary(text2, report));
+}
+
 // src/config/matrix-edit.ts
 var import_yaml6 = __toESM(require_dist(), 1);
 var MatrixEditError = class extends ProvenanceError {
@@ -46284,10 +46290,7 @@ async function annotateCommand(args) {
   const reportText = await readRegularTextFile(reportPath, MAX_TELEMETRY_BYTES);
   if (reportText === void 0) throw new InputError(`${reportPath} does not exist`);
   const report = JSON.parse(reportText);
-  await mkdir4(dirname2(resolve5(summaryPath)), { recursive: true });
-  await assertWritableFile(void 0, summaryPath);
-  const summary2 = await readRegularTextFile(summaryPath, MAX_TELEMETRY_BYTES) ?? "{}";
-  await writeFileAtomically(summaryPath, annotateTelemetrySummary(summary2, report));
+  await annotateTelemetryFile(void 0, summaryPath, report);
   out(`annotated ${summaryPath} with ${reportPath}
 `);
   return 0;

@@ -22,16 +22,10 @@ import { mergeInWorkspace } from '../app/merge.js'
 import { readShardReports } from '../adapters/fs/shard-reports.js'
 import { buildReport, type ProvenanceReport } from '../render/report.js'
 import { writeReportFile } from '../adapters/fs/report-file.js'
-import {
-  assertWritableFile,
-  findWritableFileProblem,
-  readRegularTextFile,
-  writeFileAtomically
-} from '../adapters/fs/safe-file.js'
-import { MAX_TELEMETRY_BYTES } from '../render/telemetry.js'
+import { findWritableFileProblem } from '../adapters/fs/safe-file.js'
 import { moreLine, renderJobSummary } from '../render/summary.js'
 import { renderImagesOutput } from '../render/outputs.js'
-import { annotateTelemetrySummary } from '../render/telemetry.js'
+import { annotateTelemetryFile } from '../adapters/fs/telemetry-file.js'
 import type { RunResult } from '../domain/types.js'
 import { runUpdateCommand } from './update.js'
 import { runnerContext, type RunnerContext } from './context.js'
@@ -111,11 +105,7 @@ async function annotateTelemetry(
   report: ProvenanceReport
 ): Promise<void> {
   try {
-    // Merged like the report is written: checked first (workspace, symlinks,
-    // never a FIFO or device), read bounded, written atomically.
-    await assertWritableFile(workspace, path)
-    const text = (await readRegularTextFile(path, MAX_TELEMETRY_BYTES)) ?? '{}'
-    await writeFileAtomically(path, annotateTelemetrySummary(text, report))
+    await annotateTelemetryFile(workspace, path, report)
   } catch (error) {
     log.warning(`the telemetry summary ${path} was not annotated: ${causeChain(error).join(': ')}`)
   }

@@ -7,8 +7,7 @@
  *   annotate  merge a provenance report into a telemetry summary
  *   update    refresh pins to digests that pass the policy
  */
-import { mkdir } from 'node:fs/promises'
-import { dirname, resolve } from 'node:path'
+import { resolve } from 'node:path'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { createAdapters, type Adapters } from '../adapters/create.js'
 import { validateConfigFiles } from '../adapters/fs/config-load.js'
@@ -26,12 +25,9 @@ import { verifyImages } from '../app/verify.js'
 import { buildReport } from '../render/report.js'
 import { writeReportFile } from '../adapters/fs/report-file.js'
 import { renderTextSummary } from '../render/summary.js'
-import { annotateTelemetrySummary, MAX_TELEMETRY_BYTES } from '../render/telemetry.js'
-import {
-  assertWritableFile,
-  readRegularTextFile,
-  writeFileAtomically
-} from '../adapters/fs/safe-file.js'
+import { MAX_TELEMETRY_BYTES } from '../render/telemetry.js'
+import { readRegularTextFile } from '../adapters/fs/safe-file.js'
+import { annotateTelemetryFile } from '../adapters/fs/telemetry-file.js'
 import { runUpdateCli } from './update.js'
 import { ACTION_VERSION } from '../domain/action-version.js'
 import { terminalSafe } from '../domain/reference.js'
@@ -216,11 +212,7 @@ async function annotateCommand(args: string[]): Promise<number> {
   const reportText = await readRegularTextFile(reportPath, MAX_TELEMETRY_BYTES)
   if (reportText === undefined) throw new InputError(`${reportPath} does not exist`)
   const report = JSON.parse(reportText)
-  // As the action's telemetry-summary: a summary in a folder not made yet is created with it.
-  await mkdir(dirname(resolve(summaryPath)), { recursive: true })
-  await assertWritableFile(undefined, summaryPath)
-  const summary = (await readRegularTextFile(summaryPath, MAX_TELEMETRY_BYTES)) ?? '{}'
-  await writeFileAtomically(summaryPath, annotateTelemetrySummary(summary, report))
+  await annotateTelemetryFile(undefined, summaryPath, report)
   out(`annotated ${summaryPath} with ${reportPath}\n`)
   return 0
 }
