@@ -14,6 +14,8 @@ import { checkTrust, type TrustFindings } from './trust.js'
 import { describeSigner, sameFingerprint } from '../domain/signers.js'
 import { UNNAMED_SIGNER } from '../domain/types.js'
 import { causeChain } from '../domain/errors.js'
+import { compareEvidence, evidenceOf, type JudgedEvidence } from '../domain/regression.js'
+import { checkCoolDown, verifiedSigningTime } from '../domain/cool-down.js'
 import { isIndexMediaType, type PlatformManifest } from '../domain/manifest.js'
 import { isDigest } from '../domain/reference.js'
 import type {
@@ -104,7 +106,7 @@ export async function runUpdate(options: UpdateOptions): Promise<UpdateResult> {
         rejected.push(rejection(candidate, 'new-tag', undefined, 'unknown', resolved.error))
         continue
       }
-      const checked = await checkCandidate(candidate, resolved.digest, options, today)
+      const checked = await checkCandidate(candidate, resolved.digest, options, today, true)
       if (!checked.passes) {
         rejected.push(
           rejection(
@@ -118,7 +120,11 @@ export async function runUpdate(options: UpdateOptions): Promise<UpdateResult> {
         )
         continue
       }
-      updated.push({ ...checked.image, reason: 'new-tag' })
+      updated.push({
+        ...checked.image,
+        reason: 'new-tag',
+        evidence: { candidate: checked.evidence.evidence }
+      })
       appends.push({
         templateIndex: found.plan.row.index,
         version: candidate.row.version,
@@ -193,7 +199,9 @@ async function refreshPin(
     }
   }
   const candidate = same.digest
-  const checked = await checkCandidate(plan, candidate, options, today)
+  // A stale pin re-verified as it is is no new digest: no cool-down, nothing to compare.
+  const isNew = candidate !== pinned
+  const checked = await checkCandidate(plan, candidate, options, today, isNew)
   if (!checked.passes) {
     return {
       kind: 'rejected',
@@ -207,9 +215,39 @@ async function refreshPin(
       )
     }
   }
+  let held: JudgedEvidence | undefined
+  if (pinned && isNew) {
+    // The pin's evidence, judged now with the same rules as the candidate's.
+    held = evidenceOf(
+      plan,
+      await checkTrust(plan, pinned, async () => options.verifier, options.now)
+    )
+    const verdict = compareEvidence(held, checked.evidence)
+    if (verdict.regressed) {
+      return {
+        kind: 'rejected',
+        rejected: rejection(
+          plan,
+          trigger,
+          candidate,
+          checked.image.trustStatus,
+          `the candidate has less evidence than the pin it would replace: ${verdict.losses.join('; ')}`,
+          checked.image.signer
+        )
+      }
+    }
+  }
   return {
     kind: 'updated',
-    updated: { ...checked.image, ...(pinned ? { oldDigest: pinned } : {}), reason: trigger },
+    updated: {
+      ...checked.image,
+      ...(pinned ? { oldDigest: pinned } : {}),
+      reason: trigger,
+      evidence: {
+        ...(held && { current: held.evidence }),
+        candidate: checked.evidence.evidence
+      }
+    },
     provenance: checked.provenance
   }
 }
@@ -296,19 +334,24 @@ type CandidateCheck =
       passes: true
       image: Omit<UpdatedImage, 'reason' | 'oldDigest'>
       provenance: Record<string, MatrixValue>
+      /** The candidate's evidence, for the no-regression rule and the pull request. */
+      evidence: JudgedEvidence
     }
   | { passes: false; trustStatus: TrustStatus; reason: string; signer?: string }
 
 /**
  * Verifies `digest` as if it were the row's pin, dated today: it passes when
  * the decision's raw code is 0 (a required signature verified, enforced
- * attestations verified).
+ * attestations verified) and, for a digest not pinned yet (`isNew`), its
+ * verified signing time is at least the policy's `min_age_days` old
+ * (src/domain/cool-down.ts).
  */
 async function checkCandidate(
   plan: ImagePlan,
   digest: Digest,
   options: UpdateOptions,
-  today: string
+  today: string,
+  isNew: boolean
 ): Promise<CandidateCheck> {
   const candidate: ImagePlan = {
     ...plan,
@@ -336,6 +379,13 @@ async function checkCandidate(
       .map(step => step.text)
     return { passes: false, trustStatus: decision.trustStatus, reason: failing.join('; '), signer }
   }
+  const signedAt = verifiedSigningTime(signature)
+  if (isNew) {
+    const coolDown = checkCoolDown(signedAt, options.policy.minAgeDays ?? 0, options.now)
+    if (!coolDown.passes) {
+      return { passes: false, trustStatus: decision.trustStatus, reason: coolDown.reason, signer }
+    }
+  }
   const provenance = observedProvenance(candidate, signature, attestation)
   return {
     passes: true,
@@ -351,9 +401,15 @@ async function checkCandidate(
         : {}),
       ...(attestation.outcome === 'verified' && attestation.digest
         ? { attestationDigest: attestation.digest }
-        : {})
+        : {}),
+      ...(signedAt && { signedAt })
     },
-    provenance
+    provenance,
+    evidence: evidenceOf(candidate, {
+      signature,
+      attestation,
+      ...(requirements && { requirements })
+    })
   }
 }
 
