@@ -1,9 +1,11 @@
 /**
  * The updater: refresh each matrix pin to the digest its tag points at now,
  * but only when that digest passes the policy (as `decideImage` would judge it
- * for a matching, fresh pin), record the evidence in the row's `provenance`
- * block, and optionally add rows for newer tags. A digest that does not pass
- * is not written; it is reported for a human.
+ * for a matching, fresh pin), is of the pin's kind, has no less evidence than
+ * the pin it replaces (src/domain/regression.ts) and is old enough by its
+ * verified signing time (`min_age_days`, src/domain/cool-down.ts); record the
+ * evidence in the row's `provenance` block, and optionally add rows for newer
+ * tags. A digest that does not pass is not written; it is reported for a human.
  *
  * Adapters come in through the ports (TagResolver, SignatureVerifier), so
  * nothing here depends on the registry client's or cosign's internals.
