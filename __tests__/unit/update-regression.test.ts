@@ -147,6 +147,26 @@ describe('evidenceOf and compareEvidence', () => {
     )
   })
 
+  it('tells apart two requirements of the same type by their place in the plan', () => {
+    const byRelease: PlannedRequirement = {
+      ...SBOM,
+      signers: [{ kind: 'key', keyPath: 'ci/keys/release.pub', name: 'release' }]
+    }
+    const plan = { ...signersPlan, requirements: [SBOM, byRelease] } as ImagePlan
+    const pin = judged(
+      [signer('release', true)],
+      [requirement(SBOM, 'absent'), requirement(byRelease, 'met')]
+    )
+    const candidate = judged(
+      [signer('release', true)],
+      [requirement(SBOM, 'met'), requirement(byRelease, 'absent')]
+    )
+    expect(compareEvidence(evidenceOf(plan, pin), evidenceOf(plan, candidate))).toEqual({
+      regressed: true,
+      losses: ['current pin has an SPDX SBOM by release; candidate has none']
+    })
+  })
+
   it('reads attestation_type alone as the requirement under the row-signer model', () => {
     const pin: JudgedTrust = {
       signature: {

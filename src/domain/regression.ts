@@ -33,7 +33,7 @@ export interface JudgedTrust {
 
 /** One attestation requirement's state for one digest. */
 export interface RequirementState {
-  /** The requirement as text: its type's name and conditions (the same on both sides). */
+  /** The requirement as text: its type's name and conditions (index i is the plan's requirement i on both sides). */
   requirement: string
   result: RequirementResult
   signedBy?: string
@@ -184,9 +184,10 @@ export function compareEvidence(
         (lost.length > 0 ? `: ${signersText(lost)} would be lost` : '')
     )
   }
-  for (const state of current.requirements) {
+  // Both sides come from the same plan: requirement i is the same requirement.
+  for (const [i, state] of current.requirements.entries()) {
     if (state.result !== 'met') continue
-    const other = candidate.requirements.find(r => r.requirement === state.requirement)
+    const other = candidate.requirements[i]
     if (other?.result === 'met') continue
     const by = state.signedBy !== undefined ? ` by ${state.signedBy}` : ''
     const theirs =
