@@ -27,7 +27,7 @@ const { fulcioHandler, initializeCA, initializeCTLog, initializeTLog, rekorHandl
 const outDir = process.argv[2]
 const EXPIRED_CLOCK_OFFSET_MS = 2 * 60 * 60 * 1000
 /** How far back a signing time may be set (the root certificate's notBefore). */
-export const ROOT_BACKDATE_MS = 30 * 24 * 60 * 60 * 1000
+const ROOT_BACKDATE_MS = 30 * 24 * 60 * 60 * 1000
 let clockOffsetMs = 0
 const shiftedNow = () => new Date(Date.now() + clockOffsetMs)
 
