@@ -18,7 +18,7 @@ import {
 } from '../app/run-options.js'
 import { parseActionInputs, type ActionInputs, type InputReader } from './inputs.js'
 import { verifyImages } from '../app/verify.js'
-import { mergeShardReports } from '../app/merge.js'
+import { mergeInWorkspace } from '../app/merge.js'
 import { readShardReports } from '../adapters/fs/shard-reports.js'
 import { buildReport, type ProvenanceReport } from '../render/report.js'
 import { writeReportFile } from '../adapters/fs/report-file.js'
@@ -240,8 +240,21 @@ export async function runMerge(inputs: ActionInputs, context: RunnerContext): Pr
       context.workspace,
       inWorkspace(context.workspace, inputs.provenancePath)
     )
-    core.info(`merging ${files.length} shard report(s): ${files.map(f => f.source).join(', ')}`)
-    result = mergeShardReports(files, context.now)
+    log.info(`merging ${files.length} shard report(s): ${files.map(f => f.source).join(', ')}`)
+    result = await mergeInWorkspace(
+      files,
+      {
+        workspace: context.workspace,
+        policyPath: inputs.policyPath,
+        matrixPath: inputs.matrixPath,
+        repository: inputs.repository,
+        images: inputs.images,
+        trustedRoot: inputs.trustedRoot,
+        now: context.now,
+        runId: context.env.GITHUB_RUN_ID || undefined
+      },
+      actionAdapters(inputs, context.workspace)
+    )
   } catch (error) {
     result = failedRun(error, new Date().toISOString())
   }

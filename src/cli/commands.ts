@@ -7,7 +7,8 @@
  *   annotate  merge a provenance report into a telemetry summary
  *   update    refresh pins to digests that pass the policy
  */
-import { resolve } from 'node:path'
+import { mkdir } from 'node:fs/promises'
+import { dirname, resolve } from 'node:path'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { createAdapters, type Adapters } from '../adapters/create.js'
 import { validateConfigFiles } from '../adapters/fs/config-load.js'
@@ -215,6 +216,8 @@ async function annotateCommand(args: string[]): Promise<number> {
   const reportText = await readRegularTextFile(reportPath, MAX_TELEMETRY_BYTES)
   if (reportText === undefined) throw new InputError(`${reportPath} does not exist`)
   const report = JSON.parse(reportText)
+  // As the action's telemetry-summary: a summary in a folder not made yet is created with it.
+  await mkdir(dirname(resolve(summaryPath)), { recursive: true })
   await assertWritableFile(undefined, summaryPath)
   const summary = (await readRegularTextFile(summaryPath, MAX_TELEMETRY_BYTES)) ?? '{}'
   await writeFileAtomically(summaryPath, annotateTelemetrySummary(summary, report))
@@ -271,6 +274,10 @@ export async function main(argv: string[]): Promise<number> {
   if (!handler) {
     err(`rocm-provenance: unknown command '${command}'\n\n${USAGE}\n`)
     return 4
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    out(`${USAGE}\n`)
+    return 0
   }
   try {
     return await handler(rest)
