@@ -36682,7 +36682,7 @@ __export(schema_validators_generated_exports, {
 var import_ucs2length = __toESM(require_ucs2length(), 1);
 var import_formats = __toESM(require_formats(), 1);
 var policy = validate20;
-var schema31 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://raw.githubusercontent.com/clamp/rocm-provenance/main/schemas/policy.schema.json", "title": "rocm-provenance policy (ci/rocm_policy.yml)", "description": "What the rocm-provenance action does when a pinned ROCm image drifts, goes stale, or lacks a valid signature or attestation.", "type": "object", "additionalProperties": false, "required": ["policy"], "properties": { "policy": { "description": "The verification policy. Every key is optional and has a default; an empty `policy:` means all defaults.", "type": ["object", "null"], "additionalProperties": false, "default": {}, "properties": { "mode": { "description": "What a failure does: strict fails the job; warn warns and continues; auto_update warns, dispatches the updater workflow and continues.", "enum": ["strict", "warn", "auto_update"], "default": "strict" }, "digest_ttl": { "description": "Days a pin stays fresh: a pin older than this (from the row's `added` date) is stale, a warning (exit 1). Must not be negative.", "type": "integer", "minimum": 0, "default": 7 }, "workflow": { "description": "File name of the updater workflow that auto_update dispatches (workflow_dispatch), e.g. update-rocm.yml.", "type": "string", "pattern": "^[A-Za-z0-9_][A-Za-z0-9_.-]*\\.ya?ml$", "default": "update-rocm.yml" }, "auto_update_ref": { "description": "Git ref the updater workflow is dispatched on.", "type": "string", "pattern": "^[^\\s-][^\\s]*$", "default": "main" }, "require_signature": { "description": "When true, a missing or invalid signature is exit 3 instead of a warning.", "type": "boolean", "default": false }, "attest_mode": { "description": "Attestations: none ignores them; record verifies and records them but never fails; enforce requires them (missing, invalid or unmet is exit 3). Default: enforce when `attestations` is given, else none.", "enum": ["none", "record", "enforce"], "default": "none" }, "attestation_type": { "description": "Predicate type that record and enforce look for.", "type": "string", "minLength": 1, "default": "https://slsa.dev/provenance/v1" }, "ignore_tlog": { "description": "Accept key-based signatures that have no transparency-log (Rekor) entry.", "type": "boolean", "default": false }, "trusted_root": { "description": "Path of a Sigstore trusted root JSON file, relative to the workspace (for private Sigstore instances). Default: the public Sigstore trust root.", "type": "string", "minLength": 1 }, "repository": { "description": "Default repository for matrix rows that name none; the action's `repository` input wins over it. May use {version} and {os}, e.g. docker.io/rocm/dev-{os}. Default: ghcr.io/rocm/dev.", "type": "string", "minLength": 1 }, "tag_template": { "description": "Tag of a row that names none; may use {version} and {os}.", "type": "string", "minLength": 1, "default": "{version}-{os}" }, "cache_ttl": { "description": "Hours a verified result saved by the verification cache (action input `cache`) may be reused by later runs; 0 never reuses one. Drift and pin age are always checked live.", "type": "integer", "minimum": 0, "default": 24 }, "registry_concurrency": { "description": "Most requests the action itself has in flight to one registry at once (cosign's own requests are bounded by `concurrency`). A 429 or 503 with Retry-After from a registry makes every request to it wait.", "type": "integer", "minimum": 1, "maximum": 64, "default": 8 }, "signers": { "description": "Named trust anchors, referred to by name from trusted_signers and attestations. The name `provenance` is reserved for each matrix row's own signer.", "type": "object", "propertyNames": { "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]*$" }, "additionalProperties": { "description": "A named trust anchor: a public key (key_path, optionally key_fingerprint) or a keyless identity (identity + issuer), with an optional validity window for rotation.", "type": "object", "additionalProperties": false, "properties": { "key_path": { "description": "Public key file (PEM), relative to the workspace.", "type": "string", "minLength": 1, "examples": ["ci/keys/rocm-release-2026.pub"] }, "key_fingerprint": { "description": "SHA-256 of the public key (DER SubjectPublicKeyInfo), as sha256:<hex> or bare hex; checked against key_path.", "type": "string", "pattern": "^(sha256:)?[0-9a-fA-F]{64}$" }, "identity": { "description": "Regular expression (Go/RE2 syntax) the certificate identity must match (cosign --certificate-identity-regexp).", "type": "string", "minLength": 1, "examples": ["^https://github\\.com/rocm/images/\\.github/workflows/release\\.yml@refs/tags/v.*$"] }, "issuer": { "description": "OIDC issuer of the certificate; read as an RE2 regular expression when it contains ^, $, *, +, ?, (, [, | or a backslash.", "type": "string", "minLength": 1, "examples": ["https://token.actions.githubusercontent.com"] }, "valid_from": { "description": "First day (YYYY-MM-DD, a whole UTC day) or moment (RFC 3339) a signature by this signer counts, judged at the signing time (the transparency log's time when one was checked, else the run's time); inclusive.", "type": "string", "anyOf": [{ "format": "date" }, { "format": "date-time" }], "examples": ["2026-06-01"] }, "valid_until": { "description": "Last day (YYYY-MM-DD, a whole UTC day) or moment (RFC 3339) a signature by this signer counts, judged at the signing time (the transparency log's time when one was checked, else the run's time); inclusive.", "type": "string", "anyOf": [{ "format": "date" }, { "format": "date-time" }], "examples": ["2026-06-30"] } } }, "examples": [{ "release-2025": { "key_path": "ci/keys/rocm-release-2025.pub", "valid_until": "2026-06-30" }, "release-2026": { "key_path": "ci/keys/rocm-release-2026.pub", "valid_from": "2026-06-01" } }] }, "trusted_signers": { "description": "Who may sign images by default: names from `signers`. An image's signer set is its trusted signers plus its matrix row's own provenance signer.", "type": "array", "items": { "type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]*$" }, "uniqueItems": true, "examples": [["release-2025", "release-2026"]] }, "threshold": { "description": "Distinct trusted signers whose signatures must verify (the same key under two names counts once). Default 1.", "type": "integer", "minimum": 1, "default": 1, "examples": [2] }, "attestations": { "description": "Attestation requirements, checked per attest_mode (which defaults to enforce when this list is given).", "type": "array", "items": { "description": "One attestation requirement: an attestation of `type`, signed by `signers`, whose statement names the pinned digest as its subject and meets every condition.", "type": "object", "additionalProperties": false, "required": ["type"], "properties": { "type": { "description": "Predicate type (a URI), passed to cosign verify-attestation --type and compared with the statement's predicateType.", "type": "string", "minLength": 1, "examples": ["https://slsa.dev/provenance/v1", "https://spdx.dev/Document", "https://cosign.sigstore.dev/attestation/vuln/v1"] }, "signers": { "description": "Names of signers (policy.signers) whose attestation counts. Default: the image's trusted signers.", "type": "array", "items": { "type": "string", "minLength": 1 }, "uniqueItems": true, "examples": [["images-ci"]] }, "where": { "description": "Conditions: a dotted path in the in-toto statement (segments of letters, digits, _, @, $, -; a number indexes a list) \u2192 a regular expression (Go/RE2) the string at that path must match. A missing path fails.", "type": "object", "additionalProperties": { "type": "string" }, "examples": [{ "predicate.runDetails.builder.id": "^https://github\\.com/rocm/images/\\.github/workflows/release\\.yml@refs/tags/v.*$" }] }, "max_age_days": { "description": "The time at time_field may be at most this many days old.", "type": "integer", "minimum": 0, "examples": [7] }, "time_field": { "description": "Dotted path of an RFC 3339 time in the statement, for max_age_days. Default for https://cosign.sigstore.dev/attestation/vuln/v1: predicate.metadata.scanFinishedOn; required for other types.", "type": "string", "pattern": "^[A-Za-z0-9_@$-]+(\\.[A-Za-z0-9_@$-]+)*$", "examples": ["predicate.metadata.scanFinishedOn"] } } } }, "overrides": { "description": "Per-image settings: the most specific entry whose `match` glob matches `repository:tag` wins (most literal characters).", "type": "array", "default": [], "items": { "type": "object", "additionalProperties": false, "required": ["match"], "properties": { "match": { "description": "Glob on `repository:tag`: `*` matches any run of characters, `?` one character.", "type": "string", "minLength": 1 }, "require_signature": { "description": "require_signature for the images this entry matches.", "type": "boolean" }, "attest_mode": { "description": "attest_mode for the images this entry matches.", "enum": ["none", "record", "enforce"] }, "digest_ttl": { "description": "digest_ttl (days, not negative) for the images this entry matches.", "type": "integer", "minimum": 0 }, "trusted_signers": { "description": "trusted_signers for the images this entry matches.", "type": "array", "items": { "type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]*$" }, "uniqueItems": true, "examples": [["release-2025", "release-2026"]] }, "threshold": { "description": "threshold for the images this entry matches.", "type": "integer", "minimum": 1, "default": 1, "examples": [2] } } } } } } } };
+var schema31 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://raw.githubusercontent.com/clamp/rocm-provenance/main/schemas/policy.schema.json", "title": "rocm-provenance policy (ci/rocm_policy.yml)", "description": "What the rocm-provenance action does when a pinned ROCm image drifts, goes stale, or lacks a valid signature or attestation.", "type": "object", "additionalProperties": false, "required": ["policy"], "properties": { "policy": { "description": "The verification policy. Every key is optional and has a default; an empty `policy:` means all defaults.", "type": ["object", "null"], "additionalProperties": false, "default": {}, "properties": { "mode": { "description": "What a failure does: strict fails the job; warn warns and continues; auto_update warns, dispatches the updater workflow and continues.", "enum": ["strict", "warn", "auto_update"], "default": "strict" }, "digest_ttl": { "description": "Days a pin stays fresh: a pin older than this (from the row's `added` date) is stale, a warning (exit 1). Must not be negative.", "type": "integer", "minimum": 0, "default": 7 }, "min_age_days": { "description": "Updater cool-down: a new digest is written only when its verified signing time (transparency-log integrated time or signed timestamp) is at least this many days old; a digest whose signing time cannot be verified is refused while this is above 0. Registry dates and image `created` never count. Must not be negative.", "type": "integer", "minimum": 0, "default": 0 }, "workflow": { "description": "File name of the updater workflow that auto_update dispatches (workflow_dispatch), e.g. update-rocm.yml.", "type": "string", "pattern": "^[A-Za-z0-9_][A-Za-z0-9_.-]*\\.ya?ml$", "default": "update-rocm.yml" }, "auto_update_ref": { "description": "Git ref the updater workflow is dispatched on.", "type": "string", "pattern": "^[^\\s-][^\\s]*$", "default": "main" }, "require_signature": { "description": "When true, a missing or invalid signature is exit 3 instead of a warning.", "type": "boolean", "default": false }, "attest_mode": { "description": "Attestations: none ignores them; record verifies and records them but never fails; enforce requires them (missing, invalid or unmet is exit 3). Default: enforce when `attestations` is given, else none.", "enum": ["none", "record", "enforce"], "default": "none" }, "attestation_type": { "description": "Predicate type that record and enforce look for.", "type": "string", "minLength": 1, "default": "https://slsa.dev/provenance/v1" }, "ignore_tlog": { "description": "Accept key-based signatures that have no transparency-log (Rekor) entry.", "type": "boolean", "default": false }, "trusted_root": { "description": "Path of a Sigstore trusted root JSON file, relative to the workspace (for private Sigstore instances). Default: the public Sigstore trust root.", "type": "string", "minLength": 1 }, "repository": { "description": "Default repository for matrix rows that name none; the action's `repository` input wins over it. May use {version} and {os}, e.g. docker.io/rocm/dev-{os}. Default: ghcr.io/rocm/dev.", "type": "string", "minLength": 1 }, "tag_template": { "description": "Tag of a row that names none; may use {version} and {os}.", "type": "string", "minLength": 1, "default": "{version}-{os}" }, "cache_ttl": { "description": "Hours a verified result saved by the verification cache (action input `cache`) may be reused by later runs; 0 never reuses one. Drift and pin age are always checked live.", "type": "integer", "minimum": 0, "default": 24 }, "registry_concurrency": { "description": "Most requests the action itself has in flight to one registry at once (cosign's own requests are bounded by `concurrency`). A 429 or 503 with Retry-After from a registry makes every request to it wait.", "type": "integer", "minimum": 1, "maximum": 64, "default": 8 }, "signers": { "description": "Named trust anchors, referred to by name from trusted_signers and attestations. The name `provenance` is reserved for each matrix row's own signer.", "type": "object", "propertyNames": { "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]*$" }, "additionalProperties": { "description": "A named trust anchor: a public key (key_path, optionally key_fingerprint) or a keyless identity (identity + issuer), with an optional validity window for rotation.", "type": "object", "additionalProperties": false, "properties": { "key_path": { "description": "Public key file (PEM), relative to the workspace.", "type": "string", "minLength": 1, "examples": ["ci/keys/rocm-release-2026.pub"] }, "key_fingerprint": { "description": "SHA-256 of the public key (DER SubjectPublicKeyInfo), as sha256:<hex> or bare hex; checked against key_path.", "type": "string", "pattern": "^(sha256:)?[0-9a-fA-F]{64}$" }, "identity": { "description": "Regular expression (Go/RE2 syntax) the certificate identity must match (cosign --certificate-identity-regexp).", "type": "string", "minLength": 1, "examples": ["^https://github\\.com/rocm/images/\\.github/workflows/release\\.yml@refs/tags/v.*$"] }, "issuer": { "description": "OIDC issuer of the certificate; read as an RE2 regular expression when it contains ^, $, *, +, ?, (, [, | or a backslash.", "type": "string", "minLength": 1, "examples": ["https://token.actions.githubusercontent.com"] }, "valid_from": { "description": "First day (YYYY-MM-DD, a whole UTC day) or moment (RFC 3339) a signature by this signer counts, judged at the signing time (the transparency log's time when one was checked, else the run's time); inclusive.", "type": "string", "anyOf": [{ "format": "date" }, { "format": "date-time" }], "examples": ["2026-06-01"] }, "valid_until": { "description": "Last day (YYYY-MM-DD, a whole UTC day) or moment (RFC 3339) a signature by this signer counts, judged at the signing time (the transparency log's time when one was checked, else the run's time); inclusive.", "type": "string", "anyOf": [{ "format": "date" }, { "format": "date-time" }], "examples": ["2026-06-30"] } } }, "examples": [{ "release-2025": { "key_path": "ci/keys/rocm-release-2025.pub", "valid_until": "2026-06-30" }, "release-2026": { "key_path": "ci/keys/rocm-release-2026.pub", "valid_from": "2026-06-01" } }] }, "trusted_signers": { "description": "Who may sign images by default: names from `signers`. An image's signer set is its trusted signers plus its matrix row's own provenance signer.", "type": "array", "items": { "type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]*$" }, "uniqueItems": true, "examples": [["release-2025", "release-2026"]] }, "threshold": { "description": "Distinct trusted signers whose signatures must verify (the same key under two names counts once). Default 1.", "type": "integer", "minimum": 1, "default": 1, "examples": [2] }, "attestations": { "description": "Attestation requirements, checked per attest_mode (which defaults to enforce when this list is given).", "type": "array", "items": { "description": "One attestation requirement: an attestation of `type`, signed by `signers`, whose statement names the pinned digest as its subject and meets every condition.", "type": "object", "additionalProperties": false, "required": ["type"], "properties": { "type": { "description": "Predicate type (a URI), passed to cosign verify-attestation --type and compared with the statement's predicateType.", "type": "string", "minLength": 1, "examples": ["https://slsa.dev/provenance/v1", "https://spdx.dev/Document", "https://cosign.sigstore.dev/attestation/vuln/v1"] }, "signers": { "description": "Names of signers (policy.signers) whose attestation counts. Default: the image's trusted signers.", "type": "array", "items": { "type": "string", "minLength": 1 }, "uniqueItems": true, "examples": [["images-ci"]] }, "where": { "description": "Conditions: a dotted path in the in-toto statement (segments of letters, digits, _, @, $, -; a number indexes a list) \u2192 a regular expression (Go/RE2) the string at that path must match. A missing path fails.", "type": "object", "additionalProperties": { "type": "string" }, "examples": [{ "predicate.runDetails.builder.id": "^https://github\\.com/rocm/images/\\.github/workflows/release\\.yml@refs/tags/v.*$" }] }, "max_age_days": { "description": "The time at time_field may be at most this many days old.", "type": "integer", "minimum": 0, "examples": [7] }, "time_field": { "description": "Dotted path of an RFC 3339 time in the statement, for max_age_days. Default for https://cosign.sigstore.dev/attestation/vuln/v1: predicate.metadata.scanFinishedOn; required for other types.", "type": "string", "pattern": "^[A-Za-z0-9_@$-]+(\\.[A-Za-z0-9_@$-]+)*$", "examples": ["predicate.metadata.scanFinishedOn"] } } } }, "overrides": { "description": "Per-image settings: the most specific entry whose `match` glob matches `repository:tag` wins (most literal characters).", "type": "array", "default": [], "items": { "type": "object", "additionalProperties": false, "required": ["match"], "properties": { "match": { "description": "Glob on `repository:tag`: `*` matches any run of characters, `?` one character.", "type": "string", "minLength": 1 }, "require_signature": { "description": "require_signature for the images this entry matches.", "type": "boolean" }, "attest_mode": { "description": "attest_mode for the images this entry matches.", "enum": ["none", "record", "enforce"] }, "digest_ttl": { "description": "digest_ttl (days, not negative) for the images this entry matches.", "type": "integer", "minimum": 0 }, "trusted_signers": { "description": "trusted_signers for the images this entry matches.", "type": "array", "items": { "type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]*$" }, "uniqueItems": true, "examples": [["release-2025", "release-2026"]] }, "threshold": { "description": "threshold for the images this entry matches.", "type": "integer", "minimum": 1, "default": 1, "examples": [2] } } } } } } } };
 var func1 = Object.prototype.hasOwnProperty;
 var func2 = import_ucs2length.default.default;
 var pattern4 = new RegExp("^[A-Za-z0-9_][A-Za-z0-9_.-]*\\.ya?ml$", "u");
@@ -36782,33 +36782,34 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
             }
           }
         }
-        if (data0.workflow !== void 0) {
-          let data3 = data0.workflow;
-          if (typeof data3 === "string") {
-            if (!pattern4.test(data3)) {
-              const err7 = { instancePath: instancePath + "/policy/workflow", schemaPath: "#/properties/policy/properties/workflow/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9_][A-Za-z0-9_.-]*\\.ya?ml$" }, message: 'must match pattern "^[A-Za-z0-9_][A-Za-z0-9_.-]*\\.ya?ml$"', schema: "^[A-Za-z0-9_][A-Za-z0-9_.-]*\\.ya?ml$", parentSchema: schema31.properties.policy.properties.workflow, data: data3 };
-              if (vErrors === null) {
-                vErrors = [err7];
-              } else {
-                vErrors.push(err7);
-              }
-              errors++;
-            }
-          } else {
-            const err8 = { instancePath: instancePath + "/policy/workflow", schemaPath: "#/properties/policy/properties/workflow/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.workflow.type, parentSchema: schema31.properties.policy.properties.workflow, data: data3 };
+        if (data0.min_age_days !== void 0) {
+          let data3 = data0.min_age_days;
+          if (!(typeof data3 == "number" && (!(data3 % 1) && !isNaN(data3)) && isFinite(data3))) {
+            const err7 = { instancePath: instancePath + "/policy/min_age_days", schemaPath: "#/properties/policy/properties/min_age_days/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.policy.properties.min_age_days.type, parentSchema: schema31.properties.policy.properties.min_age_days, data: data3 };
             if (vErrors === null) {
-              vErrors = [err8];
+              vErrors = [err7];
             } else {
-              vErrors.push(err8);
+              vErrors.push(err7);
             }
             errors++;
           }
+          if (typeof data3 == "number" && isFinite(data3)) {
+            if (data3 < 0 || isNaN(data3)) {
+              const err8 = { instancePath: instancePath + "/policy/min_age_days", schemaPath: "#/properties/policy/properties/min_age_days/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema31.properties.policy.properties.min_age_days, data: data3 };
+              if (vErrors === null) {
+                vErrors = [err8];
+              } else {
+                vErrors.push(err8);
+              }
+              errors++;
+            }
+          }
         }
-        if (data0.auto_update_ref !== void 0) {
-          let data4 = data0.auto_update_ref;
+        if (data0.workflow !== void 0) {
+          let data4 = data0.workflow;
           if (typeof data4 === "string") {
-            if (!pattern5.test(data4)) {
-              const err9 = { instancePath: instancePath + "/policy/auto_update_ref", schemaPath: "#/properties/policy/properties/auto_update_ref/pattern", keyword: "pattern", params: { pattern: "^[^\\s-][^\\s]*$" }, message: 'must match pattern "^[^\\s-][^\\s]*$"', schema: "^[^\\s-][^\\s]*$", parentSchema: schema31.properties.policy.properties.auto_update_ref, data: data4 };
+            if (!pattern4.test(data4)) {
+              const err9 = { instancePath: instancePath + "/policy/workflow", schemaPath: "#/properties/policy/properties/workflow/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9_][A-Za-z0-9_.-]*\\.ya?ml$" }, message: 'must match pattern "^[A-Za-z0-9_][A-Za-z0-9_.-]*\\.ya?ml$"', schema: "^[A-Za-z0-9_][A-Za-z0-9_.-]*\\.ya?ml$", parentSchema: schema31.properties.policy.properties.workflow, data: data4 };
               if (vErrors === null) {
                 vErrors = [err9];
               } else {
@@ -36817,7 +36818,7 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
               errors++;
             }
           } else {
-            const err10 = { instancePath: instancePath + "/policy/auto_update_ref", schemaPath: "#/properties/policy/properties/auto_update_ref/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.auto_update_ref.type, parentSchema: schema31.properties.policy.properties.auto_update_ref, data: data4 };
+            const err10 = { instancePath: instancePath + "/policy/workflow", schemaPath: "#/properties/policy/properties/workflow/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.workflow.type, parentSchema: schema31.properties.policy.properties.workflow, data: data4 };
             if (vErrors === null) {
               vErrors = [err10];
             } else {
@@ -36826,22 +36827,20 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
             errors++;
           }
         }
-        if (data0.require_signature !== void 0) {
-          let data5 = data0.require_signature;
-          if (typeof data5 !== "boolean") {
-            const err11 = { instancePath: instancePath + "/policy/require_signature", schemaPath: "#/properties/policy/properties/require_signature/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema31.properties.policy.properties.require_signature.type, parentSchema: schema31.properties.policy.properties.require_signature, data: data5 };
-            if (vErrors === null) {
-              vErrors = [err11];
-            } else {
-              vErrors.push(err11);
+        if (data0.auto_update_ref !== void 0) {
+          let data5 = data0.auto_update_ref;
+          if (typeof data5 === "string") {
+            if (!pattern5.test(data5)) {
+              const err11 = { instancePath: instancePath + "/policy/auto_update_ref", schemaPath: "#/properties/policy/properties/auto_update_ref/pattern", keyword: "pattern", params: { pattern: "^[^\\s-][^\\s]*$" }, message: 'must match pattern "^[^\\s-][^\\s]*$"', schema: "^[^\\s-][^\\s]*$", parentSchema: schema31.properties.policy.properties.auto_update_ref, data: data5 };
+              if (vErrors === null) {
+                vErrors = [err11];
+              } else {
+                vErrors.push(err11);
+              }
+              errors++;
             }
-            errors++;
-          }
-        }
-        if (data0.attest_mode !== void 0) {
-          let data6 = data0.attest_mode;
-          if (!(data6 === "none" || data6 === "record" || data6 === "enforce")) {
-            const err12 = { instancePath: instancePath + "/policy/attest_mode", schemaPath: "#/properties/policy/properties/attest_mode/enum", keyword: "enum", params: { allowedValues: schema31.properties.policy.properties.attest_mode.enum }, message: "must be equal to one of the allowed values", schema: schema31.properties.policy.properties.attest_mode.enum, parentSchema: schema31.properties.policy.properties.attest_mode, data: data6 };
+          } else {
+            const err12 = { instancePath: instancePath + "/policy/auto_update_ref", schemaPath: "#/properties/policy/properties/auto_update_ref/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.auto_update_ref.type, parentSchema: schema31.properties.policy.properties.auto_update_ref, data: data5 };
             if (vErrors === null) {
               vErrors = [err12];
             } else {
@@ -36850,20 +36849,22 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
             errors++;
           }
         }
-        if (data0.attestation_type !== void 0) {
-          let data7 = data0.attestation_type;
-          if (typeof data7 === "string") {
-            if (func2(data7) < 1) {
-              const err13 = { instancePath: instancePath + "/policy/attestation_type", schemaPath: "#/properties/policy/properties/attestation_type/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.policy.properties.attestation_type, data: data7 };
-              if (vErrors === null) {
-                vErrors = [err13];
-              } else {
-                vErrors.push(err13);
-              }
-              errors++;
+        if (data0.require_signature !== void 0) {
+          let data6 = data0.require_signature;
+          if (typeof data6 !== "boolean") {
+            const err13 = { instancePath: instancePath + "/policy/require_signature", schemaPath: "#/properties/policy/properties/require_signature/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema31.properties.policy.properties.require_signature.type, parentSchema: schema31.properties.policy.properties.require_signature, data: data6 };
+            if (vErrors === null) {
+              vErrors = [err13];
+            } else {
+              vErrors.push(err13);
             }
-          } else {
-            const err14 = { instancePath: instancePath + "/policy/attestation_type", schemaPath: "#/properties/policy/properties/attestation_type/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.attestation_type.type, parentSchema: schema31.properties.policy.properties.attestation_type, data: data7 };
+            errors++;
+          }
+        }
+        if (data0.attest_mode !== void 0) {
+          let data7 = data0.attest_mode;
+          if (!(data7 === "none" || data7 === "record" || data7 === "enforce")) {
+            const err14 = { instancePath: instancePath + "/policy/attest_mode", schemaPath: "#/properties/policy/properties/attest_mode/enum", keyword: "enum", params: { allowedValues: schema31.properties.policy.properties.attest_mode.enum }, message: "must be equal to one of the allowed values", schema: schema31.properties.policy.properties.attest_mode.enum, parentSchema: schema31.properties.policy.properties.attest_mode, data: data7 };
             if (vErrors === null) {
               vErrors = [err14];
             } else {
@@ -36872,32 +36873,32 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
             errors++;
           }
         }
-        if (data0.ignore_tlog !== void 0) {
-          let data8 = data0.ignore_tlog;
-          if (typeof data8 !== "boolean") {
-            const err15 = { instancePath: instancePath + "/policy/ignore_tlog", schemaPath: "#/properties/policy/properties/ignore_tlog/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema31.properties.policy.properties.ignore_tlog.type, parentSchema: schema31.properties.policy.properties.ignore_tlog, data: data8 };
-            if (vErrors === null) {
-              vErrors = [err15];
-            } else {
-              vErrors.push(err15);
-            }
-            errors++;
-          }
-        }
-        if (data0.trusted_root !== void 0) {
-          let data9 = data0.trusted_root;
-          if (typeof data9 === "string") {
-            if (func2(data9) < 1) {
-              const err16 = { instancePath: instancePath + "/policy/trusted_root", schemaPath: "#/properties/policy/properties/trusted_root/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.policy.properties.trusted_root, data: data9 };
+        if (data0.attestation_type !== void 0) {
+          let data8 = data0.attestation_type;
+          if (typeof data8 === "string") {
+            if (func2(data8) < 1) {
+              const err15 = { instancePath: instancePath + "/policy/attestation_type", schemaPath: "#/properties/policy/properties/attestation_type/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.policy.properties.attestation_type, data: data8 };
               if (vErrors === null) {
-                vErrors = [err16];
+                vErrors = [err15];
               } else {
-                vErrors.push(err16);
+                vErrors.push(err15);
               }
               errors++;
             }
           } else {
-            const err17 = { instancePath: instancePath + "/policy/trusted_root", schemaPath: "#/properties/policy/properties/trusted_root/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.trusted_root.type, parentSchema: schema31.properties.policy.properties.trusted_root, data: data9 };
+            const err16 = { instancePath: instancePath + "/policy/attestation_type", schemaPath: "#/properties/policy/properties/attestation_type/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.attestation_type.type, parentSchema: schema31.properties.policy.properties.attestation_type, data: data8 };
+            if (vErrors === null) {
+              vErrors = [err16];
+            } else {
+              vErrors.push(err16);
+            }
+            errors++;
+          }
+        }
+        if (data0.ignore_tlog !== void 0) {
+          let data9 = data0.ignore_tlog;
+          if (typeof data9 !== "boolean") {
+            const err17 = { instancePath: instancePath + "/policy/ignore_tlog", schemaPath: "#/properties/policy/properties/ignore_tlog/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema31.properties.policy.properties.ignore_tlog.type, parentSchema: schema31.properties.policy.properties.ignore_tlog, data: data9 };
             if (vErrors === null) {
               vErrors = [err17];
             } else {
@@ -36906,11 +36907,11 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
             errors++;
           }
         }
-        if (data0.repository !== void 0) {
-          let data10 = data0.repository;
+        if (data0.trusted_root !== void 0) {
+          let data10 = data0.trusted_root;
           if (typeof data10 === "string") {
             if (func2(data10) < 1) {
-              const err18 = { instancePath: instancePath + "/policy/repository", schemaPath: "#/properties/policy/properties/repository/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.policy.properties.repository, data: data10 };
+              const err18 = { instancePath: instancePath + "/policy/trusted_root", schemaPath: "#/properties/policy/properties/trusted_root/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.policy.properties.trusted_root, data: data10 };
               if (vErrors === null) {
                 vErrors = [err18];
               } else {
@@ -36919,7 +36920,7 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
               errors++;
             }
           } else {
-            const err19 = { instancePath: instancePath + "/policy/repository", schemaPath: "#/properties/policy/properties/repository/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.repository.type, parentSchema: schema31.properties.policy.properties.repository, data: data10 };
+            const err19 = { instancePath: instancePath + "/policy/trusted_root", schemaPath: "#/properties/policy/properties/trusted_root/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.trusted_root.type, parentSchema: schema31.properties.policy.properties.trusted_root, data: data10 };
             if (vErrors === null) {
               vErrors = [err19];
             } else {
@@ -36928,11 +36929,11 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
             errors++;
           }
         }
-        if (data0.tag_template !== void 0) {
-          let data11 = data0.tag_template;
+        if (data0.repository !== void 0) {
+          let data11 = data0.repository;
           if (typeof data11 === "string") {
             if (func2(data11) < 1) {
-              const err20 = { instancePath: instancePath + "/policy/tag_template", schemaPath: "#/properties/policy/properties/tag_template/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.policy.properties.tag_template, data: data11 };
+              const err20 = { instancePath: instancePath + "/policy/repository", schemaPath: "#/properties/policy/properties/repository/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.policy.properties.repository, data: data11 };
               if (vErrors === null) {
                 vErrors = [err20];
               } else {
@@ -36941,7 +36942,7 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
               errors++;
             }
           } else {
-            const err21 = { instancePath: instancePath + "/policy/tag_template", schemaPath: "#/properties/policy/properties/tag_template/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.tag_template.type, parentSchema: schema31.properties.policy.properties.tag_template, data: data11 };
+            const err21 = { instancePath: instancePath + "/policy/repository", schemaPath: "#/properties/policy/properties/repository/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.repository.type, parentSchema: schema31.properties.policy.properties.repository, data: data11 };
             if (vErrors === null) {
               vErrors = [err21];
             } else {
@@ -36950,33 +36951,32 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
             errors++;
           }
         }
-        if (data0.cache_ttl !== void 0) {
-          let data12 = data0.cache_ttl;
-          if (!(typeof data12 == "number" && (!(data12 % 1) && !isNaN(data12)) && isFinite(data12))) {
-            const err22 = { instancePath: instancePath + "/policy/cache_ttl", schemaPath: "#/properties/policy/properties/cache_ttl/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.policy.properties.cache_ttl.type, parentSchema: schema31.properties.policy.properties.cache_ttl, data: data12 };
-            if (vErrors === null) {
-              vErrors = [err22];
-            } else {
-              vErrors.push(err22);
-            }
-            errors++;
-          }
-          if (typeof data12 == "number" && isFinite(data12)) {
-            if (data12 < 0 || isNaN(data12)) {
-              const err23 = { instancePath: instancePath + "/policy/cache_ttl", schemaPath: "#/properties/policy/properties/cache_ttl/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema31.properties.policy.properties.cache_ttl, data: data12 };
+        if (data0.tag_template !== void 0) {
+          let data12 = data0.tag_template;
+          if (typeof data12 === "string") {
+            if (func2(data12) < 1) {
+              const err22 = { instancePath: instancePath + "/policy/tag_template", schemaPath: "#/properties/policy/properties/tag_template/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.policy.properties.tag_template, data: data12 };
               if (vErrors === null) {
-                vErrors = [err23];
+                vErrors = [err22];
               } else {
-                vErrors.push(err23);
+                vErrors.push(err22);
               }
               errors++;
             }
+          } else {
+            const err23 = { instancePath: instancePath + "/policy/tag_template", schemaPath: "#/properties/policy/properties/tag_template/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.tag_template.type, parentSchema: schema31.properties.policy.properties.tag_template, data: data12 };
+            if (vErrors === null) {
+              vErrors = [err23];
+            } else {
+              vErrors.push(err23);
+            }
+            errors++;
           }
         }
-        if (data0.registry_concurrency !== void 0) {
-          let data13 = data0.registry_concurrency;
+        if (data0.cache_ttl !== void 0) {
+          let data13 = data0.cache_ttl;
           if (!(typeof data13 == "number" && (!(data13 % 1) && !isNaN(data13)) && isFinite(data13))) {
-            const err24 = { instancePath: instancePath + "/policy/registry_concurrency", schemaPath: "#/properties/policy/properties/registry_concurrency/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.policy.properties.registry_concurrency.type, parentSchema: schema31.properties.policy.properties.registry_concurrency, data: data13 };
+            const err24 = { instancePath: instancePath + "/policy/cache_ttl", schemaPath: "#/properties/policy/properties/cache_ttl/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.policy.properties.cache_ttl.type, parentSchema: schema31.properties.policy.properties.cache_ttl, data: data13 };
             if (vErrors === null) {
               vErrors = [err24];
             } else {
@@ -36985,8 +36985,8 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
             errors++;
           }
           if (typeof data13 == "number" && isFinite(data13)) {
-            if (data13 > 64 || isNaN(data13)) {
-              const err25 = { instancePath: instancePath + "/policy/registry_concurrency", schemaPath: "#/properties/policy/properties/registry_concurrency/maximum", keyword: "maximum", params: { comparison: "<=", limit: 64 }, message: "must be <= 64", schema: 64, parentSchema: schema31.properties.policy.properties.registry_concurrency, data: data13 };
+            if (data13 < 0 || isNaN(data13)) {
+              const err25 = { instancePath: instancePath + "/policy/cache_ttl", schemaPath: "#/properties/policy/properties/cache_ttl/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema31.properties.policy.properties.cache_ttl, data: data13 };
               if (vErrors === null) {
                 vErrors = [err25];
               } else {
@@ -36994,72 +36994,73 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
               }
               errors++;
             }
-            if (data13 < 1 || isNaN(data13)) {
-              const err26 = { instancePath: instancePath + "/policy/registry_concurrency", schemaPath: "#/properties/policy/properties/registry_concurrency/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema31.properties.policy.properties.registry_concurrency, data: data13 };
+          }
+        }
+        if (data0.registry_concurrency !== void 0) {
+          let data14 = data0.registry_concurrency;
+          if (!(typeof data14 == "number" && (!(data14 % 1) && !isNaN(data14)) && isFinite(data14))) {
+            const err26 = { instancePath: instancePath + "/policy/registry_concurrency", schemaPath: "#/properties/policy/properties/registry_concurrency/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.policy.properties.registry_concurrency.type, parentSchema: schema31.properties.policy.properties.registry_concurrency, data: data14 };
+            if (vErrors === null) {
+              vErrors = [err26];
+            } else {
+              vErrors.push(err26);
+            }
+            errors++;
+          }
+          if (typeof data14 == "number" && isFinite(data14)) {
+            if (data14 > 64 || isNaN(data14)) {
+              const err27 = { instancePath: instancePath + "/policy/registry_concurrency", schemaPath: "#/properties/policy/properties/registry_concurrency/maximum", keyword: "maximum", params: { comparison: "<=", limit: 64 }, message: "must be <= 64", schema: 64, parentSchema: schema31.properties.policy.properties.registry_concurrency, data: data14 };
               if (vErrors === null) {
-                vErrors = [err26];
+                vErrors = [err27];
               } else {
-                vErrors.push(err26);
+                vErrors.push(err27);
+              }
+              errors++;
+            }
+            if (data14 < 1 || isNaN(data14)) {
+              const err28 = { instancePath: instancePath + "/policy/registry_concurrency", schemaPath: "#/properties/policy/properties/registry_concurrency/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema31.properties.policy.properties.registry_concurrency, data: data14 };
+              if (vErrors === null) {
+                vErrors = [err28];
+              } else {
+                vErrors.push(err28);
               }
               errors++;
             }
           }
         }
         if (data0.signers !== void 0) {
-          let data14 = data0.signers;
-          if (data14 && typeof data14 == "object" && !Array.isArray(data14)) {
-            for (const key2 in data14) {
-              const _errs31 = errors;
+          let data15 = data0.signers;
+          if (data15 && typeof data15 == "object" && !Array.isArray(data15)) {
+            for (const key2 in data15) {
+              const _errs33 = errors;
               if (typeof key2 === "string") {
                 if (!pattern6.test(key2)) {
-                  const err27 = { instancePath: instancePath + "/policy/signers", schemaPath: "#/properties/policy/properties/signers/propertyNames/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$" }, message: 'must match pattern "^[A-Za-z0-9][A-Za-z0-9._-]*$"', schema: "^[A-Za-z0-9][A-Za-z0-9._-]*$", parentSchema: schema31.properties.policy.properties.signers.propertyNames, data: key2, propertyName: key2 };
+                  const err29 = { instancePath: instancePath + "/policy/signers", schemaPath: "#/properties/policy/properties/signers/propertyNames/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$" }, message: 'must match pattern "^[A-Za-z0-9][A-Za-z0-9._-]*$"', schema: "^[A-Za-z0-9][A-Za-z0-9._-]*$", parentSchema: schema31.properties.policy.properties.signers.propertyNames, data: key2, propertyName: key2 };
                   if (vErrors === null) {
-                    vErrors = [err27];
+                    vErrors = [err29];
                   } else {
-                    vErrors.push(err27);
+                    vErrors.push(err29);
                   }
                   errors++;
                 }
               }
-              var valid2 = _errs31 === errors;
+              var valid2 = _errs33 === errors;
               if (!valid2) {
-                const err28 = { instancePath: instancePath + "/policy/signers", schemaPath: "#/properties/policy/properties/signers/propertyNames", keyword: "propertyNames", params: { propertyName: key2 }, message: "property name must be valid", schema: schema31.properties.policy.properties.signers.propertyNames, parentSchema: schema31.properties.policy.properties.signers, data: data14 };
+                const err30 = { instancePath: instancePath + "/policy/signers", schemaPath: "#/properties/policy/properties/signers/propertyNames", keyword: "propertyNames", params: { propertyName: key2 }, message: "property name must be valid", schema: schema31.properties.policy.properties.signers.propertyNames, parentSchema: schema31.properties.policy.properties.signers, data: data15 };
                 if (vErrors === null) {
-                  vErrors = [err28];
+                  vErrors = [err30];
                 } else {
-                  vErrors.push(err28);
+                  vErrors.push(err30);
                 }
                 errors++;
               }
             }
-            for (const key3 in data14) {
-              let data15 = data14[key3];
-              if (data15 && typeof data15 == "object" && !Array.isArray(data15)) {
-                for (const key4 in data15) {
+            for (const key3 in data15) {
+              let data16 = data15[key3];
+              if (data16 && typeof data16 == "object" && !Array.isArray(data16)) {
+                for (const key4 in data16) {
                   if (!(key4 === "key_path" || key4 === "key_fingerprint" || key4 === "identity" || key4 === "issuer" || key4 === "valid_from" || key4 === "valid_until")) {
-                    const err29 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/policy/properties/signers/additionalProperties/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key4 }, message: "must NOT have additional properties", schema: false, parentSchema: schema31.properties.policy.properties.signers.additionalProperties, data: data15 };
-                    if (vErrors === null) {
-                      vErrors = [err29];
-                    } else {
-                      vErrors.push(err29);
-                    }
-                    errors++;
-                  }
-                }
-                if (data15.key_path !== void 0) {
-                  let data16 = data15.key_path;
-                  if (typeof data16 === "string") {
-                    if (func2(data16) < 1) {
-                      const err30 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/key_path", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/key_path/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.key_path, data: data16 };
-                      if (vErrors === null) {
-                        vErrors = [err30];
-                      } else {
-                        vErrors.push(err30);
-                      }
-                      errors++;
-                    }
-                  } else {
-                    const err31 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/key_path", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/key_path/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.signers.additionalProperties.properties.key_path.type, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.key_path, data: data16 };
+                    const err31 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/policy/properties/signers/additionalProperties/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key4 }, message: "must NOT have additional properties", schema: false, parentSchema: schema31.properties.policy.properties.signers.additionalProperties, data: data16 };
                     if (vErrors === null) {
                       vErrors = [err31];
                     } else {
@@ -37068,11 +37069,11 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                     errors++;
                   }
                 }
-                if (data15.key_fingerprint !== void 0) {
-                  let data17 = data15.key_fingerprint;
+                if (data16.key_path !== void 0) {
+                  let data17 = data16.key_path;
                   if (typeof data17 === "string") {
-                    if (!pattern7.test(data17)) {
-                      const err32 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/key_fingerprint", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/key_fingerprint/pattern", keyword: "pattern", params: { pattern: "^(sha256:)?[0-9a-fA-F]{64}$" }, message: 'must match pattern "^(sha256:)?[0-9a-fA-F]{64}$"', schema: "^(sha256:)?[0-9a-fA-F]{64}$", parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.key_fingerprint, data: data17 };
+                    if (func2(data17) < 1) {
+                      const err32 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/key_path", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/key_path/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.key_path, data: data17 };
                       if (vErrors === null) {
                         vErrors = [err32];
                       } else {
@@ -37081,7 +37082,7 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                       errors++;
                     }
                   } else {
-                    const err33 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/key_fingerprint", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/key_fingerprint/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.signers.additionalProperties.properties.key_fingerprint.type, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.key_fingerprint, data: data17 };
+                    const err33 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/key_path", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/key_path/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.signers.additionalProperties.properties.key_path.type, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.key_path, data: data17 };
                     if (vErrors === null) {
                       vErrors = [err33];
                     } else {
@@ -37090,11 +37091,11 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                     errors++;
                   }
                 }
-                if (data15.identity !== void 0) {
-                  let data18 = data15.identity;
+                if (data16.key_fingerprint !== void 0) {
+                  let data18 = data16.key_fingerprint;
                   if (typeof data18 === "string") {
-                    if (func2(data18) < 1) {
-                      const err34 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/identity", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/identity/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.identity, data: data18 };
+                    if (!pattern7.test(data18)) {
+                      const err34 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/key_fingerprint", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/key_fingerprint/pattern", keyword: "pattern", params: { pattern: "^(sha256:)?[0-9a-fA-F]{64}$" }, message: 'must match pattern "^(sha256:)?[0-9a-fA-F]{64}$"', schema: "^(sha256:)?[0-9a-fA-F]{64}$", parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.key_fingerprint, data: data18 };
                       if (vErrors === null) {
                         vErrors = [err34];
                       } else {
@@ -37103,7 +37104,7 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                       errors++;
                     }
                   } else {
-                    const err35 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/identity", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/identity/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.signers.additionalProperties.properties.identity.type, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.identity, data: data18 };
+                    const err35 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/key_fingerprint", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/key_fingerprint/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.signers.additionalProperties.properties.key_fingerprint.type, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.key_fingerprint, data: data18 };
                     if (vErrors === null) {
                       vErrors = [err35];
                     } else {
@@ -37112,11 +37113,11 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                     errors++;
                   }
                 }
-                if (data15.issuer !== void 0) {
-                  let data19 = data15.issuer;
+                if (data16.identity !== void 0) {
+                  let data19 = data16.identity;
                   if (typeof data19 === "string") {
                     if (func2(data19) < 1) {
-                      const err36 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/issuer", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/issuer/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.issuer, data: data19 };
+                      const err36 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/identity", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/identity/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.identity, data: data19 };
                       if (vErrors === null) {
                         vErrors = [err36];
                       } else {
@@ -37125,7 +37126,7 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                       errors++;
                     }
                   } else {
-                    const err37 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/issuer", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/issuer/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.signers.additionalProperties.properties.issuer.type, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.issuer, data: data19 };
+                    const err37 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/identity", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/identity/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.signers.additionalProperties.properties.identity.type, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.identity, data: data19 };
                     if (vErrors === null) {
                       vErrors = [err37];
                     } else {
@@ -37134,120 +37135,142 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                     errors++;
                   }
                 }
-                if (data15.valid_from !== void 0) {
-                  let data20 = data15.valid_from;
-                  if (typeof data20 !== "string") {
-                    const err38 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/valid_from", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/valid_from/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_from.type, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_from, data: data20 };
+                if (data16.issuer !== void 0) {
+                  let data20 = data16.issuer;
+                  if (typeof data20 === "string") {
+                    if (func2(data20) < 1) {
+                      const err38 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/issuer", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/issuer/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.issuer, data: data20 };
+                      if (vErrors === null) {
+                        vErrors = [err38];
+                      } else {
+                        vErrors.push(err38);
+                      }
+                      errors++;
+                    }
+                  } else {
+                    const err39 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/issuer", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/issuer/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.signers.additionalProperties.properties.issuer.type, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.issuer, data: data20 };
                     if (vErrors === null) {
-                      vErrors = [err38];
+                      vErrors = [err39];
                     } else {
-                      vErrors.push(err38);
+                      vErrors.push(err39);
                     }
                     errors++;
                   }
-                  const _errs46 = errors;
-                  let valid5 = false;
-                  const _errs47 = errors;
-                  if (typeof data20 === "string") {
-                    if (!formats0.validate(data20)) {
-                      const err39 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/valid_from", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/valid_from/anyOf/0/format", keyword: "format", params: { format: "date" }, message: 'must match format "date"', schema: "date", parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_from.anyOf[0], data: data20 };
-                      if (vErrors === null) {
-                        vErrors = [err39];
-                      } else {
-                        vErrors.push(err39);
-                      }
-                      errors++;
+                }
+                if (data16.valid_from !== void 0) {
+                  let data21 = data16.valid_from;
+                  if (typeof data21 !== "string") {
+                    const err40 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/valid_from", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/valid_from/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_from.type, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_from, data: data21 };
+                    if (vErrors === null) {
+                      vErrors = [err40];
+                    } else {
+                      vErrors.push(err40);
                     }
+                    errors++;
                   }
-                  var _valid0 = _errs47 === errors;
-                  valid5 = valid5 || _valid0;
                   const _errs48 = errors;
-                  if (typeof data20 === "string") {
-                    if (!formats2.validate(data20)) {
-                      const err40 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/valid_from", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/valid_from/anyOf/1/format", keyword: "format", params: { format: "date-time" }, message: 'must match format "date-time"', schema: "date-time", parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_from.anyOf[1], data: data20 };
+                  let valid5 = false;
+                  const _errs49 = errors;
+                  if (typeof data21 === "string") {
+                    if (!formats0.validate(data21)) {
+                      const err41 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/valid_from", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/valid_from/anyOf/0/format", keyword: "format", params: { format: "date" }, message: 'must match format "date"', schema: "date", parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_from.anyOf[0], data: data21 };
                       if (vErrors === null) {
-                        vErrors = [err40];
+                        vErrors = [err41];
                       } else {
-                        vErrors.push(err40);
+                        vErrors.push(err41);
                       }
                       errors++;
                     }
                   }
-                  var _valid0 = _errs48 === errors;
+                  var _valid0 = _errs49 === errors;
+                  valid5 = valid5 || _valid0;
+                  const _errs50 = errors;
+                  if (typeof data21 === "string") {
+                    if (!formats2.validate(data21)) {
+                      const err42 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/valid_from", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/valid_from/anyOf/1/format", keyword: "format", params: { format: "date-time" }, message: 'must match format "date-time"', schema: "date-time", parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_from.anyOf[1], data: data21 };
+                      if (vErrors === null) {
+                        vErrors = [err42];
+                      } else {
+                        vErrors.push(err42);
+                      }
+                      errors++;
+                    }
+                  }
+                  var _valid0 = _errs50 === errors;
                   valid5 = valid5 || _valid0;
                   if (!valid5) {
-                    const err41 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/valid_from", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/valid_from/anyOf", keyword: "anyOf", params: {}, message: "must match a schema in anyOf", schema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_from.anyOf, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_from, data: data20 };
+                    const err43 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/valid_from", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/valid_from/anyOf", keyword: "anyOf", params: {}, message: "must match a schema in anyOf", schema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_from.anyOf, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_from, data: data21 };
                     if (vErrors === null) {
-                      vErrors = [err41];
+                      vErrors = [err43];
                     } else {
-                      vErrors.push(err41);
+                      vErrors.push(err43);
                     }
                     errors++;
                   } else {
-                    errors = _errs46;
+                    errors = _errs48;
                     if (vErrors !== null) {
-                      if (_errs46) {
-                        vErrors.length = _errs46;
+                      if (_errs48) {
+                        vErrors.length = _errs48;
                       } else {
                         vErrors = null;
                       }
                     }
                   }
                 }
-                if (data15.valid_until !== void 0) {
-                  let data21 = data15.valid_until;
-                  if (typeof data21 !== "string") {
-                    const err42 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/valid_until", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/valid_until/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_until.type, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_until, data: data21 };
+                if (data16.valid_until !== void 0) {
+                  let data22 = data16.valid_until;
+                  if (typeof data22 !== "string") {
+                    const err44 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/valid_until", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/valid_until/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_until.type, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_until, data: data22 };
                     if (vErrors === null) {
-                      vErrors = [err42];
+                      vErrors = [err44];
                     } else {
-                      vErrors.push(err42);
+                      vErrors.push(err44);
                     }
                     errors++;
                   }
-                  const _errs51 = errors;
-                  let valid6 = false;
-                  const _errs52 = errors;
-                  if (typeof data21 === "string") {
-                    if (!formats0.validate(data21)) {
-                      const err43 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/valid_until", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/valid_until/anyOf/0/format", keyword: "format", params: { format: "date" }, message: 'must match format "date"', schema: "date", parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_until.anyOf[0], data: data21 };
-                      if (vErrors === null) {
-                        vErrors = [err43];
-                      } else {
-                        vErrors.push(err43);
-                      }
-                      errors++;
-                    }
-                  }
-                  var _valid1 = _errs52 === errors;
-                  valid6 = valid6 || _valid1;
                   const _errs53 = errors;
-                  if (typeof data21 === "string") {
-                    if (!formats2.validate(data21)) {
-                      const err44 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/valid_until", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/valid_until/anyOf/1/format", keyword: "format", params: { format: "date-time" }, message: 'must match format "date-time"', schema: "date-time", parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_until.anyOf[1], data: data21 };
+                  let valid6 = false;
+                  const _errs54 = errors;
+                  if (typeof data22 === "string") {
+                    if (!formats0.validate(data22)) {
+                      const err45 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/valid_until", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/valid_until/anyOf/0/format", keyword: "format", params: { format: "date" }, message: 'must match format "date"', schema: "date", parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_until.anyOf[0], data: data22 };
                       if (vErrors === null) {
-                        vErrors = [err44];
+                        vErrors = [err45];
                       } else {
-                        vErrors.push(err44);
+                        vErrors.push(err45);
                       }
                       errors++;
                     }
                   }
-                  var _valid1 = _errs53 === errors;
+                  var _valid1 = _errs54 === errors;
+                  valid6 = valid6 || _valid1;
+                  const _errs55 = errors;
+                  if (typeof data22 === "string") {
+                    if (!formats2.validate(data22)) {
+                      const err46 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/valid_until", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/valid_until/anyOf/1/format", keyword: "format", params: { format: "date-time" }, message: 'must match format "date-time"', schema: "date-time", parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_until.anyOf[1], data: data22 };
+                      if (vErrors === null) {
+                        vErrors = [err46];
+                      } else {
+                        vErrors.push(err46);
+                      }
+                      errors++;
+                    }
+                  }
+                  var _valid1 = _errs55 === errors;
                   valid6 = valid6 || _valid1;
                   if (!valid6) {
-                    const err45 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/valid_until", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/valid_until/anyOf", keyword: "anyOf", params: {}, message: "must match a schema in anyOf", schema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_until.anyOf, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_until, data: data21 };
+                    const err47 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/valid_until", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/valid_until/anyOf", keyword: "anyOf", params: {}, message: "must match a schema in anyOf", schema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_until.anyOf, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_until, data: data22 };
                     if (vErrors === null) {
-                      vErrors = [err45];
+                      vErrors = [err47];
                     } else {
-                      vErrors.push(err45);
+                      vErrors.push(err47);
                     }
                     errors++;
                   } else {
-                    errors = _errs51;
+                    errors = _errs53;
                     if (vErrors !== null) {
-                      if (_errs51) {
-                        vErrors.length = _errs51;
+                      if (_errs53) {
+                        vErrors.length = _errs53;
                       } else {
                         vErrors = null;
                       }
@@ -37255,67 +37278,67 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                   }
                 }
               } else {
-                const err46 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/policy/properties/signers/additionalProperties/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.policy.properties.signers.additionalProperties.type, parentSchema: schema31.properties.policy.properties.signers.additionalProperties, data: data15 };
+                const err48 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/policy/properties/signers/additionalProperties/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.policy.properties.signers.additionalProperties.type, parentSchema: schema31.properties.policy.properties.signers.additionalProperties, data: data16 };
                 if (vErrors === null) {
-                  vErrors = [err46];
+                  vErrors = [err48];
                 } else {
-                  vErrors.push(err46);
+                  vErrors.push(err48);
                 }
                 errors++;
               }
             }
           } else {
-            const err47 = { instancePath: instancePath + "/policy/signers", schemaPath: "#/properties/policy/properties/signers/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.policy.properties.signers.type, parentSchema: schema31.properties.policy.properties.signers, data: data14 };
+            const err49 = { instancePath: instancePath + "/policy/signers", schemaPath: "#/properties/policy/properties/signers/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.policy.properties.signers.type, parentSchema: schema31.properties.policy.properties.signers, data: data15 };
             if (vErrors === null) {
-              vErrors = [err47];
+              vErrors = [err49];
             } else {
-              vErrors.push(err47);
+              vErrors.push(err49);
             }
             errors++;
           }
         }
         if (data0.trusted_signers !== void 0) {
-          let data22 = data0.trusted_signers;
-          if (Array.isArray(data22)) {
-            const len0 = data22.length;
+          let data23 = data0.trusted_signers;
+          if (Array.isArray(data23)) {
+            const len0 = data23.length;
             for (let i0 = 0; i0 < len0; i0++) {
-              let data23 = data22[i0];
-              if (typeof data23 === "string") {
-                if (!pattern6.test(data23)) {
-                  const err48 = { instancePath: instancePath + "/policy/trusted_signers/" + i0, schemaPath: "#/properties/policy/properties/trusted_signers/items/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$" }, message: 'must match pattern "^[A-Za-z0-9][A-Za-z0-9._-]*$"', schema: "^[A-Za-z0-9][A-Za-z0-9._-]*$", parentSchema: schema31.properties.policy.properties.trusted_signers.items, data: data23 };
+              let data24 = data23[i0];
+              if (typeof data24 === "string") {
+                if (!pattern6.test(data24)) {
+                  const err50 = { instancePath: instancePath + "/policy/trusted_signers/" + i0, schemaPath: "#/properties/policy/properties/trusted_signers/items/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$" }, message: 'must match pattern "^[A-Za-z0-9][A-Za-z0-9._-]*$"', schema: "^[A-Za-z0-9][A-Za-z0-9._-]*$", parentSchema: schema31.properties.policy.properties.trusted_signers.items, data: data24 };
                   if (vErrors === null) {
-                    vErrors = [err48];
+                    vErrors = [err50];
                   } else {
-                    vErrors.push(err48);
+                    vErrors.push(err50);
                   }
                   errors++;
                 }
               } else {
-                const err49 = { instancePath: instancePath + "/policy/trusted_signers/" + i0, schemaPath: "#/properties/policy/properties/trusted_signers/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.trusted_signers.items.type, parentSchema: schema31.properties.policy.properties.trusted_signers.items, data: data23 };
+                const err51 = { instancePath: instancePath + "/policy/trusted_signers/" + i0, schemaPath: "#/properties/policy/properties/trusted_signers/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.trusted_signers.items.type, parentSchema: schema31.properties.policy.properties.trusted_signers.items, data: data24 };
                 if (vErrors === null) {
-                  vErrors = [err49];
+                  vErrors = [err51];
                 } else {
-                  vErrors.push(err49);
+                  vErrors.push(err51);
                 }
                 errors++;
               }
             }
-            let i1 = data22.length;
+            let i1 = data23.length;
             let j0;
             if (i1 > 1) {
               const indices0 = {};
               for (; i1--; ) {
-                let item0 = data22[i1];
+                let item0 = data23[i1];
                 if (typeof item0 !== "string") {
                   continue;
                 }
                 if (typeof indices0[item0] == "number") {
                   j0 = indices0[item0];
-                  const err50 = { instancePath: instancePath + "/policy/trusted_signers", schemaPath: "#/properties/policy/properties/trusted_signers/uniqueItems", keyword: "uniqueItems", params: { i: i1, j: j0 }, message: "must NOT have duplicate items (items ## " + j0 + " and " + i1 + " are identical)", schema: true, parentSchema: schema31.properties.policy.properties.trusted_signers, data: data22 };
+                  const err52 = { instancePath: instancePath + "/policy/trusted_signers", schemaPath: "#/properties/policy/properties/trusted_signers/uniqueItems", keyword: "uniqueItems", params: { i: i1, j: j0 }, message: "must NOT have duplicate items (items ## " + j0 + " and " + i1 + " are identical)", schema: true, parentSchema: schema31.properties.policy.properties.trusted_signers, data: data23 };
                   if (vErrors === null) {
-                    vErrors = [err50];
+                    vErrors = [err52];
                   } else {
-                    vErrors.push(err50);
+                    vErrors.push(err52);
                   }
                   errors++;
                   break;
@@ -37324,79 +37347,57 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
               }
             }
           } else {
-            const err51 = { instancePath: instancePath + "/policy/trusted_signers", schemaPath: "#/properties/policy/properties/trusted_signers/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.policy.properties.trusted_signers.type, parentSchema: schema31.properties.policy.properties.trusted_signers, data: data22 };
+            const err53 = { instancePath: instancePath + "/policy/trusted_signers", schemaPath: "#/properties/policy/properties/trusted_signers/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.policy.properties.trusted_signers.type, parentSchema: schema31.properties.policy.properties.trusted_signers, data: data23 };
             if (vErrors === null) {
-              vErrors = [err51];
+              vErrors = [err53];
             } else {
-              vErrors.push(err51);
+              vErrors.push(err53);
             }
             errors++;
           }
         }
         if (data0.threshold !== void 0) {
-          let data24 = data0.threshold;
-          if (!(typeof data24 == "number" && (!(data24 % 1) && !isNaN(data24)) && isFinite(data24))) {
-            const err52 = { instancePath: instancePath + "/policy/threshold", schemaPath: "#/properties/policy/properties/threshold/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.policy.properties.threshold.type, parentSchema: schema31.properties.policy.properties.threshold, data: data24 };
+          let data25 = data0.threshold;
+          if (!(typeof data25 == "number" && (!(data25 % 1) && !isNaN(data25)) && isFinite(data25))) {
+            const err54 = { instancePath: instancePath + "/policy/threshold", schemaPath: "#/properties/policy/properties/threshold/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.policy.properties.threshold.type, parentSchema: schema31.properties.policy.properties.threshold, data: data25 };
             if (vErrors === null) {
-              vErrors = [err52];
+              vErrors = [err54];
             } else {
-              vErrors.push(err52);
+              vErrors.push(err54);
             }
             errors++;
           }
-          if (typeof data24 == "number" && isFinite(data24)) {
-            if (data24 < 1 || isNaN(data24)) {
-              const err53 = { instancePath: instancePath + "/policy/threshold", schemaPath: "#/properties/policy/properties/threshold/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema31.properties.policy.properties.threshold, data: data24 };
+          if (typeof data25 == "number" && isFinite(data25)) {
+            if (data25 < 1 || isNaN(data25)) {
+              const err55 = { instancePath: instancePath + "/policy/threshold", schemaPath: "#/properties/policy/properties/threshold/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema31.properties.policy.properties.threshold, data: data25 };
               if (vErrors === null) {
-                vErrors = [err53];
+                vErrors = [err55];
               } else {
-                vErrors.push(err53);
+                vErrors.push(err55);
               }
               errors++;
             }
           }
         }
         if (data0.attestations !== void 0) {
-          let data25 = data0.attestations;
-          if (Array.isArray(data25)) {
-            const len1 = data25.length;
+          let data26 = data0.attestations;
+          if (Array.isArray(data26)) {
+            const len1 = data26.length;
             for (let i2 = 0; i2 < len1; i2++) {
-              let data26 = data25[i2];
-              if (data26 && typeof data26 == "object" && !Array.isArray(data26)) {
-                if (data26.type === void 0) {
-                  const err54 = { instancePath: instancePath + "/policy/attestations/" + i2, schemaPath: "#/properties/policy/properties/attestations/items/required", keyword: "required", params: { missingProperty: "type" }, message: "must have required property 'type'", schema: schema31.properties.policy.properties.attestations.items.required, parentSchema: schema31.properties.policy.properties.attestations.items, data: data26 };
+              let data27 = data26[i2];
+              if (data27 && typeof data27 == "object" && !Array.isArray(data27)) {
+                if (data27.type === void 0) {
+                  const err56 = { instancePath: instancePath + "/policy/attestations/" + i2, schemaPath: "#/properties/policy/properties/attestations/items/required", keyword: "required", params: { missingProperty: "type" }, message: "must have required property 'type'", schema: schema31.properties.policy.properties.attestations.items.required, parentSchema: schema31.properties.policy.properties.attestations.items, data: data27 };
                   if (vErrors === null) {
-                    vErrors = [err54];
+                    vErrors = [err56];
                   } else {
-                    vErrors.push(err54);
+                    vErrors.push(err56);
                   }
                   errors++;
                 }
-                for (const key5 in data26) {
+                for (const key5 in data27) {
                   if (!(key5 === "type" || key5 === "signers" || key5 === "where" || key5 === "max_age_days" || key5 === "time_field")) {
-                    const err55 = { instancePath: instancePath + "/policy/attestations/" + i2, schemaPath: "#/properties/policy/properties/attestations/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key5 }, message: "must NOT have additional properties", schema: false, parentSchema: schema31.properties.policy.properties.attestations.items, data: data26 };
-                    if (vErrors === null) {
-                      vErrors = [err55];
-                    } else {
-                      vErrors.push(err55);
-                    }
-                    errors++;
-                  }
-                }
-                if (data26.type !== void 0) {
-                  let data27 = data26.type;
-                  if (typeof data27 === "string") {
-                    if (func2(data27) < 1) {
-                      const err56 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/type", schemaPath: "#/properties/policy/properties/attestations/items/properties/type/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.policy.properties.attestations.items.properties.type, data: data27 };
-                      if (vErrors === null) {
-                        vErrors = [err56];
-                      } else {
-                        vErrors.push(err56);
-                      }
-                      errors++;
-                    }
-                  } else {
-                    const err57 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/type", schemaPath: "#/properties/policy/properties/attestations/items/properties/type/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.attestations.items.properties.type.type, parentSchema: schema31.properties.policy.properties.attestations.items.properties.type, data: data27 };
+                    const err57 = { instancePath: instancePath + "/policy/attestations/" + i2, schemaPath: "#/properties/policy/properties/attestations/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key5 }, message: "must NOT have additional properties", schema: false, parentSchema: schema31.properties.policy.properties.attestations.items, data: data27 };
                     if (vErrors === null) {
                       vErrors = [err57];
                     } else {
@@ -37405,48 +37406,70 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                     errors++;
                   }
                 }
-                if (data26.signers !== void 0) {
-                  let data28 = data26.signers;
-                  if (Array.isArray(data28)) {
-                    const len2 = data28.length;
+                if (data27.type !== void 0) {
+                  let data28 = data27.type;
+                  if (typeof data28 === "string") {
+                    if (func2(data28) < 1) {
+                      const err58 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/type", schemaPath: "#/properties/policy/properties/attestations/items/properties/type/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.policy.properties.attestations.items.properties.type, data: data28 };
+                      if (vErrors === null) {
+                        vErrors = [err58];
+                      } else {
+                        vErrors.push(err58);
+                      }
+                      errors++;
+                    }
+                  } else {
+                    const err59 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/type", schemaPath: "#/properties/policy/properties/attestations/items/properties/type/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.attestations.items.properties.type.type, parentSchema: schema31.properties.policy.properties.attestations.items.properties.type, data: data28 };
+                    if (vErrors === null) {
+                      vErrors = [err59];
+                    } else {
+                      vErrors.push(err59);
+                    }
+                    errors++;
+                  }
+                }
+                if (data27.signers !== void 0) {
+                  let data29 = data27.signers;
+                  if (Array.isArray(data29)) {
+                    const len2 = data29.length;
                     for (let i3 = 0; i3 < len2; i3++) {
-                      let data29 = data28[i3];
-                      if (typeof data29 === "string") {
-                        if (func2(data29) < 1) {
-                          const err58 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/signers/" + i3, schemaPath: "#/properties/policy/properties/attestations/items/properties/signers/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.policy.properties.attestations.items.properties.signers.items, data: data29 };
+                      let data30 = data29[i3];
+                      if (typeof data30 === "string") {
+                        if (func2(data30) < 1) {
+                          const err60 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/signers/" + i3, schemaPath: "#/properties/policy/properties/attestations/items/properties/signers/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.policy.properties.attestations.items.properties.signers.items, data: data30 };
                           if (vErrors === null) {
-                            vErrors = [err58];
+                            vErrors = [err60];
                           } else {
-                            vErrors.push(err58);
+                            vErrors.push(err60);
                           }
                           errors++;
                         }
                       } else {
-                        const err59 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/signers/" + i3, schemaPath: "#/properties/policy/properties/attestations/items/properties/signers/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.attestations.items.properties.signers.items.type, parentSchema: schema31.properties.policy.properties.attestations.items.properties.signers.items, data: data29 };
+                        const err61 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/signers/" + i3, schemaPath: "#/properties/policy/properties/attestations/items/properties/signers/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.attestations.items.properties.signers.items.type, parentSchema: schema31.properties.policy.properties.attestations.items.properties.signers.items, data: data30 };
                         if (vErrors === null) {
-                          vErrors = [err59];
+                          vErrors = [err61];
                         } else {
-                          vErrors.push(err59);
+                          vErrors.push(err61);
                         }
                         errors++;
                       }
                     }
-                    let i4 = data28.length;
+                    let i4 = data29.length;
                     let j1;
                     if (i4 > 1) {
                       const indices1 = {};
                       for (; i4--; ) {
-                        let item1 = data28[i4];
+                        let item1 = data29[i4];
                         if (typeof item1 !== "string") {
                           continue;
                         }
                         if (typeof indices1[item1] == "number") {
                           j1 = indices1[item1];
-                          const err60 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/signers", schemaPath: "#/properties/policy/properties/attestations/items/properties/signers/uniqueItems", keyword: "uniqueItems", params: { i: i4, j: j1 }, message: "must NOT have duplicate items (items ## " + j1 + " and " + i4 + " are identical)", schema: true, parentSchema: schema31.properties.policy.properties.attestations.items.properties.signers, data: data28 };
+                          const err62 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/signers", schemaPath: "#/properties/policy/properties/attestations/items/properties/signers/uniqueItems", keyword: "uniqueItems", params: { i: i4, j: j1 }, message: "must NOT have duplicate items (items ## " + j1 + " and " + i4 + " are identical)", schema: true, parentSchema: schema31.properties.policy.properties.attestations.items.properties.signers, data: data29 };
                           if (vErrors === null) {
-                            vErrors = [err60];
+                            vErrors = [err62];
                           } else {
-                            vErrors.push(err60);
+                            vErrors.push(err62);
                           }
                           errors++;
                           break;
@@ -37455,32 +37478,7 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                       }
                     }
                   } else {
-                    const err61 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/signers", schemaPath: "#/properties/policy/properties/attestations/items/properties/signers/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.policy.properties.attestations.items.properties.signers.type, parentSchema: schema31.properties.policy.properties.attestations.items.properties.signers, data: data28 };
-                    if (vErrors === null) {
-                      vErrors = [err61];
-                    } else {
-                      vErrors.push(err61);
-                    }
-                    errors++;
-                  }
-                }
-                if (data26.where !== void 0) {
-                  let data30 = data26.where;
-                  if (data30 && typeof data30 == "object" && !Array.isArray(data30)) {
-                    for (const key6 in data30) {
-                      let data31 = data30[key6];
-                      if (typeof data31 !== "string") {
-                        const err62 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/where/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/policy/properties/attestations/items/properties/where/additionalProperties/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.attestations.items.properties.where.additionalProperties.type, parentSchema: schema31.properties.policy.properties.attestations.items.properties.where.additionalProperties, data: data31 };
-                        if (vErrors === null) {
-                          vErrors = [err62];
-                        } else {
-                          vErrors.push(err62);
-                        }
-                        errors++;
-                      }
-                    }
-                  } else {
-                    const err63 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/where", schemaPath: "#/properties/policy/properties/attestations/items/properties/where/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.policy.properties.attestations.items.properties.where.type, parentSchema: schema31.properties.policy.properties.attestations.items.properties.where, data: data30 };
+                    const err63 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/signers", schemaPath: "#/properties/policy/properties/attestations/items/properties/signers/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.policy.properties.attestations.items.properties.signers.type, parentSchema: schema31.properties.policy.properties.attestations.items.properties.signers, data: data29 };
                     if (vErrors === null) {
                       vErrors = [err63];
                     } else {
@@ -37489,112 +37487,115 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                     errors++;
                   }
                 }
-                if (data26.max_age_days !== void 0) {
-                  let data32 = data26.max_age_days;
-                  if (!(typeof data32 == "number" && (!(data32 % 1) && !isNaN(data32)) && isFinite(data32))) {
-                    const err64 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/max_age_days", schemaPath: "#/properties/policy/properties/attestations/items/properties/max_age_days/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.policy.properties.attestations.items.properties.max_age_days.type, parentSchema: schema31.properties.policy.properties.attestations.items.properties.max_age_days, data: data32 };
+                if (data27.where !== void 0) {
+                  let data31 = data27.where;
+                  if (data31 && typeof data31 == "object" && !Array.isArray(data31)) {
+                    for (const key6 in data31) {
+                      let data32 = data31[key6];
+                      if (typeof data32 !== "string") {
+                        const err64 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/where/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/policy/properties/attestations/items/properties/where/additionalProperties/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.attestations.items.properties.where.additionalProperties.type, parentSchema: schema31.properties.policy.properties.attestations.items.properties.where.additionalProperties, data: data32 };
+                        if (vErrors === null) {
+                          vErrors = [err64];
+                        } else {
+                          vErrors.push(err64);
+                        }
+                        errors++;
+                      }
+                    }
+                  } else {
+                    const err65 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/where", schemaPath: "#/properties/policy/properties/attestations/items/properties/where/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.policy.properties.attestations.items.properties.where.type, parentSchema: schema31.properties.policy.properties.attestations.items.properties.where, data: data31 };
                     if (vErrors === null) {
-                      vErrors = [err64];
+                      vErrors = [err65];
                     } else {
-                      vErrors.push(err64);
+                      vErrors.push(err65);
                     }
                     errors++;
                   }
-                  if (typeof data32 == "number" && isFinite(data32)) {
-                    if (data32 < 0 || isNaN(data32)) {
-                      const err65 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/max_age_days", schemaPath: "#/properties/policy/properties/attestations/items/properties/max_age_days/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema31.properties.policy.properties.attestations.items.properties.max_age_days, data: data32 };
+                }
+                if (data27.max_age_days !== void 0) {
+                  let data33 = data27.max_age_days;
+                  if (!(typeof data33 == "number" && (!(data33 % 1) && !isNaN(data33)) && isFinite(data33))) {
+                    const err66 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/max_age_days", schemaPath: "#/properties/policy/properties/attestations/items/properties/max_age_days/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.policy.properties.attestations.items.properties.max_age_days.type, parentSchema: schema31.properties.policy.properties.attestations.items.properties.max_age_days, data: data33 };
+                    if (vErrors === null) {
+                      vErrors = [err66];
+                    } else {
+                      vErrors.push(err66);
+                    }
+                    errors++;
+                  }
+                  if (typeof data33 == "number" && isFinite(data33)) {
+                    if (data33 < 0 || isNaN(data33)) {
+                      const err67 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/max_age_days", schemaPath: "#/properties/policy/properties/attestations/items/properties/max_age_days/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema31.properties.policy.properties.attestations.items.properties.max_age_days, data: data33 };
                       if (vErrors === null) {
-                        vErrors = [err65];
+                        vErrors = [err67];
                       } else {
-                        vErrors.push(err65);
+                        vErrors.push(err67);
                       }
                       errors++;
                     }
                   }
                 }
-                if (data26.time_field !== void 0) {
-                  let data33 = data26.time_field;
-                  if (typeof data33 === "string") {
-                    if (!pattern9.test(data33)) {
-                      const err66 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/time_field", schemaPath: "#/properties/policy/properties/attestations/items/properties/time_field/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9_@$-]+(\\.[A-Za-z0-9_@$-]+)*$" }, message: 'must match pattern "^[A-Za-z0-9_@$-]+(\\.[A-Za-z0-9_@$-]+)*$"', schema: "^[A-Za-z0-9_@$-]+(\\.[A-Za-z0-9_@$-]+)*$", parentSchema: schema31.properties.policy.properties.attestations.items.properties.time_field, data: data33 };
+                if (data27.time_field !== void 0) {
+                  let data34 = data27.time_field;
+                  if (typeof data34 === "string") {
+                    if (!pattern9.test(data34)) {
+                      const err68 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/time_field", schemaPath: "#/properties/policy/properties/attestations/items/properties/time_field/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9_@$-]+(\\.[A-Za-z0-9_@$-]+)*$" }, message: 'must match pattern "^[A-Za-z0-9_@$-]+(\\.[A-Za-z0-9_@$-]+)*$"', schema: "^[A-Za-z0-9_@$-]+(\\.[A-Za-z0-9_@$-]+)*$", parentSchema: schema31.properties.policy.properties.attestations.items.properties.time_field, data: data34 };
                       if (vErrors === null) {
-                        vErrors = [err66];
+                        vErrors = [err68];
                       } else {
-                        vErrors.push(err66);
+                        vErrors.push(err68);
                       }
                       errors++;
                     }
                   } else {
-                    const err67 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/time_field", schemaPath: "#/properties/policy/properties/attestations/items/properties/time_field/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.attestations.items.properties.time_field.type, parentSchema: schema31.properties.policy.properties.attestations.items.properties.time_field, data: data33 };
+                    const err69 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/time_field", schemaPath: "#/properties/policy/properties/attestations/items/properties/time_field/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.attestations.items.properties.time_field.type, parentSchema: schema31.properties.policy.properties.attestations.items.properties.time_field, data: data34 };
                     if (vErrors === null) {
-                      vErrors = [err67];
+                      vErrors = [err69];
                     } else {
-                      vErrors.push(err67);
+                      vErrors.push(err69);
                     }
                     errors++;
                   }
                 }
               } else {
-                const err68 = { instancePath: instancePath + "/policy/attestations/" + i2, schemaPath: "#/properties/policy/properties/attestations/items/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.policy.properties.attestations.items.type, parentSchema: schema31.properties.policy.properties.attestations.items, data: data26 };
+                const err70 = { instancePath: instancePath + "/policy/attestations/" + i2, schemaPath: "#/properties/policy/properties/attestations/items/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.policy.properties.attestations.items.type, parentSchema: schema31.properties.policy.properties.attestations.items, data: data27 };
                 if (vErrors === null) {
-                  vErrors = [err68];
+                  vErrors = [err70];
                 } else {
-                  vErrors.push(err68);
+                  vErrors.push(err70);
                 }
                 errors++;
               }
             }
           } else {
-            const err69 = { instancePath: instancePath + "/policy/attestations", schemaPath: "#/properties/policy/properties/attestations/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.policy.properties.attestations.type, parentSchema: schema31.properties.policy.properties.attestations, data: data25 };
+            const err71 = { instancePath: instancePath + "/policy/attestations", schemaPath: "#/properties/policy/properties/attestations/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.policy.properties.attestations.type, parentSchema: schema31.properties.policy.properties.attestations, data: data26 };
             if (vErrors === null) {
-              vErrors = [err69];
+              vErrors = [err71];
             } else {
-              vErrors.push(err69);
+              vErrors.push(err71);
             }
             errors++;
           }
         }
         if (data0.overrides !== void 0) {
-          let data34 = data0.overrides;
-          if (Array.isArray(data34)) {
-            const len3 = data34.length;
+          let data35 = data0.overrides;
+          if (Array.isArray(data35)) {
+            const len3 = data35.length;
             for (let i5 = 0; i5 < len3; i5++) {
-              let data35 = data34[i5];
-              if (data35 && typeof data35 == "object" && !Array.isArray(data35)) {
-                if (data35.match === void 0) {
-                  const err70 = { instancePath: instancePath + "/policy/overrides/" + i5, schemaPath: "#/properties/policy/properties/overrides/items/required", keyword: "required", params: { missingProperty: "match" }, message: "must have required property 'match'", schema: schema31.properties.policy.properties.overrides.items.required, parentSchema: schema31.properties.policy.properties.overrides.items, data: data35 };
+              let data36 = data35[i5];
+              if (data36 && typeof data36 == "object" && !Array.isArray(data36)) {
+                if (data36.match === void 0) {
+                  const err72 = { instancePath: instancePath + "/policy/overrides/" + i5, schemaPath: "#/properties/policy/properties/overrides/items/required", keyword: "required", params: { missingProperty: "match" }, message: "must have required property 'match'", schema: schema31.properties.policy.properties.overrides.items.required, parentSchema: schema31.properties.policy.properties.overrides.items, data: data36 };
                   if (vErrors === null) {
-                    vErrors = [err70];
+                    vErrors = [err72];
                   } else {
-                    vErrors.push(err70);
+                    vErrors.push(err72);
                   }
                   errors++;
                 }
-                for (const key7 in data35) {
+                for (const key7 in data36) {
                   if (!(key7 === "match" || key7 === "require_signature" || key7 === "attest_mode" || key7 === "digest_ttl" || key7 === "trusted_signers" || key7 === "threshold")) {
-                    const err71 = { instancePath: instancePath + "/policy/overrides/" + i5, schemaPath: "#/properties/policy/properties/overrides/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key7 }, message: "must NOT have additional properties", schema: false, parentSchema: schema31.properties.policy.properties.overrides.items, data: data35 };
-                    if (vErrors === null) {
-                      vErrors = [err71];
-                    } else {
-                      vErrors.push(err71);
-                    }
-                    errors++;
-                  }
-                }
-                if (data35.match !== void 0) {
-                  let data36 = data35.match;
-                  if (typeof data36 === "string") {
-                    if (func2(data36) < 1) {
-                      const err72 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/match", schemaPath: "#/properties/policy/properties/overrides/items/properties/match/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.policy.properties.overrides.items.properties.match, data: data36 };
-                      if (vErrors === null) {
-                        vErrors = [err72];
-                      } else {
-                        vErrors.push(err72);
-                      }
-                      errors++;
-                    }
-                  } else {
-                    const err73 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/match", schemaPath: "#/properties/policy/properties/overrides/items/properties/match/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.overrides.items.properties.match.type, parentSchema: schema31.properties.policy.properties.overrides.items.properties.match, data: data36 };
+                    const err73 = { instancePath: instancePath + "/policy/overrides/" + i5, schemaPath: "#/properties/policy/properties/overrides/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key7 }, message: "must NOT have additional properties", schema: false, parentSchema: schema31.properties.policy.properties.overrides.items, data: data36 };
                     if (vErrors === null) {
                       vErrors = [err73];
                     } else {
@@ -37603,22 +37604,20 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                     errors++;
                   }
                 }
-                if (data35.require_signature !== void 0) {
-                  let data37 = data35.require_signature;
-                  if (typeof data37 !== "boolean") {
-                    const err74 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/require_signature", schemaPath: "#/properties/policy/properties/overrides/items/properties/require_signature/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema31.properties.policy.properties.overrides.items.properties.require_signature.type, parentSchema: schema31.properties.policy.properties.overrides.items.properties.require_signature, data: data37 };
-                    if (vErrors === null) {
-                      vErrors = [err74];
-                    } else {
-                      vErrors.push(err74);
+                if (data36.match !== void 0) {
+                  let data37 = data36.match;
+                  if (typeof data37 === "string") {
+                    if (func2(data37) < 1) {
+                      const err74 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/match", schemaPath: "#/properties/policy/properties/overrides/items/properties/match/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.policy.properties.overrides.items.properties.match, data: data37 };
+                      if (vErrors === null) {
+                        vErrors = [err74];
+                      } else {
+                        vErrors.push(err74);
+                      }
+                      errors++;
                     }
-                    errors++;
-                  }
-                }
-                if (data35.attest_mode !== void 0) {
-                  let data38 = data35.attest_mode;
-                  if (!(data38 === "none" || data38 === "record" || data38 === "enforce")) {
-                    const err75 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/attest_mode", schemaPath: "#/properties/policy/properties/overrides/items/properties/attest_mode/enum", keyword: "enum", params: { allowedValues: schema31.properties.policy.properties.overrides.items.properties.attest_mode.enum }, message: "must be equal to one of the allowed values", schema: schema31.properties.policy.properties.overrides.items.properties.attest_mode.enum, parentSchema: schema31.properties.policy.properties.overrides.items.properties.attest_mode, data: data38 };
+                  } else {
+                    const err75 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/match", schemaPath: "#/properties/policy/properties/overrides/items/properties/match/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.overrides.items.properties.match.type, parentSchema: schema31.properties.policy.properties.overrides.items.properties.match, data: data37 };
                     if (vErrors === null) {
                       vErrors = [err75];
                     } else {
@@ -37627,10 +37626,10 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                     errors++;
                   }
                 }
-                if (data35.digest_ttl !== void 0) {
-                  let data39 = data35.digest_ttl;
-                  if (!(typeof data39 == "number" && (!(data39 % 1) && !isNaN(data39)) && isFinite(data39))) {
-                    const err76 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/digest_ttl", schemaPath: "#/properties/policy/properties/overrides/items/properties/digest_ttl/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.policy.properties.overrides.items.properties.digest_ttl.type, parentSchema: schema31.properties.policy.properties.overrides.items.properties.digest_ttl, data: data39 };
+                if (data36.require_signature !== void 0) {
+                  let data38 = data36.require_signature;
+                  if (typeof data38 !== "boolean") {
+                    const err76 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/require_signature", schemaPath: "#/properties/policy/properties/overrides/items/properties/require_signature/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema31.properties.policy.properties.overrides.items.properties.require_signature.type, parentSchema: schema31.properties.policy.properties.overrides.items.properties.require_signature, data: data38 };
                     if (vErrors === null) {
                       vErrors = [err76];
                     } else {
@@ -37638,60 +37637,84 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                     }
                     errors++;
                   }
-                  if (typeof data39 == "number" && isFinite(data39)) {
-                    if (data39 < 0 || isNaN(data39)) {
-                      const err77 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/digest_ttl", schemaPath: "#/properties/policy/properties/overrides/items/properties/digest_ttl/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema31.properties.policy.properties.overrides.items.properties.digest_ttl, data: data39 };
+                }
+                if (data36.attest_mode !== void 0) {
+                  let data39 = data36.attest_mode;
+                  if (!(data39 === "none" || data39 === "record" || data39 === "enforce")) {
+                    const err77 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/attest_mode", schemaPath: "#/properties/policy/properties/overrides/items/properties/attest_mode/enum", keyword: "enum", params: { allowedValues: schema31.properties.policy.properties.overrides.items.properties.attest_mode.enum }, message: "must be equal to one of the allowed values", schema: schema31.properties.policy.properties.overrides.items.properties.attest_mode.enum, parentSchema: schema31.properties.policy.properties.overrides.items.properties.attest_mode, data: data39 };
+                    if (vErrors === null) {
+                      vErrors = [err77];
+                    } else {
+                      vErrors.push(err77);
+                    }
+                    errors++;
+                  }
+                }
+                if (data36.digest_ttl !== void 0) {
+                  let data40 = data36.digest_ttl;
+                  if (!(typeof data40 == "number" && (!(data40 % 1) && !isNaN(data40)) && isFinite(data40))) {
+                    const err78 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/digest_ttl", schemaPath: "#/properties/policy/properties/overrides/items/properties/digest_ttl/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.policy.properties.overrides.items.properties.digest_ttl.type, parentSchema: schema31.properties.policy.properties.overrides.items.properties.digest_ttl, data: data40 };
+                    if (vErrors === null) {
+                      vErrors = [err78];
+                    } else {
+                      vErrors.push(err78);
+                    }
+                    errors++;
+                  }
+                  if (typeof data40 == "number" && isFinite(data40)) {
+                    if (data40 < 0 || isNaN(data40)) {
+                      const err79 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/digest_ttl", schemaPath: "#/properties/policy/properties/overrides/items/properties/digest_ttl/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema31.properties.policy.properties.overrides.items.properties.digest_ttl, data: data40 };
                       if (vErrors === null) {
-                        vErrors = [err77];
+                        vErrors = [err79];
                       } else {
-                        vErrors.push(err77);
+                        vErrors.push(err79);
                       }
                       errors++;
                     }
                   }
                 }
-                if (data35.trusted_signers !== void 0) {
-                  let data40 = data35.trusted_signers;
-                  if (Array.isArray(data40)) {
-                    const len4 = data40.length;
+                if (data36.trusted_signers !== void 0) {
+                  let data41 = data36.trusted_signers;
+                  if (Array.isArray(data41)) {
+                    const len4 = data41.length;
                     for (let i6 = 0; i6 < len4; i6++) {
-                      let data41 = data40[i6];
-                      if (typeof data41 === "string") {
-                        if (!pattern6.test(data41)) {
-                          const err78 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/trusted_signers/" + i6, schemaPath: "#/properties/policy/properties/overrides/items/properties/trusted_signers/items/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$" }, message: 'must match pattern "^[A-Za-z0-9][A-Za-z0-9._-]*$"', schema: "^[A-Za-z0-9][A-Za-z0-9._-]*$", parentSchema: schema31.properties.policy.properties.overrides.items.properties.trusted_signers.items, data: data41 };
+                      let data42 = data41[i6];
+                      if (typeof data42 === "string") {
+                        if (!pattern6.test(data42)) {
+                          const err80 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/trusted_signers/" + i6, schemaPath: "#/properties/policy/properties/overrides/items/properties/trusted_signers/items/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$" }, message: 'must match pattern "^[A-Za-z0-9][A-Za-z0-9._-]*$"', schema: "^[A-Za-z0-9][A-Za-z0-9._-]*$", parentSchema: schema31.properties.policy.properties.overrides.items.properties.trusted_signers.items, data: data42 };
                           if (vErrors === null) {
-                            vErrors = [err78];
+                            vErrors = [err80];
                           } else {
-                            vErrors.push(err78);
+                            vErrors.push(err80);
                           }
                           errors++;
                         }
                       } else {
-                        const err79 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/trusted_signers/" + i6, schemaPath: "#/properties/policy/properties/overrides/items/properties/trusted_signers/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.overrides.items.properties.trusted_signers.items.type, parentSchema: schema31.properties.policy.properties.overrides.items.properties.trusted_signers.items, data: data41 };
+                        const err81 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/trusted_signers/" + i6, schemaPath: "#/properties/policy/properties/overrides/items/properties/trusted_signers/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.overrides.items.properties.trusted_signers.items.type, parentSchema: schema31.properties.policy.properties.overrides.items.properties.trusted_signers.items, data: data42 };
                         if (vErrors === null) {
-                          vErrors = [err79];
+                          vErrors = [err81];
                         } else {
-                          vErrors.push(err79);
+                          vErrors.push(err81);
                         }
                         errors++;
                       }
                     }
-                    let i7 = data40.length;
+                    let i7 = data41.length;
                     let j2;
                     if (i7 > 1) {
                       const indices2 = {};
                       for (; i7--; ) {
-                        let item2 = data40[i7];
+                        let item2 = data41[i7];
                         if (typeof item2 !== "string") {
                           continue;
                         }
                         if (typeof indices2[item2] == "number") {
                           j2 = indices2[item2];
-                          const err80 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/trusted_signers", schemaPath: "#/properties/policy/properties/overrides/items/properties/trusted_signers/uniqueItems", keyword: "uniqueItems", params: { i: i7, j: j2 }, message: "must NOT have duplicate items (items ## " + j2 + " and " + i7 + " are identical)", schema: true, parentSchema: schema31.properties.policy.properties.overrides.items.properties.trusted_signers, data: data40 };
+                          const err82 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/trusted_signers", schemaPath: "#/properties/policy/properties/overrides/items/properties/trusted_signers/uniqueItems", keyword: "uniqueItems", params: { i: i7, j: j2 }, message: "must NOT have duplicate items (items ## " + j2 + " and " + i7 + " are identical)", schema: true, parentSchema: schema31.properties.policy.properties.overrides.items.properties.trusted_signers, data: data41 };
                           if (vErrors === null) {
-                            vErrors = [err80];
+                            vErrors = [err82];
                           } else {
-                            vErrors.push(err80);
+                            vErrors.push(err82);
                           }
                           errors++;
                           break;
@@ -37700,54 +37723,54 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                       }
                     }
                   } else {
-                    const err81 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/trusted_signers", schemaPath: "#/properties/policy/properties/overrides/items/properties/trusted_signers/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.policy.properties.overrides.items.properties.trusted_signers.type, parentSchema: schema31.properties.policy.properties.overrides.items.properties.trusted_signers, data: data40 };
+                    const err83 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/trusted_signers", schemaPath: "#/properties/policy/properties/overrides/items/properties/trusted_signers/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.policy.properties.overrides.items.properties.trusted_signers.type, parentSchema: schema31.properties.policy.properties.overrides.items.properties.trusted_signers, data: data41 };
                     if (vErrors === null) {
-                      vErrors = [err81];
+                      vErrors = [err83];
                     } else {
-                      vErrors.push(err81);
+                      vErrors.push(err83);
                     }
                     errors++;
                   }
                 }
-                if (data35.threshold !== void 0) {
-                  let data42 = data35.threshold;
-                  if (!(typeof data42 == "number" && (!(data42 % 1) && !isNaN(data42)) && isFinite(data42))) {
-                    const err82 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/threshold", schemaPath: "#/properties/policy/properties/overrides/items/properties/threshold/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.policy.properties.overrides.items.properties.threshold.type, parentSchema: schema31.properties.policy.properties.overrides.items.properties.threshold, data: data42 };
+                if (data36.threshold !== void 0) {
+                  let data43 = data36.threshold;
+                  if (!(typeof data43 == "number" && (!(data43 % 1) && !isNaN(data43)) && isFinite(data43))) {
+                    const err84 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/threshold", schemaPath: "#/properties/policy/properties/overrides/items/properties/threshold/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.policy.properties.overrides.items.properties.threshold.type, parentSchema: schema31.properties.policy.properties.overrides.items.properties.threshold, data: data43 };
                     if (vErrors === null) {
-                      vErrors = [err82];
+                      vErrors = [err84];
                     } else {
-                      vErrors.push(err82);
+                      vErrors.push(err84);
                     }
                     errors++;
                   }
-                  if (typeof data42 == "number" && isFinite(data42)) {
-                    if (data42 < 1 || isNaN(data42)) {
-                      const err83 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/threshold", schemaPath: "#/properties/policy/properties/overrides/items/properties/threshold/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema31.properties.policy.properties.overrides.items.properties.threshold, data: data42 };
+                  if (typeof data43 == "number" && isFinite(data43)) {
+                    if (data43 < 1 || isNaN(data43)) {
+                      const err85 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/threshold", schemaPath: "#/properties/policy/properties/overrides/items/properties/threshold/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema31.properties.policy.properties.overrides.items.properties.threshold, data: data43 };
                       if (vErrors === null) {
-                        vErrors = [err83];
+                        vErrors = [err85];
                       } else {
-                        vErrors.push(err83);
+                        vErrors.push(err85);
                       }
                       errors++;
                     }
                   }
                 }
               } else {
-                const err84 = { instancePath: instancePath + "/policy/overrides/" + i5, schemaPath: "#/properties/policy/properties/overrides/items/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.policy.properties.overrides.items.type, parentSchema: schema31.properties.policy.properties.overrides.items, data: data35 };
+                const err86 = { instancePath: instancePath + "/policy/overrides/" + i5, schemaPath: "#/properties/policy/properties/overrides/items/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.policy.properties.overrides.items.type, parentSchema: schema31.properties.policy.properties.overrides.items, data: data36 };
                 if (vErrors === null) {
-                  vErrors = [err84];
+                  vErrors = [err86];
                 } else {
-                  vErrors.push(err84);
+                  vErrors.push(err86);
                 }
                 errors++;
               }
             }
           } else {
-            const err85 = { instancePath: instancePath + "/policy/overrides", schemaPath: "#/properties/policy/properties/overrides/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.policy.properties.overrides.type, parentSchema: schema31.properties.policy.properties.overrides, data: data34 };
+            const err87 = { instancePath: instancePath + "/policy/overrides", schemaPath: "#/properties/policy/properties/overrides/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.policy.properties.overrides.type, parentSchema: schema31.properties.policy.properties.overrides, data: data35 };
             if (vErrors === null) {
-              vErrors = [err85];
+              vErrors = [err87];
             } else {
-              vErrors.push(err85);
+              vErrors.push(err87);
             }
             errors++;
           }
@@ -37755,11 +37778,11 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
       }
     }
   } else {
-    const err86 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.type, parentSchema: schema31, data };
+    const err88 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.type, parentSchema: schema31, data };
     if (vErrors === null) {
-      vErrors = [err86];
+      vErrors = [err88];
     } else {
-      vErrors.push(err86);
+      vErrors.push(err88);
     }
     errors++;
   }
@@ -39542,6 +39565,8 @@ function readPolicy(parsed) {
   if (fields.signers !== void 0) policy2.signers = signers;
   if (warnings.length > 0) policy2.warnings = warnings;
   if (trustedSigners) policy2.trustedSigners = trustedSigners;
+  const minAgeDays = daysOf(fields.min_age_days);
+  if (minAgeDays !== void 0) policy2.minAgeDays = minAgeDays;
   const threshold = thresholdOf(fields.threshold);
   if (threshold !== void 0) policy2.threshold = threshold;
   if (attestations) policy2.attestations = attestations;
@@ -45190,6 +45215,143 @@ async function annotateTelemetryFile(workspace, path, report) {
   await writeFileAtomically(path, annotateTelemetrySummary(text2, report));
 }
 
+// src/domain/regression.ts
+var NAMED_TYPES = {
+  "https://slsa.dev/provenance/v0.2": "SLSA provenance",
+  "https://slsa.dev/provenance/v1": "SLSA provenance",
+  "https://spdx.dev/Document": "an SPDX SBOM",
+  "https://cyclonedx.org/bom": "a CycloneDX SBOM",
+  "https://cosign.sigstore.dev/attestation/vuln/v1": "a vulnerability scan",
+  "https://cosign.sigstore.dev/attestation/v1": "a custom attestation"
+};
+function predicateTypeName(type) {
+  const uri = expandPredicateType(type) ?? type;
+  return NAMED_TYPES[uri] ?? `an attestation of type ${type}`;
+}
+function describeRequirement(requirement) {
+  const conditions = [
+    ...requirement.where.map((w) => `${w.path} matching ${JSON.stringify(w.pattern)}`),
+    ...requirement.maxAgeDays !== void 0 ? [`at most ${requirement.maxAgeDays} days old`] : []
+  ];
+  const name = predicateTypeName(requirement.type);
+  return conditions.length > 0 ? `${name} with ${conditions.join(" and ")}` : name;
+}
+function attestationResult(outcome) {
+  if (outcome === "verified") return "met";
+  if (outcome === "attestation-missing") return "absent";
+  if (outcome === "attestation-invalid") return "unmet";
+  return "could-not-complete";
+}
+function evidenceOf(plan, findings) {
+  const { signature, attestation } = findings;
+  const signers = (signature.signers ?? []).filter((s) => s.counted).map((s) => {
+    const who = describeSigner(s);
+    return { name: s.name, ...who !== void 0 && { who } };
+  });
+  let requirements = [];
+  if (plan.trustModel === "signers") {
+    requirements = (findings.requirements ?? []).map((r, i) => {
+      const planned = plan.requirements?.[i];
+      return {
+        requirement: planned ? describeRequirement(planned) : predicateTypeName(r.type),
+        result: r.result,
+        ...r.signedBy !== void 0 && { signedBy: r.signedBy },
+        ...r.message !== void 0 && { message: r.message }
+      };
+    });
+  } else if (attestation.outcome !== "skipped") {
+    const signedBy = signature.outcome === "verified" ? describeSigner(signature) : expectedSignerText(plan.signer);
+    requirements = [
+      {
+        requirement: predicateTypeName(plan.policy.attestationType),
+        result: attestationResult(attestation.outcome),
+        ...signedBy !== void 0 && { signedBy },
+        ...attestation.message !== void 0 && { message: attestation.message }
+      }
+    ];
+  }
+  const incomplete = (signature.signers ?? []).find((s) => s.result === "could-not-complete") ?? (signature.signers === void 0 && ["transient", "tool-error", "registry-auth", "not-found"].includes(signature.outcome) ? { name: "signature", message: signature.message } : void 0);
+  const incompleteRequirement = requirements.find((r) => r.result === "could-not-complete");
+  const reason = incomplete ? `${incomplete.name === UNNAMED_SIGNER ? "the signature" : incomplete.name}: ${incomplete.message ?? "the check did not complete"}` : incompleteRequirement ? `${incompleteRequirement.requirement}: ${incompleteRequirement.message ?? "the check did not complete"}` : void 0;
+  return {
+    evidence: {
+      signers,
+      attestations: requirements.filter((r) => r.result === "met").map((r) => ({
+        requirement: r.requirement,
+        ...r.signedBy !== void 0 && { signedBy: r.signedBy }
+      }))
+    },
+    requirements,
+    ...reason !== void 0 && { incomplete: reason }
+  };
+}
+function signerText(signer) {
+  return signer.name === UNNAMED_SIGNER ? signer.who ?? signer.name : signer.name;
+}
+function signersText(signers) {
+  return signers.map(signerText).join(", ");
+}
+function compareEvidence(current, candidate) {
+  const losses = [];
+  if (current.incomplete !== void 0) {
+    losses.push(
+      `the current pin's evidence could not be judged (${current.incomplete}), so the candidate cannot be shown to keep it`
+    );
+  }
+  const had = current.evidence.signers;
+  const has = candidate.evidence.signers;
+  if (has.length < had.length) {
+    const lost = had.filter((s) => !has.some((c) => signerText(c) === signerText(s)));
+    losses.push(
+      `current pin is signed by ${had.length} distinct trusted signer${had.length === 1 ? "" : "s"} (${signersText(had)}); candidate by ${has.length === 0 ? "none" : `${has.length} (${signersText(has)})`}` + (lost.length > 0 ? `: ${signersText(lost)} would be lost` : "")
+    );
+  }
+  for (const [i, state] of current.requirements.entries()) {
+    if (state.result !== "met") continue;
+    const other = candidate.requirements[i];
+    if (other?.result === "met") continue;
+    const by = state.signedBy !== void 0 ? ` by ${state.signedBy}` : "";
+    const theirs = other === void 0 || other.result === "absent" ? "candidate has none" : other.result === "unmet" ? `candidate's does not meet it${other.message ? ` (${other.message})` : ""}` : `candidate's could not be checked${other.message ? ` (${other.message})` : ""}`;
+    losses.push(`current pin has ${state.requirement}${by}; ${theirs}`);
+  }
+  return losses.length > 0 ? { regressed: true, losses } : { regressed: false };
+}
+
+// src/domain/cool-down.ts
+var DAY_MS4 = 24 * 60 * 60 * 1e3;
+function verifiedSigningTime(signature) {
+  let earliest;
+  for (const signer of signature.signers ?? []) {
+    if (!signer.counted || signer.signingTime === void 0) continue;
+    const source = signer.signingTimeSource;
+    if (source !== "tlog" && source !== "tsa") continue;
+    const at = Date.parse(signer.signingTime);
+    if (Number.isNaN(at)) continue;
+    if (earliest === void 0 || at < Date.parse(earliest.at)) {
+      earliest = { at: new Date(at).toISOString(), source, signer: signer.name };
+    }
+  }
+  return earliest;
+}
+function checkCoolDown(signedAt, minAgeDays, now) {
+  if (minAgeDays <= 0) return { passes: true, ...signedAt && { signedAt } };
+  if (!signedAt) {
+    return {
+      passes: false,
+      reason: `min_age_days is ${minAgeDays}, but the candidate's signing time could not be verified (no transparency-log or timestamp time from a signer that counted; registry dates and image \`created\` do not count)`
+    };
+  }
+  const signed = Date.parse(signedAt.at);
+  const ageMs = now.getTime() - signed;
+  if (ageMs >= minAgeDays * DAY_MS4) return { passes: true, signedAt };
+  const from = new Date(signed + minAgeDays * DAY_MS4).toISOString();
+  const source = signedAt.source === "tlog" ? "transparency log" : "signed timestamp";
+  return {
+    passes: false,
+    reason: `min_age_days is ${minAgeDays}: the candidate was signed ${signedAt.at} (${source}, ${signedAt.signer}), ${(Math.max(0, ageMs) / DAY_MS4).toFixed(1)} days ago; it may be written from ${from}`
+  };
+}
+
 // src/config/matrix-edit.ts
 var import_yaml6 = __toESM(require_dist(), 1);
 var MatrixEditError = class extends ProvenanceError {
@@ -45718,6 +45880,9 @@ function renderPrBody(input) {
       );
     }
     lines.push("");
+    const withEvidence = updated.filter((image) => image.evidence !== void 0);
+    if (withEvidence.length > 0) lines.push("### Evidence", "");
+    for (const image of withEvidence) lines.push(...evidenceTable(image), "");
   }
   if (rejected.length > 0) {
     lines.push(
@@ -45744,6 +45909,36 @@ function renderPrBody(input) {
     "_Written by `rocm-provenance update`: a digest is pinned only after its signature and attestations pass the policy; the evidence is recorded in the row\u2019s `provenance` block._"
   );
   return lines.join("\n") + "\n";
+}
+function evidenceTable(image) {
+  const current = image.oldDigest ? image.evidence?.current : void 0;
+  const candidate = image.evidence?.candidate;
+  return [
+    `${code(image.reference)}: ${image.oldDigest ? code(image.oldDigest) : "\u2014"} \u2192 ${code(image.newDigest)}`,
+    "",
+    "| | pin | candidate |",
+    "|---|---|---|",
+    row(["signers", signersCell(current), signersCell(candidate)]),
+    row(["attestations", attestationsCell(current), attestationsCell(candidate)]),
+    row(["verified signing time", "\u2014", signingTimeCell(image.signedAt)])
+  ];
+}
+function signersCell(evidence) {
+  if (!evidence) return "\u2014";
+  if (evidence.signers.length === 0) return "none";
+  return evidence.signers.map(
+    (signer) => signer.name === UNNAMED_SIGNER ? signer.who ? code(signer.who) : escapeText(signer.name) : `${escapeText(signer.name)}${signer.who ? ` (${code(signer.who)})` : ""}`
+  ).join("<br>");
+}
+function attestationsCell(evidence) {
+  if (!evidence) return "\u2014";
+  if (evidence.attestations.length === 0) return "none";
+  return evidence.attestations.map((a) => `${escapeText(a.requirement)}${a.signedBy ? ` by ${escapeText(a.signedBy)}` : ""}`).join("<br>");
+}
+function signingTimeCell(signedAt) {
+  if (!signedAt) return "not verified";
+  const source = signedAt.source === "tlog" ? "transparency log" : "signed timestamp";
+  return escapeText(`${signedAt.at} (${source}, ${signedAt.signer})`);
 }
 function count(n, noun) {
   return `${n} ${noun}${n === 1 ? "" : "s"}`;
@@ -45794,7 +45989,7 @@ async function runUpdate(options) {
         rejected.push(rejection(candidate, "new-tag", void 0, "unknown", resolved.error));
         continue;
       }
-      const checked = await checkCandidate(candidate, resolved.digest, options, today);
+      const checked = await checkCandidate(candidate, resolved.digest, options, today, true);
       if (!checked.passes) {
         rejected.push(
           rejection(
@@ -45808,7 +46003,11 @@ async function runUpdate(options) {
         );
         continue;
       }
-      updated.push({ ...checked.image, reason: "new-tag" });
+      updated.push({
+        ...checked.image,
+        reason: "new-tag",
+        evidence: { candidate: checked.evidence.evidence }
+      });
       appends.push({
         templateIndex: found.plan.row.index,
         version: candidate.row.version,
@@ -45854,7 +46053,8 @@ async function refreshPin(plan, options, today) {
     };
   }
   const candidate = same.digest;
-  const checked = await checkCandidate(plan, candidate, options, today);
+  const isNew = candidate !== pinned;
+  const checked = await checkCandidate(plan, candidate, options, today, isNew);
   if (!checked.passes) {
     return {
       kind: "rejected",
@@ -45868,9 +46068,38 @@ async function refreshPin(plan, options, today) {
       )
     };
   }
+  let held;
+  if (pinned && isNew) {
+    held = evidenceOf(
+      plan,
+      await checkTrust(plan, pinned, async () => options.verifier, options.now)
+    );
+    const verdict = compareEvidence(held, checked.evidence);
+    if (verdict.regressed) {
+      return {
+        kind: "rejected",
+        rejected: rejection(
+          plan,
+          trigger,
+          candidate,
+          checked.image.trustStatus,
+          `the candidate has less evidence than the pin it would replace: ${verdict.losses.join("; ")}`,
+          checked.image.signer
+        )
+      };
+    }
+  }
   return {
     kind: "updated",
-    updated: { ...checked.image, ...pinned ? { oldDigest: pinned } : {}, reason: trigger },
+    updated: {
+      ...checked.image,
+      ...pinned ? { oldDigest: pinned } : {},
+      reason: trigger,
+      evidence: {
+        ...held && { current: held.evidence },
+        candidate: checked.evidence.evidence
+      }
+    },
     provenance: checked.provenance
   };
 }
@@ -45922,7 +46151,7 @@ async function resolveDigest(plan, registry) {
     return { error: `the tag could not be resolved: ${causeChain(error).join(": ")}` };
   }
 }
-async function checkCandidate(plan, digest, options, today) {
+async function checkCandidate(plan, digest, options, today, isNew) {
   const candidate = {
     ...plan,
     row: { ...plan.row, pin: { kind: "pinned", digest }, added: today }
@@ -45947,6 +46176,13 @@ async function checkCandidate(plan, digest, options, today) {
     const failing = decisionSteps(findings).filter((step) => step.code > 0).map((step) => step.text);
     return { passes: false, trustStatus: decision.trustStatus, reason: failing.join("; "), signer };
   }
+  const signedAt = verifiedSigningTime(signature);
+  if (isNew) {
+    const coolDown = checkCoolDown(signedAt, options.policy.minAgeDays ?? 0, options.now);
+    if (!coolDown.passes) {
+      return { passes: false, trustStatus: decision.trustStatus, reason: coolDown.reason, signer };
+    }
+  }
   const provenance = observedProvenance(candidate, signature, attestation);
   return {
     passes: true,
@@ -45958,9 +46194,15 @@ async function checkCandidate(plan, digest, options, today) {
       trustStatus: decision.trustStatus,
       ...signer ? { signer } : {},
       ...typeof provenance.rekor_log_index === "number" ? { rekorLogIndex: provenance.rekor_log_index } : {},
-      ...attestation.outcome === "verified" && attestation.digest ? { attestationDigest: attestation.digest } : {}
+      ...attestation.outcome === "verified" && attestation.digest ? { attestationDigest: attestation.digest } : {},
+      ...signedAt && { signedAt }
     },
-    provenance
+    provenance,
+    evidence: evidenceOf(candidate, {
+      signature,
+      attestation,
+      ...requirements && { requirements }
+    })
   };
 }
 async function verifyCandidate(plan, digest, options) {

@@ -230,6 +230,8 @@ export function readPolicy(parsed: ParsedYaml): { policy: Policy; issues: Config
   if (fields.signers !== undefined) policy.signers = signers
   if (warnings.length > 0) policy.warnings = warnings
   if (trustedSigners) policy.trustedSigners = trustedSigners
+  const minAgeDays = daysOf(fields.min_age_days)
+  if (minAgeDays !== undefined) policy.minAgeDays = minAgeDays
   const threshold = thresholdOf(fields.threshold)
   if (threshold !== undefined) policy.threshold = threshold
   if (attestations) policy.attestations = attestations

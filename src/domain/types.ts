@@ -80,6 +80,11 @@ export interface Policy {
   tagTemplate: string
   /** `cache_ttl`: hours a cached verified result may be reused (0: never). */
   cacheTtlHours: number
+  /**
+   * `min_age_days`: days a candidate's verified signing time must be old
+   * before the updater writes it (absent: 0, no cool-down).
+   */
+  minAgeDays?: number
   /** `registry_concurrency`: most requests in flight to one registry. */
   registryConcurrency: number
   overrides: PolicyOverride[]
@@ -585,6 +590,44 @@ export interface UpdatedImage {
   rekorLogIndex?: number
   attestationDigest?: Digest
   reason: UpdateReason
+  /** The evidence of each side as judged in this run (src/domain/regression.ts). */
+  evidence?: { current?: PinEvidence; candidate: PinEvidence }
+  /** The candidate's verified signing time (log or timestamp), when one was verified. */
+  signedAt?: VerifiedSigningTime
+}
+
+/** One counted signer in a pin's evidence. */
+export interface EvidenceSigner {
+  /** The trusted signer's name (`provenance` for the row's own). */
+  name: string
+  /** Who signed: identity or key fingerprint (describeSigner). */
+  who?: string
+}
+
+/** One attestation requirement a pin meets. */
+export interface EvidenceAttestation {
+  /** The requirement as written: predicate type and `where` conditions. */
+  requirement: string
+  /** Who signed the attestation that met it. */
+  signedBy?: string
+}
+
+/**
+ * What a pin (or candidate) proves, as the updater compares it: the distinct
+ * trusted signers that counted and the attestation requirements met.
+ */
+export interface PinEvidence {
+  signers: EvidenceSigner[]
+  attestations: EvidenceAttestation[]
+}
+
+/** A signing time that counts for `min_age_days`: vouched for by a log or a timestamp. */
+export interface VerifiedSigningTime {
+  /** RFC 3339. */
+  at: string
+  source: 'tlog' | 'tsa'
+  /** The signer whose signature carries it. */
+  signer: string
 }
 
 /** A digest the updater did not write, and why. */
