@@ -34,7 +34,6 @@ import {
 import { SIGSTORE_BUNDLE_ARTIFACT_TYPE } from '../../domain/manifest.js'
 import type { Digest, GitHubSignerExpectation, ImagePlan } from '../../domain/types.js'
 import type { GitHubAttestations } from '../github/attestations.js'
-import { GitHubApiError } from '../github/attestations.js'
 import type { RegistryClient } from '../registry/client.js'
 import { minimalEnv, runProcess } from '../process.js'
 import { COSIGN_ENV } from './verifier.js'
@@ -158,9 +157,8 @@ export class GitHubBundleVerifier implements GitHubSignerVerifier {
     if (!(await judgeAll(fromRegistry)) && this.options.attestations) {
       const fromApi = await this.fromApi(signer.repository, digest, predicateType).catch(
         (error: unknown) => {
-          const reset =
-            error instanceof GitHubApiError && error.resetAt ? ` (resets at ${error.resetAt})` : ''
-          unreadable.push(`GitHub attestations API: ${causeChain(error).join(': ')}${reset}`)
+          // GitHubApiError's message says when a rate limit resets.
+          unreadable.push(`GitHub attestations API: ${causeChain(error).join(': ')}`)
           return []
         }
       )
