@@ -44,6 +44,8 @@ const NO_CREDENTIALS = createCredentialStore({ dockerConfigDir: '/nonexistent-rp
 
 let registry: TestRegistry
 let referrersApi: FaultProxy
+/** A counting proxy of the registry as it is (no referrers API). */
+let tagsOnly: FaultProxy
 let bed: KeylessBed
 let api: AttestationsStandin
 let key: KeyPair
@@ -55,6 +57,10 @@ const SIGNERS = `  signers:
       github:
         repository: rocm/images
         signer_workflow: '^https://github\\.com/rocm/images/\\.github/workflows/release\\.yml@refs/tags/v'
+        source_ref: '^refs/tags/v'
+    images-tags:
+      github:
+        repository: rocm/images
         source_ref: '^refs/tags/v'
     images-any:
       github:
@@ -76,9 +82,10 @@ interface Run {
 async function run(
   policyBody: string,
   images: string[],
-  options: { viaProxy?: boolean; budgetMs?: number } = {}
+  options: { viaProxy?: boolean | 'tags'; budgetMs?: number } = {}
 ): Promise<Run> {
-  const host = options.viaProxy ? referrersApi.host : registry.host
+  const proxy = options.viaProxy === 'tags' ? tagsOnly : referrersApi
+  const host = options.viaProxy ? proxy.host : registry.host
   const policy = `policy:\n  mode: strict\n  require_signature: true\n  ignore_tlog: true\n  trusted_root: ci/trusted_root.json\n${SIGNERS}${policyBody}`
   writeFileSync(join(workspace, 'ci', 'rocm_policy.yml'), policy)
   const rows = images.flatMap((name, i) => [
@@ -119,7 +126,7 @@ async function run(
     })
   })
   const apiBefore = api.requests.length
-  const proxyBefore = referrersApi.requests.length
+  const proxyBefore = proxy.requests.length
   const result = await verifyImages(
     {
       workspace,
@@ -141,7 +148,7 @@ async function run(
   return {
     result,
     apiRequests: api.requests.length - apiBefore,
-    registryRequests: referrersApi.requests.length - proxyBefore
+    registryRequests: proxy.requests.length - proxyBefore
   }
 }
 
@@ -187,6 +194,7 @@ beforeAll(async () => {
     generateKeyPair('release')
   ])
   referrersApi = await startFaultProxy(registry.host, [], { referrersApi: true })
+  tagsOnly = await startFaultProxy(registry.host, [])
   workspace = mkdtempSync(join(tmpdir(), 'rp-gh-gate-'))
   mkdirSync(join(workspace, 'ci', 'keys'), { recursive: true })
   copyFileSync(bed.trustedRootPath, join(workspace, 'ci', 'trusted_root.json'))
@@ -201,6 +209,7 @@ beforeAll(async () => {
     'other-type',
     'throttled',
     'key-and-github',
+    'branch-build',
     'nothing'
   ])
     await image(name)
@@ -218,11 +227,18 @@ beforeAll(async () => {
   await inApi('other-subject', RELEASE_CLAIMS, { ofImage: 'api-only' })
   await inApi('other-type', RELEASE_CLAIMS, { type: 'https://slsa.dev/provenance/v0.2' })
   await inApi('key-and-github')
+  await inApi('branch-build', { ...RELEASE_CLAIMS, ref: 'refs/heads/main' })
   await signImage(`${registry.host}/${REPO}@${digests['key-and-github']}`, key)
 }, 300_000)
 
 afterAll(async () => {
-  await Promise.all([registry?.stop(), bed?.stop(), api?.stop(), referrersApi?.stop()])
+  await Promise.all([
+    registry?.stop(),
+    bed?.stop(),
+    api?.stop(),
+    referrersApi?.stop(),
+    tagsOnly?.stop()
+  ])
   rmSync(workspace, { recursive: true, force: true })
 })
 
@@ -236,8 +252,7 @@ describe('a github signer in trusted_signers', () => {
       result: 'verified',
       counted: true,
       source: 'referrers tag',
-      identity:
-        'https://github.com/rocm/images/.github/workflows/release.yml@refs/tags/v6.4.4',
+      identity: 'https://github.com/rocm/images/.github/workflows/release.yml@refs/tags/v6.4.4',
       issuer: 'https://token.actions.githubusercontent.com'
     })
     expect(found.decision.path.join('\n')).toContain(
@@ -256,10 +271,7 @@ describe('a github signer in trusted_signers', () => {
     expect(found.decision.trustStatus).toBe('valid')
     expect(signer(found, 'images-ci').source).toBe('registry referrer')
     expect(apiRequests).toBe(0)
-    // Requests per image to the registry: the digest check, the referrers
-    // listing, the referrer's manifest and its bundle blob.
-    expect(registryRequests).toBeGreaterThan(0)
-    console.log(`github signer, bundle via referrers API: ${registryRequests} registry requests`)
+    expect(registryRequests).toBe(4)
   })
 
   it('is valid from GitHub’s attestations API when the registry holds no bundle', async () => {
@@ -285,6 +297,36 @@ describe('a github signer in trusted_signers', () => {
     expect(finding).toMatchObject({ kind: 'github', result: 'invalid', counted: false })
     expect(finding.message).toMatch(reason)
     expect(finding.message).toContain('API bundle')
+  })
+
+  it('source_ref: a build of a branch is not a build of a tag', async () => {
+    const { result } = await run('  trusted_signers: [images-tags]\n', ['branch-build', 'api-only'])
+    const branch = byName(result, 'branch-build')
+    expect(branch.decision.trustStatus).toBe('invalid')
+    expect(signer(branch, 'images-tags').message).toContain(
+      'Source Repository Ref refs/heads/main does not match source_ref "^refs/tags/v"'
+    )
+    expect(byName(result, 'api-only').decision.trustStatus).toBe('valid')
+  })
+
+  it('requests per image: registry and API, each source', async () => {
+    const viaRegistry = await run('  trusted_signers: [images-ci]\n', ['registry'], {
+      viaProxy: true
+    })
+    const viaApi = await run('  trusted_signers: [images-ci]\n', ['api-only'], { viaProxy: true })
+    // Registry with the referrers API: the digest check (HEAD), the referrers
+    // listing, the referrer's manifest, the bundle blob; the API is not asked.
+    expect([viaRegistry.registryRequests, viaRegistry.apiRequests]).toEqual([4, 0])
+    // No bundle in the registry: the digest check and an empty listing, then one API page.
+    expect([viaApi.registryRequests, viaApi.apiRequests]).toEqual([2, 1])
+    // Registry without the referrers API (tag schema): the listing's 404, the
+    // tag's HEAD and index, the referrer manifest's artifact type (cosign 3.1
+    // writes the empty type in the index), then the manifest and blob again.
+    const viaTags = await run('  trusted_signers: [images-ci]\n', ['registry'], {
+      viaProxy: 'tags'
+    })
+    expect(byName(viaTags.result, 'registry').decision.trustStatus).toBe('valid')
+    expect([viaTags.registryRequests, viaTags.apiRequests]).toEqual([7, 0])
   })
 
   it('hosted_runners_only: false accepts a self-hosted runner’s attestation', async () => {
