@@ -80,7 +80,7 @@ export type GitHubSignerCheck =
 
 /** RE2 special characters, escaped (RE2 and JavaScript agree on these). */
 function quoteMeta(text: string): string {
-  return text.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&')
+  return text.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&')
 }
 
 /** The identity regex cosign is given: `signer_workflow`, else any workflow of the repository. */
