@@ -10,7 +10,7 @@
  * Requests per image to the API and to the registry are counted.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { GitHubBundleVerifier } from '../../src/adapters/cosign/bundle-verifier.js'
@@ -36,7 +36,8 @@ import {
 } from '../helpers/github-attestations-standin.js'
 import { generateKeyPair, pushImage, signImage, type KeyPair } from '../helpers/images.js'
 import { startRegistry, type TestRegistry } from '../helpers/registry.js'
-import { hermeticEnv, toolPath } from '../helpers/tools.js'
+import { reportSchemaErrors } from '../helpers/report-schema.js'
+import { hermeticEnv, PROJECT_ROOT, runTool, toolPath } from '../helpers/tools.js'
 
 const REPO = 'rocm/dev'
 const NOW = new Date()
@@ -396,5 +397,34 @@ describe('a github signer in an attestation requirement', () => {
     const found = byName(result, 'api-only')
     expect(found.findings.requirements?.[0]).toMatchObject({ result: 'met', signedBy: 'images-ci' })
     expect(found.decision.trustStatus).toBe('valid')
+  })
+})
+
+describe('the command line (dist/cli.js), wired as shipped', () => {
+  it('finds the bundle through GITHUB_API_URL and reports the signer as kind github', async () => {
+    await run('  trusted_signers: [images-ci]\n', ['api-only']) // writes the two files
+    const before = api.requests.length
+    const cli = await runTool(
+      process.execPath,
+      [
+        join(PROJECT_ROOT, 'dist', 'cli.js'),
+        'verify',
+        '--insecure-registry',
+        registry.host,
+        '--cosign-path',
+        toolPath('cosign')
+      ],
+      { cwd: workspace, env: hermeticEnv({ GITHUB_API_URL: api.url }), timeoutMs: 120_000 }
+    )
+    expect(cli.code).toBe(0)
+    const report = JSON.parse(readFileSync(join(workspace, 'rocm_provenance.json'), 'utf8'))
+    expect(reportSchemaErrors(report)).toEqual([])
+    expect(report.images[0].signers[0]).toMatchObject({
+      name: 'images-ci',
+      kind: 'github',
+      result: 'verified',
+      counted: true
+    })
+    expect(api.requests.length - before).toBe(1)
   })
 })
