@@ -385,6 +385,7 @@ describe('GitHub API rate limits', () => {
     const finding = signer(found, 'images-ci')
     expect(finding.result).toBe('could-not-complete')
     expect(finding.message).toContain('GitHub attestations API')
+    expect(finding.message).toContain("past this run's 2 s budget")
     expect(finding.message).toContain(new Date(reset * 1000).toISOString().slice(0, 16))
   })
 })
