@@ -63,6 +63,10 @@ const SIGNERS = `  signers:
       github:
         repository: rocm/images
         source_ref: '^refs/tags/v'
+    images-retired:
+      github:
+        repository: rocm/images
+      valid_until: 2020-12-31
     images-any:
       github:
         repository: rocm/images
@@ -328,6 +332,17 @@ describe('a github signer in trusted_signers', () => {
     })
     expect(byName(viaTags.result, 'registry').decision.trustStatus).toBe('valid')
     expect([viaTags.registryRequests, viaTags.apiRequests]).toEqual([7, 0])
+  })
+
+  it('a validity window is judged at the bundle’s transparency log time', async () => {
+    const { result } = await run('  trusted_signers: [images-retired]\n', ['api-only'])
+    const found = byName(result, 'api-only')
+    expect(found.decision.trustStatus).toBe('expired')
+    expect(signer(found, 'images-retired')).toMatchObject({
+      result: 'expired',
+      signingTimeSource: 'tlog',
+      counted: false
+    })
   })
 
   it('hosted_runners_only: false accepts a self-hosted runner’s attestation', async () => {

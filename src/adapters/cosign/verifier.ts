@@ -377,7 +377,22 @@ export class CosignVerifier {
       message: check.message,
       attempts: check.attempts
     }
-    return { finding, window: 'valid', signingTime: signingTimeOf(finding, now), source }
+    // A window on a github signer is judged as on any signer: at the
+    // transparency log's integrated time of the bundle that verified.
+    const signingTime = signingTimeOf(finding, now)
+    const window = checkKeyWindow(
+      signer,
+      signingTime.at,
+      signingTime.source === 'tlog' ? 'signed at' : 'now'
+    )
+    if (window.status === 'expired' || window.status === 'not-yet-valid')
+      return {
+        finding: { ...finding, outcome: 'expired', message: window.message },
+        window: window.status,
+        signingTime,
+        source
+      }
+    return { finding, window: 'valid', signingTime, source }
   }
 
   /** A GitHub signer's attestation for a requirement, as the requirement judge takes it. */
