@@ -280,7 +280,7 @@ var require_identity = __commonJS({
     var SCALAR = /* @__PURE__ */ Symbol.for("yaml.scalar");
     var SEQ = /* @__PURE__ */ Symbol.for("yaml.seq");
     var NODE_TYPE = /* @__PURE__ */ Symbol.for("yaml.node.type");
-    var isAlias2 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === ALIAS;
+    var isAlias3 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === ALIAS;
     var isDocument = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === DOC;
     var isMap3 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === MAP;
     var isPair = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === PAIR;
@@ -315,7 +315,7 @@ var require_identity = __commonJS({
     exports.SCALAR = SCALAR;
     exports.SEQ = SEQ;
     exports.hasAnchor = hasAnchor;
-    exports.isAlias = isAlias2;
+    exports.isAlias = isAlias3;
     exports.isCollection = isCollection;
     exports.isDocument = isDocument;
     exports.isMap = isMap3;
@@ -29132,7 +29132,8 @@ function causeChain(error) {
     seen.add(current);
     if (current instanceof Error) {
       const code18 = current.code;
-      chain.push(typeof code18 === "string" ? `${code18}: ${current.message}` : current.message);
+      const prefixed = typeof code18 === "string" && !current.message.startsWith(code18);
+      chain.push(prefixed ? `${code18}: ${current.message}` : current.message);
       current = current.cause;
     } else {
       chain.push(String(current));
@@ -35823,6 +35824,141 @@ var RE2JS = class RE2JS2 {
   }
 };
 
+// src/domain/signers.ts
+var FINGERPRINT = /^(?:sha256:)?([0-9a-f]{64})$/i;
+function normaliseFingerprint(value) {
+  const hex = FINGERPRINT.exec(value.trim())?.[1];
+  return hex ? `sha256:${hex.toLowerCase()}` : void 0;
+}
+function sameFingerprint(actual, expected) {
+  const bare = (value) => value.trim().toLowerCase().replace(/^sha256:/, "");
+  return bare(actual) === bare(expected);
+}
+var DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
+var DAY_MS = 24 * 60 * 60 * 1e3;
+function windowInstant(value, end) {
+  const trimmed = value.trim();
+  const dateOnly = DATE_ONLY.test(trimmed);
+  const time = Date.parse(dateOnly ? `${trimmed}T00:00:00Z` : trimmed);
+  if (Number.isNaN(time)) return void 0;
+  return dateOnly && end === "end" ? time + DAY_MS - 1 : time;
+}
+function checkKeyWindow(window, at, atLabel = "now") {
+  const from = window.validFrom === void 0 ? void 0 : windowInstant(window.validFrom, "start");
+  const until = window.validUntil === void 0 ? void 0 : windowInstant(window.validUntil, "end");
+  for (const [name, value, parsed] of [
+    ["valid_from", window.validFrom, from],
+    ["valid_until", window.validUntil, until]
+  ]) {
+    if (value !== void 0 && parsed === void 0) {
+      return { status: "bad-date", message: `${name} "${value}" is not an ISO date` };
+    }
+  }
+  if (from !== void 0 && at.getTime() < from) {
+    return {
+      status: "not-yet-valid",
+      message: `signing key is not valid yet: valid_from ${window.validFrom}, ${atLabel} ${at.toISOString()}`
+    };
+  }
+  if (until !== void 0 && at.getTime() > until) {
+    return {
+      status: "expired",
+      message: `signing key expired: valid_until ${window.validUntil}, ${atLabel} ${at.toISOString()}`
+    };
+  }
+  return { status: "valid" };
+}
+function signingTimeOf(finding, now) {
+  if (finding.tlogChecked && finding.signedAt && !finding.detailsUnverified) {
+    const at = new Date(finding.signedAt);
+    if (!Number.isNaN(at.getTime())) return { at, source: "tlog" };
+  }
+  return { at: now, source: "run" };
+}
+function signerResultOf(outcome) {
+  switch (outcome) {
+    case "verified":
+      return "verified";
+    case "unsigned":
+    case "skipped":
+      return "absent";
+    case "invalid":
+      return "invalid";
+    case "expired":
+      return "expired";
+    case "transient":
+    case "registry-auth":
+    case "tool-error":
+    case "not-found":
+      return "could-not-complete";
+  }
+}
+function distinctSignerKey(signer, finding) {
+  if (signer.kind === "key") {
+    const fingerprint = finding.keyFingerprint ?? signer.keyFingerprint;
+    return fingerprint ? `key ${normaliseFingerprint(fingerprint) ?? fingerprint}` : `key-path ${signer.keyPath}`;
+  }
+  return `keyless ${finding.identity ?? signer.identity}\0${finding.issuer ?? signer.issuer}`;
+}
+function countDistinctSigners(signers, findings) {
+  const seen = /* @__PURE__ */ new Map();
+  let keyless;
+  return findings.map((finding, i) => {
+    if (finding.result !== "verified") return { ...finding, counted: false };
+    if (signers[i].kind === "keyless") {
+      const vouched = finding.identity !== void 0 && !finding.detailsUnverified;
+      if (keyless && (!vouched || !keyless.vouched)) {
+        return {
+          ...finding,
+          counted: false,
+          message: `cannot be told apart from ${keyless.name}: cosign did not say which certificate it verified; counted once`
+        };
+      }
+      keyless ??= { name: finding.name, vouched };
+    }
+    const key = distinctSignerKey(signers[i], finding);
+    const first = seen.get(key);
+    if (first !== void 0) {
+      return {
+        ...finding,
+        counted: false,
+        message: `the same signer as ${first} (${key.split("\0")[0]}); counted once`
+      };
+    }
+    seen.set(key, finding.name);
+    return { ...finding, counted: true };
+  });
+}
+function combineSigners(findings, required) {
+  const counted = findings.filter((f) => f.counted).length;
+  const threshold = { required, counted, met: counted >= required };
+  if (threshold.met) return { outcome: "verified", threshold };
+  const incomplete = findings.filter((f) => f.result === "could-not-complete");
+  if (incomplete.length > 0 && counted + incomplete.length >= required) {
+    return { outcome: incomplete[0].outcome, threshold, decisive: incomplete[0] };
+  }
+  const outside2 = findings.find((f) => f.result === "expired" || f.result === "not-yet-valid");
+  if (outside2) return { outcome: "expired", threshold, decisive: outside2 };
+  const some = findings.find((f) => f.result === "verified" || f.result === "invalid");
+  if (some) return { outcome: "invalid", threshold, decisive: some };
+  return { outcome: "unsigned", threshold, decisive: findings[0] };
+}
+function describeSigner(signature, options = {}) {
+  if (signature.identity) {
+    return options.withIssuer && signature.issuer ? `${signature.identity} (${signature.issuer})` : signature.identity;
+  }
+  if (signature.keyFingerprint) {
+    if (options.bareKey) return signature.keyFingerprint;
+    const fingerprint = normaliseFingerprint(signature.keyFingerprint) ?? signature.keyFingerprint;
+    return `key ${options.shorten ? options.shorten(fingerprint) : fingerprint}`;
+  }
+  return signature.expected || void 0;
+}
+function expectedSignerText(signer) {
+  if (!signer) return void 0;
+  return signer.kind === "key" ? signer.keyPath : signer.identity;
+}
+
 // src/domain/attestations.ts
 var PREDICATE_TYPE_ALIASES = {
   slsaprovenance: "https://slsa.dev/provenance/v0.2",
@@ -35861,15 +35997,20 @@ function valueAtPath(document, path) {
   if (typeof current === "number" || typeof current === "boolean") return String(current);
   return void 0;
 }
-var DAY_MS = 24 * 60 * 60 * 1e3;
+var DAY_MS2 = 24 * 60 * 60 * 1e3;
 function subjectDigests(statement) {
   const subjects = typeof statement === "object" && statement !== null && Array.isArray(statement.subject) ? statement.subject : [];
   return subjects.map((subject) => valueAtPath(subject, "digest.sha256")).filter((hex) => hex !== void 0).map((hex) => `sha256:${hex.toLowerCase()}`);
 }
 function isWithinMaxAge(value, maxAgeDays, now) {
-  const time = value === void 0 ? NaN : Date.parse(value);
-  return Number.isFinite(time) && now.getTime() - time <= maxAgeDays * DAY_MS;
+  if (value === void 0 || !RFC3339.test(value)) return false;
+  const time = Date.parse(value);
+  if (!Number.isFinite(time)) return false;
+  if (time - now.getTime() > CLOCK_SKEW_MS) return false;
+  return now.getTime() - time <= maxAgeDays * DAY_MS2;
 }
+var RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$/;
+var CLOCK_SKEW_MS = 5 * 60 * 1e3;
 function judgeConditions(requirement, statement, now) {
   const conditions = requirement.where.map(({ path, pattern }) => {
     const value = valueAtPath(statement, path);
@@ -35894,8 +36035,14 @@ function judgeRequirement(requirement, runs, pinned, now) {
   const signers = requirement.signers.map((s) => s.name);
   const attempts = runs.reduce((sum, run) => sum + (run.attempts ?? 0), 0);
   const base = { type: requirement.type, signers, ...attempts > 0 && { attempts } };
+  const outside2 = new Map(
+    requirement.signers.flatMap((signer) => {
+      const window = checkKeyWindow(signer, now);
+      return window.status === "valid" ? [] : [[signer.name, window.message]];
+    })
+  );
   const judged = runs.flatMap(
-    (run) => run.completed ? run.statements.map((statement) => {
+    (run) => run.completed && !outside2.has(run.name) ? run.statements.map((statement) => {
       const predicateType = valueAtPath(statement.statement, "predicateType");
       return {
         signer: run.name,
@@ -35945,6 +36092,10 @@ function judgeRequirement(requirement, runs, pinned, now) {
       `an attestation exists but not by ${signers.join(", ")}: ${invalid.message}`
     );
   }
+  const retired = runs.find(
+    (run) => outside2.has(run.name) && run.completed && run.statements.length > 0
+  );
+  if (retired) return failed("unmet", `${retired.name}: ${outside2.get(retired.name)}`);
   const missing = runs.find((run) => !run.completed);
   return failed(
     "absent",
@@ -36509,129 +36660,6 @@ function choosePreferredRow(matrix2, plans) {
       passedOver.push(`${name} (${rule})`);
   }
   return void 0;
-}
-
-// src/domain/signers.ts
-var FINGERPRINT = /^(?:sha256:)?([0-9a-f]{64})$/i;
-function normaliseFingerprint(value) {
-  const hex = FINGERPRINT.exec(value.trim())?.[1];
-  return hex ? `sha256:${hex.toLowerCase()}` : void 0;
-}
-function sameFingerprint(actual, expected) {
-  const bare = (value) => value.trim().toLowerCase().replace(/^sha256:/, "");
-  return bare(actual) === bare(expected);
-}
-var DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
-var DAY_MS2 = 24 * 60 * 60 * 1e3;
-function windowInstant(value, end) {
-  const trimmed = value.trim();
-  const dateOnly = DATE_ONLY.test(trimmed);
-  const time = Date.parse(dateOnly ? `${trimmed}T00:00:00Z` : trimmed);
-  if (Number.isNaN(time)) return void 0;
-  return dateOnly && end === "end" ? time + DAY_MS2 - 1 : time;
-}
-function checkKeyWindow(window, at, atLabel = "now") {
-  const from = window.validFrom === void 0 ? void 0 : windowInstant(window.validFrom, "start");
-  const until = window.validUntil === void 0 ? void 0 : windowInstant(window.validUntil, "end");
-  for (const [name, value, parsed] of [
-    ["valid_from", window.validFrom, from],
-    ["valid_until", window.validUntil, until]
-  ]) {
-    if (value !== void 0 && parsed === void 0) {
-      return { status: "bad-date", message: `${name} "${value}" is not an ISO date` };
-    }
-  }
-  if (from !== void 0 && at.getTime() < from) {
-    return {
-      status: "not-yet-valid",
-      message: `signing key is not valid yet: valid_from ${window.validFrom}, ${atLabel} ${at.toISOString()}`
-    };
-  }
-  if (until !== void 0 && at.getTime() > until) {
-    return {
-      status: "expired",
-      message: `signing key expired: valid_until ${window.validUntil}, ${atLabel} ${at.toISOString()}`
-    };
-  }
-  return { status: "valid" };
-}
-function signingTimeOf(finding, now) {
-  if (finding.tlogChecked && finding.signedAt) {
-    const at = new Date(finding.signedAt);
-    if (!Number.isNaN(at.getTime())) return { at, source: "tlog" };
-  }
-  return { at: now, source: "run" };
-}
-function signerResultOf(outcome) {
-  switch (outcome) {
-    case "verified":
-      return "verified";
-    case "unsigned":
-    case "skipped":
-      return "absent";
-    case "invalid":
-      return "invalid";
-    case "expired":
-      return "expired";
-    case "transient":
-    case "registry-auth":
-    case "tool-error":
-    case "not-found":
-      return "could-not-complete";
-  }
-}
-function distinctSignerKey(signer, finding) {
-  if (signer.kind === "key") {
-    const fingerprint = finding.keyFingerprint ?? signer.keyFingerprint;
-    return fingerprint ? `key ${normaliseFingerprint(fingerprint) ?? fingerprint}` : `key-path ${signer.keyPath}`;
-  }
-  return `keyless ${finding.identity ?? signer.identity}\0${finding.issuer ?? signer.issuer}`;
-}
-function countDistinctSigners(signers, findings) {
-  const seen = /* @__PURE__ */ new Map();
-  return findings.map((finding, i) => {
-    if (finding.result !== "verified") return { ...finding, counted: false };
-    const key = distinctSignerKey(signers[i], finding);
-    const first = seen.get(key);
-    if (first !== void 0) {
-      return {
-        ...finding,
-        counted: false,
-        message: `the same signer as ${first} (${key.split("\0")[0]}); counted once`
-      };
-    }
-    seen.set(key, finding.name);
-    return { ...finding, counted: true };
-  });
-}
-function combineSigners(findings, required) {
-  const counted = findings.filter((f) => f.counted).length;
-  const threshold = { required, counted, met: counted >= required };
-  if (threshold.met) return { outcome: "verified", threshold };
-  const incomplete = findings.filter((f) => f.result === "could-not-complete");
-  if (incomplete.length > 0 && counted + incomplete.length >= required) {
-    return { outcome: incomplete[0].outcome, threshold, decisive: incomplete[0] };
-  }
-  const outside2 = findings.find((f) => f.result === "expired" || f.result === "not-yet-valid");
-  if (outside2) return { outcome: "expired", threshold, decisive: outside2 };
-  const some = findings.find((f) => f.result === "verified" || f.result === "invalid");
-  if (some) return { outcome: "invalid", threshold, decisive: some };
-  return { outcome: "unsigned", threshold, decisive: findings[0] };
-}
-function describeSigner(signature, options = {}) {
-  if (signature.identity) {
-    return options.withIssuer && signature.issuer ? `${signature.identity} (${signature.issuer})` : signature.identity;
-  }
-  if (signature.keyFingerprint) {
-    if (options.bareKey) return signature.keyFingerprint;
-    const fingerprint = normaliseFingerprint(signature.keyFingerprint) ?? signature.keyFingerprint;
-    return `key ${options.shorten ? options.shorten(fingerprint) : fingerprint}`;
-  }
-  return signature.expected || void 0;
-}
-function expectedSignerText(signer) {
-  if (!signer) return void 0;
-  return signer.kind === "key" ? signer.keyPath : signer.identity;
 }
 
 // src/config/regexp.ts
@@ -37740,10 +37768,10 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
 }
 validate20.evaluated = { "props": true, "dynamicProps": false, "dynamicItems": false };
 var matrix = validate21;
-var schema32 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://raw.githubusercontent.com/clamp/rocm-provenance/main/schemas/matrix.schema.json", "title": "rocm-provenance image matrix (ci/rocm_matrix.yml)", "description": "The pinned ROCm images CI uses. Either a list of rows under `rocm.images` (with an optional `rocm.policy`), or the read-only map keyed by OS label.", "type": "object", "if": { "properties": { "rocm": true }, "required": ["rocm"] }, "then": { "$ref": "#/$defs/rowsForm" }, "else": { "$ref": "#/$defs/osMapForm" }, "$defs": { "rowsForm": { "type": "object", "additionalProperties": false, "required": ["rocm"], "properties": { "rocm": { "description": "The image matrix.", "type": "object", "additionalProperties": false, "required": ["images"], "properties": { "images": { "description": "One row per pinned image.", "type": "array", "minItems": 1, "items": { "$ref": "#/$defs/row" } }, "policy": { "description": "Which row CI should prefer (the action's `image` output).", "$ref": "#/$defs/preference" } } } } }, "row": { "type": "object", "additionalProperties": false, "required": ["version", "os"], "properties": { "version": { "description": 'ROCm version, e.g. "6.4.4" (quote it: 6.10 unquoted is a number).', "type": ["string", "number"] }, "os": { "description": "OS label, e.g. ubuntu-22.04.", "type": "string", "minLength": 1 }, "digest": { "description": "Pinned digest, sha256:<64 hex>. A placeholder (sha256:TODO_\u2026, empty) means the row is not pinned yet.", "type": ["string", "null"] }, "added": { "description": "Date the digest was pinned (YYYY-MM-DD); the pin's age is counted from it.", "type": "string", "format": "date" }, "repository": { "description": "Repository of this row (no tag), overriding the policy's and the action's; may use {version} and {os}.", "type": "string", "minLength": 1 }, "image": { "description": "Full image reference of this row (repository[:tag][@digest]), instead of `repository` and `tag`.", "type": "string", "minLength": 1 }, "tag": { "description": "Tag of this row, overriding the policy's tag_template; may use {version} and {os}.", "type": "string", "minLength": 1 }, "provenance": { "description": "Who must have signed this image and per-image verification settings.", "$ref": "#/$defs/provenance" } } }, "provenance": { "description": "Who must have signed this image: a key (key_path) or a keyless identity (identity + issuer), and per-image verification settings.", "type": "object", "additionalProperties": false, "properties": { "key_path": { "description": "Public key file (PEM), relative to the workspace.", "type": "string", "minLength": 1 }, "expected_key": { "description": "Alias of key_path; a SHA-256 fingerprint here is read as key_fingerprint.", "type": "string", "minLength": 1 }, "key_fingerprint": { "description": "SHA-256 of the public key (DER SubjectPublicKeyInfo), as sha256:<hex> or bare hex; checked against the key file.", "type": "string", "pattern": "^(sha256:)?[0-9a-fA-F]{64}$" }, "identity": { "description": "Regular expression (Go/RE2 syntax) the certificate identity must match (cosign --certificate-identity-regexp).", "type": "string", "minLength": 1 }, "issuer": { "description": "OIDC issuer of the certificate, e.g. https://token.actions.githubusercontent.com; read as an RE2 regular expression when it contains ^, $, *, +, ?, (, [, | or a backslash.", "type": "string", "minLength": 1 }, "require_signature": { "description": "require_signature for this image, over the policy and its overrides.", "type": "boolean" }, "attestation_type": { "description": "Predicate type to look for on this image.", "type": "string", "minLength": 1 }, "ignore_tlog": { "description": "Accept a key-based signature of this image without a transparency-log entry.", "type": "boolean" }, "valid_from": { "description": "First day (YYYY-MM-DD) or moment (RFC 3339) the key is valid for signatures (key rotation), inclusive.", "type": "string", "anyOf": [{ "format": "date" }, { "format": "date-time" }] }, "valid_until": { "description": "Last day (YYYY-MM-DD) or moment (RFC 3339) the key is valid for signatures (key rotation), inclusive.", "type": "string", "anyOf": [{ "format": "date" }, { "format": "date-time" }] }, "trusted_signers": { "description": "Names from the policy's signers that may sign this image, over the override's and the policy's; the row's own key_path/identity signer (named `provenance`) is added to them.", "type": "array", "items": { "type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]*$" }, "uniqueItems": true, "examples": [["release-2025", "release-2026"]] }, "threshold": { "description": "Distinct trusted signers this image needs, over the override's and the policy's.", "type": "integer", "minimum": 1, "default": 1, "examples": [2] }, "signer_identity": { "description": "Recorded by the updater: certificate identity (SAN) of the keyless signature it verified when pinning. Informational, never checked.", "type": "string" }, "signer_issuer": { "description": "Recorded by the updater: OIDC issuer of that certificate. Informational, never checked.", "type": "string" }, "rekor_log_index": { "description": "Recorded by the updater: Rekor log index of the verified signature. Informational, never checked.", "type": "integer", "minimum": 0 }, "attestation_digest": { "description": "Recorded by the updater: SHA-256 of the verified attestation's in-toto statement (sha256:<64 hex>). Informational, never checked.", "type": "string", "pattern": "^sha256:[0-9a-f]{64}$" } } }, "preference": { "description": "Which row CI should prefer (the action's `image` output).", "type": "object", "additionalProperties": false, "properties": { "default": { "description": "The default row as [version, os].", "type": "array", "minItems": 2, "maxItems": 2, "items": { "type": ["string", "number"] } }, "prefer_os": { "description": "OS to prefer for the chosen version when a row has it.", "type": "string", "minLength": 1 }, "fallback_os": { "description": "OS to use when no row has prefer_os.", "type": "string", "minLength": 1 }, "fallback_version": { "description": "Version to use when no row has the default version.", "type": ["string", "number"] } } }, "osMapForm": { "description": "Read-only form: a map keyed by OS label.", "type": "object", "minProperties": 1, "additionalProperties": { "$ref": "#/$defs/osEntry" } }, "osEntry": { "type": "object", "additionalProperties": false, "properties": { "image": { "description": "Image reference with tag, e.g. ghcr.io/rocm/dev:6.4.4-ubuntu-22.04.", "type": "string", "minLength": 1 }, "mirror": { "description": "A mirror's reference of the same image.", "type": "string" }, "canonical": { "description": "The canonical reference (used when `image` is absent).", "type": "string" }, "sha256": { "description": "Pinned digest as 64 hex characters, without the sha256: prefix.", "type": ["string", "null"] }, "timestamp": { "description": "When the digest was pinned (RFC 3339).", "type": "string", "format": "date-time" }, "tarball": { "description": "File name of a saved image tarball (not used).", "type": "string" } } } } };
+var schema32 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://raw.githubusercontent.com/clamp/rocm-provenance/main/schemas/matrix.schema.json", "title": "rocm-provenance image matrix (ci/rocm_matrix.yml)", "description": "The pinned ROCm images CI uses. Either a list of rows under `rocm.images` (with an optional `rocm.policy`), or the read-only map keyed by OS label.", "type": "object", "if": { "properties": { "rocm": true }, "required": ["rocm"] }, "then": { "$ref": "#/$defs/rowsForm" }, "else": { "$ref": "#/$defs/osMapForm" }, "$defs": { "rowsForm": { "type": "object", "additionalProperties": false, "required": ["rocm"], "properties": { "rocm": { "description": "The image matrix.", "type": "object", "additionalProperties": false, "required": ["images"], "properties": { "images": { "description": "One row per pinned image.", "type": "array", "minItems": 1, "items": { "$ref": "#/$defs/row" } }, "policy": { "description": "Which row CI should prefer (the action's `image` output).", "$ref": "#/$defs/preference" } } } } }, "row": { "type": "object", "additionalProperties": false, "required": ["version", "os"], "properties": { "version": { "description": 'ROCm version, e.g. "6.4.4"; quoted or not, it is read as written (6.10 stays 6.10).', "type": ["string", "number"] }, "os": { "description": "OS label, e.g. ubuntu-22.04.", "type": "string", "minLength": 1 }, "digest": { "description": "Pinned digest, sha256:<64 hex>. A placeholder (sha256:TODO_\u2026, empty) means the row is not pinned yet.", "type": ["string", "null"] }, "added": { "description": "Date the digest was pinned (YYYY-MM-DD); the pin's age is counted from it.", "type": "string", "format": "date" }, "repository": { "description": "Repository of this row (no tag), overriding the policy's and the action's; may use {version} and {os}.", "type": "string", "minLength": 1 }, "image": { "description": "Full image reference of this row (repository[:tag][@digest]), instead of `repository` and `tag`.", "type": "string", "minLength": 1 }, "tag": { "description": "Tag of this row, overriding the policy's tag_template; may use {version} and {os}.", "type": "string", "minLength": 1 }, "provenance": { "description": "Who must have signed this image and per-image verification settings.", "$ref": "#/$defs/provenance" } } }, "provenance": { "description": "Who must have signed this image: a key (key_path) or a keyless identity (identity + issuer), and per-image verification settings.", "type": "object", "additionalProperties": false, "properties": { "key_path": { "description": "Public key file (PEM), relative to the workspace.", "type": "string", "minLength": 1 }, "expected_key": { "description": "Alias of key_path; a SHA-256 fingerprint here is read as key_fingerprint.", "type": "string", "minLength": 1 }, "key_fingerprint": { "description": "SHA-256 of the public key (DER SubjectPublicKeyInfo), as sha256:<hex> or bare hex; checked against the key file.", "type": "string", "pattern": "^(sha256:)?[0-9a-fA-F]{64}$" }, "identity": { "description": "Regular expression (Go/RE2 syntax) the certificate identity must match (cosign --certificate-identity-regexp).", "type": "string", "minLength": 1 }, "issuer": { "description": "OIDC issuer of the certificate, e.g. https://token.actions.githubusercontent.com; read as an RE2 regular expression when it contains ^, $, *, +, ?, (, [, | or a backslash.", "type": "string", "minLength": 1 }, "require_signature": { "description": "require_signature for this image, over the policy and its overrides.", "type": "boolean" }, "attestation_type": { "description": "Predicate type to look for on this image.", "type": "string", "minLength": 1 }, "ignore_tlog": { "description": "Accept a key-based signature of this image without a transparency-log entry.", "type": "boolean" }, "valid_from": { "description": "First day (YYYY-MM-DD) or moment (RFC 3339) the key is valid for signatures (key rotation), inclusive.", "type": "string", "anyOf": [{ "format": "date" }, { "format": "date-time" }] }, "valid_until": { "description": "Last day (YYYY-MM-DD) or moment (RFC 3339) the key is valid for signatures (key rotation), inclusive.", "type": "string", "anyOf": [{ "format": "date" }, { "format": "date-time" }] }, "trusted_signers": { "description": "Names from the policy's signers that may sign this image, over the override's and the policy's; the row's own key_path/identity signer (named `provenance`) is added to them.", "type": "array", "items": { "type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]*$" }, "uniqueItems": true, "examples": [["release-2025", "release-2026"]] }, "threshold": { "description": "Distinct trusted signers this image needs, over the override's and the policy's.", "type": "integer", "minimum": 1, "default": 1, "examples": [2] }, "signer_identity": { "description": "Recorded by the updater: certificate identity (SAN) of the keyless signature it verified when pinning. Informational, never checked.", "type": "string" }, "signer_issuer": { "description": "Recorded by the updater: OIDC issuer of that certificate. Informational, never checked.", "type": "string" }, "rekor_log_index": { "description": "Recorded by the updater: Rekor log index of the verified signature. Informational, never checked.", "type": "integer", "minimum": 0 }, "attestation_digest": { "description": "Recorded by the updater: SHA-256 of the verified attestation's in-toto statement (sha256:<64 hex>). Informational, never checked.", "type": "string", "pattern": "^sha256:[0-9a-f]{64}$" } } }, "preference": { "description": "Which row CI should prefer (the action's `image` output).", "type": "object", "additionalProperties": false, "properties": { "default": { "description": "The default row as [version, os].", "type": "array", "minItems": 2, "maxItems": 2, "items": { "type": ["string", "number"] } }, "prefer_os": { "description": "OS to prefer for the chosen version when a row has it.", "type": "string", "minLength": 1 }, "fallback_os": { "description": "OS to use when no row has prefer_os.", "type": "string", "minLength": 1 }, "fallback_version": { "description": "Version to use when no row has the default version.", "type": ["string", "number"] } } }, "osMapForm": { "description": "Read-only form: a map keyed by OS label.", "type": "object", "minProperties": 1, "additionalProperties": { "$ref": "#/$defs/osEntry" } }, "osEntry": { "type": "object", "additionalProperties": false, "properties": { "image": { "description": "Image reference with tag, e.g. ghcr.io/rocm/dev:6.4.4-ubuntu-22.04.", "type": "string", "minLength": 1 }, "mirror": { "description": "A mirror's reference of the same image.", "type": "string" }, "canonical": { "description": "The canonical reference (used when `image` is absent).", "type": "string" }, "sha256": { "description": "Pinned digest as 64 hex characters, without the sha256: prefix.", "type": ["string", "null"] }, "timestamp": { "description": "When the digest was pinned (RFC 3339).", "type": "string", "format": "date-time" }, "tarball": { "description": "File name of a saved image tarball (not used).", "type": "string" } } } } };
 var schema33 = { "type": "object", "additionalProperties": false, "required": ["rocm"], "properties": { "rocm": { "description": "The image matrix.", "type": "object", "additionalProperties": false, "required": ["images"], "properties": { "images": { "description": "One row per pinned image.", "type": "array", "minItems": 1, "items": { "$ref": "#/$defs/row" } }, "policy": { "description": "Which row CI should prefer (the action's `image` output).", "$ref": "#/$defs/preference" } } } } };
 var schema36 = { "description": "Which row CI should prefer (the action's `image` output).", "type": "object", "additionalProperties": false, "properties": { "default": { "description": "The default row as [version, os].", "type": "array", "minItems": 2, "maxItems": 2, "items": { "type": ["string", "number"] } }, "prefer_os": { "description": "OS to prefer for the chosen version when a row has it.", "type": "string", "minLength": 1 }, "fallback_os": { "description": "OS to use when no row has prefer_os.", "type": "string", "minLength": 1 }, "fallback_version": { "description": "Version to use when no row has the default version.", "type": ["string", "number"] } } };
-var schema34 = { "type": "object", "additionalProperties": false, "required": ["version", "os"], "properties": { "version": { "description": 'ROCm version, e.g. "6.4.4" (quote it: 6.10 unquoted is a number).', "type": ["string", "number"] }, "os": { "description": "OS label, e.g. ubuntu-22.04.", "type": "string", "minLength": 1 }, "digest": { "description": "Pinned digest, sha256:<64 hex>. A placeholder (sha256:TODO_\u2026, empty) means the row is not pinned yet.", "type": ["string", "null"] }, "added": { "description": "Date the digest was pinned (YYYY-MM-DD); the pin's age is counted from it.", "type": "string", "format": "date" }, "repository": { "description": "Repository of this row (no tag), overriding the policy's and the action's; may use {version} and {os}.", "type": "string", "minLength": 1 }, "image": { "description": "Full image reference of this row (repository[:tag][@digest]), instead of `repository` and `tag`.", "type": "string", "minLength": 1 }, "tag": { "description": "Tag of this row, overriding the policy's tag_template; may use {version} and {os}.", "type": "string", "minLength": 1 }, "provenance": { "description": "Who must have signed this image and per-image verification settings.", "$ref": "#/$defs/provenance" } } };
+var schema34 = { "type": "object", "additionalProperties": false, "required": ["version", "os"], "properties": { "version": { "description": 'ROCm version, e.g. "6.4.4"; quoted or not, it is read as written (6.10 stays 6.10).', "type": ["string", "number"] }, "os": { "description": "OS label, e.g. ubuntu-22.04.", "type": "string", "minLength": 1 }, "digest": { "description": "Pinned digest, sha256:<64 hex>. A placeholder (sha256:TODO_\u2026, empty) means the row is not pinned yet.", "type": ["string", "null"] }, "added": { "description": "Date the digest was pinned (YYYY-MM-DD); the pin's age is counted from it.", "type": "string", "format": "date" }, "repository": { "description": "Repository of this row (no tag), overriding the policy's and the action's; may use {version} and {os}.", "type": "string", "minLength": 1 }, "image": { "description": "Full image reference of this row (repository[:tag][@digest]), instead of `repository` and `tag`.", "type": "string", "minLength": 1 }, "tag": { "description": "Tag of this row, overriding the policy's tag_template; may use {version} and {os}.", "type": "string", "minLength": 1 }, "provenance": { "description": "Who must have signed this image and per-image verification settings.", "$ref": "#/$defs/provenance" } } };
 var schema35 = { "description": "Who must have signed this image: a key (key_path) or a keyless identity (identity + issuer), and per-image verification settings.", "type": "object", "additionalProperties": false, "properties": { "key_path": { "description": "Public key file (PEM), relative to the workspace.", "type": "string", "minLength": 1 }, "expected_key": { "description": "Alias of key_path; a SHA-256 fingerprint here is read as key_fingerprint.", "type": "string", "minLength": 1 }, "key_fingerprint": { "description": "SHA-256 of the public key (DER SubjectPublicKeyInfo), as sha256:<hex> or bare hex; checked against the key file.", "type": "string", "pattern": "^(sha256:)?[0-9a-fA-F]{64}$" }, "identity": { "description": "Regular expression (Go/RE2 syntax) the certificate identity must match (cosign --certificate-identity-regexp).", "type": "string", "minLength": 1 }, "issuer": { "description": "OIDC issuer of the certificate, e.g. https://token.actions.githubusercontent.com; read as an RE2 regular expression when it contains ^, $, *, +, ?, (, [, | or a backslash.", "type": "string", "minLength": 1 }, "require_signature": { "description": "require_signature for this image, over the policy and its overrides.", "type": "boolean" }, "attestation_type": { "description": "Predicate type to look for on this image.", "type": "string", "minLength": 1 }, "ignore_tlog": { "description": "Accept a key-based signature of this image without a transparency-log entry.", "type": "boolean" }, "valid_from": { "description": "First day (YYYY-MM-DD) or moment (RFC 3339) the key is valid for signatures (key rotation), inclusive.", "type": "string", "anyOf": [{ "format": "date" }, { "format": "date-time" }] }, "valid_until": { "description": "Last day (YYYY-MM-DD) or moment (RFC 3339) the key is valid for signatures (key rotation), inclusive.", "type": "string", "anyOf": [{ "format": "date" }, { "format": "date-time" }] }, "trusted_signers": { "description": "Names from the policy's signers that may sign this image, over the override's and the policy's; the row's own key_path/identity signer (named `provenance`) is added to them.", "type": "array", "items": { "type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]*$" }, "uniqueItems": true, "examples": [["release-2025", "release-2026"]] }, "threshold": { "description": "Distinct trusted signers this image needs, over the override's and the policy's.", "type": "integer", "minimum": 1, "default": 1, "examples": [2] }, "signer_identity": { "description": "Recorded by the updater: certificate identity (SAN) of the keyless signature it verified when pinning. Informational, never checked.", "type": "string" }, "signer_issuer": { "description": "Recorded by the updater: OIDC issuer of that certificate. Informational, never checked.", "type": "string" }, "rekor_log_index": { "description": "Recorded by the updater: Rekor log index of the verified signature. Informational, never checked.", "type": "integer", "minimum": 0 }, "attestation_digest": { "description": "Recorded by the updater: SHA-256 of the verified attestation's in-toto statement (sha256:<64 hex>). Informational, never checked.", "type": "string", "pattern": "^sha256:[0-9a-f]{64}$" } } };
 var pattern13 = new RegExp("^sha256:[0-9a-f]{64}$", "u");
 function validate23(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
@@ -40883,6 +40911,7 @@ function signerFinding(name, kind, verification) {
     ...finding.keyFingerprint !== void 0 && { keyFingerprint: finding.keyFingerprint },
     ...finding.rekorLogIndex !== void 0 && { rekorLogIndex: finding.rekorLogIndex },
     ...finding.signedAt !== void 0 && { signedAt: finding.signedAt },
+    ...finding.detailsUnverified && { detailsUnverified: true },
     ...finding.message !== void 0 && { message: finding.message },
     ...finding.attempts !== void 0 && { attempts: finding.attempts }
   };
@@ -41039,7 +41068,12 @@ var CosignVerifier = class {
     if (result.outcome === "verified" && signer.kind === "keyless" && result.identity === void 0) {
       const bundleSigner = await this.readBundleSigner(plan, digest, signer);
       attempts += 1;
-      result = { ...result, ...bundleSigner, attempts };
+      result = {
+        ...result,
+        ...bundleSigner,
+        ...Object.keys(bundleSigner).length > 0 && { detailsUnverified: true },
+        attempts
+      };
     }
     if (result.outcome !== "verified") return { finding: result };
     const signingTime = signingTimeOf(result, now);
@@ -42977,7 +43011,8 @@ function toTransportError(what, error) {
       retryable: true
     });
   const tls = TLS_ERROR.test(detail);
-  return new RegistryError("REGISTRY_UNREACHABLE", `${what}: ${detail}`, {
+  const plainHttp = /wrong version number|ERR_SSL_WRONG_VERSION_NUMBER/i.test(detail) ? " (the registry answered in plain HTTP: if it is meant to, list it in insecure-registries)" : "";
+  return new RegistryError("REGISTRY_UNREACHABLE", `${what}: ${detail}${plainHttp}`, {
     cause: error,
     retryable: !tls
   });
@@ -43653,7 +43688,7 @@ function digestStep(findings) {
       return {
         check: "digest",
         code: 2,
-        text: `digest: row ${plan.row.index} (${plan.row.version}, ${plan.row.os}) is not pinned to a digest yet${plan.row.pin.kind === "not-pinned" && plan.row.pin.note ? ` (${plan.row.pin.note})` : ""} \u2192 2`
+        text: `digest: row ${plan.row.index + 1} (${plan.row.version}, ${plan.row.os})${plan.row.location ? ` at ${formatLocation(plan.row.location)}` : ""} is not pinned to a digest yet${plan.row.pin.kind === "not-pinned" && plan.row.pin.note ? ` (${plan.row.pin.note})` : ""} \u2192 2`
       };
     case "unreachable":
       return {
@@ -44587,7 +44622,7 @@ async function checkImage(plan, deps, cosign, cache, now) {
   let signature;
   let attestation;
   let requirements;
-  const skipReason = reasonNotToVerify(plan, digest);
+  const skipReason = hasSigner(plan) || plan.row.pin.kind !== "pinned" ? reasonNotToVerify(plan, digest) : void 0;
   if (skipReason !== void 0) {
     const outcome = digest.pinnedExists === false ? "not-found" : digest.status === "unreachable" ? "transient" : digest.status === "access-denied" ? "registry-auth" : "skipped";
     signature = { ...skippedSignature(skipReason), outcome };
@@ -45148,6 +45183,13 @@ function annotateTelemetrySummary(summaryText, report) {
   return `${JSON.stringify(annotated, null, indentationOf(summaryText))}${newline}`;
 }
 
+// src/adapters/fs/telemetry-file.ts
+async function annotateTelemetryFile(workspace, path, report) {
+  await assertWritableFile(workspace, path);
+  const text2 = await readRegularTextFile(path, MAX_TELEMETRY_BYTES) ?? "{}";
+  await writeFileAtomically(path, annotateTelemetrySummary(text2, report));
+}
+
 // src/config/matrix-edit.ts
 var import_yaml6 = __toESM(require_dist(), 1);
 var MatrixEditError = class extends ProvenanceError {
@@ -45175,14 +45217,28 @@ function editMatrix(text2, edits, file) {
 function usesCrlf(text2) {
   return text2.includes("\r\n") && !/(^|[^\r])\n/.test(text2);
 }
-function editMatrixLf(text2, edits, file) {
+function editMatrixLf(text2, given, file) {
   const layout = readLayout(text2, file);
+  const edits = withoutSharedEvidence(layout, given);
   const splices = [];
   for (const update of edits.update) splices.push(...updateRow(layout, update));
   if (edits.append.length > 0) splices.push(appendRows(layout, edits.append));
   const edited = applySplices(text2, splices);
   checkEdited(edited, file, layout.images.items.length, edits);
   return edited;
+}
+function isSharedProvenance(node) {
+  return (0, import_yaml6.isAlias)(node) || (0, import_yaml6.isMap)(node) && node.anchor !== void 0;
+}
+function withoutSharedEvidence(layout, edits) {
+  const shared = (index) => {
+    const row2 = layout.images.items[index];
+    return (0, import_yaml6.isMap)(row2) && isSharedProvenance(findPair(row2, "provenance")?.value);
+  };
+  return {
+    update: edits.update.map((u) => shared(u.index) ? { ...u, provenance: {} } : u),
+    append: edits.append.map((a) => shared(a.templateIndex) ? { ...a, provenance: {} } : a)
+  };
 }
 function readLayout(text2, file) {
   const document = (0, import_yaml6.parseDocument)(text2);
@@ -45286,7 +45342,8 @@ function updateRow(layout, update) {
   }
   const provenancePair = findPair(row2, "provenance");
   const provenance = provenancePair?.value;
-  if (provenancePair && (0, import_yaml6.isMap)(provenance)) {
+  if (provenancePair && isSharedProvenance(provenance)) {
+  } else if (provenancePair && (0, import_yaml6.isMap)(provenance)) {
     splices.push(...updateProvenance(layout, provenance, update.provenance, rowStyle));
   } else if (provenancePair && !isEmptyValue(provenancePair.value)) {
     throw new MatrixEditError(
@@ -45388,6 +45445,10 @@ function renderNewRow(layout, append) {
     else if (key === "repository") write(key, { key, value: copyValue(pair, text2) });
     else if (key === "tag" && scalarText(pair.value, text2)?.includes("{version}")) {
       write(key, { key, value: copyValue(pair, text2) });
+    } else if (key === "provenance" && (0, import_yaml6.isAlias)(pair.value)) {
+      write(key, { key, value: copyValue(pair, text2) });
+    } else if (key === "provenance" && (0, import_yaml6.isMap)(pair.value) && pair.value.anchor !== void 0) {
+      write(key, { key, value: `*${pair.value.anchor}` });
     } else if (key === "provenance" && (0, import_yaml6.isMap)(pair.value)) {
       write(key, { key, pairs: newProvenance(pair.value, append.provenance, rowStyle, text2) });
     }
@@ -46229,9 +46290,7 @@ async function annotateCommand(args) {
   const reportText = await readRegularTextFile(reportPath, MAX_TELEMETRY_BYTES);
   if (reportText === void 0) throw new InputError(`${reportPath} does not exist`);
   const report = JSON.parse(reportText);
-  await assertWritableFile(void 0, summaryPath);
-  const summary2 = await readRegularTextFile(summaryPath, MAX_TELEMETRY_BYTES) ?? "{}";
-  await writeFileAtomically(summaryPath, annotateTelemetrySummary(summary2, report));
+  await annotateTelemetryFile(void 0, summaryPath, report);
   out(`annotated ${summaryPath} with ${reportPath}
 `);
   return 0;
@@ -46288,6 +46347,11 @@ async function main(argv) {
 ${USAGE}
 `);
     return 4;
+  }
+  if (rest.includes("--help") || rest.includes("-h")) {
+    out(`${USAGE}
+`);
+    return 0;
   }
   try {
     return await handler(rest);

@@ -353,6 +353,13 @@ export interface SignatureFinding {
   rekorLogIndex?: number
   /** RFC 3339: Rekor integrated time or signed timestamp. */
   signedAt?: string
+  /**
+   * True when identity, issuer, log index and signedAt were read from the
+   * stored bundles (`cosign download signature`), not from what cosign
+   * verified: shown, but never used to tell signers apart or to date a
+   * signature.
+   */
+  detailsUnverified?: boolean
   /** Number of verified signatures of the signature type. */
   count: number
   /** False when `--insecure-ignore-tlog` was passed: no log entry was checked. */
@@ -404,6 +411,8 @@ export interface SignerFinding {
   keyFingerprint?: string
   rekorLogIndex?: number
   signedAt?: string
+  /** See SignatureFinding.detailsUnverified. */
+  detailsUnverified?: boolean
   /** Why it did not count, for anything but a counted `verified`. */
   message?: string
   attempts?: number

@@ -218,6 +218,7 @@ function signerFinding(
     ...(finding.keyFingerprint !== undefined && { keyFingerprint: finding.keyFingerprint }),
     ...(finding.rekorLogIndex !== undefined && { rekorLogIndex: finding.rekorLogIndex }),
     ...(finding.signedAt !== undefined && { signedAt: finding.signedAt }),
+    ...(finding.detailsUnverified && { detailsUnverified: true }),
     ...(finding.message !== undefined && { message: finding.message }),
     ...(finding.attempts !== undefined && { attempts: finding.attempts }),
     ...(verification.source !== undefined && { source: verification.source })
@@ -508,7 +509,12 @@ export class CosignVerifier {
     ) {
       const bundleSigner = await this.readBundleSigner(plan, digest, signer)
       attempts += 1
-      result = { ...result, ...bundleSigner, attempts }
+      result = {
+        ...result,
+        ...bundleSigner,
+        ...(Object.keys(bundleSigner).length > 0 && { detailsUnverified: true }),
+        attempts
+      }
     }
 
     if (result.outcome !== 'verified') return { finding: result }
