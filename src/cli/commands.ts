@@ -115,6 +115,7 @@ function cliAdapters(
     username: options.registryUsername,
     password: process.env.ROCM_PROVENANCE_REGISTRY_PASSWORD,
     githubToken: process.env.GITHUB_TOKEN,
+    githubApiUrl: process.env.GITHUB_API_URL,
     insecureRegistries: options.insecureRegistries,
     resolveCosignPath: async () => options.cosignPath
   })

@@ -244,7 +244,7 @@ function signerSteps(findings: ImageFindings): DecisionStep[] {
     return {
       check: 'signature',
       code: 0,
-      text: `signer ${signer.name} (${signer.kind}): ${signer.result}${time}; ${count}${why}`
+      text: `signer ${signer.name} (${signer.kind}): ${signer.result}${signer.source ? ` (bundle from the ${signer.source})` : ''}${time}; ${count}${why}`
     }
   })
 }

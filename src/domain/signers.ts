@@ -145,6 +145,11 @@ export function distinctSignerKey(signer: NamedSigner, finding: SignerFinding): 
       ? `key ${normaliseFingerprint(fingerprint) ?? fingerprint}`
       : `key-path ${signer.keyPath}`
   }
+  if (signer.kind === 'github') {
+    // The workflow that signed (Build Signer URI) in its repository; GitHub's
+    // issuer is fixed.
+    return `github ${finding.identity ?? `${signer.repository} ${signer.signerWorkflow ?? ''}`}`
+  }
   return `keyless ${finding.identity ?? signer.identity}\u0000${finding.issuer ?? signer.issuer}`
 }
 
@@ -259,10 +264,15 @@ export function describeSigner(
   return signature.expected || undefined
 }
 
-/** The signer as the policy wrote it: the key path, or the identity pattern. */
+/** The signer as the policy wrote it: the key path, the identity pattern, or `github:<repository>`. */
 export function expectedSignerText(
-  signer: { kind: 'key'; keyPath: string } | { kind: 'keyless'; identity: string } | undefined
+  signer:
+    | { kind: 'key'; keyPath: string }
+    | { kind: 'keyless'; identity: string }
+    | { kind: 'github'; repository: string }
+    | undefined
 ): string | undefined {
   if (!signer) return undefined
+  if (signer.kind === 'github') return `github:${signer.repository}`
   return signer.kind === 'key' ? signer.keyPath : signer.identity
 }

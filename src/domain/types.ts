@@ -211,10 +211,32 @@ export type SignerExpectation =
   | ({ kind: 'keyless'; identity: string; issuer: string; issuerIsRegexp: boolean } & SignerWindow)
 
 /**
+ * A GitHub artifact attestation signer (policy `signers.<name>.github`, issue
+ * 13): Sigstore bundles made by `actions/attest-build-provenance` in
+ * `repository`, checked against the certificate's GitHub extensions.
+ */
+export interface GitHubSignerExpectation extends SignerWindow {
+  kind: 'github'
+  /** `owner/name`: the certificate's Source Repository URI is `https://github.com/<repository>`. */
+  repository: string
+  /** RE2 on the certificate's Build Signer URI (the workflow that signed, `…@<ref>`). */
+  signerWorkflow?: string
+  /** RE2 on the certificate's Source Repository Ref (e.g. `refs/tags/v1.2`). */
+  sourceRef?: string
+  /** Refuse bundles whose certificate says Runner Environment `self-hosted` (default true). */
+  hostedRunnersOnly: boolean
+  /** The predicate type of the attestation that signs the image (default SLSA provenance v1). */
+  predicateType: string
+}
+
+/**
  * A signer with its name: one of the policy's `signers`, or the row's own
  * `provenance` signer, named `provenance` (UNNAMED_SIGNER).
  */
-export type NamedSigner = SignerExpectation & { name: string; location?: SourceLocation }
+export type NamedSigner = (SignerExpectation | GitHubSignerExpectation) & {
+  name: string
+  location?: SourceLocation
+}
 
 /** The report name of a row's own (unnamed) `provenance` signer. */
 export const UNNAMED_SIGNER = 'provenance'
@@ -379,7 +401,7 @@ export type SignerResult =
 /** One trusted signer's check of one image. */
 export interface SignerFinding {
   name: string
-  kind: 'key' | 'keyless'
+  kind: 'key' | 'keyless' | 'github'
   result: SignerResult
   /** Whether it counts towards the threshold (verified, in its window, not a duplicate). */
   counted: boolean
@@ -401,6 +423,8 @@ export interface SignerFinding {
   attempts?: number
   /** The signature details as one finding (what a single-signer check reports). */
   finding?: SignatureFinding
+  /** Where the bundle that decided came from (GitHub signers): `registry referrer`, `referrers tag`, `API`. */
+  source?: string
 }
 
 export interface ThresholdFinding {

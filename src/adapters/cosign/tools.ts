@@ -8,6 +8,8 @@
  * could-not-complete, never as unsigned.
  */
 import { CosignVerifier } from './verifier.js'
+import { GitHubBundleVerifier } from './bundle-verifier.js'
+import type { GitHubAttestations } from '../github/attestations.js'
 import { readCosignVersion } from './install.js'
 import type { CosignTools } from '../../app/ports.js'
 import type { CredentialStore } from '../registry/credentials.js'
@@ -20,9 +22,11 @@ export interface CosignToolsOptions {
   workspace: string
   insecureRegistries: string[]
   credentials: CredentialStore
-  registry: Pick<RegistryClient, 'manifestExists' | 'listReferrers'> &
+  registry: Pick<RegistryClient, 'manifestExists' | 'listReferrers' | 'readArtifactLayer'> &
     Partial<Pick<RegistryClient, 'clearance'>>
   env?: NodeJS.ProcessEnv
+  /** GitHub's attestations API, one client per run (issue 13); absent: registry referrers only. */
+  attestations?: Pick<GitHubAttestations, 'listBundles'>
 }
 
 export async function createCosignTools(options: CosignToolsOptions): Promise<CosignTools> {
@@ -46,7 +50,14 @@ export async function createCosignTools(options: CosignToolsOptions): Promise<Co
     credentials: options.credentials,
     signatureEvidence,
     digestExists,
-    env: options.env
+    env: options.env,
+    github: new GitHubBundleVerifier({
+      cosignPath: options.cosignPath,
+      workspace: options.workspace,
+      registry,
+      attestations: options.attestations,
+      env: options.env
+    })
   })
   // cosign's own registry requests wait out a registry's Retry-After too.
   const clearance = (plan: ImagePlan): Promise<void> =>
