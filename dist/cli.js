@@ -12,6 +12,14 @@ var __require = /* @__PURE__ */ ((x) => typeof require !== "undefined" ? require
   if (typeof require !== "undefined") return require.apply(this, arguments);
   throw Error('Dynamic require of "' + x + '" is not supported');
 });
+var __esm = (fn, res, err2) => function __init() {
+  if (err2) throw err2[0];
+  try {
+    return fn && (res = (0, fn[__getOwnPropNames(fn)[0]])(fn = 0)), res;
+  } catch (e) {
+    throw err2 = [e], e;
+  }
+};
 var __commonJS = (cb, mod) => function __require2() {
   try {
     return mod || (0, cb[__getOwnPropNames(cb)[0]])((mod = { exports: {} }).exports, mod), mod.exports;
@@ -39,6 +47,7 @@ var __toESM = (mod, isNodeMode, target) => (target = mod != null ? __create(__ge
   isNodeMode || !mod || !mod.__esModule ? __defProp(target, "default", { value: mod, enumerable: true }) : target,
   mod
 ));
+var __toCommonJS = (mod) => __copyProps(__defProp({}, "__esModule", { value: true }), mod);
 
 // node_modules/ajv/dist/runtime/ucs2length.js
 var require_ucs2length = __commonJS({
@@ -144,12 +153,12 @@ var require_formats = __commonJS({
     var DATE2 = /^(\d\d\d\d)-(\d\d)-(\d\d)$/;
     var DAYS = [0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
     function date(str) {
-      const matches = DATE2.exec(str);
-      if (!matches)
+      const matches2 = DATE2.exec(str);
+      if (!matches2)
         return false;
-      const year = +matches[1];
-      const month = +matches[2];
-      const day = +matches[3];
+      const year = +matches2[1];
+      const month = +matches2[2];
+      const day = +matches2[3];
       return month >= 1 && month <= 12 && day >= 1 && day <= (month === 2 && isLeapYear(year) ? 29 : DAYS[month]);
     }
     function compareDate(d1, d2) {
@@ -164,16 +173,16 @@ var require_formats = __commonJS({
     var TIME = /^(\d\d):(\d\d):(\d\d(?:\.\d+)?)(z|([+-])(\d\d)(?::?(\d\d))?)?$/i;
     function getTime(strictTimeZone) {
       return function time(str) {
-        const matches = TIME.exec(str);
-        if (!matches)
+        const matches2 = TIME.exec(str);
+        if (!matches2)
           return false;
-        const hr = +matches[1];
-        const min = +matches[2];
-        const sec = +matches[3];
-        const tz = matches[4];
-        const tzSign = matches[5] === "-" ? -1 : 1;
-        const tzH = +(matches[6] || 0);
-        const tzM = +(matches[7] || 0);
+        const hr = +matches2[1];
+        const min = +matches2[2];
+        const sec = +matches2[3];
+        const tz = matches2[4];
+        const tzSign = matches2[5] === "-" ? -1 : 1;
+        const tzH = +(matches2[6] || 0);
+        const tzM = +(matches2[7] || 0);
         if (tzH > 23 || tzM > 59 || strictTimeZone && !tz)
           return false;
         if (hr <= 23 && min <= 59 && sec < 60)
@@ -280,7 +289,7 @@ var require_identity = __commonJS({
     var SCALAR = /* @__PURE__ */ Symbol.for("yaml.scalar");
     var SEQ = /* @__PURE__ */ Symbol.for("yaml.seq");
     var NODE_TYPE = /* @__PURE__ */ Symbol.for("yaml.node.type");
-    var isAlias2 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === ALIAS;
+    var isAlias3 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === ALIAS;
     var isDocument = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === DOC;
     var isMap3 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === MAP;
     var isPair = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === PAIR;
@@ -315,7 +324,7 @@ var require_identity = __commonJS({
     exports.SCALAR = SCALAR;
     exports.SEQ = SEQ;
     exports.hasAnchor = hasAnchor;
-    exports.isAlias = isAlias2;
+    exports.isAlias = isAlias3;
     exports.isCollection = isCollection;
     exports.isDocument = isDocument;
     exports.isMap = isMap3;
@@ -1557,9 +1566,9 @@ ${indent}`) + "'";
         start = start.replace(/\n+/g, `$&${indent}`);
       }
       const indentSize = indent ? "2" : "1";
-      let header = (startWithSpace ? indentSize : "") + chomp;
+      let header2 = (startWithSpace ? indentSize : "") + chomp;
       if (comment) {
-        header += " " + commentString(comment.replace(/ ?[\r\n]+/g, " "));
+        header2 += " " + commentString(comment.replace(/ ?[\r\n]+/g, " "));
         if (onComment)
           onComment();
       }
@@ -1574,11 +1583,11 @@ ${indent}`) + "'";
         }
         const body = foldFlowLines.foldFlowLines(`${start}${foldedValue}${end}`, indent, foldFlowLines.FOLD_BLOCK, foldOptions);
         if (!literalFallback)
-          return `>${header}
+          return `>${header2}
 ${indent}${body}`;
       }
       value = value.replace(/\n+/g, `$&${indent}`);
-      return `|${header}
+      return `|${header2}
 ${indent}${start}${value}${end}`;
     }
     function plainString(item, ctx, onComment, onChompKeep) {
@@ -4681,10 +4690,10 @@ var require_resolve_block_scalar = __commonJS({
     var Scalar = require_Scalar();
     function resolveBlockScalar(ctx, scalar, onError) {
       const start = scalar.offset;
-      const header = parseBlockScalarHeader(scalar, ctx.options.strict, onError);
-      if (!header)
+      const header2 = parseBlockScalarHeader(scalar, ctx.options.strict, onError);
+      if (!header2)
         return { value: "", type: null, comment: "", range: [start, start, start] };
-      const type = header.mode === ">" ? Scalar.Scalar.BLOCK_FOLDED : Scalar.Scalar.BLOCK_LITERAL;
+      const type = header2.mode === ">" ? Scalar.Scalar.BLOCK_FOLDED : Scalar.Scalar.BLOCK_LITERAL;
       const lines = scalar.source ? splitLines(scalar.source) : [];
       let chompStart = lines.length;
       for (let i = lines.length - 1; i >= 0; --i) {
@@ -4695,26 +4704,26 @@ var require_resolve_block_scalar = __commonJS({
           break;
       }
       if (chompStart === 0) {
-        const value2 = header.chomp === "+" && lines.length > 0 ? "\n".repeat(Math.max(1, lines.length - 1)) : "";
-        let end2 = start + header.length;
+        const value2 = header2.chomp === "+" && lines.length > 0 ? "\n".repeat(Math.max(1, lines.length - 1)) : "";
+        let end2 = start + header2.length;
         if (scalar.source)
           end2 += scalar.source.length;
-        return { value: value2, type, comment: header.comment, range: [start, end2, end2] };
+        return { value: value2, type, comment: header2.comment, range: [start, end2, end2] };
       }
-      let trimIndent = scalar.indent + header.indent;
-      let offset = scalar.offset + header.length;
+      let trimIndent = scalar.indent + header2.indent;
+      let offset = scalar.offset + header2.length;
       let contentStart = 0;
       for (let i = 0; i < chompStart; ++i) {
         const [indent, content] = lines[i];
         if (content === "" || content === "\r") {
-          if (header.indent === 0 && indent.length > trimIndent)
+          if (header2.indent === 0 && indent.length > trimIndent)
             trimIndent = indent.length;
         } else {
           if (indent.length < trimIndent) {
             const message = "Block scalars with more-indented leading empty lines must use an explicit indentation indicator";
             onError(offset + indent.length, "MISSING_CHAR", message);
           }
-          if (header.indent === 0)
+          if (header2.indent === 0)
             trimIndent = indent.length;
           contentStart = i;
           if (trimIndent === 0 && !ctx.atRoot) {
@@ -4741,7 +4750,7 @@ var require_resolve_block_scalar = __commonJS({
         if (crlf)
           content = content.slice(0, -1);
         if (content && indent.length < trimIndent) {
-          const src = header.indent ? "explicit indentation indicator" : "first line";
+          const src = header2.indent ? "explicit indentation indicator" : "first line";
           const message = `Block scalar lines must not be less indented than their ${src}`;
           onError(offset - content.length - (crlf ? 2 : 1), "BAD_INDENT", message);
           indent = "";
@@ -4768,7 +4777,7 @@ var require_resolve_block_scalar = __commonJS({
           prevMoreIndented = false;
         }
       }
-      switch (header.chomp) {
+      switch (header2.chomp) {
         case "-":
           break;
         case "+":
@@ -4780,8 +4789,8 @@ var require_resolve_block_scalar = __commonJS({
         default:
           value += "\n";
       }
-      const end = start + header.length + scalar.source.length;
-      return { value, type, comment: header.comment, range: [start, end, end] };
+      const end = start + header2.length + scalar.source.length;
+      return { value, type, comment: header2.comment, range: [start, end, end] };
     }
     function parseBlockScalarHeader({ offset, props }, strict, onError) {
       if (props[0].type !== "block-scalar-header") {
@@ -5620,10 +5629,10 @@ var require_cst_scalar = __commonJS({
             type = "QUOTE_DOUBLE";
             break;
           case "block-scalar": {
-            const header = token.props[0];
-            if (header.type !== "block-scalar-header")
+            const header2 = token.props[0];
+            if (header2.type !== "block-scalar-header")
               throw new Error("Invalid block scalar header");
-            type = header.source[0] === ">" ? "BLOCK_FOLDED" : "BLOCK_LITERAL";
+            type = header2.source[0] === ">" ? "BLOCK_FOLDED" : "BLOCK_LITERAL";
             break;
           }
           default:
@@ -5655,10 +5664,10 @@ var require_cst_scalar = __commonJS({
       const head = source.substring(0, he);
       const body = source.substring(he + 1) + "\n";
       if (token.type === "block-scalar") {
-        const header = token.props[0];
-        if (header.type !== "block-scalar-header")
+        const header2 = token.props[0];
+        if (header2.type !== "block-scalar-header")
           throw new Error("Invalid block scalar header");
-        header.source = head;
+        header2.source = head;
         token.source = body;
       } else {
         const { offset } = token;
@@ -7499,7 +7508,7 @@ var require_public_api = __commonJS({
       }
       return doc;
     }
-    function parse(src, reviver, options) {
+    function parse2(src, reviver, options) {
       let _reviver = void 0;
       if (typeof reviver === "function") {
         _reviver = reviver;
@@ -7540,7 +7549,7 @@ var require_public_api = __commonJS({
         return value.toString(options);
       return new Document.Document(value, _replacer, options).toString(options);
     }
-    exports.parse = parse;
+    exports.parse = parse2;
     exports.parseAllDocuments = parseAllDocuments;
     exports.parseDocument = parseDocument3;
     exports.stringify = stringify2;
@@ -7596,6 +7605,9779 @@ var require_dist = __commonJS({
     exports.stringify = publicApi.stringify;
     exports.visit = visit.visit;
     exports.visitAsync = visit.visitAsync;
+  }
+});
+
+// node_modules/tslib/tslib.es6.mjs
+var tslib_es6_exports = {};
+__export(tslib_es6_exports, {
+  __addDisposableResource: () => __addDisposableResource,
+  __assign: () => __assign,
+  __asyncDelegator: () => __asyncDelegator,
+  __asyncGenerator: () => __asyncGenerator,
+  __asyncValues: () => __asyncValues,
+  __await: () => __await,
+  __awaiter: () => __awaiter,
+  __classPrivateFieldGet: () => __classPrivateFieldGet,
+  __classPrivateFieldIn: () => __classPrivateFieldIn,
+  __classPrivateFieldSet: () => __classPrivateFieldSet,
+  __createBinding: () => __createBinding,
+  __decorate: () => __decorate,
+  __disposeResources: () => __disposeResources,
+  __esDecorate: () => __esDecorate,
+  __exportStar: () => __exportStar,
+  __extends: () => __extends,
+  __generator: () => __generator,
+  __importDefault: () => __importDefault,
+  __importStar: () => __importStar,
+  __makeTemplateObject: () => __makeTemplateObject,
+  __metadata: () => __metadata,
+  __param: () => __param,
+  __propKey: () => __propKey,
+  __read: () => __read,
+  __rest: () => __rest,
+  __rewriteRelativeImportExtension: () => __rewriteRelativeImportExtension,
+  __runInitializers: () => __runInitializers,
+  __setFunctionName: () => __setFunctionName,
+  __spread: () => __spread,
+  __spreadArray: () => __spreadArray,
+  __spreadArrays: () => __spreadArrays,
+  __values: () => __values,
+  default: () => tslib_es6_default
+});
+function __extends(d, b) {
+  if (typeof b !== "function" && b !== null)
+    throw new TypeError("Class extends value " + String(b) + " is not a constructor or null");
+  extendStatics(d, b);
+  function __() {
+    this.constructor = d;
+  }
+  d.prototype = b === null ? Object.create(b) : (__.prototype = b.prototype, new __());
+}
+function __rest(s, e) {
+  var t = {};
+  for (var p in s) if (Object.prototype.hasOwnProperty.call(s, p) && e.indexOf(p) < 0)
+    t[p] = s[p];
+  if (s != null && typeof Object.getOwnPropertySymbols === "function")
+    for (var i = 0, p = Object.getOwnPropertySymbols(s); i < p.length; i++) {
+      if (e.indexOf(p[i]) < 0 && Object.prototype.propertyIsEnumerable.call(s, p[i]))
+        t[p[i]] = s[p[i]];
+    }
+  return t;
+}
+function __decorate(decorators, target, key, desc) {
+  var c = arguments.length, r = c < 3 ? target : desc === null ? desc = Object.getOwnPropertyDescriptor(target, key) : desc, d;
+  if (typeof Reflect === "object" && typeof Reflect.decorate === "function") r = Reflect.decorate(decorators, target, key, desc);
+  else for (var i = decorators.length - 1; i >= 0; i--) if (d = decorators[i]) r = (c < 3 ? d(r) : c > 3 ? d(target, key, r) : d(target, key)) || r;
+  return c > 3 && r && Object.defineProperty(target, key, r), r;
+}
+function __param(paramIndex, decorator) {
+  return function(target, key) {
+    decorator(target, key, paramIndex);
+  };
+}
+function __esDecorate(ctor, descriptorIn, decorators, contextIn, initializers, extraInitializers) {
+  function accept(f) {
+    if (f !== void 0 && typeof f !== "function") throw new TypeError("Function expected");
+    return f;
+  }
+  var kind = contextIn.kind, key = kind === "getter" ? "get" : kind === "setter" ? "set" : "value";
+  var target = !descriptorIn && ctor ? contextIn["static"] ? ctor : ctor.prototype : null;
+  var descriptor = descriptorIn || (target ? Object.getOwnPropertyDescriptor(target, contextIn.name) : {});
+  var _, done = false;
+  for (var i = decorators.length - 1; i >= 0; i--) {
+    var context = {};
+    for (var p in contextIn) context[p] = p === "access" ? {} : contextIn[p];
+    for (var p in contextIn.access) context.access[p] = contextIn.access[p];
+    context.addInitializer = function(f) {
+      if (done) throw new TypeError("Cannot add initializers after decoration has completed");
+      extraInitializers.push(accept(f || null));
+    };
+    var result = (0, decorators[i])(kind === "accessor" ? { get: descriptor.get, set: descriptor.set } : descriptor[key], context);
+    if (kind === "accessor") {
+      if (result === void 0) continue;
+      if (result === null || typeof result !== "object") throw new TypeError("Object expected");
+      if (_ = accept(result.get)) descriptor.get = _;
+      if (_ = accept(result.set)) descriptor.set = _;
+      if (_ = accept(result.init)) initializers.unshift(_);
+    } else if (_ = accept(result)) {
+      if (kind === "field") initializers.unshift(_);
+      else descriptor[key] = _;
+    }
+  }
+  if (target) Object.defineProperty(target, contextIn.name, descriptor);
+  done = true;
+}
+function __runInitializers(thisArg, initializers, value) {
+  var useValue = arguments.length > 2;
+  for (var i = 0; i < initializers.length; i++) {
+    value = useValue ? initializers[i].call(thisArg, value) : initializers[i].call(thisArg);
+  }
+  return useValue ? value : void 0;
+}
+function __propKey(x) {
+  return typeof x === "symbol" ? x : "".concat(x);
+}
+function __setFunctionName(f, name, prefix) {
+  if (typeof name === "symbol") name = name.description ? "[".concat(name.description, "]") : "";
+  return Object.defineProperty(f, "name", { configurable: true, value: prefix ? "".concat(prefix, " ", name) : name });
+}
+function __metadata(metadataKey, metadataValue) {
+  if (typeof Reflect === "object" && typeof Reflect.metadata === "function") return Reflect.metadata(metadataKey, metadataValue);
+}
+function __awaiter(thisArg, _arguments, P, generator) {
+  function adopt(value) {
+    return value instanceof P ? value : new P(function(resolve7) {
+      resolve7(value);
+    });
+  }
+  return new (P || (P = Promise))(function(resolve7, reject) {
+    function fulfilled(value) {
+      try {
+        step(generator.next(value));
+      } catch (e) {
+        reject(e);
+      }
+    }
+    function rejected(value) {
+      try {
+        step(generator["throw"](value));
+      } catch (e) {
+        reject(e);
+      }
+    }
+    function step(result) {
+      result.done ? resolve7(result.value) : adopt(result.value).then(fulfilled, rejected);
+    }
+    step((generator = generator.apply(thisArg, _arguments || [])).next());
+  });
+}
+function __generator(thisArg, body) {
+  var _ = { label: 0, sent: function() {
+    if (t[0] & 1) throw t[1];
+    return t[1];
+  }, trys: [], ops: [] }, f, y, t, g = Object.create((typeof Iterator === "function" ? Iterator : Object).prototype);
+  return g.next = verb(0), g["throw"] = verb(1), g["return"] = verb(2), typeof Symbol === "function" && (g[Symbol.iterator] = function() {
+    return this;
+  }), g;
+  function verb(n) {
+    return function(v) {
+      return step([n, v]);
+    };
+  }
+  function step(op) {
+    if (f) throw new TypeError("Generator is already executing.");
+    while (g && (g = 0, op[0] && (_ = 0)), _) try {
+      if (f = 1, y && (t = op[0] & 2 ? y["return"] : op[0] ? y["throw"] || ((t = y["return"]) && t.call(y), 0) : y.next) && !(t = t.call(y, op[1])).done) return t;
+      if (y = 0, t) op = [op[0] & 2, t.value];
+      switch (op[0]) {
+        case 0:
+        case 1:
+          t = op;
+          break;
+        case 4:
+          _.label++;
+          return { value: op[1], done: false };
+        case 5:
+          _.label++;
+          y = op[1];
+          op = [0];
+          continue;
+        case 7:
+          op = _.ops.pop();
+          _.trys.pop();
+          continue;
+        default:
+          if (!(t = _.trys, t = t.length > 0 && t[t.length - 1]) && (op[0] === 6 || op[0] === 2)) {
+            _ = 0;
+            continue;
+          }
+          if (op[0] === 3 && (!t || op[1] > t[0] && op[1] < t[3])) {
+            _.label = op[1];
+            break;
+          }
+          if (op[0] === 6 && _.label < t[1]) {
+            _.label = t[1];
+            t = op;
+            break;
+          }
+          if (t && _.label < t[2]) {
+            _.label = t[2];
+            _.ops.push(op);
+            break;
+          }
+          if (t[2]) _.ops.pop();
+          _.trys.pop();
+          continue;
+      }
+      op = body.call(thisArg, _);
+    } catch (e) {
+      op = [6, e];
+      y = 0;
+    } finally {
+      f = t = 0;
+    }
+    if (op[0] & 5) throw op[1];
+    return { value: op[0] ? op[1] : void 0, done: true };
+  }
+}
+function __exportStar(m, o) {
+  for (var p in m) if (p !== "default" && !Object.prototype.hasOwnProperty.call(o, p)) __createBinding(o, m, p);
+}
+function __values(o) {
+  var s = typeof Symbol === "function" && Symbol.iterator, m = s && o[s], i = 0;
+  if (m) return m.call(o);
+  if (o && typeof o.length === "number") return {
+    next: function() {
+      if (o && i >= o.length) o = void 0;
+      return { value: o && o[i++], done: !o };
+    }
+  };
+  throw new TypeError(s ? "Object is not iterable." : "Symbol.iterator is not defined.");
+}
+function __read(o, n) {
+  var m = typeof Symbol === "function" && o[Symbol.iterator];
+  if (!m) return o;
+  var i = m.call(o), r, ar = [], e;
+  try {
+    while ((n === void 0 || n-- > 0) && !(r = i.next()).done) ar.push(r.value);
+  } catch (error) {
+    e = { error };
+  } finally {
+    try {
+      if (r && !r.done && (m = i["return"])) m.call(i);
+    } finally {
+      if (e) throw e.error;
+    }
+  }
+  return ar;
+}
+function __spread() {
+  for (var ar = [], i = 0; i < arguments.length; i++)
+    ar = ar.concat(__read(arguments[i]));
+  return ar;
+}
+function __spreadArrays() {
+  for (var s = 0, i = 0, il = arguments.length; i < il; i++) s += arguments[i].length;
+  for (var r = Array(s), k = 0, i = 0; i < il; i++)
+    for (var a = arguments[i], j = 0, jl = a.length; j < jl; j++, k++)
+      r[k] = a[j];
+  return r;
+}
+function __spreadArray(to, from, pack) {
+  if (pack || arguments.length === 2) for (var i = 0, l = from.length, ar; i < l; i++) {
+    if (ar || !(i in from)) {
+      if (!ar) ar = Array.prototype.slice.call(from, 0, i);
+      ar[i] = from[i];
+    }
+  }
+  return to.concat(ar || Array.prototype.slice.call(from));
+}
+function __await(v) {
+  return this instanceof __await ? (this.v = v, this) : new __await(v);
+}
+function __asyncGenerator(thisArg, _arguments, generator) {
+  if (!Symbol.asyncIterator) throw new TypeError("Symbol.asyncIterator is not defined.");
+  var g = generator.apply(thisArg, _arguments || []), i, q = [];
+  return i = Object.create((typeof AsyncIterator === "function" ? AsyncIterator : Object).prototype), verb("next"), verb("throw"), verb("return", awaitReturn), i[Symbol.asyncIterator] = function() {
+    return this;
+  }, i;
+  function awaitReturn(f) {
+    return function(v) {
+      return Promise.resolve(v).then(f, reject);
+    };
+  }
+  function verb(n, f) {
+    if (g[n]) {
+      i[n] = function(v) {
+        return new Promise(function(a, b) {
+          q.push([n, v, a, b]) > 1 || resume(n, v);
+        });
+      };
+      if (f) i[n] = f(i[n]);
+    }
+  }
+  function resume(n, v) {
+    try {
+      step(g[n](v));
+    } catch (e) {
+      settle(q[0][3], e);
+    }
+  }
+  function step(r) {
+    r.value instanceof __await ? Promise.resolve(r.value.v).then(fulfill, reject) : settle(q[0][2], r);
+  }
+  function fulfill(value) {
+    resume("next", value);
+  }
+  function reject(value) {
+    resume("throw", value);
+  }
+  function settle(f, v) {
+    if (f(v), q.shift(), q.length) resume(q[0][0], q[0][1]);
+  }
+}
+function __asyncDelegator(o) {
+  var i, p;
+  return i = {}, verb("next"), verb("throw", function(e) {
+    throw e;
+  }), verb("return"), i[Symbol.iterator] = function() {
+    return this;
+  }, i;
+  function verb(n, f) {
+    i[n] = o[n] ? function(v) {
+      return (p = !p) ? { value: __await(o[n](v)), done: false } : f ? f(v) : v;
+    } : f;
+  }
+}
+function __asyncValues(o) {
+  if (!Symbol.asyncIterator) throw new TypeError("Symbol.asyncIterator is not defined.");
+  var m = o[Symbol.asyncIterator], i;
+  return m ? m.call(o) : (o = typeof __values === "function" ? __values(o) : o[Symbol.iterator](), i = {}, verb("next"), verb("throw"), verb("return"), i[Symbol.asyncIterator] = function() {
+    return this;
+  }, i);
+  function verb(n) {
+    i[n] = o[n] && function(v) {
+      return new Promise(function(resolve7, reject) {
+        v = o[n](v), settle(resolve7, reject, v.done, v.value);
+      });
+    };
+  }
+  function settle(resolve7, reject, d, v) {
+    Promise.resolve(v).then(function(v2) {
+      resolve7({ value: v2, done: d });
+    }, reject);
+  }
+}
+function __makeTemplateObject(cooked, raw) {
+  if (Object.defineProperty) {
+    Object.defineProperty(cooked, "raw", { value: raw });
+  } else {
+    cooked.raw = raw;
+  }
+  return cooked;
+}
+function __importStar(mod) {
+  if (mod && mod.__esModule) return mod;
+  var result = {};
+  if (mod != null) {
+    for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
+  }
+  __setModuleDefault(result, mod);
+  return result;
+}
+function __importDefault(mod) {
+  return mod && mod.__esModule ? mod : { default: mod };
+}
+function __classPrivateFieldGet(receiver, state, kind, f) {
+  if (kind === "a" && !f) throw new TypeError("Private accessor was defined without a getter");
+  if (typeof state === "function" ? receiver !== state || !f : !state.has(receiver)) throw new TypeError("Cannot read private member from an object whose class did not declare it");
+  return kind === "m" ? f : kind === "a" ? f.call(receiver) : f ? f.value : state.get(receiver);
+}
+function __classPrivateFieldSet(receiver, state, value, kind, f) {
+  if (kind === "m") throw new TypeError("Private method is not writable");
+  if (kind === "a" && !f) throw new TypeError("Private accessor was defined without a setter");
+  if (typeof state === "function" ? receiver !== state || !f : !state.has(receiver)) throw new TypeError("Cannot write private member to an object whose class did not declare it");
+  return kind === "a" ? f.call(receiver, value) : f ? f.value = value : state.set(receiver, value), value;
+}
+function __classPrivateFieldIn(state, receiver) {
+  if (receiver === null || typeof receiver !== "object" && typeof receiver !== "function") throw new TypeError("Cannot use 'in' operator on non-object");
+  return typeof state === "function" ? receiver === state : state.has(receiver);
+}
+function __addDisposableResource(env, value, async) {
+  if (value !== null && value !== void 0) {
+    if (typeof value !== "object" && typeof value !== "function") throw new TypeError("Object expected.");
+    var dispose, inner;
+    if (async) {
+      if (!Symbol.asyncDispose) throw new TypeError("Symbol.asyncDispose is not defined.");
+      dispose = value[Symbol.asyncDispose];
+    }
+    if (dispose === void 0) {
+      if (!Symbol.dispose) throw new TypeError("Symbol.dispose is not defined.");
+      dispose = value[Symbol.dispose];
+      if (async) inner = dispose;
+    }
+    if (typeof dispose !== "function") throw new TypeError("Object not disposable.");
+    if (inner) dispose = function() {
+      try {
+        inner.call(this);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    };
+    env.stack.push({ value, dispose, async });
+  } else if (async) {
+    env.stack.push({ async: true });
+  }
+  return value;
+}
+function __disposeResources(env) {
+  function fail(e) {
+    env.error = env.hasError ? new _SuppressedError(e, env.error, "An error was suppressed during disposal.") : e;
+    env.hasError = true;
+  }
+  var r, s = 0;
+  function next() {
+    while (r = env.stack.pop()) {
+      try {
+        if (!r.async && s === 1) return s = 0, env.stack.push(r), Promise.resolve().then(next);
+        if (r.dispose) {
+          var result = r.dispose.call(r.value);
+          if (r.async) return s |= 2, Promise.resolve(result).then(next, function(e) {
+            fail(e);
+            return next();
+          });
+        } else s |= 1;
+      } catch (e) {
+        fail(e);
+      }
+    }
+    if (s === 1) return env.hasError ? Promise.reject(env.error) : Promise.resolve();
+    if (env.hasError) throw env.error;
+  }
+  return next();
+}
+function __rewriteRelativeImportExtension(path, preserveJsx, extraExtensions, ignoreCase) {
+  if (typeof path === "string" && /^\.\.?\//.test(path)) {
+    if (extraExtensions) {
+      for (var extension in extraExtensions) {
+        var suffix2 = path.slice(-extension.length);
+        if (suffix2 === extension || ignoreCase && suffix2.toLowerCase() === extension.toLowerCase()) {
+          var output = extraExtensions[extension];
+          return output === extension ? path : path.slice(0, -extension.length) + output;
+        }
+      }
+    }
+    return path.replace(/\.(tsx)$|((?:\.d)?)((?:\.[^./]+?)?)\.([cm]?)ts$/i, function(m, tsx, d, ext, cm) {
+      return tsx ? preserveJsx ? ".jsx" : ".js" : d && (!ext || !cm) ? m : d + ext + "." + cm.toLowerCase() + "js";
+    });
+  }
+  return path;
+}
+var extendStatics, __assign, __createBinding, __setModuleDefault, ownKeys, _SuppressedError, tslib_es6_default;
+var init_tslib_es6 = __esm({
+  "node_modules/tslib/tslib.es6.mjs"() {
+    extendStatics = function(d, b) {
+      extendStatics = Object.setPrototypeOf || { __proto__: [] } instanceof Array && function(d2, b2) {
+        d2.__proto__ = b2;
+      } || function(d2, b2) {
+        for (var p in b2) if (Object.prototype.hasOwnProperty.call(b2, p)) d2[p] = b2[p];
+      };
+      return extendStatics(d, b);
+    };
+    __assign = function() {
+      __assign = Object.assign || function __assign2(t) {
+        for (var s, i = 1, n = arguments.length; i < n; i++) {
+          s = arguments[i];
+          for (var p in s) if (Object.prototype.hasOwnProperty.call(s, p)) t[p] = s[p];
+        }
+        return t;
+      };
+      return __assign.apply(this, arguments);
+    };
+    __createBinding = Object.create ? (function(o, m, k, k2) {
+      if (k2 === void 0) k2 = k;
+      var desc = Object.getOwnPropertyDescriptor(m, k);
+      if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+        desc = { enumerable: true, get: function() {
+          return m[k];
+        } };
+      }
+      Object.defineProperty(o, k2, desc);
+    }) : (function(o, m, k, k2) {
+      if (k2 === void 0) k2 = k;
+      o[k2] = m[k];
+    });
+    __setModuleDefault = Object.create ? (function(o, v) {
+      Object.defineProperty(o, "default", { enumerable: true, value: v });
+    }) : function(o, v) {
+      o["default"] = v;
+    };
+    ownKeys = function(o) {
+      ownKeys = Object.getOwnPropertyNames || function(o2) {
+        var ar = [];
+        for (var k in o2) if (Object.prototype.hasOwnProperty.call(o2, k)) ar[ar.length] = k;
+        return ar;
+      };
+      return ownKeys(o);
+    };
+    _SuppressedError = typeof SuppressedError === "function" ? SuppressedError : function(error, suppressed, message) {
+      var e = new Error(message);
+      return e.name = "SuppressedError", e.error = error, e.suppressed = suppressed, e;
+    };
+    tslib_es6_default = {
+      __extends,
+      __assign,
+      __rest,
+      __decorate,
+      __param,
+      __esDecorate,
+      __runInitializers,
+      __propKey,
+      __setFunctionName,
+      __metadata,
+      __awaiter,
+      __generator,
+      __createBinding,
+      __exportStar,
+      __values,
+      __read,
+      __spread,
+      __spreadArrays,
+      __spreadArray,
+      __await,
+      __asyncGenerator,
+      __asyncDelegator,
+      __asyncValues,
+      __makeTemplateObject,
+      __importStar,
+      __importDefault,
+      __classPrivateFieldGet,
+      __classPrivateFieldSet,
+      __classPrivateFieldIn,
+      __addDisposableResource,
+      __disposeResources,
+      __rewriteRelativeImportExtension
+    };
+  }
+});
+
+// node_modules/pvtsutils/build/index.js
+var require_build = __commonJS({
+  "node_modules/pvtsutils/build/index.js"(exports) {
+    "use strict";
+    var ARRAY_BUFFER_NAME = "[object ArrayBuffer]";
+    var BufferSourceConverter = class _BufferSourceConverter {
+      static isArrayBuffer(data) {
+        return Object.prototype.toString.call(data) === ARRAY_BUFFER_NAME;
+      }
+      static toArrayBuffer(data) {
+        if (this.isArrayBuffer(data)) {
+          return data;
+        }
+        if (data.byteLength === data.buffer.byteLength) {
+          return data.buffer;
+        }
+        if (data.byteOffset === 0 && data.byteLength === data.buffer.byteLength) {
+          return data.buffer;
+        }
+        return this.toUint8Array(data.buffer).slice(data.byteOffset, data.byteOffset + data.byteLength).buffer;
+      }
+      static toUint8Array(data) {
+        return this.toView(data, Uint8Array);
+      }
+      static toView(data, type) {
+        if (data.constructor === type) {
+          return data;
+        }
+        if (this.isArrayBuffer(data)) {
+          return new type(data);
+        }
+        if (this.isArrayBufferView(data)) {
+          return new type(data.buffer, data.byteOffset, data.byteLength);
+        }
+        throw new TypeError("The provided value is not of type '(ArrayBuffer or ArrayBufferView)'");
+      }
+      static isBufferSource(data) {
+        return this.isArrayBufferView(data) || this.isArrayBuffer(data);
+      }
+      static isArrayBufferView(data) {
+        return ArrayBuffer.isView(data) || data && this.isArrayBuffer(data.buffer);
+      }
+      static isEqual(a, b) {
+        const aView = _BufferSourceConverter.toUint8Array(a);
+        const bView = _BufferSourceConverter.toUint8Array(b);
+        if (aView.length !== bView.byteLength) {
+          return false;
+        }
+        for (let i = 0; i < aView.length; i++) {
+          if (aView[i] !== bView[i]) {
+            return false;
+          }
+        }
+        return true;
+      }
+      static concat(...args) {
+        let buffers;
+        if (Array.isArray(args[0]) && !(args[1] instanceof Function)) {
+          buffers = args[0];
+        } else if (Array.isArray(args[0]) && args[1] instanceof Function) {
+          buffers = args[0];
+        } else {
+          if (args[args.length - 1] instanceof Function) {
+            buffers = args.slice(0, args.length - 1);
+          } else {
+            buffers = args;
+          }
+        }
+        let size = 0;
+        for (const buffer of buffers) {
+          size += buffer.byteLength;
+        }
+        const res = new Uint8Array(size);
+        let offset = 0;
+        for (const buffer of buffers) {
+          const view = this.toUint8Array(buffer);
+          res.set(view, offset);
+          offset += view.length;
+        }
+        if (args[args.length - 1] instanceof Function) {
+          return this.toView(res, args[args.length - 1]);
+        }
+        return res.buffer;
+      }
+    };
+    var STRING_TYPE = "string";
+    var HEX_REGEX = /^[0-9a-f\s]+$/i;
+    var BASE64_REGEX = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+    var BASE64URL_REGEX = /^[a-zA-Z0-9-_]+$/;
+    var Utf8Converter = class {
+      static fromString(text2) {
+        const s = unescape(encodeURIComponent(text2));
+        const uintArray = new Uint8Array(s.length);
+        for (let i = 0; i < s.length; i++) {
+          uintArray[i] = s.charCodeAt(i);
+        }
+        return uintArray.buffer;
+      }
+      static toString(buffer) {
+        const buf = BufferSourceConverter.toUint8Array(buffer);
+        let encodedString = "";
+        for (let i = 0; i < buf.length; i++) {
+          encodedString += String.fromCharCode(buf[i]);
+        }
+        const decodedString = decodeURIComponent(escape(encodedString));
+        return decodedString;
+      }
+    };
+    var Utf16Converter = class {
+      static toString(buffer, littleEndian = false) {
+        const arrayBuffer = BufferSourceConverter.toArrayBuffer(buffer);
+        const dataView = new DataView(arrayBuffer);
+        let res = "";
+        for (let i = 0; i < arrayBuffer.byteLength; i += 2) {
+          const code18 = dataView.getUint16(i, littleEndian);
+          res += String.fromCharCode(code18);
+        }
+        return res;
+      }
+      static fromString(text2, littleEndian = false) {
+        const res = new ArrayBuffer(text2.length * 2);
+        const dataView = new DataView(res);
+        for (let i = 0; i < text2.length; i++) {
+          dataView.setUint16(i * 2, text2.charCodeAt(i), littleEndian);
+        }
+        return res;
+      }
+    };
+    var Convert = class _Convert {
+      static isHex(data) {
+        return typeof data === STRING_TYPE && HEX_REGEX.test(data);
+      }
+      static isBase64(data) {
+        return typeof data === STRING_TYPE && BASE64_REGEX.test(data);
+      }
+      static isBase64Url(data) {
+        return typeof data === STRING_TYPE && BASE64URL_REGEX.test(data);
+      }
+      static ToString(buffer, enc = "utf8") {
+        const buf = BufferSourceConverter.toUint8Array(buffer);
+        switch (enc.toLowerCase()) {
+          case "utf8":
+            return this.ToUtf8String(buf);
+          case "binary":
+            return this.ToBinary(buf);
+          case "hex":
+            return this.ToHex(buf);
+          case "base64":
+            return this.ToBase64(buf);
+          case "base64url":
+            return this.ToBase64Url(buf);
+          case "utf16le":
+            return Utf16Converter.toString(buf, true);
+          case "utf16":
+          case "utf16be":
+            return Utf16Converter.toString(buf);
+          default:
+            throw new Error(`Unknown type of encoding '${enc}'`);
+        }
+      }
+      static FromString(str, enc = "utf8") {
+        if (!str) {
+          return new ArrayBuffer(0);
+        }
+        switch (enc.toLowerCase()) {
+          case "utf8":
+            return this.FromUtf8String(str);
+          case "binary":
+            return this.FromBinary(str);
+          case "hex":
+            return this.FromHex(str);
+          case "base64":
+            return this.FromBase64(str);
+          case "base64url":
+            return this.FromBase64Url(str);
+          case "utf16le":
+            return Utf16Converter.fromString(str, true);
+          case "utf16":
+          case "utf16be":
+            return Utf16Converter.fromString(str);
+          default:
+            throw new Error(`Unknown type of encoding '${enc}'`);
+        }
+      }
+      static ToBase64(buffer) {
+        const buf = BufferSourceConverter.toUint8Array(buffer);
+        if (typeof btoa !== "undefined") {
+          const binary = this.ToString(buf, "binary");
+          return btoa(binary);
+        } else {
+          return Buffer.from(buf).toString("base64");
+        }
+      }
+      static FromBase64(base642) {
+        const formatted = this.formatString(base642);
+        if (!formatted) {
+          return new ArrayBuffer(0);
+        }
+        if (!_Convert.isBase64(formatted)) {
+          throw new TypeError("Argument 'base64Text' is not Base64 encoded");
+        }
+        if (typeof atob !== "undefined") {
+          return this.FromBinary(atob(formatted));
+        } else {
+          return new Uint8Array(Buffer.from(formatted, "base64")).buffer;
+        }
+      }
+      static FromBase64Url(base64url) {
+        const formatted = this.formatString(base64url);
+        if (!formatted) {
+          return new ArrayBuffer(0);
+        }
+        if (!_Convert.isBase64Url(formatted)) {
+          throw new TypeError("Argument 'base64url' is not Base64Url encoded");
+        }
+        return this.FromBase64(this.Base64Padding(formatted.replace(/\-/g, "+").replace(/\_/g, "/")));
+      }
+      static ToBase64Url(data) {
+        return this.ToBase64(data).replace(/\+/g, "-").replace(/\//g, "_").replace(/\=/g, "");
+      }
+      static FromUtf8String(text2, encoding = _Convert.DEFAULT_UTF8_ENCODING) {
+        switch (encoding) {
+          case "ascii":
+            return this.FromBinary(text2);
+          case "utf8":
+            return Utf8Converter.fromString(text2);
+          case "utf16":
+          case "utf16be":
+            return Utf16Converter.fromString(text2);
+          case "utf16le":
+          case "usc2":
+            return Utf16Converter.fromString(text2, true);
+          default:
+            throw new Error(`Unknown type of encoding '${encoding}'`);
+        }
+      }
+      static ToUtf8String(buffer, encoding = _Convert.DEFAULT_UTF8_ENCODING) {
+        switch (encoding) {
+          case "ascii":
+            return this.ToBinary(buffer);
+          case "utf8":
+            return Utf8Converter.toString(buffer);
+          case "utf16":
+          case "utf16be":
+            return Utf16Converter.toString(buffer);
+          case "utf16le":
+          case "usc2":
+            return Utf16Converter.toString(buffer, true);
+          default:
+            throw new Error(`Unknown type of encoding '${encoding}'`);
+        }
+      }
+      static FromBinary(text2) {
+        const stringLength = text2.length;
+        const resultView = new Uint8Array(stringLength);
+        for (let i = 0; i < stringLength; i++) {
+          resultView[i] = text2.charCodeAt(i);
+        }
+        return resultView.buffer;
+      }
+      static ToBinary(buffer) {
+        const buf = BufferSourceConverter.toUint8Array(buffer);
+        let res = "";
+        for (let i = 0; i < buf.length; i++) {
+          res += String.fromCharCode(buf[i]);
+        }
+        return res;
+      }
+      static ToHex(buffer) {
+        const buf = BufferSourceConverter.toUint8Array(buffer);
+        let result = "";
+        const len = buf.length;
+        for (let i = 0; i < len; i++) {
+          const byte = buf[i];
+          if (byte < 16) {
+            result += "0";
+          }
+          result += byte.toString(16);
+        }
+        return result;
+      }
+      static FromHex(hexString) {
+        let formatted = this.formatString(hexString);
+        if (!formatted) {
+          return new ArrayBuffer(0);
+        }
+        if (!_Convert.isHex(formatted)) {
+          throw new TypeError("Argument 'hexString' is not HEX encoded");
+        }
+        if (formatted.length % 2) {
+          formatted = `0${formatted}`;
+        }
+        const res = new Uint8Array(formatted.length / 2);
+        for (let i = 0; i < formatted.length; i = i + 2) {
+          const c = formatted.slice(i, i + 2);
+          res[i / 2] = parseInt(c, 16);
+        }
+        return res.buffer;
+      }
+      static ToUtf16String(buffer, littleEndian = false) {
+        return Utf16Converter.toString(buffer, littleEndian);
+      }
+      static FromUtf16String(text2, littleEndian = false) {
+        return Utf16Converter.fromString(text2, littleEndian);
+      }
+      static Base64Padding(base642) {
+        const padCount = 4 - base642.length % 4;
+        if (padCount < 4) {
+          for (let i = 0; i < padCount; i++) {
+            base642 += "=";
+          }
+        }
+        return base642;
+      }
+      static formatString(data) {
+        return (data === null || data === void 0 ? void 0 : data.replace(/[\n\r\t ]/g, "")) || "";
+      }
+    };
+    Convert.DEFAULT_UTF8_ENCODING = "utf8";
+    function assign(target, ...sources) {
+      const res = arguments[0];
+      for (let i = 1; i < arguments.length; i++) {
+        const obj = arguments[i];
+        for (const prop in obj) {
+          res[prop] = obj[prop];
+        }
+      }
+      return res;
+    }
+    function combine(...buf) {
+      const totalByteLength = buf.map((item) => item.byteLength).reduce((prev, cur) => prev + cur);
+      const res = new Uint8Array(totalByteLength);
+      let currentPos = 0;
+      buf.map((item) => new Uint8Array(item)).forEach((arr) => {
+        for (const item2 of arr) {
+          res[currentPos++] = item2;
+        }
+      });
+      return res.buffer;
+    }
+    function isEqual(bytes1, bytes2) {
+      if (!(bytes1 && bytes2)) {
+        return false;
+      }
+      if (bytes1.byteLength !== bytes2.byteLength) {
+        return false;
+      }
+      const b1 = new Uint8Array(bytes1);
+      const b2 = new Uint8Array(bytes2);
+      for (let i = 0; i < bytes1.byteLength; i++) {
+        if (b1[i] !== b2[i]) {
+          return false;
+        }
+      }
+      return true;
+    }
+    exports.BufferSourceConverter = BufferSourceConverter;
+    exports.Convert = Convert;
+    exports.assign = assign;
+    exports.combine = combine;
+    exports.isEqual = isEqual;
+  }
+});
+
+// node_modules/pvutils/build/utils.js
+var require_utils = __commonJS({
+  "node_modules/pvutils/build/utils.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    function getUTCDate(date) {
+      return new Date(date.getTime() + date.getTimezoneOffset() * 6e4);
+    }
+    function getParametersValue(parameters, name, defaultValue) {
+      var _a;
+      if (parameters instanceof Object === false) {
+        return defaultValue;
+      }
+      return (_a = parameters[name]) !== null && _a !== void 0 ? _a : defaultValue;
+    }
+    function bufferToHexCodes(inputBuffer, inputOffset = 0, inputLength = inputBuffer.byteLength - inputOffset, insertSpace = false) {
+      let result = "";
+      for (const item of new Uint8Array(inputBuffer, inputOffset, inputLength)) {
+        const str = item.toString(16).toUpperCase();
+        if (str.length === 1) {
+          result += "0";
+        }
+        result += str;
+        if (insertSpace) {
+          result += " ";
+        }
+      }
+      return result.trim();
+    }
+    function checkBufferParams(baseBlock, inputBuffer, inputOffset, inputLength) {
+      if (!(inputBuffer instanceof ArrayBuffer)) {
+        baseBlock.error = 'Wrong parameter: inputBuffer must be "ArrayBuffer"';
+        return false;
+      }
+      if (!inputBuffer.byteLength) {
+        baseBlock.error = "Wrong parameter: inputBuffer has zero length";
+        return false;
+      }
+      if (inputOffset < 0) {
+        baseBlock.error = "Wrong parameter: inputOffset less than zero";
+        return false;
+      }
+      if (inputLength < 0) {
+        baseBlock.error = "Wrong parameter: inputLength less than zero";
+        return false;
+      }
+      if (inputBuffer.byteLength - inputOffset - inputLength < 0) {
+        baseBlock.error = "End of input reached before message was fully decoded (inconsistent offset and length values)";
+        return false;
+      }
+      return true;
+    }
+    function utilFromBase(inputBuffer, inputBase) {
+      let result = 0;
+      if (inputBuffer.length === 1) {
+        return inputBuffer[0];
+      }
+      for (let i = inputBuffer.length - 1; i >= 0; i--) {
+        result += inputBuffer[inputBuffer.length - 1 - i] * Math.pow(2, inputBase * i);
+      }
+      return result;
+    }
+    function utilToBase(value, base, reserved = -1) {
+      const internalReserved = reserved;
+      let internalValue = value;
+      let result = 0;
+      let biggest = Math.pow(2, base);
+      for (let i = 1; i < 8; i++) {
+        if (value < biggest) {
+          let retBuf;
+          if (internalReserved < 0) {
+            retBuf = new ArrayBuffer(i);
+            result = i;
+          } else {
+            if (internalReserved < i) {
+              return new ArrayBuffer(0);
+            }
+            retBuf = new ArrayBuffer(internalReserved);
+            result = internalReserved;
+          }
+          const retView = new Uint8Array(retBuf);
+          for (let j = i - 1; j >= 0; j--) {
+            const basis = Math.pow(2, j * base);
+            retView[result - j - 1] = Math.floor(internalValue / basis);
+            internalValue -= retView[result - j - 1] * basis;
+          }
+          return retBuf;
+        }
+        biggest *= Math.pow(2, base);
+      }
+      return new ArrayBuffer(0);
+    }
+    function utilConcatBuf(...buffers) {
+      let outputLength = 0;
+      let prevLength = 0;
+      for (const buffer of buffers) {
+        outputLength += buffer.byteLength;
+      }
+      const retBuf = new ArrayBuffer(outputLength);
+      const retView = new Uint8Array(retBuf);
+      for (const buffer of buffers) {
+        retView.set(new Uint8Array(buffer), prevLength);
+        prevLength += buffer.byteLength;
+      }
+      return retBuf;
+    }
+    function utilConcatView(...views) {
+      let outputLength = 0;
+      let prevLength = 0;
+      for (const view of views) {
+        outputLength += view.length;
+      }
+      const retBuf = new ArrayBuffer(outputLength);
+      const retView = new Uint8Array(retBuf);
+      for (const view of views) {
+        retView.set(view, prevLength);
+        prevLength += view.length;
+      }
+      return retView;
+    }
+    function utilDecodeTC() {
+      const buf = new Uint8Array(this.valueHex);
+      if (this.valueHex.byteLength >= 2) {
+        const condition1 = buf[0] === 255 && buf[1] & 128;
+        const condition2 = buf[0] === 0 && (buf[1] & 128) === 0;
+        if (condition1 || condition2) {
+          this.warnings.push("Needlessly long format");
+        }
+      }
+      const bigIntBuffer = new ArrayBuffer(this.valueHex.byteLength);
+      const bigIntView = new Uint8Array(bigIntBuffer);
+      for (let i = 0; i < this.valueHex.byteLength; i++) {
+        bigIntView[i] = 0;
+      }
+      bigIntView[0] = buf[0] & 128;
+      const bigInt = utilFromBase(bigIntView, 8);
+      const smallIntBuffer = new ArrayBuffer(this.valueHex.byteLength);
+      const smallIntView = new Uint8Array(smallIntBuffer);
+      for (let j = 0; j < this.valueHex.byteLength; j++) {
+        smallIntView[j] = buf[j];
+      }
+      smallIntView[0] &= 127;
+      const smallInt = utilFromBase(smallIntView, 8);
+      return smallInt - bigInt;
+    }
+    function utilEncodeTC(value) {
+      const modValue = value < 0 ? value * -1 : value;
+      let bigInt = 128;
+      for (let i = 1; i < 8; i++) {
+        if (modValue <= bigInt) {
+          if (value < 0) {
+            const smallInt = bigInt - modValue;
+            const retBuf2 = utilToBase(smallInt, 8, i);
+            const retView2 = new Uint8Array(retBuf2);
+            retView2[0] |= 128;
+            return retBuf2;
+          }
+          let retBuf = utilToBase(modValue, 8, i);
+          let retView = new Uint8Array(retBuf);
+          if (retView[0] & 128) {
+            const tempBuf = retBuf.slice(0);
+            const tempView = new Uint8Array(tempBuf);
+            retBuf = new ArrayBuffer(retBuf.byteLength + 1);
+            retView = new Uint8Array(retBuf);
+            for (let k = 0; k < tempBuf.byteLength; k++) {
+              retView[k + 1] = tempView[k];
+            }
+            retView[0] = 0;
+          }
+          return retBuf;
+        }
+        bigInt *= Math.pow(2, 8);
+      }
+      return new ArrayBuffer(0);
+    }
+    function isEqualBuffer(inputBuffer1, inputBuffer2) {
+      if (inputBuffer1.byteLength !== inputBuffer2.byteLength) {
+        return false;
+      }
+      const view1 = new Uint8Array(inputBuffer1);
+      const view2 = new Uint8Array(inputBuffer2);
+      for (let i = 0; i < view1.length; i++) {
+        if (view1[i] !== view2[i]) {
+          return false;
+        }
+      }
+      return true;
+    }
+    function padNumber(inputNumber, fullLength) {
+      const str = inputNumber.toString(10);
+      if (fullLength < str.length) {
+        return "";
+      }
+      const dif = fullLength - str.length;
+      const padding = Array.from({ length: dif });
+      for (let i = 0; i < dif; i++) {
+        padding[i] = "0";
+      }
+      const paddingString = padding.join("");
+      return paddingString.concat(str);
+    }
+    var base64Template = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=";
+    var base64UrlTemplate = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=";
+    function toBase64(input, useUrlTemplate = false, skipPadding = false, skipLeadingZeros = false) {
+      let i = 0;
+      let flag1 = 0;
+      let flag2 = 0;
+      let output = "";
+      const template = useUrlTemplate ? base64UrlTemplate : base64Template;
+      if (skipLeadingZeros) {
+        let nonZeroPosition = 0;
+        for (let i2 = 0; i2 < input.length; i2++) {
+          if (input.charCodeAt(i2) !== 0) {
+            nonZeroPosition = i2;
+            break;
+          }
+        }
+        input = input.slice(nonZeroPosition);
+      }
+      while (i < input.length) {
+        const chr1 = input.charCodeAt(i++);
+        if (i >= input.length) {
+          flag1 = 1;
+        }
+        const chr2 = input.charCodeAt(i++);
+        if (i >= input.length) {
+          flag2 = 1;
+        }
+        const chr3 = input.charCodeAt(i++);
+        const enc1 = chr1 >> 2;
+        const enc2 = (chr1 & 3) << 4 | chr2 >> 4;
+        let enc3 = (chr2 & 15) << 2 | chr3 >> 6;
+        let enc4 = chr3 & 63;
+        if (flag1 === 1) {
+          enc3 = enc4 = 64;
+        } else {
+          if (flag2 === 1) {
+            enc4 = 64;
+          }
+        }
+        if (skipPadding) {
+          if (enc3 === 64) {
+            output += `${template.charAt(enc1)}${template.charAt(enc2)}`;
+          } else {
+            if (enc4 === 64) {
+              output += `${template.charAt(enc1)}${template.charAt(enc2)}${template.charAt(enc3)}`;
+            } else {
+              output += `${template.charAt(enc1)}${template.charAt(enc2)}${template.charAt(enc3)}${template.charAt(enc4)}`;
+            }
+          }
+        } else {
+          output += `${template.charAt(enc1)}${template.charAt(enc2)}${template.charAt(enc3)}${template.charAt(enc4)}`;
+        }
+      }
+      return output;
+    }
+    function fromBase64(input, useUrlTemplate = false, cutTailZeros = false) {
+      const template = useUrlTemplate ? base64UrlTemplate : base64Template;
+      function indexOf(toSearch) {
+        for (let i2 = 0; i2 < 64; i2++) {
+          if (template.charAt(i2) === toSearch)
+            return i2;
+        }
+        return 64;
+      }
+      function test(incoming) {
+        return incoming === 64 ? 0 : incoming;
+      }
+      let i = 0;
+      let output = "";
+      while (i < input.length) {
+        const enc1 = indexOf(input.charAt(i++));
+        const enc2 = i >= input.length ? 0 : indexOf(input.charAt(i++));
+        const enc3 = i >= input.length ? 0 : indexOf(input.charAt(i++));
+        const enc4 = i >= input.length ? 0 : indexOf(input.charAt(i++));
+        const chr1 = test(enc1) << 2 | test(enc2) >> 4;
+        const chr2 = (test(enc2) & 15) << 4 | test(enc3) >> 2;
+        const chr3 = (test(enc3) & 3) << 6 | test(enc4);
+        output += String.fromCharCode(chr1);
+        if (enc3 !== 64) {
+          output += String.fromCharCode(chr2);
+        }
+        if (enc4 !== 64) {
+          output += String.fromCharCode(chr3);
+        }
+      }
+      if (cutTailZeros) {
+        const outputLength = output.length;
+        let nonZeroStart = -1;
+        for (let i2 = outputLength - 1; i2 >= 0; i2--) {
+          if (output.charCodeAt(i2) !== 0) {
+            nonZeroStart = i2;
+            break;
+          }
+        }
+        if (nonZeroStart !== -1) {
+          output = output.slice(0, nonZeroStart + 1);
+        } else {
+          output = "";
+        }
+      }
+      return output;
+    }
+    function arrayBufferToString(buffer) {
+      let resultString = "";
+      const view = new Uint8Array(buffer);
+      for (const element of view) {
+        resultString += String.fromCharCode(element);
+      }
+      return resultString;
+    }
+    function stringToArrayBuffer(str) {
+      const stringLength = str.length;
+      const resultBuffer = new ArrayBuffer(stringLength);
+      const resultView = new Uint8Array(resultBuffer);
+      for (let i = 0; i < stringLength; i++) {
+        resultView[i] = str.charCodeAt(i);
+      }
+      return resultBuffer;
+    }
+    var log2 = Math.log(2);
+    function nearestPowerOf2(length) {
+      const base = Math.log(length) / log2;
+      const floor = Math.floor(base);
+      const round = Math.round(base);
+      return floor === round ? floor : round;
+    }
+    function clearProps(object, propsArray) {
+      for (const prop of propsArray) {
+        delete object[prop];
+      }
+    }
+    exports.arrayBufferToString = arrayBufferToString;
+    exports.bufferToHexCodes = bufferToHexCodes;
+    exports.checkBufferParams = checkBufferParams;
+    exports.clearProps = clearProps;
+    exports.fromBase64 = fromBase64;
+    exports.getParametersValue = getParametersValue;
+    exports.getUTCDate = getUTCDate;
+    exports.isEqualBuffer = isEqualBuffer;
+    exports.nearestPowerOf2 = nearestPowerOf2;
+    exports.padNumber = padNumber;
+    exports.stringToArrayBuffer = stringToArrayBuffer;
+    exports.toBase64 = toBase64;
+    exports.utilConcatBuf = utilConcatBuf;
+    exports.utilConcatView = utilConcatView;
+    exports.utilDecodeTC = utilDecodeTC;
+    exports.utilEncodeTC = utilEncodeTC;
+    exports.utilFromBase = utilFromBase;
+    exports.utilToBase = utilToBase;
+  }
+});
+
+// node_modules/asn1js/build/index.js
+var require_build2 = __commonJS({
+  "node_modules/asn1js/build/index.js"(exports) {
+    "use strict";
+    var pvtsutils = require_build();
+    var pvutils = require_utils();
+    function _interopNamespaceDefault(e) {
+      var n = /* @__PURE__ */ Object.create(null);
+      if (e) {
+        Object.keys(e).forEach(function(k) {
+          if (k !== "default") {
+            var d = Object.getOwnPropertyDescriptor(e, k);
+            Object.defineProperty(n, k, d.get ? d : {
+              enumerable: true,
+              get: function() {
+                return e[k];
+              }
+            });
+          }
+        });
+      }
+      n.default = e;
+      return Object.freeze(n);
+    }
+    var pvtsutils__namespace = /* @__PURE__ */ _interopNamespaceDefault(pvtsutils);
+    var pvutils__namespace = /* @__PURE__ */ _interopNamespaceDefault(pvutils);
+    function assertBigInt() {
+      if (typeof BigInt === "undefined") {
+        throw new Error("BigInt is not defined. Your environment doesn't implement BigInt.");
+      }
+    }
+    function concat(buffers) {
+      let outputLength = 0;
+      let prevLength = 0;
+      for (let i = 0; i < buffers.length; i++) {
+        const buffer = buffers[i];
+        outputLength += buffer.byteLength;
+      }
+      const retView = new Uint8Array(outputLength);
+      for (let i = 0; i < buffers.length; i++) {
+        const buffer = buffers[i];
+        retView.set(buffer instanceof Uint8Array ? buffer : new Uint8Array(buffer), prevLength);
+        prevLength += buffer.byteLength;
+      }
+      return retView.buffer;
+    }
+    function checkBufferParams(baseBlock, inputBuffer, inputOffset, inputLength) {
+      if (!(inputBuffer instanceof Uint8Array)) {
+        baseBlock.error = "Wrong parameter: inputBuffer must be 'Uint8Array'";
+        return false;
+      }
+      if (!inputBuffer.byteLength) {
+        baseBlock.error = "Wrong parameter: inputBuffer has zero length";
+        return false;
+      }
+      if (inputOffset < 0) {
+        baseBlock.error = "Wrong parameter: inputOffset less than zero";
+        return false;
+      }
+      if (inputLength < 0) {
+        baseBlock.error = "Wrong parameter: inputLength less than zero";
+        return false;
+      }
+      if (inputBuffer.byteLength - inputOffset - inputLength < 0) {
+        baseBlock.error = "End of input reached before message was fully decoded (inconsistent offset and length values)";
+        return false;
+      }
+      return true;
+    }
+    var ViewWriter = class {
+      constructor() {
+        this.items = [];
+      }
+      write(buf) {
+        this.items.push(buf instanceof ArrayBuffer ? buf : concat([buf]));
+      }
+      final() {
+        return concat(this.items);
+      }
+    };
+    var ORIGINAL_VIEW_WRITER_WRITE = ViewWriter.prototype.write;
+    var ORIGINAL_VIEW_WRITER_FINAL = ViewWriter.prototype.final;
+    var NAME = "name";
+    var VALUE_HEX_VIEW = "valueHexView";
+    var IS_HEX_ONLY = "isHexOnly";
+    var ID_BLOCK = "idBlock";
+    var TAG_CLASS = "tagClass";
+    var TAG_NUMBER = "tagNumber";
+    var IS_CONSTRUCTED = "isConstructed";
+    var FROM_BER = "fromBER";
+    var TO_BER = "toBER";
+    var LOCAL = "local";
+    var EMPTY_STRING = "";
+    var EMPTY_BUFFER = new ArrayBuffer(0);
+    var EMPTY_VIEW = new Uint8Array(0);
+    var END_OF_CONTENT_NAME = "EndOfContent";
+    var OCTET_STRING_NAME = "OCTET STRING";
+    var BIT_STRING_NAME = "BIT STRING";
+    function HexBlock(BaseClass) {
+      var _a2;
+      return _a2 = class Some extends BaseClass {
+        get valueHex() {
+          return this.valueHexView.slice().buffer;
+        }
+        set valueHex(value) {
+          this.valueHexView = new Uint8Array(value);
+        }
+        constructor(...args) {
+          var _b2;
+          super(...args);
+          const params = args[0] || {};
+          this.isHexOnly = (_b2 = params.isHexOnly) !== null && _b2 !== void 0 ? _b2 : false;
+          this.valueHexView = params.valueHex ? pvtsutils__namespace.BufferSourceConverter.toUint8Array(params.valueHex) : EMPTY_VIEW;
+        }
+        fromBER(inputBuffer, inputOffset, inputLength, _context) {
+          const view = inputBuffer instanceof ArrayBuffer ? new Uint8Array(inputBuffer) : inputBuffer;
+          if (!checkBufferParams(this, view, inputOffset, inputLength)) {
+            return -1;
+          }
+          const endLength = inputOffset + inputLength;
+          this.valueHexView = view.subarray(inputOffset, endLength);
+          if (!this.valueHexView.length) {
+            this.warnings.push("Zero buffer length");
+            return inputOffset;
+          }
+          this.blockLength = inputLength;
+          return endLength;
+        }
+        toBER(sizeOnly = false) {
+          if (!this.isHexOnly) {
+            this.error = "Flag 'isHexOnly' is not set, abort";
+            return EMPTY_BUFFER;
+          }
+          if (sizeOnly) {
+            return new ArrayBuffer(this.valueHexView.byteLength);
+          }
+          if (this.valueHexView.buffer instanceof ArrayBuffer && this.valueHexView.byteLength === this.valueHexView.buffer.byteLength) {
+            return this.valueHexView.buffer;
+          }
+          return pvtsutils__namespace.BufferSourceConverter.toArrayBuffer(this.valueHexView);
+        }
+        toJSON() {
+          return {
+            ...super.toJSON(),
+            isHexOnly: this.isHexOnly,
+            valueHex: pvtsutils__namespace.Convert.ToHex(this.valueHexView)
+          };
+        }
+      }, _a2.NAME = "hexBlock", _a2;
+    }
+    var LocalBaseBlock = class {
+      static blockName() {
+        return this.NAME;
+      }
+      get valueBeforeDecode() {
+        return this.valueBeforeDecodeView.slice().buffer;
+      }
+      set valueBeforeDecode(value) {
+        this.valueBeforeDecodeView = new Uint8Array(value);
+      }
+      constructor({ blockLength = 0, error = EMPTY_STRING, warnings = [], valueBeforeDecode = EMPTY_VIEW } = {}) {
+        this.blockLength = blockLength;
+        this.error = error;
+        this.warnings = warnings;
+        this.valueBeforeDecodeView = pvtsutils__namespace.BufferSourceConverter.toUint8Array(valueBeforeDecode);
+      }
+      toJSON() {
+        return {
+          blockName: this.constructor.NAME,
+          blockLength: this.blockLength,
+          error: this.error,
+          warnings: this.warnings,
+          valueBeforeDecode: pvtsutils__namespace.Convert.ToHex(this.valueBeforeDecodeView)
+        };
+      }
+    };
+    LocalBaseBlock.NAME = "baseBlock";
+    var ValueBlock = class extends LocalBaseBlock {
+      fromBER(_inputBuffer, _inputOffset, _inputLength, _context) {
+        throw TypeError("User need to make a specific function in a class which extends 'ValueBlock'");
+      }
+      toBER(_sizeOnly, _writer) {
+        throw TypeError("User need to make a specific function in a class which extends 'ValueBlock'");
+      }
+    };
+    ValueBlock.NAME = "valueBlock";
+    var LocalIdentificationBlock = class extends HexBlock(LocalBaseBlock) {
+      constructor({ idBlock = {} } = {}) {
+        var _a2, _b2, _c2, _d;
+        super();
+        if (idBlock) {
+          this.isHexOnly = (_a2 = idBlock.isHexOnly) !== null && _a2 !== void 0 ? _a2 : false;
+          this.valueHexView = idBlock.valueHex ? pvtsutils__namespace.BufferSourceConverter.toUint8Array(idBlock.valueHex) : EMPTY_VIEW;
+          this.tagClass = (_b2 = idBlock.tagClass) !== null && _b2 !== void 0 ? _b2 : -1;
+          this.tagNumber = (_c2 = idBlock.tagNumber) !== null && _c2 !== void 0 ? _c2 : -1;
+          this.isConstructed = (_d = idBlock.isConstructed) !== null && _d !== void 0 ? _d : false;
+        } else {
+          this.tagClass = -1;
+          this.tagNumber = -1;
+          this.isConstructed = false;
+        }
+      }
+      toBER(sizeOnly = false) {
+        let firstOctet = 0;
+        switch (this.tagClass) {
+          case 1:
+            firstOctet |= 0;
+            break;
+          case 2:
+            firstOctet |= 64;
+            break;
+          case 3:
+            firstOctet |= 128;
+            break;
+          case 4:
+            firstOctet |= 192;
+            break;
+          default:
+            this.error = "Unknown tag class";
+            return EMPTY_BUFFER;
+        }
+        if (this.isConstructed)
+          firstOctet |= 32;
+        if (this.tagNumber < 31 && !this.isHexOnly) {
+          const retView2 = new Uint8Array(1);
+          if (!sizeOnly) {
+            let number = this.tagNumber;
+            number &= 31;
+            firstOctet |= number;
+            retView2[0] = firstOctet;
+          }
+          return retView2.buffer;
+        }
+        if (!this.isHexOnly) {
+          const encodedBuf = pvutils__namespace.utilToBase(this.tagNumber, 7);
+          const encodedView = new Uint8Array(encodedBuf);
+          const size = encodedBuf.byteLength;
+          const retView2 = new Uint8Array(size + 1);
+          retView2[0] = firstOctet | 31;
+          if (!sizeOnly) {
+            for (let i = 0; i < size - 1; i++)
+              retView2[i + 1] = encodedView[i] | 128;
+            retView2[size] = encodedView[size - 1];
+          }
+          return retView2.buffer;
+        }
+        const retView = new Uint8Array(this.valueHexView.byteLength + 1);
+        retView[0] = firstOctet | 31;
+        if (!sizeOnly) {
+          const curView = this.valueHexView;
+          for (let i = 0; i < curView.length - 1; i++)
+            retView[i + 1] = curView[i] | 128;
+          retView[this.valueHexView.byteLength] = curView[curView.length - 1];
+        }
+        return retView.buffer;
+      }
+      fromBER(inputBuffer, inputOffset, inputLength) {
+        const inputView = pvtsutils__namespace.BufferSourceConverter.toUint8Array(inputBuffer);
+        if (!checkBufferParams(this, inputView, inputOffset, inputLength)) {
+          return -1;
+        }
+        const fastArgs = Number.isInteger(inputOffset) && Number.isInteger(inputLength);
+        const intBuffer = fastArgs ? inputView : inputView.subarray(inputOffset, inputOffset + inputLength);
+        const baseIndex = fastArgs ? inputOffset : 0;
+        const bufferLength = fastArgs ? inputLength : intBuffer.length;
+        if (bufferLength === 0) {
+          this.error = "Zero buffer length";
+          return -1;
+        }
+        const tagClassMask = intBuffer[baseIndex] & 192;
+        switch (tagClassMask) {
+          case 0:
+            this.tagClass = 1;
+            break;
+          case 64:
+            this.tagClass = 2;
+            break;
+          case 128:
+            this.tagClass = 3;
+            break;
+          case 192:
+            this.tagClass = 4;
+            break;
+          default:
+            this.error = "Unknown tag class";
+            return -1;
+        }
+        this.isConstructed = (intBuffer[baseIndex] & 32) === 32;
+        this.isHexOnly = false;
+        const tagNumberMask = intBuffer[baseIndex] & 31;
+        if (tagNumberMask !== 31) {
+          this.tagNumber = tagNumberMask;
+          this.blockLength = 1;
+        } else {
+          let count2 = 0;
+          while (true) {
+            const tagByteIndex = count2 + 1;
+            if (tagByteIndex >= bufferLength) {
+              this.error = "End of input reached before message was fully decoded";
+              return -1;
+            }
+            count2++;
+            if ((intBuffer[baseIndex + tagByteIndex] & 128) === 0)
+              break;
+          }
+          this.blockLength = count2 + 1;
+          const intTagNumberBuffer = this.valueHexView = new Uint8Array(count2);
+          for (let i = 0; i < count2; i++)
+            intTagNumberBuffer[i] = intBuffer[baseIndex + i + 1] & 127;
+          if (this.blockLength <= 9)
+            this.tagNumber = pvutils__namespace.utilFromBase(intTagNumberBuffer, 7);
+          else {
+            this.isHexOnly = true;
+            this.warnings.push("Tag too long, represented as hex-coded");
+          }
+        }
+        if (this.tagClass === 1 && this.isConstructed) {
+          switch (this.tagNumber) {
+            case 1:
+            case 2:
+            case 5:
+            case 6:
+            case 9:
+            case 13:
+            case 14:
+            case 23:
+            case 24:
+            case 31:
+            case 32:
+            case 33:
+            case 34:
+              this.error = "Constructed encoding used for primitive type";
+              return -1;
+          }
+        }
+        return inputOffset + this.blockLength;
+      }
+      toJSON() {
+        return {
+          ...super.toJSON(),
+          tagClass: this.tagClass,
+          tagNumber: this.tagNumber,
+          isConstructed: this.isConstructed
+        };
+      }
+    };
+    LocalIdentificationBlock.NAME = "identificationBlock";
+    var ORIGINAL_LOCAL_IDENTIFICATION_TO_BER = LocalIdentificationBlock.prototype.toBER;
+    var ORIGINAL_LOCAL_IDENTIFICATION_FROM_BER = LocalIdentificationBlock.prototype.fromBER;
+    var LocalLengthBlock = class extends LocalBaseBlock {
+      constructor({ lenBlock = {} } = {}) {
+        var _a2, _b2, _c2;
+        super();
+        this.isIndefiniteForm = (_a2 = lenBlock.isIndefiniteForm) !== null && _a2 !== void 0 ? _a2 : false;
+        this.longFormUsed = (_b2 = lenBlock.longFormUsed) !== null && _b2 !== void 0 ? _b2 : false;
+        this.length = (_c2 = lenBlock.length) !== null && _c2 !== void 0 ? _c2 : 0;
+      }
+      fromBER(inputBuffer, inputOffset, inputLength) {
+        const view = pvtsutils__namespace.BufferSourceConverter.toUint8Array(inputBuffer);
+        if (!checkBufferParams(this, view, inputOffset, inputLength)) {
+          return -1;
+        }
+        const fastArgs = Number.isInteger(inputOffset) && Number.isInteger(inputLength);
+        const intBuffer = fastArgs ? view : view.subarray(inputOffset, inputOffset + inputLength);
+        const baseIndex = fastArgs ? inputOffset : 0;
+        const bufferLength = fastArgs ? inputLength : intBuffer.length;
+        if (bufferLength === 0) {
+          this.error = "Zero buffer length";
+          return -1;
+        }
+        if (intBuffer[baseIndex] === 255) {
+          this.error = "Length block 0xFF is reserved by standard";
+          return -1;
+        }
+        this.isIndefiniteForm = intBuffer[baseIndex] === 128;
+        if (this.isIndefiniteForm) {
+          this.blockLength = 1;
+          return inputOffset + this.blockLength;
+        }
+        this.longFormUsed = !!(intBuffer[baseIndex] & 128);
+        if (this.longFormUsed === false) {
+          this.length = intBuffer[baseIndex];
+          this.blockLength = 1;
+          return inputOffset + this.blockLength;
+        }
+        const count2 = intBuffer[baseIndex] & 127;
+        if (count2 > 8) {
+          this.error = "Too big integer";
+          return -1;
+        }
+        if (count2 + 1 > bufferLength) {
+          this.error = "End of input reached before message was fully decoded";
+          return -1;
+        }
+        const lenOffset = inputOffset + 1;
+        const lengthBufferView = view.subarray(lenOffset, lenOffset + count2);
+        if (lengthBufferView[count2 - 1] === 0)
+          this.warnings.push("Needlessly long encoded length");
+        this.length = pvutils__namespace.utilFromBase(lengthBufferView, 8);
+        if (this.longFormUsed && this.length <= 127)
+          this.warnings.push("Unnecessary usage of long length form");
+        this.blockLength = count2 + 1;
+        return inputOffset + this.blockLength;
+      }
+      toBER(sizeOnly = false) {
+        let retBuf;
+        let retView;
+        if (this.length > 127)
+          this.longFormUsed = true;
+        if (this.isIndefiniteForm) {
+          retBuf = new ArrayBuffer(1);
+          if (sizeOnly === false) {
+            retView = new Uint8Array(retBuf);
+            retView[0] = 128;
+          }
+          return retBuf;
+        }
+        if (this.longFormUsed) {
+          const encodedBuf = pvutils__namespace.utilToBase(this.length, 8);
+          if (encodedBuf.byteLength > 127) {
+            this.error = "Too big length";
+            return EMPTY_BUFFER;
+          }
+          retBuf = new ArrayBuffer(encodedBuf.byteLength + 1);
+          if (sizeOnly)
+            return retBuf;
+          const encodedView = new Uint8Array(encodedBuf);
+          retView = new Uint8Array(retBuf);
+          retView[0] = encodedBuf.byteLength | 128;
+          for (let i = 0; i < encodedBuf.byteLength; i++)
+            retView[i + 1] = encodedView[i];
+          return retBuf;
+        }
+        retBuf = new ArrayBuffer(1);
+        if (sizeOnly === false) {
+          retView = new Uint8Array(retBuf);
+          retView[0] = this.length;
+        }
+        return retBuf;
+      }
+      toJSON() {
+        return {
+          ...super.toJSON(),
+          isIndefiniteForm: this.isIndefiniteForm,
+          longFormUsed: this.longFormUsed,
+          length: this.length
+        };
+      }
+    };
+    LocalLengthBlock.NAME = "lengthBlock";
+    var ORIGINAL_LOCAL_LENGTH_TO_BER = LocalLengthBlock.prototype.toBER;
+    var ORIGINAL_LOCAL_LENGTH_FROM_BER = LocalLengthBlock.prototype.fromBER;
+    var typeStore = {};
+    var _a$y;
+    var _b;
+    var _c;
+    var originalUint8ArraySliceInfo = findMethod(Uint8Array.prototype, "slice");
+    var originalUint8ArrayConstructor = (_a$y = Object.getOwnPropertyDescriptor(Uint8Array.prototype, "constructor")) === null || _a$y === void 0 ? void 0 : _a$y.value;
+    var originalArrayIterator = (_b = Object.getOwnPropertyDescriptor(Array.prototype, Symbol.iterator)) === null || _b === void 0 ? void 0 : _b.value;
+    var intrinsicTypedArrayByteLength = (_c = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype), "byteLength")) === null || _c === void 0 ? void 0 : _c.get;
+    var BUILTIN_DISPATCH_PAYLOAD_THRESHOLD = 16384;
+    var BUILTIN_DISPATCH_MAX_DEPTH = 64;
+    var builtinRegistry;
+    function registerBuiltinEncoder(builtinConstructors, internals) {
+      const current = builtinRegistry;
+      const nextInternals = internals || current;
+      if (!nextInternals) {
+        builtinRegistry = void 0;
+        return;
+      }
+      builtinRegistry = { ...nextInternals, ...builtinConstructors };
+    }
+    function dataProperty(object, name) {
+      const descriptor = Object.getOwnPropertyDescriptor(object, name);
+      if (!descriptor || !("value" in descriptor))
+        return void 0;
+      return descriptor.value;
+    }
+    function intrinsicPayloadByteLength(value) {
+      if (!intrinsicTypedArrayByteLength || !value || typeof value !== "object")
+        return void 0;
+      try {
+        const byteLength = intrinsicTypedArrayByteLength.call(value);
+        return typeof byteLength === "number" ? byteLength : void 0;
+      } catch {
+        return void 0;
+      }
+    }
+    function largePayloadOrChain(block, depth) {
+      if (depth > BUILTIN_DISPATCH_MAX_DEPTH || !block || typeof block !== "object")
+        return false;
+      const valueBlockDescriptor = Object.getOwnPropertyDescriptor(block, "valueBlock");
+      if (!valueBlockDescriptor || !("value" in valueBlockDescriptor))
+        return false;
+      const valueBlock = valueBlockDescriptor.value;
+      if (!valueBlock || typeof valueBlock !== "object")
+        return false;
+      const payloadDescriptor = Object.getOwnPropertyDescriptor(valueBlock, "valueHexView");
+      if (payloadDescriptor) {
+        if (!("value" in payloadDescriptor))
+          return false;
+        const byteLength = intrinsicPayloadByteLength(payloadDescriptor.value);
+        return byteLength !== void 0 && byteLength >= BUILTIN_DISPATCH_PAYLOAD_THRESHOLD;
+      }
+      const valuesDescriptor = Object.getOwnPropertyDescriptor(valueBlock, "value");
+      if (!valuesDescriptor || !("value" in valuesDescriptor) || !Array.isArray(valuesDescriptor.value))
+        return false;
+      const values = valuesDescriptor.value;
+      const lengthDescriptor = Object.getOwnPropertyDescriptor(values, "length");
+      if (!lengthDescriptor || !("value" in lengthDescriptor) || lengthDescriptor.value !== 1)
+        return false;
+      const indexDescriptor = Object.getOwnPropertyDescriptor(values, "0");
+      if (!indexDescriptor || !("value" in indexDescriptor))
+        return false;
+      return largePayloadOrChain(indexDescriptor.value, depth + 1);
+    }
+    function shouldUseBuiltinEncoder(block) {
+      try {
+        return largePayloadOrChain(block, 0);
+      } catch {
+        return false;
+      }
+    }
+    function sameDataMethod(current, original) {
+      return !!current && "value" in current && current.value === original && current.writable === true && current.enumerable === false && current.configurable === true;
+    }
+    function writerMethodsStable(registry) {
+      return sameDataMethod(Object.getOwnPropertyDescriptor(registry.ViewWriter.prototype, "write"), registry.originalWriterWrite) && sameDataMethod(Object.getOwnPropertyDescriptor(registry.ViewWriter.prototype, "final"), registry.originalWriterFinal);
+    }
+    function findMethod(prototype, name) {
+      let current = prototype;
+      while (current) {
+        const descriptor = Object.getOwnPropertyDescriptor(current, name);
+        if (descriptor) {
+          if ("value" in descriptor && typeof descriptor.value === "function") {
+            return { declaringPrototype: current, method: descriptor.value };
+          }
+          return void 0;
+        }
+        current = Object.getPrototypeOf(current);
+      }
+      return void 0;
+    }
+    function stableInheritedMethod(prototype, name, original) {
+      if (!original)
+        return false;
+      let current = prototype;
+      while (current) {
+        const descriptor = Object.getOwnPropertyDescriptor(current, name);
+        if (current === original.declaringPrototype) {
+          return !!descriptor && "value" in descriptor && descriptor.value === original.method;
+        }
+        if (descriptor)
+          return false;
+        current = Object.getPrototypeOf(current);
+      }
+      return false;
+    }
+    function prototypeMethod(object, prototype, name, expected) {
+      if (Object.prototype.hasOwnProperty.call(object, name))
+        return false;
+      if (Object.getPrototypeOf(object) !== prototype)
+        return false;
+      const descriptor = Object.getOwnPropertyDescriptor(prototype, name);
+      return !!descriptor && "value" in descriptor && descriptor.value === expected;
+    }
+    function inheritedMethod(object, name, expected, primitiveConstructor) {
+      if (Object.prototype.hasOwnProperty.call(object, name))
+        return false;
+      const prototype = Object.getPrototypeOf(object);
+      const originalPrimitiveValuePrototype = Object.getPrototypeOf(primitiveConstructor.prototype);
+      if (prototype !== primitiveConstructor.prototype || Object.getPrototypeOf(prototype) !== originalPrimitiveValuePrototype) {
+        return false;
+      }
+      const descriptor = prototype && Object.getOwnPropertyDescriptor(prototype, name);
+      if (descriptor)
+        return false;
+      const parentDescriptor = Object.getOwnPropertyDescriptor(originalPrimitiveValuePrototype, name);
+      return !!parentDescriptor && "value" in parentDescriptor && parentDescriptor.value === expected;
+    }
+    function plainPayload(value, allowEmpty = false) {
+      if (!(value instanceof Uint8Array) || Object.getPrototypeOf(value) !== Uint8Array.prototype)
+        return void 0;
+      for (const name of ["buffer", "byteOffset", "byteLength", "length", "slice", "constructor"]) {
+        if (Object.prototype.hasOwnProperty.call(value, name))
+          return void 0;
+      }
+      const constructorDescriptor = Object.getOwnPropertyDescriptor(Uint8Array.prototype, "constructor");
+      if (!constructorDescriptor || !("value" in constructorDescriptor) || constructorDescriptor.value !== originalUint8ArrayConstructor)
+        return void 0;
+      if (!stableInheritedMethod(Uint8Array.prototype, "slice", originalUint8ArraySliceInfo))
+        return void 0;
+      try {
+        const buffer = value.buffer;
+        if (!(buffer instanceof ArrayBuffer) || Object.getPrototypeOf(buffer) !== ArrayBuffer.prototype)
+          return void 0;
+        if (Object.prototype.hasOwnProperty.call(buffer, "byteLength"))
+          return void 0;
+        if (value.byteLength !== value.length || !allowEmpty && value.byteLength === 0)
+          return void 0;
+        if (value.byteOffset < 0 || value.byteOffset + value.byteLength > buffer.byteLength)
+          return void 0;
+      } catch {
+        return void 0;
+      }
+      return value;
+    }
+    function validIdBlock(block, constructed, registry) {
+      if (Object.getPrototypeOf(block) !== registry.LocalIdentificationBlock.prototype)
+        return false;
+      if (!prototypeMethod(block, registry.LocalIdentificationBlock.prototype, "toBER", registry.originalIdentificationToBER))
+        return false;
+      const tagClass = dataProperty(block, "tagClass");
+      const tagNumber = dataProperty(block, "tagNumber");
+      const isConstructed2 = dataProperty(block, "isConstructed");
+      const isHexOnly = dataProperty(block, "isHexOnly");
+      const valueHexView = dataProperty(block, "valueHexView");
+      if (typeof tagClass !== "number" || !Number.isInteger(tagClass) || tagClass < 1 || tagClass > 4)
+        return false;
+      if (typeof tagNumber !== "number" || !Number.isInteger(tagNumber) || tagNumber < 0)
+        return false;
+      if (isConstructed2 !== constructed || typeof isHexOnly !== "boolean")
+        return false;
+      if (isHexOnly)
+        return !!plainPayload(valueHexView);
+      return Number.isSafeInteger(tagNumber);
+    }
+    function validLengthBlock(block, allowIndefinite, registry) {
+      if (Object.getPrototypeOf(block) !== registry.LocalLengthBlock.prototype)
+        return false;
+      if (!prototypeMethod(block, registry.LocalLengthBlock.prototype, "toBER", registry.originalLengthToBER))
+        return false;
+      const indefinite = dataProperty(block, "isIndefiniteForm");
+      const longForm = dataProperty(block, "longFormUsed");
+      const lengthDescriptor = Object.getOwnPropertyDescriptor(block, "length");
+      const length = lengthDescriptor && "value" in lengthDescriptor ? lengthDescriptor.value : void 0;
+      const longFormDescriptor = Object.getOwnPropertyDescriptor(block, "longFormUsed");
+      return typeof indefinite === "boolean" && (indefinite === false || allowIndefinite) && typeof longForm === "boolean" && !!longFormDescriptor && "value" in longFormDescriptor && longFormDescriptor.writable === true && !!lengthDescriptor && "value" in lengthDescriptor && lengthDescriptor.writable === true && typeof length === "number" && Number.isSafeInteger(length) && length >= 0;
+    }
+    function validBaseBlock(block, isConstructed2, registry) {
+      const idBlock = dataProperty(block, "idBlock");
+      const lenBlock = dataProperty(block, "lenBlock");
+      return !!idBlock && !!lenBlock && validIdBlock(idBlock, isConstructed2, registry) && validLengthBlock(lenBlock, isConstructed2, registry);
+    }
+    function constructedChild(block, registry) {
+      const valueBlock = dataProperty(block, "valueBlock");
+      if (!valueBlock || Object.getPrototypeOf(valueBlock) !== registry.LocalConstructedValueBlock.prototype)
+        return void 0;
+      if (!prototypeMethod(valueBlock, registry.LocalConstructedValueBlock.prototype, "toBER", registry.originalConstructedToBER))
+        return void 0;
+      const values = dataProperty(valueBlock, "value");
+      if (!Array.isArray(values) || Object.getPrototypeOf(values) !== Array.prototype)
+        return void 0;
+      const lengthDescriptor = Object.getOwnPropertyDescriptor(values, "length");
+      if (!lengthDescriptor || !("value" in lengthDescriptor) || lengthDescriptor.value !== 1)
+        return void 0;
+      if (Object.prototype.hasOwnProperty.call(values, Symbol.iterator))
+        return void 0;
+      const iteratorDescriptor = Object.getOwnPropertyDescriptor(Array.prototype, Symbol.iterator);
+      if (!iteratorDescriptor || !("value" in iteratorDescriptor) || iteratorDescriptor.value !== originalArrayIterator)
+        return void 0;
+      const indexDescriptor = Object.getOwnPropertyDescriptor(values, "0");
+      if (!indexDescriptor || !("value" in indexDescriptor))
+        return void 0;
+      if (Object.getOwnPropertyNames(values).length !== 2)
+        return void 0;
+      return indexDescriptor.value;
+    }
+    function bitPayload(block, registry) {
+      const valueBlock = dataProperty(block, "valueBlock");
+      if (!valueBlock || Object.getPrototypeOf(valueBlock) !== registry.LocalBitStringValueBlock.prototype)
+        return void 0;
+      if (!prototypeMethod(valueBlock, registry.LocalBitStringValueBlock.prototype, "toBER", registry.originalBitStringToBER))
+        return void 0;
+      if (dataProperty(valueBlock, "isConstructed") !== false)
+        return void 0;
+      const unusedBits = dataProperty(valueBlock, "unusedBits");
+      if (typeof unusedBits !== "number" || !Number.isInteger(unusedBits) || unusedBits < 0 || unusedBits > 7)
+        return void 0;
+      const payload = plainPayload(dataProperty(valueBlock, "valueHexView"), true);
+      if (!payload)
+        return void 0;
+      return { payload, prefix: Uint8Array.of(payload.byteLength ? unusedBits : 0) };
+    }
+    function primitivePayload(block, kind, registry) {
+      const valueBlock = dataProperty(block, "valueBlock");
+      if (!valueBlock)
+        return void 0;
+      if (kind === "integer") {
+        if (Object.getPrototypeOf(valueBlock) !== registry.LocalIntegerValueBlock.prototype)
+          return void 0;
+        if (!prototypeMethod(valueBlock, registry.LocalIntegerValueBlock.prototype, "toBER", registry.originalIntegerToBER))
+          return void 0;
+      } else if (kind === "octet") {
+        if (Object.getPrototypeOf(valueBlock) !== registry.LocalOctetStringValueBlock.prototype)
+          return void 0;
+        if (!prototypeMethod(valueBlock, registry.LocalOctetStringValueBlock.prototype, "toBER", registry.originalOctetStringToBER))
+          return void 0;
+        if (dataProperty(valueBlock, "isConstructed") !== false)
+          return void 0;
+      } else {
+        if (Object.getPrototypeOf(valueBlock) !== registry.LocalPrimitiveValueBlock.prototype)
+          return void 0;
+        if (!inheritedMethod(valueBlock, "toBER", registry.originalPrimitiveToBER, registry.LocalPrimitiveValueBlock))
+          return void 0;
+      }
+      if (kind === "primitive" && dataProperty(valueBlock, "isHexOnly") !== true)
+        return void 0;
+      if (typeof dataProperty(valueBlock, "isHexOnly") !== "boolean")
+        return void 0;
+      return plainPayload(dataProperty(valueBlock, "valueHexView"));
+    }
+    function validOuterMethod(block, registry) {
+      if (Object.prototype.hasOwnProperty.call(block, "toBER"))
+        return false;
+      let prototype = block;
+      while (prototype) {
+        const descriptor = Object.getOwnPropertyDescriptor(prototype, "toBER");
+        if (descriptor)
+          return "value" in descriptor && descriptor.value === registry.originalBaseBlockToBER;
+        prototype = Object.getPrototypeOf(prototype);
+      }
+      return false;
+    }
+    function isPrimitive(block, type, registry) {
+      const constructor = registry[type];
+      return !!constructor && Object.getPrototypeOf(block) === constructor.prototype;
+    }
+    function isConstructed(block, registry) {
+      return Object.getPrototypeOf(block) === registry.Sequence.prototype || Object.getPrototypeOf(block) === registry.Set.prototype || Object.getPrototypeOf(block) === registry.Constructed.prototype;
+    }
+    function inspectNode(block, depth, registry) {
+      if (depth > BUILTIN_DISPATCH_MAX_DEPTH || !block || typeof block !== "object")
+        return void 0;
+      try {
+        if (!validOuterMethod(block, registry))
+          return void 0;
+        const primitiveKind = isPrimitive(block, "BitString", registry) ? "bit" : isPrimitive(block, "Integer", registry) ? "integer" : isPrimitive(block, "OctetString", registry) ? "octet" : isPrimitive(block, "Primitive", registry) ? "primitive" : void 0;
+        const constructed = primitiveKind === void 0 && isConstructed(block, registry);
+        if (!primitiveKind && !constructed)
+          return void 0;
+        if (!validBaseBlock(block, constructed, registry))
+          return void 0;
+        const idBlock = dataProperty(block, "idBlock");
+        const lenBlock = dataProperty(block, "lenBlock");
+        if (!idBlock || !lenBlock)
+          return void 0;
+        if (primitiveKind) {
+          const bit = primitiveKind === "bit" ? bitPayload(block, registry) : void 0;
+          const payload = primitiveKind === "bit" ? bit === null || bit === void 0 ? void 0 : bit.payload : primitivePayload(block, primitiveKind, registry);
+          return payload ? { block, kind: primitiveKind, idBlock, lenBlock, indefinite: false, payload, prefix: bit === null || bit === void 0 ? void 0 : bit.prefix } : void 0;
+        }
+        const child = constructedChild(block, registry);
+        const validatedChild = child && inspectNode(child, depth + 1, registry);
+        const indefinite = dataProperty(lenBlock, "isIndefiniteForm");
+        return validatedChild ? { block, kind: "constructed", idBlock, lenBlock, indefinite: indefinite === true, child: validatedChild } : void 0;
+      } catch {
+        return void 0;
+      }
+    }
+    function buildNode(node, sizeOnly, registry) {
+      var _a2, _b2;
+      const id = Reflect.apply(registry.originalIdentificationToBER, node.idBlock, [sizeOnly]);
+      if (!(id instanceof ArrayBuffer) || id.byteLength === 0)
+        throw TypeError("Built-in identifier encoding failed");
+      let payload;
+      if (node.kind === "constructed") {
+        payload = buildNode(node.child, sizeOnly, registry);
+      } else {
+        payload = node.payload;
+      }
+      const length = (payload instanceof Uint8Array ? payload.byteLength : payload.total) + ((_b2 = (_a2 = node.prefix) === null || _a2 === void 0 ? void 0 : _a2.byteLength) !== null && _b2 !== void 0 ? _b2 : 0);
+      let len;
+      if (node.indefinite) {
+        len = Uint8Array.of(128).buffer;
+      } else {
+        node.lenBlock.length = length;
+        len = Reflect.apply(registry.originalLengthToBER, node.lenBlock, [sizeOnly]);
+        if (!(len instanceof ArrayBuffer) || len.byteLength === 0)
+          throw TypeError("Built-in length encoding failed");
+      }
+      const total = id.byteLength + len.byteLength + length + (node.indefinite ? 2 : 0);
+      if (!Number.isSafeInteger(total))
+        throw RangeError("Built-in encoding is too large");
+      return { id, len, payload, length, total, indefinite: node.indefinite, prefix: node.prefix };
+    }
+    function flatten(node, output, offset, sizeOnly) {
+      output.set(new Uint8Array(node.id), offset);
+      offset += node.id.byteLength;
+      output.set(new Uint8Array(node.len), offset);
+      offset += node.len.byteLength;
+      if (node.prefix) {
+        if (!sizeOnly)
+          output.set(node.prefix, offset);
+        offset += node.prefix.byteLength;
+      }
+      if (node.payload instanceof Uint8Array) {
+        if (!sizeOnly)
+          output.set(node.payload, offset);
+        offset += node.payload.byteLength;
+      } else {
+        offset = flatten(node.payload, output, offset, sizeOnly);
+      }
+      if (node.indefinite)
+        offset += 2;
+      return offset;
+    }
+    function tryEncodeBuiltin(block, sizeOnly = false) {
+      const registry = builtinRegistry;
+      if (!registry || !writerMethodsStable(registry))
+        return void 0;
+      const validated = inspectNode(block, 0, registry);
+      if (!validated)
+        return void 0;
+      const node = buildNode(validated, sizeOnly, registry);
+      const output = new Uint8Array(node.total);
+      flatten(node, output, 0, sizeOnly);
+      return output.buffer;
+    }
+    var BaseBlock = class extends LocalBaseBlock {
+      constructor({ name = EMPTY_STRING, optional = false, primitiveSchema, ...parameters } = {}, valueBlockType) {
+        super(parameters);
+        this.name = name;
+        this.optional = optional;
+        if (primitiveSchema) {
+          this.primitiveSchema = primitiveSchema;
+        }
+        this.idBlock = new LocalIdentificationBlock(parameters);
+        this.lenBlock = new LocalLengthBlock(parameters);
+        this.valueBlock = valueBlockType ? new valueBlockType(parameters) : new ValueBlock(parameters);
+      }
+      fromBER(inputBuffer, inputOffset, inputLength, context) {
+        const resultOffset = this.valueBlock.fromBER(inputBuffer, inputOffset, this.lenBlock.isIndefiniteForm ? inputLength : this.lenBlock.length, context);
+        if (resultOffset === -1) {
+          this.error = this.valueBlock.error;
+          return resultOffset;
+        }
+        if (!this.idBlock.error.length)
+          this.blockLength += this.idBlock.blockLength;
+        if (!this.lenBlock.error.length)
+          this.blockLength += this.lenBlock.blockLength;
+        if (!this.valueBlock.error.length)
+          this.blockLength += this.valueBlock.blockLength;
+        return resultOffset;
+      }
+      toBER(sizeOnly, writer) {
+        const _writer = writer || new ViewWriter();
+        if (!writer) {
+          prepareIndefiniteForm(this);
+          if (sizeOnly === true || sizeOnly === false || sizeOnly === void 0) {
+            if (shouldUseBuiltinEncoder(this)) {
+              const encoded = tryEncodeBuiltin(this, sizeOnly === true);
+              if (encoded)
+                return encoded;
+            }
+          }
+        }
+        const idBlockBuf = this.idBlock.toBER(sizeOnly);
+        _writer.write(idBlockBuf);
+        if (this.lenBlock.isIndefiniteForm) {
+          _writer.write(new Uint8Array([128]).buffer);
+          this.valueBlock.toBER(sizeOnly, _writer);
+          _writer.write(new ArrayBuffer(2));
+        } else {
+          const valueBlockBuf = this.valueBlock.toBER(sizeOnly);
+          this.lenBlock.length = valueBlockBuf.byteLength;
+          const lenBlockBuf = this.lenBlock.toBER(sizeOnly);
+          _writer.write(lenBlockBuf);
+          _writer.write(valueBlockBuf);
+        }
+        if (!writer) {
+          return _writer.final();
+        }
+        return EMPTY_BUFFER;
+      }
+      toJSON() {
+        const object = {
+          ...super.toJSON(),
+          idBlock: this.idBlock.toJSON(),
+          lenBlock: this.lenBlock.toJSON(),
+          valueBlock: this.valueBlock.toJSON(),
+          name: this.name,
+          optional: this.optional
+        };
+        if (this.primitiveSchema)
+          object.primitiveSchema = this.primitiveSchema.toJSON();
+        return object;
+      }
+      toString(encoding = "ascii") {
+        if (encoding === "ascii") {
+          return this.onAsciiEncoding();
+        }
+        return pvtsutils__namespace.Convert.ToHex(this.toBER());
+      }
+      onAsciiEncoding() {
+        const name = this.constructor.NAME;
+        const value = pvtsutils__namespace.Convert.ToHex(this.valueBlock.valueBeforeDecodeView);
+        return `${name} : ${value}`;
+      }
+      isEqual(other) {
+        if (this === other) {
+          return true;
+        }
+        if (!(other instanceof this.constructor)) {
+          return false;
+        }
+        const thisRaw = this.toBER();
+        const otherRaw = other.toBER();
+        return pvutils__namespace.isEqualBuffer(thisRaw, otherRaw);
+      }
+    };
+    BaseBlock.NAME = "BaseBlock";
+    var ORIGINAL_BASE_BLOCK_TO_BER = BaseBlock.prototype.toBER;
+    function prepareIndefiniteForm(baseBlock) {
+      var _a2;
+      if (baseBlock instanceof typeStore.Constructed) {
+        for (const value of baseBlock.valueBlock.value) {
+          if (prepareIndefiniteForm(value)) {
+            baseBlock.lenBlock.isIndefiniteForm = true;
+          }
+        }
+      }
+      return !!((_a2 = baseBlock.lenBlock) === null || _a2 === void 0 ? void 0 : _a2.isIndefiniteForm);
+    }
+    var BaseStringBlock = class extends BaseBlock {
+      getValue() {
+        return this.valueBlock.value;
+      }
+      setValue(value) {
+        this.valueBlock.value = value;
+      }
+      constructor({ value = EMPTY_STRING, ...parameters } = {}, stringValueBlockType) {
+        super(parameters, stringValueBlockType);
+        if (value) {
+          this.fromString(value);
+        }
+      }
+      fromBER(inputBuffer, inputOffset, inputLength) {
+        const resultOffset = this.valueBlock.fromBER(inputBuffer, inputOffset, this.lenBlock.isIndefiniteForm ? inputLength : this.lenBlock.length);
+        if (resultOffset === -1) {
+          this.error = this.valueBlock.error;
+          return resultOffset;
+        }
+        this.fromBuffer(this.valueBlock.valueHexView);
+        if (!this.idBlock.error.length)
+          this.blockLength += this.idBlock.blockLength;
+        if (!this.lenBlock.error.length)
+          this.blockLength += this.lenBlock.blockLength;
+        if (!this.valueBlock.error.length)
+          this.blockLength += this.valueBlock.blockLength;
+        return resultOffset;
+      }
+      onAsciiEncoding() {
+        return `${this.constructor.NAME} : '${this.valueBlock.value}'`;
+      }
+    };
+    BaseStringBlock.NAME = "BaseStringBlock";
+    var _a$x;
+    var LocalPrimitiveValueBlock = class extends HexBlock(ValueBlock) {
+      constructor({ isHexOnly = true, ...parameters } = {}) {
+        super(parameters);
+        this.isHexOnly = isHexOnly;
+      }
+    };
+    LocalPrimitiveValueBlock.NAME = "PrimitiveValueBlock";
+    var ORIGINAL_LOCAL_PRIMITIVE_TO_BER = (_a$x = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(LocalPrimitiveValueBlock.prototype), "toBER")) === null || _a$x === void 0 ? void 0 : _a$x.value;
+    var _a$w;
+    var Primitive = class extends BaseBlock {
+      constructor(parameters = {}) {
+        super(parameters, LocalPrimitiveValueBlock);
+        this.idBlock.isConstructed = false;
+      }
+    };
+    _a$w = Primitive;
+    (() => {
+      typeStore.Primitive = _a$w;
+    })();
+    Primitive.NAME = "PRIMITIVE";
+    var fastParserRegistry;
+    function registerFastParser(constructors) {
+      fastParserRegistry = {
+        Integer: constructors.Integer,
+        Null: constructors.Null,
+        Sequence: constructors.Sequence
+      };
+    }
+    function fastParserContext(context) {
+      const nodes = Object.getOwnPropertyDescriptor(context, "nodesCount");
+      const maxNodes = Object.getOwnPropertyDescriptor(context, "maxNodes");
+      const maxContentLength = Object.getOwnPropertyDescriptor(context, "maxContentLength");
+      if (!nodes || !("value" in nodes) || nodes.writable !== true)
+        return false;
+      if (!maxNodes || !("value" in maxNodes) || !maxContentLength || !("value" in maxContentLength))
+        return false;
+      return typeof nodes.value === "number" && Number.isSafeInteger(nodes.value) && nodes.value >= 0 && typeof maxNodes.value === "number" && Number.isSafeInteger(maxNodes.value) && maxNodes.value >= 0 && typeof maxContentLength.value === "number" && Number.isSafeInteger(maxContentLength.value) && maxContentLength.value >= 0 && nodes.value < maxNodes.value;
+    }
+    function fastParserType(store, name, value) {
+      const descriptor = Object.getOwnPropertyDescriptor(store, name);
+      return !!descriptor && "value" in descriptor && descriptor.value === value;
+    }
+    function tryFastFromBER(inputBuffer, inputOffset, inputLength, context) {
+      const registry = fastParserRegistry;
+      if (!registry)
+        return void 0;
+      let Constructor;
+      let length = 0;
+      try {
+        if (Object.getPrototypeOf(inputBuffer) !== Uint8Array.prototype)
+          return void 0;
+        if (!Number.isSafeInteger(inputOffset) || inputOffset < 0 || !Number.isSafeInteger(inputLength) || inputLength < 2) {
+          return void 0;
+        }
+        if (inputOffset > inputBuffer.byteLength || inputLength > inputBuffer.byteLength - inputOffset)
+          return void 0;
+        const tag = inputBuffer[inputOffset];
+        if (tag !== 2 && tag !== 5 && tag !== 48)
+          return void 0;
+        length = inputBuffer[inputOffset + 1];
+        if (length >= 128 || length > inputLength - 2)
+          return void 0;
+        if (tag === 5 && length !== 0)
+          return void 0;
+        if (!fastParserContext(context))
+          return void 0;
+        if (length > Object.getOwnPropertyDescriptor(context, "maxContentLength").value) {
+          return void 0;
+        }
+        const constructorName = tag === 2 ? "Integer" : tag === 5 ? "Null" : "Sequence";
+        Constructor = registry[constructorName];
+        if (!fastParserType(typeStore, constructorName, Constructor))
+          return void 0;
+        const identificationFromBER = Object.getOwnPropertyDescriptor(LocalIdentificationBlock.prototype, "fromBER");
+        const lengthFromBER = Object.getOwnPropertyDescriptor(LocalLengthBlock.prototype, "fromBER");
+        if (!identificationFromBER || !("value" in identificationFromBER) || identificationFromBER.value !== ORIGINAL_LOCAL_IDENTIFICATION_FROM_BER || !lengthFromBER || !("value" in lengthFromBER) || lengthFromBER.value !== ORIGINAL_LOCAL_LENGTH_FROM_BER)
+          return void 0;
+      } catch {
+        return void 0;
+      }
+      if (!Constructor)
+        return void 0;
+      const result = new Constructor();
+      result.idBlock.tagClass = 1;
+      result.idBlock.tagNumber = inputBuffer[inputOffset] & 31;
+      result.idBlock.isConstructed = inputBuffer[inputOffset] === 48;
+      result.idBlock.isHexOnly = false;
+      result.idBlock.blockLength = 1;
+      result.lenBlock.isIndefiniteForm = false;
+      result.lenBlock.longFormUsed = false;
+      result.lenBlock.length = length;
+      result.lenBlock.blockLength = 1;
+      context.nodesCount += 1;
+      const resultOffset = result.fromBER(inputBuffer, inputOffset + 2, length, context);
+      result.valueBeforeDecodeView = inputBuffer.subarray(inputOffset, inputOffset + result.blockLength);
+      return { offset: resultOffset, result };
+    }
+    var DEFAULT_MAX_DEPTH = 100;
+    var DEFAULT_MAX_NODES = 1e4;
+    var DEFAULT_MAX_CONTENT_LENGTH = 16 * 1024 * 1024;
+    var MAX_DEPTH_EXCEEDED_ERROR = "Maximum ASN.1 nesting depth exceeded";
+    var MAX_NODES_EXCEEDED_ERROR = "Maximum ASN.1 node count exceeded";
+    var MAX_CONTENT_LENGTH_EXCEEDED_ERROR = "Maximum ASN.1 content length exceeded";
+    function createFromBerContext(options = {}) {
+      var _a2, _b2, _c2, _d;
+      return {
+        depth: 0,
+        maxDepth: (_a2 = options.maxDepth) !== null && _a2 !== void 0 ? _a2 : DEFAULT_MAX_DEPTH,
+        nodesCount: 0,
+        maxNodes: (_b2 = options.maxNodes) !== null && _b2 !== void 0 ? _b2 : DEFAULT_MAX_NODES,
+        maxContentLength: (_c2 = options.maxContentLength) !== null && _c2 !== void 0 ? _c2 : DEFAULT_MAX_CONTENT_LENGTH,
+        parseEmbedded: (_d = options.parseEmbedded) !== null && _d !== void 0 ? _d : true
+      };
+    }
+    function createErrorResult(error) {
+      const result = new BaseBlock({}, ValueBlock);
+      result.error = error;
+      return {
+        offset: -1,
+        result
+      };
+    }
+    function checkNodesLimit(context) {
+      context.nodesCount += 1;
+      if (context.nodesCount > context.maxNodes) {
+        return MAX_NODES_EXCEEDED_ERROR;
+      }
+      return void 0;
+    }
+    function checkContentLengthLimit(inputLength, context) {
+      if (inputLength > context.maxContentLength) {
+        return MAX_CONTENT_LENGTH_EXCEEDED_ERROR;
+      }
+      return void 0;
+    }
+    function localFromBERWithChildContext(inputBuffer, inputOffset, inputLength, context) {
+      const childDepth = context.depth + 1;
+      if (childDepth > context.maxDepth) {
+        return createErrorResult(MAX_DEPTH_EXCEEDED_ERROR);
+      }
+      context.depth = childDepth;
+      try {
+        return localFromBER(inputBuffer, inputOffset, inputLength, context);
+      } finally {
+        context.depth -= 1;
+      }
+    }
+    function localChangeType(inputObject, newType) {
+      if (inputObject instanceof newType) {
+        return inputObject;
+      }
+      const newObject = new newType();
+      newObject.idBlock = inputObject.idBlock;
+      newObject.lenBlock = inputObject.lenBlock;
+      newObject.warnings = inputObject.warnings;
+      newObject.valueBeforeDecodeView = inputObject.valueBeforeDecodeView;
+      return newObject;
+    }
+    function localFromBER(inputBuffer, inputOffset = 0, inputLength = inputBuffer.length, context = createFromBerContext()) {
+      const fastResult = tryFastFromBER(inputBuffer, inputOffset, inputLength, context);
+      if (fastResult)
+        return fastResult;
+      const incomingOffset = inputOffset;
+      let returnObject = new BaseBlock({}, ValueBlock);
+      if (!checkBufferParams(returnObject, inputBuffer, inputOffset, inputLength)) {
+        return {
+          offset: -1,
+          result: returnObject
+        };
+      }
+      const fastArgs = Number.isInteger(inputOffset) && Number.isInteger(inputLength);
+      if (fastArgs ? inputLength === 0 : inputBuffer.subarray(inputOffset, inputOffset + inputLength).length === 0) {
+        returnObject.error = "Zero buffer length";
+        return {
+          offset: -1,
+          result: returnObject
+        };
+      }
+      const nodesLimitError = checkNodesLimit(context);
+      if (nodesLimitError) {
+        returnObject.error = nodesLimitError;
+        return {
+          offset: -1,
+          result: returnObject
+        };
+      }
+      let resultOffset = returnObject.idBlock.fromBER(inputBuffer, inputOffset, inputLength);
+      if (returnObject.idBlock.warnings.length) {
+        returnObject.warnings.concat(returnObject.idBlock.warnings);
+      }
+      if (resultOffset === -1) {
+        returnObject.error = returnObject.idBlock.error;
+        return {
+          offset: -1,
+          result: returnObject
+        };
+      }
+      inputOffset = resultOffset;
+      inputLength -= returnObject.idBlock.blockLength;
+      resultOffset = returnObject.lenBlock.fromBER(inputBuffer, inputOffset, inputLength);
+      if (returnObject.lenBlock.warnings.length) {
+        returnObject.warnings.concat(returnObject.lenBlock.warnings);
+      }
+      if (resultOffset === -1) {
+        returnObject.error = returnObject.lenBlock.error;
+        return {
+          offset: -1,
+          result: returnObject
+        };
+      }
+      inputOffset = resultOffset;
+      inputLength -= returnObject.lenBlock.blockLength;
+      const valueLength = returnObject.lenBlock.isIndefiniteForm ? inputLength : returnObject.lenBlock.length;
+      const contentLengthError = checkContentLengthLimit(valueLength, context);
+      if (contentLengthError) {
+        returnObject.error = contentLengthError;
+        return {
+          offset: -1,
+          result: returnObject
+        };
+      }
+      if (!returnObject.idBlock.isConstructed && returnObject.lenBlock.isIndefiniteForm) {
+        returnObject.error = "Indefinite length form used for primitive encoding form";
+        return {
+          offset: -1,
+          result: returnObject
+        };
+      }
+      let newASN1Type = BaseBlock;
+      switch (returnObject.idBlock.tagClass) {
+        case 1:
+          if (returnObject.idBlock.tagNumber >= 37 && returnObject.idBlock.isHexOnly === false) {
+            returnObject.error = "UNIVERSAL 37 and upper tags are reserved by ASN.1 standard";
+            return {
+              offset: -1,
+              result: returnObject
+            };
+          }
+          switch (returnObject.idBlock.tagNumber) {
+            case 0:
+              if (returnObject.idBlock.isConstructed && returnObject.lenBlock.length > 0) {
+                returnObject.error = "Type [UNIVERSAL 0] is reserved";
+                return {
+                  offset: -1,
+                  result: returnObject
+                };
+              }
+              newASN1Type = typeStore.EndOfContent;
+              break;
+            case 1:
+              newASN1Type = typeStore.Boolean;
+              break;
+            case 2:
+              newASN1Type = typeStore.Integer;
+              break;
+            case 3:
+              newASN1Type = typeStore.BitString;
+              break;
+            case 4:
+              newASN1Type = typeStore.OctetString;
+              break;
+            case 5:
+              newASN1Type = typeStore.Null;
+              break;
+            case 6:
+              newASN1Type = typeStore.ObjectIdentifier;
+              break;
+            case 10:
+              newASN1Type = typeStore.Enumerated;
+              break;
+            case 12:
+              newASN1Type = typeStore.Utf8String;
+              break;
+            case 13:
+              newASN1Type = typeStore.RelativeObjectIdentifier;
+              break;
+            case 14:
+              newASN1Type = typeStore.TIME;
+              break;
+            case 15:
+              returnObject.error = "[UNIVERSAL 15] is reserved by ASN.1 standard";
+              return {
+                offset: -1,
+                result: returnObject
+              };
+            case 16:
+              newASN1Type = typeStore.Sequence;
+              break;
+            case 17:
+              newASN1Type = typeStore.Set;
+              break;
+            case 18:
+              newASN1Type = typeStore.NumericString;
+              break;
+            case 19:
+              newASN1Type = typeStore.PrintableString;
+              break;
+            case 20:
+              newASN1Type = typeStore.TeletexString;
+              break;
+            case 21:
+              newASN1Type = typeStore.VideotexString;
+              break;
+            case 22:
+              newASN1Type = typeStore.IA5String;
+              break;
+            case 23:
+              newASN1Type = typeStore.UTCTime;
+              break;
+            case 24:
+              newASN1Type = typeStore.GeneralizedTime;
+              break;
+            case 25:
+              newASN1Type = typeStore.GraphicString;
+              break;
+            case 26:
+              newASN1Type = typeStore.VisibleString;
+              break;
+            case 27:
+              newASN1Type = typeStore.GeneralString;
+              break;
+            case 28:
+              newASN1Type = typeStore.UniversalString;
+              break;
+            case 29:
+              newASN1Type = typeStore.CharacterString;
+              break;
+            case 30:
+              newASN1Type = typeStore.BmpString;
+              break;
+            case 31:
+              newASN1Type = typeStore.DATE;
+              break;
+            case 32:
+              newASN1Type = typeStore.TimeOfDay;
+              break;
+            case 33:
+              newASN1Type = typeStore.DateTime;
+              break;
+            case 34:
+              newASN1Type = typeStore.Duration;
+              break;
+            default: {
+              const newObject = returnObject.idBlock.isConstructed ? new typeStore.Constructed() : new typeStore.Primitive();
+              newObject.idBlock = returnObject.idBlock;
+              newObject.lenBlock = returnObject.lenBlock;
+              newObject.warnings = returnObject.warnings;
+              returnObject = newObject;
+            }
+          }
+          break;
+        case 2:
+        case 3:
+        case 4:
+        default: {
+          newASN1Type = returnObject.idBlock.isConstructed ? typeStore.Constructed : typeStore.Primitive;
+        }
+      }
+      returnObject = localChangeType(returnObject, newASN1Type);
+      resultOffset = returnObject.fromBER(inputBuffer, inputOffset, valueLength, context);
+      returnObject.valueBeforeDecodeView = inputBuffer.subarray(incomingOffset, incomingOffset + returnObject.blockLength);
+      return {
+        offset: resultOffset,
+        result: returnObject
+      };
+    }
+    function fromBER2(inputBuffer, options = {}) {
+      if (!inputBuffer.byteLength) {
+        const result = new BaseBlock({}, ValueBlock);
+        result.error = "Input buffer has zero length";
+        return {
+          offset: -1,
+          result
+        };
+      }
+      const inputView = pvtsutils__namespace.BufferSourceConverter.toUint8Array(inputBuffer);
+      const normalizedInput = options.copyInput === false ? inputView : inputView.slice();
+      return localFromBER(normalizedInput, 0, inputBuffer.byteLength, createFromBerContext(options));
+    }
+    function checkLen(indefiniteLength, length) {
+      if (indefiniteLength) {
+        return 1;
+      }
+      return length;
+    }
+    var LocalConstructedValueBlock = class extends ValueBlock {
+      constructor({ value = [], isIndefiniteForm = false, ...parameters } = {}) {
+        super(parameters);
+        this.value = value;
+        this.isIndefiniteForm = isIndefiniteForm;
+      }
+      fromBER(inputBuffer, inputOffset, inputLength, context) {
+        const view = pvtsutils__namespace.BufferSourceConverter.toUint8Array(inputBuffer);
+        const parseContext = context !== null && context !== void 0 ? context : createFromBerContext();
+        if (!checkBufferParams(this, view, inputOffset, inputLength)) {
+          return -1;
+        }
+        this.valueBeforeDecodeView = view.subarray(inputOffset, inputOffset + inputLength);
+        if (this.valueBeforeDecodeView.length === 0) {
+          this.warnings.push("Zero buffer length");
+          return inputOffset;
+        }
+        let currentOffset = inputOffset;
+        while (checkLen(this.isIndefiniteForm, inputLength) > 0) {
+          const returnObject = localFromBERWithChildContext(view, currentOffset, inputLength, parseContext);
+          if (returnObject.offset === -1) {
+            this.error = returnObject.result.error;
+            this.warnings.concat(returnObject.result.warnings);
+            return -1;
+          }
+          currentOffset = returnObject.offset;
+          this.blockLength += returnObject.result.blockLength;
+          inputLength -= returnObject.result.blockLength;
+          this.value.push(returnObject.result);
+          if (this.isIndefiniteForm && returnObject.result.constructor.NAME === END_OF_CONTENT_NAME) {
+            break;
+          }
+        }
+        if (this.isIndefiniteForm) {
+          if (this.value[this.value.length - 1].constructor.NAME === END_OF_CONTENT_NAME) {
+            this.value.pop();
+          } else {
+            this.warnings.push("No EndOfContent block encoded");
+          }
+        }
+        return currentOffset;
+      }
+      toBER(sizeOnly, writer) {
+        const _writer = writer || new ViewWriter();
+        for (let i = 0; i < this.value.length; i++) {
+          this.value[i].toBER(sizeOnly, _writer);
+        }
+        if (!writer) {
+          return _writer.final();
+        }
+        return EMPTY_BUFFER;
+      }
+      toJSON() {
+        const object = {
+          ...super.toJSON(),
+          isIndefiniteForm: this.isIndefiniteForm,
+          value: []
+        };
+        for (const value of this.value) {
+          object.value.push(value.toJSON());
+        }
+        return object;
+      }
+    };
+    LocalConstructedValueBlock.NAME = "ConstructedValueBlock";
+    var ORIGINAL_LOCAL_CONSTRUCTED_TO_BER = LocalConstructedValueBlock.prototype.toBER;
+    var _a$v;
+    var Constructed = class extends BaseBlock {
+      constructor(parameters = {}) {
+        super(parameters, LocalConstructedValueBlock);
+        this.idBlock.isConstructed = true;
+      }
+      fromBER(inputBuffer, inputOffset, inputLength, context) {
+        this.valueBlock.isIndefiniteForm = this.lenBlock.isIndefiniteForm;
+        const resultOffset = this.valueBlock.fromBER(inputBuffer, inputOffset, this.lenBlock.isIndefiniteForm ? inputLength : this.lenBlock.length, context);
+        if (resultOffset === -1) {
+          this.error = this.valueBlock.error;
+          return resultOffset;
+        }
+        if (!this.idBlock.error.length)
+          this.blockLength += this.idBlock.blockLength;
+        if (!this.lenBlock.error.length)
+          this.blockLength += this.lenBlock.blockLength;
+        if (!this.valueBlock.error.length)
+          this.blockLength += this.valueBlock.blockLength;
+        return resultOffset;
+      }
+      onAsciiEncoding() {
+        const values = [];
+        for (const value of this.valueBlock.value) {
+          values.push(value.toString("ascii").split("\n").map((o) => `  ${o}`).join("\n"));
+        }
+        const blockName = this.idBlock.tagClass === 3 ? `[${this.idBlock.tagNumber}]` : this.constructor.NAME;
+        return values.length ? `${blockName} :
+${values.join("\n")}` : `${blockName} :`;
+      }
+    };
+    _a$v = Constructed;
+    (() => {
+      typeStore.Constructed = _a$v;
+    })();
+    Constructed.NAME = "CONSTRUCTED";
+    var LocalEndOfContentValueBlock = class extends ValueBlock {
+      fromBER(inputBuffer, inputOffset, _inputLength) {
+        return inputOffset;
+      }
+      toBER(_sizeOnly) {
+        return EMPTY_BUFFER;
+      }
+    };
+    LocalEndOfContentValueBlock.override = "EndOfContentValueBlock";
+    var _a$u;
+    var EndOfContent = class extends BaseBlock {
+      constructor(parameters = {}) {
+        super(parameters, LocalEndOfContentValueBlock);
+        this.idBlock.tagClass = 1;
+        this.idBlock.tagNumber = 0;
+      }
+    };
+    _a$u = EndOfContent;
+    (() => {
+      typeStore.EndOfContent = _a$u;
+    })();
+    EndOfContent.NAME = END_OF_CONTENT_NAME;
+    var _a$t;
+    var Null = class extends BaseBlock {
+      constructor(parameters = {}) {
+        super(parameters, ValueBlock);
+        this.idBlock.tagClass = 1;
+        this.idBlock.tagNumber = 5;
+      }
+      fromBER(inputBuffer, inputOffset, inputLength) {
+        if (this.lenBlock.length > 0)
+          this.warnings.push("Non-zero length of value block for Null type");
+        if (!this.idBlock.error.length)
+          this.blockLength += this.idBlock.blockLength;
+        if (!this.lenBlock.error.length)
+          this.blockLength += this.lenBlock.blockLength;
+        this.blockLength += inputLength;
+        if (inputOffset + inputLength > inputBuffer.byteLength) {
+          this.error = "End of input reached before message was fully decoded (inconsistent offset and length values)";
+          return -1;
+        }
+        return inputOffset + inputLength;
+      }
+      toBER(sizeOnly, writer) {
+        const retBuf = new ArrayBuffer(2);
+        if (!sizeOnly) {
+          const retView = new Uint8Array(retBuf);
+          retView[0] = 5;
+          retView[1] = 0;
+        }
+        if (writer) {
+          writer.write(retBuf);
+        }
+        return retBuf;
+      }
+      onAsciiEncoding() {
+        return `${this.constructor.NAME}`;
+      }
+    };
+    _a$t = Null;
+    (() => {
+      typeStore.Null = _a$t;
+    })();
+    Null.NAME = "NULL";
+    var LocalBooleanValueBlock = class extends HexBlock(ValueBlock) {
+      get value() {
+        for (const octet of this.valueHexView) {
+          if (octet > 0) {
+            return true;
+          }
+        }
+        return false;
+      }
+      set value(value) {
+        this.valueHexView[0] = value ? 255 : 0;
+      }
+      constructor({ value, ...parameters } = {}) {
+        super(parameters);
+        if (parameters.valueHex) {
+          this.valueHexView = pvtsutils__namespace.BufferSourceConverter.toUint8Array(parameters.valueHex);
+        } else {
+          this.valueHexView = new Uint8Array(1);
+        }
+        if (value) {
+          this.value = value;
+        }
+      }
+      fromBER(inputBuffer, inputOffset, inputLength) {
+        const inputView = pvtsutils__namespace.BufferSourceConverter.toUint8Array(inputBuffer);
+        if (!checkBufferParams(this, inputView, inputOffset, inputLength)) {
+          return -1;
+        }
+        this.valueHexView = inputView.subarray(inputOffset, inputOffset + inputLength);
+        if (inputLength > 1)
+          this.warnings.push("Boolean value encoded in more then 1 octet");
+        this.isHexOnly = true;
+        pvutils__namespace.utilDecodeTC.call(this);
+        this.blockLength = inputLength;
+        return inputOffset + inputLength;
+      }
+      toBER() {
+        return this.valueHexView.slice().buffer;
+      }
+      toJSON() {
+        return {
+          ...super.toJSON(),
+          value: this.value
+        };
+      }
+    };
+    LocalBooleanValueBlock.NAME = "BooleanValueBlock";
+    var _a$s;
+    var Boolean2 = class extends BaseBlock {
+      getValue() {
+        return this.valueBlock.value;
+      }
+      setValue(value) {
+        this.valueBlock.value = value;
+      }
+      constructor(parameters = {}) {
+        super(parameters, LocalBooleanValueBlock);
+        this.idBlock.tagClass = 1;
+        this.idBlock.tagNumber = 1;
+      }
+      onAsciiEncoding() {
+        return `${this.constructor.NAME} : ${this.getValue}`;
+      }
+    };
+    _a$s = Boolean2;
+    (() => {
+      typeStore.Boolean = _a$s;
+    })();
+    Boolean2.NAME = "BOOLEAN";
+    var LocalOctetStringValueBlock = class extends HexBlock(LocalConstructedValueBlock) {
+      constructor({ isConstructed: isConstructed2 = false, ...parameters } = {}) {
+        super(parameters);
+        this.isConstructed = isConstructed2;
+      }
+      fromBER(inputBuffer, inputOffset, inputLength, context) {
+        let resultOffset = 0;
+        if (this.isConstructed) {
+          this.isHexOnly = false;
+          resultOffset = LocalConstructedValueBlock.prototype.fromBER.call(this, inputBuffer, inputOffset, inputLength, context);
+          if (resultOffset === -1)
+            return resultOffset;
+          for (let i = 0; i < this.value.length; i++) {
+            const currentBlockName = this.value[i].constructor.NAME;
+            if (currentBlockName === END_OF_CONTENT_NAME) {
+              if (this.isIndefiniteForm)
+                break;
+              else {
+                this.error = "EndOfContent is unexpected, OCTET STRING may consists of OCTET STRINGs only";
+                return -1;
+              }
+            }
+            if (currentBlockName !== OCTET_STRING_NAME) {
+              this.error = "OCTET STRING may consists of OCTET STRINGs only";
+              return -1;
+            }
+          }
+        } else {
+          this.isHexOnly = true;
+          resultOffset = super.fromBER(inputBuffer, inputOffset, inputLength);
+          this.blockLength = inputLength;
+        }
+        return resultOffset;
+      }
+      toBER(sizeOnly, writer) {
+        if (this.isConstructed)
+          return LocalConstructedValueBlock.prototype.toBER.call(this, sizeOnly, writer);
+        return sizeOnly ? new ArrayBuffer(this.valueHexView.byteLength) : this.valueHexView.slice().buffer;
+      }
+      toJSON() {
+        return {
+          ...super.toJSON(),
+          isConstructed: this.isConstructed
+        };
+      }
+    };
+    LocalOctetStringValueBlock.NAME = "OctetStringValueBlock";
+    var ORIGINAL_LOCAL_OCTET_STRING_TO_BER = LocalOctetStringValueBlock.prototype.toBER;
+    var _a$r;
+    var OctetString = class extends BaseBlock {
+      constructor({ idBlock = {}, lenBlock = {}, ...parameters } = {}) {
+        var _b2, _c2;
+        (_b2 = parameters.isConstructed) !== null && _b2 !== void 0 ? _b2 : parameters.isConstructed = !!((_c2 = parameters.value) === null || _c2 === void 0 ? void 0 : _c2.length);
+        super({
+          idBlock: {
+            isConstructed: parameters.isConstructed,
+            ...idBlock
+          },
+          lenBlock: {
+            ...lenBlock,
+            isIndefiniteForm: !!parameters.isIndefiniteForm
+          },
+          ...parameters
+        }, LocalOctetStringValueBlock);
+        this.idBlock.tagClass = 1;
+        this.idBlock.tagNumber = 4;
+      }
+      fromBER(inputBuffer, inputOffset, inputLength, context) {
+        this.valueBlock.isConstructed = this.idBlock.isConstructed;
+        this.valueBlock.isIndefiniteForm = this.lenBlock.isIndefiniteForm;
+        if (inputLength === 0) {
+          if (this.idBlock.error.length === 0)
+            this.blockLength += this.idBlock.blockLength;
+          if (this.lenBlock.error.length === 0)
+            this.blockLength += this.lenBlock.blockLength;
+          return inputOffset;
+        }
+        if (!this.valueBlock.isConstructed && (context === null || context === void 0 ? void 0 : context.parseEmbedded) !== false) {
+          const view = inputBuffer instanceof ArrayBuffer ? new Uint8Array(inputBuffer) : inputBuffer;
+          const buf = view.subarray(inputOffset, inputOffset + inputLength);
+          try {
+            if (buf.byteLength) {
+              const parseContext = context !== null && context !== void 0 ? context : createFromBerContext();
+              const asn = localFromBERWithChildContext(buf, 0, buf.byteLength, parseContext);
+              if (asn.offset !== -1 && asn.offset === inputLength) {
+                this.valueBlock.value = [asn.result];
+              }
+            }
+          } catch {
+          }
+        }
+        return super.fromBER(inputBuffer, inputOffset, inputLength, context);
+      }
+      onAsciiEncoding() {
+        if (this.valueBlock.isConstructed || this.valueBlock.value && this.valueBlock.value.length) {
+          return Constructed.prototype.onAsciiEncoding.call(this);
+        }
+        const name = this.constructor.NAME;
+        const value = pvtsutils__namespace.Convert.ToHex(this.valueBlock.valueHexView);
+        return `${name} : ${value}`;
+      }
+      getValue() {
+        if (!this.idBlock.isConstructed) {
+          return this.valueBlock.valueHexView.slice().buffer;
+        }
+        const array = [];
+        for (const content of this.valueBlock.value) {
+          if (content instanceof _a$r) {
+            array.push(content.valueBlock.valueHexView);
+          }
+        }
+        return pvtsutils__namespace.BufferSourceConverter.concat(array);
+      }
+    };
+    _a$r = OctetString;
+    (() => {
+      typeStore.OctetString = _a$r;
+    })();
+    OctetString.NAME = OCTET_STRING_NAME;
+    var LocalBitStringValueBlock = class extends HexBlock(LocalConstructedValueBlock) {
+      constructor({ unusedBits = 0, isConstructed: isConstructed2 = false, ...parameters } = {}) {
+        super(parameters);
+        this.unusedBits = unusedBits;
+        this.isConstructed = isConstructed2;
+        this.blockLength = this.valueHexView.byteLength;
+      }
+      fromBER(inputBuffer, inputOffset, inputLength, context) {
+        if (!inputLength) {
+          return inputOffset;
+        }
+        let resultOffset = -1;
+        if (this.isConstructed) {
+          resultOffset = LocalConstructedValueBlock.prototype.fromBER.call(this, inputBuffer, inputOffset, inputLength, context);
+          if (resultOffset === -1)
+            return resultOffset;
+          for (const value of this.value) {
+            const currentBlockName = value.constructor.NAME;
+            if (currentBlockName === END_OF_CONTENT_NAME) {
+              if (this.isIndefiniteForm)
+                break;
+              else {
+                this.error = "EndOfContent is unexpected, BIT STRING may consists of BIT STRINGs only";
+                return -1;
+              }
+            }
+            if (currentBlockName !== BIT_STRING_NAME) {
+              this.error = "BIT STRING may consists of BIT STRINGs only";
+              return -1;
+            }
+            const valueBlock = value.valueBlock;
+            if (this.unusedBits > 0 && valueBlock.unusedBits > 0) {
+              this.error = 'Using of "unused bits" inside constructive BIT STRING allowed for least one only';
+              return -1;
+            }
+            this.unusedBits = valueBlock.unusedBits;
+          }
+          return resultOffset;
+        }
+        const inputView = pvtsutils__namespace.BufferSourceConverter.toUint8Array(inputBuffer);
+        if (!checkBufferParams(this, inputView, inputOffset, inputLength)) {
+          return -1;
+        }
+        const intBuffer = inputView.subarray(inputOffset, inputOffset + inputLength);
+        this.unusedBits = intBuffer[0];
+        if (this.unusedBits > 7) {
+          this.error = "Unused bits for BitString must be in range 0-7";
+          return -1;
+        }
+        if (!this.unusedBits && (context === null || context === void 0 ? void 0 : context.parseEmbedded) !== false) {
+          const buf = intBuffer.subarray(1);
+          try {
+            if (buf.byteLength) {
+              const parseContext = context !== null && context !== void 0 ? context : createFromBerContext();
+              const asn = localFromBERWithChildContext(buf, 0, buf.byteLength, parseContext);
+              if (asn.offset !== -1 && asn.offset === inputLength - 1) {
+                this.value = [asn.result];
+              }
+            }
+          } catch {
+          }
+        }
+        this.valueHexView = intBuffer.subarray(1);
+        this.blockLength = intBuffer.length;
+        return inputOffset + inputLength;
+      }
+      toBER(sizeOnly, writer) {
+        if (this.isConstructed) {
+          return LocalConstructedValueBlock.prototype.toBER.call(this, sizeOnly, writer);
+        }
+        if (sizeOnly) {
+          return new ArrayBuffer(this.valueHexView.byteLength + 1);
+        }
+        if (!this.valueHexView.byteLength) {
+          const empty = new Uint8Array(1);
+          empty[0] = 0;
+          return empty.buffer;
+        }
+        const retView = new Uint8Array(this.valueHexView.length + 1);
+        retView[0] = this.unusedBits;
+        retView.set(this.valueHexView, 1);
+        return retView.buffer;
+      }
+      toJSON() {
+        return {
+          ...super.toJSON(),
+          unusedBits: this.unusedBits,
+          isConstructed: this.isConstructed
+        };
+      }
+    };
+    LocalBitStringValueBlock.NAME = "BitStringValueBlock";
+    var ORIGINAL_LOCAL_BIT_STRING_TO_BER = LocalBitStringValueBlock.prototype.toBER;
+    var _a$q;
+    var BitString = class extends BaseBlock {
+      constructor({ idBlock = {}, lenBlock = {}, ...parameters } = {}) {
+        var _b2, _c2;
+        (_b2 = parameters.isConstructed) !== null && _b2 !== void 0 ? _b2 : parameters.isConstructed = !!((_c2 = parameters.value) === null || _c2 === void 0 ? void 0 : _c2.length);
+        super({
+          idBlock: {
+            isConstructed: parameters.isConstructed,
+            ...idBlock
+          },
+          lenBlock: {
+            ...lenBlock,
+            isIndefiniteForm: !!parameters.isIndefiniteForm
+          },
+          ...parameters
+        }, LocalBitStringValueBlock);
+        this.idBlock.tagClass = 1;
+        this.idBlock.tagNumber = 3;
+      }
+      fromBER(inputBuffer, inputOffset, inputLength, context) {
+        this.valueBlock.isConstructed = this.idBlock.isConstructed;
+        this.valueBlock.isIndefiniteForm = this.lenBlock.isIndefiniteForm;
+        return super.fromBER(inputBuffer, inputOffset, inputLength, context);
+      }
+      onAsciiEncoding() {
+        if (this.valueBlock.isConstructed || this.valueBlock.value && this.valueBlock.value.length) {
+          return Constructed.prototype.onAsciiEncoding.call(this);
+        } else {
+          const bits = [];
+          const valueHex = this.valueBlock.valueHexView;
+          for (const byte of valueHex) {
+            bits.push(byte.toString(2).padStart(8, "0"));
+          }
+          const bitsStr = bits.join("");
+          const name = this.constructor.NAME;
+          const value = bitsStr.substring(0, bitsStr.length - this.valueBlock.unusedBits);
+          return `${name} : ${value}`;
+        }
+      }
+    };
+    _a$q = BitString;
+    (() => {
+      typeStore.BitString = _a$q;
+    })();
+    BitString.NAME = BIT_STRING_NAME;
+    function bytesToSignedBigInt(view) {
+      if (!view.byteLength)
+        return BigInt(0);
+      const value = BigInt(`0x${pvtsutils__namespace.Convert.ToHex(view)}`);
+      if (view[0] & 128)
+        return value - (BigInt(1) << BigInt(view.byteLength * 8));
+      return value;
+    }
+    function bytesToSignedDecimal(view) {
+      if (typeof BigInt !== "undefined")
+        return bytesToSignedBigInt(view).toString(10);
+      const BASE = 1e7;
+      const DECIMAL_DIGITS = 7;
+      if (!view.byteLength)
+        return "0";
+      const negative = !!(view[0] & 128);
+      let magnitude = view;
+      if (negative) {
+        magnitude = new Uint8Array(view.length);
+        let carry = 1;
+        for (let i = view.length - 1; i >= 0; i--) {
+          const value = (view[i] ^ 255) + carry;
+          magnitude[i] = value & 255;
+          carry = value >> 8;
+        }
+      }
+      const limbs = [0];
+      for (let index = 0; index < magnitude.length; index++) {
+        let carry = magnitude[index];
+        for (let i = 0; i < limbs.length; i++) {
+          const value = limbs[i] * 256 + carry;
+          limbs[i] = value % BASE;
+          carry = Math.floor(value / BASE);
+        }
+        if (carry)
+          limbs.push(carry);
+      }
+      let top = limbs.length - 1;
+      while (top > 0 && limbs[top] === 0)
+        top--;
+      let result = String(limbs[top]);
+      for (let i = top - 1; i >= 0; i--)
+        result += String(limbs[i]).padStart(DECIMAL_DIGITS, "0");
+      return negative && result !== "0" ? `-${result}` : result;
+    }
+    var _a$p;
+    var LocalIntegerValueBlock = class extends HexBlock(ValueBlock) {
+      setValueHex() {
+        if (this.valueHexView.length >= 4) {
+          this.warnings.push("Too big Integer for decoding, hex only");
+          this.isHexOnly = true;
+          this._valueDec = 0;
+        } else {
+          this.isHexOnly = false;
+          if (this.valueHexView.length > 0) {
+            this._valueDec = pvutils__namespace.utilDecodeTC.call(this);
+          }
+        }
+      }
+      constructor({ value, ...parameters } = {}) {
+        super(parameters);
+        this._valueDec = 0;
+        if (parameters.valueHex) {
+          this.setValueHex();
+        }
+        if (value !== void 0) {
+          this.valueDec = value;
+        }
+      }
+      set valueDec(v) {
+        this._valueDec = v;
+        this.isHexOnly = false;
+        this.valueHexView = new Uint8Array(pvutils__namespace.utilEncodeTC(v));
+      }
+      get valueDec() {
+        return this._valueDec;
+      }
+      fromDER(inputBuffer, inputOffset, inputLength, expectedLength = 0) {
+        const offset = this.fromBER(inputBuffer, inputOffset, inputLength);
+        if (offset === -1)
+          return offset;
+        const view = this.valueHexView;
+        if (view[0] === 0 && (view[1] & 128) !== 0) {
+          this.valueHexView = view.subarray(1);
+        } else {
+          if (expectedLength !== 0) {
+            if (view.length < expectedLength) {
+              if (expectedLength - view.length > 1)
+                expectedLength = view.length + 1;
+              this.valueHexView = view.subarray(expectedLength - view.length);
+            }
+          }
+        }
+        return offset;
+      }
+      toDER(sizeOnly = false) {
+        const view = this.valueHexView;
+        switch (true) {
+          case (view[0] & 128) !== 0:
+            {
+              const updatedView = new Uint8Array(this.valueHexView.length + 1);
+              updatedView[0] = 0;
+              updatedView.set(view, 1);
+              this.valueHexView = updatedView;
+            }
+            break;
+          case (view[0] === 0 && (view[1] & 128) === 0):
+            {
+              this.valueHexView = this.valueHexView.subarray(1);
+            }
+            break;
+        }
+        return this.toBER(sizeOnly);
+      }
+      fromBER(inputBuffer, inputOffset, inputLength) {
+        const resultOffset = super.fromBER(inputBuffer, inputOffset, inputLength);
+        if (resultOffset === -1) {
+          return resultOffset;
+        }
+        this.setValueHex();
+        return resultOffset;
+      }
+      toBER(sizeOnly) {
+        return sizeOnly ? new ArrayBuffer(this.valueHexView.length) : this.valueHexView.slice().buffer;
+      }
+      toJSON() {
+        return {
+          ...super.toJSON(),
+          valueDec: this.valueDec
+        };
+      }
+      toString() {
+        return bytesToSignedDecimal(this.valueHexView);
+      }
+    };
+    _a$p = LocalIntegerValueBlock;
+    LocalIntegerValueBlock.NAME = "IntegerValueBlock";
+    (() => {
+      Object.defineProperty(_a$p.prototype, "valueHex", {
+        set: function(v) {
+          this.valueHexView = new Uint8Array(v);
+          this.setValueHex();
+        },
+        get: function() {
+          return this.valueHexView.slice().buffer;
+        }
+      });
+    })();
+    var ORIGINAL_LOCAL_INTEGER_TO_BER = LocalIntegerValueBlock.prototype.toBER;
+    var ORIGINAL_LOCAL_INTEGER_TO_STRING = LocalIntegerValueBlock.prototype.toString;
+    var _a$o;
+    var Integer = class extends BaseBlock {
+      constructor(parameters = {}) {
+        super(parameters, LocalIntegerValueBlock);
+        this.idBlock.tagClass = 1;
+        this.idBlock.tagNumber = 2;
+      }
+      toBigInt() {
+        assertBigInt();
+        const valueBlock = this.valueBlock;
+        const toString = valueBlock.toString;
+        if (toString === ORIGINAL_LOCAL_INTEGER_TO_STRING)
+          return bytesToSignedBigInt(valueBlock.valueHexView);
+        return BigInt(Reflect.apply(toString, valueBlock, []));
+      }
+      static fromBigInt(value) {
+        assertBigInt();
+        const bigIntValue = BigInt(value);
+        const writer = new ViewWriter();
+        const hex = bigIntValue.toString(16).replace(/^-/, "");
+        const view = new Uint8Array(pvtsutils__namespace.Convert.FromHex(hex));
+        if (bigIntValue < 0) {
+          const first = new Uint8Array(view.length + (view[0] & 128 ? 1 : 0));
+          first[0] |= 128;
+          const firstInt = BigInt(`0x${pvtsutils__namespace.Convert.ToHex(first)}`);
+          const secondInt = firstInt + bigIntValue;
+          const second = pvtsutils__namespace.BufferSourceConverter.toUint8Array(pvtsutils__namespace.Convert.FromHex(secondInt.toString(16)));
+          second[0] |= 128;
+          writer.write(second);
+        } else {
+          if (view[0] & 128) {
+            writer.write(new Uint8Array([0]));
+          }
+          writer.write(view);
+        }
+        const res = new _a$o({ valueHex: writer.final() });
+        return res;
+      }
+      convertToDER() {
+        const integer = new _a$o({ valueHex: this.valueBlock.valueHexView });
+        integer.valueBlock.toDER();
+        return integer;
+      }
+      convertFromDER() {
+        return new _a$o({
+          valueHex: this.valueBlock.valueHexView[0] === 0 ? this.valueBlock.valueHexView.subarray(1) : this.valueBlock.valueHexView
+        });
+      }
+      onAsciiEncoding() {
+        return `${this.constructor.NAME} : ${this.valueBlock.toString()}`;
+      }
+    };
+    _a$o = Integer;
+    (() => {
+      typeStore.Integer = _a$o;
+    })();
+    Integer.NAME = "INTEGER";
+    var _a$n;
+    var Enumerated = class extends Integer {
+      constructor(parameters = {}) {
+        super(parameters);
+        this.idBlock.tagClass = 1;
+        this.idBlock.tagNumber = 10;
+      }
+    };
+    _a$n = Enumerated;
+    (() => {
+      typeStore.Enumerated = _a$n;
+    })();
+    Enumerated.NAME = "ENUMERATED";
+    var LocalSidValueBlock = class extends HexBlock(ValueBlock) {
+      constructor({ valueDec = -1, isFirstSid = false, ...parameters } = {}) {
+        super(parameters);
+        this.valueDec = valueDec;
+        this.isFirstSid = isFirstSid;
+      }
+      fromBER(inputBuffer, inputOffset, inputLength) {
+        if (!inputLength) {
+          return inputOffset;
+        }
+        const inputView = pvtsutils__namespace.BufferSourceConverter.toUint8Array(inputBuffer);
+        if (!checkBufferParams(this, inputView, inputOffset, inputLength)) {
+          return -1;
+        }
+        const intBuffer = inputView.subarray(inputOffset, inputOffset + inputLength);
+        const fastPath = this.blockLength === 0 && Number.isInteger(inputOffset) && Number.isInteger(inputLength);
+        if (fastPath) {
+          let sidLength = 0;
+          while (sidLength < inputLength) {
+            const octet = intBuffer[sidLength];
+            sidLength++;
+            if ((octet & 128) === 0)
+              break;
+          }
+          this.blockLength = sidLength;
+          this.valueHexView = new Uint8Array(sidLength);
+          for (let i = 0; i < sidLength; i++)
+            this.valueHexView[i] = intBuffer[i] & 127;
+        } else {
+          this.valueHexView = new Uint8Array(inputLength);
+          for (let i = 0; i < inputLength; i++) {
+            this.valueHexView[i] = intBuffer[i] & 127;
+            this.blockLength++;
+            if ((intBuffer[i] & 128) === 0)
+              break;
+          }
+          const tempView = new Uint8Array(this.blockLength);
+          for (let i = 0; i < this.blockLength; i++) {
+            tempView[i] = this.valueHexView[i];
+          }
+          this.valueHexView = tempView;
+        }
+        if ((intBuffer[this.blockLength - 1] & 128) !== 0) {
+          this.error = "End of input reached before message was fully decoded";
+          return -1;
+        }
+        if (this.valueHexView[0] === 0)
+          this.warnings.push("Needlessly long format of SID encoding");
+        if (this.blockLength <= 8)
+          this.valueDec = pvutils__namespace.utilFromBase(this.valueHexView, 7);
+        else {
+          this.isHexOnly = true;
+          this.warnings.push("Too big SID for decoding, hex only");
+        }
+        return inputOffset + this.blockLength;
+      }
+      set valueBigInt(value) {
+        assertBigInt();
+        let bits = BigInt(value).toString(2);
+        while (bits.length % 7) {
+          bits = "0" + bits;
+        }
+        const bytes = new Uint8Array(bits.length / 7);
+        for (let i = 0; i < bytes.length; i++) {
+          bytes[i] = parseInt(bits.slice(i * 7, i * 7 + 7), 2) + (i + 1 < bytes.length ? 128 : 0);
+        }
+        this.fromBER(bytes.buffer, 0, bytes.length);
+      }
+      toBER(sizeOnly) {
+        if (this.isHexOnly) {
+          if (sizeOnly)
+            return new ArrayBuffer(this.valueHexView.byteLength);
+          const curView = this.valueHexView;
+          const retView2 = new Uint8Array(this.blockLength);
+          for (let i = 0; i < this.blockLength - 1; i++)
+            retView2[i] = curView[i] | 128;
+          retView2[this.blockLength - 1] = curView[this.blockLength - 1];
+          return pvtsutils__namespace.BufferSourceConverter.toArrayBuffer(retView2);
+        }
+        const encodedBuf = pvutils__namespace.utilToBase(this.valueDec, 7);
+        if (encodedBuf.byteLength === 0) {
+          this.error = "Error during encoding SID value";
+          return EMPTY_BUFFER;
+        }
+        const retView = new Uint8Array(encodedBuf.byteLength);
+        if (!sizeOnly) {
+          const encodedView = new Uint8Array(encodedBuf);
+          const len = encodedBuf.byteLength - 1;
+          for (let i = 0; i < len; i++)
+            retView[i] = encodedView[i] | 128;
+          retView[len] = encodedView[len];
+        }
+        return pvtsutils__namespace.BufferSourceConverter.toArrayBuffer(retView);
+      }
+      toString() {
+        let result = "";
+        if (this.isHexOnly)
+          result = pvtsutils__namespace.Convert.ToHex(this.valueHexView);
+        else {
+          if (this.isFirstSid) {
+            let sidValue = this.valueDec;
+            if (this.valueDec <= 39)
+              result = "0.";
+            else {
+              if (this.valueDec <= 79) {
+                result = "1.";
+                sidValue -= 40;
+              } else {
+                result = "2.";
+                sidValue -= 80;
+              }
+            }
+            result += sidValue.toString();
+          } else
+            result = this.valueDec.toString();
+        }
+        return result;
+      }
+      toJSON() {
+        return {
+          ...super.toJSON(),
+          valueDec: this.valueDec,
+          isFirstSid: this.isFirstSid
+        };
+      }
+    };
+    LocalSidValueBlock.NAME = "sidBlock";
+    var LocalObjectIdentifierValueBlock = class extends ValueBlock {
+      constructor({ value = EMPTY_STRING, ...parameters } = {}) {
+        super(parameters);
+        this.value = [];
+        if (value) {
+          this.fromString(value);
+        }
+      }
+      fromBER(inputBuffer, inputOffset, inputLength) {
+        let resultOffset = inputOffset;
+        while (inputLength > 0) {
+          const sidBlock = new LocalSidValueBlock();
+          resultOffset = sidBlock.fromBER(inputBuffer, resultOffset, inputLength);
+          if (resultOffset === -1) {
+            this.blockLength = 0;
+            this.error = sidBlock.error;
+            return resultOffset;
+          }
+          if (this.value.length === 0)
+            sidBlock.isFirstSid = true;
+          this.blockLength += sidBlock.blockLength;
+          inputLength -= sidBlock.blockLength;
+          this.value.push(sidBlock);
+        }
+        return resultOffset;
+      }
+      toBER(sizeOnly) {
+        const retBuffers = [];
+        for (let i = 0; i < this.value.length; i++) {
+          const valueBuf = this.value[i].toBER(sizeOnly);
+          if (valueBuf.byteLength === 0) {
+            this.error = this.value[i].error;
+            return EMPTY_BUFFER;
+          }
+          retBuffers.push(valueBuf);
+        }
+        return concat(retBuffers);
+      }
+      fromString(string) {
+        this.value = [];
+        let pos1 = 0;
+        let pos2 = 0;
+        let sid = "";
+        let flag = false;
+        do {
+          pos2 = string.indexOf(".", pos1);
+          if (pos2 === -1)
+            sid = string.substring(pos1);
+          else
+            sid = string.substring(pos1, pos2);
+          pos1 = pos2 + 1;
+          if (flag) {
+            const sidBlock = this.value[0];
+            let plus = 0;
+            switch (sidBlock.valueDec) {
+              case 0:
+                break;
+              case 1:
+                plus = 40;
+                break;
+              case 2:
+                plus = 80;
+                break;
+              default:
+                this.value = [];
+                return;
+            }
+            const parsedSID = parseInt(sid, 10);
+            if (isNaN(parsedSID))
+              return;
+            sidBlock.valueDec = parsedSID + plus;
+            flag = false;
+          } else {
+            const sidBlock = new LocalSidValueBlock();
+            if (sid > Number.MAX_SAFE_INTEGER) {
+              assertBigInt();
+              const sidValue = BigInt(sid);
+              sidBlock.valueBigInt = sidValue;
+            } else {
+              sidBlock.valueDec = parseInt(sid, 10);
+              if (isNaN(sidBlock.valueDec))
+                return;
+            }
+            if (!this.value.length) {
+              sidBlock.isFirstSid = true;
+              flag = true;
+            }
+            this.value.push(sidBlock);
+          }
+        } while (pos2 !== -1);
+      }
+      toString() {
+        let result = "";
+        let isHexOnly = false;
+        for (let i = 0; i < this.value.length; i++) {
+          isHexOnly = this.value[i].isHexOnly;
+          let sidStr = this.value[i].toString();
+          if (i !== 0)
+            result = `${result}.`;
+          if (isHexOnly) {
+            sidStr = `{${sidStr}}`;
+            if (this.value[i].isFirstSid)
+              result = `2.{${sidStr} - 80}`;
+            else
+              result += sidStr;
+          } else
+            result += sidStr;
+        }
+        return result;
+      }
+      toJSON() {
+        const object = {
+          ...super.toJSON(),
+          value: this.toString(),
+          sidArray: []
+        };
+        for (let i = 0; i < this.value.length; i++) {
+          object.sidArray.push(this.value[i].toJSON());
+        }
+        return object;
+      }
+    };
+    LocalObjectIdentifierValueBlock.NAME = "ObjectIdentifierValueBlock";
+    var _a$m;
+    var ObjectIdentifier = class extends BaseBlock {
+      getValue() {
+        return this.valueBlock.toString();
+      }
+      setValue(value) {
+        this.valueBlock.fromString(value);
+      }
+      constructor(parameters = {}) {
+        super(parameters, LocalObjectIdentifierValueBlock);
+        this.idBlock.tagClass = 1;
+        this.idBlock.tagNumber = 6;
+      }
+      onAsciiEncoding() {
+        return `${this.constructor.NAME} : ${this.valueBlock.toString() || "empty"}`;
+      }
+      toJSON() {
+        return {
+          ...super.toJSON(),
+          value: this.getValue()
+        };
+      }
+    };
+    _a$m = ObjectIdentifier;
+    (() => {
+      typeStore.ObjectIdentifier = _a$m;
+    })();
+    ObjectIdentifier.NAME = "OBJECT IDENTIFIER";
+    var LocalRelativeSidValueBlock = class extends HexBlock(LocalBaseBlock) {
+      constructor({ valueDec = 0, ...parameters } = {}) {
+        super(parameters);
+        this.valueDec = valueDec;
+      }
+      fromBER(inputBuffer, inputOffset, inputLength) {
+        if (inputLength === 0)
+          return inputOffset;
+        const inputView = pvtsutils__namespace.BufferSourceConverter.toUint8Array(inputBuffer);
+        if (!checkBufferParams(this, inputView, inputOffset, inputLength))
+          return -1;
+        const intBuffer = inputView.subarray(inputOffset, inputOffset + inputLength);
+        const fastPath = this.blockLength === 0 && Number.isInteger(inputOffset) && Number.isInteger(inputLength);
+        if (fastPath) {
+          let sidLength = 0;
+          while (sidLength < inputLength) {
+            const octet = intBuffer[sidLength];
+            sidLength++;
+            if ((octet & 128) === 0)
+              break;
+          }
+          this.blockLength = sidLength;
+          this.valueHexView = new Uint8Array(sidLength);
+          for (let i = 0; i < sidLength; i++)
+            this.valueHexView[i] = intBuffer[i] & 127;
+        } else {
+          this.valueHexView = new Uint8Array(inputLength);
+          for (let i = 0; i < inputLength; i++) {
+            this.valueHexView[i] = intBuffer[i] & 127;
+            this.blockLength++;
+            if ((intBuffer[i] & 128) === 0)
+              break;
+          }
+          const tempView = new Uint8Array(this.blockLength);
+          for (let i = 0; i < this.blockLength; i++)
+            tempView[i] = this.valueHexView[i];
+          this.valueHexView = tempView;
+        }
+        if ((intBuffer[this.blockLength - 1] & 128) !== 0) {
+          this.error = "End of input reached before message was fully decoded";
+          return -1;
+        }
+        if (this.valueHexView[0] === 0)
+          this.warnings.push("Needlessly long format of SID encoding");
+        if (this.blockLength <= 8)
+          this.valueDec = pvutils__namespace.utilFromBase(this.valueHexView, 7);
+        else {
+          this.isHexOnly = true;
+          this.warnings.push("Too big SID for decoding, hex only");
+        }
+        return inputOffset + this.blockLength;
+      }
+      toBER(sizeOnly) {
+        if (this.isHexOnly) {
+          if (sizeOnly)
+            return new ArrayBuffer(this.valueHexView.byteLength);
+          const curView = this.valueHexView;
+          const retView2 = new Uint8Array(this.blockLength);
+          for (let i = 0; i < this.blockLength - 1; i++)
+            retView2[i] = curView[i] | 128;
+          retView2[this.blockLength - 1] = curView[this.blockLength - 1];
+          return retView2.buffer;
+        }
+        const encodedBuf = pvutils__namespace.utilToBase(this.valueDec, 7);
+        if (encodedBuf.byteLength === 0) {
+          this.error = "Error during encoding SID value";
+          return EMPTY_BUFFER;
+        }
+        const retView = new Uint8Array(encodedBuf.byteLength);
+        if (!sizeOnly) {
+          const encodedView = new Uint8Array(encodedBuf);
+          const len = encodedBuf.byteLength - 1;
+          for (let i = 0; i < len; i++)
+            retView[i] = encodedView[i] | 128;
+          retView[len] = encodedView[len];
+        }
+        return retView.buffer;
+      }
+      toString() {
+        let result = "";
+        if (this.isHexOnly)
+          result = pvtsutils__namespace.Convert.ToHex(this.valueHexView);
+        else {
+          result = this.valueDec.toString();
+        }
+        return result;
+      }
+      toJSON() {
+        return {
+          ...super.toJSON(),
+          valueDec: this.valueDec
+        };
+      }
+    };
+    LocalRelativeSidValueBlock.NAME = "relativeSidBlock";
+    var LocalRelativeObjectIdentifierValueBlock = class extends ValueBlock {
+      constructor({ value = EMPTY_STRING, ...parameters } = {}) {
+        super(parameters);
+        this.value = [];
+        if (value) {
+          this.fromString(value);
+        }
+      }
+      fromBER(inputBuffer, inputOffset, inputLength) {
+        let resultOffset = inputOffset;
+        while (inputLength > 0) {
+          const sidBlock = new LocalRelativeSidValueBlock();
+          resultOffset = sidBlock.fromBER(inputBuffer, resultOffset, inputLength);
+          if (resultOffset === -1) {
+            this.blockLength = 0;
+            this.error = sidBlock.error;
+            return resultOffset;
+          }
+          this.blockLength += sidBlock.blockLength;
+          inputLength -= sidBlock.blockLength;
+          this.value.push(sidBlock);
+        }
+        return resultOffset;
+      }
+      toBER(sizeOnly, _writer) {
+        const retBuffers = [];
+        for (let i = 0; i < this.value.length; i++) {
+          const valueBuf = this.value[i].toBER(sizeOnly);
+          if (valueBuf.byteLength === 0) {
+            this.error = this.value[i].error;
+            return EMPTY_BUFFER;
+          }
+          retBuffers.push(valueBuf);
+        }
+        return concat(retBuffers);
+      }
+      fromString(string) {
+        this.value = [];
+        let pos1 = 0;
+        let pos2 = 0;
+        let sid = "";
+        do {
+          pos2 = string.indexOf(".", pos1);
+          if (pos2 === -1)
+            sid = string.substring(pos1);
+          else
+            sid = string.substring(pos1, pos2);
+          pos1 = pos2 + 1;
+          const sidBlock = new LocalRelativeSidValueBlock();
+          sidBlock.valueDec = parseInt(sid, 10);
+          if (isNaN(sidBlock.valueDec))
+            return true;
+          this.value.push(sidBlock);
+        } while (pos2 !== -1);
+        return true;
+      }
+      toString() {
+        let result = "";
+        let isHexOnly = false;
+        for (let i = 0; i < this.value.length; i++) {
+          isHexOnly = this.value[i].isHexOnly;
+          let sidStr = this.value[i].toString();
+          if (i !== 0)
+            result = `${result}.`;
+          if (isHexOnly) {
+            sidStr = `{${sidStr}}`;
+            result += sidStr;
+          } else
+            result += sidStr;
+        }
+        return result;
+      }
+      toJSON() {
+        const object = {
+          ...super.toJSON(),
+          value: this.toString(),
+          sidArray: []
+        };
+        for (let i = 0; i < this.value.length; i++)
+          object.sidArray.push(this.value[i].toJSON());
+        return object;
+      }
+    };
+    LocalRelativeObjectIdentifierValueBlock.NAME = "RelativeObjectIdentifierValueBlock";
+    var _a$l;
+    var RelativeObjectIdentifier = class extends BaseBlock {
+      getValue() {
+        return this.valueBlock.toString();
+      }
+      setValue(value) {
+        this.valueBlock.fromString(value);
+      }
+      constructor(parameters = {}) {
+        super(parameters, LocalRelativeObjectIdentifierValueBlock);
+        this.idBlock.tagClass = 1;
+        this.idBlock.tagNumber = 13;
+      }
+      onAsciiEncoding() {
+        return `${this.constructor.NAME} : ${this.valueBlock.toString() || "empty"}`;
+      }
+      toJSON() {
+        return {
+          ...super.toJSON(),
+          value: this.getValue()
+        };
+      }
+    };
+    _a$l = RelativeObjectIdentifier;
+    (() => {
+      typeStore.RelativeObjectIdentifier = _a$l;
+    })();
+    RelativeObjectIdentifier.NAME = "RelativeObjectIdentifier";
+    var _a$k;
+    var Sequence = class extends Constructed {
+      constructor(parameters = {}) {
+        super(parameters);
+        this.idBlock.tagClass = 1;
+        this.idBlock.tagNumber = 16;
+      }
+    };
+    _a$k = Sequence;
+    (() => {
+      typeStore.Sequence = _a$k;
+    })();
+    Sequence.NAME = "SEQUENCE";
+    var _a$j;
+    var Set2 = class extends Constructed {
+      constructor(parameters = {}) {
+        super(parameters);
+        this.idBlock.tagClass = 1;
+        this.idBlock.tagNumber = 17;
+      }
+    };
+    _a$j = Set2;
+    (() => {
+      typeStore.Set = _a$j;
+    })();
+    Set2.NAME = "SET";
+    var LocalStringValueBlock = class extends HexBlock(ValueBlock) {
+      constructor({ ...parameters } = {}) {
+        super(parameters);
+        this.isHexOnly = true;
+        this.value = EMPTY_STRING;
+      }
+      toJSON() {
+        return {
+          ...super.toJSON(),
+          value: this.value
+        };
+      }
+    };
+    LocalStringValueBlock.NAME = "StringValueBlock";
+    var LocalSimpleStringValueBlock = class extends LocalStringValueBlock {
+    };
+    LocalSimpleStringValueBlock.NAME = "SimpleStringValueBlock";
+    var LocalSimpleStringBlock = class extends BaseStringBlock {
+      constructor({ ...parameters } = {}) {
+        super(parameters, LocalSimpleStringValueBlock);
+      }
+      fromBuffer(inputBuffer) {
+        this.valueBlock.value = String.fromCharCode.apply(null, pvtsutils__namespace.BufferSourceConverter.toUint8Array(inputBuffer));
+      }
+      fromString(inputString) {
+        const strLen = inputString.length;
+        const view = this.valueBlock.valueHexView = new Uint8Array(strLen);
+        for (let i = 0; i < strLen; i++)
+          view[i] = inputString.charCodeAt(i);
+        this.valueBlock.value = inputString;
+      }
+    };
+    LocalSimpleStringBlock.NAME = "SIMPLE STRING";
+    var LocalUtf8StringValueBlock = class extends LocalSimpleStringBlock {
+      fromBuffer(inputBuffer) {
+        this.valueBlock.valueHexView = pvtsutils__namespace.BufferSourceConverter.toUint8Array(inputBuffer);
+        try {
+          this.valueBlock.value = pvtsutils__namespace.Convert.ToUtf8String(inputBuffer);
+        } catch (ex) {
+          this.warnings.push(`Error during "decodeURIComponent": ${ex}, using raw string`);
+          this.valueBlock.value = pvtsutils__namespace.Convert.ToBinary(inputBuffer);
+        }
+      }
+      fromString(inputString) {
+        this.valueBlock.valueHexView = new Uint8Array(pvtsutils__namespace.Convert.FromUtf8String(inputString));
+        this.valueBlock.value = inputString;
+      }
+    };
+    LocalUtf8StringValueBlock.NAME = "Utf8StringValueBlock";
+    var _a$i;
+    var Utf8String2 = class extends LocalUtf8StringValueBlock {
+      constructor(parameters = {}) {
+        super(parameters);
+        this.idBlock.tagClass = 1;
+        this.idBlock.tagNumber = 12;
+      }
+    };
+    _a$i = Utf8String2;
+    (() => {
+      typeStore.Utf8String = _a$i;
+    })();
+    Utf8String2.NAME = "UTF8String";
+    var LocalBmpStringValueBlock = class extends LocalSimpleStringBlock {
+      fromBuffer(inputBuffer) {
+        this.valueBlock.value = pvtsutils__namespace.Convert.ToUtf16String(inputBuffer);
+        this.valueBlock.valueHexView = pvtsutils__namespace.BufferSourceConverter.toUint8Array(inputBuffer);
+      }
+      fromString(inputString) {
+        this.valueBlock.value = inputString;
+        this.valueBlock.valueHexView = new Uint8Array(pvtsutils__namespace.Convert.FromUtf16String(inputString));
+      }
+    };
+    LocalBmpStringValueBlock.NAME = "BmpStringValueBlock";
+    var _a$h;
+    var BmpString = class extends LocalBmpStringValueBlock {
+      constructor({ ...parameters } = {}) {
+        super(parameters);
+        this.idBlock.tagClass = 1;
+        this.idBlock.tagNumber = 30;
+      }
+    };
+    _a$h = BmpString;
+    (() => {
+      typeStore.BmpString = _a$h;
+    })();
+    BmpString.NAME = "BMPString";
+    var LocalUniversalStringValueBlock = class extends LocalSimpleStringBlock {
+      fromBuffer(inputBuffer) {
+        const copyBuffer = ArrayBuffer.isView(inputBuffer) ? inputBuffer.slice().buffer : inputBuffer.slice(0);
+        const valueView = new Uint8Array(copyBuffer);
+        for (let i = 0; i < valueView.length; i += 4) {
+          valueView[i] = valueView[i + 3];
+          valueView[i + 1] = valueView[i + 2];
+          valueView[i + 2] = 0;
+          valueView[i + 3] = 0;
+        }
+        this.valueBlock.value = String.fromCharCode.apply(null, new Uint32Array(copyBuffer));
+      }
+      fromString(inputString) {
+        const strLength = inputString.length;
+        const valueHexView = this.valueBlock.valueHexView = new Uint8Array(strLength * 4);
+        for (let i = 0; i < strLength; i++) {
+          const codeBuf = pvutils__namespace.utilToBase(inputString.charCodeAt(i), 8);
+          const codeView = new Uint8Array(codeBuf);
+          if (codeView.length > 4)
+            continue;
+          const dif = 4 - codeView.length;
+          for (let j = codeView.length - 1; j >= 0; j--)
+            valueHexView[i * 4 + j + dif] = codeView[j];
+        }
+        this.valueBlock.value = inputString;
+      }
+    };
+    LocalUniversalStringValueBlock.NAME = "UniversalStringValueBlock";
+    var _a$g;
+    var UniversalString = class extends LocalUniversalStringValueBlock {
+      constructor({ ...parameters } = {}) {
+        super(parameters);
+        this.idBlock.tagClass = 1;
+        this.idBlock.tagNumber = 28;
+      }
+    };
+    _a$g = UniversalString;
+    (() => {
+      typeStore.UniversalString = _a$g;
+    })();
+    UniversalString.NAME = "UniversalString";
+    var _a$f;
+    var NumericString = class extends LocalSimpleStringBlock {
+      constructor(parameters = {}) {
+        super(parameters);
+        this.idBlock.tagClass = 1;
+        this.idBlock.tagNumber = 18;
+      }
+    };
+    _a$f = NumericString;
+    (() => {
+      typeStore.NumericString = _a$f;
+    })();
+    NumericString.NAME = "NumericString";
+    var _a$e;
+    var PrintableString = class extends LocalSimpleStringBlock {
+      constructor(parameters = {}) {
+        super(parameters);
+        this.idBlock.tagClass = 1;
+        this.idBlock.tagNumber = 19;
+      }
+    };
+    _a$e = PrintableString;
+    (() => {
+      typeStore.PrintableString = _a$e;
+    })();
+    PrintableString.NAME = "PrintableString";
+    var _a$d;
+    var TeletexString = class extends LocalSimpleStringBlock {
+      constructor(parameters = {}) {
+        super(parameters);
+        this.idBlock.tagClass = 1;
+        this.idBlock.tagNumber = 20;
+      }
+    };
+    _a$d = TeletexString;
+    (() => {
+      typeStore.TeletexString = _a$d;
+    })();
+    TeletexString.NAME = "TeletexString";
+    var _a$c;
+    var VideotexString = class extends LocalSimpleStringBlock {
+      constructor(parameters = {}) {
+        super(parameters);
+        this.idBlock.tagClass = 1;
+        this.idBlock.tagNumber = 21;
+      }
+    };
+    _a$c = VideotexString;
+    (() => {
+      typeStore.VideotexString = _a$c;
+    })();
+    VideotexString.NAME = "VideotexString";
+    var _a$b;
+    var IA5String = class extends LocalSimpleStringBlock {
+      constructor(parameters = {}) {
+        super(parameters);
+        this.idBlock.tagClass = 1;
+        this.idBlock.tagNumber = 22;
+      }
+    };
+    _a$b = IA5String;
+    (() => {
+      typeStore.IA5String = _a$b;
+    })();
+    IA5String.NAME = "IA5String";
+    var _a$a;
+    var GraphicString = class extends LocalSimpleStringBlock {
+      constructor(parameters = {}) {
+        super(parameters);
+        this.idBlock.tagClass = 1;
+        this.idBlock.tagNumber = 25;
+      }
+    };
+    _a$a = GraphicString;
+    (() => {
+      typeStore.GraphicString = _a$a;
+    })();
+    GraphicString.NAME = "GraphicString";
+    var _a$9;
+    var VisibleString = class extends LocalSimpleStringBlock {
+      constructor(parameters = {}) {
+        super(parameters);
+        this.idBlock.tagClass = 1;
+        this.idBlock.tagNumber = 26;
+      }
+    };
+    _a$9 = VisibleString;
+    (() => {
+      typeStore.VisibleString = _a$9;
+    })();
+    VisibleString.NAME = "VisibleString";
+    var _a$8;
+    var GeneralString = class extends LocalSimpleStringBlock {
+      constructor(parameters = {}) {
+        super(parameters);
+        this.idBlock.tagClass = 1;
+        this.idBlock.tagNumber = 27;
+      }
+    };
+    _a$8 = GeneralString;
+    (() => {
+      typeStore.GeneralString = _a$8;
+    })();
+    GeneralString.NAME = "GeneralString";
+    var _a$7;
+    var CharacterString = class extends LocalSimpleStringBlock {
+      constructor(parameters = {}) {
+        super(parameters);
+        this.idBlock.tagClass = 1;
+        this.idBlock.tagNumber = 29;
+      }
+    };
+    _a$7 = CharacterString;
+    (() => {
+      typeStore.CharacterString = _a$7;
+    })();
+    CharacterString.NAME = "CharacterString";
+    var _a$6;
+    var UTCTime = class extends VisibleString {
+      constructor({ value, valueDate, ...parameters } = {}) {
+        super(parameters);
+        this.year = 0;
+        this.month = 0;
+        this.day = 0;
+        this.hour = 0;
+        this.minute = 0;
+        this.second = 0;
+        if (value) {
+          this.fromString(value);
+          this.valueBlock.valueHexView = new Uint8Array(value.length);
+          for (let i = 0; i < value.length; i++)
+            this.valueBlock.valueHexView[i] = value.charCodeAt(i);
+        }
+        if (valueDate) {
+          this.fromDate(valueDate);
+          this.valueBlock.valueHexView = new Uint8Array(this.toBuffer());
+        }
+        this.idBlock.tagClass = 1;
+        this.idBlock.tagNumber = 23;
+      }
+      fromBuffer(inputBuffer) {
+        this.fromString(String.fromCharCode.apply(null, pvtsutils__namespace.BufferSourceConverter.toUint8Array(inputBuffer)));
+      }
+      toBuffer() {
+        const str = this.toString();
+        const buffer = new ArrayBuffer(str.length);
+        const view = new Uint8Array(buffer);
+        for (let i = 0; i < str.length; i++)
+          view[i] = str.charCodeAt(i);
+        return buffer;
+      }
+      fromDate(inputDate) {
+        this.year = inputDate.getUTCFullYear();
+        this.month = inputDate.getUTCMonth() + 1;
+        this.day = inputDate.getUTCDate();
+        this.hour = inputDate.getUTCHours();
+        this.minute = inputDate.getUTCMinutes();
+        this.second = inputDate.getUTCSeconds();
+      }
+      toDate() {
+        return new Date(Date.UTC(this.year, this.month - 1, this.day, this.hour, this.minute, this.second));
+      }
+      fromString(inputString) {
+        const parser = /(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z/gi;
+        const parserArray = parser.exec(inputString);
+        if (parserArray === null) {
+          this.error = "Wrong input string for conversion";
+          return;
+        }
+        const year = parseInt(parserArray[1], 10);
+        if (year >= 50)
+          this.year = 1900 + year;
+        else
+          this.year = 2e3 + year;
+        this.month = parseInt(parserArray[2], 10);
+        this.day = parseInt(parserArray[3], 10);
+        this.hour = parseInt(parserArray[4], 10);
+        this.minute = parseInt(parserArray[5], 10);
+        this.second = parseInt(parserArray[6], 10);
+      }
+      toString(encoding = "iso") {
+        if (encoding === "iso") {
+          const outputArray = Array.from({ length: 7 });
+          outputArray[0] = pvutils__namespace.padNumber(this.year < 2e3 ? this.year - 1900 : this.year - 2e3, 2);
+          outputArray[1] = pvutils__namespace.padNumber(this.month, 2);
+          outputArray[2] = pvutils__namespace.padNumber(this.day, 2);
+          outputArray[3] = pvutils__namespace.padNumber(this.hour, 2);
+          outputArray[4] = pvutils__namespace.padNumber(this.minute, 2);
+          outputArray[5] = pvutils__namespace.padNumber(this.second, 2);
+          outputArray[6] = "Z";
+          return outputArray.join("");
+        }
+        return super.toString(encoding);
+      }
+      onAsciiEncoding() {
+        return `${this.constructor.NAME} : ${this.toDate().toISOString()}`;
+      }
+      toJSON() {
+        return {
+          ...super.toJSON(),
+          year: this.year,
+          month: this.month,
+          day: this.day,
+          hour: this.hour,
+          minute: this.minute,
+          second: this.second
+        };
+      }
+    };
+    _a$6 = UTCTime;
+    (() => {
+      typeStore.UTCTime = _a$6;
+    })();
+    UTCTime.NAME = "UTCTime";
+    var _a$5;
+    var GeneralizedTime = class extends UTCTime {
+      constructor(parameters = {}) {
+        var _b2;
+        super(parameters);
+        (_b2 = this.millisecond) !== null && _b2 !== void 0 ? _b2 : this.millisecond = 0;
+        this.idBlock.tagClass = 1;
+        this.idBlock.tagNumber = 24;
+      }
+      fromDate(inputDate) {
+        super.fromDate(inputDate);
+        this.millisecond = inputDate.getUTCMilliseconds();
+      }
+      toDate() {
+        const utcDate = Date.UTC(this.year, this.month - 1, this.day, this.hour, this.minute, this.second, this.millisecond);
+        return new Date(utcDate);
+      }
+      fromString(inputString) {
+        let isUTC = false;
+        let timeString = "";
+        let dateTimeString = "";
+        let fractionPart = 0;
+        let parser;
+        let hourDifference = 0;
+        let minuteDifference = 0;
+        if (inputString[inputString.length - 1] === "Z") {
+          timeString = inputString.substring(0, inputString.length - 1);
+          isUTC = true;
+        } else {
+          const number = new Number(inputString[inputString.length - 1]);
+          if (isNaN(number.valueOf()))
+            throw new Error("Wrong input string for conversion");
+          timeString = inputString;
+        }
+        if (isUTC) {
+          if (timeString.indexOf("+") !== -1)
+            throw new Error("Wrong input string for conversion");
+          if (timeString.indexOf("-") !== -1)
+            throw new Error("Wrong input string for conversion");
+        } else {
+          let multiplier = 1;
+          let differencePosition = timeString.indexOf("+");
+          let differenceString = "";
+          if (differencePosition === -1) {
+            differencePosition = timeString.indexOf("-");
+            multiplier = -1;
+          }
+          if (differencePosition !== -1) {
+            differenceString = timeString.substring(differencePosition + 1);
+            timeString = timeString.substring(0, differencePosition);
+            if (differenceString.length !== 2 && differenceString.length !== 4)
+              throw new Error("Wrong input string for conversion");
+            let number = parseInt(differenceString.substring(0, 2), 10);
+            if (isNaN(number.valueOf()))
+              throw new Error("Wrong input string for conversion");
+            hourDifference = multiplier * number;
+            if (differenceString.length === 4) {
+              number = parseInt(differenceString.substring(2, 4), 10);
+              if (isNaN(number.valueOf()))
+                throw new Error("Wrong input string for conversion");
+              minuteDifference = multiplier * number;
+            }
+          }
+        }
+        let fractionPointPosition = timeString.indexOf(".");
+        if (fractionPointPosition === -1)
+          fractionPointPosition = timeString.indexOf(",");
+        if (fractionPointPosition !== -1) {
+          const fractionPartCheck = new Number(`0${timeString.substring(fractionPointPosition)}`);
+          if (isNaN(fractionPartCheck.valueOf()))
+            throw new Error("Wrong input string for conversion");
+          fractionPart = fractionPartCheck.valueOf();
+          dateTimeString = timeString.substring(0, fractionPointPosition);
+        } else
+          dateTimeString = timeString;
+        switch (true) {
+          case dateTimeString.length === 8:
+            parser = /(\d{4})(\d{2})(\d{2})/gi;
+            if (fractionPointPosition !== -1)
+              throw new Error("Wrong input string for conversion");
+            break;
+          case dateTimeString.length === 10:
+            parser = /(\d{4})(\d{2})(\d{2})(\d{2})/gi;
+            if (fractionPointPosition !== -1) {
+              let fractionResult = 60 * fractionPart;
+              this.minute = Math.floor(fractionResult);
+              fractionResult = 60 * (fractionResult - this.minute);
+              this.second = Math.floor(fractionResult);
+              fractionResult = 1e3 * (fractionResult - this.second);
+              this.millisecond = Math.floor(fractionResult);
+            }
+            break;
+          case dateTimeString.length === 12:
+            parser = /(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})/gi;
+            if (fractionPointPosition !== -1) {
+              let fractionResult = 60 * fractionPart;
+              this.second = Math.floor(fractionResult);
+              fractionResult = 1e3 * (fractionResult - this.second);
+              this.millisecond = Math.floor(fractionResult);
+            }
+            break;
+          case dateTimeString.length === 14:
+            parser = /(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})/gi;
+            if (fractionPointPosition !== -1) {
+              const fractionResult = 1e3 * fractionPart;
+              this.millisecond = Math.floor(fractionResult);
+            }
+            break;
+          default:
+            throw new Error("Wrong input string for conversion");
+        }
+        const parserArray = parser.exec(dateTimeString);
+        if (parserArray === null)
+          throw new Error("Wrong input string for conversion");
+        for (let j = 1; j < parserArray.length; j++) {
+          switch (j) {
+            case 1:
+              this.year = parseInt(parserArray[j], 10);
+              break;
+            case 2:
+              this.month = parseInt(parserArray[j], 10);
+              break;
+            case 3:
+              this.day = parseInt(parserArray[j], 10);
+              break;
+            case 4:
+              this.hour = parseInt(parserArray[j], 10) + hourDifference;
+              break;
+            case 5:
+              this.minute = parseInt(parserArray[j], 10) + minuteDifference;
+              break;
+            case 6:
+              this.second = parseInt(parserArray[j], 10);
+              break;
+            default:
+              throw new Error("Wrong input string for conversion");
+          }
+        }
+        if (isUTC === false) {
+          const tempDate = new Date(this.year, this.month, this.day, this.hour, this.minute, this.second, this.millisecond);
+          this.year = tempDate.getUTCFullYear();
+          this.month = tempDate.getUTCMonth();
+          this.day = tempDate.getUTCDay();
+          this.hour = tempDate.getUTCHours();
+          this.minute = tempDate.getUTCMinutes();
+          this.second = tempDate.getUTCSeconds();
+          this.millisecond = tempDate.getUTCMilliseconds();
+        }
+      }
+      toString(encoding = "iso") {
+        if (encoding === "iso") {
+          const outputArray = [];
+          outputArray.push(pvutils__namespace.padNumber(this.year, 4));
+          outputArray.push(pvutils__namespace.padNumber(this.month, 2));
+          outputArray.push(pvutils__namespace.padNumber(this.day, 2));
+          outputArray.push(pvutils__namespace.padNumber(this.hour, 2));
+          outputArray.push(pvutils__namespace.padNumber(this.minute, 2));
+          outputArray.push(pvutils__namespace.padNumber(this.second, 2));
+          if (this.millisecond !== 0) {
+            outputArray.push(".");
+            outputArray.push(pvutils__namespace.padNumber(this.millisecond, 3).replace(/0+$/, ""));
+          }
+          outputArray.push("Z");
+          return outputArray.join("");
+        }
+        return super.toString(encoding);
+      }
+      toJSON() {
+        return {
+          ...super.toJSON(),
+          millisecond: this.millisecond
+        };
+      }
+    };
+    _a$5 = GeneralizedTime;
+    (() => {
+      typeStore.GeneralizedTime = _a$5;
+    })();
+    GeneralizedTime.NAME = "GeneralizedTime";
+    var _a$4;
+    var DATE2 = class extends Utf8String2 {
+      constructor(parameters = {}) {
+        super(parameters);
+        this.idBlock.tagClass = 1;
+        this.idBlock.tagNumber = 31;
+      }
+    };
+    _a$4 = DATE2;
+    (() => {
+      typeStore.DATE = _a$4;
+    })();
+    DATE2.NAME = "DATE";
+    var _a$3;
+    var TimeOfDay = class extends Utf8String2 {
+      constructor(parameters = {}) {
+        super(parameters);
+        this.idBlock.tagClass = 1;
+        this.idBlock.tagNumber = 32;
+      }
+    };
+    _a$3 = TimeOfDay;
+    (() => {
+      typeStore.TimeOfDay = _a$3;
+    })();
+    TimeOfDay.NAME = "TimeOfDay";
+    var _a$2;
+    var DateTime = class extends Utf8String2 {
+      constructor(parameters = {}) {
+        super(parameters);
+        this.idBlock.tagClass = 1;
+        this.idBlock.tagNumber = 33;
+      }
+    };
+    _a$2 = DateTime;
+    (() => {
+      typeStore.DateTime = _a$2;
+    })();
+    DateTime.NAME = "DateTime";
+    var _a$1;
+    var Duration = class extends Utf8String2 {
+      constructor(parameters = {}) {
+        super(parameters);
+        this.idBlock.tagClass = 1;
+        this.idBlock.tagNumber = 34;
+      }
+    };
+    _a$1 = Duration;
+    (() => {
+      typeStore.Duration = _a$1;
+    })();
+    Duration.NAME = "Duration";
+    var _a;
+    var TIME = class extends Utf8String2 {
+      constructor(parameters = {}) {
+        super(parameters);
+        this.idBlock.tagClass = 1;
+        this.idBlock.tagNumber = 14;
+      }
+    };
+    _a = TIME;
+    (() => {
+      typeStore.TIME = _a;
+    })();
+    TIME.NAME = "TIME";
+    var Any = class {
+      constructor({ name = EMPTY_STRING, optional = false } = {}) {
+        this.name = name;
+        this.optional = optional;
+      }
+    };
+    var Choice = class extends Any {
+      constructor({ value = [], ...parameters } = {}) {
+        super(parameters);
+        this.value = value;
+      }
+    };
+    var Repeated = class extends Any {
+      constructor({ value = new Any(), local = false, ...parameters } = {}) {
+        super(parameters);
+        this.value = value;
+        this.local = local;
+      }
+    };
+    var RawData = class {
+      get data() {
+        return this.dataView.slice().buffer;
+      }
+      set data(value) {
+        this.dataView = pvtsutils__namespace.BufferSourceConverter.toUint8Array(value);
+      }
+      constructor({ data = EMPTY_VIEW } = {}) {
+        this.dataView = pvtsutils__namespace.BufferSourceConverter.toUint8Array(data);
+      }
+      fromBER(inputBuffer, inputOffset, inputLength) {
+        const endLength = inputOffset + inputLength;
+        this.dataView = pvtsutils__namespace.BufferSourceConverter.toUint8Array(inputBuffer).subarray(inputOffset, endLength);
+        return endLength;
+      }
+      toBER(_sizeOnly) {
+        return this.dataView.slice().buffer;
+      }
+    };
+    function compareSchema(root, inputData, inputSchema) {
+      if (inputSchema instanceof Choice) {
+        for (const element of inputSchema.value) {
+          const result = compareSchema(root, inputData, element);
+          if (result.verified) {
+            return {
+              verified: true,
+              result: root
+            };
+          }
+        }
+        {
+          const _result = {
+            verified: false,
+            result: { error: "Wrong values for Choice type" }
+          };
+          if (inputSchema.hasOwnProperty(NAME))
+            _result.name = inputSchema.name;
+          return _result;
+        }
+      }
+      if (inputSchema instanceof Any) {
+        if (inputSchema.hasOwnProperty(NAME))
+          root[inputSchema.name] = inputData;
+        return {
+          verified: true,
+          result: root
+        };
+      }
+      if (root instanceof Object === false) {
+        return {
+          verified: false,
+          result: { error: "Wrong root object" }
+        };
+      }
+      if (inputData instanceof Object === false) {
+        return {
+          verified: false,
+          result: { error: "Wrong ASN.1 data" }
+        };
+      }
+      if (inputSchema instanceof Object === false) {
+        return {
+          verified: false,
+          result: { error: "Wrong ASN.1 schema" }
+        };
+      }
+      if (ID_BLOCK in inputSchema === false) {
+        return {
+          verified: false,
+          result: { error: "Wrong ASN.1 schema" }
+        };
+      }
+      if (FROM_BER in inputSchema.idBlock === false) {
+        return {
+          verified: false,
+          result: { error: "Wrong ASN.1 schema" }
+        };
+      }
+      if (TO_BER in inputSchema.idBlock === false) {
+        return {
+          verified: false,
+          result: { error: "Wrong ASN.1 schema" }
+        };
+      }
+      const encodedId = inputSchema.idBlock.toBER(false);
+      if (encodedId.byteLength === 0) {
+        return {
+          verified: false,
+          result: { error: "Error encoding idBlock for ASN.1 schema" }
+        };
+      }
+      const decodedOffset = inputSchema.idBlock.fromBER(encodedId, 0, encodedId.byteLength);
+      if (decodedOffset === -1) {
+        return {
+          verified: false,
+          result: { error: "Error decoding idBlock for ASN.1 schema" }
+        };
+      }
+      if (inputSchema.idBlock.hasOwnProperty(TAG_CLASS) === false) {
+        return {
+          verified: false,
+          result: { error: "Wrong ASN.1 schema" }
+        };
+      }
+      if (inputSchema.idBlock.tagClass !== inputData.idBlock.tagClass) {
+        return {
+          verified: false,
+          result: root
+        };
+      }
+      if (inputSchema.idBlock.hasOwnProperty(TAG_NUMBER) === false) {
+        return {
+          verified: false,
+          result: { error: "Wrong ASN.1 schema" }
+        };
+      }
+      if (inputSchema.idBlock.tagNumber !== inputData.idBlock.tagNumber) {
+        return {
+          verified: false,
+          result: root
+        };
+      }
+      if (inputSchema.idBlock.hasOwnProperty(IS_CONSTRUCTED) === false) {
+        return {
+          verified: false,
+          result: { error: "Wrong ASN.1 schema" }
+        };
+      }
+      if (inputSchema.idBlock.isConstructed !== inputData.idBlock.isConstructed) {
+        return {
+          verified: false,
+          result: root
+        };
+      }
+      if (!(IS_HEX_ONLY in inputSchema.idBlock)) {
+        return {
+          verified: false,
+          result: { error: "Wrong ASN.1 schema" }
+        };
+      }
+      if (inputSchema.idBlock.isHexOnly !== inputData.idBlock.isHexOnly) {
+        return {
+          verified: false,
+          result: root
+        };
+      }
+      if (inputSchema.idBlock.isHexOnly) {
+        if (VALUE_HEX_VIEW in inputSchema.idBlock === false) {
+          return {
+            verified: false,
+            result: { error: "Wrong ASN.1 schema" }
+          };
+        }
+        const schemaView = inputSchema.idBlock.valueHexView;
+        const asn1View = inputData.idBlock.valueHexView;
+        if (schemaView.length !== asn1View.length) {
+          return {
+            verified: false,
+            result: root
+          };
+        }
+        for (let i = 0; i < schemaView.length; i++) {
+          if (schemaView[i] !== asn1View[1]) {
+            return {
+              verified: false,
+              result: root
+            };
+          }
+        }
+      }
+      if (inputSchema.name) {
+        inputSchema.name = inputSchema.name.replace(/^\s+|\s+$/g, EMPTY_STRING);
+        if (inputSchema.name)
+          root[inputSchema.name] = inputData;
+      }
+      if (inputSchema instanceof typeStore.Constructed) {
+        let admission = 0;
+        let result = {
+          verified: false,
+          result: { error: "Unknown error" }
+        };
+        let maxLength = inputSchema.valueBlock.value.length;
+        if (maxLength > 0) {
+          if (inputSchema.valueBlock.value[0] instanceof Repeated) {
+            maxLength = inputData.valueBlock.value.length;
+          }
+        }
+        if (maxLength === 0) {
+          return {
+            verified: true,
+            result: root
+          };
+        }
+        if (inputData.valueBlock.value.length === 0 && inputSchema.valueBlock.value.length !== 0) {
+          let _optional = true;
+          for (let i = 0; i < inputSchema.valueBlock.value.length; i++)
+            _optional = _optional && (inputSchema.valueBlock.value[i].optional || false);
+          if (_optional) {
+            return {
+              verified: true,
+              result: root
+            };
+          }
+          if (inputSchema.name) {
+            inputSchema.name = inputSchema.name.replace(/^\s+|\s+$/g, EMPTY_STRING);
+            if (inputSchema.name)
+              delete root[inputSchema.name];
+          }
+          root.error = "Inconsistent object length";
+          return {
+            verified: false,
+            result: root
+          };
+        }
+        for (let i = 0; i < maxLength; i++) {
+          if (i - admission >= inputData.valueBlock.value.length) {
+            if (inputSchema.valueBlock.value[i].optional === false) {
+              const _result = {
+                verified: false,
+                result: root
+              };
+              root.error = "Inconsistent length between ASN.1 data and schema";
+              if (inputSchema.name) {
+                inputSchema.name = inputSchema.name.replace(/^\s+|\s+$/g, EMPTY_STRING);
+                if (inputSchema.name) {
+                  delete root[inputSchema.name];
+                  _result.name = inputSchema.name;
+                }
+              }
+              return _result;
+            }
+          } else {
+            if (inputSchema.valueBlock.value[0] instanceof Repeated) {
+              result = compareSchema(root, inputData.valueBlock.value[i], inputSchema.valueBlock.value[0].value);
+              if (result.verified === false) {
+                if (inputSchema.valueBlock.value[0].optional)
+                  admission++;
+                else {
+                  if (inputSchema.name) {
+                    inputSchema.name = inputSchema.name.replace(/^\s+|\s+$/g, EMPTY_STRING);
+                    if (inputSchema.name)
+                      delete root[inputSchema.name];
+                  }
+                  return result;
+                }
+              }
+              if (NAME in inputSchema.valueBlock.value[0] && inputSchema.valueBlock.value[0].name.length > 0) {
+                let arrayRoot = {};
+                if (LOCAL in inputSchema.valueBlock.value[0] && inputSchema.valueBlock.value[0].local)
+                  arrayRoot = inputData;
+                else
+                  arrayRoot = root;
+                if (typeof arrayRoot[inputSchema.valueBlock.value[0].name] === "undefined")
+                  arrayRoot[inputSchema.valueBlock.value[0].name] = [];
+                arrayRoot[inputSchema.valueBlock.value[0].name].push(inputData.valueBlock.value[i]);
+              }
+            } else {
+              result = compareSchema(root, inputData.valueBlock.value[i - admission], inputSchema.valueBlock.value[i]);
+              if (result.verified === false) {
+                if (inputSchema.valueBlock.value[i].optional)
+                  admission++;
+                else {
+                  if (inputSchema.name) {
+                    inputSchema.name = inputSchema.name.replace(/^\s+|\s+$/g, EMPTY_STRING);
+                    if (inputSchema.name)
+                      delete root[inputSchema.name];
+                  }
+                  return result;
+                }
+              }
+            }
+          }
+        }
+        if (result.verified === false) {
+          const _result = {
+            verified: false,
+            result: root
+          };
+          if (inputSchema.name) {
+            inputSchema.name = inputSchema.name.replace(/^\s+|\s+$/g, EMPTY_STRING);
+            if (inputSchema.name) {
+              delete root[inputSchema.name];
+              _result.name = inputSchema.name;
+            }
+          }
+          return _result;
+        }
+        return {
+          verified: true,
+          result: root
+        };
+      }
+      if (inputSchema.primitiveSchema && VALUE_HEX_VIEW in inputData.valueBlock) {
+        const asn1 = localFromBER(inputData.valueBlock.valueHexView);
+        if (asn1.offset === -1) {
+          const _result = {
+            verified: false,
+            result: asn1.result
+          };
+          if (inputSchema.name) {
+            inputSchema.name = inputSchema.name.replace(/^\s+|\s+$/g, EMPTY_STRING);
+            if (inputSchema.name) {
+              delete root[inputSchema.name];
+              _result.name = inputSchema.name;
+            }
+          }
+          return _result;
+        }
+        return compareSchema(root, asn1.result, inputSchema.primitiveSchema);
+      }
+      return {
+        verified: true,
+        result: root
+      };
+    }
+    function verifySchema(inputBuffer, inputSchema) {
+      if (inputSchema instanceof Object === false) {
+        return {
+          verified: false,
+          result: { error: "Wrong ASN.1 schema type" }
+        };
+      }
+      const asn1 = localFromBER(pvtsutils__namespace.BufferSourceConverter.toUint8Array(inputBuffer));
+      if (asn1.offset === -1) {
+        return {
+          verified: false,
+          result: asn1.result
+        };
+      }
+      return compareSchema(asn1.result, asn1.result, inputSchema);
+    }
+    registerBuiltinEncoder({ BitString, Integer, OctetString, Primitive, Constructed, Sequence, Set: Set2 }, {
+      BaseBlock,
+      ViewWriter,
+      LocalIdentificationBlock,
+      LocalLengthBlock,
+      LocalIntegerValueBlock,
+      LocalOctetStringValueBlock,
+      LocalConstructedValueBlock,
+      LocalBitStringValueBlock,
+      LocalPrimitiveValueBlock,
+      originalBaseBlockToBER: ORIGINAL_BASE_BLOCK_TO_BER,
+      originalWriterWrite: ORIGINAL_VIEW_WRITER_WRITE,
+      originalWriterFinal: ORIGINAL_VIEW_WRITER_FINAL,
+      originalIdentificationToBER: ORIGINAL_LOCAL_IDENTIFICATION_TO_BER,
+      originalLengthToBER: ORIGINAL_LOCAL_LENGTH_TO_BER,
+      originalIntegerToBER: ORIGINAL_LOCAL_INTEGER_TO_BER,
+      originalOctetStringToBER: ORIGINAL_LOCAL_OCTET_STRING_TO_BER,
+      originalBitStringToBER: ORIGINAL_LOCAL_BIT_STRING_TO_BER,
+      originalConstructedToBER: ORIGINAL_LOCAL_CONSTRUCTED_TO_BER,
+      originalPrimitiveToBER: ORIGINAL_LOCAL_PRIMITIVE_TO_BER
+    });
+    registerFastParser({ Integer, Null, Sequence });
+    exports.Any = Any;
+    exports.BaseBlock = BaseBlock;
+    exports.BaseStringBlock = BaseStringBlock;
+    exports.BitString = BitString;
+    exports.BmpString = BmpString;
+    exports.Boolean = Boolean2;
+    exports.CharacterString = CharacterString;
+    exports.Choice = Choice;
+    exports.Constructed = Constructed;
+    exports.DATE = DATE2;
+    exports.DEFAULT_MAX_CONTENT_LENGTH = DEFAULT_MAX_CONTENT_LENGTH;
+    exports.DEFAULT_MAX_DEPTH = DEFAULT_MAX_DEPTH;
+    exports.DEFAULT_MAX_NODES = DEFAULT_MAX_NODES;
+    exports.DateTime = DateTime;
+    exports.Duration = Duration;
+    exports.EndOfContent = EndOfContent;
+    exports.Enumerated = Enumerated;
+    exports.GeneralString = GeneralString;
+    exports.GeneralizedTime = GeneralizedTime;
+    exports.GraphicString = GraphicString;
+    exports.HexBlock = HexBlock;
+    exports.IA5String = IA5String;
+    exports.Integer = Integer;
+    exports.Null = Null;
+    exports.NumericString = NumericString;
+    exports.ObjectIdentifier = ObjectIdentifier;
+    exports.OctetString = OctetString;
+    exports.Primitive = Primitive;
+    exports.PrintableString = PrintableString;
+    exports.RawData = RawData;
+    exports.RelativeObjectIdentifier = RelativeObjectIdentifier;
+    exports.Repeated = Repeated;
+    exports.Sequence = Sequence;
+    exports.Set = Set2;
+    exports.TIME = TIME;
+    exports.TeletexString = TeletexString;
+    exports.TimeOfDay = TimeOfDay;
+    exports.UTCTime = UTCTime;
+    exports.UniversalString = UniversalString;
+    exports.Utf8String = Utf8String2;
+    exports.ValueBlock = ValueBlock;
+    exports.VideotexString = VideotexString;
+    exports.ViewWriter = ViewWriter;
+    exports.VisibleString = VisibleString;
+    exports.compareSchema = compareSchema;
+    exports.fromBER = fromBER2;
+    exports.verifySchema = verifySchema;
+  }
+});
+
+// node_modules/@peculiar/utils/build/cjs/bytes/buffer-source.js
+var require_buffer_source = __commonJS({
+  "node_modules/@peculiar/utils/build/cjs/bytes/buffer-source.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.isArrayBuffer = isArrayBuffer;
+    exports.isSharedArrayBuffer = isSharedArrayBuffer;
+    exports.isArrayBufferLike = isArrayBufferLike;
+    exports.isArrayBufferView = isArrayBufferView;
+    exports.isBufferSource = isBufferSource;
+    exports.assertBufferSource = assertBufferSource;
+    exports.toUint8Array = toUint8Array;
+    exports.toUint8ArrayCopy = toUint8ArrayCopy;
+    exports.toArrayBuffer = toArrayBuffer;
+    exports.toArrayBufferLike = toArrayBufferLike;
+    exports.toView = toView;
+    exports.toViewCopy = toViewCopy;
+    var ARRAY_BUFFER_TAG = "[object ArrayBuffer]";
+    var SHARED_ARRAY_BUFFER_TAG = "[object SharedArrayBuffer]";
+    function tagOf(value) {
+      return Object.prototype.toString.call(value);
+    }
+    function isDataViewConstructor(type) {
+      return type === DataView || type.prototype instanceof DataView;
+    }
+    function bytesPerElement(type) {
+      if (isDataViewConstructor(type)) {
+        return 1;
+      }
+      const value = type.BYTES_PER_ELEMENT;
+      return value ?? 1;
+    }
+    function isArrayBufferViewLike(value) {
+      if (ArrayBuffer.isView(value)) {
+        return true;
+      }
+      if (!value || typeof value !== "object") {
+        return false;
+      }
+      const view = value;
+      return typeof view.byteOffset === "number" && typeof view.byteLength === "number" && isArrayBufferLike(view.buffer);
+    }
+    function copyBytes(data) {
+      const view = toUint8Array(data);
+      const copy = new Uint8Array(view.byteLength);
+      copy.set(view);
+      return copy;
+    }
+    function isArrayBuffer(value) {
+      return tagOf(value) === ARRAY_BUFFER_TAG;
+    }
+    function isSharedArrayBuffer(value) {
+      return typeof SharedArrayBuffer !== "undefined" && tagOf(value) === SHARED_ARRAY_BUFFER_TAG;
+    }
+    function isArrayBufferLike(value) {
+      return isArrayBuffer(value) || isSharedArrayBuffer(value);
+    }
+    function isArrayBufferView(value) {
+      return isArrayBufferViewLike(value);
+    }
+    function isBufferSource(value) {
+      return isArrayBufferLike(value) || isArrayBufferView(value);
+    }
+    function assertBufferSource(value) {
+      if (!isBufferSource(value)) {
+        throw new TypeError("Expected ArrayBuffer, SharedArrayBuffer, or ArrayBufferView");
+      }
+    }
+    function toUint8Array(data) {
+      assertBufferSource(data);
+      if (isArrayBufferLike(data)) {
+        return new Uint8Array(data);
+      }
+      return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    }
+    function toUint8ArrayCopy(data) {
+      return copyBytes(data);
+    }
+    function toArrayBuffer(data) {
+      assertBufferSource(data);
+      if (isArrayBuffer(data)) {
+        return data;
+      }
+      const buffer = new ArrayBuffer(data.byteLength);
+      new Uint8Array(buffer).set(toUint8Array(data));
+      return buffer;
+    }
+    function toArrayBufferLike(data) {
+      assertBufferSource(data);
+      if (isArrayBufferLike(data)) {
+        return data;
+      }
+      if (data.byteOffset === 0 && data.byteLength === data.buffer.byteLength) {
+        return data.buffer;
+      }
+      return copyBytes(data).buffer;
+    }
+    function toView(data, type) {
+      assertBufferSource(data);
+      if (ArrayBuffer.isView(data) && data.constructor === type) {
+        return data;
+      }
+      const view = toUint8Array(data);
+      const elementSize = bytesPerElement(type);
+      if (view.byteOffset % elementSize !== 0 || view.byteLength % elementSize !== 0) {
+        throw new RangeError(`Cannot create ${type.name} over unaligned byte range`);
+      }
+      if (isDataViewConstructor(type)) {
+        return new type(view.buffer, view.byteOffset, view.byteLength);
+      }
+      return new type(view.buffer, view.byteOffset, view.byteLength / elementSize);
+    }
+    function toViewCopy(data, type) {
+      const copy = toUint8ArrayCopy(data);
+      return toView(copy, type);
+    }
+  }
+});
+
+// node_modules/@peculiar/utils/build/cjs/bytes/concat.js
+var require_concat = __commonJS({
+  "node_modules/@peculiar/utils/build/cjs/bytes/concat.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.concatToUint8Array = concatToUint8Array;
+    exports.concat = concat;
+    var buffer_source_js_1 = require_buffer_source();
+    function concatToUint8Array(buffers) {
+      const views = [];
+      let length = 0;
+      for (const buffer of buffers) {
+        const view = (0, buffer_source_js_1.toUint8Array)(buffer);
+        views.push(view);
+        length += view.byteLength;
+      }
+      const result = new Uint8Array(length);
+      let offset = 0;
+      for (const view of views) {
+        result.set(view, offset);
+        offset += view.byteLength;
+      }
+      return result;
+    }
+    function concat(first, second, ...rest) {
+      let buffers;
+      let type;
+      if (typeof second === "function") {
+        buffers = Array.from(first);
+        type = second;
+      } else if ((0, buffer_source_js_1.isBufferSource)(first)) {
+        buffers = [first, second, ...rest].filter(buffer_source_js_1.isBufferSource);
+      } else {
+        buffers = Array.from(first);
+        if (second) {
+          buffers.push(second);
+        }
+        buffers.push(...rest);
+      }
+      const bytes = concatToUint8Array(buffers);
+      return type ? (0, buffer_source_js_1.toView)(bytes, type) : bytes.buffer;
+    }
+  }
+});
+
+// node_modules/@peculiar/utils/build/cjs/bytes/equal.js
+var require_equal = __commonJS({
+  "node_modules/@peculiar/utils/build/cjs/bytes/equal.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.equal = equal;
+    var buffer_source_js_1 = require_buffer_source();
+    function equal(a, b, options = {}) {
+      const left = (0, buffer_source_js_1.toUint8Array)(a);
+      const right = (0, buffer_source_js_1.toUint8Array)(b);
+      if (!options.constantTime && left.byteLength !== right.byteLength) {
+        return false;
+      }
+      const length = Math.max(left.byteLength, right.byteLength);
+      let diff = left.byteLength ^ right.byteLength;
+      for (let i = 0; i < length; i++) {
+        diff |= (left[i] ?? 0) ^ (right[i] ?? 0);
+      }
+      return diff === 0;
+    }
+  }
+});
+
+// node_modules/@peculiar/utils/build/cjs/bytes/sequence.js
+var require_sequence = __commonJS({
+  "node_modules/@peculiar/utils/build/cjs/bytes/sequence.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.indexOf = indexOf;
+    exports.lastIndexOf = lastIndexOf;
+    exports.includes = includes;
+    exports.startsWith = startsWith;
+    exports.endsWith = endsWith;
+    exports.slice = slice;
+    exports.tail = tail;
+    exports.copy = copy;
+    exports.compare = compare;
+    var buffer_source_js_1 = require_buffer_source();
+    function clampIndex(value, fallback, length) {
+      const normalized = Number.isFinite(value) ? Math.trunc(value) : fallback;
+      if (normalized <= 0) {
+        return 0;
+      }
+      if (normalized >= length) {
+        return length;
+      }
+      return normalized;
+    }
+    function normalizeForwardRange(length, options) {
+      const start = clampIndex(options?.start, 0, length);
+      const end = clampIndex(options?.end, length, length);
+      return end >= start ? [start, end] : [start, start];
+    }
+    function normalizeReverseRange(length, options) {
+      const start = clampIndex(options?.start, length, length);
+      const end = clampIndex(options?.end, 0, length);
+      return start >= end ? [end, start] : [start, start];
+    }
+    function normalizeSliceIndex(value, fallback, length) {
+      const normalized = Number.isFinite(value) ? Math.trunc(value) : fallback;
+      if (normalized < 0) {
+        return Math.max(length + normalized, 0);
+      }
+      if (normalized > length) {
+        return length;
+      }
+      return normalized;
+    }
+    function encodeAscii(text2) {
+      const bytes = new Uint8Array(text2.length);
+      for (let i = 0; i < text2.length; i++) {
+        bytes[i] = text2.charCodeAt(i) & 255;
+      }
+      return bytes;
+    }
+    function encodeUtf8(text2) {
+      return new TextEncoder().encode(text2);
+    }
+    function toPatternBytes(pattern, options) {
+      if (typeof pattern === "string") {
+        return options?.encoding === "utf8" ? encodeUtf8(pattern) : encodeAscii(pattern);
+      }
+      return (0, buffer_source_js_1.toUint8Array)(pattern);
+    }
+    function bytesEqualAt(data, pattern, offset) {
+      for (let index = 0; index < pattern.byteLength; index++) {
+        if (data[offset + index] !== pattern[index]) {
+          return false;
+        }
+      }
+      return true;
+    }
+    function indexOf(data, pattern, options) {
+      const bytes = (0, buffer_source_js_1.toUint8Array)(data);
+      const needle = toPatternBytes(pattern, options);
+      const [start, end] = normalizeForwardRange(bytes.byteLength, options);
+      if (needle.byteLength === 0) {
+        return start;
+      }
+      const lastOffset = end - needle.byteLength;
+      if (lastOffset < start) {
+        return -1;
+      }
+      for (let offset = start; offset <= lastOffset; offset++) {
+        if (bytesEqualAt(bytes, needle, offset)) {
+          return offset;
+        }
+      }
+      return -1;
+    }
+    function lastIndexOf(data, pattern, options) {
+      const bytes = (0, buffer_source_js_1.toUint8Array)(data);
+      const needle = toPatternBytes(pattern, options);
+      const [end, start] = normalizeReverseRange(bytes.byteLength, options);
+      if (needle.byteLength === 0) {
+        return start;
+      }
+      const firstOffset = start - needle.byteLength;
+      if (firstOffset < end) {
+        return -1;
+      }
+      for (let offset = firstOffset; offset >= end; offset--) {
+        if (bytesEqualAt(bytes, needle, offset)) {
+          return offset;
+        }
+      }
+      return -1;
+    }
+    function includes(data, pattern, options) {
+      return indexOf(data, pattern, options) !== -1;
+    }
+    function startsWith(data, pattern, options) {
+      const bytes = (0, buffer_source_js_1.toUint8Array)(data);
+      const needle = toPatternBytes(pattern, options);
+      if (needle.byteLength > bytes.byteLength) {
+        return false;
+      }
+      return bytesEqualAt(bytes, needle, 0);
+    }
+    function endsWith(data, pattern, options) {
+      const bytes = (0, buffer_source_js_1.toUint8Array)(data);
+      const needle = toPatternBytes(pattern, options);
+      if (needle.byteLength > bytes.byteLength) {
+        return false;
+      }
+      return bytesEqualAt(bytes, needle, bytes.byteLength - needle.byteLength);
+    }
+    function slice(data, start, end) {
+      const bytes = (0, buffer_source_js_1.toUint8Array)(data);
+      const normalizedStart = normalizeSliceIndex(start, 0, bytes.byteLength);
+      const normalizedEnd = normalizeSliceIndex(end, bytes.byteLength, bytes.byteLength);
+      if (normalizedEnd <= normalizedStart) {
+        return bytes.subarray(normalizedStart, normalizedStart);
+      }
+      return bytes.subarray(normalizedStart, normalizedEnd);
+    }
+    function tail(data, length) {
+      const bytes = (0, buffer_source_js_1.toUint8Array)(data);
+      const normalizedLength = Number.isFinite(length) ? Math.max(0, Math.trunc(length)) : 0;
+      if (normalizedLength >= bytes.byteLength) {
+        return bytes;
+      }
+      return bytes.subarray(bytes.byteLength - normalizedLength);
+    }
+    function copy(data) {
+      return (0, buffer_source_js_1.toUint8ArrayCopy)(data);
+    }
+    function compare(a, b) {
+      const left = (0, buffer_source_js_1.toUint8Array)(a);
+      const right = (0, buffer_source_js_1.toUint8Array)(b);
+      const limit = Math.min(left.byteLength, right.byteLength);
+      for (let index = 0; index < limit; index++) {
+        if (left[index] < right[index]) {
+          return -1;
+        }
+        if (left[index] > right[index]) {
+          return 1;
+        }
+      }
+      if (left.byteLength < right.byteLength) {
+        return -1;
+      }
+      if (left.byteLength > right.byteLength) {
+        return 1;
+      }
+      return 0;
+    }
+  }
+});
+
+// node_modules/@peculiar/utils/build/cjs/bytes/index.js
+var require_bytes = __commonJS({
+  "node_modules/@peculiar/utils/build/cjs/bytes/index.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.tail = exports.startsWith = exports.slice = exports.lastIndexOf = exports.indexOf = exports.includes = exports.endsWith = exports.copy = exports.compare = exports.equal = exports.concatToUint8Array = exports.concat = exports.toViewCopy = exports.toView = exports.toUint8ArrayCopy = exports.toUint8Array = exports.toArrayBufferLike = exports.toArrayBuffer = exports.isSharedArrayBuffer = exports.isBufferSource = exports.isArrayBufferView = exports.isArrayBufferLike = exports.isArrayBuffer = exports.assertBufferSource = void 0;
+    var buffer_source_js_1 = require_buffer_source();
+    Object.defineProperty(exports, "assertBufferSource", { enumerable: true, get: function() {
+      return buffer_source_js_1.assertBufferSource;
+    } });
+    Object.defineProperty(exports, "isArrayBuffer", { enumerable: true, get: function() {
+      return buffer_source_js_1.isArrayBuffer;
+    } });
+    Object.defineProperty(exports, "isArrayBufferLike", { enumerable: true, get: function() {
+      return buffer_source_js_1.isArrayBufferLike;
+    } });
+    Object.defineProperty(exports, "isArrayBufferView", { enumerable: true, get: function() {
+      return buffer_source_js_1.isArrayBufferView;
+    } });
+    Object.defineProperty(exports, "isBufferSource", { enumerable: true, get: function() {
+      return buffer_source_js_1.isBufferSource;
+    } });
+    Object.defineProperty(exports, "isSharedArrayBuffer", { enumerable: true, get: function() {
+      return buffer_source_js_1.isSharedArrayBuffer;
+    } });
+    Object.defineProperty(exports, "toArrayBuffer", { enumerable: true, get: function() {
+      return buffer_source_js_1.toArrayBuffer;
+    } });
+    Object.defineProperty(exports, "toArrayBufferLike", { enumerable: true, get: function() {
+      return buffer_source_js_1.toArrayBufferLike;
+    } });
+    Object.defineProperty(exports, "toUint8Array", { enumerable: true, get: function() {
+      return buffer_source_js_1.toUint8Array;
+    } });
+    Object.defineProperty(exports, "toUint8ArrayCopy", { enumerable: true, get: function() {
+      return buffer_source_js_1.toUint8ArrayCopy;
+    } });
+    Object.defineProperty(exports, "toView", { enumerable: true, get: function() {
+      return buffer_source_js_1.toView;
+    } });
+    Object.defineProperty(exports, "toViewCopy", { enumerable: true, get: function() {
+      return buffer_source_js_1.toViewCopy;
+    } });
+    var concat_js_1 = require_concat();
+    Object.defineProperty(exports, "concat", { enumerable: true, get: function() {
+      return concat_js_1.concat;
+    } });
+    Object.defineProperty(exports, "concatToUint8Array", { enumerable: true, get: function() {
+      return concat_js_1.concatToUint8Array;
+    } });
+    var equal_js_1 = require_equal();
+    Object.defineProperty(exports, "equal", { enumerable: true, get: function() {
+      return equal_js_1.equal;
+    } });
+    var sequence_js_1 = require_sequence();
+    Object.defineProperty(exports, "compare", { enumerable: true, get: function() {
+      return sequence_js_1.compare;
+    } });
+    Object.defineProperty(exports, "copy", { enumerable: true, get: function() {
+      return sequence_js_1.copy;
+    } });
+    Object.defineProperty(exports, "endsWith", { enumerable: true, get: function() {
+      return sequence_js_1.endsWith;
+    } });
+    Object.defineProperty(exports, "includes", { enumerable: true, get: function() {
+      return sequence_js_1.includes;
+    } });
+    Object.defineProperty(exports, "indexOf", { enumerable: true, get: function() {
+      return sequence_js_1.indexOf;
+    } });
+    Object.defineProperty(exports, "lastIndexOf", { enumerable: true, get: function() {
+      return sequence_js_1.lastIndexOf;
+    } });
+    Object.defineProperty(exports, "slice", { enumerable: true, get: function() {
+      return sequence_js_1.slice;
+    } });
+    Object.defineProperty(exports, "startsWith", { enumerable: true, get: function() {
+      return sequence_js_1.startsWith;
+    } });
+    Object.defineProperty(exports, "tail", { enumerable: true, get: function() {
+      return sequence_js_1.tail;
+    } });
+  }
+});
+
+// node_modules/@peculiar/utils/build/cjs/encoding/binary.js
+var require_binary2 = __commonJS({
+  "node_modules/@peculiar/utils/build/cjs/encoding/binary.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.binary = void 0;
+    exports.encode = encode;
+    exports.decode = decode;
+    exports.is = is;
+    var index_js_1 = require_bytes();
+    function encode(data) {
+      const bytes = (0, index_js_1.toUint8Array)(data);
+      let result = "";
+      for (const byte of bytes) {
+        result += String.fromCharCode(byte);
+      }
+      return result;
+    }
+    function decode(text2) {
+      const result = new Uint8Array(text2.length);
+      for (let i = 0; i < text2.length; i++) {
+        result[i] = text2.charCodeAt(i) & 255;
+      }
+      return result;
+    }
+    function is(text2) {
+      return typeof text2 === "string";
+    }
+    exports.binary = { encode, decode, is };
+  }
+});
+
+// node_modules/@peculiar/utils/build/cjs/encoding/hex.js
+var require_hex = __commonJS({
+  "node_modules/@peculiar/utils/build/cjs/encoding/hex.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.hex = exports.formats = void 0;
+    exports.normalize = normalize;
+    exports.is = is;
+    exports.encode = encode;
+    exports.decode = decode;
+    exports.parse = parse2;
+    exports.format = format;
+    var index_js_1 = require_bytes();
+    var HEX_CHARACTER_REGEX = /^[0-9a-f]$/i;
+    var COMMON_SEPARATORS = [" ", "	", "\n", "\r", ":", "-", "."];
+    function resolveSeparators(options) {
+      if (options.separators === "none") {
+        return [];
+      }
+      if (!options.separators || options.separators === "common") {
+        return COMMON_SEPARATORS;
+      }
+      return options.separators;
+    }
+    function validateSeparator(separator) {
+      if (!separator) {
+        throw new TypeError("Hex separators must be non-empty strings");
+      }
+    }
+    function matchSeparator(text2, index, separators) {
+      for (const separator of separators) {
+        if (text2.startsWith(separator, index)) {
+          return separator;
+        }
+      }
+      return void 0;
+    }
+    function detectCase(text2) {
+      const hasUpper = /[A-F]/.test(text2);
+      const hasLower = /[a-f]/.test(text2);
+      return hasUpper && !hasLower ? "upper" : "lower";
+    }
+    function detectLineSeparator(text2) {
+      const match = /\r\n|\n/.exec(text2);
+      if (!match) {
+        return void 0;
+      }
+      return match[0] === "\r\n" ? "\r\n" : "\n";
+    }
+    function compactForDetection(text2) {
+      return text2.replace(/[^0-9a-f]/gi, "");
+    }
+    function detectGroup(text2) {
+      const segments = text2.match(/[0-9A-Fa-f]+|[^0-9A-Fa-f]+/g) ?? [];
+      if (segments.length < 3) {
+        return void 0;
+      }
+      const hexSegments = segments.filter((_, index) => index % 2 === 0);
+      const separators = segments.filter((_, index) => index % 2 === 1);
+      const separator = separators[0];
+      if (!separator || separators.some((item) => item !== separator)) {
+        return void 0;
+      }
+      if (hexSegments.some((segment) => segment.length === 0 || segment.length % 2 !== 0)) {
+        return void 0;
+      }
+      const firstLength = hexSegments[0]?.length ?? 0;
+      if (!firstLength) {
+        return void 0;
+      }
+      if (hexSegments.slice(0, -1).some((segment) => segment.length !== firstLength)) {
+        return void 0;
+      }
+      if ((hexSegments[hexSegments.length - 1]?.length ?? 0) > firstLength) {
+        return void 0;
+      }
+      return {
+        size: firstLength / 2,
+        separator
+      };
+    }
+    function detectFormat(text2) {
+      const trimmed = text2.trim();
+      const prefix = /^0x/i.test(trimmed) ? "0x" : "";
+      const body = prefix ? trimmed.slice(2) : trimmed;
+      const lineSeparator = detectLineSeparator(body);
+      const lines = body.split(/\r\n|\n/).filter((line) => line.length > 0);
+      const sampleLine = lines[0]?.trim() ?? "";
+      const group = detectGroup(sampleLine);
+      const format2 = {
+        case: detectCase(trimmed),
+        prefix
+      };
+      if (group) {
+        format2.group = group;
+      }
+      if (lineSeparator && lines.length > 1) {
+        const firstLineBytes = compactForDetection(lines[0] ?? "").length / 2;
+        if (firstLineBytes > 0 && lines.slice(0, -1).every((line) => compactForDetection(line).length / 2 === firstLineBytes)) {
+          format2.line = {
+            bytesPerLine: firstLineBytes,
+            separator: lineSeparator
+          };
+        }
+      }
+      return format2;
+    }
+    function normalizeText(text2, options) {
+      const allowPrefix = options.allowPrefix ?? true;
+      const separators = [...resolveSeparators(options)].sort((left, right) => right.length - left.length);
+      for (const separator of separators) {
+        validateSeparator(separator);
+      }
+      let working = text2.trim();
+      if (/^0x/i.test(working)) {
+        if (!allowPrefix) {
+          throw new TypeError("Hexadecimal text must not include a 0x prefix");
+        }
+        working = working.slice(2);
+      }
+      let normalized = "";
+      let lastTokenWasSeparator = false;
+      for (let index = 0; index < working.length; ) {
+        const character = working[index] ?? "";
+        if (HEX_CHARACTER_REGEX.test(character)) {
+          normalized += character;
+          lastTokenWasSeparator = false;
+          index += 1;
+          continue;
+        }
+        const separator = matchSeparator(working, index, separators);
+        if (!separator) {
+          throw new TypeError("Input is not valid hexadecimal text");
+        }
+        if (options.strict && (lastTokenWasSeparator || normalized.length === 0)) {
+          throw new TypeError("Hexadecimal text contains misplaced separators");
+        }
+        lastTokenWasSeparator = true;
+        index += separator.length;
+      }
+      if (options.strict && lastTokenWasSeparator && normalized.length > 0) {
+        throw new TypeError("Hexadecimal text must not end with a separator");
+      }
+      if (normalized.length % 2 !== 0) {
+        if (!options.allowOddLength) {
+          throw new TypeError("Hexadecimal text must contain an even number of characters");
+        }
+        normalized = `0${normalized}`;
+      }
+      return normalized.toLowerCase();
+    }
+    function groupPairs(pairs, group) {
+      if (!group) {
+        return pairs.join("");
+      }
+      if (!Number.isInteger(group.size) || group.size < 1) {
+        throw new RangeError("Hex group size must be a positive integer");
+      }
+      const chunks = [];
+      for (let index = 0; index < pairs.length; index += group.size) {
+        chunks.push(pairs.slice(index, index + group.size).join(""));
+      }
+      return chunks.join(group.separator);
+    }
+    function normalize(text2, options = {}) {
+      return normalizeText(text2, options);
+    }
+    function is(text2, options = {}) {
+      if (typeof text2 !== "string") {
+        return false;
+      }
+      try {
+        normalize(text2, options);
+        return true;
+      } catch {
+        return false;
+      }
+    }
+    function encode(data, options = {}) {
+      const bytes = (0, index_js_1.toUint8Array)(data);
+      const casing = options.case ?? "lower";
+      const pairs = Array.from(bytes, (byte) => {
+        const text2 = byte.toString(16).padStart(2, "0");
+        return casing === "upper" ? text2.toUpperCase() : text2;
+      });
+      let body = "";
+      if (options.line) {
+        const bytesPerLine = options.line.bytesPerLine;
+        if (!Number.isInteger(bytesPerLine) || bytesPerLine < 1) {
+          throw new RangeError("Hex bytesPerLine must be a positive integer");
+        }
+        const separator = options.line.separator ?? "\n";
+        const lines = [];
+        for (let index = 0; index < pairs.length; index += bytesPerLine) {
+          lines.push(groupPairs(pairs.slice(index, index + bytesPerLine), options.group));
+        }
+        body = lines.join(separator);
+      } else {
+        body = groupPairs(pairs, options.group);
+      }
+      return `${options.prefix ?? ""}${body}`;
+    }
+    function decode(text2, options = {}) {
+      const normalized = normalize(text2, options);
+      const result = new Uint8Array(normalized.length / 2);
+      for (let i = 0; i < normalized.length; i += 2) {
+        result[i / 2] = Number.parseInt(normalized.slice(i, i + 2), 16);
+      }
+      return result;
+    }
+    function parse2(text2, options = {}) {
+      const normalized = normalize(text2, options);
+      return {
+        bytes: decode(normalized),
+        format: detectFormat(text2),
+        normalized
+      };
+    }
+    function format(data, value) {
+      return encode(data, value);
+    }
+    exports.formats = {
+      compact: Object.freeze({}),
+      upper: Object.freeze({ case: "upper" }),
+      colon: Object.freeze({ group: { size: 1, separator: ":" } }),
+      colonUpper: Object.freeze({ case: "upper", group: { size: 1, separator: ":" } }),
+      groupsOf4: Object.freeze({ group: { size: 4, separator: " " } }),
+      prefixed: Object.freeze({ prefix: "0x" })
+    };
+    exports.hex = { encode, decode, format, formats: exports.formats, is, normalize, parse: parse2 };
+  }
+});
+
+// node_modules/@peculiar/utils/build/cjs/encoding/utf8.js
+var require_utf8 = __commonJS({
+  "node_modules/@peculiar/utils/build/cjs/encoding/utf8.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.utf8 = void 0;
+    exports.encode = encode;
+    exports.decode = decode;
+    var index_js_1 = require_bytes();
+    function encode(text2) {
+      return new TextEncoder().encode(text2);
+    }
+    function decode(data) {
+      return new TextDecoder("utf-8", { fatal: false }).decode((0, index_js_1.toUint8Array)(data));
+    }
+    exports.utf8 = { encode, decode };
+  }
+});
+
+// node_modules/@peculiar/utils/build/cjs/encoding/utf16.js
+var require_utf16 = __commonJS({
+  "node_modules/@peculiar/utils/build/cjs/encoding/utf16.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.utf16 = void 0;
+    exports.encode = encode;
+    exports.decode = decode;
+    var index_js_1 = require_bytes();
+    function encode(text2, options = {}) {
+      const result = new ArrayBuffer(text2.length * 2);
+      const view = new DataView(result);
+      for (let i = 0; i < text2.length; i++) {
+        view.setUint16(i * 2, text2.charCodeAt(i), options.littleEndian ?? false);
+      }
+      return new Uint8Array(result);
+    }
+    function decode(data, options = {}) {
+      const buffer = (0, index_js_1.toArrayBuffer)(data);
+      const view = new DataView(buffer);
+      let result = "";
+      for (let i = 0; i < buffer.byteLength; i += 2) {
+        result += String.fromCharCode(view.getUint16(i, options.littleEndian ?? false));
+      }
+      return result;
+    }
+    exports.utf16 = { encode, decode };
+  }
+});
+
+// node_modules/@peculiar/utils/build/cjs/encoding/base64.js
+var require_base64 = __commonJS({
+  "node_modules/@peculiar/utils/build/cjs/encoding/base64.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.base64 = void 0;
+    exports.normalize = normalize;
+    exports.pad = pad2;
+    exports.is = is;
+    exports.encode = encode;
+    exports.decode = decode;
+    var index_js_1 = require_bytes();
+    var binary_js_1 = require_binary2();
+    var BASE64_REGEX = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+    function nodeBuffer() {
+      return globalThis.Buffer;
+    }
+    function normalize(text2) {
+      return text2.replace(/[\n\r\t ]/g, "");
+    }
+    function pad2(text2) {
+      const remainder = text2.length % 4;
+      return remainder ? text2 + "=".repeat(4 - remainder) : text2;
+    }
+    function is(text2) {
+      if (typeof text2 !== "string") {
+        return false;
+      }
+      const normalized = normalize(text2);
+      return normalized === "" || BASE64_REGEX.test(normalized);
+    }
+    function encode(data, _options) {
+      const bytes = (0, index_js_1.toUint8Array)(data);
+      const buffer = nodeBuffer();
+      if (buffer) {
+        return buffer.from(bytes).toString("base64");
+      }
+      return btoa((0, binary_js_1.encode)(bytes));
+    }
+    function decode(text2, _options) {
+      const normalized = normalize(text2);
+      if (!is(normalized)) {
+        throw new TypeError("Input is not valid Base64 text");
+      }
+      const buffer = nodeBuffer();
+      if (buffer) {
+        return new Uint8Array(buffer.from(normalized, "base64"));
+      }
+      return (0, binary_js_1.decode)(atob(normalized));
+    }
+    exports.base64 = { encode, decode, is, normalize, pad: pad2 };
+  }
+});
+
+// node_modules/@peculiar/utils/build/cjs/encoding/base64url.js
+var require_base64url = __commonJS({
+  "node_modules/@peculiar/utils/build/cjs/encoding/base64url.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.base64url = void 0;
+    exports.normalize = normalize;
+    exports.is = is;
+    exports.encode = encode;
+    exports.decode = decode;
+    var base64_js_1 = require_base64();
+    var BASE64URL_REGEX = /^[A-Za-z0-9_-]*$/;
+    function normalize(text2) {
+      return text2.replace(/[\n\r\t ]/g, "");
+    }
+    function is(text2) {
+      return typeof text2 === "string" && BASE64URL_REGEX.test(normalize(text2));
+    }
+    function encode(data, _options) {
+      return base64_js_1.base64.encode(data).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/g, "");
+    }
+    function decode(text2, _options) {
+      const normalized = normalize(text2);
+      if (!is(normalized)) {
+        throw new TypeError("Input is not valid Base64Url text");
+      }
+      return base64_js_1.base64.decode(base64_js_1.base64.pad(normalized.replace(/-/g, "+").replace(/_/g, "/")));
+    }
+    exports.base64url = { encode, decode, is, normalize };
+  }
+});
+
+// node_modules/@peculiar/utils/build/cjs/encoding/index.js
+var require_encoding = __commonJS({
+  "node_modules/@peculiar/utils/build/cjs/encoding/index.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.base64url = exports.base64 = exports.utf16 = exports.utf8 = exports.hex = exports.binary = void 0;
+    var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
+    exports.binary = tslib_1.__importStar(require_binary2());
+    exports.hex = tslib_1.__importStar(require_hex());
+    exports.utf8 = tslib_1.__importStar(require_utf8());
+    exports.utf16 = tslib_1.__importStar(require_utf16());
+    exports.base64 = tslib_1.__importStar(require_base64());
+    exports.base64url = tslib_1.__importStar(require_base64url());
+  }
+});
+
+// node_modules/@peculiar/utils/build/cjs/pem/pem.js
+var require_pem = __commonJS({
+  "node_modules/@peculiar/utils/build/cjs/pem/pem.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.pemConverter = exports.pem = void 0;
+    exports.encode = encode;
+    exports.encodeMany = encodeMany;
+    exports.decode = decode;
+    exports.find = find2;
+    exports.findAll = findAll;
+    exports.decodeFirst = decodeFirst;
+    exports.parse = parse2;
+    exports.format = format;
+    var base64_js_1 = require_base64();
+    var LABEL_REGEX = /^[A-Z0-9][A-Z0-9 ._-]*[A-Z0-9]$/i;
+    var PEM_BLOCK_REGEX = /-----BEGIN ([^-]+)-----([\s\S]*?)-----END \1-----/g;
+    function assertLabel(label) {
+      if (!LABEL_REGEX.test(label)) {
+        throw new TypeError(`Invalid PEM label '${label}'`);
+      }
+    }
+    function wrap(text2, lineLength) {
+      const result = [];
+      for (let i = 0; i < text2.length; i += lineLength) {
+        result.push(text2.slice(i, i + lineLength));
+      }
+      return result;
+    }
+    function parseBody(body) {
+      const normalized = body.trim().replace(/\r\n/g, "\n");
+      const lines = normalized.split("\n").map((line) => line.trim()).filter(Boolean);
+      const headers = {};
+      let index = 0;
+      for (; index < lines.length; index++) {
+        const line = lines[index];
+        const separator = line.indexOf(":");
+        if (separator <= 0) {
+          break;
+        }
+        headers[line.slice(0, separator).trim()] = line.slice(separator + 1).trim();
+      }
+      return {
+        headers: Object.keys(headers).length ? headers : void 0,
+        base64Lines: lines.slice(index),
+        base64Text: lines.slice(index).join("")
+      };
+    }
+    function detectNewline(text2) {
+      return /\r\n/.test(text2) ? "\r\n" : "\n";
+    }
+    function collectBlocks(text2, options = {}) {
+      const blocks = [];
+      const requestedLabel = options.label;
+      let match;
+      PEM_BLOCK_REGEX.lastIndex = 0;
+      while (match = PEM_BLOCK_REGEX.exec(text2)) {
+        const label = match[1].trim();
+        if (requestedLabel && label !== requestedLabel) {
+          continue;
+        }
+        assertLabel(label);
+        const parsed = parseBody(match[2]);
+        blocks.push({
+          label,
+          data: base64_js_1.base64.decode(parsed.base64Text),
+          headers: parsed.headers,
+          lineLength: parsed.base64Lines[0]?.length ?? 64,
+          newline: detectNewline(match[0])
+        });
+      }
+      if (options.strict && blocks.length === 0) {
+        throw new TypeError(requestedLabel ? `No PEM block with label '${requestedLabel}' was found` : "No PEM blocks were found");
+      }
+      return blocks;
+    }
+    function encode(label, data, options = {}) {
+      assertLabel(label);
+      const lineLength = options.lineLength ?? 64;
+      if (!Number.isInteger(lineLength) || lineLength < 1) {
+        throw new RangeError("PEM lineLength must be a positive integer");
+      }
+      const newline = options.newline ?? "\n";
+      const lines = [`-----BEGIN ${label}-----`];
+      if (options.headers) {
+        for (const [name, value] of Object.entries(options.headers)) {
+          lines.push(`${name}: ${value}`);
+        }
+        lines.push("");
+      }
+      lines.push(...wrap(base64_js_1.base64.encode(data), lineLength));
+      lines.push(`-----END ${label}-----`);
+      return `${lines.join(newline)}${newline}`;
+    }
+    function encodeMany(blocks, options = {}) {
+      return blocks.map((block) => encode(block.label, block.data, { ...options, headers: block.headers ?? options.headers })).join("");
+    }
+    function decode(text2, options = {}) {
+      return collectBlocks(text2, options).map(({ lineLength: _lineLength, newline: _newline, ...block }) => block);
+    }
+    function find2(text2, label) {
+      return decode(text2, { label })[0];
+    }
+    function findAll(text2, label) {
+      return decode(text2, { label });
+    }
+    function decodeFirst(text2, label) {
+      const [block] = decode(text2, { label, strict: true });
+      return block.data;
+    }
+    function parse2(text2, options = {}) {
+      const [block] = collectBlocks(text2, { ...options, strict: true });
+      const format2 = {
+        label: block.label,
+        headers: block.headers,
+        lineLength: block.lineLength,
+        newline: block.newline
+      };
+      return {
+        bytes: block.data,
+        format: format2,
+        normalized: encode(block.label, block.data, format2)
+      };
+    }
+    function format(data, value) {
+      return encode(value.label, data, value);
+    }
+    exports.pem = { decode, decodeFirst, encode, encodeMany, find: find2, findAll, format, parse: parse2 };
+    exports.pemConverter = {
+      name: "pem",
+      encode: (data, options) => {
+        if (!options?.label) {
+          throw new TypeError("PEM label is required");
+        }
+        return encode(options.label, data, options);
+      },
+      decode: (text2, options) => decodeFirst(text2, options?.label),
+      format,
+      is: (text2) => typeof text2 === "string" && /-----BEGIN [^-]+-----/.test(text2),
+      parse: parse2
+    };
+  }
+});
+
+// node_modules/@peculiar/utils/build/cjs/pem/index.js
+var require_pem2 = __commonJS({
+  "node_modules/@peculiar/utils/build/cjs/pem/index.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.pemConverter = exports.pem = exports.parse = exports.format = exports.findAll = exports.find = exports.encodeMany = exports.encode = exports.decodeFirst = exports.decode = void 0;
+    var pem_js_1 = require_pem();
+    Object.defineProperty(exports, "decode", { enumerable: true, get: function() {
+      return pem_js_1.decode;
+    } });
+    Object.defineProperty(exports, "decodeFirst", { enumerable: true, get: function() {
+      return pem_js_1.decodeFirst;
+    } });
+    Object.defineProperty(exports, "encode", { enumerable: true, get: function() {
+      return pem_js_1.encode;
+    } });
+    Object.defineProperty(exports, "encodeMany", { enumerable: true, get: function() {
+      return pem_js_1.encodeMany;
+    } });
+    Object.defineProperty(exports, "find", { enumerable: true, get: function() {
+      return pem_js_1.find;
+    } });
+    Object.defineProperty(exports, "findAll", { enumerable: true, get: function() {
+      return pem_js_1.findAll;
+    } });
+    Object.defineProperty(exports, "format", { enumerable: true, get: function() {
+      return pem_js_1.format;
+    } });
+    Object.defineProperty(exports, "parse", { enumerable: true, get: function() {
+      return pem_js_1.parse;
+    } });
+    Object.defineProperty(exports, "pem", { enumerable: true, get: function() {
+      return pem_js_1.pem;
+    } });
+    Object.defineProperty(exports, "pemConverter", { enumerable: true, get: function() {
+      return pem_js_1.pemConverter;
+    } });
+  }
+});
+
+// node_modules/@peculiar/utils/build/cjs/converters/registry.js
+var require_registry = __commonJS({
+  "node_modules/@peculiar/utils/build/cjs/converters/registry.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.createConverterRegistry = createConverterRegistry;
+    function keyOf(name) {
+      return name.trim().toLowerCase();
+    }
+    function toError(error) {
+      return error instanceof Error ? error : new Error(String(error));
+    }
+    function removeConverter(converters, primaryNames, converter) {
+      for (const alias of [converter.name, ...converter.aliases ?? []]) {
+        converters.delete(keyOf(alias));
+      }
+      primaryNames.delete(keyOf(converter.name));
+    }
+    function requireCapability(converter, name, capability) {
+      const method = converter[capability];
+      if (typeof method !== "function") {
+        throw new Error(`Converter '${name}' does not support ${capability}()`);
+      }
+      return method;
+    }
+    function detectConfidence(name, text2, converter) {
+      const normalizedName = keyOf(converter.name || name);
+      const trimmed = text2.trim();
+      if (!trimmed) {
+        return 0;
+      }
+      let accepted = false;
+      if (converter.is) {
+        accepted = converter.is(text2);
+      }
+      let decodable = false;
+      try {
+        converter.decode(text2);
+        decodable = true;
+      } catch {
+        decodable = false;
+      }
+      if (!accepted && !decodable) {
+        return 0;
+      }
+      switch (normalizedName) {
+        case "pem":
+          return /-----BEGIN [^-]+-----/.test(text2) ? 1 : 0;
+        case "hex": {
+          const compact2 = trimmed.replace(/^0x/i, "").replace(/[\s:.-]/g, "");
+          if (!compact2 || /[^0-9a-f]/i.test(compact2) || compact2.length % 2 !== 0) {
+            return 0;
+          }
+          if (/^0x/i.test(trimmed) || /[:\s.-]/.test(trimmed)) {
+            return 0.95;
+          }
+          if (/[a-f]/.test(trimmed) || /[A-F]/.test(trimmed)) {
+            return 0.8;
+          }
+          return 0.45;
+        }
+        case "base64url":
+          if (/[-_]/.test(trimmed)) {
+            return 0.95;
+          }
+          if (/=/.test(trimmed)) {
+            return 0.1;
+          }
+          return 0.6;
+        case "base64":
+          if (/[+/=]/.test(trimmed)) {
+            return 0.9;
+          }
+          return 0.55;
+        case "binary":
+        case "utf8":
+        case "utf16be":
+        case "utf16le":
+          return 0;
+        default:
+          return accepted && decodable ? 0.75 : 0.5;
+      }
+    }
+    function createConverterRegistry(initialConverters = []) {
+      const converters = /* @__PURE__ */ new Map();
+      const primaryNames = /* @__PURE__ */ new Set();
+      const api = {
+        register(converter, options = {}) {
+          if (!converter.name || !keyOf(converter.name)) {
+            throw new TypeError("Converter name is required");
+          }
+          const names = [...new Set([converter.name, ...converter.aliases ?? []].map(keyOf))];
+          const conflicts = /* @__PURE__ */ new Set();
+          for (const name of names) {
+            const existing = converters.get(name);
+            if (!existing) {
+              continue;
+            }
+            if (!options.override) {
+              throw new Error(`Converter '${name}' is already registered`);
+            }
+            conflicts.add(existing);
+          }
+          for (const conflicting of conflicts) {
+            removeConverter(converters, primaryNames, conflicting);
+          }
+          for (const name of names) {
+            converters.set(name, converter);
+          }
+          primaryNames.add(keyOf(converter.name));
+          return this;
+        },
+        unregister(name) {
+          const converter = converters.get(keyOf(name));
+          if (!converter) {
+            return false;
+          }
+          removeConverter(converters, primaryNames, converter);
+          return true;
+        },
+        has(name) {
+          return converters.has(keyOf(name));
+        },
+        get(name) {
+          const converter = converters.get(keyOf(name));
+          if (!converter) {
+            throw new Error(`Converter '${name}' is not registered`);
+          }
+          return converter;
+        },
+        list() {
+          return [...primaryNames].map((name) => this.get(name));
+        },
+        encode(name, data, options) {
+          return this.get(name).encode(data, options);
+        },
+        decode(name, text2, options) {
+          return this.get(name).decode(text2, options);
+        },
+        tryDecode(name, text2, options) {
+          try {
+            return { ok: true, bytes: this.decode(name, text2, options) };
+          } catch (error) {
+            return { ok: false, error: toError(error) };
+          }
+        },
+        normalize(name, text2, options) {
+          const converter = this.get(name);
+          return requireCapability(converter, name, "normalize").call(converter, text2, options);
+        },
+        parse(name, text2, options) {
+          const converter = this.get(name);
+          return requireCapability(converter, name, "parse").call(converter, text2, options);
+        },
+        format(name, data, format) {
+          const converter = this.get(name);
+          return requireCapability(converter, name, "format").call(converter, data, format);
+        },
+        transcode(text2, options) {
+          const bytes = this.decode(options.from, text2, options.fromOptions);
+          return this.encode(options.to, bytes, options.toOptions);
+        },
+        detect(text2, options = {}) {
+          const formatNames = options.formats?.length ? options.formats.map((name) => String(name)) : this.list().map((converter) => converter.name).filter((name) => !["binary", "utf8", "utf16be", "utf16le"].includes(keyOf(name)));
+          const detections = /* @__PURE__ */ new Map();
+          for (const requestedName of formatNames) {
+            const converter = this.get(requestedName);
+            const confidence = detectConfidence(requestedName, text2, converter);
+            if (confidence <= 0) {
+              continue;
+            }
+            const format = converter.name;
+            const current = detections.get(format);
+            if (!current || confidence > current.confidence) {
+              detections.set(format, { format, confidence });
+            }
+          }
+          return [...detections.values()].sort((left, right) => right.confidence - left.confidence);
+        }
+      };
+      for (const converter of initialConverters) {
+        api.register(converter);
+      }
+      return api;
+    }
+  }
+});
+
+// node_modules/@peculiar/utils/build/cjs/converters/defaults.js
+var require_defaults = __commonJS({
+  "node_modules/@peculiar/utils/build/cjs/converters/defaults.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.defaultConverterRegistry = exports.defaultConverters = exports.utf16leConverter = exports.utf16beConverter = exports.utf8Converter = exports.base64urlConverter = exports.base64Converter = exports.hexConverter = exports.binaryConverter = exports.pemConverter = void 0;
+    var index_js_1 = require_encoding();
+    var index_js_2 = require_pem2();
+    var index_js_3 = require_pem2();
+    Object.defineProperty(exports, "pemConverter", { enumerable: true, get: function() {
+      return index_js_3.pemConverter;
+    } });
+    var registry_js_1 = require_registry();
+    exports.binaryConverter = {
+      name: "binary",
+      aliases: ["latin1"],
+      encode: index_js_1.binary.encode,
+      decode: index_js_1.binary.decode,
+      is: index_js_1.binary.is
+    };
+    exports.hexConverter = {
+      name: "hex",
+      encode: index_js_1.hex.encode,
+      decode: index_js_1.hex.decode,
+      format: index_js_1.hex.format,
+      is: index_js_1.hex.is,
+      normalize: index_js_1.hex.normalize,
+      parse: index_js_1.hex.parse
+    };
+    exports.base64Converter = {
+      name: "base64",
+      aliases: ["b64"],
+      encode: index_js_1.base64.encode,
+      decode: index_js_1.base64.decode,
+      is: index_js_1.base64.is,
+      normalize: index_js_1.base64.normalize
+    };
+    exports.base64urlConverter = {
+      name: "base64url",
+      aliases: ["base64-url", "b64url"],
+      encode: index_js_1.base64url.encode,
+      decode: index_js_1.base64url.decode,
+      is: index_js_1.base64url.is,
+      normalize: index_js_1.base64url.normalize
+    };
+    exports.utf8Converter = {
+      name: "utf8",
+      aliases: ["utf-8"],
+      encode: (data) => index_js_1.utf8.decode(data),
+      decode: (text2) => index_js_1.utf8.encode(text2),
+      is: (text2) => typeof text2 === "string"
+    };
+    exports.utf16beConverter = {
+      name: "utf16be",
+      aliases: ["utf16", "utf-16", "utf-16be"],
+      encode: (data) => index_js_1.utf16.decode(data),
+      decode: (text2) => index_js_1.utf16.encode(text2),
+      is: (text2) => typeof text2 === "string"
+    };
+    exports.utf16leConverter = {
+      name: "utf16le",
+      aliases: ["utf-16le", "ucs2", "usc2"],
+      encode: (data) => index_js_1.utf16.decode(data, { littleEndian: true }),
+      decode: (text2) => index_js_1.utf16.encode(text2, { littleEndian: true }),
+      is: (text2) => typeof text2 === "string"
+    };
+    exports.defaultConverters = [
+      exports.binaryConverter,
+      exports.hexConverter,
+      exports.base64Converter,
+      exports.base64urlConverter,
+      exports.utf8Converter,
+      exports.utf16beConverter,
+      exports.utf16leConverter,
+      index_js_2.pemConverter
+    ];
+    exports.defaultConverterRegistry = (0, registry_js_1.createConverterRegistry)(exports.defaultConverters);
+  }
+});
+
+// node_modules/@peculiar/utils/build/cjs/converters/convert.js
+var require_convert = __commonJS({
+  "node_modules/@peculiar/utils/build/cjs/converters/convert.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.convert = void 0;
+    var index_js_1 = require_bytes();
+    var index_js_2 = require_encoding();
+    var defaults_js_1 = require_defaults();
+    function encode(name, data, ...args) {
+      return defaults_js_1.defaultConverterRegistry.encode(name, data, ...args);
+    }
+    function decode(name, text2, ...args) {
+      return defaults_js_1.defaultConverterRegistry.decode(name, text2, ...args);
+    }
+    function tryDecode(name, text2, ...args) {
+      return defaults_js_1.defaultConverterRegistry.tryDecode(name, text2, ...args);
+    }
+    function normalize(name, text2, ...args) {
+      return defaults_js_1.defaultConverterRegistry.normalize(name, text2, ...args);
+    }
+    function parse2(name, text2, ...args) {
+      return defaults_js_1.defaultConverterRegistry.parse(name, text2, ...args);
+    }
+    function format(name, data, value) {
+      return defaults_js_1.defaultConverterRegistry.format(name, data, value);
+    }
+    function transcode(text2, options) {
+      return defaults_js_1.defaultConverterRegistry.transcode(text2, options);
+    }
+    function detect(text2, options) {
+      return defaults_js_1.defaultConverterRegistry.detect(text2, options);
+    }
+    function normalizeEncodingName(encoding) {
+      return encoding.toLowerCase();
+    }
+    exports.convert = {
+      encode,
+      decode,
+      tryDecode,
+      normalize,
+      parse: parse2,
+      format,
+      transcode,
+      detect,
+      to(format2, data, ...args) {
+        return encode(format2, data, ...args);
+      },
+      from(format2, text2, ...args) {
+        return decode(format2, text2, ...args);
+      },
+      toString(data, encoding = "utf8") {
+        return encode(encoding, data);
+      },
+      fromString(text2, encoding = "utf8") {
+        if (normalizeEncodingName(encoding) === "hex") {
+          return (0, index_js_1.toArrayBuffer)(index_js_2.hex.decode(text2, { allowOddLength: true }));
+        }
+        return (0, index_js_1.toArrayBuffer)(decode(encoding, text2));
+      },
+      toBase64: index_js_2.base64.encode,
+      fromBase64: (text2) => (0, index_js_1.toArrayBuffer)(index_js_2.base64.decode(text2)),
+      toBase64Url: index_js_2.base64url.encode,
+      fromBase64Url: (text2) => (0, index_js_1.toArrayBuffer)(index_js_2.base64url.decode(text2)),
+      toHex: index_js_2.hex.encode,
+      fromHex: (text2) => (0, index_js_1.toArrayBuffer)(index_js_2.hex.decode(text2, { allowOddLength: true })),
+      toBinary: index_js_2.binary.encode,
+      fromBinary: (text2) => (0, index_js_1.toArrayBuffer)(index_js_2.binary.decode(text2)),
+      toUtf8String: index_js_2.utf8.decode,
+      fromUtf8String: (text2) => (0, index_js_1.toArrayBuffer)(index_js_2.utf8.encode(text2)),
+      toUtf16String: (data, littleEndian = false) => index_js_2.utf16.decode(data, { littleEndian }),
+      fromUtf16String: (text2, littleEndian = false) => (0, index_js_1.toArrayBuffer)(index_js_2.utf16.encode(text2, { littleEndian })),
+      isHex: index_js_2.hex.is,
+      isBase64: index_js_2.base64.is,
+      isBase64Url: index_js_2.base64url.is,
+      formatString: index_js_2.base64.normalize
+    };
+  }
+});
+
+// node_modules/@peculiar/utils/build/cjs/converters/index.js
+var require_converters = __commonJS({
+  "node_modules/@peculiar/utils/build/cjs/converters/index.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.convert = exports.utf8Converter = exports.utf16leConverter = exports.utf16beConverter = exports.pemConverter = exports.hexConverter = exports.defaultConverters = exports.defaultConverterRegistry = exports.binaryConverter = exports.base64urlConverter = exports.base64Converter = exports.createConverterRegistry = void 0;
+    var registry_js_1 = require_registry();
+    Object.defineProperty(exports, "createConverterRegistry", { enumerable: true, get: function() {
+      return registry_js_1.createConverterRegistry;
+    } });
+    var defaults_js_1 = require_defaults();
+    Object.defineProperty(exports, "base64Converter", { enumerable: true, get: function() {
+      return defaults_js_1.base64Converter;
+    } });
+    Object.defineProperty(exports, "base64urlConverter", { enumerable: true, get: function() {
+      return defaults_js_1.base64urlConverter;
+    } });
+    Object.defineProperty(exports, "binaryConverter", { enumerable: true, get: function() {
+      return defaults_js_1.binaryConverter;
+    } });
+    Object.defineProperty(exports, "defaultConverterRegistry", { enumerable: true, get: function() {
+      return defaults_js_1.defaultConverterRegistry;
+    } });
+    Object.defineProperty(exports, "defaultConverters", { enumerable: true, get: function() {
+      return defaults_js_1.defaultConverters;
+    } });
+    Object.defineProperty(exports, "hexConverter", { enumerable: true, get: function() {
+      return defaults_js_1.hexConverter;
+    } });
+    Object.defineProperty(exports, "pemConverter", { enumerable: true, get: function() {
+      return defaults_js_1.pemConverter;
+    } });
+    Object.defineProperty(exports, "utf16beConverter", { enumerable: true, get: function() {
+      return defaults_js_1.utf16beConverter;
+    } });
+    Object.defineProperty(exports, "utf16leConverter", { enumerable: true, get: function() {
+      return defaults_js_1.utf16leConverter;
+    } });
+    Object.defineProperty(exports, "utf8Converter", { enumerable: true, get: function() {
+      return defaults_js_1.utf8Converter;
+    } });
+    var convert_js_1 = require_convert();
+    Object.defineProperty(exports, "convert", { enumerable: true, get: function() {
+      return convert_js_1.convert;
+    } });
+  }
+});
+
+// node_modules/@peculiar/utils/build/cjs/legacy/buffer-source-converter.js
+var require_buffer_source_converter = __commonJS({
+  "node_modules/@peculiar/utils/build/cjs/legacy/buffer-source-converter.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.BufferSourceConverter = void 0;
+    var index_js_1 = require_bytes();
+    var BufferSourceConverter = class {
+      static isArrayBuffer(data) {
+        return (0, index_js_1.isArrayBuffer)(data);
+      }
+      static toArrayBuffer(data) {
+        return (0, index_js_1.toArrayBuffer)(data);
+      }
+      static toUint8Array(data) {
+        return (0, index_js_1.toUint8Array)(data);
+      }
+      static toView(data, type) {
+        return (0, index_js_1.toView)(data, type);
+      }
+      static isBufferSource(data) {
+        return (0, index_js_1.isBufferSource)(data);
+      }
+      static isArrayBufferView(data) {
+        return (0, index_js_1.isArrayBufferView)(data);
+      }
+      static isEqual(a, b) {
+        return (0, index_js_1.equal)(a, b);
+      }
+      static concat(first, second, ...rest) {
+        if (Array.isArray(first)) {
+          return typeof second === "function" ? (0, index_js_1.concat)(first, second) : (0, index_js_1.concat)(first);
+        }
+        const buffers = [first, second, ...rest].filter(Boolean);
+        return (0, index_js_1.concat)(buffers);
+      }
+    };
+    exports.BufferSourceConverter = BufferSourceConverter;
+  }
+});
+
+// node_modules/@peculiar/utils/build/cjs/legacy/convert.js
+var require_convert2 = __commonJS({
+  "node_modules/@peculiar/utils/build/cjs/legacy/convert.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.Convert = void 0;
+    var index_js_1 = require_converters();
+    function normalizeTextEncoding(encoding) {
+      return encoding === "ascii" ? "binary" : encoding;
+    }
+    var Convert = class _Convert {
+      static DEFAULT_UTF8_ENCODING = "utf8";
+      static isHex(data) {
+        return index_js_1.convert.isHex(data);
+      }
+      static isBase64(data) {
+        return index_js_1.convert.isBase64(data);
+      }
+      static isBase64Url(data) {
+        return index_js_1.convert.isBase64Url(data);
+      }
+      static ToString(buffer, enc = "utf8") {
+        return index_js_1.convert.toString(buffer, enc);
+      }
+      static FromString(str, enc = "utf8") {
+        if (!str) {
+          return new ArrayBuffer(0);
+        }
+        return index_js_1.convert.fromString(str, enc);
+      }
+      static ToBase64(buffer) {
+        return index_js_1.convert.toBase64(buffer);
+      }
+      static FromBase64(base642) {
+        return index_js_1.convert.fromBase64(base642);
+      }
+      static FromBase64Url(base64url) {
+        return index_js_1.convert.fromBase64Url(base64url);
+      }
+      static ToBase64Url(data) {
+        return index_js_1.convert.toBase64Url(data);
+      }
+      static FromUtf8String(text2, encoding = _Convert.DEFAULT_UTF8_ENCODING) {
+        return index_js_1.convert.fromString(text2, normalizeTextEncoding(encoding));
+      }
+      static ToUtf8String(buffer, encoding = _Convert.DEFAULT_UTF8_ENCODING) {
+        return index_js_1.convert.toString(buffer, normalizeTextEncoding(encoding));
+      }
+      static FromBinary(text2) {
+        return index_js_1.convert.fromBinary(text2);
+      }
+      static ToBinary(buffer) {
+        return index_js_1.convert.toBinary(buffer);
+      }
+      static ToHex(buffer) {
+        return index_js_1.convert.toHex(buffer);
+      }
+      static FromHex(hexString) {
+        return index_js_1.convert.fromHex(hexString);
+      }
+      static ToUtf16String(buffer, littleEndian = false) {
+        return index_js_1.convert.toUtf16String(buffer, littleEndian);
+      }
+      static FromUtf16String(text2, littleEndian = false) {
+        return index_js_1.convert.fromUtf16String(text2, littleEndian);
+      }
+      static Base64Padding(base642) {
+        const padCount = 4 - base642.length % 4;
+        return padCount < 4 ? base642 + "=".repeat(padCount) : base642;
+      }
+      static formatString(data) {
+        return index_js_1.convert.formatString(data);
+      }
+    };
+    exports.Convert = Convert;
+  }
+});
+
+// node_modules/@peculiar/utils/build/cjs/legacy/functions.js
+var require_functions = __commonJS({
+  "node_modules/@peculiar/utils/build/cjs/legacy/functions.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.assign = assign;
+    exports.combine = combine;
+    exports.isEqual = isEqual;
+    var index_js_1 = require_bytes();
+    function assign(target, ...sources) {
+      for (const source of sources) {
+        if (!source) {
+          continue;
+        }
+        for (const prop in source) {
+          target[prop] = source[prop];
+        }
+      }
+      return target;
+    }
+    function combine(...buf) {
+      return (0, index_js_1.concat)(buf);
+    }
+    function isEqual(bytes1, bytes2) {
+      return (0, index_js_1.equal)(bytes1, bytes2);
+    }
+  }
+});
+
+// node_modules/@peculiar/utils/build/cjs/legacy/index.js
+var require_legacy = __commonJS({
+  "node_modules/@peculiar/utils/build/cjs/legacy/index.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.isEqual = exports.combine = exports.assign = exports.Convert = exports.BufferSourceConverter = void 0;
+    var buffer_source_converter_js_1 = require_buffer_source_converter();
+    Object.defineProperty(exports, "BufferSourceConverter", { enumerable: true, get: function() {
+      return buffer_source_converter_js_1.BufferSourceConverter;
+    } });
+    var convert_js_1 = require_convert2();
+    Object.defineProperty(exports, "Convert", { enumerable: true, get: function() {
+      return convert_js_1.Convert;
+    } });
+    var functions_js_1 = require_functions();
+    Object.defineProperty(exports, "assign", { enumerable: true, get: function() {
+      return functions_js_1.assign;
+    } });
+    Object.defineProperty(exports, "combine", { enumerable: true, get: function() {
+      return functions_js_1.combine;
+    } });
+    Object.defineProperty(exports, "isEqual", { enumerable: true, get: function() {
+      return functions_js_1.isEqual;
+    } });
+  }
+});
+
+// node_modules/@peculiar/utils/build/cjs/index.js
+var require_cjs = __commonJS({
+  "node_modules/@peculiar/utils/build/cjs/index.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.bytes = void 0;
+    var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
+    tslib_1.__exportStar(require_bytes(), exports);
+    exports.bytes = tslib_1.__importStar(require_bytes());
+    tslib_1.__exportStar(require_encoding(), exports);
+    tslib_1.__exportStar(require_pem2(), exports);
+    tslib_1.__exportStar(require_converters(), exports);
+    tslib_1.__exportStar(require_legacy(), exports);
+  }
+});
+
+// node_modules/@peculiar/asn1-schema/build/cjs/enums.js
+var require_enums = __commonJS({
+  "node_modules/@peculiar/asn1-schema/build/cjs/enums.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.AsnPropTypes = exports.AsnTypeTypes = void 0;
+    var AsnTypeTypes;
+    (function(AsnTypeTypes2) {
+      AsnTypeTypes2[AsnTypeTypes2["Sequence"] = 0] = "Sequence";
+      AsnTypeTypes2[AsnTypeTypes2["Set"] = 1] = "Set";
+      AsnTypeTypes2[AsnTypeTypes2["Choice"] = 2] = "Choice";
+    })(AsnTypeTypes || (exports.AsnTypeTypes = AsnTypeTypes = {}));
+    var AsnPropTypes;
+    (function(AsnPropTypes2) {
+      AsnPropTypes2[AsnPropTypes2["Any"] = 1] = "Any";
+      AsnPropTypes2[AsnPropTypes2["Boolean"] = 2] = "Boolean";
+      AsnPropTypes2[AsnPropTypes2["OctetString"] = 3] = "OctetString";
+      AsnPropTypes2[AsnPropTypes2["BitString"] = 4] = "BitString";
+      AsnPropTypes2[AsnPropTypes2["Integer"] = 5] = "Integer";
+      AsnPropTypes2[AsnPropTypes2["Enumerated"] = 6] = "Enumerated";
+      AsnPropTypes2[AsnPropTypes2["ObjectIdentifier"] = 7] = "ObjectIdentifier";
+      AsnPropTypes2[AsnPropTypes2["Utf8String"] = 8] = "Utf8String";
+      AsnPropTypes2[AsnPropTypes2["BmpString"] = 9] = "BmpString";
+      AsnPropTypes2[AsnPropTypes2["UniversalString"] = 10] = "UniversalString";
+      AsnPropTypes2[AsnPropTypes2["NumericString"] = 11] = "NumericString";
+      AsnPropTypes2[AsnPropTypes2["PrintableString"] = 12] = "PrintableString";
+      AsnPropTypes2[AsnPropTypes2["TeletexString"] = 13] = "TeletexString";
+      AsnPropTypes2[AsnPropTypes2["VideotexString"] = 14] = "VideotexString";
+      AsnPropTypes2[AsnPropTypes2["IA5String"] = 15] = "IA5String";
+      AsnPropTypes2[AsnPropTypes2["GraphicString"] = 16] = "GraphicString";
+      AsnPropTypes2[AsnPropTypes2["VisibleString"] = 17] = "VisibleString";
+      AsnPropTypes2[AsnPropTypes2["GeneralString"] = 18] = "GeneralString";
+      AsnPropTypes2[AsnPropTypes2["CharacterString"] = 19] = "CharacterString";
+      AsnPropTypes2[AsnPropTypes2["UTCTime"] = 20] = "UTCTime";
+      AsnPropTypes2[AsnPropTypes2["GeneralizedTime"] = 21] = "GeneralizedTime";
+      AsnPropTypes2[AsnPropTypes2["DATE"] = 22] = "DATE";
+      AsnPropTypes2[AsnPropTypes2["TimeOfDay"] = 23] = "TimeOfDay";
+      AsnPropTypes2[AsnPropTypes2["DateTime"] = 24] = "DateTime";
+      AsnPropTypes2[AsnPropTypes2["Duration"] = 25] = "Duration";
+      AsnPropTypes2[AsnPropTypes2["TIME"] = 26] = "TIME";
+      AsnPropTypes2[AsnPropTypes2["Null"] = 27] = "Null";
+      AsnPropTypes2[AsnPropTypes2["RelativeObjectIdentifier"] = 28] = "RelativeObjectIdentifier";
+    })(AsnPropTypes || (exports.AsnPropTypes = AsnPropTypes = {}));
+  }
+});
+
+// node_modules/@peculiar/asn1-schema/build/cjs/types/bit_string.js
+var require_bit_string = __commonJS({
+  "node_modules/@peculiar/asn1-schema/build/cjs/types/bit_string.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.BitString = void 0;
+    var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
+    var asn1js = tslib_1.__importStar(require_build2());
+    var utils_1 = require_cjs();
+    var BitString = class {
+      unusedBits = 0;
+      value = new ArrayBuffer(0);
+      constructor(params, unusedBits = 0) {
+        if (params) {
+          if (typeof params === "number") {
+            this.fromNumber(params);
+          } else if ((0, utils_1.isBufferSource)(params)) {
+            this.unusedBits = unusedBits;
+            this.value = (0, utils_1.toArrayBuffer)(params);
+          } else {
+            throw TypeError("Unsupported type of 'params' argument for BitString");
+          }
+        }
+      }
+      fromASN(asn) {
+        if (!(asn instanceof asn1js.BitString)) {
+          throw new TypeError("Argument 'asn' is not instance of ASN.1 BitString");
+        }
+        this.unusedBits = asn.valueBlock.unusedBits;
+        this.value = (0, utils_1.toArrayBuffer)(asn.valueBlock.valueHex);
+        return this;
+      }
+      toASN() {
+        return new asn1js.BitString({
+          unusedBits: this.unusedBits,
+          valueHex: this.value
+        });
+      }
+      toSchema(name) {
+        return new asn1js.BitString({ name });
+      }
+      toNumber() {
+        let res = "";
+        const uintArray = new Uint8Array(this.value);
+        for (const octet of uintArray) {
+          res += octet.toString(2).padStart(8, "0");
+        }
+        res = res.split("").reverse().join("");
+        if (this.unusedBits) {
+          res = res.slice(this.unusedBits).padStart(this.unusedBits, "0");
+        }
+        return parseInt(res, 2);
+      }
+      fromNumber(value) {
+        let bits = value.toString(2);
+        const octetSize = bits.length + 7 >> 3;
+        this.unusedBits = (octetSize << 3) - bits.length;
+        const octets = new Uint8Array(octetSize);
+        bits = bits.padStart(octetSize << 3, "0").split("").reverse().join("");
+        let index = 0;
+        while (index < octetSize) {
+          octets[index] = parseInt(bits.slice(index << 3, (index << 3) + 8), 2);
+          index++;
+        }
+        this.value = octets.buffer;
+      }
+    };
+    exports.BitString = BitString;
+  }
+});
+
+// node_modules/@peculiar/asn1-schema/build/cjs/types/octet_string.js
+var require_octet_string = __commonJS({
+  "node_modules/@peculiar/asn1-schema/build/cjs/types/octet_string.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.OctetString = void 0;
+    var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
+    var asn1js = tslib_1.__importStar(require_build2());
+    var utils_1 = require_cjs();
+    var OctetString = class {
+      buffer;
+      get byteLength() {
+        return this.buffer.byteLength;
+      }
+      get byteOffset() {
+        return 0;
+      }
+      constructor(param) {
+        if (typeof param === "number") {
+          this.buffer = new ArrayBuffer(param);
+        } else {
+          if ((0, utils_1.isBufferSource)(param)) {
+            this.buffer = (0, utils_1.toArrayBuffer)(param);
+          } else if (Array.isArray(param)) {
+            this.buffer = new Uint8Array(param).buffer;
+          } else {
+            this.buffer = new ArrayBuffer(0);
+          }
+        }
+      }
+      fromASN(asn) {
+        if (!(asn instanceof asn1js.OctetString)) {
+          throw new TypeError("Argument 'asn' is not instance of ASN.1 OctetString");
+        }
+        this.buffer = (0, utils_1.toArrayBuffer)(asn.valueBlock.valueHex);
+        return this;
+      }
+      toASN() {
+        return new asn1js.OctetString({ valueHex: this.buffer });
+      }
+      toSchema(name) {
+        return new asn1js.OctetString({ name });
+      }
+    };
+    exports.OctetString = OctetString;
+  }
+});
+
+// node_modules/@peculiar/asn1-schema/build/cjs/types/index.js
+var require_types = __commonJS({
+  "node_modules/@peculiar/asn1-schema/build/cjs/types/index.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
+    tslib_1.__exportStar(require_bit_string(), exports);
+    tslib_1.__exportStar(require_octet_string(), exports);
+  }
+});
+
+// node_modules/@peculiar/asn1-schema/build/cjs/converters.js
+var require_converters2 = __commonJS({
+  "node_modules/@peculiar/asn1-schema/build/cjs/converters.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.AsnNullConverter = exports.AsnGeneralizedTimeConverter = exports.AsnUTCTimeConverter = exports.AsnCharacterStringConverter = exports.AsnGeneralStringConverter = exports.AsnVisibleStringConverter = exports.AsnGraphicStringConverter = exports.AsnIA5StringConverter = exports.AsnVideotexStringConverter = exports.AsnTeletexStringConverter = exports.AsnPrintableStringConverter = exports.AsnNumericStringConverter = exports.AsnUniversalStringConverter = exports.AsnBmpStringConverter = exports.AsnUtf8StringConverter = exports.AsnConstructedOctetStringConverter = exports.AsnOctetStringConverter = exports.AsnBooleanConverter = exports.AsnRelativeObjectIdentifierConverter = exports.AsnObjectIdentifierConverter = exports.AsnBitStringConverter = exports.AsnIntegerBigIntConverter = exports.AsnIntegerArrayBufferConverter = exports.AsnEnumeratedConverter = exports.AsnIntegerConverter = exports.AsnAnyConverter = void 0;
+    exports.defaultConverter = defaultConverter;
+    var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
+    var asn1js = tslib_1.__importStar(require_build2());
+    var utils_1 = require_cjs();
+    var enums_1 = require_enums();
+    var index_1 = require_types();
+    exports.AsnAnyConverter = {
+      fromASN: (value) => value instanceof asn1js.Null ? null : (0, utils_1.toArrayBuffer)(value.valueBeforeDecodeView),
+      toASN: (value) => {
+        if (value === null) {
+          return new asn1js.Null();
+        }
+        const schema = asn1js.fromBER(value, { maxDepth: Infinity, maxNodes: Infinity, maxContentLength: Infinity });
+        if (schema.result.error) {
+          throw new Error(schema.result.error);
+        }
+        return schema.result;
+      }
+    };
+    exports.AsnIntegerConverter = {
+      fromASN: (value) => value.valueBlock.valueHexView.byteLength >= 4 ? value.valueBlock.toString() : value.valueBlock.valueDec,
+      toASN: (value) => new asn1js.Integer({ value: +value })
+    };
+    exports.AsnEnumeratedConverter = {
+      fromASN: (value) => value.valueBlock.valueDec,
+      toASN: (value) => new asn1js.Enumerated({ value })
+    };
+    exports.AsnIntegerArrayBufferConverter = {
+      fromASN: (value) => (0, utils_1.toArrayBuffer)(value.valueBlock.valueHexView),
+      toASN: (value) => new asn1js.Integer({ valueHex: value })
+    };
+    exports.AsnIntegerBigIntConverter = {
+      fromASN: (value) => value.toBigInt(),
+      toASN: (value) => asn1js.Integer.fromBigInt(value)
+    };
+    exports.AsnBitStringConverter = {
+      fromASN: (value) => (0, utils_1.toArrayBuffer)(value.valueBlock.valueHexView),
+      toASN: (value) => new asn1js.BitString({ valueHex: value })
+    };
+    exports.AsnObjectIdentifierConverter = {
+      fromASN: (value) => value.valueBlock.toString(),
+      toASN: (value) => new asn1js.ObjectIdentifier({ value })
+    };
+    exports.AsnRelativeObjectIdentifierConverter = {
+      fromASN: (value) => value.valueBlock.toString(),
+      toASN: (value) => new asn1js.RelativeObjectIdentifier({ value })
+    };
+    exports.AsnBooleanConverter = {
+      fromASN: (value) => value.valueBlock.value,
+      toASN: (value) => new asn1js.Boolean({ value })
+    };
+    exports.AsnOctetStringConverter = {
+      fromASN: (value) => (0, utils_1.toArrayBuffer)(value.valueBlock.valueHexView),
+      toASN: (value) => new asn1js.OctetString({ valueHex: value })
+    };
+    exports.AsnConstructedOctetStringConverter = {
+      fromASN: (value) => new index_1.OctetString(value.getValue()),
+      toASN: (value) => value.toASN()
+    };
+    function createStringConverter(Asn1Type) {
+      return {
+        fromASN: (value) => value.valueBlock.value,
+        toASN: (value) => new Asn1Type({ value })
+      };
+    }
+    exports.AsnUtf8StringConverter = createStringConverter(asn1js.Utf8String);
+    exports.AsnBmpStringConverter = createStringConverter(asn1js.BmpString);
+    exports.AsnUniversalStringConverter = createStringConverter(asn1js.UniversalString);
+    exports.AsnNumericStringConverter = createStringConverter(asn1js.NumericString);
+    exports.AsnPrintableStringConverter = createStringConverter(asn1js.PrintableString);
+    exports.AsnTeletexStringConverter = createStringConverter(asn1js.TeletexString);
+    exports.AsnVideotexStringConverter = createStringConverter(asn1js.VideotexString);
+    exports.AsnIA5StringConverter = createStringConverter(asn1js.IA5String);
+    exports.AsnGraphicStringConverter = createStringConverter(asn1js.GraphicString);
+    exports.AsnVisibleStringConverter = createStringConverter(asn1js.VisibleString);
+    exports.AsnGeneralStringConverter = createStringConverter(asn1js.GeneralString);
+    exports.AsnCharacterStringConverter = createStringConverter(asn1js.CharacterString);
+    exports.AsnUTCTimeConverter = {
+      fromASN: (value) => value.toDate(),
+      toASN: (value) => new asn1js.UTCTime({ valueDate: value })
+    };
+    exports.AsnGeneralizedTimeConverter = {
+      fromASN: (value) => value.toDate(),
+      toASN: (value) => new asn1js.GeneralizedTime({ valueDate: value })
+    };
+    exports.AsnNullConverter = {
+      fromASN: () => null,
+      toASN: () => {
+        return new asn1js.Null();
+      }
+    };
+    function defaultConverter(type) {
+      switch (type) {
+        case enums_1.AsnPropTypes.Any:
+          return exports.AsnAnyConverter;
+        case enums_1.AsnPropTypes.BitString:
+          return exports.AsnBitStringConverter;
+        case enums_1.AsnPropTypes.BmpString:
+          return exports.AsnBmpStringConverter;
+        case enums_1.AsnPropTypes.Boolean:
+          return exports.AsnBooleanConverter;
+        case enums_1.AsnPropTypes.CharacterString:
+          return exports.AsnCharacterStringConverter;
+        case enums_1.AsnPropTypes.Enumerated:
+          return exports.AsnEnumeratedConverter;
+        case enums_1.AsnPropTypes.GeneralString:
+          return exports.AsnGeneralStringConverter;
+        case enums_1.AsnPropTypes.GeneralizedTime:
+          return exports.AsnGeneralizedTimeConverter;
+        case enums_1.AsnPropTypes.GraphicString:
+          return exports.AsnGraphicStringConverter;
+        case enums_1.AsnPropTypes.IA5String:
+          return exports.AsnIA5StringConverter;
+        case enums_1.AsnPropTypes.Integer:
+          return exports.AsnIntegerConverter;
+        case enums_1.AsnPropTypes.Null:
+          return exports.AsnNullConverter;
+        case enums_1.AsnPropTypes.NumericString:
+          return exports.AsnNumericStringConverter;
+        case enums_1.AsnPropTypes.ObjectIdentifier:
+          return exports.AsnObjectIdentifierConverter;
+        case enums_1.AsnPropTypes.RelativeObjectIdentifier:
+          return exports.AsnRelativeObjectIdentifierConverter;
+        case enums_1.AsnPropTypes.OctetString:
+          return exports.AsnOctetStringConverter;
+        case enums_1.AsnPropTypes.PrintableString:
+          return exports.AsnPrintableStringConverter;
+        case enums_1.AsnPropTypes.TeletexString:
+          return exports.AsnTeletexStringConverter;
+        case enums_1.AsnPropTypes.UTCTime:
+          return exports.AsnUTCTimeConverter;
+        case enums_1.AsnPropTypes.UniversalString:
+          return exports.AsnUniversalStringConverter;
+        case enums_1.AsnPropTypes.Utf8String:
+          return exports.AsnUtf8StringConverter;
+        case enums_1.AsnPropTypes.VideotexString:
+          return exports.AsnVideotexStringConverter;
+        case enums_1.AsnPropTypes.VisibleString:
+          return exports.AsnVisibleStringConverter;
+        default:
+          return null;
+      }
+    }
+  }
+});
+
+// node_modules/@peculiar/asn1-schema/build/cjs/helper.js
+var require_helper = __commonJS({
+  "node_modules/@peculiar/asn1-schema/build/cjs/helper.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.isConvertible = isConvertible;
+    exports.isTypeOfArray = isTypeOfArray;
+    exports.isArrayEqual = isArrayEqual;
+    function isConvertible(target) {
+      if (typeof target === "function" && target.prototype) {
+        if (target.prototype.toASN && target.prototype.fromASN) {
+          return true;
+        } else {
+          return isConvertible(target.prototype);
+        }
+      } else {
+        return !!(target && typeof target === "object" && "toASN" in target && "fromASN" in target);
+      }
+    }
+    function isTypeOfArray(target) {
+      if (target) {
+        const proto = Object.getPrototypeOf(target);
+        if (proto?.prototype?.constructor === Array) {
+          return true;
+        }
+        return isTypeOfArray(proto);
+      }
+      return false;
+    }
+    function isArrayEqual(bytes1, bytes2) {
+      if (!(bytes1 && bytes2)) {
+        return false;
+      }
+      if (bytes1.byteLength !== bytes2.byteLength) {
+        return false;
+      }
+      const b1 = new Uint8Array(bytes1);
+      const b2 = new Uint8Array(bytes2);
+      for (let i = 0; i < bytes1.byteLength; i++) {
+        if (b1[i] !== b2[i]) {
+          return false;
+        }
+      }
+      return true;
+    }
+  }
+});
+
+// node_modules/@peculiar/asn1-schema/build/cjs/schema.js
+var require_schema4 = __commonJS({
+  "node_modules/@peculiar/asn1-schema/build/cjs/schema.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.AsnSchemaStorage = void 0;
+    var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
+    var asn1js = tslib_1.__importStar(require_build2());
+    var enums_1 = require_enums();
+    var helper_1 = require_helper();
+    var AsnSchemaStorage = class {
+      items = /* @__PURE__ */ new WeakMap();
+      has(target) {
+        return this.items.has(target);
+      }
+      get(target, checkSchema = false) {
+        const schema = this.items.get(target);
+        if (!schema) {
+          throw new Error(`Cannot get schema for '${target.prototype.constructor.name}' target`);
+        }
+        if (checkSchema && !schema.schema) {
+          throw new Error(`Schema '${target.prototype.constructor.name}' doesn't contain ASN.1 schema. Call 'AsnSchemaStorage.cache'.`);
+        }
+        return schema;
+      }
+      cache(target) {
+        const schema = this.get(target);
+        if (!schema.schema) {
+          schema.schema = this.create(target, true);
+        }
+      }
+      createDefault(target) {
+        const schema = {
+          type: enums_1.AsnTypeTypes.Sequence,
+          items: {}
+        };
+        const parentSchema = this.findParentSchema(target);
+        if (parentSchema) {
+          Object.assign(schema, parentSchema);
+          schema.items = Object.assign({}, schema.items, parentSchema.items);
+        }
+        return schema;
+      }
+      create(target, useNames) {
+        const schema = this.items.get(target) || this.createDefault(target);
+        const asn1Value = [];
+        for (const key in schema.items) {
+          const item = schema.items[key];
+          const name = useNames ? key : "";
+          let asn1Item;
+          if (typeof item.type === "number") {
+            const Asn1TypeName = enums_1.AsnPropTypes[item.type];
+            const Asn1Type = asn1js[Asn1TypeName];
+            if (!Asn1Type) {
+              throw new Error(`Cannot get ASN1 class by name '${Asn1TypeName}'`);
+            }
+            asn1Item = new Asn1Type({ name });
+          } else if ((0, helper_1.isConvertible)(item.type)) {
+            const instance = new item.type();
+            asn1Item = instance.toSchema(name);
+          } else if (item.optional) {
+            const itemSchema = this.get(item.type);
+            if (itemSchema.type === enums_1.AsnTypeTypes.Choice) {
+              asn1Item = new asn1js.Any({ name });
+            } else {
+              asn1Item = this.create(item.type, false);
+              asn1Item.name = name;
+            }
+          } else {
+            asn1Item = new asn1js.Any({ name });
+          }
+          const optional = !!item.optional || item.defaultValue !== void 0;
+          if (item.repeated) {
+            asn1Item.name = "";
+            const Container = item.repeated === "set" ? asn1js.Set : asn1js.Sequence;
+            asn1Item = new Container({
+              name: "",
+              value: [
+                new asn1js.Repeated({
+                  name,
+                  value: asn1Item
+                })
+              ]
+            });
+          }
+          if (item.context !== null && item.context !== void 0) {
+            if (item.implicit) {
+              if (typeof item.type === "number" || (0, helper_1.isConvertible)(item.type)) {
+                const Container = item.repeated ? asn1js.Constructed : asn1js.Primitive;
+                asn1Value.push(new Container({
+                  name,
+                  optional,
+                  idBlock: {
+                    tagClass: 3,
+                    tagNumber: item.context
+                  }
+                }));
+              } else {
+                this.cache(item.type);
+                const isRepeated = !!item.repeated;
+                let value = !isRepeated ? this.get(item.type, true).schema : asn1Item;
+                value = "valueBlock" in value ? value.valueBlock.value : value.value;
+                asn1Value.push(new asn1js.Constructed({
+                  name: !isRepeated ? name : "",
+                  optional,
+                  idBlock: {
+                    tagClass: 3,
+                    tagNumber: item.context
+                  },
+                  value
+                }));
+              }
+            } else {
+              asn1Value.push(new asn1js.Constructed({
+                optional,
+                idBlock: {
+                  tagClass: 3,
+                  tagNumber: item.context
+                },
+                value: [asn1Item]
+              }));
+            }
+          } else {
+            asn1Item.optional = optional;
+            asn1Value.push(asn1Item);
+          }
+        }
+        switch (schema.type) {
+          case enums_1.AsnTypeTypes.Sequence:
+            return new asn1js.Sequence({
+              value: asn1Value,
+              name: ""
+            });
+          case enums_1.AsnTypeTypes.Set:
+            return new asn1js.Set({
+              value: asn1Value,
+              name: ""
+            });
+          case enums_1.AsnTypeTypes.Choice:
+            return new asn1js.Choice({
+              value: asn1Value,
+              name: ""
+            });
+          default:
+            throw new Error("Unsupported ASN1 type in use");
+        }
+      }
+      set(target, schema) {
+        this.items.set(target, schema);
+        return this;
+      }
+      findParentSchema(target) {
+        const parent = Object.getPrototypeOf(target);
+        if (parent) {
+          const schema = this.items.get(parent);
+          return schema || this.findParentSchema(parent);
+        }
+        return null;
+      }
+    };
+    exports.AsnSchemaStorage = AsnSchemaStorage;
+  }
+});
+
+// node_modules/@peculiar/asn1-schema/build/cjs/storage.js
+var require_storage = __commonJS({
+  "node_modules/@peculiar/asn1-schema/build/cjs/storage.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.schemaStorage = void 0;
+    var schema_1 = require_schema4();
+    exports.schemaStorage = new schema_1.AsnSchemaStorage();
+  }
+});
+
+// node_modules/@peculiar/asn1-schema/build/cjs/decorators.js
+var require_decorators = __commonJS({
+  "node_modules/@peculiar/asn1-schema/build/cjs/decorators.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.AsnProp = exports.AsnSequenceType = exports.AsnSetType = exports.AsnChoiceType = exports.AsnType = void 0;
+    var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
+    var converters = tslib_1.__importStar(require_converters2());
+    var enums_1 = require_enums();
+    var storage_1 = require_storage();
+    var AsnType = (options) => (target) => {
+      let schema;
+      if (!storage_1.schemaStorage.has(target)) {
+        schema = storage_1.schemaStorage.createDefault(target);
+        storage_1.schemaStorage.set(target, schema);
+      } else {
+        schema = storage_1.schemaStorage.get(target);
+      }
+      Object.assign(schema, options);
+    };
+    exports.AsnType = AsnType;
+    var AsnChoiceType = () => (0, exports.AsnType)({ type: enums_1.AsnTypeTypes.Choice });
+    exports.AsnChoiceType = AsnChoiceType;
+    var AsnSetType = (options) => (0, exports.AsnType)({
+      type: enums_1.AsnTypeTypes.Set,
+      ...options
+    });
+    exports.AsnSetType = AsnSetType;
+    var AsnSequenceType = (options) => (0, exports.AsnType)({
+      type: enums_1.AsnTypeTypes.Sequence,
+      ...options
+    });
+    exports.AsnSequenceType = AsnSequenceType;
+    var AsnProp = (options) => (target, propertyKey) => {
+      let schema;
+      if (!storage_1.schemaStorage.has(target.constructor)) {
+        schema = storage_1.schemaStorage.createDefault(target.constructor);
+        storage_1.schemaStorage.set(target.constructor, schema);
+      } else {
+        schema = storage_1.schemaStorage.get(target.constructor);
+      }
+      const copyOptions = Object.assign({}, options);
+      if (typeof copyOptions.type === "number" && !copyOptions.converter) {
+        const defaultConverter = converters.defaultConverter(options.type);
+        if (!defaultConverter) {
+          throw new Error(`Cannot get default converter for property '${propertyKey}' of ${target.constructor.name}`);
+        }
+        copyOptions.converter = defaultConverter;
+      }
+      copyOptions.raw = options.raw;
+      schema.items[propertyKey] = copyOptions;
+    };
+    exports.AsnProp = AsnProp;
+  }
+});
+
+// node_modules/@peculiar/asn1-schema/build/cjs/errors/schema_validation.js
+var require_schema_validation = __commonJS({
+  "node_modules/@peculiar/asn1-schema/build/cjs/errors/schema_validation.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.AsnSchemaValidationError = void 0;
+    var AsnSchemaValidationError = class extends Error {
+      schemas = [];
+    };
+    exports.AsnSchemaValidationError = AsnSchemaValidationError;
+  }
+});
+
+// node_modules/@peculiar/asn1-schema/build/cjs/errors/index.js
+var require_errors2 = __commonJS({
+  "node_modules/@peculiar/asn1-schema/build/cjs/errors/index.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
+    tslib_1.__exportStar(require_schema_validation(), exports);
+  }
+});
+
+// node_modules/@peculiar/asn1-schema/build/cjs/parser.js
+var require_parser2 = __commonJS({
+  "node_modules/@peculiar/asn1-schema/build/cjs/parser.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.AsnParser = void 0;
+    var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
+    var asn1js = tslib_1.__importStar(require_build2());
+    var utils_1 = require_cjs();
+    var enums_1 = require_enums();
+    var converters = tslib_1.__importStar(require_converters2());
+    var errors_1 = require_errors2();
+    var helper_1 = require_helper();
+    var storage_1 = require_storage();
+    var AsnParser = class {
+      static parse(data, target, options) {
+        const asn1Parsed = asn1js.fromBER((0, utils_1.toArrayBuffer)(data), options?.berOptions);
+        if (asn1Parsed.result.error) {
+          throw new Error(asn1Parsed.result.error);
+        }
+        const res = this.fromASN(asn1Parsed.result, target, options);
+        return res;
+      }
+      static fromASN(asn1Schema, target, options) {
+        try {
+          if ((0, helper_1.isConvertible)(target)) {
+            const value = new target();
+            return value.fromASN(asn1Schema);
+          }
+          const schema = storage_1.schemaStorage.get(target);
+          storage_1.schemaStorage.cache(target);
+          let targetSchema = schema.schema;
+          const choiceResult = this.handleChoiceTypes(asn1Schema, schema, target, targetSchema, options);
+          if (choiceResult?.result) {
+            return choiceResult.result;
+          }
+          if (choiceResult?.targetSchema) {
+            targetSchema = choiceResult.targetSchema;
+          }
+          const sequenceResult = this.handleSequenceTypes(asn1Schema, schema, target, targetSchema);
+          const res = new target();
+          if ((0, helper_1.isTypeOfArray)(target)) {
+            return this.handleArrayTypes(asn1Schema, schema, target, options);
+          }
+          this.processSchemaItems(schema, sequenceResult, res, options);
+          return res;
+        } catch (error) {
+          if (error instanceof errors_1.AsnSchemaValidationError) {
+            error.schemas.push(target.name);
+          }
+          throw error;
+        }
+      }
+      static handleChoiceTypes(asn1Schema, schema, target, targetSchema, options) {
+        if (asn1Schema.constructor === asn1js.Constructed && schema.type === enums_1.AsnTypeTypes.Choice && asn1Schema.idBlock.tagClass === 3) {
+          for (const key in schema.items) {
+            const schemaItem = schema.items[key];
+            if (schemaItem.context === asn1Schema.idBlock.tagNumber && schemaItem.implicit) {
+              if (typeof schemaItem.type === "function" && storage_1.schemaStorage.has(schemaItem.type)) {
+                const fieldSchema = storage_1.schemaStorage.get(schemaItem.type);
+                if (fieldSchema && fieldSchema.type === enums_1.AsnTypeTypes.Sequence) {
+                  const newSeq = new asn1js.Sequence();
+                  if ("value" in asn1Schema.valueBlock && Array.isArray(asn1Schema.valueBlock.value) && "value" in newSeq.valueBlock) {
+                    newSeq.valueBlock.value = asn1Schema.valueBlock.value;
+                    const fieldValue = this.fromASN(newSeq, schemaItem.type, options);
+                    const res = new target();
+                    res[key] = fieldValue;
+                    return { result: res };
+                  }
+                }
+              }
+            }
+          }
+        } else if (asn1Schema.constructor === asn1js.Constructed && schema.type !== enums_1.AsnTypeTypes.Choice) {
+          const newTargetSchema = new asn1js.Constructed({
+            idBlock: {
+              tagClass: 3,
+              tagNumber: asn1Schema.idBlock.tagNumber
+            },
+            value: schema.schema.valueBlock.value
+          });
+          for (const key in schema.items) {
+            delete asn1Schema[key];
+          }
+          return { targetSchema: newTargetSchema };
+        }
+        return null;
+      }
+      static handleSequenceTypes(asn1Schema, schema, target, targetSchema) {
+        if (schema.type === enums_1.AsnTypeTypes.Sequence) {
+          const asn1ComparedSchema = asn1js.compareSchema({}, asn1Schema, targetSchema);
+          if (!asn1ComparedSchema.verified) {
+            throw new errors_1.AsnSchemaValidationError(`Data does not match to ${target.name} ASN1 schema.${asn1ComparedSchema.result.error ? ` ${asn1ComparedSchema.result.error}` : ""}`);
+          }
+          return asn1ComparedSchema;
+        } else {
+          const asn1ComparedSchema = asn1js.compareSchema({}, asn1Schema, targetSchema);
+          if (!asn1ComparedSchema.verified) {
+            throw new errors_1.AsnSchemaValidationError(`Data does not match to ${target.name} ASN1 schema.${asn1ComparedSchema.result.error ? ` ${asn1ComparedSchema.result.error}` : ""}`);
+          }
+          return asn1ComparedSchema;
+        }
+      }
+      static processRepeatedField(asn1Elements, asn1Index, schemaItem) {
+        let elementsToProcess = asn1Elements.slice(asn1Index);
+        if (elementsToProcess.length === 1 && elementsToProcess[0].constructor.name === "Sequence") {
+          const seq = elementsToProcess[0];
+          if (seq.valueBlock && seq.valueBlock.value && Array.isArray(seq.valueBlock.value)) {
+            elementsToProcess = seq.valueBlock.value;
+          }
+        }
+        if (typeof schemaItem.type === "number") {
+          const converter = converters.defaultConverter(schemaItem.type);
+          if (!converter)
+            throw new Error(`No converter for ASN.1 type ${schemaItem.type}`);
+          return elementsToProcess.filter((el) => el && el.valueBlock).map((el) => {
+            try {
+              return converter.fromASN(el);
+            } catch {
+              return void 0;
+            }
+          }).filter((v) => v !== void 0);
+        } else {
+          return elementsToProcess.filter((el) => el && el.valueBlock).map((el) => {
+            try {
+              return this.fromASN(el, schemaItem.type);
+            } catch {
+              return void 0;
+            }
+          }).filter((v) => v !== void 0);
+        }
+      }
+      static processPrimitiveField(asn1Element, schemaItem) {
+        const converter = converters.defaultConverter(schemaItem.type);
+        if (!converter)
+          throw new Error(`No converter for ASN.1 type ${schemaItem.type}`);
+        return converter.fromASN(asn1Element);
+      }
+      static isOptionalChoiceField(schemaItem) {
+        return schemaItem.optional && typeof schemaItem.type === "function" && storage_1.schemaStorage.has(schemaItem.type) && storage_1.schemaStorage.get(schemaItem.type).type === enums_1.AsnTypeTypes.Choice;
+      }
+      static processOptionalChoiceField(asn1Element, schemaItem) {
+        try {
+          const value = this.fromASN(asn1Element, schemaItem.type);
+          return {
+            processed: true,
+            value
+          };
+        } catch (err2) {
+          if (err2 instanceof errors_1.AsnSchemaValidationError && /Wrong values for Choice type/.test(err2.message)) {
+            return { processed: false };
+          }
+          throw err2;
+        }
+      }
+      static handleArrayTypes(asn1Schema, schema, target, options) {
+        if (!("value" in asn1Schema.valueBlock && Array.isArray(asn1Schema.valueBlock.value))) {
+          throw new Error("Cannot get items from the ASN.1 parsed value. ASN.1 object is not constructed.");
+        }
+        const itemType = schema.itemType;
+        if (typeof itemType === "number") {
+          const converter = converters.defaultConverter(itemType);
+          if (!converter) {
+            throw new Error(`Cannot get default converter for array item of ${target.name} ASN1 schema`);
+          }
+          return target.from(asn1Schema.valueBlock.value, (element) => converter.fromASN(element));
+        } else {
+          return target.from(asn1Schema.valueBlock.value, (element) => this.fromASN(element, itemType, options));
+        }
+      }
+      static processSchemaItems(schema, asn1ComparedSchema, res, options) {
+        for (const key in schema.items) {
+          const asn1SchemaValue = asn1ComparedSchema.result[key];
+          if (!asn1SchemaValue) {
+            continue;
+          }
+          const schemaItem = schema.items[key];
+          const schemaItemType = schemaItem.type;
+          let parsedValue;
+          if (typeof schemaItemType === "number" || (0, helper_1.isConvertible)(schemaItemType)) {
+            parsedValue = this.processPrimitiveSchemaItem(asn1SchemaValue, schemaItem, schemaItemType, options);
+          } else {
+            parsedValue = this.processComplexSchemaItem(asn1SchemaValue, schemaItem, schemaItemType, options);
+          }
+          if (parsedValue && typeof parsedValue === "object" && "value" in parsedValue && "raw" in parsedValue) {
+            res[key] = parsedValue.value;
+            res[`${key}Raw`] = parsedValue.raw;
+          } else {
+            res[key] = parsedValue;
+          }
+        }
+      }
+      static processPrimitiveSchemaItem(asn1SchemaValue, schemaItem, schemaItemType, options) {
+        const converter = schemaItem.converter ?? ((0, helper_1.isConvertible)(schemaItemType) ? new schemaItemType() : null);
+        if (!converter) {
+          throw new Error("Converter is empty");
+        }
+        if (schemaItem.repeated) {
+          return this.processRepeatedPrimitiveItem(asn1SchemaValue, schemaItem, converter, options);
+        } else {
+          return this.processSinglePrimitiveItem(asn1SchemaValue, schemaItem, schemaItemType, converter, options);
+        }
+      }
+      static processRepeatedPrimitiveItem(asn1SchemaValue, schemaItem, converter, options) {
+        if (schemaItem.implicit) {
+          const Container = schemaItem.repeated === "sequence" ? asn1js.Sequence : asn1js.Set;
+          const newItem = new Container();
+          newItem.valueBlock = asn1SchemaValue.valueBlock;
+          const newItemAsn = asn1js.fromBER(newItem.toBER(false), options?.berOptions);
+          if (newItemAsn.offset === -1) {
+            throw new Error(`Cannot parse the child item. ${newItemAsn.result.error}`);
+          }
+          if (!("value" in newItemAsn.result.valueBlock && Array.isArray(newItemAsn.result.valueBlock.value))) {
+            throw new Error("Cannot get items from the ASN.1 parsed value. ASN.1 object is not constructed.");
+          }
+          const value = newItemAsn.result.valueBlock.value;
+          return Array.from(value, (element) => converter.fromASN(element));
+        } else {
+          return Array.from(asn1SchemaValue, (element) => converter.fromASN(element));
+        }
+      }
+      static processSinglePrimitiveItem(asn1SchemaValue, schemaItem, schemaItemType, converter, options) {
+        let value = asn1SchemaValue;
+        if (schemaItem.implicit) {
+          let newItem;
+          if ((0, helper_1.isConvertible)(schemaItemType)) {
+            newItem = new schemaItemType().toSchema("");
+          } else {
+            const Asn1TypeName = enums_1.AsnPropTypes[schemaItemType];
+            const Asn1Type = asn1js[Asn1TypeName];
+            if (!Asn1Type) {
+              throw new Error(`Cannot get '${Asn1TypeName}' class from asn1js module`);
+            }
+            newItem = new Asn1Type();
+          }
+          newItem.valueBlock = value.valueBlock;
+          value = asn1js.fromBER(newItem.toBER(false), options?.berOptions).result;
+        }
+        return converter.fromASN(value);
+      }
+      static processComplexSchemaItem(asn1SchemaValue, schemaItem, schemaItemType, options) {
+        if (schemaItem.repeated) {
+          if (!Array.isArray(asn1SchemaValue)) {
+            throw new Error("Cannot get list of items from the ASN.1 parsed value. ASN.1 value should be iterable.");
+          }
+          return Array.from(asn1SchemaValue, (element) => this.fromASN(element, schemaItemType, options));
+        } else {
+          const valueToProcess = this.handleImplicitTagging(asn1SchemaValue, schemaItem, schemaItemType);
+          if (this.isOptionalChoiceField(schemaItem)) {
+            try {
+              return this.fromASN(valueToProcess, schemaItemType, options);
+            } catch (err2) {
+              if (err2 instanceof errors_1.AsnSchemaValidationError && /Wrong values for Choice type/.test(err2.message)) {
+                return void 0;
+              }
+              throw err2;
+            }
+          } else {
+            const parsedValue = this.fromASN(valueToProcess, schemaItemType, options);
+            if (schemaItem.raw) {
+              return {
+                value: parsedValue,
+                raw: asn1SchemaValue.valueBeforeDecodeView
+              };
+            }
+            return parsedValue;
+          }
+        }
+      }
+      static handleImplicitTagging(asn1SchemaValue, schemaItem, schemaItemType) {
+        if (schemaItem.implicit && typeof schemaItem.context === "number") {
+          const schema = storage_1.schemaStorage.get(schemaItemType);
+          if (schema.type === enums_1.AsnTypeTypes.Sequence) {
+            const newSeq = new asn1js.Sequence();
+            if ("value" in asn1SchemaValue.valueBlock && Array.isArray(asn1SchemaValue.valueBlock.value) && "value" in newSeq.valueBlock) {
+              newSeq.valueBlock.value = asn1SchemaValue.valueBlock.value;
+              return newSeq;
+            }
+          } else if (schema.type === enums_1.AsnTypeTypes.Set) {
+            const newSet = new asn1js.Set();
+            if ("value" in asn1SchemaValue.valueBlock && Array.isArray(asn1SchemaValue.valueBlock.value) && "value" in newSet.valueBlock) {
+              newSet.valueBlock.value = asn1SchemaValue.valueBlock.value;
+              return newSet;
+            }
+          }
+        }
+        return asn1SchemaValue;
+      }
+    };
+    exports.AsnParser = AsnParser;
+  }
+});
+
+// node_modules/@peculiar/asn1-schema/build/cjs/serializer.js
+var require_serializer = __commonJS({
+  "node_modules/@peculiar/asn1-schema/build/cjs/serializer.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.AsnSerializer = void 0;
+    var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
+    var asn1js = tslib_1.__importStar(require_build2());
+    var utils_1 = require_cjs();
+    var converters = tslib_1.__importStar(require_converters2());
+    var enums_1 = require_enums();
+    var helper_1 = require_helper();
+    var storage_1 = require_storage();
+    var AsnSerializer = class _AsnSerializer {
+      static serialize(obj) {
+        if (obj instanceof asn1js.BaseBlock) {
+          return obj.toBER(false);
+        }
+        return this.toASN(obj).toBER(false);
+      }
+      static toASN(obj) {
+        if (obj && typeof obj === "object" && (0, helper_1.isConvertible)(obj)) {
+          return obj.toASN();
+        }
+        if (!(obj && typeof obj === "object")) {
+          throw new TypeError("Parameter 1 should be type of Object.");
+        }
+        const target = obj.constructor;
+        const schema = storage_1.schemaStorage.get(target);
+        storage_1.schemaStorage.cache(target);
+        let asn1Value = [];
+        if (schema.itemType) {
+          if (!Array.isArray(obj)) {
+            throw new TypeError("Parameter 1 should be type of Array.");
+          }
+          if (typeof schema.itemType === "number") {
+            const converter = converters.defaultConverter(schema.itemType);
+            if (!converter) {
+              throw new Error(`Cannot get default converter for array item of ${target.name} ASN1 schema`);
+            }
+            asn1Value = obj.map((o) => converter.toASN(o));
+          } else {
+            asn1Value = obj.map((o) => this.toAsnItem({ type: schema.itemType }, "[]", target, o));
+          }
+        } else {
+          for (const key in schema.items) {
+            const schemaItem = schema.items[key];
+            const objProp = obj[key];
+            if (objProp === void 0 || schemaItem.defaultValue === objProp || typeof schemaItem.defaultValue === "object" && typeof objProp === "object" && (0, helper_1.isArrayEqual)(this.serialize(schemaItem.defaultValue), this.serialize(objProp))) {
+              continue;
+            }
+            const asn1Item = _AsnSerializer.toAsnItem(schemaItem, key, target, objProp);
+            if (typeof schemaItem.context === "number") {
+              if (schemaItem.implicit) {
+                if (!schemaItem.repeated && (typeof schemaItem.type === "number" || (0, helper_1.isConvertible)(schemaItem.type))) {
+                  const value = {};
+                  value.valueHex = asn1Item instanceof asn1js.Null ? (0, utils_1.toArrayBuffer)(asn1Item.valueBeforeDecodeView) : asn1Item.valueBlock.toBER();
+                  asn1Value.push(new asn1js.Primitive({
+                    optional: schemaItem.optional,
+                    idBlock: {
+                      tagClass: 3,
+                      tagNumber: schemaItem.context
+                    },
+                    ...value
+                  }));
+                } else {
+                  asn1Value.push(new asn1js.Constructed({
+                    optional: schemaItem.optional,
+                    idBlock: {
+                      tagClass: 3,
+                      tagNumber: schemaItem.context
+                    },
+                    value: asn1Item.valueBlock.value
+                  }));
+                }
+              } else {
+                asn1Value.push(new asn1js.Constructed({
+                  optional: schemaItem.optional,
+                  idBlock: {
+                    tagClass: 3,
+                    tagNumber: schemaItem.context
+                  },
+                  value: [asn1Item]
+                }));
+              }
+            } else if (schemaItem.repeated) {
+              asn1Value = asn1Value.concat(asn1Item);
+            } else {
+              asn1Value.push(asn1Item);
+            }
+          }
+        }
+        let asnSchema;
+        switch (schema.type) {
+          case enums_1.AsnTypeTypes.Sequence:
+            asnSchema = new asn1js.Sequence({ value: asn1Value });
+            break;
+          case enums_1.AsnTypeTypes.Set:
+            asnSchema = new asn1js.Set({ value: asn1Value });
+            break;
+          case enums_1.AsnTypeTypes.Choice:
+            if (!asn1Value[0]) {
+              throw new Error(`Schema '${target.name}' has wrong data. Choice cannot be empty.`);
+            }
+            asnSchema = asn1Value[0];
+            break;
+        }
+        return asnSchema;
+      }
+      static toAsnItem(schemaItem, key, target, objProp) {
+        let asn1Item;
+        if (typeof schemaItem.type === "number") {
+          const converter = schemaItem.converter;
+          if (!converter) {
+            throw new Error(`Property '${key}' doesn't have converter for type ${enums_1.AsnPropTypes[schemaItem.type]} in schema '${target.name}'`);
+          }
+          if (schemaItem.repeated) {
+            if (!Array.isArray(objProp)) {
+              throw new TypeError("Parameter 'objProp' should be type of Array.");
+            }
+            const items = Array.from(objProp, (element) => converter.toASN(element));
+            const Container = schemaItem.repeated === "sequence" ? asn1js.Sequence : asn1js.Set;
+            asn1Item = new Container({ value: items });
+          } else {
+            asn1Item = converter.toASN(objProp);
+          }
+        } else {
+          if (schemaItem.repeated) {
+            if (!Array.isArray(objProp)) {
+              throw new TypeError("Parameter 'objProp' should be type of Array.");
+            }
+            const items = Array.from(objProp, (element) => this.toASN(element));
+            const Container = schemaItem.repeated === "sequence" ? asn1js.Sequence : asn1js.Set;
+            asn1Item = new Container({ value: items });
+          } else {
+            asn1Item = this.toASN(objProp);
+          }
+        }
+        return asn1Item;
+      }
+    };
+    exports.AsnSerializer = AsnSerializer;
+  }
+});
+
+// node_modules/@peculiar/asn1-schema/build/cjs/objects.js
+var require_objects = __commonJS({
+  "node_modules/@peculiar/asn1-schema/build/cjs/objects.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.AsnArray = void 0;
+    var AsnArray = class extends Array {
+      constructor(items = []) {
+        if (typeof items === "number") {
+          super(items);
+        } else {
+          super();
+          for (const item of items) {
+            this.push(item);
+          }
+        }
+      }
+    };
+    exports.AsnArray = AsnArray;
+  }
+});
+
+// node_modules/@peculiar/asn1-schema/build/cjs/convert.js
+var require_convert3 = __commonJS({
+  "node_modules/@peculiar/asn1-schema/build/cjs/convert.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.AsnConvert = void 0;
+    var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
+    var asn1js = tslib_1.__importStar(require_build2());
+    var utils_1 = require_cjs();
+    var parser_1 = require_parser2();
+    var serializer_1 = require_serializer();
+    var AsnConvert2 = class _AsnConvert {
+      static serialize(obj) {
+        return serializer_1.AsnSerializer.serialize(obj);
+      }
+      static parse(data, target, options) {
+        return parser_1.AsnParser.parse(data, target, options);
+      }
+      static toString(data, options) {
+        const buf = (0, utils_1.isBufferSource)(data) ? (0, utils_1.toArrayBuffer)(data) : _AsnConvert.serialize(data);
+        const asn = asn1js.fromBER(buf, options?.berOptions);
+        if (asn.offset === -1) {
+          throw new Error(`Cannot decode ASN.1 data. ${asn.result.error}`);
+        }
+        return asn.result.toString();
+      }
+    };
+    exports.AsnConvert = AsnConvert2;
+  }
+});
+
+// node_modules/@peculiar/asn1-schema/build/cjs/index.js
+var require_cjs2 = __commonJS({
+  "node_modules/@peculiar/asn1-schema/build/cjs/index.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.AsnSerializer = exports.AsnParser = exports.AsnPropTypes = exports.AsnTypeTypes = exports.AsnSetType = exports.AsnSequenceType = exports.AsnChoiceType = exports.AsnType = exports.AsnProp = void 0;
+    var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
+    tslib_1.__exportStar(require_converters2(), exports);
+    tslib_1.__exportStar(require_types(), exports);
+    var decorators_1 = require_decorators();
+    Object.defineProperty(exports, "AsnProp", { enumerable: true, get: function() {
+      return decorators_1.AsnProp;
+    } });
+    Object.defineProperty(exports, "AsnType", { enumerable: true, get: function() {
+      return decorators_1.AsnType;
+    } });
+    Object.defineProperty(exports, "AsnChoiceType", { enumerable: true, get: function() {
+      return decorators_1.AsnChoiceType;
+    } });
+    Object.defineProperty(exports, "AsnSequenceType", { enumerable: true, get: function() {
+      return decorators_1.AsnSequenceType;
+    } });
+    Object.defineProperty(exports, "AsnSetType", { enumerable: true, get: function() {
+      return decorators_1.AsnSetType;
+    } });
+    var enums_1 = require_enums();
+    Object.defineProperty(exports, "AsnTypeTypes", { enumerable: true, get: function() {
+      return enums_1.AsnTypeTypes;
+    } });
+    Object.defineProperty(exports, "AsnPropTypes", { enumerable: true, get: function() {
+      return enums_1.AsnPropTypes;
+    } });
+    var parser_1 = require_parser2();
+    Object.defineProperty(exports, "AsnParser", { enumerable: true, get: function() {
+      return parser_1.AsnParser;
+    } });
+    var serializer_1 = require_serializer();
+    Object.defineProperty(exports, "AsnSerializer", { enumerable: true, get: function() {
+      return serializer_1.AsnSerializer;
+    } });
+    tslib_1.__exportStar(require_errors2(), exports);
+    tslib_1.__exportStar(require_objects(), exports);
+    tslib_1.__exportStar(require_convert3(), exports);
+  }
+});
+
+// node_modules/@peculiar/asn1-x509/build/cjs/ip_converter.js
+var require_ip_converter = __commonJS({
+  "node_modules/@peculiar/asn1-x509/build/cjs/ip_converter.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.IpConverter = void 0;
+    var encoding_1 = require_encoding();
+    var IpConverter = class {
+      static isIPv4(ip) {
+        return /^(\d{1,3}\.){3}\d{1,3}$/.test(ip);
+      }
+      static parseIPv4(ip) {
+        const parts = ip.split(".");
+        if (parts.length !== 4) {
+          throw new Error("Invalid IPv4 address");
+        }
+        return parts.map((part) => {
+          const num2 = parseInt(part, 10);
+          if (isNaN(num2) || num2 < 0 || num2 > 255) {
+            throw new Error("Invalid IPv4 address part");
+          }
+          return num2;
+        });
+      }
+      static parseIPv6(ip) {
+        const expandedIP = this.expandIPv6(ip);
+        const parts = expandedIP.split(":");
+        if (parts.length !== 8) {
+          throw new Error("Invalid IPv6 address");
+        }
+        return parts.reduce((bytes, part) => {
+          const num2 = parseInt(part, 16);
+          if (isNaN(num2) || num2 < 0 || num2 > 65535) {
+            throw new Error("Invalid IPv6 address part");
+          }
+          bytes.push(num2 >> 8 & 255);
+          bytes.push(num2 & 255);
+          return bytes;
+        }, []);
+      }
+      static expandIPv6(ip) {
+        if (!ip.includes("::")) {
+          return ip;
+        }
+        const parts = ip.split("::");
+        if (parts.length > 2) {
+          throw new Error("Invalid IPv6 address");
+        }
+        const left = parts[0] ? parts[0].split(":") : [];
+        const right = parts[1] ? parts[1].split(":") : [];
+        const missing = 8 - (left.length + right.length);
+        if (missing < 0) {
+          throw new Error("Invalid IPv6 address");
+        }
+        return [...left, ...Array(missing).fill("0"), ...right].join(":");
+      }
+      static formatIPv6(bytes) {
+        const parts = [];
+        for (let i = 0; i < 16; i += 2) {
+          parts.push((bytes[i] << 8 | bytes[i + 1]).toString(16));
+        }
+        return this.compressIPv6(parts.join(":"));
+      }
+      static compressIPv6(ip) {
+        const parts = ip.split(":");
+        let longestZeroStart = -1;
+        let longestZeroLength = 0;
+        let currentZeroStart = -1;
+        let currentZeroLength = 0;
+        for (let i = 0; i < parts.length; i++) {
+          if (parts[i] === "0") {
+            if (currentZeroStart === -1) {
+              currentZeroStart = i;
+            }
+            currentZeroLength++;
+          } else {
+            if (currentZeroLength > longestZeroLength) {
+              longestZeroStart = currentZeroStart;
+              longestZeroLength = currentZeroLength;
+            }
+            currentZeroStart = -1;
+            currentZeroLength = 0;
+          }
+        }
+        if (currentZeroLength > longestZeroLength) {
+          longestZeroStart = currentZeroStart;
+          longestZeroLength = currentZeroLength;
+        }
+        if (longestZeroLength > 1) {
+          const before = parts.slice(0, longestZeroStart).join(":");
+          const after = parts.slice(longestZeroStart + longestZeroLength).join(":");
+          return `${before}::${after}`;
+        }
+        return ip;
+      }
+      static parseCIDR(text2) {
+        const [addr, prefixStr] = text2.split("/");
+        const prefix = parseInt(prefixStr, 10);
+        if (this.isIPv4(addr)) {
+          if (prefix < 0 || prefix > 32) {
+            throw new Error("Invalid IPv4 prefix length");
+          }
+          return [this.parseIPv4(addr), prefix];
+        } else {
+          if (prefix < 0 || prefix > 128) {
+            throw new Error("Invalid IPv6 prefix length");
+          }
+          return [this.parseIPv6(addr), prefix];
+        }
+      }
+      static decodeIP(value) {
+        if (value.length === 64 && parseInt(value, 16) === 0) {
+          return "::/0";
+        }
+        if (value.length !== 16) {
+          return value;
+        }
+        const mask = parseInt(value.slice(8), 16).toString(2).split("").reduce((a, k) => a + +k, 0);
+        let ip = value.slice(0, 8).replace(/(.{2})/g, (match) => `${parseInt(match, 16)}.`);
+        ip = ip.slice(0, -1);
+        return `${ip}/${mask}`;
+      }
+      static toString(buf) {
+        const uint8 = new Uint8Array(buf);
+        if (uint8.length === 4) {
+          return Array.from(uint8).join(".");
+        }
+        if (uint8.length === 16) {
+          return this.formatIPv6(uint8);
+        }
+        if (uint8.length === 8 || uint8.length === 32) {
+          const half = uint8.length / 2;
+          const addrBytes = uint8.slice(0, half);
+          const maskBytes = uint8.slice(half);
+          const isAllZeros = uint8.every((byte) => byte === 0);
+          if (isAllZeros) {
+            return uint8.length === 8 ? "0.0.0.0/0" : "::/0";
+          }
+          const prefixLen = maskBytes.reduce((a, b) => a + (b.toString(2).match(/1/g) || []).length, 0);
+          if (uint8.length === 8) {
+            const addrStr = Array.from(addrBytes).join(".");
+            return `${addrStr}/${prefixLen}`;
+          } else {
+            const addrStr = this.formatIPv6(addrBytes);
+            return `${addrStr}/${prefixLen}`;
+          }
+        }
+        return this.decodeIP(encoding_1.hex.encode(buf));
+      }
+      static fromString(text2) {
+        if (text2.includes("/")) {
+          const [addr, prefix] = this.parseCIDR(text2);
+          const maskBytes = new Uint8Array(addr.length);
+          let bitsLeft = prefix;
+          for (let i = 0; i < maskBytes.length; i++) {
+            if (bitsLeft >= 8) {
+              maskBytes[i] = 255;
+              bitsLeft -= 8;
+            } else if (bitsLeft > 0) {
+              maskBytes[i] = 255 << 8 - bitsLeft;
+              bitsLeft = 0;
+            }
+          }
+          const out2 = new Uint8Array(addr.length * 2);
+          out2.set(addr, 0);
+          out2.set(maskBytes, addr.length);
+          return out2.buffer;
+        }
+        const bytes = this.isIPv4(text2) ? this.parseIPv4(text2) : this.parseIPv6(text2);
+        return new Uint8Array(bytes).buffer;
+      }
+    };
+    exports.IpConverter = IpConverter;
+  }
+});
+
+// node_modules/@peculiar/asn1-x509/build/cjs/name.js
+var require_name = __commonJS({
+  "node_modules/@peculiar/asn1-x509/build/cjs/name.js"(exports) {
+    "use strict";
+    var RelativeDistinguishedName_1;
+    var RDNSequence_1;
+    var Name_1;
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.Name = exports.RDNSequence = exports.RelativeDistinguishedName = exports.AttributeTypeAndValue = exports.AttributeValue = exports.DirectoryString = void 0;
+    var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
+    var asn1_schema_1 = require_cjs2();
+    var encoding_1 = require_encoding();
+    var DirectoryString = class DirectoryString {
+      teletexString;
+      printableString;
+      universalString;
+      utf8String;
+      bmpString;
+      constructor(params = {}) {
+        Object.assign(this, params);
+      }
+      toString() {
+        return this.bmpString || this.printableString || this.teletexString || this.universalString || this.utf8String || "";
+      }
+    };
+    exports.DirectoryString = DirectoryString;
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({ type: asn1_schema_1.AsnPropTypes.TeletexString })
+    ], DirectoryString.prototype, "teletexString", void 0);
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({ type: asn1_schema_1.AsnPropTypes.PrintableString })
+    ], DirectoryString.prototype, "printableString", void 0);
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({ type: asn1_schema_1.AsnPropTypes.UniversalString })
+    ], DirectoryString.prototype, "universalString", void 0);
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({ type: asn1_schema_1.AsnPropTypes.Utf8String })
+    ], DirectoryString.prototype, "utf8String", void 0);
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({ type: asn1_schema_1.AsnPropTypes.BmpString })
+    ], DirectoryString.prototype, "bmpString", void 0);
+    exports.DirectoryString = DirectoryString = tslib_1.__decorate([
+      (0, asn1_schema_1.AsnType)({ type: asn1_schema_1.AsnTypeTypes.Choice })
+    ], DirectoryString);
+    var AttributeValue = class AttributeValue extends DirectoryString {
+      ia5String;
+      anyValue;
+      constructor(params = {}) {
+        super(params);
+        Object.assign(this, params);
+      }
+      toString() {
+        return this.ia5String || (this.anyValue ? encoding_1.hex.encode(this.anyValue) : super.toString());
+      }
+    };
+    exports.AttributeValue = AttributeValue;
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({ type: asn1_schema_1.AsnPropTypes.IA5String })
+    ], AttributeValue.prototype, "ia5String", void 0);
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({ type: asn1_schema_1.AsnPropTypes.Any })
+    ], AttributeValue.prototype, "anyValue", void 0);
+    exports.AttributeValue = AttributeValue = tslib_1.__decorate([
+      (0, asn1_schema_1.AsnType)({ type: asn1_schema_1.AsnTypeTypes.Choice })
+    ], AttributeValue);
+    var AttributeTypeAndValue = class {
+      type = "";
+      value = new AttributeValue();
+      constructor(params = {}) {
+        Object.assign(this, params);
+      }
+    };
+    exports.AttributeTypeAndValue = AttributeTypeAndValue;
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({ type: asn1_schema_1.AsnPropTypes.ObjectIdentifier })
+    ], AttributeTypeAndValue.prototype, "type", void 0);
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({ type: AttributeValue })
+    ], AttributeTypeAndValue.prototype, "value", void 0);
+    var RelativeDistinguishedName = RelativeDistinguishedName_1 = class RelativeDistinguishedName extends asn1_schema_1.AsnArray {
+      constructor(items) {
+        super(items);
+        Object.setPrototypeOf(this, RelativeDistinguishedName_1.prototype);
+      }
+    };
+    exports.RelativeDistinguishedName = RelativeDistinguishedName;
+    exports.RelativeDistinguishedName = RelativeDistinguishedName = RelativeDistinguishedName_1 = tslib_1.__decorate([
+      (0, asn1_schema_1.AsnType)({
+        type: asn1_schema_1.AsnTypeTypes.Set,
+        itemType: AttributeTypeAndValue
+      })
+    ], RelativeDistinguishedName);
+    var RDNSequence = RDNSequence_1 = class RDNSequence extends asn1_schema_1.AsnArray {
+      constructor(items) {
+        super(items);
+        Object.setPrototypeOf(this, RDNSequence_1.prototype);
+      }
+    };
+    exports.RDNSequence = RDNSequence;
+    exports.RDNSequence = RDNSequence = RDNSequence_1 = tslib_1.__decorate([
+      (0, asn1_schema_1.AsnType)({
+        type: asn1_schema_1.AsnTypeTypes.Sequence,
+        itemType: RelativeDistinguishedName
+      })
+    ], RDNSequence);
+    var Name = Name_1 = class Name extends RDNSequence {
+      constructor(items) {
+        super(items);
+        Object.setPrototypeOf(this, Name_1.prototype);
+      }
+    };
+    exports.Name = Name;
+    exports.Name = Name = Name_1 = tslib_1.__decorate([
+      (0, asn1_schema_1.AsnType)({ type: asn1_schema_1.AsnTypeTypes.Sequence })
+    ], Name);
+  }
+});
+
+// node_modules/@peculiar/asn1-x509/build/cjs/general_name.js
+var require_general_name = __commonJS({
+  "node_modules/@peculiar/asn1-x509/build/cjs/general_name.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.GeneralName = exports.EDIPartyName = exports.OtherName = exports.AsnIpConverter = void 0;
+    var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
+    var asn1_schema_1 = require_cjs2();
+    var ip_converter_1 = require_ip_converter();
+    var name_1 = require_name();
+    exports.AsnIpConverter = {
+      fromASN: (value) => ip_converter_1.IpConverter.toString(asn1_schema_1.AsnOctetStringConverter.fromASN(value)),
+      toASN: (value) => asn1_schema_1.AsnOctetStringConverter.toASN(ip_converter_1.IpConverter.fromString(value))
+    };
+    var OtherName = class {
+      typeId = "";
+      value = new ArrayBuffer(0);
+      constructor(params = {}) {
+        Object.assign(this, params);
+      }
+    };
+    exports.OtherName = OtherName;
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({ type: asn1_schema_1.AsnPropTypes.ObjectIdentifier })
+    ], OtherName.prototype, "typeId", void 0);
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({
+        type: asn1_schema_1.AsnPropTypes.Any,
+        context: 0
+      })
+    ], OtherName.prototype, "value", void 0);
+    var EDIPartyName = class {
+      nameAssigner;
+      partyName = new name_1.DirectoryString();
+      constructor(params = {}) {
+        Object.assign(this, params);
+      }
+    };
+    exports.EDIPartyName = EDIPartyName;
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({
+        type: name_1.DirectoryString,
+        optional: true,
+        context: 0,
+        implicit: true
+      })
+    ], EDIPartyName.prototype, "nameAssigner", void 0);
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({
+        type: name_1.DirectoryString,
+        context: 1,
+        implicit: true
+      })
+    ], EDIPartyName.prototype, "partyName", void 0);
+    var GeneralName = class GeneralName {
+      otherName;
+      rfc822Name;
+      dNSName;
+      x400Address;
+      directoryName;
+      ediPartyName;
+      uniformResourceIdentifier;
+      iPAddress;
+      registeredID;
+      constructor(params = {}) {
+        Object.assign(this, params);
+      }
+    };
+    exports.GeneralName = GeneralName;
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({
+        type: OtherName,
+        context: 0,
+        implicit: true
+      })
+    ], GeneralName.prototype, "otherName", void 0);
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({
+        type: asn1_schema_1.AsnPropTypes.IA5String,
+        context: 1,
+        implicit: true
+      })
+    ], GeneralName.prototype, "rfc822Name", void 0);
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({
+        type: asn1_schema_1.AsnPropTypes.IA5String,
+        context: 2,
+        implicit: true
+      })
+    ], GeneralName.prototype, "dNSName", void 0);
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({
+        type: asn1_schema_1.AsnPropTypes.Any,
+        context: 3,
+        implicit: true
+      })
+    ], GeneralName.prototype, "x400Address", void 0);
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({
+        type: name_1.Name,
+        context: 4,
+        implicit: false
+      })
+    ], GeneralName.prototype, "directoryName", void 0);
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({
+        type: EDIPartyName,
+        context: 5
+      })
+    ], GeneralName.prototype, "ediPartyName", void 0);
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({
+        type: asn1_schema_1.AsnPropTypes.IA5String,
+        context: 6,
+        implicit: true
+      })
+    ], GeneralName.prototype, "uniformResourceIdentifier", void 0);
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({
+        type: asn1_schema_1.AsnPropTypes.OctetString,
+        context: 7,
+        implicit: true,
+        converter: exports.AsnIpConverter
+      })
+    ], GeneralName.prototype, "iPAddress", void 0);
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({
+        type: asn1_schema_1.AsnPropTypes.ObjectIdentifier,
+        context: 8,
+        implicit: true
+      })
+    ], GeneralName.prototype, "registeredID", void 0);
+    exports.GeneralName = GeneralName = tslib_1.__decorate([
+      (0, asn1_schema_1.AsnType)({ type: asn1_schema_1.AsnTypeTypes.Choice })
+    ], GeneralName);
+  }
+});
+
+// node_modules/@peculiar/asn1-x509/build/cjs/object_identifiers.js
+var require_object_identifiers = __commonJS({
+  "node_modules/@peculiar/asn1-x509/build/cjs/object_identifiers.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.id_alg_unsigned = exports.id_ce = exports.id_ad_caRepository = exports.id_ad_timeStamping = exports.id_ad_caIssuers = exports.id_ad_ocsp = exports.id_qt_unotice = exports.id_qt_csp = exports.id_ad = exports.id_kp = exports.id_qt = exports.id_pe = exports.id_pkix = void 0;
+    exports.id_pkix = "1.3.6.1.5.5.7";
+    exports.id_pe = `${exports.id_pkix}.1`;
+    exports.id_qt = `${exports.id_pkix}.2`;
+    exports.id_kp = `${exports.id_pkix}.3`;
+    exports.id_ad = `${exports.id_pkix}.48`;
+    exports.id_qt_csp = `${exports.id_qt}.1`;
+    exports.id_qt_unotice = `${exports.id_qt}.2`;
+    exports.id_ad_ocsp = `${exports.id_ad}.1`;
+    exports.id_ad_caIssuers = `${exports.id_ad}.2`;
+    exports.id_ad_timeStamping = `${exports.id_ad}.3`;
+    exports.id_ad_caRepository = `${exports.id_ad}.5`;
+    exports.id_ce = "2.5.29";
+    exports.id_alg_unsigned = "1.3.6.1.5.5.7.6.36";
+  }
+});
+
+// node_modules/@peculiar/asn1-x509/build/cjs/extensions/authority_information_access.js
+var require_authority_information_access = __commonJS({
+  "node_modules/@peculiar/asn1-x509/build/cjs/extensions/authority_information_access.js"(exports) {
+    "use strict";
+    var AuthorityInfoAccessSyntax_1;
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.AuthorityInfoAccessSyntax = exports.AccessDescription = exports.id_pe_authorityInfoAccess = void 0;
+    var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
+    var asn1_schema_1 = require_cjs2();
+    var general_name_1 = require_general_name();
+    var object_identifiers_1 = require_object_identifiers();
+    exports.id_pe_authorityInfoAccess = `${object_identifiers_1.id_pe}.1`;
+    var AccessDescription = class {
+      accessMethod = "";
+      accessLocation = new general_name_1.GeneralName();
+      constructor(params = {}) {
+        Object.assign(this, params);
+      }
+    };
+    exports.AccessDescription = AccessDescription;
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({ type: asn1_schema_1.AsnPropTypes.ObjectIdentifier })
+    ], AccessDescription.prototype, "accessMethod", void 0);
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({ type: general_name_1.GeneralName })
+    ], AccessDescription.prototype, "accessLocation", void 0);
+    var AuthorityInfoAccessSyntax = AuthorityInfoAccessSyntax_1 = class AuthorityInfoAccessSyntax extends asn1_schema_1.AsnArray {
+      constructor(items) {
+        super(items);
+        Object.setPrototypeOf(this, AuthorityInfoAccessSyntax_1.prototype);
+      }
+    };
+    exports.AuthorityInfoAccessSyntax = AuthorityInfoAccessSyntax;
+    exports.AuthorityInfoAccessSyntax = AuthorityInfoAccessSyntax = AuthorityInfoAccessSyntax_1 = tslib_1.__decorate([
+      (0, asn1_schema_1.AsnType)({
+        type: asn1_schema_1.AsnTypeTypes.Sequence,
+        itemType: AccessDescription
+      })
+    ], AuthorityInfoAccessSyntax);
+  }
+});
+
+// node_modules/@peculiar/asn1-x509/build/cjs/extensions/authority_key_identifier.js
+var require_authority_key_identifier = __commonJS({
+  "node_modules/@peculiar/asn1-x509/build/cjs/extensions/authority_key_identifier.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.AuthorityKeyIdentifier = exports.KeyIdentifier = exports.id_ce_authorityKeyIdentifier = void 0;
+    var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
+    var asn1_schema_1 = require_cjs2();
+    var general_name_1 = require_general_name();
+    var object_identifiers_1 = require_object_identifiers();
+    exports.id_ce_authorityKeyIdentifier = `${object_identifiers_1.id_ce}.35`;
+    var KeyIdentifier = class extends asn1_schema_1.OctetString {
+    };
+    exports.KeyIdentifier = KeyIdentifier;
+    var AuthorityKeyIdentifier = class {
+      keyIdentifier;
+      authorityCertIssuer;
+      authorityCertSerialNumber;
+      constructor(params = {}) {
+        if (params) {
+          Object.assign(this, params);
+        }
+      }
+    };
+    exports.AuthorityKeyIdentifier = AuthorityKeyIdentifier;
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({
+        type: KeyIdentifier,
+        context: 0,
+        optional: true,
+        implicit: true
+      })
+    ], AuthorityKeyIdentifier.prototype, "keyIdentifier", void 0);
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({
+        type: general_name_1.GeneralName,
+        context: 1,
+        optional: true,
+        implicit: true,
+        repeated: "sequence"
+      })
+    ], AuthorityKeyIdentifier.prototype, "authorityCertIssuer", void 0);
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({
+        type: asn1_schema_1.AsnPropTypes.Integer,
+        context: 2,
+        optional: true,
+        implicit: true,
+        converter: asn1_schema_1.AsnIntegerArrayBufferConverter
+      })
+    ], AuthorityKeyIdentifier.prototype, "authorityCertSerialNumber", void 0);
+  }
+});
+
+// node_modules/@peculiar/asn1-x509/build/cjs/extensions/basic_constraints.js
+var require_basic_constraints = __commonJS({
+  "node_modules/@peculiar/asn1-x509/build/cjs/extensions/basic_constraints.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.BasicConstraints = exports.id_ce_basicConstraints = void 0;
+    var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
+    var asn1_schema_1 = require_cjs2();
+    var object_identifiers_1 = require_object_identifiers();
+    exports.id_ce_basicConstraints = `${object_identifiers_1.id_ce}.19`;
+    var BasicConstraints = class {
+      cA = false;
+      pathLenConstraint;
+      constructor(params = {}) {
+        Object.assign(this, params);
+      }
+    };
+    exports.BasicConstraints = BasicConstraints;
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({
+        type: asn1_schema_1.AsnPropTypes.Boolean,
+        defaultValue: false
+      })
+    ], BasicConstraints.prototype, "cA", void 0);
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({
+        type: asn1_schema_1.AsnPropTypes.Integer,
+        optional: true
+      })
+    ], BasicConstraints.prototype, "pathLenConstraint", void 0);
+  }
+});
+
+// node_modules/@peculiar/asn1-x509/build/cjs/general_names.js
+var require_general_names = __commonJS({
+  "node_modules/@peculiar/asn1-x509/build/cjs/general_names.js"(exports) {
+    "use strict";
+    var GeneralNames_1;
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.GeneralNames = void 0;
+    var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
+    var asn1_schema_1 = require_cjs2();
+    var general_name_1 = require_general_name();
+    var GeneralNames = GeneralNames_1 = class GeneralNames extends asn1_schema_1.AsnArray {
+      constructor(items) {
+        super(items);
+        Object.setPrototypeOf(this, GeneralNames_1.prototype);
+      }
+    };
+    exports.GeneralNames = GeneralNames;
+    exports.GeneralNames = GeneralNames = GeneralNames_1 = tslib_1.__decorate([
+      (0, asn1_schema_1.AsnType)({
+        type: asn1_schema_1.AsnTypeTypes.Sequence,
+        itemType: general_name_1.GeneralName
+      })
+    ], GeneralNames);
+  }
+});
+
+// node_modules/@peculiar/asn1-x509/build/cjs/extensions/certificate_issuer.js
+var require_certificate_issuer = __commonJS({
+  "node_modules/@peculiar/asn1-x509/build/cjs/extensions/certificate_issuer.js"(exports) {
+    "use strict";
+    var CertificateIssuer_1;
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.CertificateIssuer = exports.id_ce_certificateIssuer = void 0;
+    var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
+    var asn1_schema_1 = require_cjs2();
+    var general_names_1 = require_general_names();
+    var object_identifiers_1 = require_object_identifiers();
+    exports.id_ce_certificateIssuer = `${object_identifiers_1.id_ce}.29`;
+    var CertificateIssuer = CertificateIssuer_1 = class CertificateIssuer extends general_names_1.GeneralNames {
+      constructor(items) {
+        super(items);
+        Object.setPrototypeOf(this, CertificateIssuer_1.prototype);
+      }
+    };
+    exports.CertificateIssuer = CertificateIssuer;
+    exports.CertificateIssuer = CertificateIssuer = CertificateIssuer_1 = tslib_1.__decorate([
+      (0, asn1_schema_1.AsnType)({ type: asn1_schema_1.AsnTypeTypes.Sequence })
+    ], CertificateIssuer);
+  }
+});
+
+// node_modules/@peculiar/asn1-x509/build/cjs/extensions/certificate_policies.js
+var require_certificate_policies = __commonJS({
+  "node_modules/@peculiar/asn1-x509/build/cjs/extensions/certificate_policies.js"(exports) {
+    "use strict";
+    var CertificatePolicies_1;
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.CertificatePolicies = exports.PolicyInformation = exports.PolicyQualifierInfo = exports.Qualifier = exports.UserNotice = exports.NoticeReference = exports.DisplayText = exports.id_ce_certificatePolicies_anyPolicy = exports.id_ce_certificatePolicies = void 0;
+    var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
+    var asn1_schema_1 = require_cjs2();
+    var object_identifiers_1 = require_object_identifiers();
+    exports.id_ce_certificatePolicies = `${object_identifiers_1.id_ce}.32`;
+    exports.id_ce_certificatePolicies_anyPolicy = `${exports.id_ce_certificatePolicies}.0`;
+    var DisplayText = class DisplayText {
+      ia5String;
+      visibleString;
+      bmpString;
+      utf8String;
+      constructor(params = {}) {
+        Object.assign(this, params);
+      }
+      toString() {
+        return this.ia5String || this.visibleString || this.bmpString || this.utf8String || "";
+      }
+    };
+    exports.DisplayText = DisplayText;
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({ type: asn1_schema_1.AsnPropTypes.IA5String })
+    ], DisplayText.prototype, "ia5String", void 0);
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({ type: asn1_schema_1.AsnPropTypes.VisibleString })
+    ], DisplayText.prototype, "visibleString", void 0);
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({ type: asn1_schema_1.AsnPropTypes.BmpString })
+    ], DisplayText.prototype, "bmpString", void 0);
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({ type: asn1_schema_1.AsnPropTypes.Utf8String })
+    ], DisplayText.prototype, "utf8String", void 0);
+    exports.DisplayText = DisplayText = tslib_1.__decorate([
+      (0, asn1_schema_1.AsnType)({ type: asn1_schema_1.AsnTypeTypes.Choice })
+    ], DisplayText);
+    var NoticeReference = class {
+      organization = new DisplayText();
+      noticeNumbers = [];
+      constructor(params = {}) {
+        Object.assign(this, params);
+      }
+    };
+    exports.NoticeReference = NoticeReference;
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({ type: DisplayText })
+    ], NoticeReference.prototype, "organization", void 0);
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({
+        type: asn1_schema_1.AsnPropTypes.Integer,
+        repeated: "sequence"
+      })
+    ], NoticeReference.prototype, "noticeNumbers", void 0);
+    var UserNotice = class {
+      noticeRef;
+      explicitText;
+      constructor(params = {}) {
+        Object.assign(this, params);
+      }
+    };
+    exports.UserNotice = UserNotice;
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({
+        type: NoticeReference,
+        optional: true
+      })
+    ], UserNotice.prototype, "noticeRef", void 0);
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({
+        type: DisplayText,
+        optional: true
+      })
+    ], UserNotice.prototype, "explicitText", void 0);
+    var Qualifier = class Qualifier {
+      cPSuri;
+      userNotice;
+      constructor(params = {}) {
+        Object.assign(this, params);
+      }
+    };
+    exports.Qualifier = Qualifier;
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({ type: asn1_schema_1.AsnPropTypes.IA5String })
+    ], Qualifier.prototype, "cPSuri", void 0);
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({ type: UserNotice })
+    ], Qualifier.prototype, "userNotice", void 0);
+    exports.Qualifier = Qualifier = tslib_1.__decorate([
+      (0, asn1_schema_1.AsnType)({ type: asn1_schema_1.AsnTypeTypes.Choice })
+    ], Qualifier);
+    var PolicyQualifierInfo = class {
+      policyQualifierId = "";
+      qualifier = new ArrayBuffer(0);
+      constructor(params = {}) {
+        Object.assign(this, params);
+      }
+    };
+    exports.PolicyQualifierInfo = PolicyQualifierInfo;
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({ type: asn1_schema_1.AsnPropTypes.ObjectIdentifier })
+    ], PolicyQualifierInfo.prototype, "policyQualifierId", void 0);
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({ type: asn1_schema_1.AsnPropTypes.Any })
+    ], PolicyQualifierInfo.prototype, "qualifier", void 0);
+    var PolicyInformation = class {
+      policyIdentifier = "";
+      policyQualifiers;
+      constructor(params = {}) {
+        Object.assign(this, params);
+      }
+    };
+    exports.PolicyInformation = PolicyInformation;
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({ type: asn1_schema_1.AsnPropTypes.ObjectIdentifier })
+    ], PolicyInformation.prototype, "policyIdentifier", void 0);
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({
+        type: PolicyQualifierInfo,
+        repeated: "sequence",
+        optional: true
+      })
+    ], PolicyInformation.prototype, "policyQualifiers", void 0);
+    var CertificatePolicies = CertificatePolicies_1 = class CertificatePolicies extends asn1_schema_1.AsnArray {
+      constructor(items) {
+        super(items);
+        Object.setPrototypeOf(this, CertificatePolicies_1.prototype);
+      }
+    };
+    exports.CertificatePolicies = CertificatePolicies;
+    exports.CertificatePolicies = CertificatePolicies = CertificatePolicies_1 = tslib_1.__decorate([
+      (0, asn1_schema_1.AsnType)({
+        type: asn1_schema_1.AsnTypeTypes.Sequence,
+        itemType: PolicyInformation
+      })
+    ], CertificatePolicies);
+  }
+});
+
+// node_modules/@peculiar/asn1-x509/build/cjs/extensions/crl_number.js
+var require_crl_number = __commonJS({
+  "node_modules/@peculiar/asn1-x509/build/cjs/extensions/crl_number.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.CRLNumber = exports.id_ce_cRLNumber = void 0;
+    var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
+    var asn1_schema_1 = require_cjs2();
+    var object_identifiers_1 = require_object_identifiers();
+    exports.id_ce_cRLNumber = `${object_identifiers_1.id_ce}.20`;
+    var CRLNumber = class CRLNumber {
+      value;
+      constructor(value = 0) {
+        this.value = value;
+      }
+    };
+    exports.CRLNumber = CRLNumber;
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({ type: asn1_schema_1.AsnPropTypes.Integer })
+    ], CRLNumber.prototype, "value", void 0);
+    exports.CRLNumber = CRLNumber = tslib_1.__decorate([
+      (0, asn1_schema_1.AsnType)({ type: asn1_schema_1.AsnTypeTypes.Choice })
+    ], CRLNumber);
+  }
+});
+
+// node_modules/@peculiar/asn1-x509/build/cjs/extensions/crl_delta_indicator.js
+var require_crl_delta_indicator = __commonJS({
+  "node_modules/@peculiar/asn1-x509/build/cjs/extensions/crl_delta_indicator.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.BaseCRLNumber = exports.id_ce_deltaCRLIndicator = void 0;
+    var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
+    var asn1_schema_1 = require_cjs2();
+    var object_identifiers_1 = require_object_identifiers();
+    var crl_number_1 = require_crl_number();
+    exports.id_ce_deltaCRLIndicator = `${object_identifiers_1.id_ce}.27`;
+    var BaseCRLNumber = class BaseCRLNumber extends crl_number_1.CRLNumber {
+    };
+    exports.BaseCRLNumber = BaseCRLNumber;
+    exports.BaseCRLNumber = BaseCRLNumber = tslib_1.__decorate([
+      (0, asn1_schema_1.AsnType)({ type: asn1_schema_1.AsnTypeTypes.Choice })
+    ], BaseCRLNumber);
+  }
+});
+
+// node_modules/@peculiar/asn1-x509/build/cjs/extensions/crl_distribution_points.js
+var require_crl_distribution_points = __commonJS({
+  "node_modules/@peculiar/asn1-x509/build/cjs/extensions/crl_distribution_points.js"(exports) {
+    "use strict";
+    var CRLDistributionPoints_1;
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.CRLDistributionPoints = exports.DistributionPoint = exports.DistributionPointName = exports.Reason = exports.ReasonFlags = exports.id_ce_cRLDistributionPoints = void 0;
+    var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
+    var asn1_schema_1 = require_cjs2();
+    var name_1 = require_name();
+    var general_name_1 = require_general_name();
+    var object_identifiers_1 = require_object_identifiers();
+    exports.id_ce_cRLDistributionPoints = `${object_identifiers_1.id_ce}.31`;
+    var ReasonFlags;
+    (function(ReasonFlags2) {
+      ReasonFlags2[ReasonFlags2["unused"] = 1] = "unused";
+      ReasonFlags2[ReasonFlags2["keyCompromise"] = 2] = "keyCompromise";
+      ReasonFlags2[ReasonFlags2["cACompromise"] = 4] = "cACompromise";
+      ReasonFlags2[ReasonFlags2["affiliationChanged"] = 8] = "affiliationChanged";
+      ReasonFlags2[ReasonFlags2["superseded"] = 16] = "superseded";
+      ReasonFlags2[ReasonFlags2["cessationOfOperation"] = 32] = "cessationOfOperation";
+      ReasonFlags2[ReasonFlags2["certificateHold"] = 64] = "certificateHold";
+      ReasonFlags2[ReasonFlags2["privilegeWithdrawn"] = 128] = "privilegeWithdrawn";
+      ReasonFlags2[ReasonFlags2["aACompromise"] = 256] = "aACompromise";
+    })(ReasonFlags || (exports.ReasonFlags = ReasonFlags = {}));
+    var Reason = class extends asn1_schema_1.BitString {
+      toJSON() {
+        const res = [];
+        const flags = this.toNumber();
+        if (flags & ReasonFlags.aACompromise) {
+          res.push("aACompromise");
+        }
+        if (flags & ReasonFlags.affiliationChanged) {
+          res.push("affiliationChanged");
+        }
+        if (flags & ReasonFlags.cACompromise) {
+          res.push("cACompromise");
+        }
+        if (flags & ReasonFlags.certificateHold) {
+          res.push("certificateHold");
+        }
+        if (flags & ReasonFlags.cessationOfOperation) {
+          res.push("cessationOfOperation");
+        }
+        if (flags & ReasonFlags.keyCompromise) {
+          res.push("keyCompromise");
+        }
+        if (flags & ReasonFlags.privilegeWithdrawn) {
+          res.push("privilegeWithdrawn");
+        }
+        if (flags & ReasonFlags.superseded) {
+          res.push("superseded");
+        }
+        if (flags & ReasonFlags.unused) {
+          res.push("unused");
+        }
+        return res;
+      }
+      toString() {
+        return `[${this.toJSON().join(", ")}]`;
+      }
+    };
+    exports.Reason = Reason;
+    var DistributionPointName = class DistributionPointName {
+      fullName;
+      nameRelativeToCRLIssuer;
+      constructor(params = {}) {
+        Object.assign(this, params);
+      }
+    };
+    exports.DistributionPointName = DistributionPointName;
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({
+        type: general_name_1.GeneralName,
+        context: 0,
+        repeated: "sequence",
+        implicit: true
+      })
+    ], DistributionPointName.prototype, "fullName", void 0);
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({
+        type: name_1.RelativeDistinguishedName,
+        context: 1,
+        implicit: true
+      })
+    ], DistributionPointName.prototype, "nameRelativeToCRLIssuer", void 0);
+    exports.DistributionPointName = DistributionPointName = tslib_1.__decorate([
+      (0, asn1_schema_1.AsnType)({ type: asn1_schema_1.AsnTypeTypes.Choice })
+    ], DistributionPointName);
+    var DistributionPoint = class {
+      distributionPoint;
+      reasons;
+      cRLIssuer;
+      constructor(params = {}) {
+        Object.assign(this, params);
+      }
+    };
+    exports.DistributionPoint = DistributionPoint;
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({
+        type: DistributionPointName,
+        context: 0,
+        optional: true
+      })
+    ], DistributionPoint.prototype, "distributionPoint", void 0);
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({
+        type: Reason,
+        context: 1,
+        optional: true,
+        implicit: true
+      })
+    ], DistributionPoint.prototype, "reasons", void 0);
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({
+        type: general_name_1.GeneralName,
+        context: 2,
+        optional: true,
+        repeated: "sequence",
+        implicit: true
+      })
+    ], DistributionPoint.prototype, "cRLIssuer", void 0);
+    var CRLDistributionPoints = CRLDistributionPoints_1 = class CRLDistributionPoints extends asn1_schema_1.AsnArray {
+      constructor(items) {
+        super(items);
+        Object.setPrototypeOf(this, CRLDistributionPoints_1.prototype);
+      }
+    };
+    exports.CRLDistributionPoints = CRLDistributionPoints;
+    exports.CRLDistributionPoints = CRLDistributionPoints = CRLDistributionPoints_1 = tslib_1.__decorate([
+      (0, asn1_schema_1.AsnType)({
+        type: asn1_schema_1.AsnTypeTypes.Sequence,
+        itemType: DistributionPoint
+      })
+    ], CRLDistributionPoints);
+  }
+});
+
+// node_modules/@peculiar/asn1-x509/build/cjs/extensions/crl_freshest.js
+var require_crl_freshest = __commonJS({
+  "node_modules/@peculiar/asn1-x509/build/cjs/extensions/crl_freshest.js"(exports) {
+    "use strict";
+    var FreshestCRL_1;
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.FreshestCRL = exports.id_ce_freshestCRL = void 0;
+    var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
+    var asn1_schema_1 = require_cjs2();
+    var object_identifiers_1 = require_object_identifiers();
+    var crl_distribution_points_1 = require_crl_distribution_points();
+    exports.id_ce_freshestCRL = `${object_identifiers_1.id_ce}.46`;
+    var FreshestCRL = FreshestCRL_1 = class FreshestCRL extends crl_distribution_points_1.CRLDistributionPoints {
+      constructor(items) {
+        super(items);
+        Object.setPrototypeOf(this, FreshestCRL_1.prototype);
+      }
+    };
+    exports.FreshestCRL = FreshestCRL;
+    exports.FreshestCRL = FreshestCRL = FreshestCRL_1 = tslib_1.__decorate([
+      (0, asn1_schema_1.AsnType)({
+        type: asn1_schema_1.AsnTypeTypes.Sequence,
+        itemType: crl_distribution_points_1.DistributionPoint
+      })
+    ], FreshestCRL);
+  }
+});
+
+// node_modules/@peculiar/asn1-x509/build/cjs/extensions/crl_issuing_distribution_point.js
+var require_crl_issuing_distribution_point = __commonJS({
+  "node_modules/@peculiar/asn1-x509/build/cjs/extensions/crl_issuing_distribution_point.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.IssuingDistributionPoint = exports.id_ce_issuingDistributionPoint = void 0;
+    var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
+    var asn1_schema_1 = require_cjs2();
+    var object_identifiers_1 = require_object_identifiers();
+    var crl_distribution_points_1 = require_crl_distribution_points();
+    exports.id_ce_issuingDistributionPoint = `${object_identifiers_1.id_ce}.28`;
+    var IssuingDistributionPoint = class _IssuingDistributionPoint {
+      static ONLY = false;
+      distributionPoint;
+      onlyContainsUserCerts = _IssuingDistributionPoint.ONLY;
+      onlyContainsCACerts = _IssuingDistributionPoint.ONLY;
+      onlySomeReasons;
+      indirectCRL = _IssuingDistributionPoint.ONLY;
+      onlyContainsAttributeCerts = _IssuingDistributionPoint.ONLY;
+      constructor(params = {}) {
+        Object.assign(this, params);
+      }
+    };
+    exports.IssuingDistributionPoint = IssuingDistributionPoint;
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({
+        type: crl_distribution_points_1.DistributionPointName,
+        context: 0,
+        optional: true
+      })
+    ], IssuingDistributionPoint.prototype, "distributionPoint", void 0);
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({
+        type: asn1_schema_1.AsnPropTypes.Boolean,
+        context: 1,
+        defaultValue: IssuingDistributionPoint.ONLY,
+        implicit: true
+      })
+    ], IssuingDistributionPoint.prototype, "onlyContainsUserCerts", void 0);
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({
+        type: asn1_schema_1.AsnPropTypes.Boolean,
+        context: 2,
+        defaultValue: IssuingDistributionPoint.ONLY,
+        implicit: true
+      })
+    ], IssuingDistributionPoint.prototype, "onlyContainsCACerts", void 0);
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({
+        type: crl_distribution_points_1.Reason,
+        context: 3,
+        optional: true,
+        implicit: true
+      })
+    ], IssuingDistributionPoint.prototype, "onlySomeReasons", void 0);
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({
+        type: asn1_schema_1.AsnPropTypes.Boolean,
+        context: 4,
+        defaultValue: IssuingDistributionPoint.ONLY,
+        implicit: true
+      })
+    ], IssuingDistributionPoint.prototype, "indirectCRL", void 0);
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({
+        type: asn1_schema_1.AsnPropTypes.Boolean,
+        context: 5,
+        defaultValue: IssuingDistributionPoint.ONLY,
+        implicit: true
+      })
+    ], IssuingDistributionPoint.prototype, "onlyContainsAttributeCerts", void 0);
+  }
+});
+
+// node_modules/@peculiar/asn1-x509/build/cjs/extensions/crl_reason.js
+var require_crl_reason = __commonJS({
+  "node_modules/@peculiar/asn1-x509/build/cjs/extensions/crl_reason.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.CRLReason = exports.CRLReasons = exports.id_ce_cRLReasons = void 0;
+    var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
+    var asn1_schema_1 = require_cjs2();
+    var object_identifiers_1 = require_object_identifiers();
+    exports.id_ce_cRLReasons = `${object_identifiers_1.id_ce}.21`;
+    var CRLReasons;
+    (function(CRLReasons2) {
+      CRLReasons2[CRLReasons2["unspecified"] = 0] = "unspecified";
+      CRLReasons2[CRLReasons2["keyCompromise"] = 1] = "keyCompromise";
+      CRLReasons2[CRLReasons2["cACompromise"] = 2] = "cACompromise";
+      CRLReasons2[CRLReasons2["affiliationChanged"] = 3] = "affiliationChanged";
+      CRLReasons2[CRLReasons2["superseded"] = 4] = "superseded";
+      CRLReasons2[CRLReasons2["cessationOfOperation"] = 5] = "cessationOfOperation";
+      CRLReasons2[CRLReasons2["certificateHold"] = 6] = "certificateHold";
+      CRLReasons2[CRLReasons2["removeFromCRL"] = 8] = "removeFromCRL";
+      CRLReasons2[CRLReasons2["privilegeWithdrawn"] = 9] = "privilegeWithdrawn";
+      CRLReasons2[CRLReasons2["aACompromise"] = 10] = "aACompromise";
+    })(CRLReasons || (exports.CRLReasons = CRLReasons = {}));
+    var CRLReason = class CRLReason {
+      reason = CRLReasons.unspecified;
+      constructor(reason = CRLReasons.unspecified) {
+        this.reason = reason;
+      }
+      toJSON() {
+        return CRLReasons[this.reason];
+      }
+      toString() {
+        return this.toJSON();
+      }
+    };
+    exports.CRLReason = CRLReason;
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({ type: asn1_schema_1.AsnPropTypes.Enumerated })
+    ], CRLReason.prototype, "reason", void 0);
+    exports.CRLReason = CRLReason = tslib_1.__decorate([
+      (0, asn1_schema_1.AsnType)({ type: asn1_schema_1.AsnTypeTypes.Choice })
+    ], CRLReason);
+  }
+});
+
+// node_modules/@peculiar/asn1-x509/build/cjs/extensions/extended_key_usage.js
+var require_extended_key_usage = __commonJS({
+  "node_modules/@peculiar/asn1-x509/build/cjs/extensions/extended_key_usage.js"(exports) {
+    "use strict";
+    var ExtendedKeyUsage_1;
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.id_kp_OCSPSigning = exports.id_kp_timeStamping = exports.id_kp_emailProtection = exports.id_kp_codeSigning = exports.id_kp_clientAuth = exports.id_kp_serverAuth = exports.anyExtendedKeyUsage = exports.ExtendedKeyUsage = exports.id_ce_extKeyUsage = void 0;
+    var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
+    var asn1_schema_1 = require_cjs2();
+    var object_identifiers_1 = require_object_identifiers();
+    exports.id_ce_extKeyUsage = `${object_identifiers_1.id_ce}.37`;
+    var ExtendedKeyUsage = ExtendedKeyUsage_1 = class ExtendedKeyUsage extends asn1_schema_1.AsnArray {
+      constructor(items) {
+        super(items);
+        Object.setPrototypeOf(this, ExtendedKeyUsage_1.prototype);
+      }
+    };
+    exports.ExtendedKeyUsage = ExtendedKeyUsage;
+    exports.ExtendedKeyUsage = ExtendedKeyUsage = ExtendedKeyUsage_1 = tslib_1.__decorate([
+      (0, asn1_schema_1.AsnType)({
+        type: asn1_schema_1.AsnTypeTypes.Sequence,
+        itemType: asn1_schema_1.AsnPropTypes.ObjectIdentifier
+      })
+    ], ExtendedKeyUsage);
+    exports.anyExtendedKeyUsage = `${exports.id_ce_extKeyUsage}.0`;
+    exports.id_kp_serverAuth = `${object_identifiers_1.id_kp}.1`;
+    exports.id_kp_clientAuth = `${object_identifiers_1.id_kp}.2`;
+    exports.id_kp_codeSigning = `${object_identifiers_1.id_kp}.3`;
+    exports.id_kp_emailProtection = `${object_identifiers_1.id_kp}.4`;
+    exports.id_kp_timeStamping = `${object_identifiers_1.id_kp}.8`;
+    exports.id_kp_OCSPSigning = `${object_identifiers_1.id_kp}.9`;
+  }
+});
+
+// node_modules/@peculiar/asn1-x509/build/cjs/extensions/inhibit_any_policy.js
+var require_inhibit_any_policy = __commonJS({
+  "node_modules/@peculiar/asn1-x509/build/cjs/extensions/inhibit_any_policy.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.InhibitAnyPolicy = exports.id_ce_inhibitAnyPolicy = void 0;
+    var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
+    var asn1_schema_1 = require_cjs2();
+    var object_identifiers_1 = require_object_identifiers();
+    exports.id_ce_inhibitAnyPolicy = `${object_identifiers_1.id_ce}.54`;
+    var InhibitAnyPolicy = class InhibitAnyPolicy {
+      value;
+      constructor(value = new ArrayBuffer(0)) {
+        this.value = value;
+      }
+    };
+    exports.InhibitAnyPolicy = InhibitAnyPolicy;
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({
+        type: asn1_schema_1.AsnPropTypes.Integer,
+        converter: asn1_schema_1.AsnIntegerArrayBufferConverter
+      })
+    ], InhibitAnyPolicy.prototype, "value", void 0);
+    exports.InhibitAnyPolicy = InhibitAnyPolicy = tslib_1.__decorate([
+      (0, asn1_schema_1.AsnType)({ type: asn1_schema_1.AsnTypeTypes.Choice })
+    ], InhibitAnyPolicy);
+  }
+});
+
+// node_modules/@peculiar/asn1-x509/build/cjs/extensions/invalidity_date.js
+var require_invalidity_date = __commonJS({
+  "node_modules/@peculiar/asn1-x509/build/cjs/extensions/invalidity_date.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.InvalidityDate = exports.id_ce_invalidityDate = void 0;
+    var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
+    var asn1_schema_1 = require_cjs2();
+    var object_identifiers_1 = require_object_identifiers();
+    exports.id_ce_invalidityDate = `${object_identifiers_1.id_ce}.24`;
+    var InvalidityDate = class InvalidityDate {
+      value = /* @__PURE__ */ new Date();
+      constructor(value) {
+        if (value) {
+          this.value = value;
+        }
+      }
+    };
+    exports.InvalidityDate = InvalidityDate;
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({ type: asn1_schema_1.AsnPropTypes.GeneralizedTime })
+    ], InvalidityDate.prototype, "value", void 0);
+    exports.InvalidityDate = InvalidityDate = tslib_1.__decorate([
+      (0, asn1_schema_1.AsnType)({ type: asn1_schema_1.AsnTypeTypes.Choice })
+    ], InvalidityDate);
+  }
+});
+
+// node_modules/@peculiar/asn1-x509/build/cjs/extensions/issuer_alternative_name.js
+var require_issuer_alternative_name = __commonJS({
+  "node_modules/@peculiar/asn1-x509/build/cjs/extensions/issuer_alternative_name.js"(exports) {
+    "use strict";
+    var IssueAlternativeName_1;
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.IssueAlternativeName = exports.id_ce_issuerAltName = void 0;
+    var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
+    var asn1_schema_1 = require_cjs2();
+    var general_names_1 = require_general_names();
+    var object_identifiers_1 = require_object_identifiers();
+    exports.id_ce_issuerAltName = `${object_identifiers_1.id_ce}.18`;
+    var IssueAlternativeName = IssueAlternativeName_1 = class IssueAlternativeName extends general_names_1.GeneralNames {
+      constructor(items) {
+        super(items);
+        Object.setPrototypeOf(this, IssueAlternativeName_1.prototype);
+      }
+    };
+    exports.IssueAlternativeName = IssueAlternativeName;
+    exports.IssueAlternativeName = IssueAlternativeName = IssueAlternativeName_1 = tslib_1.__decorate([
+      (0, asn1_schema_1.AsnType)({ type: asn1_schema_1.AsnTypeTypes.Sequence })
+    ], IssueAlternativeName);
+  }
+});
+
+// node_modules/@peculiar/asn1-x509/build/cjs/extensions/key_usage.js
+var require_key_usage = __commonJS({
+  "node_modules/@peculiar/asn1-x509/build/cjs/extensions/key_usage.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.KeyUsage = exports.KeyUsageFlags = exports.id_ce_keyUsage = void 0;
+    var asn1_schema_1 = require_cjs2();
+    var object_identifiers_1 = require_object_identifiers();
+    exports.id_ce_keyUsage = `${object_identifiers_1.id_ce}.15`;
+    var KeyUsageFlags;
+    (function(KeyUsageFlags2) {
+      KeyUsageFlags2[KeyUsageFlags2["digitalSignature"] = 1] = "digitalSignature";
+      KeyUsageFlags2[KeyUsageFlags2["nonRepudiation"] = 2] = "nonRepudiation";
+      KeyUsageFlags2[KeyUsageFlags2["keyEncipherment"] = 4] = "keyEncipherment";
+      KeyUsageFlags2[KeyUsageFlags2["dataEncipherment"] = 8] = "dataEncipherment";
+      KeyUsageFlags2[KeyUsageFlags2["keyAgreement"] = 16] = "keyAgreement";
+      KeyUsageFlags2[KeyUsageFlags2["keyCertSign"] = 32] = "keyCertSign";
+      KeyUsageFlags2[KeyUsageFlags2["cRLSign"] = 64] = "cRLSign";
+      KeyUsageFlags2[KeyUsageFlags2["encipherOnly"] = 128] = "encipherOnly";
+      KeyUsageFlags2[KeyUsageFlags2["decipherOnly"] = 256] = "decipherOnly";
+    })(KeyUsageFlags || (exports.KeyUsageFlags = KeyUsageFlags = {}));
+    var KeyUsage = class extends asn1_schema_1.BitString {
+      toJSON() {
+        const flag = this.toNumber();
+        const res = [];
+        if (flag & KeyUsageFlags.cRLSign) {
+          res.push("crlSign");
+        }
+        if (flag & KeyUsageFlags.dataEncipherment) {
+          res.push("dataEncipherment");
+        }
+        if (flag & KeyUsageFlags.decipherOnly) {
+          res.push("decipherOnly");
+        }
+        if (flag & KeyUsageFlags.digitalSignature) {
+          res.push("digitalSignature");
+        }
+        if (flag & KeyUsageFlags.encipherOnly) {
+          res.push("encipherOnly");
+        }
+        if (flag & KeyUsageFlags.keyAgreement) {
+          res.push("keyAgreement");
+        }
+        if (flag & KeyUsageFlags.keyCertSign) {
+          res.push("keyCertSign");
+        }
+        if (flag & KeyUsageFlags.keyEncipherment) {
+          res.push("keyEncipherment");
+        }
+        if (flag & KeyUsageFlags.nonRepudiation) {
+          res.push("nonRepudiation");
+        }
+        return res;
+      }
+      toString() {
+        return `[${this.toJSON().join(", ")}]`;
+      }
+    };
+    exports.KeyUsage = KeyUsage;
+  }
+});
+
+// node_modules/@peculiar/asn1-x509/build/cjs/extensions/name_constraints.js
+var require_name_constraints = __commonJS({
+  "node_modules/@peculiar/asn1-x509/build/cjs/extensions/name_constraints.js"(exports) {
+    "use strict";
+    var GeneralSubtrees_1;
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.NameConstraints = exports.GeneralSubtrees = exports.GeneralSubtree = exports.id_ce_nameConstraints = void 0;
+    var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
+    var asn1_schema_1 = require_cjs2();
+    var general_name_1 = require_general_name();
+    var object_identifiers_1 = require_object_identifiers();
+    exports.id_ce_nameConstraints = `${object_identifiers_1.id_ce}.30`;
+    var GeneralSubtree = class {
+      base = new general_name_1.GeneralName();
+      minimum = 0;
+      maximum;
+      constructor(params = {}) {
+        Object.assign(this, params);
+      }
+    };
+    exports.GeneralSubtree = GeneralSubtree;
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({ type: general_name_1.GeneralName })
+    ], GeneralSubtree.prototype, "base", void 0);
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({
+        type: asn1_schema_1.AsnPropTypes.Integer,
+        context: 0,
+        defaultValue: 0,
+        implicit: true
+      })
+    ], GeneralSubtree.prototype, "minimum", void 0);
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({
+        type: asn1_schema_1.AsnPropTypes.Integer,
+        context: 1,
+        optional: true,
+        implicit: true
+      })
+    ], GeneralSubtree.prototype, "maximum", void 0);
+    var GeneralSubtrees = GeneralSubtrees_1 = class GeneralSubtrees extends asn1_schema_1.AsnArray {
+      constructor(items) {
+        super(items);
+        Object.setPrototypeOf(this, GeneralSubtrees_1.prototype);
+      }
+    };
+    exports.GeneralSubtrees = GeneralSubtrees;
+    exports.GeneralSubtrees = GeneralSubtrees = GeneralSubtrees_1 = tslib_1.__decorate([
+      (0, asn1_schema_1.AsnType)({
+        type: asn1_schema_1.AsnTypeTypes.Sequence,
+        itemType: GeneralSubtree
+      })
+    ], GeneralSubtrees);
+    var NameConstraints = class {
+      permittedSubtrees;
+      excludedSubtrees;
+      constructor(params = {}) {
+        Object.assign(this, params);
+      }
+    };
+    exports.NameConstraints = NameConstraints;
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({
+        type: GeneralSubtrees,
+        context: 0,
+        optional: true,
+        implicit: true
+      })
+    ], NameConstraints.prototype, "permittedSubtrees", void 0);
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({
+        type: GeneralSubtrees,
+        context: 1,
+        optional: true,
+        implicit: true
+      })
+    ], NameConstraints.prototype, "excludedSubtrees", void 0);
+  }
+});
+
+// node_modules/@peculiar/asn1-x509/build/cjs/extensions/policy_constraints.js
+var require_policy_constraints = __commonJS({
+  "node_modules/@peculiar/asn1-x509/build/cjs/extensions/policy_constraints.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.PolicyConstraints = exports.id_ce_policyConstraints = void 0;
+    var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
+    var asn1_schema_1 = require_cjs2();
+    var object_identifiers_1 = require_object_identifiers();
+    exports.id_ce_policyConstraints = `${object_identifiers_1.id_ce}.36`;
+    var PolicyConstraints = class {
+      requireExplicitPolicy;
+      inhibitPolicyMapping;
+      constructor(params = {}) {
+        Object.assign(this, params);
+      }
+    };
+    exports.PolicyConstraints = PolicyConstraints;
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({
+        type: asn1_schema_1.AsnPropTypes.Integer,
+        context: 0,
+        implicit: true,
+        optional: true,
+        converter: asn1_schema_1.AsnIntegerArrayBufferConverter
+      })
+    ], PolicyConstraints.prototype, "requireExplicitPolicy", void 0);
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({
+        type: asn1_schema_1.AsnPropTypes.Integer,
+        context: 1,
+        implicit: true,
+        optional: true,
+        converter: asn1_schema_1.AsnIntegerArrayBufferConverter
+      })
+    ], PolicyConstraints.prototype, "inhibitPolicyMapping", void 0);
+  }
+});
+
+// node_modules/@peculiar/asn1-x509/build/cjs/extensions/policy_mappings.js
+var require_policy_mappings = __commonJS({
+  "node_modules/@peculiar/asn1-x509/build/cjs/extensions/policy_mappings.js"(exports) {
+    "use strict";
+    var PolicyMappings_1;
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.PolicyMappings = exports.PolicyMapping = exports.id_ce_policyMappings = void 0;
+    var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
+    var asn1_schema_1 = require_cjs2();
+    var object_identifiers_1 = require_object_identifiers();
+    exports.id_ce_policyMappings = `${object_identifiers_1.id_ce}.33`;
+    var PolicyMapping = class {
+      issuerDomainPolicy = "";
+      subjectDomainPolicy = "";
+      constructor(params = {}) {
+        Object.assign(this, params);
+      }
+    };
+    exports.PolicyMapping = PolicyMapping;
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({ type: asn1_schema_1.AsnPropTypes.ObjectIdentifier })
+    ], PolicyMapping.prototype, "issuerDomainPolicy", void 0);
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({ type: asn1_schema_1.AsnPropTypes.ObjectIdentifier })
+    ], PolicyMapping.prototype, "subjectDomainPolicy", void 0);
+    var PolicyMappings = PolicyMappings_1 = class PolicyMappings extends asn1_schema_1.AsnArray {
+      constructor(items) {
+        super(items);
+        Object.setPrototypeOf(this, PolicyMappings_1.prototype);
+      }
+    };
+    exports.PolicyMappings = PolicyMappings;
+    exports.PolicyMappings = PolicyMappings = PolicyMappings_1 = tslib_1.__decorate([
+      (0, asn1_schema_1.AsnType)({
+        type: asn1_schema_1.AsnTypeTypes.Sequence,
+        itemType: PolicyMapping
+      })
+    ], PolicyMappings);
+  }
+});
+
+// node_modules/@peculiar/asn1-x509/build/cjs/extensions/subject_alternative_name.js
+var require_subject_alternative_name = __commonJS({
+  "node_modules/@peculiar/asn1-x509/build/cjs/extensions/subject_alternative_name.js"(exports) {
+    "use strict";
+    var SubjectAlternativeName_1;
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.SubjectAlternativeName = exports.id_ce_subjectAltName = void 0;
+    var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
+    var asn1_schema_1 = require_cjs2();
+    var general_names_1 = require_general_names();
+    var object_identifiers_1 = require_object_identifiers();
+    exports.id_ce_subjectAltName = `${object_identifiers_1.id_ce}.17`;
+    var SubjectAlternativeName2 = SubjectAlternativeName_1 = class SubjectAlternativeName extends general_names_1.GeneralNames {
+      constructor(items) {
+        super(items);
+        Object.setPrototypeOf(this, SubjectAlternativeName_1.prototype);
+      }
+    };
+    exports.SubjectAlternativeName = SubjectAlternativeName2;
+    exports.SubjectAlternativeName = SubjectAlternativeName2 = SubjectAlternativeName_1 = tslib_1.__decorate([
+      (0, asn1_schema_1.AsnType)({ type: asn1_schema_1.AsnTypeTypes.Sequence })
+    ], SubjectAlternativeName2);
+  }
+});
+
+// node_modules/@peculiar/asn1-x509/build/cjs/attribute.js
+var require_attribute = __commonJS({
+  "node_modules/@peculiar/asn1-x509/build/cjs/attribute.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.Attribute = void 0;
+    var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
+    var asn1_schema_1 = require_cjs2();
+    var Attribute = class {
+      type = "";
+      values = [];
+      constructor(params = {}) {
+        Object.assign(this, params);
+      }
+    };
+    exports.Attribute = Attribute;
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({ type: asn1_schema_1.AsnPropTypes.ObjectIdentifier })
+    ], Attribute.prototype, "type", void 0);
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({
+        type: asn1_schema_1.AsnPropTypes.Any,
+        repeated: "set"
+      })
+    ], Attribute.prototype, "values", void 0);
+  }
+});
+
+// node_modules/@peculiar/asn1-x509/build/cjs/extensions/subject_directory_attributes.js
+var require_subject_directory_attributes = __commonJS({
+  "node_modules/@peculiar/asn1-x509/build/cjs/extensions/subject_directory_attributes.js"(exports) {
+    "use strict";
+    var SubjectDirectoryAttributes_1;
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.SubjectDirectoryAttributes = exports.id_ce_subjectDirectoryAttributes = void 0;
+    var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
+    var asn1_schema_1 = require_cjs2();
+    var attribute_1 = require_attribute();
+    var object_identifiers_1 = require_object_identifiers();
+    exports.id_ce_subjectDirectoryAttributes = `${object_identifiers_1.id_ce}.9`;
+    var SubjectDirectoryAttributes = SubjectDirectoryAttributes_1 = class SubjectDirectoryAttributes extends asn1_schema_1.AsnArray {
+      constructor(items) {
+        super(items);
+        Object.setPrototypeOf(this, SubjectDirectoryAttributes_1.prototype);
+      }
+    };
+    exports.SubjectDirectoryAttributes = SubjectDirectoryAttributes;
+    exports.SubjectDirectoryAttributes = SubjectDirectoryAttributes = SubjectDirectoryAttributes_1 = tslib_1.__decorate([
+      (0, asn1_schema_1.AsnType)({
+        type: asn1_schema_1.AsnTypeTypes.Sequence,
+        itemType: attribute_1.Attribute
+      })
+    ], SubjectDirectoryAttributes);
+  }
+});
+
+// node_modules/@peculiar/asn1-x509/build/cjs/extensions/subject_key_identifier.js
+var require_subject_key_identifier = __commonJS({
+  "node_modules/@peculiar/asn1-x509/build/cjs/extensions/subject_key_identifier.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.SubjectKeyIdentifier = exports.id_ce_subjectKeyIdentifier = void 0;
+    var object_identifiers_1 = require_object_identifiers();
+    var authority_key_identifier_1 = require_authority_key_identifier();
+    exports.id_ce_subjectKeyIdentifier = `${object_identifiers_1.id_ce}.14`;
+    var SubjectKeyIdentifier = class extends authority_key_identifier_1.KeyIdentifier {
+    };
+    exports.SubjectKeyIdentifier = SubjectKeyIdentifier;
+  }
+});
+
+// node_modules/@peculiar/asn1-x509/build/cjs/extensions/private_key_usage_period.js
+var require_private_key_usage_period = __commonJS({
+  "node_modules/@peculiar/asn1-x509/build/cjs/extensions/private_key_usage_period.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.PrivateKeyUsagePeriod = exports.id_ce_privateKeyUsagePeriod = void 0;
+    var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
+    var asn1_schema_1 = require_cjs2();
+    var object_identifiers_1 = require_object_identifiers();
+    exports.id_ce_privateKeyUsagePeriod = `${object_identifiers_1.id_ce}.16`;
+    var PrivateKeyUsagePeriod = class {
+      notBefore;
+      notAfter;
+      constructor(params = {}) {
+        Object.assign(this, params);
+      }
+    };
+    exports.PrivateKeyUsagePeriod = PrivateKeyUsagePeriod;
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({
+        type: asn1_schema_1.AsnPropTypes.GeneralizedTime,
+        context: 0,
+        implicit: true,
+        optional: true
+      })
+    ], PrivateKeyUsagePeriod.prototype, "notBefore", void 0);
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({
+        type: asn1_schema_1.AsnPropTypes.GeneralizedTime,
+        context: 1,
+        implicit: true,
+        optional: true
+      })
+    ], PrivateKeyUsagePeriod.prototype, "notAfter", void 0);
+  }
+});
+
+// node_modules/@peculiar/asn1-x509/build/cjs/extensions/entrust_version_info.js
+var require_entrust_version_info = __commonJS({
+  "node_modules/@peculiar/asn1-x509/build/cjs/extensions/entrust_version_info.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.EntrustVersionInfo = exports.EntrustInfo = exports.EntrustInfoFlags = exports.id_entrust_entrustVersInfo = void 0;
+    var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
+    var asn1_schema_1 = require_cjs2();
+    exports.id_entrust_entrustVersInfo = "1.2.840.113533.7.65.0";
+    var EntrustInfoFlags;
+    (function(EntrustInfoFlags2) {
+      EntrustInfoFlags2[EntrustInfoFlags2["keyUpdateAllowed"] = 1] = "keyUpdateAllowed";
+      EntrustInfoFlags2[EntrustInfoFlags2["newExtensions"] = 2] = "newExtensions";
+      EntrustInfoFlags2[EntrustInfoFlags2["pKIXCertificate"] = 4] = "pKIXCertificate";
+    })(EntrustInfoFlags || (exports.EntrustInfoFlags = EntrustInfoFlags = {}));
+    var EntrustInfo = class extends asn1_schema_1.BitString {
+      toJSON() {
+        const res = [];
+        const flags = this.toNumber();
+        if (flags & EntrustInfoFlags.pKIXCertificate) {
+          res.push("pKIXCertificate");
+        }
+        if (flags & EntrustInfoFlags.newExtensions) {
+          res.push("newExtensions");
+        }
+        if (flags & EntrustInfoFlags.keyUpdateAllowed) {
+          res.push("keyUpdateAllowed");
+        }
+        return res;
+      }
+      toString() {
+        return `[${this.toJSON().join(", ")}]`;
+      }
+    };
+    exports.EntrustInfo = EntrustInfo;
+    var EntrustVersionInfo = class {
+      entrustVers = "";
+      entrustInfoFlags = new EntrustInfo();
+      constructor(params = {}) {
+        Object.assign(this, params);
+      }
+    };
+    exports.EntrustVersionInfo = EntrustVersionInfo;
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({ type: asn1_schema_1.AsnPropTypes.GeneralString })
+    ], EntrustVersionInfo.prototype, "entrustVers", void 0);
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({ type: EntrustInfo })
+    ], EntrustVersionInfo.prototype, "entrustInfoFlags", void 0);
+  }
+});
+
+// node_modules/@peculiar/asn1-x509/build/cjs/extensions/subject_info_access.js
+var require_subject_info_access = __commonJS({
+  "node_modules/@peculiar/asn1-x509/build/cjs/extensions/subject_info_access.js"(exports) {
+    "use strict";
+    var SubjectInfoAccessSyntax_1;
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.SubjectInfoAccessSyntax = exports.id_pe_subjectInfoAccess = void 0;
+    var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
+    var asn1_schema_1 = require_cjs2();
+    var object_identifiers_1 = require_object_identifiers();
+    var authority_information_access_1 = require_authority_information_access();
+    exports.id_pe_subjectInfoAccess = `${object_identifiers_1.id_pe}.11`;
+    var SubjectInfoAccessSyntax = SubjectInfoAccessSyntax_1 = class SubjectInfoAccessSyntax extends asn1_schema_1.AsnArray {
+      constructor(items) {
+        super(items);
+        Object.setPrototypeOf(this, SubjectInfoAccessSyntax_1.prototype);
+      }
+    };
+    exports.SubjectInfoAccessSyntax = SubjectInfoAccessSyntax;
+    exports.SubjectInfoAccessSyntax = SubjectInfoAccessSyntax = SubjectInfoAccessSyntax_1 = tslib_1.__decorate([
+      (0, asn1_schema_1.AsnType)({
+        type: asn1_schema_1.AsnTypeTypes.Sequence,
+        itemType: authority_information_access_1.AccessDescription
+      })
+    ], SubjectInfoAccessSyntax);
+  }
+});
+
+// node_modules/@peculiar/asn1-x509/build/cjs/extensions/index.js
+var require_extensions = __commonJS({
+  "node_modules/@peculiar/asn1-x509/build/cjs/extensions/index.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
+    tslib_1.__exportStar(require_authority_information_access(), exports);
+    tslib_1.__exportStar(require_authority_key_identifier(), exports);
+    tslib_1.__exportStar(require_basic_constraints(), exports);
+    tslib_1.__exportStar(require_certificate_issuer(), exports);
+    tslib_1.__exportStar(require_certificate_policies(), exports);
+    tslib_1.__exportStar(require_crl_delta_indicator(), exports);
+    tslib_1.__exportStar(require_crl_distribution_points(), exports);
+    tslib_1.__exportStar(require_crl_freshest(), exports);
+    tslib_1.__exportStar(require_crl_issuing_distribution_point(), exports);
+    tslib_1.__exportStar(require_crl_number(), exports);
+    tslib_1.__exportStar(require_crl_reason(), exports);
+    tslib_1.__exportStar(require_extended_key_usage(), exports);
+    tslib_1.__exportStar(require_inhibit_any_policy(), exports);
+    tslib_1.__exportStar(require_invalidity_date(), exports);
+    tslib_1.__exportStar(require_issuer_alternative_name(), exports);
+    tslib_1.__exportStar(require_key_usage(), exports);
+    tslib_1.__exportStar(require_name_constraints(), exports);
+    tslib_1.__exportStar(require_policy_constraints(), exports);
+    tslib_1.__exportStar(require_policy_mappings(), exports);
+    tslib_1.__exportStar(require_subject_alternative_name(), exports);
+    tslib_1.__exportStar(require_subject_directory_attributes(), exports);
+    tslib_1.__exportStar(require_subject_key_identifier(), exports);
+    tslib_1.__exportStar(require_private_key_usage_period(), exports);
+    tslib_1.__exportStar(require_entrust_version_info(), exports);
+    tslib_1.__exportStar(require_subject_info_access(), exports);
+  }
+});
+
+// node_modules/@peculiar/asn1-x509/build/cjs/algorithm_identifier.js
+var require_algorithm_identifier = __commonJS({
+  "node_modules/@peculiar/asn1-x509/build/cjs/algorithm_identifier.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.AlgorithmIdentifier = void 0;
+    var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
+    var asn1_schema_1 = require_cjs2();
+    var bytes_1 = require_bytes();
+    var AlgorithmIdentifier = class _AlgorithmIdentifier {
+      algorithm = "";
+      parameters;
+      constructor(params = {}) {
+        Object.assign(this, params);
+      }
+      isEqual(data) {
+        return data instanceof _AlgorithmIdentifier && data.algorithm == this.algorithm && (data.parameters && this.parameters && (0, bytes_1.equal)(data.parameters, this.parameters) || data.parameters === this.parameters);
+      }
+    };
+    exports.AlgorithmIdentifier = AlgorithmIdentifier;
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({ type: asn1_schema_1.AsnPropTypes.ObjectIdentifier })
+    ], AlgorithmIdentifier.prototype, "algorithm", void 0);
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({
+        type: asn1_schema_1.AsnPropTypes.Any,
+        optional: true
+      })
+    ], AlgorithmIdentifier.prototype, "parameters", void 0);
+  }
+});
+
+// node_modules/@peculiar/asn1-x509/build/cjs/subject_public_key_info.js
+var require_subject_public_key_info = __commonJS({
+  "node_modules/@peculiar/asn1-x509/build/cjs/subject_public_key_info.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.SubjectPublicKeyInfo = void 0;
+    var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
+    var asn1_schema_1 = require_cjs2();
+    var algorithm_identifier_1 = require_algorithm_identifier();
+    var SubjectPublicKeyInfo = class {
+      algorithm = new algorithm_identifier_1.AlgorithmIdentifier();
+      subjectPublicKey = new ArrayBuffer(0);
+      constructor(params = {}) {
+        Object.assign(this, params);
+      }
+    };
+    exports.SubjectPublicKeyInfo = SubjectPublicKeyInfo;
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({ type: algorithm_identifier_1.AlgorithmIdentifier })
+    ], SubjectPublicKeyInfo.prototype, "algorithm", void 0);
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({ type: asn1_schema_1.AsnPropTypes.BitString })
+    ], SubjectPublicKeyInfo.prototype, "subjectPublicKey", void 0);
+  }
+});
+
+// node_modules/@peculiar/asn1-x509/build/cjs/time.js
+var require_time = __commonJS({
+  "node_modules/@peculiar/asn1-x509/build/cjs/time.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.Time = void 0;
+    var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
+    var asn1_schema_1 = require_cjs2();
+    var Time = class Time {
+      utcTime;
+      generalTime;
+      constructor(time) {
+        if (time) {
+          if (typeof time === "string" || typeof time === "number" || time instanceof Date) {
+            const date = new Date(time);
+            date.setUTCMilliseconds(0);
+            if (date.getUTCFullYear() > 2049) {
+              this.generalTime = date;
+            } else {
+              this.utcTime = date;
+            }
+          } else {
+            Object.assign(this, time);
+          }
+        }
+      }
+      getTime() {
+        const time = this.utcTime || this.generalTime;
+        if (!time) {
+          throw new Error("Cannot get time from CHOICE object");
+        }
+        return time;
+      }
+    };
+    exports.Time = Time;
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({ type: asn1_schema_1.AsnPropTypes.UTCTime })
+    ], Time.prototype, "utcTime", void 0);
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({ type: asn1_schema_1.AsnPropTypes.GeneralizedTime })
+    ], Time.prototype, "generalTime", void 0);
+    exports.Time = Time = tslib_1.__decorate([
+      (0, asn1_schema_1.AsnType)({ type: asn1_schema_1.AsnTypeTypes.Choice })
+    ], Time);
+  }
+});
+
+// node_modules/@peculiar/asn1-x509/build/cjs/validity.js
+var require_validity = __commonJS({
+  "node_modules/@peculiar/asn1-x509/build/cjs/validity.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.Validity = void 0;
+    var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
+    var asn1_schema_1 = require_cjs2();
+    var time_1 = require_time();
+    var Validity = class {
+      notBefore = new time_1.Time(/* @__PURE__ */ new Date());
+      notAfter = new time_1.Time(/* @__PURE__ */ new Date());
+      constructor(params) {
+        if (params) {
+          this.notBefore = new time_1.Time(params.notBefore);
+          this.notAfter = new time_1.Time(params.notAfter);
+        }
+      }
+    };
+    exports.Validity = Validity;
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({ type: time_1.Time })
+    ], Validity.prototype, "notBefore", void 0);
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({ type: time_1.Time })
+    ], Validity.prototype, "notAfter", void 0);
+  }
+});
+
+// node_modules/@peculiar/asn1-x509/build/cjs/extension.js
+var require_extension = __commonJS({
+  "node_modules/@peculiar/asn1-x509/build/cjs/extension.js"(exports) {
+    "use strict";
+    var Extensions_1;
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.Extensions = exports.Extension = void 0;
+    var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
+    var asn1_schema_1 = require_cjs2();
+    var Extension = class _Extension {
+      static CRITICAL = false;
+      extnID = "";
+      critical = _Extension.CRITICAL;
+      extnValue = new asn1_schema_1.OctetString();
+      constructor(params = {}) {
+        Object.assign(this, params);
+      }
+    };
+    exports.Extension = Extension;
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({ type: asn1_schema_1.AsnPropTypes.ObjectIdentifier })
+    ], Extension.prototype, "extnID", void 0);
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({
+        type: asn1_schema_1.AsnPropTypes.Boolean,
+        defaultValue: Extension.CRITICAL
+      })
+    ], Extension.prototype, "critical", void 0);
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({ type: asn1_schema_1.OctetString })
+    ], Extension.prototype, "extnValue", void 0);
+    var Extensions = Extensions_1 = class Extensions extends asn1_schema_1.AsnArray {
+      constructor(items) {
+        super(items);
+        Object.setPrototypeOf(this, Extensions_1.prototype);
+      }
+    };
+    exports.Extensions = Extensions;
+    exports.Extensions = Extensions = Extensions_1 = tslib_1.__decorate([
+      (0, asn1_schema_1.AsnType)({
+        type: asn1_schema_1.AsnTypeTypes.Sequence,
+        itemType: Extension
+      })
+    ], Extensions);
+  }
+});
+
+// node_modules/@peculiar/asn1-x509/build/cjs/types.js
+var require_types2 = __commonJS({
+  "node_modules/@peculiar/asn1-x509/build/cjs/types.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.Version = void 0;
+    var Version;
+    (function(Version2) {
+      Version2[Version2["v1"] = 0] = "v1";
+      Version2[Version2["v2"] = 1] = "v2";
+      Version2[Version2["v3"] = 2] = "v3";
+    })(Version || (exports.Version = Version = {}));
+  }
+});
+
+// node_modules/@peculiar/asn1-x509/build/cjs/tbs_certificate.js
+var require_tbs_certificate = __commonJS({
+  "node_modules/@peculiar/asn1-x509/build/cjs/tbs_certificate.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.TBSCertificate = void 0;
+    var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
+    var asn1_schema_1 = require_cjs2();
+    var algorithm_identifier_1 = require_algorithm_identifier();
+    var name_1 = require_name();
+    var subject_public_key_info_1 = require_subject_public_key_info();
+    var validity_1 = require_validity();
+    var extension_1 = require_extension();
+    var types_1 = require_types2();
+    var TBSCertificate = class {
+      version = types_1.Version.v1;
+      serialNumber = new ArrayBuffer(0);
+      signature = new algorithm_identifier_1.AlgorithmIdentifier();
+      issuer = new name_1.Name();
+      validity = new validity_1.Validity();
+      subject = new name_1.Name();
+      subjectPublicKeyInfo = new subject_public_key_info_1.SubjectPublicKeyInfo();
+      issuerUniqueID;
+      subjectUniqueID;
+      extensions;
+      constructor(params = {}) {
+        Object.assign(this, params);
+      }
+    };
+    exports.TBSCertificate = TBSCertificate;
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({
+        type: asn1_schema_1.AsnPropTypes.Integer,
+        context: 0,
+        defaultValue: types_1.Version.v1
+      })
+    ], TBSCertificate.prototype, "version", void 0);
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({
+        type: asn1_schema_1.AsnPropTypes.Integer,
+        converter: asn1_schema_1.AsnIntegerArrayBufferConverter
+      })
+    ], TBSCertificate.prototype, "serialNumber", void 0);
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({ type: algorithm_identifier_1.AlgorithmIdentifier })
+    ], TBSCertificate.prototype, "signature", void 0);
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({ type: name_1.Name })
+    ], TBSCertificate.prototype, "issuer", void 0);
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({ type: validity_1.Validity })
+    ], TBSCertificate.prototype, "validity", void 0);
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({ type: name_1.Name })
+    ], TBSCertificate.prototype, "subject", void 0);
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({ type: subject_public_key_info_1.SubjectPublicKeyInfo })
+    ], TBSCertificate.prototype, "subjectPublicKeyInfo", void 0);
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({
+        type: asn1_schema_1.AsnPropTypes.BitString,
+        context: 1,
+        implicit: true,
+        optional: true
+      })
+    ], TBSCertificate.prototype, "issuerUniqueID", void 0);
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({
+        type: asn1_schema_1.AsnPropTypes.BitString,
+        context: 2,
+        implicit: true,
+        optional: true
+      })
+    ], TBSCertificate.prototype, "subjectUniqueID", void 0);
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({
+        type: extension_1.Extensions,
+        context: 3,
+        optional: true
+      })
+    ], TBSCertificate.prototype, "extensions", void 0);
+  }
+});
+
+// node_modules/@peculiar/asn1-x509/build/cjs/certificate.js
+var require_certificate = __commonJS({
+  "node_modules/@peculiar/asn1-x509/build/cjs/certificate.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.Certificate = void 0;
+    var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
+    var asn1_schema_1 = require_cjs2();
+    var algorithm_identifier_1 = require_algorithm_identifier();
+    var tbs_certificate_1 = require_tbs_certificate();
+    var Certificate2 = class {
+      tbsCertificate = new tbs_certificate_1.TBSCertificate();
+      tbsCertificateRaw;
+      signatureAlgorithm = new algorithm_identifier_1.AlgorithmIdentifier();
+      signatureValue = new ArrayBuffer(0);
+      constructor(params = {}) {
+        Object.assign(this, params);
+      }
+    };
+    exports.Certificate = Certificate2;
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({
+        type: tbs_certificate_1.TBSCertificate,
+        raw: true
+      })
+    ], Certificate2.prototype, "tbsCertificate", void 0);
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({ type: algorithm_identifier_1.AlgorithmIdentifier })
+    ], Certificate2.prototype, "signatureAlgorithm", void 0);
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({ type: asn1_schema_1.AsnPropTypes.BitString })
+    ], Certificate2.prototype, "signatureValue", void 0);
+  }
+});
+
+// node_modules/@peculiar/asn1-x509/build/cjs/tbs_cert_list.js
+var require_tbs_cert_list = __commonJS({
+  "node_modules/@peculiar/asn1-x509/build/cjs/tbs_cert_list.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.TBSCertList = exports.RevokedCertificate = void 0;
+    var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
+    var asn1_schema_1 = require_cjs2();
+    var algorithm_identifier_1 = require_algorithm_identifier();
+    var name_1 = require_name();
+    var time_1 = require_time();
+    var extension_1 = require_extension();
+    var RevokedCertificate = class {
+      userCertificate = new ArrayBuffer(0);
+      revocationDate = new time_1.Time();
+      crlEntryExtensions;
+      constructor(params = {}) {
+        Object.assign(this, params);
+      }
+    };
+    exports.RevokedCertificate = RevokedCertificate;
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({
+        type: asn1_schema_1.AsnPropTypes.Integer,
+        converter: asn1_schema_1.AsnIntegerArrayBufferConverter
+      })
+    ], RevokedCertificate.prototype, "userCertificate", void 0);
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({ type: time_1.Time })
+    ], RevokedCertificate.prototype, "revocationDate", void 0);
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({
+        type: extension_1.Extension,
+        optional: true,
+        repeated: "sequence"
+      })
+    ], RevokedCertificate.prototype, "crlEntryExtensions", void 0);
+    var TBSCertList = class {
+      version;
+      signature = new algorithm_identifier_1.AlgorithmIdentifier();
+      issuer = new name_1.Name();
+      thisUpdate = new time_1.Time();
+      nextUpdate;
+      revokedCertificates;
+      crlExtensions;
+      constructor(params = {}) {
+        Object.assign(this, params);
+      }
+    };
+    exports.TBSCertList = TBSCertList;
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({
+        type: asn1_schema_1.AsnPropTypes.Integer,
+        optional: true
+      })
+    ], TBSCertList.prototype, "version", void 0);
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({ type: algorithm_identifier_1.AlgorithmIdentifier })
+    ], TBSCertList.prototype, "signature", void 0);
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({ type: name_1.Name })
+    ], TBSCertList.prototype, "issuer", void 0);
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({ type: time_1.Time })
+    ], TBSCertList.prototype, "thisUpdate", void 0);
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({
+        type: time_1.Time,
+        optional: true
+      })
+    ], TBSCertList.prototype, "nextUpdate", void 0);
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({
+        type: RevokedCertificate,
+        repeated: "sequence",
+        optional: true
+      })
+    ], TBSCertList.prototype, "revokedCertificates", void 0);
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({
+        type: extension_1.Extension,
+        optional: true,
+        context: 0,
+        repeated: "sequence"
+      })
+    ], TBSCertList.prototype, "crlExtensions", void 0);
+  }
+});
+
+// node_modules/@peculiar/asn1-x509/build/cjs/certificate_list.js
+var require_certificate_list = __commonJS({
+  "node_modules/@peculiar/asn1-x509/build/cjs/certificate_list.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.CertificateList = void 0;
+    var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
+    var asn1_schema_1 = require_cjs2();
+    var algorithm_identifier_1 = require_algorithm_identifier();
+    var tbs_cert_list_1 = require_tbs_cert_list();
+    var CertificateList = class {
+      tbsCertList = new tbs_cert_list_1.TBSCertList();
+      tbsCertListRaw;
+      signatureAlgorithm = new algorithm_identifier_1.AlgorithmIdentifier();
+      signature = new ArrayBuffer(0);
+      constructor(params = {}) {
+        Object.assign(this, params);
+      }
+    };
+    exports.CertificateList = CertificateList;
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({
+        type: tbs_cert_list_1.TBSCertList,
+        raw: true
+      })
+    ], CertificateList.prototype, "tbsCertList", void 0);
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({ type: algorithm_identifier_1.AlgorithmIdentifier })
+    ], CertificateList.prototype, "signatureAlgorithm", void 0);
+    tslib_1.__decorate([
+      (0, asn1_schema_1.AsnProp)({ type: asn1_schema_1.AsnPropTypes.BitString })
+    ], CertificateList.prototype, "signature", void 0);
+  }
+});
+
+// node_modules/@peculiar/asn1-x509/build/cjs/index.js
+var require_cjs3 = __commonJS({
+  "node_modules/@peculiar/asn1-x509/build/cjs/index.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
+    tslib_1.__exportStar(require_extensions(), exports);
+    tslib_1.__exportStar(require_algorithm_identifier(), exports);
+    tslib_1.__exportStar(require_attribute(), exports);
+    tslib_1.__exportStar(require_certificate(), exports);
+    tslib_1.__exportStar(require_certificate_list(), exports);
+    tslib_1.__exportStar(require_extension(), exports);
+    tslib_1.__exportStar(require_general_name(), exports);
+    tslib_1.__exportStar(require_general_names(), exports);
+    tslib_1.__exportStar(require_name(), exports);
+    tslib_1.__exportStar(require_object_identifiers(), exports);
+    tslib_1.__exportStar(require_subject_public_key_info(), exports);
+    tslib_1.__exportStar(require_tbs_cert_list(), exports);
+    tslib_1.__exportStar(require_tbs_certificate(), exports);
+    tslib_1.__exportStar(require_time(), exports);
+    tslib_1.__exportStar(require_types2(), exports);
+    tslib_1.__exportStar(require_validity(), exports);
   }
 });
 
@@ -7910,7 +17692,7 @@ var require_symbols = __commonJS({
 });
 
 // node_modules/undici/lib/core/errors.js
-var require_errors2 = __commonJS({
+var require_errors3 = __commonJS({
   "node_modules/undici/lib/core/errors.js"(exports, module) {
     "use strict";
     var kUndiciError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR");
@@ -8535,7 +18317,7 @@ var require_util = __commonJS({
     var nodeUtil = __require("node:util");
     var { stringify: stringify2 } = __require("node:querystring");
     var { EventEmitter: EE } = __require("node:events");
-    var { InvalidArgumentError } = require_errors2();
+    var { InvalidArgumentError } = require_errors3();
     var { headerNameLowerCasedRecord } = require_constants();
     var { tree } = require_tree();
     var [nodeMajor, nodeMinor] = process.versions.node.split(".").map((v) => Number(v));
@@ -9220,7 +19002,7 @@ var require_request = __commonJS({
     var {
       InvalidArgumentError,
       NotSupportedError
-    } = require_errors2();
+    } = require_errors3();
     var assert = __require("node:assert");
     var {
       isValidHTTPToken,
@@ -9346,11 +19128,11 @@ var require_request = __commonJS({
           }
         } else if (headers && typeof headers === "object") {
           if (headers[Symbol.iterator]) {
-            for (const header of headers) {
-              if (!Array.isArray(header) || header.length !== 2) {
+            for (const header2 of headers) {
+              if (!Array.isArray(header2) || header2.length !== 2) {
                 throw new InvalidArgumentError("headers must be in key-value pair format");
               }
-              processHeader(this, header[0], header[1]);
+              processHeader(this, header2[0], header2[1]);
             }
           } else {
             const keys = Object.keys(headers);
@@ -9674,7 +19456,7 @@ var require_dispatcher_base = __commonJS({
       ClientDestroyedError,
       ClientClosedError,
       InvalidArgumentError
-    } = require_errors2();
+    } = require_errors3();
     var { kDestroy, kClose, kClosed, kDestroyed, kDispatch, kInterceptors } = require_symbols();
     var kOnDestroyed = /* @__PURE__ */ Symbol("onDestroyed");
     var kOnClosed = /* @__PURE__ */ Symbol("onClosed");
@@ -9724,9 +19506,9 @@ var require_dispatcher_base = __commonJS({
       }
       close(callback) {
         if (callback === void 0) {
-          return new Promise((resolve6, reject) => {
+          return new Promise((resolve7, reject) => {
             this.close((err2, data) => {
-              return err2 ? reject(err2) : resolve6(data);
+              return err2 ? reject(err2) : resolve7(data);
             });
           });
         }
@@ -9764,12 +19546,12 @@ var require_dispatcher_base = __commonJS({
           err2 = null;
         }
         if (callback === void 0) {
-          return new Promise((resolve6, reject) => {
+          return new Promise((resolve7, reject) => {
             this.destroy(err2, (err3, data) => {
               return err3 ? (
                 /* istanbul ignore next: should never error */
                 reject(err3)
-              ) : resolve6(data);
+              ) : resolve7(data);
             });
           });
         }
@@ -10079,7 +19861,7 @@ var require_connect = __commonJS({
     var net = __require("node:net");
     var assert = __require("node:assert");
     var util = require_util();
-    var { InvalidArgumentError, ConnectTimeoutError } = require_errors2();
+    var { InvalidArgumentError, ConnectTimeoutError } = require_errors3();
     var timers = require_timers();
     function noop() {
     }
@@ -10253,7 +20035,7 @@ var require_connect = __commonJS({
 });
 
 // node_modules/undici/lib/llhttp/utils.js
-var require_utils = __commonJS({
+var require_utils2 = __commonJS({
   "node_modules/undici/lib/llhttp/utils.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
@@ -10278,7 +20060,7 @@ var require_constants2 = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.SPECIAL_HEADERS = exports.HEADER_STATE = exports.MINOR = exports.MAJOR = exports.CONNECTION_TOKEN_CHARS = exports.HEADER_CHARS = exports.TOKEN = exports.STRICT_TOKEN = exports.HEX = exports.URL_CHAR = exports.STRICT_URL_CHAR = exports.USERINFO_CHARS = exports.MARK = exports.ALPHANUM = exports.NUM = exports.HEX_MAP = exports.NUM_MAP = exports.ALPHA = exports.FINISH = exports.H_METHOD_MAP = exports.METHOD_MAP = exports.METHODS_RTSP = exports.METHODS_ICE = exports.METHODS_HTTP = exports.METHODS = exports.LENIENT_FLAGS = exports.FLAGS = exports.TYPE = exports.ERROR = void 0;
-    var utils_1 = require_utils();
+    var utils_1 = require_utils2();
     var ERROR;
     (function(ERROR2) {
       ERROR2[ERROR2["OK"] = 0] = "OK";
@@ -11747,9 +21529,9 @@ var require_util2 = __commonJS({
       return "success";
     }
     function appendFetchMetadata(httpRequest) {
-      let header = null;
-      header = httpRequest.mode;
-      httpRequest.headersList.set("sec-fetch-mode", header, true);
+      let header2 = null;
+      header2 = httpRequest.mode;
+      httpRequest.headersList.set("sec-fetch-mode", header2, true);
     }
     function appendRequestOriginHeader(request) {
       let serializedOrigin = request.origin;
@@ -12036,8 +21818,8 @@ var require_util2 = __commonJS({
     function createDeferredPromise() {
       let res;
       let rej;
-      const promise = new Promise((resolve6, reject) => {
-        res = resolve6;
+      const promise = new Promise((resolve7, reject) => {
+        res = resolve7;
         rej = reject;
       });
       return { promise, resolve: res, reject: rej };
@@ -13064,7 +22846,7 @@ var require_body = __commonJS({
         const boundary = `----formdata-undici-0${`${random(1e11)}`.padStart(11, "0")}`;
         const prefix = `--${boundary}\r
 Content-Disposition: form-data`;
-        const escape = (str) => str.replace(/\n/g, "%0A").replace(/\r/g, "%0D").replace(/"/g, "%22");
+        const escape2 = (str) => str.replace(/\n/g, "%0A").replace(/\r/g, "%0D").replace(/"/g, "%22");
         const normalizeLinefeeds = (value) => value.replace(/\r?\n|\r/g, "\r\n");
         const blobParts = [];
         const rn = new Uint8Array([13, 10]);
@@ -13072,14 +22854,14 @@ Content-Disposition: form-data`;
         let hasUnknownSizeValue = false;
         for (const [name, value] of object) {
           if (typeof value === "string") {
-            const chunk2 = textEncoder.encode(prefix + `; name="${escape(normalizeLinefeeds(name))}"\r
+            const chunk2 = textEncoder.encode(prefix + `; name="${escape2(normalizeLinefeeds(name))}"\r
 \r
 ${normalizeLinefeeds(value)}\r
 `);
             blobParts.push(chunk2);
             length += chunk2.byteLength;
           } else {
-            const chunk2 = textEncoder.encode(`${prefix}; name="${escape(normalizeLinefeeds(name))}"` + (value.name ? `; filename="${escape(value.name)}"` : "") + `\r
+            const chunk2 = textEncoder.encode(`${prefix}; name="${escape2(normalizeLinefeeds(name))}"` + (value.name ? `; filename="${escape2(value.name)}"` : "") + `\r
 Content-Type: ${value.type || "application/octet-stream"}\r
 \r
 `);
@@ -13315,7 +23097,7 @@ var require_client_h1 = __commonJS({
       BodyTimeoutError,
       HTTPParserError,
       ResponseExceededMaxSizeError
-    } = require_errors2();
+    } = require_errors3();
     var {
       kUrl,
       kReset,
@@ -14101,22 +23883,22 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header = `${method} ${path} HTTP/1.1\r
+      let header2 = `${method} ${path} HTTP/1.1\r
 `;
       if (typeof host === "string") {
-        header += `host: ${host}\r
+        header2 += `host: ${host}\r
 `;
       } else {
-        header += client[kHostHeader];
+        header2 += client[kHostHeader];
       }
       if (upgrade) {
-        header += `connection: upgrade\r
+        header2 += `connection: upgrade\r
 upgrade: ${upgrade}\r
 `;
       } else if (client[kPipelining] && !socket[kReset]) {
-        header += "connection: keep-alive\r\n";
+        header2 += "connection: keep-alive\r\n";
       } else {
-        header += "connection: close\r\n";
+        header2 += "connection: close\r\n";
       }
       if (Array.isArray(headers)) {
         for (let n = 0; n < headers.length; n += 2) {
@@ -14124,41 +23906,41 @@ upgrade: ${upgrade}\r
           const val = headers[n + 1];
           if (Array.isArray(val)) {
             for (let i = 0; i < val.length; i++) {
-              header += `${key}: ${val[i]}\r
+              header2 += `${key}: ${val[i]}\r
 `;
             }
           } else {
-            header += `${key}: ${val}\r
+            header2 += `${key}: ${val}\r
 `;
           }
         }
       }
       if (channels.sendHeaders.hasSubscribers) {
-        channels.sendHeaders.publish({ request, headers: header, socket });
+        channels.sendHeaders.publish({ request, headers: header2, socket });
       }
       if (!body || bodyLength === 0) {
-        writeBuffer(abort, null, client, request, socket, contentLength, header, expectsPayload);
+        writeBuffer(abort, null, client, request, socket, contentLength, header2, expectsPayload);
       } else if (util.isBuffer(body)) {
-        writeBuffer(abort, body, client, request, socket, contentLength, header, expectsPayload);
+        writeBuffer(abort, body, client, request, socket, contentLength, header2, expectsPayload);
       } else if (util.isBlobLike(body)) {
         if (typeof body.stream === "function") {
-          writeIterable(abort, body.stream(), client, request, socket, contentLength, header, expectsPayload);
+          writeIterable(abort, body.stream(), client, request, socket, contentLength, header2, expectsPayload);
         } else {
-          writeBlob(abort, body, client, request, socket, contentLength, header, expectsPayload);
+          writeBlob(abort, body, client, request, socket, contentLength, header2, expectsPayload);
         }
       } else if (util.isStream(body)) {
-        writeStream(abort, body, client, request, socket, contentLength, header, expectsPayload);
+        writeStream(abort, body, client, request, socket, contentLength, header2, expectsPayload);
       } else if (util.isIterable(body)) {
-        writeIterable(abort, body, client, request, socket, contentLength, header, expectsPayload);
+        writeIterable(abort, body, client, request, socket, contentLength, header2, expectsPayload);
       } else {
         assert(false);
       }
       return true;
     }
-    function writeStream(abort, body, client, request, socket, contentLength, header, expectsPayload) {
+    function writeStream(abort, body, client, request, socket, contentLength, header2, expectsPayload) {
       assert(contentLength !== 0 || client[kRunning] === 0, "stream body cannot be pipelined");
       let finished = false;
-      const writer = new AsyncWriter({ abort, socket, request, contentLength, client, expectsPayload, header });
+      const writer = new AsyncWriter({ abort, socket, request, contentLength, client, expectsPayload, header: header2 });
       const onData = function(chunk) {
         if (finished) {
           return;
@@ -14224,22 +24006,22 @@ upgrade: ${upgrade}\r
         setImmediate(onClose);
       }
     }
-    function writeBuffer(abort, body, client, request, socket, contentLength, header, expectsPayload) {
+    function writeBuffer(abort, body, client, request, socket, contentLength, header2, expectsPayload) {
       try {
         if (!body) {
           if (contentLength === 0) {
-            socket.write(`${header}content-length: 0\r
+            socket.write(`${header2}content-length: 0\r
 \r
 `, "latin1");
           } else {
             assert(contentLength === null, "no body must not have content length");
-            socket.write(`${header}\r
+            socket.write(`${header2}\r
 `, "latin1");
           }
         } else if (util.isBuffer(body)) {
           assert(contentLength === body.byteLength, "buffer body must have content length");
           socket.cork();
-          socket.write(`${header}content-length: ${contentLength}\r
+          socket.write(`${header2}content-length: ${contentLength}\r
 \r
 `, "latin1");
           socket.write(body);
@@ -14255,7 +24037,7 @@ upgrade: ${upgrade}\r
         abort(err2);
       }
     }
-    async function writeBlob(abort, body, client, request, socket, contentLength, header, expectsPayload) {
+    async function writeBlob(abort, body, client, request, socket, contentLength, header2, expectsPayload) {
       assert(contentLength === body.size, "blob body must have content length");
       try {
         if (contentLength != null && contentLength !== body.size) {
@@ -14263,7 +24045,7 @@ upgrade: ${upgrade}\r
         }
         const buffer = Buffer.from(await body.arrayBuffer());
         socket.cork();
-        socket.write(`${header}content-length: ${contentLength}\r
+        socket.write(`${header2}content-length: ${contentLength}\r
 \r
 `, "latin1");
         socket.write(buffer);
@@ -14278,7 +24060,7 @@ upgrade: ${upgrade}\r
         abort(err2);
       }
     }
-    async function writeIterable(abort, body, client, request, socket, contentLength, header, expectsPayload) {
+    async function writeIterable(abort, body, client, request, socket, contentLength, header2, expectsPayload) {
       assert(contentLength !== 0 || client[kRunning] === 0, "iterator body cannot be pipelined");
       let callback = null;
       function onDrain() {
@@ -14288,16 +24070,16 @@ upgrade: ${upgrade}\r
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve6, reject) => {
+      const waitForDrain = () => new Promise((resolve7, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve6;
+          callback = resolve7;
         }
       });
       socket.on("close", onDrain).on("drain", onDrain);
-      const writer = new AsyncWriter({ abort, socket, request, contentLength, client, expectsPayload, header });
+      const writer = new AsyncWriter({ abort, socket, request, contentLength, client, expectsPayload, header: header2 });
       try {
         for await (const chunk of body) {
           if (socket[kError]) {
@@ -14315,19 +24097,19 @@ upgrade: ${upgrade}\r
       }
     }
     var AsyncWriter = class {
-      constructor({ abort, socket, request, contentLength, client, expectsPayload, header }) {
+      constructor({ abort, socket, request, contentLength, client, expectsPayload, header: header2 }) {
         this.socket = socket;
         this.request = request;
         this.contentLength = contentLength;
         this.client = client;
         this.bytesWritten = 0;
         this.expectsPayload = expectsPayload;
-        this.header = header;
+        this.header = header2;
         this.abort = abort;
         socket[kWriting] = true;
       }
       write(chunk) {
-        const { socket, request, contentLength, client, bytesWritten, expectsPayload, header } = this;
+        const { socket, request, contentLength, client, bytesWritten, expectsPayload, header: header2 } = this;
         if (socket[kError]) {
           throw socket[kError];
         }
@@ -14350,10 +24132,10 @@ upgrade: ${upgrade}\r
             socket[kReset] = true;
           }
           if (contentLength === null) {
-            socket.write(`${header}transfer-encoding: chunked\r
+            socket.write(`${header2}transfer-encoding: chunked\r
 `, "latin1");
           } else {
-            socket.write(`${header}content-length: ${contentLength}\r
+            socket.write(`${header2}content-length: ${contentLength}\r
 \r
 `, "latin1");
           }
@@ -14377,7 +24159,7 @@ ${len.toString(16)}\r
         return ret;
       }
       end() {
-        const { socket, contentLength, client, bytesWritten, expectsPayload, header, request } = this;
+        const { socket, contentLength, client, bytesWritten, expectsPayload, header: header2, request } = this;
         request.onRequestSent();
         socket[kWriting] = false;
         if (socket[kError]) {
@@ -14388,11 +24170,11 @@ ${len.toString(16)}\r
         }
         if (bytesWritten === 0) {
           if (expectsPayload) {
-            socket.write(`${header}content-length: 0\r
+            socket.write(`${header2}content-length: 0\r
 \r
 `, "latin1");
           } else {
-            socket.write(`${header}\r
+            socket.write(`${header2}\r
 `, "latin1");
           }
         } else if (contentLength === null) {
@@ -14438,7 +24220,7 @@ var require_client_h2 = __commonJS({
       RequestAbortedError,
       SocketError,
       InformationalError
-    } = require_errors2();
+    } = require_errors3();
     var {
       kUrl,
       kReset,
@@ -14963,12 +24745,12 @@ var require_client_h2 = __commonJS({
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve6, reject) => {
+      const waitForDrain = () => new Promise((resolve7, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve6;
+          callback = resolve7;
         }
       });
       h2stream.on("close", onDrain).on("drain", onDrain);
@@ -15006,7 +24788,7 @@ var require_redirect_handler = __commonJS({
     var util = require_util();
     var { kBodyUsed } = require_symbols();
     var assert = __require("node:assert");
-    var { InvalidArgumentError } = require_errors2();
+    var { InvalidArgumentError } = require_errors3();
     var EE = __require("node:events");
     var redirectableStatusCodes = [300, 301, 302, 303, 307, 308];
     var kBody = /* @__PURE__ */ Symbol("body");
@@ -15122,15 +24904,15 @@ var require_redirect_handler = __commonJS({
         }
       }
     }
-    function shouldRemoveHeader(header, removeContent, unknownOrigin) {
-      if (header.length === 4) {
-        return util.headerNameToString(header) === "host";
+    function shouldRemoveHeader(header2, removeContent, unknownOrigin) {
+      if (header2.length === 4) {
+        return util.headerNameToString(header2) === "host";
       }
-      if (removeContent && util.headerNameToString(header).startsWith("content-")) {
+      if (removeContent && util.headerNameToString(header2).startsWith("content-")) {
         return true;
       }
-      if (unknownOrigin && (header.length === 13 || header.length === 6 || header.length === 19)) {
-        const name = util.headerNameToString(header);
+      if (unknownOrigin && (header2.length === 13 || header2.length === 6 || header2.length === 19)) {
+        const name = util.headerNameToString(header2);
         return name === "authorization" || name === "cookie" || name === "proxy-authorization";
       }
       return false;
@@ -15195,7 +24977,7 @@ var require_client = __commonJS({
       InvalidArgumentError,
       InformationalError,
       ClientDestroyedError
-    } = require_errors2();
+    } = require_errors3();
     var buildConnector = require_connect();
     var {
       kUrl,
@@ -15447,16 +25229,16 @@ var require_client = __commonJS({
         return this[kNeedDrain] < 2;
       }
       async [kClose]() {
-        return new Promise((resolve6) => {
+        return new Promise((resolve7) => {
           if (this[kSize]) {
-            this[kClosedResolve] = resolve6;
+            this[kClosedResolve] = resolve7;
           } else {
-            resolve6(null);
+            resolve7(null);
           }
         });
       }
       async [kDestroy](err2) {
-        return new Promise((resolve6) => {
+        return new Promise((resolve7) => {
           const requests = this[kQueue].splice(this[kPendingIdx]);
           for (let i = 0; i < requests.length; i++) {
             const request = requests[i];
@@ -15467,7 +25249,7 @@ var require_client = __commonJS({
               this[kClosedResolve]();
               this[kClosedResolve] = null;
             }
-            resolve6(null);
+            resolve7(null);
           };
           if (this[kHTTPContext]) {
             this[kHTTPContext].destroy(err2, callback);
@@ -15518,7 +25300,7 @@ var require_client = __commonJS({
         });
       }
       try {
-        const socket = await new Promise((resolve6, reject) => {
+        const socket = await new Promise((resolve7, reject) => {
           client[kConnector]({
             host,
             hostname,
@@ -15530,7 +25312,7 @@ var require_client = __commonJS({
             if (err2) {
               reject(err2);
             } else {
-              resolve6(socket2);
+              resolve7(socket2);
             }
           });
         });
@@ -15866,8 +25648,8 @@ var require_pool_base = __commonJS({
         if (this[kQueue].isEmpty()) {
           await Promise.all(this[kClients].map((c) => c.close()));
         } else {
-          await new Promise((resolve6) => {
-            this[kClosedResolve] = resolve6;
+          await new Promise((resolve7) => {
+            this[kClosedResolve] = resolve7;
           });
         }
       }
@@ -15940,7 +25722,7 @@ var require_pool = __commonJS({
     var Client = require_client();
     var {
       InvalidArgumentError
-    } = require_errors2();
+    } = require_errors3();
     var util = require_util();
     var { kUrl, kInterceptors } = require_symbols();
     var buildConnector = require_connect();
@@ -16024,7 +25806,7 @@ var require_balanced_pool = __commonJS({
     var {
       BalancedPoolMissingUpstreamError,
       InvalidArgumentError
-    } = require_errors2();
+    } = require_errors3();
     var {
       PoolBase,
       kClients,
@@ -16165,7 +25947,7 @@ var require_balanced_pool = __commonJS({
 var require_agent = __commonJS({
   "node_modules/undici/lib/dispatcher/agent.js"(exports, module) {
     "use strict";
-    var { InvalidArgumentError } = require_errors2();
+    var { InvalidArgumentError } = require_errors3();
     var { kClients, kRunning, kClose, kDestroy, kDispatch, kInterceptors } = require_symbols();
     var DispatcherBase = require_dispatcher_base();
     var Pool = require_pool();
@@ -16270,7 +26052,7 @@ var require_proxy_agent = __commonJS({
     var Agent3 = require_agent();
     var Pool = require_pool();
     var DispatcherBase = require_dispatcher_base();
-    var { InvalidArgumentError, RequestAbortedError, SecureProxyConnectionError } = require_errors2();
+    var { InvalidArgumentError, RequestAbortedError, SecureProxyConnectionError } = require_errors3();
     var buildConnector = require_connect();
     var Client = require_client();
     var kAgent = /* @__PURE__ */ Symbol("proxy agent");
@@ -16626,7 +26408,7 @@ var require_retry_handler = __commonJS({
     "use strict";
     var assert = __require("node:assert");
     var { kRetryHandlerDefaultRetry } = require_symbols();
-    var { RequestRetryError } = require_errors2();
+    var { RequestRetryError } = require_errors3();
     var {
       isDisturbed,
       parseHeaders,
@@ -17010,7 +26792,7 @@ var require_readable = __commonJS({
     "use strict";
     var assert = __require("node:assert");
     var { Readable } = __require("node:stream");
-    var { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = require_errors2();
+    var { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = require_errors3();
     var util = require_util();
     var { ReadableStreamFrom } = require_util();
     var kConsume = /* @__PURE__ */ Symbol("kConsume");
@@ -17136,7 +26918,7 @@ var require_readable = __commonJS({
         if (this._readableState.closeEmitted) {
           return null;
         }
-        return await new Promise((resolve6, reject) => {
+        return await new Promise((resolve7, reject) => {
           if (this[kContentLength] > limit) {
             this.destroy(new AbortError());
           }
@@ -17149,7 +26931,7 @@ var require_readable = __commonJS({
             if (signal?.aborted) {
               reject(signal.reason ?? new AbortError());
             } else {
-              resolve6(null);
+              resolve7(null);
             }
           }).on("error", noop).on("data", function(chunk) {
             limit -= chunk.length;
@@ -17168,7 +26950,7 @@ var require_readable = __commonJS({
     }
     async function consume(stream, type) {
       assert(!stream[kConsume]);
-      return new Promise((resolve6, reject) => {
+      return new Promise((resolve7, reject) => {
         if (isUnusable(stream)) {
           const rState = stream._readableState;
           if (rState.destroyed && rState.closeEmitted === false) {
@@ -17185,7 +26967,7 @@ var require_readable = __commonJS({
             stream[kConsume] = {
               type,
               stream,
-              resolve: resolve6,
+              resolve: resolve7,
               reject,
               length: 0,
               body: []
@@ -17255,18 +27037,18 @@ var require_readable = __commonJS({
       return buffer;
     }
     function consumeEnd(consume2) {
-      const { type, body, resolve: resolve6, stream, length } = consume2;
+      const { type, body, resolve: resolve7, stream, length } = consume2;
       try {
         if (type === "text") {
-          resolve6(chunksDecode(body, length));
+          resolve7(chunksDecode(body, length));
         } else if (type === "json") {
-          resolve6(JSON.parse(chunksDecode(body, length)));
+          resolve7(JSON.parse(chunksDecode(body, length)));
         } else if (type === "arrayBuffer") {
-          resolve6(chunksConcat(body, length).buffer);
+          resolve7(chunksConcat(body, length).buffer);
         } else if (type === "blob") {
-          resolve6(new Blob(body, { type: stream[kContentType] }));
+          resolve7(new Blob(body, { type: stream[kContentType] }));
         } else if (type === "bytes") {
-          resolve6(chunksConcat(body, length));
+          resolve7(chunksConcat(body, length));
         }
         consumeFinish(consume2);
       } catch (err2) {
@@ -17303,7 +27085,7 @@ var require_util3 = __commonJS({
     var assert = __require("node:assert");
     var {
       ResponseStatusCodeError
-    } = require_errors2();
+    } = require_errors3();
     var { chunksDecode } = require_readable();
     var CHUNK_LIMIT = 128 * 1024;
     async function getResolveErrorBodyCallback({ callback, body, contentType, statusCode, statusMessage, headers }) {
@@ -17364,7 +27146,7 @@ var require_api_request = __commonJS({
     "use strict";
     var assert = __require("node:assert");
     var { Readable } = require_readable();
-    var { InvalidArgumentError, RequestAbortedError } = require_errors2();
+    var { InvalidArgumentError, RequestAbortedError } = require_errors3();
     var util = require_util();
     var { getResolveErrorBodyCallback } = require_util3();
     var { AsyncResource } = __require("node:async_hooks");
@@ -17523,9 +27305,9 @@ var require_api_request = __commonJS({
     };
     function request(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve6, reject) => {
+        return new Promise((resolve7, reject) => {
           request.call(this, opts, (err2, data) => {
-            return err2 ? reject(err2) : resolve6(data);
+            return err2 ? reject(err2) : resolve7(data);
           });
         });
       }
@@ -17548,7 +27330,7 @@ var require_api_request = __commonJS({
 var require_abort_signal = __commonJS({
   "node_modules/undici/lib/api/abort-signal.js"(exports, module) {
     var { addAbortListener } = require_util();
-    var { RequestAbortedError } = require_errors2();
+    var { RequestAbortedError } = require_errors3();
     var kListener = /* @__PURE__ */ Symbol("kListener");
     var kSignal = /* @__PURE__ */ Symbol("kSignal");
     function abort(self) {
@@ -17601,7 +27383,7 @@ var require_api_stream = __commonJS({
     "use strict";
     var assert = __require("node:assert");
     var { finished, PassThrough } = __require("node:stream");
-    var { InvalidArgumentError, InvalidReturnValueError } = require_errors2();
+    var { InvalidArgumentError, InvalidReturnValueError } = require_errors3();
     var util = require_util();
     var { getResolveErrorBodyCallback } = require_util3();
     var { AsyncResource } = __require("node:async_hooks");
@@ -17748,9 +27530,9 @@ var require_api_stream = __commonJS({
     };
     function stream(opts, factory, callback) {
       if (callback === void 0) {
-        return new Promise((resolve6, reject) => {
+        return new Promise((resolve7, reject) => {
           stream.call(this, opts, factory, (err2, data) => {
-            return err2 ? reject(err2) : resolve6(data);
+            return err2 ? reject(err2) : resolve7(data);
           });
         });
       }
@@ -17781,7 +27563,7 @@ var require_api_pipeline = __commonJS({
       InvalidArgumentError,
       InvalidReturnValueError,
       RequestAbortedError
-    } = require_errors2();
+    } = require_errors3();
     var util = require_util();
     var { AsyncResource } = __require("node:async_hooks");
     var { addSignal, removeSignal } = require_abort_signal();
@@ -17972,7 +27754,7 @@ var require_api_pipeline = __commonJS({
 var require_api_upgrade = __commonJS({
   "node_modules/undici/lib/api/api-upgrade.js"(exports, module) {
     "use strict";
-    var { InvalidArgumentError, SocketError } = require_errors2();
+    var { InvalidArgumentError, SocketError } = require_errors3();
     var { AsyncResource } = __require("node:async_hooks");
     var util = require_util();
     var { addSignal, removeSignal } = require_abort_signal();
@@ -18035,9 +27817,9 @@ var require_api_upgrade = __commonJS({
     };
     function upgrade(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve6, reject) => {
+        return new Promise((resolve7, reject) => {
           upgrade.call(this, opts, (err2, data) => {
-            return err2 ? reject(err2) : resolve6(data);
+            return err2 ? reject(err2) : resolve7(data);
           });
         });
       }
@@ -18066,7 +27848,7 @@ var require_api_connect = __commonJS({
     "use strict";
     var assert = __require("node:assert");
     var { AsyncResource } = __require("node:async_hooks");
-    var { InvalidArgumentError, SocketError } = require_errors2();
+    var { InvalidArgumentError, SocketError } = require_errors3();
     var util = require_util();
     var { addSignal, removeSignal } = require_abort_signal();
     var ConnectHandler = class extends AsyncResource {
@@ -18129,9 +27911,9 @@ var require_api_connect = __commonJS({
     };
     function connect(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve6, reject) => {
+        return new Promise((resolve7, reject) => {
           connect.call(this, opts, (err2, data) => {
-            return err2 ? reject(err2) : resolve6(data);
+            return err2 ? reject(err2) : resolve7(data);
           });
         });
       }
@@ -18166,7 +27948,7 @@ var require_api = __commonJS({
 var require_mock_errors = __commonJS({
   "node_modules/undici/lib/mock/mock-errors.js"(exports, module) {
     "use strict";
-    var { UndiciError } = require_errors2();
+    var { UndiciError } = require_errors3();
     var kMockNotMatchedError = /* @__PURE__ */ Symbol.for("undici.error.UND_MOCK_ERR_MOCK_NOT_MATCHED");
     var MockNotMatchedError = class _MockNotMatchedError extends UndiciError {
       constructor(message) {
@@ -18524,7 +28306,7 @@ var require_mock_interceptor = __commonJS({
       kContentLength,
       kMockDispatch
     } = require_mock_symbols();
-    var { InvalidArgumentError } = require_errors2();
+    var { InvalidArgumentError } = require_errors3();
     var { buildURL } = require_util();
     var MockScope = class {
       constructor(mockDispatch) {
@@ -18691,7 +28473,7 @@ var require_mock_client = __commonJS({
     } = require_mock_symbols();
     var { MockInterceptor } = require_mock_interceptor();
     var Symbols = require_symbols();
-    var { InvalidArgumentError } = require_errors2();
+    var { InvalidArgumentError } = require_errors3();
     var MockClient = class extends Client {
       constructor(origin, opts) {
         super(origin, opts);
@@ -18744,7 +28526,7 @@ var require_mock_pool = __commonJS({
     } = require_mock_symbols();
     var { MockInterceptor } = require_mock_interceptor();
     var Symbols = require_symbols();
-    var { InvalidArgumentError } = require_errors2();
+    var { InvalidArgumentError } = require_errors3();
     var MockPool = class extends Pool {
       constructor(origin, opts) {
         super(origin, opts);
@@ -18871,7 +28653,7 @@ var require_mock_agent = __commonJS({
     var MockClient = require_mock_client();
     var MockPool = require_mock_pool();
     var { matchValue, buildMockOptions } = require_mock_utils();
-    var { InvalidArgumentError, UndiciError } = require_errors2();
+    var { InvalidArgumentError, UndiciError } = require_errors3();
     var Dispatcher = require_dispatcher();
     var Pluralizer = require_pluralizer();
     var PendingInterceptorsFormatter = require_pending_interceptors_formatter();
@@ -18986,7 +28768,7 @@ var require_global2 = __commonJS({
   "node_modules/undici/lib/global.js"(exports, module) {
     "use strict";
     var globalDispatcher = /* @__PURE__ */ Symbol.for("undici.globalDispatcher.1");
-    var { InvalidArgumentError } = require_errors2();
+    var { InvalidArgumentError } = require_errors3();
     var Agent3 = require_agent();
     if (getGlobalDispatcher() === void 0) {
       setGlobalDispatcher(new Agent3());
@@ -19107,7 +28889,7 @@ var require_dump = __commonJS({
   "node_modules/undici/lib/interceptor/dump.js"(exports, module) {
     "use strict";
     var util = require_util();
-    var { InvalidArgumentError, RequestAbortedError } = require_errors2();
+    var { InvalidArgumentError, RequestAbortedError } = require_errors3();
     var DecoratorHandler = require_decorator_handler();
     var DumpHandler = class extends DecoratorHandler {
       #maxSize = 1024 * 1024;
@@ -19207,7 +28989,7 @@ var require_dns = __commonJS({
     var { isIP } = __require("node:net");
     var { lookup } = __require("node:dns");
     var DecoratorHandler = require_decorator_handler();
-    var { InvalidArgumentError, InformationalError } = require_errors2();
+    var { InvalidArgumentError, InformationalError } = require_errors3();
     var maxInt = Math.pow(2, 31) - 1;
     var DNSInstance = class {
       #maxTTL = 0;
@@ -19518,14 +29300,14 @@ var require_headers = __commonJS({
     function fill(headers, object) {
       if (Array.isArray(object)) {
         for (let i = 0; i < object.length; ++i) {
-          const header = object[i];
-          if (header.length !== 2) {
+          const header2 = object[i];
+          if (header2.length !== 2) {
             throw webidl.errors.exception({
               header: "Headers constructor",
-              message: `expected name/value pair to be length 2, found ${header.length}.`
+              message: `expected name/value pair to be length 2, found ${header2.length}.`
             });
           }
-          appendHeader(headers, header[0], header[1]);
+          appendHeader(headers, header2[0], header2[1]);
         }
       } else if (typeof object === "object" && object !== null) {
         const keys = Object.keys(object);
@@ -21994,7 +31776,7 @@ var require_fetch = __commonJS({
       function dispatch({ body }) {
         const url = requestCurrentURL(request);
         const agent = fetchParams.controller.dispatcher;
-        return new Promise((resolve6, reject) => agent.dispatch(
+        return new Promise((resolve7, reject) => agent.dispatch(
           {
             path: url.pathname + url.search,
             origin: url.origin,
@@ -22070,7 +31852,7 @@ var require_fetch = __commonJS({
               }
               this.body = new Readable({ read: resume });
               const onError = this.onError.bind(this);
-              resolve6({
+              resolve7({
                 status,
                 statusText,
                 headersList,
@@ -22113,7 +31895,7 @@ var require_fetch = __commonJS({
               for (let i = 0; i < rawHeaders.length; i += 2) {
                 headersList.append(bufferToLowerCasedHeaderName(rawHeaders[i]), rawHeaders[i + 1].toString("latin1"), true);
               }
-              resolve6({
+              resolve7({
                 status,
                 statusText: STATUS_CODES[status],
                 headersList,
@@ -22218,7 +32000,7 @@ var require_progressevent = __commonJS({
 });
 
 // node_modules/undici/lib/web/fileapi/encoding.js
-var require_encoding = __commonJS({
+var require_encoding2 = __commonJS({
   "node_modules/undici/lib/web/fileapi/encoding.js"(exports, module) {
     "use strict";
     function getEncoding(label) {
@@ -22515,7 +32297,7 @@ var require_util4 = __commonJS({
       kLastProgressEventFired
     } = require_symbols3();
     var { ProgressEvent } = require_progressevent();
-    var { getEncoding } = require_encoding();
+    var { getEncoding } = require_encoding2();
     var { serializeAMimeType, parseMIMEType } = require_data_url();
     var { types } = __require("node:util");
     var { StringDecoder } = __require("string_decoder");
@@ -22969,10 +32751,10 @@ var require_util5 = __commonJS({
       const serializedB = URLSerializer(B, excludeFragment);
       return serializedA === serializedB;
     }
-    function getFieldValues(header) {
-      assert(header !== null);
+    function getFieldValues(header2) {
+      assert(header2 !== null);
       const values = [];
-      for (let value of header.split(",")) {
+      for (let value of header2.split(",")) {
         value = value.trim();
         if (isValidHeaderName(value)) {
           values.push(value);
@@ -23871,20 +33653,20 @@ var require_parse = __commonJS({
     var { isCTLExcludingHtab } = require_util6();
     var { collectASequenceOfCodePointsFast } = require_data_url();
     var assert = __require("node:assert");
-    function parseSetCookie(header) {
-      if (isCTLExcludingHtab(header)) {
+    function parseSetCookie(header2) {
+      if (isCTLExcludingHtab(header2)) {
         return null;
       }
       let nameValuePair = "";
       let unparsedAttributes = "";
       let name = "";
       let value = "";
-      if (header.includes(";")) {
+      if (header2.includes(";")) {
         const position = { position: 0 };
-        nameValuePair = collectASequenceOfCodePointsFast(";", header, position);
-        unparsedAttributes = header.slice(position.position);
+        nameValuePair = collectASequenceOfCodePointsFast(";", header2, position);
+        unparsedAttributes = header2.slice(position.position);
       } else {
-        nameValuePair = header;
+        nameValuePair = header2;
       }
       if (!nameValuePair.includes("=")) {
         value = nameValuePair;
@@ -24909,7 +34691,7 @@ var require_permessage_deflate = __commonJS({
     "use strict";
     var { createInflateRaw, Z_DEFAULT_WINDOWBITS } = __require("node:zlib");
     var { isValidClientWindowBits } = require_util7();
-    var { MessageSizeExceededError } = require_errors2();
+    var { MessageSizeExceededError } = require_errors3();
     var tail = Buffer.from([0, 0, 255, 255]);
     var kBuffer = /* @__PURE__ */ Symbol("kBuffer");
     var kLength = /* @__PURE__ */ Symbol("kLength");
@@ -25007,7 +34789,7 @@ var require_receiver = __commonJS({
     var { WebsocketFrameSend } = require_frame();
     var { closeWebSocketConnection } = require_connection();
     var { PerMessageDeflate } = require_permessage_deflate();
-    var { MessageSizeExceededError } = require_errors2();
+    var { MessageSizeExceededError } = require_errors3();
     function failWebsocketConnectionWithCode(ws, code18, reason) {
       closeWebSocketConnection(ws, code18, reason, Buffer.byteLength(reason));
       failWebsocketConnection(ws, reason);
@@ -25854,8 +35636,8 @@ var require_util8 = __commonJS({
       return true;
     }
     function delay(ms) {
-      return new Promise((resolve6) => {
-        setTimeout(resolve6, ms).unref();
+      return new Promise((resolve7) => {
+        setTimeout(resolve7, ms).unref();
       });
     }
     module.exports = {
@@ -26583,7 +36365,7 @@ var require_undici = __commonJS({
     var ProxyAgent2 = require_proxy_agent();
     var EnvHttpProxyAgent = require_env_http_proxy_agent();
     var RetryAgent = require_retry_agent();
-    var errors = require_errors2();
+    var errors = require_errors3();
     var util = require_util();
     var { InvalidArgumentError } = errors;
     var api = require_api();
@@ -27212,7 +36994,7 @@ var require_parse2 = __commonJS({
   "node_modules/semver/functions/parse.js"(exports, module) {
     "use strict";
     var SemVer = require_semver();
-    var parse = (version, options, throwErrors = false) => {
+    var parse2 = (version, options, throwErrors = false) => {
       if (version instanceof SemVer) {
         return version;
       }
@@ -27225,7 +37007,7 @@ var require_parse2 = __commonJS({
         throw er;
       }
     };
-    module.exports = parse;
+    module.exports = parse2;
   }
 });
 
@@ -27233,9 +37015,9 @@ var require_parse2 = __commonJS({
 var require_valid = __commonJS({
   "node_modules/semver/functions/valid.js"(exports, module) {
     "use strict";
-    var parse = require_parse2();
+    var parse2 = require_parse2();
     var valid2 = (version, options) => {
-      const v = parse(version, options);
+      const v = parse2(version, options);
       return v ? v.version : null;
     };
     module.exports = valid2;
@@ -27246,9 +37028,9 @@ var require_valid = __commonJS({
 var require_clean = __commonJS({
   "node_modules/semver/functions/clean.js"(exports, module) {
     "use strict";
-    var parse = require_parse2();
+    var parse2 = require_parse2();
     var clean2 = (version, options) => {
-      const s = parse(version.trim().replace(/^[=v]+/, ""), options);
+      const s = parse2(version.trim().replace(/^[=v]+/, ""), options);
       return s ? s.version : null;
     };
     module.exports = clean2;
@@ -27283,10 +37065,10 @@ var require_inc = __commonJS({
 var require_diff = __commonJS({
   "node_modules/semver/functions/diff.js"(exports, module) {
     "use strict";
-    var parse = require_parse2();
+    var parse2 = require_parse2();
     var diff = (version1, version2) => {
-      const v1 = parse(version1, null, true);
-      const v2 = parse(version2, null, true);
+      const v1 = parse2(version1, null, true);
+      const v2 = parse2(version2, null, true);
       const comparison = v1.compare(v2);
       if (comparison === 0) {
         return null;
@@ -27357,9 +37139,9 @@ var require_patch = __commonJS({
 var require_prerelease = __commonJS({
   "node_modules/semver/functions/prerelease.js"(exports, module) {
     "use strict";
-    var parse = require_parse2();
+    var parse2 = require_parse2();
     var prerelease = (version, options) => {
-      const parsed = parse(version, options);
+      const parsed = parse2(version, options);
       return parsed && parsed.prerelease.length ? parsed.prerelease : null;
     };
     module.exports = prerelease;
@@ -27545,7 +37327,7 @@ var require_coerce = __commonJS({
   "node_modules/semver/functions/coerce.js"(exports, module) {
     "use strict";
     var SemVer = require_semver();
-    var parse = require_parse2();
+    var parse2 = require_parse2();
     var { safeRe: re, t } = require_re();
     var coerce = (version, options) => {
       if (version instanceof SemVer) {
@@ -27580,7 +37362,7 @@ var require_coerce = __commonJS({
       const patch = match[4] || "0";
       const prerelease = options.includePrerelease && match[5] ? `-${match[5]}` : "";
       const build = options.includePrerelease && match[6] ? `+${match[6]}` : "";
-      return parse(`${major}.${minor}.${patch}${prerelease}${build}`, options);
+      return parse2(`${major}.${minor}.${patch}${prerelease}${build}`, options);
     };
     module.exports = coerce;
   }
@@ -27590,7 +37372,7 @@ var require_coerce = __commonJS({
 var require_truncate = __commonJS({
   "node_modules/semver/functions/truncate.js"(exports, module) {
     "use strict";
-    var parse = require_parse2();
+    var parse2 = require_parse2();
     var constants4 = require_constants6();
     var SemVer = require_semver();
     var truncate = (version, truncation, options) => {
@@ -27602,7 +37384,7 @@ var require_truncate = __commonJS({
     };
     var cloneInputVersion = (version, options) => {
       const versionStringToParse = version instanceof SemVer ? version.version : version;
-      return parse(versionStringToParse, options);
+      return parse2(versionStringToParse, options);
     };
     var doTruncation = (version, truncation) => {
       if (isPrerelease(truncation)) {
@@ -28837,7 +38619,7 @@ var require_semver2 = __commonJS({
     var constants4 = require_constants6();
     var SemVer = require_semver();
     var identifiers = require_identifiers();
-    var parse = require_parse2();
+    var parse2 = require_parse2();
     var valid2 = require_valid();
     var clean2 = require_clean();
     var inc = require_inc();
@@ -28876,7 +38658,7 @@ var require_semver2 = __commonJS({
     var simplifyRange = require_simplify();
     var subset = require_subset();
     module.exports = {
-      parse,
+      parse: parse2,
       valid: valid2,
       clean: clean2,
       inc,
@@ -28926,12 +38708,413 @@ var require_semver2 = __commonJS({
   }
 });
 
+// node_modules/snappyjs/snappy_decompressor.js
+var require_snappy_decompressor = __commonJS({
+  "node_modules/snappyjs/snappy_decompressor.js"(exports) {
+    "use strict";
+    var WORD_MASK = [0, 255, 65535, 16777215, 4294967295];
+    function copyBytes(fromArray, fromPos, toArray, toPos, length) {
+      var i;
+      for (i = 0; i < length; i++) {
+        toArray[toPos + i] = fromArray[fromPos + i];
+      }
+    }
+    function selfCopyBytes(array, pos, offset, length) {
+      var i;
+      for (i = 0; i < length; i++) {
+        array[pos + i] = array[pos - offset + i];
+      }
+    }
+    function SnappyDecompressor(compressed) {
+      this.array = compressed;
+      this.pos = 0;
+    }
+    SnappyDecompressor.prototype.readUncompressedLength = function() {
+      var result = 0;
+      var shift = 0;
+      var c, val;
+      while (shift < 32 && this.pos < this.array.length) {
+        c = this.array[this.pos];
+        this.pos += 1;
+        val = c & 127;
+        if (val << shift >>> shift !== val) {
+          return -1;
+        }
+        result |= val << shift;
+        if (c < 128) {
+          return result;
+        }
+        shift += 7;
+      }
+      return -1;
+    };
+    SnappyDecompressor.prototype.uncompressToBuffer = function(outBuffer) {
+      var array = this.array;
+      var arrayLength = array.length;
+      var pos = this.pos;
+      var outPos = 0;
+      var c, len, smallLen;
+      var offset;
+      while (pos < array.length) {
+        c = array[pos];
+        pos += 1;
+        if ((c & 3) === 0) {
+          len = (c >>> 2) + 1;
+          if (len > 60) {
+            if (pos + 3 >= arrayLength) {
+              return false;
+            }
+            smallLen = len - 60;
+            len = array[pos] + (array[pos + 1] << 8) + (array[pos + 2] << 16) + (array[pos + 3] << 24);
+            len = (len & WORD_MASK[smallLen]) + 1;
+            pos += smallLen;
+          }
+          if (pos + len > arrayLength) {
+            return false;
+          }
+          copyBytes(array, pos, outBuffer, outPos, len);
+          pos += len;
+          outPos += len;
+        } else {
+          switch (c & 3) {
+            case 1:
+              len = (c >>> 2 & 7) + 4;
+              offset = array[pos] + (c >>> 5 << 8);
+              pos += 1;
+              break;
+            case 2:
+              if (pos + 1 >= arrayLength) {
+                return false;
+              }
+              len = (c >>> 2) + 1;
+              offset = array[pos] + (array[pos + 1] << 8);
+              pos += 2;
+              break;
+            case 3:
+              if (pos + 3 >= arrayLength) {
+                return false;
+              }
+              len = (c >>> 2) + 1;
+              offset = array[pos] + (array[pos + 1] << 8) + (array[pos + 2] << 16) + (array[pos + 3] << 24);
+              pos += 4;
+              break;
+            default:
+              break;
+          }
+          if (offset === 0 || offset > outPos) {
+            return false;
+          }
+          selfCopyBytes(outBuffer, outPos, offset, len);
+          outPos += len;
+        }
+      }
+      return true;
+    };
+    exports.SnappyDecompressor = SnappyDecompressor;
+  }
+});
+
+// node_modules/snappyjs/snappy_compressor.js
+var require_snappy_compressor = __commonJS({
+  "node_modules/snappyjs/snappy_compressor.js"(exports) {
+    "use strict";
+    var BLOCK_LOG = 16;
+    var BLOCK_SIZE = 1 << BLOCK_LOG;
+    var MAX_HASH_TABLE_BITS = 14;
+    var globalHashTables = new Array(MAX_HASH_TABLE_BITS + 1);
+    function hashFunc(key, hashFuncShift) {
+      return key * 506832829 >>> hashFuncShift;
+    }
+    function load32(array, pos) {
+      return array[pos] + (array[pos + 1] << 8) + (array[pos + 2] << 16) + (array[pos + 3] << 24);
+    }
+    function equals32(array, pos1, pos2) {
+      return array[pos1] === array[pos2] && array[pos1 + 1] === array[pos2 + 1] && array[pos1 + 2] === array[pos2 + 2] && array[pos1 + 3] === array[pos2 + 3];
+    }
+    function copyBytes(fromArray, fromPos, toArray, toPos, length) {
+      var i;
+      for (i = 0; i < length; i++) {
+        toArray[toPos + i] = fromArray[fromPos + i];
+      }
+    }
+    function emitLiteral(input, ip, len, output, op) {
+      if (len <= 60) {
+        output[op] = len - 1 << 2;
+        op += 1;
+      } else if (len < 256) {
+        output[op] = 60 << 2;
+        output[op + 1] = len - 1;
+        op += 2;
+      } else {
+        output[op] = 61 << 2;
+        output[op + 1] = len - 1 & 255;
+        output[op + 2] = len - 1 >>> 8;
+        op += 3;
+      }
+      copyBytes(input, ip, output, op, len);
+      return op + len;
+    }
+    function emitCopyLessThan64(output, op, offset, len) {
+      if (len < 12 && offset < 2048) {
+        output[op] = 1 + (len - 4 << 2) + (offset >>> 8 << 5);
+        output[op + 1] = offset & 255;
+        return op + 2;
+      } else {
+        output[op] = 2 + (len - 1 << 2);
+        output[op + 1] = offset & 255;
+        output[op + 2] = offset >>> 8;
+        return op + 3;
+      }
+    }
+    function emitCopy(output, op, offset, len) {
+      while (len >= 68) {
+        op = emitCopyLessThan64(output, op, offset, 64);
+        len -= 64;
+      }
+      if (len > 64) {
+        op = emitCopyLessThan64(output, op, offset, 60);
+        len -= 60;
+      }
+      return emitCopyLessThan64(output, op, offset, len);
+    }
+    function compressFragment(input, ip, inputSize, output, op) {
+      var hashTableBits = 1;
+      while (1 << hashTableBits <= inputSize && hashTableBits <= MAX_HASH_TABLE_BITS) {
+        hashTableBits += 1;
+      }
+      hashTableBits -= 1;
+      var hashFuncShift = 32 - hashTableBits;
+      if (typeof globalHashTables[hashTableBits] === "undefined") {
+        globalHashTables[hashTableBits] = new Uint16Array(1 << hashTableBits);
+      }
+      var hashTable = globalHashTables[hashTableBits];
+      var i;
+      for (i = 0; i < hashTable.length; i++) {
+        hashTable[i] = 0;
+      }
+      var ipEnd = ip + inputSize;
+      var ipLimit;
+      var baseIp = ip;
+      var nextEmit = ip;
+      var hash, nextHash;
+      var nextIp, candidate, skip;
+      var bytesBetweenHashLookups;
+      var base, matched, offset;
+      var prevHash, curHash;
+      var flag = true;
+      var INPUT_MARGIN = 15;
+      if (inputSize >= INPUT_MARGIN) {
+        ipLimit = ipEnd - INPUT_MARGIN;
+        ip += 1;
+        nextHash = hashFunc(load32(input, ip), hashFuncShift);
+        while (flag) {
+          skip = 32;
+          nextIp = ip;
+          do {
+            ip = nextIp;
+            hash = nextHash;
+            bytesBetweenHashLookups = skip >>> 5;
+            skip += 1;
+            nextIp = ip + bytesBetweenHashLookups;
+            if (ip > ipLimit) {
+              flag = false;
+              break;
+            }
+            nextHash = hashFunc(load32(input, nextIp), hashFuncShift);
+            candidate = baseIp + hashTable[hash];
+            hashTable[hash] = ip - baseIp;
+          } while (!equals32(input, ip, candidate));
+          if (!flag) {
+            break;
+          }
+          op = emitLiteral(input, nextEmit, ip - nextEmit, output, op);
+          do {
+            base = ip;
+            matched = 4;
+            while (ip + matched < ipEnd && input[ip + matched] === input[candidate + matched]) {
+              matched += 1;
+            }
+            ip += matched;
+            offset = base - candidate;
+            op = emitCopy(output, op, offset, matched);
+            nextEmit = ip;
+            if (ip >= ipLimit) {
+              flag = false;
+              break;
+            }
+            prevHash = hashFunc(load32(input, ip - 1), hashFuncShift);
+            hashTable[prevHash] = ip - 1 - baseIp;
+            curHash = hashFunc(load32(input, ip), hashFuncShift);
+            candidate = baseIp + hashTable[curHash];
+            hashTable[curHash] = ip - baseIp;
+          } while (equals32(input, ip, candidate));
+          if (!flag) {
+            break;
+          }
+          ip += 1;
+          nextHash = hashFunc(load32(input, ip), hashFuncShift);
+        }
+      }
+      if (nextEmit < ipEnd) {
+        op = emitLiteral(input, nextEmit, ipEnd - nextEmit, output, op);
+      }
+      return op;
+    }
+    function putVarint(value, output, op) {
+      do {
+        output[op] = value & 127;
+        value = value >>> 7;
+        if (value > 0) {
+          output[op] += 128;
+        }
+        op += 1;
+      } while (value > 0);
+      return op;
+    }
+    function SnappyCompressor(uncompressed) {
+      this.array = uncompressed;
+    }
+    SnappyCompressor.prototype.maxCompressedLength = function() {
+      var sourceLen = this.array.length;
+      return 32 + sourceLen + Math.floor(sourceLen / 6);
+    };
+    SnappyCompressor.prototype.compressToBuffer = function(outBuffer) {
+      var array = this.array;
+      var length = array.length;
+      var pos = 0;
+      var outPos = 0;
+      var fragmentSize;
+      outPos = putVarint(length, outBuffer, outPos);
+      while (pos < length) {
+        fragmentSize = Math.min(length - pos, BLOCK_SIZE);
+        outPos = compressFragment(array, pos, fragmentSize, outBuffer, outPos);
+        pos += fragmentSize;
+      }
+      return outPos;
+    };
+    exports.SnappyCompressor = SnappyCompressor;
+  }
+});
+
+// node_modules/snappyjs/index.js
+var require_snappyjs = __commonJS({
+  "node_modules/snappyjs/index.js"(exports) {
+    "use strict";
+    function isNode() {
+      if (typeof process === "object") {
+        if (typeof process.versions === "object") {
+          if (typeof process.versions.node !== "undefined") {
+            return true;
+          }
+        }
+      }
+      return false;
+    }
+    function isUint8Array(object) {
+      return object instanceof Uint8Array && (!isNode() || !Buffer.isBuffer(object));
+    }
+    function isArrayBuffer(object) {
+      return object instanceof ArrayBuffer;
+    }
+    function isBuffer(object) {
+      if (!isNode()) {
+        return false;
+      }
+      return Buffer.isBuffer(object);
+    }
+    var SnappyDecompressor = require_snappy_decompressor().SnappyDecompressor;
+    var SnappyCompressor = require_snappy_compressor().SnappyCompressor;
+    var TYPE_ERROR_MSG = "Argument compressed must be type of ArrayBuffer, Buffer, or Uint8Array";
+    function uncompress2(compressed, maxLength) {
+      if (!isUint8Array(compressed) && !isArrayBuffer(compressed) && !isBuffer(compressed)) {
+        throw new TypeError(TYPE_ERROR_MSG);
+      }
+      var uint8Mode = false;
+      var arrayBufferMode = false;
+      if (isUint8Array(compressed)) {
+        uint8Mode = true;
+      } else if (isArrayBuffer(compressed)) {
+        arrayBufferMode = true;
+        compressed = new Uint8Array(compressed);
+      }
+      var decompressor = new SnappyDecompressor(compressed);
+      var length = decompressor.readUncompressedLength();
+      if (length === -1) {
+        throw new Error("Invalid Snappy bitstream");
+      }
+      if (length > maxLength) {
+        throw new Error(`The uncompressed length of ${length} is too big, expect at most ${maxLength}`);
+      }
+      var uncompressed, uncompressedView;
+      if (uint8Mode) {
+        uncompressed = new Uint8Array(length);
+        if (!decompressor.uncompressToBuffer(uncompressed)) {
+          throw new Error("Invalid Snappy bitstream");
+        }
+      } else if (arrayBufferMode) {
+        uncompressed = new ArrayBuffer(length);
+        uncompressedView = new Uint8Array(uncompressed);
+        if (!decompressor.uncompressToBuffer(uncompressedView)) {
+          throw new Error("Invalid Snappy bitstream");
+        }
+      } else {
+        uncompressed = Buffer.alloc(length);
+        if (!decompressor.uncompressToBuffer(uncompressed)) {
+          throw new Error("Invalid Snappy bitstream");
+        }
+      }
+      return uncompressed;
+    }
+    function compress(uncompressed) {
+      if (!isUint8Array(uncompressed) && !isArrayBuffer(uncompressed) && !isBuffer(uncompressed)) {
+        throw new TypeError(TYPE_ERROR_MSG);
+      }
+      var uint8Mode = false;
+      var arrayBufferMode = false;
+      if (isUint8Array(uncompressed)) {
+        uint8Mode = true;
+      } else if (isArrayBuffer(uncompressed)) {
+        arrayBufferMode = true;
+        uncompressed = new Uint8Array(uncompressed);
+      }
+      var compressor = new SnappyCompressor(uncompressed);
+      var maxLength = compressor.maxCompressedLength();
+      var compressed, compressedView;
+      var length;
+      if (uint8Mode) {
+        compressed = new Uint8Array(maxLength);
+        length = compressor.compressToBuffer(compressed);
+      } else if (arrayBufferMode) {
+        compressed = new ArrayBuffer(maxLength);
+        compressedView = new Uint8Array(compressed);
+        length = compressor.compressToBuffer(compressedView);
+      } else {
+        compressed = Buffer.alloc(maxLength);
+        length = compressor.compressToBuffer(compressed);
+      }
+      if (!compressed.slice) {
+        var compressedArray = new Uint8Array(Array.prototype.slice.call(compressed, 0, length));
+        if (uint8Mode) {
+          return compressedArray;
+        } else if (arrayBufferMode) {
+          return compressedArray.buffer;
+        } else {
+          throw new Error("Not implemented");
+        }
+      }
+      return compressed.slice(0, length);
+    }
+    exports.uncompress = uncompress2;
+    exports.compress = compress;
+  }
+});
+
 // src/cli/commands.ts
-import { resolve as resolve5 } from "node:path";
+import { resolve as resolve6 } from "node:path";
 import { parseArgs } from "node:util";
 
 // src/adapters/create.ts
-import { createHash as createHash4 } from "node:crypto";
+import { createHash as createHash5 } from "node:crypto";
 
 // src/adapters/fs/config-load.ts
 import { resolve as resolve2 } from "node:path";
@@ -29132,7 +39315,8 @@ function causeChain(error) {
     seen.add(current);
     if (current instanceof Error) {
       const code18 = current.code;
-      chain.push(typeof code18 === "string" ? `${code18}: ${current.message}` : current.message);
+      const prefixed = typeof code18 === "string" && !current.message.startsWith(code18);
+      chain.push(prefixed ? `${code18}: ${current.message}` : current.message);
       current = current.cause;
     } else {
       chain.push(String(current));
@@ -31097,7 +41281,7 @@ var Machine = class Machine2 {
       width1 = r & 7;
     }
     let flag = currentPos === 0 ? Utils.emptyOpContext(-1, rune) : input.context(currentPos);
-    const matches = /* @__PURE__ */ new Set();
+    const matches2 = /* @__PURE__ */ new Set();
     if (this.prog.numLb > 0) this.spawnLookbehinds(runq, currentPos, flag);
     while (true) {
       if (runq.mainThreads === 0) {
@@ -31117,7 +41301,7 @@ var Machine = class Machine2 {
         switch (i.op) {
           case Inst.MATCH:
             if (anchor === RE2Flags.ANCHOR_BOTH && currentPos !== input.endPos()) break;
-            matches.add(i.arg);
+            matches2.add(i.arg);
             break;
           case Inst.RUNE:
             add = i.matchRune(rune);
@@ -31151,7 +41335,7 @@ var Machine = class Machine2 {
       nextq = tmpq;
     }
     nextq.clear();
-    return Array.from(matches).sort((a, b) => a - b);
+    return Array.from(matches2).sort((a, b) => a - b);
   }
   step(runq, nextq, pos, nextPos, c, nextCond, anchor, atEnd) {
     const longest = this.re2.longest;
@@ -31582,13 +41766,13 @@ var DFA = class DFA2 {
     if ((anchor === RE2Flags.ANCHOR_START || anchor === RE2Flags.ANCHOR_BOTH) && pos !== 0) return [];
     const startState = this.start(input, pos);
     if (startState === null) return null;
-    const matches = /* @__PURE__ */ new Set();
+    const matches2 = /* @__PURE__ */ new Set();
     const collect = (state, atEnd) => {
-      if (anchor !== RE2Flags.ANCHOR_BOTH || atEnd) for (let k = 0; k < state.matchIDs.length; k++) matches.add(state.matchIDs[k]);
+      if (anchor !== RE2Flags.ANCHOR_BOTH || atEnd) for (let k = 0; k < state.matchIDs.length; k++) matches2.add(state.matchIDs[k]);
       return false;
     };
     if (this.run(input, pos, anchor, startState, collect) === null) return null;
-    return Array.from(matches).sort((a, b) => a - b);
+    return Array.from(matches2).sort((a, b) => a - b);
   }
 };
 var VISITED_BITS = 32;
@@ -35000,18 +45184,18 @@ var RE2 = class RE22 {
     let prevMatchEnd = -1;
     const lbState = this.createLookbehindState();
     while (i < n && pos <= end) {
-      const matches = this.executeEngine(input, pos, RE2Flags.UNANCHORED, this.prog.numCap, lbState);
-      if (matches === null || matches.length === 0) break;
+      const matches2 = this.executeEngine(input, pos, RE2Flags.UNANCHORED, this.prog.numCap, lbState);
+      if (matches2 === null || matches2.length === 0) break;
       let accept = true;
-      if (matches[1] === pos) {
-        if (matches[0] === prevMatchEnd) accept = false;
+      if (matches2[1] === pos) {
+        if (matches2[0] === prevMatchEnd) accept = false;
         const r = input.step(pos);
         if (r < 0) pos = end + 1;
         else pos += r & 7;
-      } else pos = matches[1];
-      prevMatchEnd = matches[1];
+      } else pos = matches2[1];
+      prevMatchEnd = matches2[1];
       if (accept) {
-        result.push(deliverFun(this.pad(matches)));
+        result.push(deliverFun(this.pad(matches2)));
         i++;
       }
     }
@@ -35823,6 +46007,145 @@ var RE2JS = class RE2JS2 {
   }
 };
 
+// src/domain/signers.ts
+var FINGERPRINT = /^(?:sha256:)?([0-9a-f]{64})$/i;
+function normaliseFingerprint(value) {
+  const hex = FINGERPRINT.exec(value.trim())?.[1];
+  return hex ? `sha256:${hex.toLowerCase()}` : void 0;
+}
+function sameFingerprint(actual, expected) {
+  const bare = (value) => value.trim().toLowerCase().replace(/^sha256:/, "");
+  return bare(actual) === bare(expected);
+}
+var DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
+var DAY_MS = 24 * 60 * 60 * 1e3;
+function windowInstant(value, end) {
+  const trimmed = value.trim();
+  const dateOnly = DATE_ONLY.test(trimmed);
+  const time = Date.parse(dateOnly ? `${trimmed}T00:00:00Z` : trimmed);
+  if (Number.isNaN(time)) return void 0;
+  return dateOnly && end === "end" ? time + DAY_MS - 1 : time;
+}
+function checkKeyWindow(window, at, atLabel = "now") {
+  const from = window.validFrom === void 0 ? void 0 : windowInstant(window.validFrom, "start");
+  const until = window.validUntil === void 0 ? void 0 : windowInstant(window.validUntil, "end");
+  for (const [name, value, parsed] of [
+    ["valid_from", window.validFrom, from],
+    ["valid_until", window.validUntil, until]
+  ]) {
+    if (value !== void 0 && parsed === void 0) {
+      return { status: "bad-date", message: `${name} "${value}" is not an ISO date` };
+    }
+  }
+  if (from !== void 0 && at.getTime() < from) {
+    return {
+      status: "not-yet-valid",
+      message: `signing key is not valid yet: valid_from ${window.validFrom}, ${atLabel} ${at.toISOString()}`
+    };
+  }
+  if (until !== void 0 && at.getTime() > until) {
+    return {
+      status: "expired",
+      message: `signing key expired: valid_until ${window.validUntil}, ${atLabel} ${at.toISOString()}`
+    };
+  }
+  return { status: "valid" };
+}
+function signingTimeOf(finding, now) {
+  if (finding.tlogChecked && finding.signedAt && !finding.detailsUnverified) {
+    const at = new Date(finding.signedAt);
+    if (!Number.isNaN(at.getTime())) return { at, source: "tlog" };
+  }
+  return { at: now, source: "run" };
+}
+function signerResultOf(outcome) {
+  switch (outcome) {
+    case "verified":
+      return "verified";
+    case "unsigned":
+    case "skipped":
+      return "absent";
+    case "invalid":
+      return "invalid";
+    case "expired":
+      return "expired";
+    case "transient":
+    case "registry-auth":
+    case "tool-error":
+    case "not-found":
+      return "could-not-complete";
+  }
+}
+function distinctSignerKey(signer, finding) {
+  if (signer.kind === "key") {
+    const fingerprint = finding.keyFingerprint ?? signer.keyFingerprint;
+    return fingerprint ? `key ${normaliseFingerprint(fingerprint) ?? fingerprint}` : `key-path ${signer.keyPath}`;
+  }
+  if (signer.kind === "github") {
+    return `github ${finding.identity ?? `${signer.repository} ${signer.signerWorkflow ?? ""}`}`;
+  }
+  return `keyless ${finding.identity ?? signer.identity}\0${finding.issuer ?? signer.issuer}`;
+}
+function countDistinctSigners(signers, findings) {
+  const seen = /* @__PURE__ */ new Map();
+  let keyless;
+  return findings.map((finding, i) => {
+    if (finding.result !== "verified") return { ...finding, counted: false };
+    if (signers[i].kind === "keyless") {
+      const vouched = finding.identity !== void 0 && !finding.detailsUnverified;
+      if (keyless && (!vouched || !keyless.vouched)) {
+        return {
+          ...finding,
+          counted: false,
+          message: `cannot be told apart from ${keyless.name}: cosign did not say which certificate it verified; counted once`
+        };
+      }
+      keyless ??= { name: finding.name, vouched };
+    }
+    const key = distinctSignerKey(signers[i], finding);
+    const first = seen.get(key);
+    if (first !== void 0) {
+      return {
+        ...finding,
+        counted: false,
+        message: `the same signer as ${first} (${key.split("\0")[0]}); counted once`
+      };
+    }
+    seen.set(key, finding.name);
+    return { ...finding, counted: true };
+  });
+}
+function combineSigners(findings, required) {
+  const counted = findings.filter((f) => f.counted).length;
+  const threshold = { required, counted, met: counted >= required };
+  if (threshold.met) return { outcome: "verified", threshold };
+  const incomplete = findings.filter((f) => f.result === "could-not-complete");
+  if (incomplete.length > 0 && counted + incomplete.length >= required) {
+    return { outcome: incomplete[0].outcome, threshold, decisive: incomplete[0] };
+  }
+  const outside2 = findings.find((f) => f.result === "expired" || f.result === "not-yet-valid");
+  if (outside2) return { outcome: "expired", threshold, decisive: outside2 };
+  const some = findings.find((f) => f.result === "verified" || f.result === "invalid");
+  if (some) return { outcome: "invalid", threshold, decisive: some };
+  return { outcome: "unsigned", threshold, decisive: findings[0] };
+}
+function describeSigner(signature, options = {}) {
+  if (signature.identity) {
+    return options.withIssuer && signature.issuer ? `${signature.identity} (${signature.issuer})` : signature.identity;
+  }
+  if (signature.keyFingerprint) {
+    if (options.bareKey) return signature.keyFingerprint;
+    const fingerprint = normaliseFingerprint(signature.keyFingerprint) ?? signature.keyFingerprint;
+    return `key ${options.shorten ? options.shorten(fingerprint) : fingerprint}`;
+  }
+  return signature.expected || void 0;
+}
+function expectedSignerText(signer) {
+  if (!signer) return void 0;
+  if (signer.kind === "github") return `github:${signer.repository}`;
+  return signer.kind === "key" ? signer.keyPath : signer.identity;
+}
+
 // src/domain/attestations.ts
 var PREDICATE_TYPE_ALIASES = {
   slsaprovenance: "https://slsa.dev/provenance/v0.2",
@@ -35861,15 +46184,20 @@ function valueAtPath(document, path) {
   if (typeof current === "number" || typeof current === "boolean") return String(current);
   return void 0;
 }
-var DAY_MS = 24 * 60 * 60 * 1e3;
+var DAY_MS2 = 24 * 60 * 60 * 1e3;
 function subjectDigests(statement) {
   const subjects = typeof statement === "object" && statement !== null && Array.isArray(statement.subject) ? statement.subject : [];
   return subjects.map((subject) => valueAtPath(subject, "digest.sha256")).filter((hex) => hex !== void 0).map((hex) => `sha256:${hex.toLowerCase()}`);
 }
 function isWithinMaxAge(value, maxAgeDays, now) {
-  const time = value === void 0 ? NaN : Date.parse(value);
-  return Number.isFinite(time) && now.getTime() - time <= maxAgeDays * DAY_MS;
+  if (value === void 0 || !RFC3339.test(value)) return false;
+  const time = Date.parse(value);
+  if (!Number.isFinite(time)) return false;
+  if (time - now.getTime() > CLOCK_SKEW_MS) return false;
+  return now.getTime() - time <= maxAgeDays * DAY_MS2;
 }
+var RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$/;
+var CLOCK_SKEW_MS = 5 * 60 * 1e3;
 function judgeConditions(requirement, statement, now) {
   const conditions = requirement.where.map(({ path, pattern }) => {
     const value = valueAtPath(statement, path);
@@ -35894,8 +46222,14 @@ function judgeRequirement(requirement, runs, pinned, now) {
   const signers = requirement.signers.map((s) => s.name);
   const attempts = runs.reduce((sum, run) => sum + (run.attempts ?? 0), 0);
   const base = { type: requirement.type, signers, ...attempts > 0 && { attempts } };
+  const outside2 = new Map(
+    requirement.signers.flatMap((signer) => {
+      const window = checkKeyWindow(signer, now);
+      return window.status === "valid" ? [] : [[signer.name, window.message]];
+    })
+  );
   const judged = runs.flatMap(
-    (run) => run.completed ? run.statements.map((statement) => {
+    (run) => run.completed && !outside2.has(run.name) ? run.statements.map((statement) => {
       const predicateType = valueAtPath(statement.statement, "predicateType");
       return {
         signer: run.name,
@@ -35945,6 +46279,10 @@ function judgeRequirement(requirement, runs, pinned, now) {
       `an attestation exists but not by ${signers.join(", ")}: ${invalid.message}`
     );
   }
+  const retired = runs.find(
+    (run) => outside2.has(run.name) && run.completed && run.statements.length > 0
+  );
+  if (retired) return failed("unmet", `${retired.name}: ${outside2.get(retired.name)}`);
   const missing = runs.find((run) => !run.completed);
   return failed(
     "absent",
@@ -36326,7 +46664,7 @@ function planTrust(config, row2, override, attestationType) {
   const { policy: policy2 } = config;
   const defined = policy2.signers ?? {};
   const issues = [];
-  const resolve6 = (names) => (names?.names ?? []).flatMap((name, i) => {
+  const resolve7 = (names) => (names?.names ?? []).flatMap((name, i) => {
     const signer = defined[name];
     if (signer) return [signer];
     issues.push({
@@ -36339,7 +46677,7 @@ function planTrust(config, row2, override, attestationType) {
     return [];
   });
   const trusted = row2.provenance?.trustedSigners ?? override?.trustedSigners ?? policy2.trustedSigners;
-  const named = row2.provenance?.trustedSigners ? resolve6(trusted) : (
+  const named = row2.provenance?.trustedSigners ? resolve7(trusted) : (
     // Names of the policy and overrides were checked when the policy was read.
     (trusted?.names ?? []).flatMap((name) => defined[name] ? [defined[name]] : [])
   );
@@ -36511,129 +46849,6 @@ function choosePreferredRow(matrix2, plans) {
   return void 0;
 }
 
-// src/domain/signers.ts
-var FINGERPRINT = /^(?:sha256:)?([0-9a-f]{64})$/i;
-function normaliseFingerprint(value) {
-  const hex = FINGERPRINT.exec(value.trim())?.[1];
-  return hex ? `sha256:${hex.toLowerCase()}` : void 0;
-}
-function sameFingerprint(actual, expected) {
-  const bare = (value) => value.trim().toLowerCase().replace(/^sha256:/, "");
-  return bare(actual) === bare(expected);
-}
-var DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
-var DAY_MS2 = 24 * 60 * 60 * 1e3;
-function windowInstant(value, end) {
-  const trimmed = value.trim();
-  const dateOnly = DATE_ONLY.test(trimmed);
-  const time = Date.parse(dateOnly ? `${trimmed}T00:00:00Z` : trimmed);
-  if (Number.isNaN(time)) return void 0;
-  return dateOnly && end === "end" ? time + DAY_MS2 - 1 : time;
-}
-function checkKeyWindow(window, at, atLabel = "now") {
-  const from = window.validFrom === void 0 ? void 0 : windowInstant(window.validFrom, "start");
-  const until = window.validUntil === void 0 ? void 0 : windowInstant(window.validUntil, "end");
-  for (const [name, value, parsed] of [
-    ["valid_from", window.validFrom, from],
-    ["valid_until", window.validUntil, until]
-  ]) {
-    if (value !== void 0 && parsed === void 0) {
-      return { status: "bad-date", message: `${name} "${value}" is not an ISO date` };
-    }
-  }
-  if (from !== void 0 && at.getTime() < from) {
-    return {
-      status: "not-yet-valid",
-      message: `signing key is not valid yet: valid_from ${window.validFrom}, ${atLabel} ${at.toISOString()}`
-    };
-  }
-  if (until !== void 0 && at.getTime() > until) {
-    return {
-      status: "expired",
-      message: `signing key expired: valid_until ${window.validUntil}, ${atLabel} ${at.toISOString()}`
-    };
-  }
-  return { status: "valid" };
-}
-function signingTimeOf(finding, now) {
-  if (finding.tlogChecked && finding.signedAt) {
-    const at = new Date(finding.signedAt);
-    if (!Number.isNaN(at.getTime())) return { at, source: "tlog" };
-  }
-  return { at: now, source: "run" };
-}
-function signerResultOf(outcome) {
-  switch (outcome) {
-    case "verified":
-      return "verified";
-    case "unsigned":
-    case "skipped":
-      return "absent";
-    case "invalid":
-      return "invalid";
-    case "expired":
-      return "expired";
-    case "transient":
-    case "registry-auth":
-    case "tool-error":
-    case "not-found":
-      return "could-not-complete";
-  }
-}
-function distinctSignerKey(signer, finding) {
-  if (signer.kind === "key") {
-    const fingerprint = finding.keyFingerprint ?? signer.keyFingerprint;
-    return fingerprint ? `key ${normaliseFingerprint(fingerprint) ?? fingerprint}` : `key-path ${signer.keyPath}`;
-  }
-  return `keyless ${finding.identity ?? signer.identity}\0${finding.issuer ?? signer.issuer}`;
-}
-function countDistinctSigners(signers, findings) {
-  const seen = /* @__PURE__ */ new Map();
-  return findings.map((finding, i) => {
-    if (finding.result !== "verified") return { ...finding, counted: false };
-    const key = distinctSignerKey(signers[i], finding);
-    const first = seen.get(key);
-    if (first !== void 0) {
-      return {
-        ...finding,
-        counted: false,
-        message: `the same signer as ${first} (${key.split("\0")[0]}); counted once`
-      };
-    }
-    seen.set(key, finding.name);
-    return { ...finding, counted: true };
-  });
-}
-function combineSigners(findings, required) {
-  const counted = findings.filter((f) => f.counted).length;
-  const threshold = { required, counted, met: counted >= required };
-  if (threshold.met) return { outcome: "verified", threshold };
-  const incomplete = findings.filter((f) => f.result === "could-not-complete");
-  if (incomplete.length > 0 && counted + incomplete.length >= required) {
-    return { outcome: incomplete[0].outcome, threshold, decisive: incomplete[0] };
-  }
-  const outside2 = findings.find((f) => f.result === "expired" || f.result === "not-yet-valid");
-  if (outside2) return { outcome: "expired", threshold, decisive: outside2 };
-  const some = findings.find((f) => f.result === "verified" || f.result === "invalid");
-  if (some) return { outcome: "invalid", threshold, decisive: some };
-  return { outcome: "unsigned", threshold, decisive: findings[0] };
-}
-function describeSigner(signature, options = {}) {
-  if (signature.identity) {
-    return options.withIssuer && signature.issuer ? `${signature.identity} (${signature.issuer})` : signature.identity;
-  }
-  if (signature.keyFingerprint) {
-    if (options.bareKey) return signature.keyFingerprint;
-    const fingerprint = normaliseFingerprint(signature.keyFingerprint) ?? signature.keyFingerprint;
-    return `key ${options.shorten ? options.shorten(fingerprint) : fingerprint}`;
-  }
-  return signature.expected || void 0;
-}
-function expectedSignerText(signer) {
-  if (!signer) return void 0;
-  return signer.kind === "key" ? signer.keyPath : signer.identity;
-}
-
 // src/config/regexp.ts
 var REGEXP_SYNTAX = /[\^$*+?()[\]|\\{}]/;
 function findRe2Problem(pattern) {
@@ -36654,14 +46869,15 @@ __export(schema_validators_generated_exports, {
 var import_ucs2length = __toESM(require_ucs2length(), 1);
 var import_formats = __toESM(require_formats(), 1);
 var policy = validate20;
-var schema31 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://raw.githubusercontent.com/clamp/rocm-provenance/main/schemas/policy.schema.json", "title": "rocm-provenance policy (ci/rocm_policy.yml)", "description": "What the rocm-provenance action does when a pinned ROCm image drifts, goes stale, or lacks a valid signature or attestation.", "type": "object", "additionalProperties": false, "required": ["policy"], "properties": { "policy": { "description": "The verification policy. Every key is optional and has a default; an empty `policy:` means all defaults.", "type": ["object", "null"], "additionalProperties": false, "default": {}, "properties": { "mode": { "description": "What a failure does: strict fails the job; warn warns and continues; auto_update warns, dispatches the updater workflow and continues.", "enum": ["strict", "warn", "auto_update"], "default": "strict" }, "digest_ttl": { "description": "Days a pin stays fresh: a pin older than this (from the row's `added` date) is stale, a warning (exit 1). Must not be negative.", "type": "integer", "minimum": 0, "default": 7 }, "workflow": { "description": "File name of the updater workflow that auto_update dispatches (workflow_dispatch), e.g. update-rocm.yml.", "type": "string", "pattern": "^[A-Za-z0-9_][A-Za-z0-9_.-]*\\.ya?ml$", "default": "update-rocm.yml" }, "auto_update_ref": { "description": "Git ref the updater workflow is dispatched on.", "type": "string", "pattern": "^[^\\s-][^\\s]*$", "default": "main" }, "require_signature": { "description": "When true, a missing or invalid signature is exit 3 instead of a warning.", "type": "boolean", "default": false }, "attest_mode": { "description": "Attestations: none ignores them; record verifies and records them but never fails; enforce requires them (missing, invalid or unmet is exit 3). Default: enforce when `attestations` is given, else none.", "enum": ["none", "record", "enforce"], "default": "none" }, "attestation_type": { "description": "Predicate type that record and enforce look for.", "type": "string", "minLength": 1, "default": "https://slsa.dev/provenance/v1" }, "ignore_tlog": { "description": "Accept key-based signatures that have no transparency-log (Rekor) entry.", "type": "boolean", "default": false }, "trusted_root": { "description": "Path of a Sigstore trusted root JSON file, relative to the workspace (for private Sigstore instances). Default: the public Sigstore trust root.", "type": "string", "minLength": 1 }, "repository": { "description": "Default repository for matrix rows that name none; the action's `repository` input wins over it. May use {version} and {os}, e.g. docker.io/rocm/dev-{os}. Default: ghcr.io/rocm/dev.", "type": "string", "minLength": 1 }, "tag_template": { "description": "Tag of a row that names none; may use {version} and {os}.", "type": "string", "minLength": 1, "default": "{version}-{os}" }, "cache_ttl": { "description": "Hours a verified result saved by the verification cache (action input `cache`) may be reused by later runs; 0 never reuses one. Drift and pin age are always checked live.", "type": "integer", "minimum": 0, "default": 24 }, "registry_concurrency": { "description": "Most requests the action itself has in flight to one registry at once (cosign's own requests are bounded by `concurrency`). A 429 or 503 with Retry-After from a registry makes every request to it wait.", "type": "integer", "minimum": 1, "maximum": 64, "default": 8 }, "signers": { "description": "Named trust anchors, referred to by name from trusted_signers and attestations. The name `provenance` is reserved for each matrix row's own signer.", "type": "object", "propertyNames": { "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]*$" }, "additionalProperties": { "description": "A named trust anchor: a public key (key_path, optionally key_fingerprint) or a keyless identity (identity + issuer), with an optional validity window for rotation.", "type": "object", "additionalProperties": false, "properties": { "key_path": { "description": "Public key file (PEM), relative to the workspace.", "type": "string", "minLength": 1, "examples": ["ci/keys/rocm-release-2026.pub"] }, "key_fingerprint": { "description": "SHA-256 of the public key (DER SubjectPublicKeyInfo), as sha256:<hex> or bare hex; checked against key_path.", "type": "string", "pattern": "^(sha256:)?[0-9a-fA-F]{64}$" }, "identity": { "description": "Regular expression (Go/RE2 syntax) the certificate identity must match (cosign --certificate-identity-regexp).", "type": "string", "minLength": 1, "examples": ["^https://github\\.com/rocm/images/\\.github/workflows/release\\.yml@refs/tags/v.*$"] }, "issuer": { "description": "OIDC issuer of the certificate; read as an RE2 regular expression when it contains ^, $, *, +, ?, (, [, | or a backslash.", "type": "string", "minLength": 1, "examples": ["https://token.actions.githubusercontent.com"] }, "valid_from": { "description": "First day (YYYY-MM-DD, a whole UTC day) or moment (RFC 3339) a signature by this signer counts, judged at the signing time (the transparency log's time when one was checked, else the run's time); inclusive.", "type": "string", "anyOf": [{ "format": "date" }, { "format": "date-time" }], "examples": ["2026-06-01"] }, "valid_until": { "description": "Last day (YYYY-MM-DD, a whole UTC day) or moment (RFC 3339) a signature by this signer counts, judged at the signing time (the transparency log's time when one was checked, else the run's time); inclusive.", "type": "string", "anyOf": [{ "format": "date" }, { "format": "date-time" }], "examples": ["2026-06-30"] } } }, "examples": [{ "release-2025": { "key_path": "ci/keys/rocm-release-2025.pub", "valid_until": "2026-06-30" }, "release-2026": { "key_path": "ci/keys/rocm-release-2026.pub", "valid_from": "2026-06-01" } }] }, "trusted_signers": { "description": "Who may sign images by default: names from `signers`. An image's signer set is its trusted signers plus its matrix row's own provenance signer.", "type": "array", "items": { "type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]*$" }, "uniqueItems": true, "examples": [["release-2025", "release-2026"]] }, "threshold": { "description": "Distinct trusted signers whose signatures must verify (the same key under two names counts once). Default 1.", "type": "integer", "minimum": 1, "default": 1, "examples": [2] }, "attestations": { "description": "Attestation requirements, checked per attest_mode (which defaults to enforce when this list is given).", "type": "array", "items": { "description": "One attestation requirement: an attestation of `type`, signed by `signers`, whose statement names the pinned digest as its subject and meets every condition.", "type": "object", "additionalProperties": false, "required": ["type"], "properties": { "type": { "description": "Predicate type (a URI), passed to cosign verify-attestation --type and compared with the statement's predicateType.", "type": "string", "minLength": 1, "examples": ["https://slsa.dev/provenance/v1", "https://spdx.dev/Document", "https://cosign.sigstore.dev/attestation/vuln/v1"] }, "signers": { "description": "Names of signers (policy.signers) whose attestation counts. Default: the image's trusted signers.", "type": "array", "items": { "type": "string", "minLength": 1 }, "uniqueItems": true, "examples": [["images-ci"]] }, "where": { "description": "Conditions: a dotted path in the in-toto statement (segments of letters, digits, _, @, $, -; a number indexes a list) \u2192 a regular expression (Go/RE2) the string at that path must match. A missing path fails.", "type": "object", "additionalProperties": { "type": "string" }, "examples": [{ "predicate.runDetails.builder.id": "^https://github\\.com/rocm/images/\\.github/workflows/release\\.yml@refs/tags/v.*$" }] }, "max_age_days": { "description": "The time at time_field may be at most this many days old.", "type": "integer", "minimum": 0, "examples": [7] }, "time_field": { "description": "Dotted path of an RFC 3339 time in the statement, for max_age_days. Default for https://cosign.sigstore.dev/attestation/vuln/v1: predicate.metadata.scanFinishedOn; required for other types.", "type": "string", "pattern": "^[A-Za-z0-9_@$-]+(\\.[A-Za-z0-9_@$-]+)*$", "examples": ["predicate.metadata.scanFinishedOn"] } } } }, "overrides": { "description": "Per-image settings: the most specific entry whose `match` glob matches `repository:tag` wins (most literal characters).", "type": "array", "default": [], "items": { "type": "object", "additionalProperties": false, "required": ["match"], "properties": { "match": { "description": "Glob on `repository:tag`: `*` matches any run of characters, `?` one character.", "type": "string", "minLength": 1 }, "require_signature": { "description": "require_signature for the images this entry matches.", "type": "boolean" }, "attest_mode": { "description": "attest_mode for the images this entry matches.", "enum": ["none", "record", "enforce"] }, "digest_ttl": { "description": "digest_ttl (days, not negative) for the images this entry matches.", "type": "integer", "minimum": 0 }, "trusted_signers": { "description": "trusted_signers for the images this entry matches.", "type": "array", "items": { "type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]*$" }, "uniqueItems": true, "examples": [["release-2025", "release-2026"]] }, "threshold": { "description": "threshold for the images this entry matches.", "type": "integer", "minimum": 1, "default": 1, "examples": [2] } } } } } } } };
+var schema31 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://raw.githubusercontent.com/clamp/rocm-provenance/main/schemas/policy.schema.json", "title": "rocm-provenance policy (ci/rocm_policy.yml)", "description": "What the rocm-provenance action does when a pinned ROCm image drifts, goes stale, or lacks a valid signature or attestation.", "type": "object", "additionalProperties": false, "required": ["policy"], "properties": { "policy": { "description": "The verification policy. Every key is optional and has a default; an empty `policy:` means all defaults.", "type": ["object", "null"], "additionalProperties": false, "default": {}, "properties": { "mode": { "description": "What a failure does: strict fails the job; warn warns and continues; auto_update warns, dispatches the updater workflow and continues.", "enum": ["strict", "warn", "auto_update"], "default": "strict" }, "digest_ttl": { "description": "Days a pin stays fresh: a pin older than this (from the row's `added` date) is stale, a warning (exit 1). Must not be negative.", "type": "integer", "minimum": 0, "default": 7 }, "min_age_days": { "description": "Updater cool-down: a new digest is written only when its verified signing time (transparency-log integrated time or signed timestamp) is at least this many days old; a digest whose signing time cannot be verified is refused while this is above 0. Registry dates and image `created` never count. Must not be negative.", "type": "integer", "minimum": 0, "default": 0 }, "workflow": { "description": "File name of the updater workflow that auto_update dispatches (workflow_dispatch), e.g. update-rocm.yml.", "type": "string", "pattern": "^[A-Za-z0-9_][A-Za-z0-9_.-]*\\.ya?ml$", "default": "update-rocm.yml" }, "auto_update_ref": { "description": "Git ref the updater workflow is dispatched on.", "type": "string", "pattern": "^[^\\s-][^\\s]*$", "default": "main" }, "require_signature": { "description": "When true, a missing or invalid signature is exit 3 instead of a warning.", "type": "boolean", "default": false }, "attest_mode": { "description": "Attestations: none ignores them; record verifies and records them but never fails; enforce requires them (missing, invalid or unmet is exit 3). Default: enforce when `attestations` is given, else none.", "enum": ["none", "record", "enforce"], "default": "none" }, "attestation_type": { "description": "Predicate type that record and enforce look for.", "type": "string", "minLength": 1, "default": "https://slsa.dev/provenance/v1" }, "ignore_tlog": { "description": "Accept key-based signatures that have no transparency-log (Rekor) entry.", "type": "boolean", "default": false }, "trusted_root": { "description": "Path of a Sigstore trusted root JSON file, relative to the workspace (for private Sigstore instances). Default: the public Sigstore trust root.", "type": "string", "minLength": 1 }, "repository": { "description": "Default repository for matrix rows that name none; the action's `repository` input wins over it. May use {version} and {os}, e.g. docker.io/rocm/dev-{os}. Default: ghcr.io/rocm/dev.", "type": "string", "minLength": 1 }, "tag_template": { "description": "Tag of a row that names none; may use {version} and {os}.", "type": "string", "minLength": 1, "default": "{version}-{os}" }, "cache_ttl": { "description": "Hours a verified result saved by the verification cache (action input `cache`) may be reused by later runs; 0 never reuses one. Drift and pin age are always checked live.", "type": "integer", "minimum": 0, "default": 24 }, "registry_concurrency": { "description": "Most requests the action itself has in flight to one registry at once (cosign's own requests are bounded by `concurrency`). A 429 or 503 with Retry-After from a registry makes every request to it wait.", "type": "integer", "minimum": 1, "maximum": 64, "default": 8 }, "signers": { "description": "Named trust anchors, referred to by name from trusted_signers and attestations. The name `provenance` is reserved for each matrix row's own signer.", "type": "object", "propertyNames": { "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]*$" }, "additionalProperties": { "description": "A named trust anchor: a public key (key_path, optionally key_fingerprint), a keyless identity (identity + issuer), or a GitHub artifact attestation signer (github), with an optional validity window for rotation.", "type": "object", "additionalProperties": false, "properties": { "key_path": { "description": "Public key file (PEM), relative to the workspace.", "type": "string", "minLength": 1, "examples": ["ci/keys/rocm-release-2026.pub"] }, "key_fingerprint": { "description": "SHA-256 of the public key (DER SubjectPublicKeyInfo), as sha256:<hex> or bare hex; checked against key_path.", "type": "string", "pattern": "^(sha256:)?[0-9a-fA-F]{64}$" }, "identity": { "description": "Regular expression (Go/RE2 syntax) the certificate identity must match (cosign --certificate-identity-regexp).", "type": "string", "minLength": 1, "examples": ["^https://github\\.com/rocm/images/\\.github/workflows/release\\.yml@refs/tags/v.*$"] }, "issuer": { "description": "OIDC issuer of the certificate; read as an RE2 regular expression when it contains ^, $, *, +, ?, (, [, | or a backslash.", "type": "string", "minLength": 1, "examples": ["https://token.actions.githubusercontent.com"] }, "github": { "description": "A GitHub artifact attestation signer: Sigstore bundles made by actions/attest-build-provenance (or actions/attest) in `repository`, found as OCI referrers of the pinned digest or through GitHub's attestations API, verified with cosign verify-blob-attestation and checked against the certificate's GitHub extensions.", "type": "object", "additionalProperties": false, "required": ["repository"], "properties": { "repository": { "description": "owner/name of the source repository (the certificate's Source Repository URI is https://github.com/<repository>).", "type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9_.-]{1,100}$", "examples": ["rocm/images"] }, "signer_workflow": { "description": "Regular expression (Go/RE2 syntax) on the certificate's Build Signer URI, the workflow that signed (differs from the source repository with reusable workflows). Default: any workflow of `repository`.", "type": "string", "minLength": 1, "examples": ["^https://github\\.com/rocm/images/\\.github/workflows/release\\.yml@refs/tags/v"] }, "source_ref": { "description": "Regular expression (Go/RE2 syntax) on the certificate's Source Repository Ref (e.g. refs/tags/v1.2).", "type": "string", "minLength": 1, "examples": ["^refs/tags/v"] }, "hosted_runners_only": { "description": "Refuse attestations whose certificate says Runner Environment self-hosted. Default true.", "type": "boolean", "default": true }, "predicate_type": { "description": "Predicate type of the attestation that signs the image (in trusted_signers). Default https://slsa.dev/provenance/v1.", "type": "string", "minLength": 1, "default": "https://slsa.dev/provenance/v1" } } }, "valid_from": { "description": "First day (YYYY-MM-DD, a whole UTC day) or moment (RFC 3339) a signature by this signer counts, judged at the signing time (the transparency log's time when one was checked, else the run's time); inclusive.", "type": "string", "anyOf": [{ "format": "date" }, { "format": "date-time" }], "examples": ["2026-06-01"] }, "valid_until": { "description": "Last day (YYYY-MM-DD, a whole UTC day) or moment (RFC 3339) a signature by this signer counts, judged at the signing time (the transparency log's time when one was checked, else the run's time); inclusive.", "type": "string", "anyOf": [{ "format": "date" }, { "format": "date-time" }], "examples": ["2026-06-30"] } } }, "examples": [{ "release-2025": { "key_path": "ci/keys/rocm-release-2025.pub", "valid_until": "2026-06-30" }, "release-2026": { "key_path": "ci/keys/rocm-release-2026.pub", "valid_from": "2026-06-01" } }] }, "trusted_signers": { "description": "Who may sign images by default: names from `signers`. An image's signer set is its trusted signers plus its matrix row's own provenance signer.", "type": "array", "items": { "type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]*$" }, "uniqueItems": true, "examples": [["release-2025", "release-2026"]] }, "threshold": { "description": "Distinct trusted signers whose signatures must verify (the same key under two names counts once). Default 1.", "type": "integer", "minimum": 1, "default": 1, "examples": [2] }, "attestations": { "description": "Attestation requirements, checked per attest_mode (which defaults to enforce when this list is given).", "type": "array", "items": { "description": "One attestation requirement: an attestation of `type`, signed by `signers`, whose statement names the pinned digest as its subject and meets every condition.", "type": "object", "additionalProperties": false, "required": ["type"], "properties": { "type": { "description": "Predicate type (a URI), passed to cosign verify-attestation --type and compared with the statement's predicateType.", "type": "string", "minLength": 1, "examples": ["https://slsa.dev/provenance/v1", "https://spdx.dev/Document", "https://cosign.sigstore.dev/attestation/vuln/v1"] }, "signers": { "description": "Names of signers (policy.signers) whose attestation counts. Default: the image's trusted signers.", "type": "array", "items": { "type": "string", "minLength": 1 }, "uniqueItems": true, "examples": [["images-ci"]] }, "where": { "description": "Conditions: a dotted path in the in-toto statement (segments of letters, digits, _, @, $, -; a number indexes a list) \u2192 a regular expression (Go/RE2) the string at that path must match. A missing path fails.", "type": "object", "additionalProperties": { "type": "string" }, "examples": [{ "predicate.runDetails.builder.id": "^https://github\\.com/rocm/images/\\.github/workflows/release\\.yml@refs/tags/v.*$" }] }, "max_age_days": { "description": "The time at time_field may be at most this many days old.", "type": "integer", "minimum": 0, "examples": [7] }, "time_field": { "description": "Dotted path of an RFC 3339 time in the statement, for max_age_days. Default for https://cosign.sigstore.dev/attestation/vuln/v1: predicate.metadata.scanFinishedOn; required for other types.", "type": "string", "pattern": "^[A-Za-z0-9_@$-]+(\\.[A-Za-z0-9_@$-]+)*$", "examples": ["predicate.metadata.scanFinishedOn"] } } } }, "overrides": { "description": "Per-image settings: the most specific entry whose `match` glob matches `repository:tag` wins (most literal characters).", "type": "array", "default": [], "items": { "type": "object", "additionalProperties": false, "required": ["match"], "properties": { "match": { "description": "Glob on `repository:tag`: `*` matches any run of characters, `?` one character.", "type": "string", "minLength": 1 }, "require_signature": { "description": "require_signature for the images this entry matches.", "type": "boolean" }, "attest_mode": { "description": "attest_mode for the images this entry matches.", "enum": ["none", "record", "enforce"] }, "digest_ttl": { "description": "digest_ttl (days, not negative) for the images this entry matches.", "type": "integer", "minimum": 0 }, "trusted_signers": { "description": "trusted_signers for the images this entry matches.", "type": "array", "items": { "type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]*$" }, "uniqueItems": true, "examples": [["release-2025", "release-2026"]] }, "threshold": { "description": "threshold for the images this entry matches.", "type": "integer", "minimum": 1, "default": 1, "examples": [2] } } } } } } } };
 var func1 = Object.prototype.hasOwnProperty;
 var func2 = import_ucs2length.default.default;
 var pattern4 = new RegExp("^[A-Za-z0-9_][A-Za-z0-9_.-]*\\.ya?ml$", "u");
 var pattern5 = new RegExp("^[^\\s-][^\\s]*$", "u");
 var pattern6 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._-]*$", "u");
 var pattern7 = new RegExp("^(sha256:)?[0-9a-fA-F]{64}$", "u");
-var pattern9 = new RegExp("^[A-Za-z0-9_@$-]+(\\.[A-Za-z0-9_@$-]+)*$", "u");
+var pattern8 = new RegExp("^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9_.-]{1,100}$", "u");
+var pattern10 = new RegExp("^[A-Za-z0-9_@$-]+(\\.[A-Za-z0-9_@$-]+)*$", "u");
 var formats0 = import_formats.default.fullFormats.date;
 var formats2 = import_formats.default.fullFormats["date-time"];
 function validate20(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
@@ -36754,33 +46970,34 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
             }
           }
         }
-        if (data0.workflow !== void 0) {
-          let data3 = data0.workflow;
-          if (typeof data3 === "string") {
-            if (!pattern4.test(data3)) {
-              const err7 = { instancePath: instancePath + "/policy/workflow", schemaPath: "#/properties/policy/properties/workflow/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9_][A-Za-z0-9_.-]*\\.ya?ml$" }, message: 'must match pattern "^[A-Za-z0-9_][A-Za-z0-9_.-]*\\.ya?ml$"', schema: "^[A-Za-z0-9_][A-Za-z0-9_.-]*\\.ya?ml$", parentSchema: schema31.properties.policy.properties.workflow, data: data3 };
-              if (vErrors === null) {
-                vErrors = [err7];
-              } else {
-                vErrors.push(err7);
-              }
-              errors++;
-            }
-          } else {
-            const err8 = { instancePath: instancePath + "/policy/workflow", schemaPath: "#/properties/policy/properties/workflow/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.workflow.type, parentSchema: schema31.properties.policy.properties.workflow, data: data3 };
+        if (data0.min_age_days !== void 0) {
+          let data3 = data0.min_age_days;
+          if (!(typeof data3 == "number" && (!(data3 % 1) && !isNaN(data3)) && isFinite(data3))) {
+            const err7 = { instancePath: instancePath + "/policy/min_age_days", schemaPath: "#/properties/policy/properties/min_age_days/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.policy.properties.min_age_days.type, parentSchema: schema31.properties.policy.properties.min_age_days, data: data3 };
             if (vErrors === null) {
-              vErrors = [err8];
+              vErrors = [err7];
             } else {
-              vErrors.push(err8);
+              vErrors.push(err7);
             }
             errors++;
           }
+          if (typeof data3 == "number" && isFinite(data3)) {
+            if (data3 < 0 || isNaN(data3)) {
+              const err8 = { instancePath: instancePath + "/policy/min_age_days", schemaPath: "#/properties/policy/properties/min_age_days/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema31.properties.policy.properties.min_age_days, data: data3 };
+              if (vErrors === null) {
+                vErrors = [err8];
+              } else {
+                vErrors.push(err8);
+              }
+              errors++;
+            }
+          }
         }
-        if (data0.auto_update_ref !== void 0) {
-          let data4 = data0.auto_update_ref;
+        if (data0.workflow !== void 0) {
+          let data4 = data0.workflow;
           if (typeof data4 === "string") {
-            if (!pattern5.test(data4)) {
-              const err9 = { instancePath: instancePath + "/policy/auto_update_ref", schemaPath: "#/properties/policy/properties/auto_update_ref/pattern", keyword: "pattern", params: { pattern: "^[^\\s-][^\\s]*$" }, message: 'must match pattern "^[^\\s-][^\\s]*$"', schema: "^[^\\s-][^\\s]*$", parentSchema: schema31.properties.policy.properties.auto_update_ref, data: data4 };
+            if (!pattern4.test(data4)) {
+              const err9 = { instancePath: instancePath + "/policy/workflow", schemaPath: "#/properties/policy/properties/workflow/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9_][A-Za-z0-9_.-]*\\.ya?ml$" }, message: 'must match pattern "^[A-Za-z0-9_][A-Za-z0-9_.-]*\\.ya?ml$"', schema: "^[A-Za-z0-9_][A-Za-z0-9_.-]*\\.ya?ml$", parentSchema: schema31.properties.policy.properties.workflow, data: data4 };
               if (vErrors === null) {
                 vErrors = [err9];
               } else {
@@ -36789,7 +47006,7 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
               errors++;
             }
           } else {
-            const err10 = { instancePath: instancePath + "/policy/auto_update_ref", schemaPath: "#/properties/policy/properties/auto_update_ref/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.auto_update_ref.type, parentSchema: schema31.properties.policy.properties.auto_update_ref, data: data4 };
+            const err10 = { instancePath: instancePath + "/policy/workflow", schemaPath: "#/properties/policy/properties/workflow/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.workflow.type, parentSchema: schema31.properties.policy.properties.workflow, data: data4 };
             if (vErrors === null) {
               vErrors = [err10];
             } else {
@@ -36798,22 +47015,20 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
             errors++;
           }
         }
-        if (data0.require_signature !== void 0) {
-          let data5 = data0.require_signature;
-          if (typeof data5 !== "boolean") {
-            const err11 = { instancePath: instancePath + "/policy/require_signature", schemaPath: "#/properties/policy/properties/require_signature/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema31.properties.policy.properties.require_signature.type, parentSchema: schema31.properties.policy.properties.require_signature, data: data5 };
-            if (vErrors === null) {
-              vErrors = [err11];
-            } else {
-              vErrors.push(err11);
+        if (data0.auto_update_ref !== void 0) {
+          let data5 = data0.auto_update_ref;
+          if (typeof data5 === "string") {
+            if (!pattern5.test(data5)) {
+              const err11 = { instancePath: instancePath + "/policy/auto_update_ref", schemaPath: "#/properties/policy/properties/auto_update_ref/pattern", keyword: "pattern", params: { pattern: "^[^\\s-][^\\s]*$" }, message: 'must match pattern "^[^\\s-][^\\s]*$"', schema: "^[^\\s-][^\\s]*$", parentSchema: schema31.properties.policy.properties.auto_update_ref, data: data5 };
+              if (vErrors === null) {
+                vErrors = [err11];
+              } else {
+                vErrors.push(err11);
+              }
+              errors++;
             }
-            errors++;
-          }
-        }
-        if (data0.attest_mode !== void 0) {
-          let data6 = data0.attest_mode;
-          if (!(data6 === "none" || data6 === "record" || data6 === "enforce")) {
-            const err12 = { instancePath: instancePath + "/policy/attest_mode", schemaPath: "#/properties/policy/properties/attest_mode/enum", keyword: "enum", params: { allowedValues: schema31.properties.policy.properties.attest_mode.enum }, message: "must be equal to one of the allowed values", schema: schema31.properties.policy.properties.attest_mode.enum, parentSchema: schema31.properties.policy.properties.attest_mode, data: data6 };
+          } else {
+            const err12 = { instancePath: instancePath + "/policy/auto_update_ref", schemaPath: "#/properties/policy/properties/auto_update_ref/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.auto_update_ref.type, parentSchema: schema31.properties.policy.properties.auto_update_ref, data: data5 };
             if (vErrors === null) {
               vErrors = [err12];
             } else {
@@ -36822,20 +47037,22 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
             errors++;
           }
         }
-        if (data0.attestation_type !== void 0) {
-          let data7 = data0.attestation_type;
-          if (typeof data7 === "string") {
-            if (func2(data7) < 1) {
-              const err13 = { instancePath: instancePath + "/policy/attestation_type", schemaPath: "#/properties/policy/properties/attestation_type/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.policy.properties.attestation_type, data: data7 };
-              if (vErrors === null) {
-                vErrors = [err13];
-              } else {
-                vErrors.push(err13);
-              }
-              errors++;
+        if (data0.require_signature !== void 0) {
+          let data6 = data0.require_signature;
+          if (typeof data6 !== "boolean") {
+            const err13 = { instancePath: instancePath + "/policy/require_signature", schemaPath: "#/properties/policy/properties/require_signature/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema31.properties.policy.properties.require_signature.type, parentSchema: schema31.properties.policy.properties.require_signature, data: data6 };
+            if (vErrors === null) {
+              vErrors = [err13];
+            } else {
+              vErrors.push(err13);
             }
-          } else {
-            const err14 = { instancePath: instancePath + "/policy/attestation_type", schemaPath: "#/properties/policy/properties/attestation_type/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.attestation_type.type, parentSchema: schema31.properties.policy.properties.attestation_type, data: data7 };
+            errors++;
+          }
+        }
+        if (data0.attest_mode !== void 0) {
+          let data7 = data0.attest_mode;
+          if (!(data7 === "none" || data7 === "record" || data7 === "enforce")) {
+            const err14 = { instancePath: instancePath + "/policy/attest_mode", schemaPath: "#/properties/policy/properties/attest_mode/enum", keyword: "enum", params: { allowedValues: schema31.properties.policy.properties.attest_mode.enum }, message: "must be equal to one of the allowed values", schema: schema31.properties.policy.properties.attest_mode.enum, parentSchema: schema31.properties.policy.properties.attest_mode, data: data7 };
             if (vErrors === null) {
               vErrors = [err14];
             } else {
@@ -36844,32 +47061,32 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
             errors++;
           }
         }
-        if (data0.ignore_tlog !== void 0) {
-          let data8 = data0.ignore_tlog;
-          if (typeof data8 !== "boolean") {
-            const err15 = { instancePath: instancePath + "/policy/ignore_tlog", schemaPath: "#/properties/policy/properties/ignore_tlog/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema31.properties.policy.properties.ignore_tlog.type, parentSchema: schema31.properties.policy.properties.ignore_tlog, data: data8 };
-            if (vErrors === null) {
-              vErrors = [err15];
-            } else {
-              vErrors.push(err15);
-            }
-            errors++;
-          }
-        }
-        if (data0.trusted_root !== void 0) {
-          let data9 = data0.trusted_root;
-          if (typeof data9 === "string") {
-            if (func2(data9) < 1) {
-              const err16 = { instancePath: instancePath + "/policy/trusted_root", schemaPath: "#/properties/policy/properties/trusted_root/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.policy.properties.trusted_root, data: data9 };
+        if (data0.attestation_type !== void 0) {
+          let data8 = data0.attestation_type;
+          if (typeof data8 === "string") {
+            if (func2(data8) < 1) {
+              const err15 = { instancePath: instancePath + "/policy/attestation_type", schemaPath: "#/properties/policy/properties/attestation_type/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.policy.properties.attestation_type, data: data8 };
               if (vErrors === null) {
-                vErrors = [err16];
+                vErrors = [err15];
               } else {
-                vErrors.push(err16);
+                vErrors.push(err15);
               }
               errors++;
             }
           } else {
-            const err17 = { instancePath: instancePath + "/policy/trusted_root", schemaPath: "#/properties/policy/properties/trusted_root/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.trusted_root.type, parentSchema: schema31.properties.policy.properties.trusted_root, data: data9 };
+            const err16 = { instancePath: instancePath + "/policy/attestation_type", schemaPath: "#/properties/policy/properties/attestation_type/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.attestation_type.type, parentSchema: schema31.properties.policy.properties.attestation_type, data: data8 };
+            if (vErrors === null) {
+              vErrors = [err16];
+            } else {
+              vErrors.push(err16);
+            }
+            errors++;
+          }
+        }
+        if (data0.ignore_tlog !== void 0) {
+          let data9 = data0.ignore_tlog;
+          if (typeof data9 !== "boolean") {
+            const err17 = { instancePath: instancePath + "/policy/ignore_tlog", schemaPath: "#/properties/policy/properties/ignore_tlog/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema31.properties.policy.properties.ignore_tlog.type, parentSchema: schema31.properties.policy.properties.ignore_tlog, data: data9 };
             if (vErrors === null) {
               vErrors = [err17];
             } else {
@@ -36878,11 +47095,11 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
             errors++;
           }
         }
-        if (data0.repository !== void 0) {
-          let data10 = data0.repository;
+        if (data0.trusted_root !== void 0) {
+          let data10 = data0.trusted_root;
           if (typeof data10 === "string") {
             if (func2(data10) < 1) {
-              const err18 = { instancePath: instancePath + "/policy/repository", schemaPath: "#/properties/policy/properties/repository/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.policy.properties.repository, data: data10 };
+              const err18 = { instancePath: instancePath + "/policy/trusted_root", schemaPath: "#/properties/policy/properties/trusted_root/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.policy.properties.trusted_root, data: data10 };
               if (vErrors === null) {
                 vErrors = [err18];
               } else {
@@ -36891,7 +47108,7 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
               errors++;
             }
           } else {
-            const err19 = { instancePath: instancePath + "/policy/repository", schemaPath: "#/properties/policy/properties/repository/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.repository.type, parentSchema: schema31.properties.policy.properties.repository, data: data10 };
+            const err19 = { instancePath: instancePath + "/policy/trusted_root", schemaPath: "#/properties/policy/properties/trusted_root/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.trusted_root.type, parentSchema: schema31.properties.policy.properties.trusted_root, data: data10 };
             if (vErrors === null) {
               vErrors = [err19];
             } else {
@@ -36900,11 +47117,11 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
             errors++;
           }
         }
-        if (data0.tag_template !== void 0) {
-          let data11 = data0.tag_template;
+        if (data0.repository !== void 0) {
+          let data11 = data0.repository;
           if (typeof data11 === "string") {
             if (func2(data11) < 1) {
-              const err20 = { instancePath: instancePath + "/policy/tag_template", schemaPath: "#/properties/policy/properties/tag_template/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.policy.properties.tag_template, data: data11 };
+              const err20 = { instancePath: instancePath + "/policy/repository", schemaPath: "#/properties/policy/properties/repository/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.policy.properties.repository, data: data11 };
               if (vErrors === null) {
                 vErrors = [err20];
               } else {
@@ -36913,7 +47130,7 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
               errors++;
             }
           } else {
-            const err21 = { instancePath: instancePath + "/policy/tag_template", schemaPath: "#/properties/policy/properties/tag_template/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.tag_template.type, parentSchema: schema31.properties.policy.properties.tag_template, data: data11 };
+            const err21 = { instancePath: instancePath + "/policy/repository", schemaPath: "#/properties/policy/properties/repository/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.repository.type, parentSchema: schema31.properties.policy.properties.repository, data: data11 };
             if (vErrors === null) {
               vErrors = [err21];
             } else {
@@ -36922,33 +47139,32 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
             errors++;
           }
         }
-        if (data0.cache_ttl !== void 0) {
-          let data12 = data0.cache_ttl;
-          if (!(typeof data12 == "number" && (!(data12 % 1) && !isNaN(data12)) && isFinite(data12))) {
-            const err22 = { instancePath: instancePath + "/policy/cache_ttl", schemaPath: "#/properties/policy/properties/cache_ttl/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.policy.properties.cache_ttl.type, parentSchema: schema31.properties.policy.properties.cache_ttl, data: data12 };
-            if (vErrors === null) {
-              vErrors = [err22];
-            } else {
-              vErrors.push(err22);
-            }
-            errors++;
-          }
-          if (typeof data12 == "number" && isFinite(data12)) {
-            if (data12 < 0 || isNaN(data12)) {
-              const err23 = { instancePath: instancePath + "/policy/cache_ttl", schemaPath: "#/properties/policy/properties/cache_ttl/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema31.properties.policy.properties.cache_ttl, data: data12 };
+        if (data0.tag_template !== void 0) {
+          let data12 = data0.tag_template;
+          if (typeof data12 === "string") {
+            if (func2(data12) < 1) {
+              const err22 = { instancePath: instancePath + "/policy/tag_template", schemaPath: "#/properties/policy/properties/tag_template/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.policy.properties.tag_template, data: data12 };
               if (vErrors === null) {
-                vErrors = [err23];
+                vErrors = [err22];
               } else {
-                vErrors.push(err23);
+                vErrors.push(err22);
               }
               errors++;
             }
+          } else {
+            const err23 = { instancePath: instancePath + "/policy/tag_template", schemaPath: "#/properties/policy/properties/tag_template/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.tag_template.type, parentSchema: schema31.properties.policy.properties.tag_template, data: data12 };
+            if (vErrors === null) {
+              vErrors = [err23];
+            } else {
+              vErrors.push(err23);
+            }
+            errors++;
           }
         }
-        if (data0.registry_concurrency !== void 0) {
-          let data13 = data0.registry_concurrency;
+        if (data0.cache_ttl !== void 0) {
+          let data13 = data0.cache_ttl;
           if (!(typeof data13 == "number" && (!(data13 % 1) && !isNaN(data13)) && isFinite(data13))) {
-            const err24 = { instancePath: instancePath + "/policy/registry_concurrency", schemaPath: "#/properties/policy/properties/registry_concurrency/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.policy.properties.registry_concurrency.type, parentSchema: schema31.properties.policy.properties.registry_concurrency, data: data13 };
+            const err24 = { instancePath: instancePath + "/policy/cache_ttl", schemaPath: "#/properties/policy/properties/cache_ttl/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.policy.properties.cache_ttl.type, parentSchema: schema31.properties.policy.properties.cache_ttl, data: data13 };
             if (vErrors === null) {
               vErrors = [err24];
             } else {
@@ -36957,8 +47173,8 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
             errors++;
           }
           if (typeof data13 == "number" && isFinite(data13)) {
-            if (data13 > 64 || isNaN(data13)) {
-              const err25 = { instancePath: instancePath + "/policy/registry_concurrency", schemaPath: "#/properties/policy/properties/registry_concurrency/maximum", keyword: "maximum", params: { comparison: "<=", limit: 64 }, message: "must be <= 64", schema: 64, parentSchema: schema31.properties.policy.properties.registry_concurrency, data: data13 };
+            if (data13 < 0 || isNaN(data13)) {
+              const err25 = { instancePath: instancePath + "/policy/cache_ttl", schemaPath: "#/properties/policy/properties/cache_ttl/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema31.properties.policy.properties.cache_ttl, data: data13 };
               if (vErrors === null) {
                 vErrors = [err25];
               } else {
@@ -36966,72 +47182,73 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
               }
               errors++;
             }
-            if (data13 < 1 || isNaN(data13)) {
-              const err26 = { instancePath: instancePath + "/policy/registry_concurrency", schemaPath: "#/properties/policy/properties/registry_concurrency/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema31.properties.policy.properties.registry_concurrency, data: data13 };
+          }
+        }
+        if (data0.registry_concurrency !== void 0) {
+          let data14 = data0.registry_concurrency;
+          if (!(typeof data14 == "number" && (!(data14 % 1) && !isNaN(data14)) && isFinite(data14))) {
+            const err26 = { instancePath: instancePath + "/policy/registry_concurrency", schemaPath: "#/properties/policy/properties/registry_concurrency/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.policy.properties.registry_concurrency.type, parentSchema: schema31.properties.policy.properties.registry_concurrency, data: data14 };
+            if (vErrors === null) {
+              vErrors = [err26];
+            } else {
+              vErrors.push(err26);
+            }
+            errors++;
+          }
+          if (typeof data14 == "number" && isFinite(data14)) {
+            if (data14 > 64 || isNaN(data14)) {
+              const err27 = { instancePath: instancePath + "/policy/registry_concurrency", schemaPath: "#/properties/policy/properties/registry_concurrency/maximum", keyword: "maximum", params: { comparison: "<=", limit: 64 }, message: "must be <= 64", schema: 64, parentSchema: schema31.properties.policy.properties.registry_concurrency, data: data14 };
               if (vErrors === null) {
-                vErrors = [err26];
+                vErrors = [err27];
               } else {
-                vErrors.push(err26);
+                vErrors.push(err27);
+              }
+              errors++;
+            }
+            if (data14 < 1 || isNaN(data14)) {
+              const err28 = { instancePath: instancePath + "/policy/registry_concurrency", schemaPath: "#/properties/policy/properties/registry_concurrency/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema31.properties.policy.properties.registry_concurrency, data: data14 };
+              if (vErrors === null) {
+                vErrors = [err28];
+              } else {
+                vErrors.push(err28);
               }
               errors++;
             }
           }
         }
         if (data0.signers !== void 0) {
-          let data14 = data0.signers;
-          if (data14 && typeof data14 == "object" && !Array.isArray(data14)) {
-            for (const key2 in data14) {
-              const _errs31 = errors;
+          let data15 = data0.signers;
+          if (data15 && typeof data15 == "object" && !Array.isArray(data15)) {
+            for (const key2 in data15) {
+              const _errs33 = errors;
               if (typeof key2 === "string") {
                 if (!pattern6.test(key2)) {
-                  const err27 = { instancePath: instancePath + "/policy/signers", schemaPath: "#/properties/policy/properties/signers/propertyNames/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$" }, message: 'must match pattern "^[A-Za-z0-9][A-Za-z0-9._-]*$"', schema: "^[A-Za-z0-9][A-Za-z0-9._-]*$", parentSchema: schema31.properties.policy.properties.signers.propertyNames, data: key2, propertyName: key2 };
+                  const err29 = { instancePath: instancePath + "/policy/signers", schemaPath: "#/properties/policy/properties/signers/propertyNames/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$" }, message: 'must match pattern "^[A-Za-z0-9][A-Za-z0-9._-]*$"', schema: "^[A-Za-z0-9][A-Za-z0-9._-]*$", parentSchema: schema31.properties.policy.properties.signers.propertyNames, data: key2, propertyName: key2 };
                   if (vErrors === null) {
-                    vErrors = [err27];
+                    vErrors = [err29];
                   } else {
-                    vErrors.push(err27);
+                    vErrors.push(err29);
                   }
                   errors++;
                 }
               }
-              var valid2 = _errs31 === errors;
+              var valid2 = _errs33 === errors;
               if (!valid2) {
-                const err28 = { instancePath: instancePath + "/policy/signers", schemaPath: "#/properties/policy/properties/signers/propertyNames", keyword: "propertyNames", params: { propertyName: key2 }, message: "property name must be valid", schema: schema31.properties.policy.properties.signers.propertyNames, parentSchema: schema31.properties.policy.properties.signers, data: data14 };
+                const err30 = { instancePath: instancePath + "/policy/signers", schemaPath: "#/properties/policy/properties/signers/propertyNames", keyword: "propertyNames", params: { propertyName: key2 }, message: "property name must be valid", schema: schema31.properties.policy.properties.signers.propertyNames, parentSchema: schema31.properties.policy.properties.signers, data: data15 };
                 if (vErrors === null) {
-                  vErrors = [err28];
+                  vErrors = [err30];
                 } else {
-                  vErrors.push(err28);
+                  vErrors.push(err30);
                 }
                 errors++;
               }
             }
-            for (const key3 in data14) {
-              let data15 = data14[key3];
-              if (data15 && typeof data15 == "object" && !Array.isArray(data15)) {
-                for (const key4 in data15) {
-                  if (!(key4 === "key_path" || key4 === "key_fingerprint" || key4 === "identity" || key4 === "issuer" || key4 === "valid_from" || key4 === "valid_until")) {
-                    const err29 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/policy/properties/signers/additionalProperties/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key4 }, message: "must NOT have additional properties", schema: false, parentSchema: schema31.properties.policy.properties.signers.additionalProperties, data: data15 };
-                    if (vErrors === null) {
-                      vErrors = [err29];
-                    } else {
-                      vErrors.push(err29);
-                    }
-                    errors++;
-                  }
-                }
-                if (data15.key_path !== void 0) {
-                  let data16 = data15.key_path;
-                  if (typeof data16 === "string") {
-                    if (func2(data16) < 1) {
-                      const err30 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/key_path", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/key_path/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.key_path, data: data16 };
-                      if (vErrors === null) {
-                        vErrors = [err30];
-                      } else {
-                        vErrors.push(err30);
-                      }
-                      errors++;
-                    }
-                  } else {
-                    const err31 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/key_path", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/key_path/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.signers.additionalProperties.properties.key_path.type, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.key_path, data: data16 };
+            for (const key3 in data15) {
+              let data16 = data15[key3];
+              if (data16 && typeof data16 == "object" && !Array.isArray(data16)) {
+                for (const key4 in data16) {
+                  if (!(key4 === "key_path" || key4 === "key_fingerprint" || key4 === "identity" || key4 === "issuer" || key4 === "github" || key4 === "valid_from" || key4 === "valid_until")) {
+                    const err31 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/policy/properties/signers/additionalProperties/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key4 }, message: "must NOT have additional properties", schema: false, parentSchema: schema31.properties.policy.properties.signers.additionalProperties, data: data16 };
                     if (vErrors === null) {
                       vErrors = [err31];
                     } else {
@@ -37040,11 +47257,11 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                     errors++;
                   }
                 }
-                if (data15.key_fingerprint !== void 0) {
-                  let data17 = data15.key_fingerprint;
+                if (data16.key_path !== void 0) {
+                  let data17 = data16.key_path;
                   if (typeof data17 === "string") {
-                    if (!pattern7.test(data17)) {
-                      const err32 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/key_fingerprint", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/key_fingerprint/pattern", keyword: "pattern", params: { pattern: "^(sha256:)?[0-9a-fA-F]{64}$" }, message: 'must match pattern "^(sha256:)?[0-9a-fA-F]{64}$"', schema: "^(sha256:)?[0-9a-fA-F]{64}$", parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.key_fingerprint, data: data17 };
+                    if (func2(data17) < 1) {
+                      const err32 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/key_path", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/key_path/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.key_path, data: data17 };
                       if (vErrors === null) {
                         vErrors = [err32];
                       } else {
@@ -37053,7 +47270,7 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                       errors++;
                     }
                   } else {
-                    const err33 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/key_fingerprint", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/key_fingerprint/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.signers.additionalProperties.properties.key_fingerprint.type, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.key_fingerprint, data: data17 };
+                    const err33 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/key_path", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/key_path/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.signers.additionalProperties.properties.key_path.type, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.key_path, data: data17 };
                     if (vErrors === null) {
                       vErrors = [err33];
                     } else {
@@ -37062,11 +47279,11 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                     errors++;
                   }
                 }
-                if (data15.identity !== void 0) {
-                  let data18 = data15.identity;
+                if (data16.key_fingerprint !== void 0) {
+                  let data18 = data16.key_fingerprint;
                   if (typeof data18 === "string") {
-                    if (func2(data18) < 1) {
-                      const err34 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/identity", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/identity/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.identity, data: data18 };
+                    if (!pattern7.test(data18)) {
+                      const err34 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/key_fingerprint", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/key_fingerprint/pattern", keyword: "pattern", params: { pattern: "^(sha256:)?[0-9a-fA-F]{64}$" }, message: 'must match pattern "^(sha256:)?[0-9a-fA-F]{64}$"', schema: "^(sha256:)?[0-9a-fA-F]{64}$", parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.key_fingerprint, data: data18 };
                       if (vErrors === null) {
                         vErrors = [err34];
                       } else {
@@ -37075,7 +47292,7 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                       errors++;
                     }
                   } else {
-                    const err35 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/identity", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/identity/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.signers.additionalProperties.properties.identity.type, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.identity, data: data18 };
+                    const err35 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/key_fingerprint", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/key_fingerprint/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.signers.additionalProperties.properties.key_fingerprint.type, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.key_fingerprint, data: data18 };
                     if (vErrors === null) {
                       vErrors = [err35];
                     } else {
@@ -37084,11 +47301,11 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                     errors++;
                   }
                 }
-                if (data15.issuer !== void 0) {
-                  let data19 = data15.issuer;
+                if (data16.identity !== void 0) {
+                  let data19 = data16.identity;
                   if (typeof data19 === "string") {
                     if (func2(data19) < 1) {
-                      const err36 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/issuer", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/issuer/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.issuer, data: data19 };
+                      const err36 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/identity", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/identity/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.identity, data: data19 };
                       if (vErrors === null) {
                         vErrors = [err36];
                       } else {
@@ -37097,7 +47314,7 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                       errors++;
                     }
                   } else {
-                    const err37 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/issuer", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/issuer/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.signers.additionalProperties.properties.issuer.type, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.issuer, data: data19 };
+                    const err37 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/identity", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/identity/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.signers.additionalProperties.properties.identity.type, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.identity, data: data19 };
                     if (vErrors === null) {
                       vErrors = [err37];
                     } else {
@@ -37106,37 +47323,33 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                     errors++;
                   }
                 }
-                if (data15.valid_from !== void 0) {
-                  let data20 = data15.valid_from;
-                  if (typeof data20 !== "string") {
-                    const err38 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/valid_from", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/valid_from/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_from.type, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_from, data: data20 };
-                    if (vErrors === null) {
-                      vErrors = [err38];
-                    } else {
-                      vErrors.push(err38);
-                    }
-                    errors++;
-                  }
-                  const _errs46 = errors;
-                  let valid5 = false;
-                  const _errs47 = errors;
+                if (data16.issuer !== void 0) {
+                  let data20 = data16.issuer;
                   if (typeof data20 === "string") {
-                    if (!formats0.validate(data20)) {
-                      const err39 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/valid_from", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/valid_from/anyOf/0/format", keyword: "format", params: { format: "date" }, message: 'must match format "date"', schema: "date", parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_from.anyOf[0], data: data20 };
+                    if (func2(data20) < 1) {
+                      const err38 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/issuer", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/issuer/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.issuer, data: data20 };
                       if (vErrors === null) {
-                        vErrors = [err39];
+                        vErrors = [err38];
                       } else {
-                        vErrors.push(err39);
+                        vErrors.push(err38);
                       }
                       errors++;
                     }
+                  } else {
+                    const err39 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/issuer", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/issuer/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.signers.additionalProperties.properties.issuer.type, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.issuer, data: data20 };
+                    if (vErrors === null) {
+                      vErrors = [err39];
+                    } else {
+                      vErrors.push(err39);
+                    }
+                    errors++;
                   }
-                  var _valid0 = _errs47 === errors;
-                  valid5 = valid5 || _valid0;
-                  const _errs48 = errors;
-                  if (typeof data20 === "string") {
-                    if (!formats2.validate(data20)) {
-                      const err40 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/valid_from", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/valid_from/anyOf/1/format", keyword: "format", params: { format: "date-time" }, message: 'must match format "date-time"', schema: "date-time", parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_from.anyOf[1], data: data20 };
+                }
+                if (data16.github !== void 0) {
+                  let data21 = data16.github;
+                  if (data21 && typeof data21 == "object" && !Array.isArray(data21)) {
+                    if (data21.repository === void 0) {
+                      const err40 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/github", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/github/required", keyword: "required", params: { missingProperty: "repository" }, message: "must have required property 'repository'", schema: schema31.properties.policy.properties.signers.additionalProperties.properties.github.required, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.github, data: data21 };
                       if (vErrors === null) {
                         vErrors = [err40];
                       } else {
@@ -37144,82 +47357,241 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                       }
                       errors++;
                     }
-                  }
-                  var _valid0 = _errs48 === errors;
-                  valid5 = valid5 || _valid0;
-                  if (!valid5) {
-                    const err41 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/valid_from", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/valid_from/anyOf", keyword: "anyOf", params: {}, message: "must match a schema in anyOf", schema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_from.anyOf, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_from, data: data20 };
+                    for (const key5 in data21) {
+                      if (!(key5 === "repository" || key5 === "signer_workflow" || key5 === "source_ref" || key5 === "hosted_runners_only" || key5 === "predicate_type")) {
+                        const err41 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/github", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/github/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key5 }, message: "must NOT have additional properties", schema: false, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.github, data: data21 };
+                        if (vErrors === null) {
+                          vErrors = [err41];
+                        } else {
+                          vErrors.push(err41);
+                        }
+                        errors++;
+                      }
+                    }
+                    if (data21.repository !== void 0) {
+                      let data22 = data21.repository;
+                      if (typeof data22 === "string") {
+                        if (!pattern8.test(data22)) {
+                          const err42 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/github/repository", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/github/properties/repository/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9_.-]{1,100}$" }, message: 'must match pattern "^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9_.-]{1,100}$"', schema: "^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9_.-]{1,100}$", parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.github.properties.repository, data: data22 };
+                          if (vErrors === null) {
+                            vErrors = [err42];
+                          } else {
+                            vErrors.push(err42);
+                          }
+                          errors++;
+                        }
+                      } else {
+                        const err43 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/github/repository", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/github/properties/repository/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.signers.additionalProperties.properties.github.properties.repository.type, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.github.properties.repository, data: data22 };
+                        if (vErrors === null) {
+                          vErrors = [err43];
+                        } else {
+                          vErrors.push(err43);
+                        }
+                        errors++;
+                      }
+                    }
+                    if (data21.signer_workflow !== void 0) {
+                      let data23 = data21.signer_workflow;
+                      if (typeof data23 === "string") {
+                        if (func2(data23) < 1) {
+                          const err44 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/github/signer_workflow", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/github/properties/signer_workflow/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.github.properties.signer_workflow, data: data23 };
+                          if (vErrors === null) {
+                            vErrors = [err44];
+                          } else {
+                            vErrors.push(err44);
+                          }
+                          errors++;
+                        }
+                      } else {
+                        const err45 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/github/signer_workflow", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/github/properties/signer_workflow/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.signers.additionalProperties.properties.github.properties.signer_workflow.type, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.github.properties.signer_workflow, data: data23 };
+                        if (vErrors === null) {
+                          vErrors = [err45];
+                        } else {
+                          vErrors.push(err45);
+                        }
+                        errors++;
+                      }
+                    }
+                    if (data21.source_ref !== void 0) {
+                      let data24 = data21.source_ref;
+                      if (typeof data24 === "string") {
+                        if (func2(data24) < 1) {
+                          const err46 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/github/source_ref", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/github/properties/source_ref/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.github.properties.source_ref, data: data24 };
+                          if (vErrors === null) {
+                            vErrors = [err46];
+                          } else {
+                            vErrors.push(err46);
+                          }
+                          errors++;
+                        }
+                      } else {
+                        const err47 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/github/source_ref", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/github/properties/source_ref/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.signers.additionalProperties.properties.github.properties.source_ref.type, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.github.properties.source_ref, data: data24 };
+                        if (vErrors === null) {
+                          vErrors = [err47];
+                        } else {
+                          vErrors.push(err47);
+                        }
+                        errors++;
+                      }
+                    }
+                    if (data21.hosted_runners_only !== void 0) {
+                      let data25 = data21.hosted_runners_only;
+                      if (typeof data25 !== "boolean") {
+                        const err48 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/github/hosted_runners_only", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/github/properties/hosted_runners_only/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema31.properties.policy.properties.signers.additionalProperties.properties.github.properties.hosted_runners_only.type, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.github.properties.hosted_runners_only, data: data25 };
+                        if (vErrors === null) {
+                          vErrors = [err48];
+                        } else {
+                          vErrors.push(err48);
+                        }
+                        errors++;
+                      }
+                    }
+                    if (data21.predicate_type !== void 0) {
+                      let data26 = data21.predicate_type;
+                      if (typeof data26 === "string") {
+                        if (func2(data26) < 1) {
+                          const err49 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/github/predicate_type", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/github/properties/predicate_type/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.github.properties.predicate_type, data: data26 };
+                          if (vErrors === null) {
+                            vErrors = [err49];
+                          } else {
+                            vErrors.push(err49);
+                          }
+                          errors++;
+                        }
+                      } else {
+                        const err50 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/github/predicate_type", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/github/properties/predicate_type/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.signers.additionalProperties.properties.github.properties.predicate_type.type, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.github.properties.predicate_type, data: data26 };
+                        if (vErrors === null) {
+                          vErrors = [err50];
+                        } else {
+                          vErrors.push(err50);
+                        }
+                        errors++;
+                      }
+                    }
+                  } else {
+                    const err51 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/github", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/github/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.policy.properties.signers.additionalProperties.properties.github.type, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.github, data: data21 };
                     if (vErrors === null) {
-                      vErrors = [err41];
+                      vErrors = [err51];
                     } else {
-                      vErrors.push(err41);
+                      vErrors.push(err51);
+                    }
+                    errors++;
+                  }
+                }
+                if (data16.valid_from !== void 0) {
+                  let data27 = data16.valid_from;
+                  if (typeof data27 !== "string") {
+                    const err52 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/valid_from", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/valid_from/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_from.type, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_from, data: data27 };
+                    if (vErrors === null) {
+                      vErrors = [err52];
+                    } else {
+                      vErrors.push(err52);
+                    }
+                    errors++;
+                  }
+                  const _errs61 = errors;
+                  let valid6 = false;
+                  const _errs62 = errors;
+                  if (typeof data27 === "string") {
+                    if (!formats0.validate(data27)) {
+                      const err53 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/valid_from", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/valid_from/anyOf/0/format", keyword: "format", params: { format: "date" }, message: 'must match format "date"', schema: "date", parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_from.anyOf[0], data: data27 };
+                      if (vErrors === null) {
+                        vErrors = [err53];
+                      } else {
+                        vErrors.push(err53);
+                      }
+                      errors++;
+                    }
+                  }
+                  var _valid0 = _errs62 === errors;
+                  valid6 = valid6 || _valid0;
+                  const _errs63 = errors;
+                  if (typeof data27 === "string") {
+                    if (!formats2.validate(data27)) {
+                      const err54 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/valid_from", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/valid_from/anyOf/1/format", keyword: "format", params: { format: "date-time" }, message: 'must match format "date-time"', schema: "date-time", parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_from.anyOf[1], data: data27 };
+                      if (vErrors === null) {
+                        vErrors = [err54];
+                      } else {
+                        vErrors.push(err54);
+                      }
+                      errors++;
+                    }
+                  }
+                  var _valid0 = _errs63 === errors;
+                  valid6 = valid6 || _valid0;
+                  if (!valid6) {
+                    const err55 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/valid_from", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/valid_from/anyOf", keyword: "anyOf", params: {}, message: "must match a schema in anyOf", schema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_from.anyOf, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_from, data: data27 };
+                    if (vErrors === null) {
+                      vErrors = [err55];
+                    } else {
+                      vErrors.push(err55);
                     }
                     errors++;
                   } else {
-                    errors = _errs46;
+                    errors = _errs61;
                     if (vErrors !== null) {
-                      if (_errs46) {
-                        vErrors.length = _errs46;
+                      if (_errs61) {
+                        vErrors.length = _errs61;
                       } else {
                         vErrors = null;
                       }
                     }
                   }
                 }
-                if (data15.valid_until !== void 0) {
-                  let data21 = data15.valid_until;
-                  if (typeof data21 !== "string") {
-                    const err42 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/valid_until", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/valid_until/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_until.type, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_until, data: data21 };
+                if (data16.valid_until !== void 0) {
+                  let data28 = data16.valid_until;
+                  if (typeof data28 !== "string") {
+                    const err56 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/valid_until", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/valid_until/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_until.type, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_until, data: data28 };
                     if (vErrors === null) {
-                      vErrors = [err42];
+                      vErrors = [err56];
                     } else {
-                      vErrors.push(err42);
+                      vErrors.push(err56);
                     }
                     errors++;
                   }
-                  const _errs51 = errors;
-                  let valid6 = false;
-                  const _errs52 = errors;
-                  if (typeof data21 === "string") {
-                    if (!formats0.validate(data21)) {
-                      const err43 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/valid_until", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/valid_until/anyOf/0/format", keyword: "format", params: { format: "date" }, message: 'must match format "date"', schema: "date", parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_until.anyOf[0], data: data21 };
+                  const _errs66 = errors;
+                  let valid7 = false;
+                  const _errs67 = errors;
+                  if (typeof data28 === "string") {
+                    if (!formats0.validate(data28)) {
+                      const err57 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/valid_until", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/valid_until/anyOf/0/format", keyword: "format", params: { format: "date" }, message: 'must match format "date"', schema: "date", parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_until.anyOf[0], data: data28 };
                       if (vErrors === null) {
-                        vErrors = [err43];
+                        vErrors = [err57];
                       } else {
-                        vErrors.push(err43);
+                        vErrors.push(err57);
                       }
                       errors++;
                     }
                   }
-                  var _valid1 = _errs52 === errors;
-                  valid6 = valid6 || _valid1;
-                  const _errs53 = errors;
-                  if (typeof data21 === "string") {
-                    if (!formats2.validate(data21)) {
-                      const err44 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/valid_until", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/valid_until/anyOf/1/format", keyword: "format", params: { format: "date-time" }, message: 'must match format "date-time"', schema: "date-time", parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_until.anyOf[1], data: data21 };
+                  var _valid1 = _errs67 === errors;
+                  valid7 = valid7 || _valid1;
+                  const _errs68 = errors;
+                  if (typeof data28 === "string") {
+                    if (!formats2.validate(data28)) {
+                      const err58 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/valid_until", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/valid_until/anyOf/1/format", keyword: "format", params: { format: "date-time" }, message: 'must match format "date-time"', schema: "date-time", parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_until.anyOf[1], data: data28 };
                       if (vErrors === null) {
-                        vErrors = [err44];
+                        vErrors = [err58];
                       } else {
-                        vErrors.push(err44);
+                        vErrors.push(err58);
                       }
                       errors++;
                     }
                   }
-                  var _valid1 = _errs53 === errors;
-                  valid6 = valid6 || _valid1;
-                  if (!valid6) {
-                    const err45 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/valid_until", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/valid_until/anyOf", keyword: "anyOf", params: {}, message: "must match a schema in anyOf", schema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_until.anyOf, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_until, data: data21 };
+                  var _valid1 = _errs68 === errors;
+                  valid7 = valid7 || _valid1;
+                  if (!valid7) {
+                    const err59 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/valid_until", schemaPath: "#/properties/policy/properties/signers/additionalProperties/properties/valid_until/anyOf", keyword: "anyOf", params: {}, message: "must match a schema in anyOf", schema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_until.anyOf, parentSchema: schema31.properties.policy.properties.signers.additionalProperties.properties.valid_until, data: data28 };
                     if (vErrors === null) {
-                      vErrors = [err45];
+                      vErrors = [err59];
                     } else {
-                      vErrors.push(err45);
+                      vErrors.push(err59);
                     }
                     errors++;
                   } else {
-                    errors = _errs51;
+                    errors = _errs66;
                     if (vErrors !== null) {
-                      if (_errs51) {
-                        vErrors.length = _errs51;
+                      if (_errs66) {
+                        vErrors.length = _errs66;
                       } else {
                         vErrors = null;
                       }
@@ -37227,67 +47599,67 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                   }
                 }
               } else {
-                const err46 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/policy/properties/signers/additionalProperties/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.policy.properties.signers.additionalProperties.type, parentSchema: schema31.properties.policy.properties.signers.additionalProperties, data: data15 };
+                const err60 = { instancePath: instancePath + "/policy/signers/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/policy/properties/signers/additionalProperties/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.policy.properties.signers.additionalProperties.type, parentSchema: schema31.properties.policy.properties.signers.additionalProperties, data: data16 };
                 if (vErrors === null) {
-                  vErrors = [err46];
+                  vErrors = [err60];
                 } else {
-                  vErrors.push(err46);
+                  vErrors.push(err60);
                 }
                 errors++;
               }
             }
           } else {
-            const err47 = { instancePath: instancePath + "/policy/signers", schemaPath: "#/properties/policy/properties/signers/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.policy.properties.signers.type, parentSchema: schema31.properties.policy.properties.signers, data: data14 };
+            const err61 = { instancePath: instancePath + "/policy/signers", schemaPath: "#/properties/policy/properties/signers/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.policy.properties.signers.type, parentSchema: schema31.properties.policy.properties.signers, data: data15 };
             if (vErrors === null) {
-              vErrors = [err47];
+              vErrors = [err61];
             } else {
-              vErrors.push(err47);
+              vErrors.push(err61);
             }
             errors++;
           }
         }
         if (data0.trusted_signers !== void 0) {
-          let data22 = data0.trusted_signers;
-          if (Array.isArray(data22)) {
-            const len0 = data22.length;
+          let data29 = data0.trusted_signers;
+          if (Array.isArray(data29)) {
+            const len0 = data29.length;
             for (let i0 = 0; i0 < len0; i0++) {
-              let data23 = data22[i0];
-              if (typeof data23 === "string") {
-                if (!pattern6.test(data23)) {
-                  const err48 = { instancePath: instancePath + "/policy/trusted_signers/" + i0, schemaPath: "#/properties/policy/properties/trusted_signers/items/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$" }, message: 'must match pattern "^[A-Za-z0-9][A-Za-z0-9._-]*$"', schema: "^[A-Za-z0-9][A-Za-z0-9._-]*$", parentSchema: schema31.properties.policy.properties.trusted_signers.items, data: data23 };
+              let data30 = data29[i0];
+              if (typeof data30 === "string") {
+                if (!pattern6.test(data30)) {
+                  const err62 = { instancePath: instancePath + "/policy/trusted_signers/" + i0, schemaPath: "#/properties/policy/properties/trusted_signers/items/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$" }, message: 'must match pattern "^[A-Za-z0-9][A-Za-z0-9._-]*$"', schema: "^[A-Za-z0-9][A-Za-z0-9._-]*$", parentSchema: schema31.properties.policy.properties.trusted_signers.items, data: data30 };
                   if (vErrors === null) {
-                    vErrors = [err48];
+                    vErrors = [err62];
                   } else {
-                    vErrors.push(err48);
+                    vErrors.push(err62);
                   }
                   errors++;
                 }
               } else {
-                const err49 = { instancePath: instancePath + "/policy/trusted_signers/" + i0, schemaPath: "#/properties/policy/properties/trusted_signers/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.trusted_signers.items.type, parentSchema: schema31.properties.policy.properties.trusted_signers.items, data: data23 };
+                const err63 = { instancePath: instancePath + "/policy/trusted_signers/" + i0, schemaPath: "#/properties/policy/properties/trusted_signers/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.trusted_signers.items.type, parentSchema: schema31.properties.policy.properties.trusted_signers.items, data: data30 };
                 if (vErrors === null) {
-                  vErrors = [err49];
+                  vErrors = [err63];
                 } else {
-                  vErrors.push(err49);
+                  vErrors.push(err63);
                 }
                 errors++;
               }
             }
-            let i1 = data22.length;
+            let i1 = data29.length;
             let j0;
             if (i1 > 1) {
               const indices0 = {};
               for (; i1--; ) {
-                let item0 = data22[i1];
+                let item0 = data29[i1];
                 if (typeof item0 !== "string") {
                   continue;
                 }
                 if (typeof indices0[item0] == "number") {
                   j0 = indices0[item0];
-                  const err50 = { instancePath: instancePath + "/policy/trusted_signers", schemaPath: "#/properties/policy/properties/trusted_signers/uniqueItems", keyword: "uniqueItems", params: { i: i1, j: j0 }, message: "must NOT have duplicate items (items ## " + j0 + " and " + i1 + " are identical)", schema: true, parentSchema: schema31.properties.policy.properties.trusted_signers, data: data22 };
+                  const err64 = { instancePath: instancePath + "/policy/trusted_signers", schemaPath: "#/properties/policy/properties/trusted_signers/uniqueItems", keyword: "uniqueItems", params: { i: i1, j: j0 }, message: "must NOT have duplicate items (items ## " + j0 + " and " + i1 + " are identical)", schema: true, parentSchema: schema31.properties.policy.properties.trusted_signers, data: data29 };
                   if (vErrors === null) {
-                    vErrors = [err50];
+                    vErrors = [err64];
                   } else {
-                    vErrors.push(err50);
+                    vErrors.push(err64);
                   }
                   errors++;
                   break;
@@ -37296,255 +47668,79 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
               }
             }
           } else {
-            const err51 = { instancePath: instancePath + "/policy/trusted_signers", schemaPath: "#/properties/policy/properties/trusted_signers/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.policy.properties.trusted_signers.type, parentSchema: schema31.properties.policy.properties.trusted_signers, data: data22 };
+            const err65 = { instancePath: instancePath + "/policy/trusted_signers", schemaPath: "#/properties/policy/properties/trusted_signers/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.policy.properties.trusted_signers.type, parentSchema: schema31.properties.policy.properties.trusted_signers, data: data29 };
             if (vErrors === null) {
-              vErrors = [err51];
+              vErrors = [err65];
             } else {
-              vErrors.push(err51);
+              vErrors.push(err65);
             }
             errors++;
           }
         }
         if (data0.threshold !== void 0) {
-          let data24 = data0.threshold;
-          if (!(typeof data24 == "number" && (!(data24 % 1) && !isNaN(data24)) && isFinite(data24))) {
-            const err52 = { instancePath: instancePath + "/policy/threshold", schemaPath: "#/properties/policy/properties/threshold/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.policy.properties.threshold.type, parentSchema: schema31.properties.policy.properties.threshold, data: data24 };
+          let data31 = data0.threshold;
+          if (!(typeof data31 == "number" && (!(data31 % 1) && !isNaN(data31)) && isFinite(data31))) {
+            const err66 = { instancePath: instancePath + "/policy/threshold", schemaPath: "#/properties/policy/properties/threshold/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.policy.properties.threshold.type, parentSchema: schema31.properties.policy.properties.threshold, data: data31 };
             if (vErrors === null) {
-              vErrors = [err52];
+              vErrors = [err66];
             } else {
-              vErrors.push(err52);
+              vErrors.push(err66);
             }
             errors++;
           }
-          if (typeof data24 == "number" && isFinite(data24)) {
-            if (data24 < 1 || isNaN(data24)) {
-              const err53 = { instancePath: instancePath + "/policy/threshold", schemaPath: "#/properties/policy/properties/threshold/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema31.properties.policy.properties.threshold, data: data24 };
+          if (typeof data31 == "number" && isFinite(data31)) {
+            if (data31 < 1 || isNaN(data31)) {
+              const err67 = { instancePath: instancePath + "/policy/threshold", schemaPath: "#/properties/policy/properties/threshold/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema31.properties.policy.properties.threshold, data: data31 };
               if (vErrors === null) {
-                vErrors = [err53];
+                vErrors = [err67];
               } else {
-                vErrors.push(err53);
+                vErrors.push(err67);
               }
               errors++;
             }
           }
         }
         if (data0.attestations !== void 0) {
-          let data25 = data0.attestations;
-          if (Array.isArray(data25)) {
-            const len1 = data25.length;
+          let data32 = data0.attestations;
+          if (Array.isArray(data32)) {
+            const len1 = data32.length;
             for (let i2 = 0; i2 < len1; i2++) {
-              let data26 = data25[i2];
-              if (data26 && typeof data26 == "object" && !Array.isArray(data26)) {
-                if (data26.type === void 0) {
-                  const err54 = { instancePath: instancePath + "/policy/attestations/" + i2, schemaPath: "#/properties/policy/properties/attestations/items/required", keyword: "required", params: { missingProperty: "type" }, message: "must have required property 'type'", schema: schema31.properties.policy.properties.attestations.items.required, parentSchema: schema31.properties.policy.properties.attestations.items, data: data26 };
+              let data33 = data32[i2];
+              if (data33 && typeof data33 == "object" && !Array.isArray(data33)) {
+                if (data33.type === void 0) {
+                  const err68 = { instancePath: instancePath + "/policy/attestations/" + i2, schemaPath: "#/properties/policy/properties/attestations/items/required", keyword: "required", params: { missingProperty: "type" }, message: "must have required property 'type'", schema: schema31.properties.policy.properties.attestations.items.required, parentSchema: schema31.properties.policy.properties.attestations.items, data: data33 };
                   if (vErrors === null) {
-                    vErrors = [err54];
+                    vErrors = [err68];
                   } else {
-                    vErrors.push(err54);
+                    vErrors.push(err68);
                   }
                   errors++;
                 }
-                for (const key5 in data26) {
-                  if (!(key5 === "type" || key5 === "signers" || key5 === "where" || key5 === "max_age_days" || key5 === "time_field")) {
-                    const err55 = { instancePath: instancePath + "/policy/attestations/" + i2, schemaPath: "#/properties/policy/properties/attestations/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key5 }, message: "must NOT have additional properties", schema: false, parentSchema: schema31.properties.policy.properties.attestations.items, data: data26 };
+                for (const key6 in data33) {
+                  if (!(key6 === "type" || key6 === "signers" || key6 === "where" || key6 === "max_age_days" || key6 === "time_field")) {
+                    const err69 = { instancePath: instancePath + "/policy/attestations/" + i2, schemaPath: "#/properties/policy/properties/attestations/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key6 }, message: "must NOT have additional properties", schema: false, parentSchema: schema31.properties.policy.properties.attestations.items, data: data33 };
                     if (vErrors === null) {
-                      vErrors = [err55];
+                      vErrors = [err69];
                     } else {
-                      vErrors.push(err55);
+                      vErrors.push(err69);
                     }
                     errors++;
                   }
                 }
-                if (data26.type !== void 0) {
-                  let data27 = data26.type;
-                  if (typeof data27 === "string") {
-                    if (func2(data27) < 1) {
-                      const err56 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/type", schemaPath: "#/properties/policy/properties/attestations/items/properties/type/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.policy.properties.attestations.items.properties.type, data: data27 };
+                if (data33.type !== void 0) {
+                  let data34 = data33.type;
+                  if (typeof data34 === "string") {
+                    if (func2(data34) < 1) {
+                      const err70 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/type", schemaPath: "#/properties/policy/properties/attestations/items/properties/type/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.policy.properties.attestations.items.properties.type, data: data34 };
                       if (vErrors === null) {
-                        vErrors = [err56];
+                        vErrors = [err70];
                       } else {
-                        vErrors.push(err56);
+                        vErrors.push(err70);
                       }
                       errors++;
                     }
                   } else {
-                    const err57 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/type", schemaPath: "#/properties/policy/properties/attestations/items/properties/type/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.attestations.items.properties.type.type, parentSchema: schema31.properties.policy.properties.attestations.items.properties.type, data: data27 };
-                    if (vErrors === null) {
-                      vErrors = [err57];
-                    } else {
-                      vErrors.push(err57);
-                    }
-                    errors++;
-                  }
-                }
-                if (data26.signers !== void 0) {
-                  let data28 = data26.signers;
-                  if (Array.isArray(data28)) {
-                    const len2 = data28.length;
-                    for (let i3 = 0; i3 < len2; i3++) {
-                      let data29 = data28[i3];
-                      if (typeof data29 === "string") {
-                        if (func2(data29) < 1) {
-                          const err58 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/signers/" + i3, schemaPath: "#/properties/policy/properties/attestations/items/properties/signers/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.policy.properties.attestations.items.properties.signers.items, data: data29 };
-                          if (vErrors === null) {
-                            vErrors = [err58];
-                          } else {
-                            vErrors.push(err58);
-                          }
-                          errors++;
-                        }
-                      } else {
-                        const err59 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/signers/" + i3, schemaPath: "#/properties/policy/properties/attestations/items/properties/signers/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.attestations.items.properties.signers.items.type, parentSchema: schema31.properties.policy.properties.attestations.items.properties.signers.items, data: data29 };
-                        if (vErrors === null) {
-                          vErrors = [err59];
-                        } else {
-                          vErrors.push(err59);
-                        }
-                        errors++;
-                      }
-                    }
-                    let i4 = data28.length;
-                    let j1;
-                    if (i4 > 1) {
-                      const indices1 = {};
-                      for (; i4--; ) {
-                        let item1 = data28[i4];
-                        if (typeof item1 !== "string") {
-                          continue;
-                        }
-                        if (typeof indices1[item1] == "number") {
-                          j1 = indices1[item1];
-                          const err60 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/signers", schemaPath: "#/properties/policy/properties/attestations/items/properties/signers/uniqueItems", keyword: "uniqueItems", params: { i: i4, j: j1 }, message: "must NOT have duplicate items (items ## " + j1 + " and " + i4 + " are identical)", schema: true, parentSchema: schema31.properties.policy.properties.attestations.items.properties.signers, data: data28 };
-                          if (vErrors === null) {
-                            vErrors = [err60];
-                          } else {
-                            vErrors.push(err60);
-                          }
-                          errors++;
-                          break;
-                        }
-                        indices1[item1] = i4;
-                      }
-                    }
-                  } else {
-                    const err61 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/signers", schemaPath: "#/properties/policy/properties/attestations/items/properties/signers/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.policy.properties.attestations.items.properties.signers.type, parentSchema: schema31.properties.policy.properties.attestations.items.properties.signers, data: data28 };
-                    if (vErrors === null) {
-                      vErrors = [err61];
-                    } else {
-                      vErrors.push(err61);
-                    }
-                    errors++;
-                  }
-                }
-                if (data26.where !== void 0) {
-                  let data30 = data26.where;
-                  if (data30 && typeof data30 == "object" && !Array.isArray(data30)) {
-                    for (const key6 in data30) {
-                      let data31 = data30[key6];
-                      if (typeof data31 !== "string") {
-                        const err62 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/where/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/policy/properties/attestations/items/properties/where/additionalProperties/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.attestations.items.properties.where.additionalProperties.type, parentSchema: schema31.properties.policy.properties.attestations.items.properties.where.additionalProperties, data: data31 };
-                        if (vErrors === null) {
-                          vErrors = [err62];
-                        } else {
-                          vErrors.push(err62);
-                        }
-                        errors++;
-                      }
-                    }
-                  } else {
-                    const err63 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/where", schemaPath: "#/properties/policy/properties/attestations/items/properties/where/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.policy.properties.attestations.items.properties.where.type, parentSchema: schema31.properties.policy.properties.attestations.items.properties.where, data: data30 };
-                    if (vErrors === null) {
-                      vErrors = [err63];
-                    } else {
-                      vErrors.push(err63);
-                    }
-                    errors++;
-                  }
-                }
-                if (data26.max_age_days !== void 0) {
-                  let data32 = data26.max_age_days;
-                  if (!(typeof data32 == "number" && (!(data32 % 1) && !isNaN(data32)) && isFinite(data32))) {
-                    const err64 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/max_age_days", schemaPath: "#/properties/policy/properties/attestations/items/properties/max_age_days/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.policy.properties.attestations.items.properties.max_age_days.type, parentSchema: schema31.properties.policy.properties.attestations.items.properties.max_age_days, data: data32 };
-                    if (vErrors === null) {
-                      vErrors = [err64];
-                    } else {
-                      vErrors.push(err64);
-                    }
-                    errors++;
-                  }
-                  if (typeof data32 == "number" && isFinite(data32)) {
-                    if (data32 < 0 || isNaN(data32)) {
-                      const err65 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/max_age_days", schemaPath: "#/properties/policy/properties/attestations/items/properties/max_age_days/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema31.properties.policy.properties.attestations.items.properties.max_age_days, data: data32 };
-                      if (vErrors === null) {
-                        vErrors = [err65];
-                      } else {
-                        vErrors.push(err65);
-                      }
-                      errors++;
-                    }
-                  }
-                }
-                if (data26.time_field !== void 0) {
-                  let data33 = data26.time_field;
-                  if (typeof data33 === "string") {
-                    if (!pattern9.test(data33)) {
-                      const err66 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/time_field", schemaPath: "#/properties/policy/properties/attestations/items/properties/time_field/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9_@$-]+(\\.[A-Za-z0-9_@$-]+)*$" }, message: 'must match pattern "^[A-Za-z0-9_@$-]+(\\.[A-Za-z0-9_@$-]+)*$"', schema: "^[A-Za-z0-9_@$-]+(\\.[A-Za-z0-9_@$-]+)*$", parentSchema: schema31.properties.policy.properties.attestations.items.properties.time_field, data: data33 };
-                      if (vErrors === null) {
-                        vErrors = [err66];
-                      } else {
-                        vErrors.push(err66);
-                      }
-                      errors++;
-                    }
-                  } else {
-                    const err67 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/time_field", schemaPath: "#/properties/policy/properties/attestations/items/properties/time_field/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.attestations.items.properties.time_field.type, parentSchema: schema31.properties.policy.properties.attestations.items.properties.time_field, data: data33 };
-                    if (vErrors === null) {
-                      vErrors = [err67];
-                    } else {
-                      vErrors.push(err67);
-                    }
-                    errors++;
-                  }
-                }
-              } else {
-                const err68 = { instancePath: instancePath + "/policy/attestations/" + i2, schemaPath: "#/properties/policy/properties/attestations/items/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.policy.properties.attestations.items.type, parentSchema: schema31.properties.policy.properties.attestations.items, data: data26 };
-                if (vErrors === null) {
-                  vErrors = [err68];
-                } else {
-                  vErrors.push(err68);
-                }
-                errors++;
-              }
-            }
-          } else {
-            const err69 = { instancePath: instancePath + "/policy/attestations", schemaPath: "#/properties/policy/properties/attestations/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.policy.properties.attestations.type, parentSchema: schema31.properties.policy.properties.attestations, data: data25 };
-            if (vErrors === null) {
-              vErrors = [err69];
-            } else {
-              vErrors.push(err69);
-            }
-            errors++;
-          }
-        }
-        if (data0.overrides !== void 0) {
-          let data34 = data0.overrides;
-          if (Array.isArray(data34)) {
-            const len3 = data34.length;
-            for (let i5 = 0; i5 < len3; i5++) {
-              let data35 = data34[i5];
-              if (data35 && typeof data35 == "object" && !Array.isArray(data35)) {
-                if (data35.match === void 0) {
-                  const err70 = { instancePath: instancePath + "/policy/overrides/" + i5, schemaPath: "#/properties/policy/properties/overrides/items/required", keyword: "required", params: { missingProperty: "match" }, message: "must have required property 'match'", schema: schema31.properties.policy.properties.overrides.items.required, parentSchema: schema31.properties.policy.properties.overrides.items, data: data35 };
-                  if (vErrors === null) {
-                    vErrors = [err70];
-                  } else {
-                    vErrors.push(err70);
-                  }
-                  errors++;
-                }
-                for (const key7 in data35) {
-                  if (!(key7 === "match" || key7 === "require_signature" || key7 === "attest_mode" || key7 === "digest_ttl" || key7 === "trusted_signers" || key7 === "threshold")) {
-                    const err71 = { instancePath: instancePath + "/policy/overrides/" + i5, schemaPath: "#/properties/policy/properties/overrides/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key7 }, message: "must NOT have additional properties", schema: false, parentSchema: schema31.properties.policy.properties.overrides.items, data: data35 };
+                    const err71 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/type", schemaPath: "#/properties/policy/properties/attestations/items/properties/type/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.attestations.items.properties.type.type, parentSchema: schema31.properties.policy.properties.attestations.items.properties.type, data: data34 };
                     if (vErrors === null) {
                       vErrors = [err71];
                     } else {
@@ -37553,44 +47749,57 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                     errors++;
                   }
                 }
-                if (data35.match !== void 0) {
-                  let data36 = data35.match;
-                  if (typeof data36 === "string") {
-                    if (func2(data36) < 1) {
-                      const err72 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/match", schemaPath: "#/properties/policy/properties/overrides/items/properties/match/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.policy.properties.overrides.items.properties.match, data: data36 };
-                      if (vErrors === null) {
-                        vErrors = [err72];
+                if (data33.signers !== void 0) {
+                  let data35 = data33.signers;
+                  if (Array.isArray(data35)) {
+                    const len2 = data35.length;
+                    for (let i3 = 0; i3 < len2; i3++) {
+                      let data36 = data35[i3];
+                      if (typeof data36 === "string") {
+                        if (func2(data36) < 1) {
+                          const err72 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/signers/" + i3, schemaPath: "#/properties/policy/properties/attestations/items/properties/signers/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.policy.properties.attestations.items.properties.signers.items, data: data36 };
+                          if (vErrors === null) {
+                            vErrors = [err72];
+                          } else {
+                            vErrors.push(err72);
+                          }
+                          errors++;
+                        }
                       } else {
-                        vErrors.push(err72);
+                        const err73 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/signers/" + i3, schemaPath: "#/properties/policy/properties/attestations/items/properties/signers/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.attestations.items.properties.signers.items.type, parentSchema: schema31.properties.policy.properties.attestations.items.properties.signers.items, data: data36 };
+                        if (vErrors === null) {
+                          vErrors = [err73];
+                        } else {
+                          vErrors.push(err73);
+                        }
+                        errors++;
                       }
-                      errors++;
+                    }
+                    let i4 = data35.length;
+                    let j1;
+                    if (i4 > 1) {
+                      const indices1 = {};
+                      for (; i4--; ) {
+                        let item1 = data35[i4];
+                        if (typeof item1 !== "string") {
+                          continue;
+                        }
+                        if (typeof indices1[item1] == "number") {
+                          j1 = indices1[item1];
+                          const err74 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/signers", schemaPath: "#/properties/policy/properties/attestations/items/properties/signers/uniqueItems", keyword: "uniqueItems", params: { i: i4, j: j1 }, message: "must NOT have duplicate items (items ## " + j1 + " and " + i4 + " are identical)", schema: true, parentSchema: schema31.properties.policy.properties.attestations.items.properties.signers, data: data35 };
+                          if (vErrors === null) {
+                            vErrors = [err74];
+                          } else {
+                            vErrors.push(err74);
+                          }
+                          errors++;
+                          break;
+                        }
+                        indices1[item1] = i4;
+                      }
                     }
                   } else {
-                    const err73 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/match", schemaPath: "#/properties/policy/properties/overrides/items/properties/match/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.overrides.items.properties.match.type, parentSchema: schema31.properties.policy.properties.overrides.items.properties.match, data: data36 };
-                    if (vErrors === null) {
-                      vErrors = [err73];
-                    } else {
-                      vErrors.push(err73);
-                    }
-                    errors++;
-                  }
-                }
-                if (data35.require_signature !== void 0) {
-                  let data37 = data35.require_signature;
-                  if (typeof data37 !== "boolean") {
-                    const err74 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/require_signature", schemaPath: "#/properties/policy/properties/overrides/items/properties/require_signature/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema31.properties.policy.properties.overrides.items.properties.require_signature.type, parentSchema: schema31.properties.policy.properties.overrides.items.properties.require_signature, data: data37 };
-                    if (vErrors === null) {
-                      vErrors = [err74];
-                    } else {
-                      vErrors.push(err74);
-                    }
-                    errors++;
-                  }
-                }
-                if (data35.attest_mode !== void 0) {
-                  let data38 = data35.attest_mode;
-                  if (!(data38 === "none" || data38 === "record" || data38 === "enforce")) {
-                    const err75 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/attest_mode", schemaPath: "#/properties/policy/properties/overrides/items/properties/attest_mode/enum", keyword: "enum", params: { allowedValues: schema31.properties.policy.properties.overrides.items.properties.attest_mode.enum }, message: "must be equal to one of the allowed values", schema: schema31.properties.policy.properties.overrides.items.properties.attest_mode.enum, parentSchema: schema31.properties.policy.properties.overrides.items.properties.attest_mode, data: data38 };
+                    const err75 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/signers", schemaPath: "#/properties/policy/properties/attestations/items/properties/signers/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.policy.properties.attestations.items.properties.signers.type, parentSchema: schema31.properties.policy.properties.attestations.items.properties.signers, data: data35 };
                     if (vErrors === null) {
                       vErrors = [err75];
                     } else {
@@ -37599,80 +47808,68 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                     errors++;
                   }
                 }
-                if (data35.digest_ttl !== void 0) {
-                  let data39 = data35.digest_ttl;
-                  if (!(typeof data39 == "number" && (!(data39 % 1) && !isNaN(data39)) && isFinite(data39))) {
-                    const err76 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/digest_ttl", schemaPath: "#/properties/policy/properties/overrides/items/properties/digest_ttl/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.policy.properties.overrides.items.properties.digest_ttl.type, parentSchema: schema31.properties.policy.properties.overrides.items.properties.digest_ttl, data: data39 };
+                if (data33.where !== void 0) {
+                  let data37 = data33.where;
+                  if (data37 && typeof data37 == "object" && !Array.isArray(data37)) {
+                    for (const key7 in data37) {
+                      let data38 = data37[key7];
+                      if (typeof data38 !== "string") {
+                        const err76 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/where/" + key7.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/policy/properties/attestations/items/properties/where/additionalProperties/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.attestations.items.properties.where.additionalProperties.type, parentSchema: schema31.properties.policy.properties.attestations.items.properties.where.additionalProperties, data: data38 };
+                        if (vErrors === null) {
+                          vErrors = [err76];
+                        } else {
+                          vErrors.push(err76);
+                        }
+                        errors++;
+                      }
+                    }
+                  } else {
+                    const err77 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/where", schemaPath: "#/properties/policy/properties/attestations/items/properties/where/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.policy.properties.attestations.items.properties.where.type, parentSchema: schema31.properties.policy.properties.attestations.items.properties.where, data: data37 };
                     if (vErrors === null) {
-                      vErrors = [err76];
+                      vErrors = [err77];
                     } else {
-                      vErrors.push(err76);
+                      vErrors.push(err77);
+                    }
+                    errors++;
+                  }
+                }
+                if (data33.max_age_days !== void 0) {
+                  let data39 = data33.max_age_days;
+                  if (!(typeof data39 == "number" && (!(data39 % 1) && !isNaN(data39)) && isFinite(data39))) {
+                    const err78 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/max_age_days", schemaPath: "#/properties/policy/properties/attestations/items/properties/max_age_days/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.policy.properties.attestations.items.properties.max_age_days.type, parentSchema: schema31.properties.policy.properties.attestations.items.properties.max_age_days, data: data39 };
+                    if (vErrors === null) {
+                      vErrors = [err78];
+                    } else {
+                      vErrors.push(err78);
                     }
                     errors++;
                   }
                   if (typeof data39 == "number" && isFinite(data39)) {
                     if (data39 < 0 || isNaN(data39)) {
-                      const err77 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/digest_ttl", schemaPath: "#/properties/policy/properties/overrides/items/properties/digest_ttl/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema31.properties.policy.properties.overrides.items.properties.digest_ttl, data: data39 };
+                      const err79 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/max_age_days", schemaPath: "#/properties/policy/properties/attestations/items/properties/max_age_days/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema31.properties.policy.properties.attestations.items.properties.max_age_days, data: data39 };
                       if (vErrors === null) {
-                        vErrors = [err77];
+                        vErrors = [err79];
                       } else {
-                        vErrors.push(err77);
+                        vErrors.push(err79);
                       }
                       errors++;
                     }
                   }
                 }
-                if (data35.trusted_signers !== void 0) {
-                  let data40 = data35.trusted_signers;
-                  if (Array.isArray(data40)) {
-                    const len4 = data40.length;
-                    for (let i6 = 0; i6 < len4; i6++) {
-                      let data41 = data40[i6];
-                      if (typeof data41 === "string") {
-                        if (!pattern6.test(data41)) {
-                          const err78 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/trusted_signers/" + i6, schemaPath: "#/properties/policy/properties/overrides/items/properties/trusted_signers/items/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$" }, message: 'must match pattern "^[A-Za-z0-9][A-Za-z0-9._-]*$"', schema: "^[A-Za-z0-9][A-Za-z0-9._-]*$", parentSchema: schema31.properties.policy.properties.overrides.items.properties.trusted_signers.items, data: data41 };
-                          if (vErrors === null) {
-                            vErrors = [err78];
-                          } else {
-                            vErrors.push(err78);
-                          }
-                          errors++;
-                        }
+                if (data33.time_field !== void 0) {
+                  let data40 = data33.time_field;
+                  if (typeof data40 === "string") {
+                    if (!pattern10.test(data40)) {
+                      const err80 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/time_field", schemaPath: "#/properties/policy/properties/attestations/items/properties/time_field/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9_@$-]+(\\.[A-Za-z0-9_@$-]+)*$" }, message: 'must match pattern "^[A-Za-z0-9_@$-]+(\\.[A-Za-z0-9_@$-]+)*$"', schema: "^[A-Za-z0-9_@$-]+(\\.[A-Za-z0-9_@$-]+)*$", parentSchema: schema31.properties.policy.properties.attestations.items.properties.time_field, data: data40 };
+                      if (vErrors === null) {
+                        vErrors = [err80];
                       } else {
-                        const err79 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/trusted_signers/" + i6, schemaPath: "#/properties/policy/properties/overrides/items/properties/trusted_signers/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.overrides.items.properties.trusted_signers.items.type, parentSchema: schema31.properties.policy.properties.overrides.items.properties.trusted_signers.items, data: data41 };
-                        if (vErrors === null) {
-                          vErrors = [err79];
-                        } else {
-                          vErrors.push(err79);
-                        }
-                        errors++;
+                        vErrors.push(err80);
                       }
-                    }
-                    let i7 = data40.length;
-                    let j2;
-                    if (i7 > 1) {
-                      const indices2 = {};
-                      for (; i7--; ) {
-                        let item2 = data40[i7];
-                        if (typeof item2 !== "string") {
-                          continue;
-                        }
-                        if (typeof indices2[item2] == "number") {
-                          j2 = indices2[item2];
-                          const err80 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/trusted_signers", schemaPath: "#/properties/policy/properties/overrides/items/properties/trusted_signers/uniqueItems", keyword: "uniqueItems", params: { i: i7, j: j2 }, message: "must NOT have duplicate items (items ## " + j2 + " and " + i7 + " are identical)", schema: true, parentSchema: schema31.properties.policy.properties.overrides.items.properties.trusted_signers, data: data40 };
-                          if (vErrors === null) {
-                            vErrors = [err80];
-                          } else {
-                            vErrors.push(err80);
-                          }
-                          errors++;
-                          break;
-                        }
-                        indices2[item2] = i7;
-                      }
+                      errors++;
                     }
                   } else {
-                    const err81 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/trusted_signers", schemaPath: "#/properties/policy/properties/overrides/items/properties/trusted_signers/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.policy.properties.overrides.items.properties.trusted_signers.type, parentSchema: schema31.properties.policy.properties.overrides.items.properties.trusted_signers, data: data40 };
+                    const err81 = { instancePath: instancePath + "/policy/attestations/" + i2 + "/time_field", schemaPath: "#/properties/policy/properties/attestations/items/properties/time_field/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.attestations.items.properties.time_field.type, parentSchema: schema31.properties.policy.properties.attestations.items.properties.time_field, data: data40 };
                     if (vErrors === null) {
                       vErrors = [err81];
                     } else {
@@ -37681,45 +47878,220 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                     errors++;
                   }
                 }
-                if (data35.threshold !== void 0) {
-                  let data42 = data35.threshold;
-                  if (!(typeof data42 == "number" && (!(data42 % 1) && !isNaN(data42)) && isFinite(data42))) {
-                    const err82 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/threshold", schemaPath: "#/properties/policy/properties/overrides/items/properties/threshold/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.policy.properties.overrides.items.properties.threshold.type, parentSchema: schema31.properties.policy.properties.overrides.items.properties.threshold, data: data42 };
+              } else {
+                const err82 = { instancePath: instancePath + "/policy/attestations/" + i2, schemaPath: "#/properties/policy/properties/attestations/items/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.policy.properties.attestations.items.type, parentSchema: schema31.properties.policy.properties.attestations.items, data: data33 };
+                if (vErrors === null) {
+                  vErrors = [err82];
+                } else {
+                  vErrors.push(err82);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err83 = { instancePath: instancePath + "/policy/attestations", schemaPath: "#/properties/policy/properties/attestations/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.policy.properties.attestations.type, parentSchema: schema31.properties.policy.properties.attestations, data: data32 };
+            if (vErrors === null) {
+              vErrors = [err83];
+            } else {
+              vErrors.push(err83);
+            }
+            errors++;
+          }
+        }
+        if (data0.overrides !== void 0) {
+          let data41 = data0.overrides;
+          if (Array.isArray(data41)) {
+            const len3 = data41.length;
+            for (let i5 = 0; i5 < len3; i5++) {
+              let data42 = data41[i5];
+              if (data42 && typeof data42 == "object" && !Array.isArray(data42)) {
+                if (data42.match === void 0) {
+                  const err84 = { instancePath: instancePath + "/policy/overrides/" + i5, schemaPath: "#/properties/policy/properties/overrides/items/required", keyword: "required", params: { missingProperty: "match" }, message: "must have required property 'match'", schema: schema31.properties.policy.properties.overrides.items.required, parentSchema: schema31.properties.policy.properties.overrides.items, data: data42 };
+                  if (vErrors === null) {
+                    vErrors = [err84];
+                  } else {
+                    vErrors.push(err84);
+                  }
+                  errors++;
+                }
+                for (const key8 in data42) {
+                  if (!(key8 === "match" || key8 === "require_signature" || key8 === "attest_mode" || key8 === "digest_ttl" || key8 === "trusted_signers" || key8 === "threshold")) {
+                    const err85 = { instancePath: instancePath + "/policy/overrides/" + i5, schemaPath: "#/properties/policy/properties/overrides/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key8 }, message: "must NOT have additional properties", schema: false, parentSchema: schema31.properties.policy.properties.overrides.items, data: data42 };
                     if (vErrors === null) {
-                      vErrors = [err82];
+                      vErrors = [err85];
                     } else {
-                      vErrors.push(err82);
+                      vErrors.push(err85);
                     }
                     errors++;
                   }
-                  if (typeof data42 == "number" && isFinite(data42)) {
-                    if (data42 < 1 || isNaN(data42)) {
-                      const err83 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/threshold", schemaPath: "#/properties/policy/properties/overrides/items/properties/threshold/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema31.properties.policy.properties.overrides.items.properties.threshold, data: data42 };
+                }
+                if (data42.match !== void 0) {
+                  let data43 = data42.match;
+                  if (typeof data43 === "string") {
+                    if (func2(data43) < 1) {
+                      const err86 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/match", schemaPath: "#/properties/policy/properties/overrides/items/properties/match/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.policy.properties.overrides.items.properties.match, data: data43 };
                       if (vErrors === null) {
-                        vErrors = [err83];
+                        vErrors = [err86];
                       } else {
-                        vErrors.push(err83);
+                        vErrors.push(err86);
+                      }
+                      errors++;
+                    }
+                  } else {
+                    const err87 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/match", schemaPath: "#/properties/policy/properties/overrides/items/properties/match/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.overrides.items.properties.match.type, parentSchema: schema31.properties.policy.properties.overrides.items.properties.match, data: data43 };
+                    if (vErrors === null) {
+                      vErrors = [err87];
+                    } else {
+                      vErrors.push(err87);
+                    }
+                    errors++;
+                  }
+                }
+                if (data42.require_signature !== void 0) {
+                  let data44 = data42.require_signature;
+                  if (typeof data44 !== "boolean") {
+                    const err88 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/require_signature", schemaPath: "#/properties/policy/properties/overrides/items/properties/require_signature/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema31.properties.policy.properties.overrides.items.properties.require_signature.type, parentSchema: schema31.properties.policy.properties.overrides.items.properties.require_signature, data: data44 };
+                    if (vErrors === null) {
+                      vErrors = [err88];
+                    } else {
+                      vErrors.push(err88);
+                    }
+                    errors++;
+                  }
+                }
+                if (data42.attest_mode !== void 0) {
+                  let data45 = data42.attest_mode;
+                  if (!(data45 === "none" || data45 === "record" || data45 === "enforce")) {
+                    const err89 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/attest_mode", schemaPath: "#/properties/policy/properties/overrides/items/properties/attest_mode/enum", keyword: "enum", params: { allowedValues: schema31.properties.policy.properties.overrides.items.properties.attest_mode.enum }, message: "must be equal to one of the allowed values", schema: schema31.properties.policy.properties.overrides.items.properties.attest_mode.enum, parentSchema: schema31.properties.policy.properties.overrides.items.properties.attest_mode, data: data45 };
+                    if (vErrors === null) {
+                      vErrors = [err89];
+                    } else {
+                      vErrors.push(err89);
+                    }
+                    errors++;
+                  }
+                }
+                if (data42.digest_ttl !== void 0) {
+                  let data46 = data42.digest_ttl;
+                  if (!(typeof data46 == "number" && (!(data46 % 1) && !isNaN(data46)) && isFinite(data46))) {
+                    const err90 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/digest_ttl", schemaPath: "#/properties/policy/properties/overrides/items/properties/digest_ttl/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.policy.properties.overrides.items.properties.digest_ttl.type, parentSchema: schema31.properties.policy.properties.overrides.items.properties.digest_ttl, data: data46 };
+                    if (vErrors === null) {
+                      vErrors = [err90];
+                    } else {
+                      vErrors.push(err90);
+                    }
+                    errors++;
+                  }
+                  if (typeof data46 == "number" && isFinite(data46)) {
+                    if (data46 < 0 || isNaN(data46)) {
+                      const err91 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/digest_ttl", schemaPath: "#/properties/policy/properties/overrides/items/properties/digest_ttl/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema31.properties.policy.properties.overrides.items.properties.digest_ttl, data: data46 };
+                      if (vErrors === null) {
+                        vErrors = [err91];
+                      } else {
+                        vErrors.push(err91);
+                      }
+                      errors++;
+                    }
+                  }
+                }
+                if (data42.trusted_signers !== void 0) {
+                  let data47 = data42.trusted_signers;
+                  if (Array.isArray(data47)) {
+                    const len4 = data47.length;
+                    for (let i6 = 0; i6 < len4; i6++) {
+                      let data48 = data47[i6];
+                      if (typeof data48 === "string") {
+                        if (!pattern6.test(data48)) {
+                          const err92 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/trusted_signers/" + i6, schemaPath: "#/properties/policy/properties/overrides/items/properties/trusted_signers/items/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$" }, message: 'must match pattern "^[A-Za-z0-9][A-Za-z0-9._-]*$"', schema: "^[A-Za-z0-9][A-Za-z0-9._-]*$", parentSchema: schema31.properties.policy.properties.overrides.items.properties.trusted_signers.items, data: data48 };
+                          if (vErrors === null) {
+                            vErrors = [err92];
+                          } else {
+                            vErrors.push(err92);
+                          }
+                          errors++;
+                        }
+                      } else {
+                        const err93 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/trusted_signers/" + i6, schemaPath: "#/properties/policy/properties/overrides/items/properties/trusted_signers/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.policy.properties.overrides.items.properties.trusted_signers.items.type, parentSchema: schema31.properties.policy.properties.overrides.items.properties.trusted_signers.items, data: data48 };
+                        if (vErrors === null) {
+                          vErrors = [err93];
+                        } else {
+                          vErrors.push(err93);
+                        }
+                        errors++;
+                      }
+                    }
+                    let i7 = data47.length;
+                    let j2;
+                    if (i7 > 1) {
+                      const indices2 = {};
+                      for (; i7--; ) {
+                        let item2 = data47[i7];
+                        if (typeof item2 !== "string") {
+                          continue;
+                        }
+                        if (typeof indices2[item2] == "number") {
+                          j2 = indices2[item2];
+                          const err94 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/trusted_signers", schemaPath: "#/properties/policy/properties/overrides/items/properties/trusted_signers/uniqueItems", keyword: "uniqueItems", params: { i: i7, j: j2 }, message: "must NOT have duplicate items (items ## " + j2 + " and " + i7 + " are identical)", schema: true, parentSchema: schema31.properties.policy.properties.overrides.items.properties.trusted_signers, data: data47 };
+                          if (vErrors === null) {
+                            vErrors = [err94];
+                          } else {
+                            vErrors.push(err94);
+                          }
+                          errors++;
+                          break;
+                        }
+                        indices2[item2] = i7;
+                      }
+                    }
+                  } else {
+                    const err95 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/trusted_signers", schemaPath: "#/properties/policy/properties/overrides/items/properties/trusted_signers/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.policy.properties.overrides.items.properties.trusted_signers.type, parentSchema: schema31.properties.policy.properties.overrides.items.properties.trusted_signers, data: data47 };
+                    if (vErrors === null) {
+                      vErrors = [err95];
+                    } else {
+                      vErrors.push(err95);
+                    }
+                    errors++;
+                  }
+                }
+                if (data42.threshold !== void 0) {
+                  let data49 = data42.threshold;
+                  if (!(typeof data49 == "number" && (!(data49 % 1) && !isNaN(data49)) && isFinite(data49))) {
+                    const err96 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/threshold", schemaPath: "#/properties/policy/properties/overrides/items/properties/threshold/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.policy.properties.overrides.items.properties.threshold.type, parentSchema: schema31.properties.policy.properties.overrides.items.properties.threshold, data: data49 };
+                    if (vErrors === null) {
+                      vErrors = [err96];
+                    } else {
+                      vErrors.push(err96);
+                    }
+                    errors++;
+                  }
+                  if (typeof data49 == "number" && isFinite(data49)) {
+                    if (data49 < 1 || isNaN(data49)) {
+                      const err97 = { instancePath: instancePath + "/policy/overrides/" + i5 + "/threshold", schemaPath: "#/properties/policy/properties/overrides/items/properties/threshold/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema31.properties.policy.properties.overrides.items.properties.threshold, data: data49 };
+                      if (vErrors === null) {
+                        vErrors = [err97];
+                      } else {
+                        vErrors.push(err97);
                       }
                       errors++;
                     }
                   }
                 }
               } else {
-                const err84 = { instancePath: instancePath + "/policy/overrides/" + i5, schemaPath: "#/properties/policy/properties/overrides/items/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.policy.properties.overrides.items.type, parentSchema: schema31.properties.policy.properties.overrides.items, data: data35 };
+                const err98 = { instancePath: instancePath + "/policy/overrides/" + i5, schemaPath: "#/properties/policy/properties/overrides/items/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.policy.properties.overrides.items.type, parentSchema: schema31.properties.policy.properties.overrides.items, data: data42 };
                 if (vErrors === null) {
-                  vErrors = [err84];
+                  vErrors = [err98];
                 } else {
-                  vErrors.push(err84);
+                  vErrors.push(err98);
                 }
                 errors++;
               }
             }
           } else {
-            const err85 = { instancePath: instancePath + "/policy/overrides", schemaPath: "#/properties/policy/properties/overrides/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.policy.properties.overrides.type, parentSchema: schema31.properties.policy.properties.overrides, data: data34 };
+            const err99 = { instancePath: instancePath + "/policy/overrides", schemaPath: "#/properties/policy/properties/overrides/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.policy.properties.overrides.type, parentSchema: schema31.properties.policy.properties.overrides, data: data41 };
             if (vErrors === null) {
-              vErrors = [err85];
+              vErrors = [err99];
             } else {
-              vErrors.push(err85);
+              vErrors.push(err99);
             }
             errors++;
           }
@@ -37727,11 +48099,11 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
       }
     }
   } else {
-    const err86 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.type, parentSchema: schema31, data };
+    const err100 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.type, parentSchema: schema31, data };
     if (vErrors === null) {
-      vErrors = [err86];
+      vErrors = [err100];
     } else {
-      vErrors.push(err86);
+      vErrors.push(err100);
     }
     errors++;
   }
@@ -37740,12 +48112,12 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
 }
 validate20.evaluated = { "props": true, "dynamicProps": false, "dynamicItems": false };
 var matrix = validate21;
-var schema32 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://raw.githubusercontent.com/clamp/rocm-provenance/main/schemas/matrix.schema.json", "title": "rocm-provenance image matrix (ci/rocm_matrix.yml)", "description": "The pinned ROCm images CI uses. Either a list of rows under `rocm.images` (with an optional `rocm.policy`), or the read-only map keyed by OS label.", "type": "object", "if": { "properties": { "rocm": true }, "required": ["rocm"] }, "then": { "$ref": "#/$defs/rowsForm" }, "else": { "$ref": "#/$defs/osMapForm" }, "$defs": { "rowsForm": { "type": "object", "additionalProperties": false, "required": ["rocm"], "properties": { "rocm": { "description": "The image matrix.", "type": "object", "additionalProperties": false, "required": ["images"], "properties": { "images": { "description": "One row per pinned image.", "type": "array", "minItems": 1, "items": { "$ref": "#/$defs/row" } }, "policy": { "description": "Which row CI should prefer (the action's `image` output).", "$ref": "#/$defs/preference" } } } } }, "row": { "type": "object", "additionalProperties": false, "required": ["version", "os"], "properties": { "version": { "description": 'ROCm version, e.g. "6.4.4" (quote it: 6.10 unquoted is a number).', "type": ["string", "number"] }, "os": { "description": "OS label, e.g. ubuntu-22.04.", "type": "string", "minLength": 1 }, "digest": { "description": "Pinned digest, sha256:<64 hex>. A placeholder (sha256:TODO_\u2026, empty) means the row is not pinned yet.", "type": ["string", "null"] }, "added": { "description": "Date the digest was pinned (YYYY-MM-DD); the pin's age is counted from it.", "type": "string", "format": "date" }, "repository": { "description": "Repository of this row (no tag), overriding the policy's and the action's; may use {version} and {os}.", "type": "string", "minLength": 1 }, "image": { "description": "Full image reference of this row (repository[:tag][@digest]), instead of `repository` and `tag`.", "type": "string", "minLength": 1 }, "tag": { "description": "Tag of this row, overriding the policy's tag_template; may use {version} and {os}.", "type": "string", "minLength": 1 }, "provenance": { "description": "Who must have signed this image and per-image verification settings.", "$ref": "#/$defs/provenance" } } }, "provenance": { "description": "Who must have signed this image: a key (key_path) or a keyless identity (identity + issuer), and per-image verification settings.", "type": "object", "additionalProperties": false, "properties": { "key_path": { "description": "Public key file (PEM), relative to the workspace.", "type": "string", "minLength": 1 }, "expected_key": { "description": "Alias of key_path; a SHA-256 fingerprint here is read as key_fingerprint.", "type": "string", "minLength": 1 }, "key_fingerprint": { "description": "SHA-256 of the public key (DER SubjectPublicKeyInfo), as sha256:<hex> or bare hex; checked against the key file.", "type": "string", "pattern": "^(sha256:)?[0-9a-fA-F]{64}$" }, "identity": { "description": "Regular expression (Go/RE2 syntax) the certificate identity must match (cosign --certificate-identity-regexp).", "type": "string", "minLength": 1 }, "issuer": { "description": "OIDC issuer of the certificate, e.g. https://token.actions.githubusercontent.com; read as an RE2 regular expression when it contains ^, $, *, +, ?, (, [, | or a backslash.", "type": "string", "minLength": 1 }, "require_signature": { "description": "require_signature for this image, over the policy and its overrides.", "type": "boolean" }, "attestation_type": { "description": "Predicate type to look for on this image.", "type": "string", "minLength": 1 }, "ignore_tlog": { "description": "Accept a key-based signature of this image without a transparency-log entry.", "type": "boolean" }, "valid_from": { "description": "First day (YYYY-MM-DD) or moment (RFC 3339) the key is valid for signatures (key rotation), inclusive.", "type": "string", "anyOf": [{ "format": "date" }, { "format": "date-time" }] }, "valid_until": { "description": "Last day (YYYY-MM-DD) or moment (RFC 3339) the key is valid for signatures (key rotation), inclusive.", "type": "string", "anyOf": [{ "format": "date" }, { "format": "date-time" }] }, "trusted_signers": { "description": "Names from the policy's signers that may sign this image, over the override's and the policy's; the row's own key_path/identity signer (named `provenance`) is added to them.", "type": "array", "items": { "type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]*$" }, "uniqueItems": true, "examples": [["release-2025", "release-2026"]] }, "threshold": { "description": "Distinct trusted signers this image needs, over the override's and the policy's.", "type": "integer", "minimum": 1, "default": 1, "examples": [2] }, "signer_identity": { "description": "Recorded by the updater: certificate identity (SAN) of the keyless signature it verified when pinning. Informational, never checked.", "type": "string" }, "signer_issuer": { "description": "Recorded by the updater: OIDC issuer of that certificate. Informational, never checked.", "type": "string" }, "rekor_log_index": { "description": "Recorded by the updater: Rekor log index of the verified signature. Informational, never checked.", "type": "integer", "minimum": 0 }, "attestation_digest": { "description": "Recorded by the updater: SHA-256 of the verified attestation's in-toto statement (sha256:<64 hex>). Informational, never checked.", "type": "string", "pattern": "^sha256:[0-9a-f]{64}$" } } }, "preference": { "description": "Which row CI should prefer (the action's `image` output).", "type": "object", "additionalProperties": false, "properties": { "default": { "description": "The default row as [version, os].", "type": "array", "minItems": 2, "maxItems": 2, "items": { "type": ["string", "number"] } }, "prefer_os": { "description": "OS to prefer for the chosen version when a row has it.", "type": "string", "minLength": 1 }, "fallback_os": { "description": "OS to use when no row has prefer_os.", "type": "string", "minLength": 1 }, "fallback_version": { "description": "Version to use when no row has the default version.", "type": ["string", "number"] } } }, "osMapForm": { "description": "Read-only form: a map keyed by OS label.", "type": "object", "minProperties": 1, "additionalProperties": { "$ref": "#/$defs/osEntry" } }, "osEntry": { "type": "object", "additionalProperties": false, "properties": { "image": { "description": "Image reference with tag, e.g. ghcr.io/rocm/dev:6.4.4-ubuntu-22.04.", "type": "string", "minLength": 1 }, "mirror": { "description": "A mirror's reference of the same image.", "type": "string" }, "canonical": { "description": "The canonical reference (used when `image` is absent).", "type": "string" }, "sha256": { "description": "Pinned digest as 64 hex characters, without the sha256: prefix.", "type": ["string", "null"] }, "timestamp": { "description": "When the digest was pinned (RFC 3339).", "type": "string", "format": "date-time" }, "tarball": { "description": "File name of a saved image tarball (not used).", "type": "string" } } } } };
+var schema32 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://raw.githubusercontent.com/clamp/rocm-provenance/main/schemas/matrix.schema.json", "title": "rocm-provenance image matrix (ci/rocm_matrix.yml)", "description": "The pinned ROCm images CI uses. Either a list of rows under `rocm.images` (with an optional `rocm.policy`), or the read-only map keyed by OS label.", "type": "object", "if": { "properties": { "rocm": true }, "required": ["rocm"] }, "then": { "$ref": "#/$defs/rowsForm" }, "else": { "$ref": "#/$defs/osMapForm" }, "$defs": { "rowsForm": { "type": "object", "additionalProperties": false, "required": ["rocm"], "properties": { "rocm": { "description": "The image matrix.", "type": "object", "additionalProperties": false, "required": ["images"], "properties": { "images": { "description": "One row per pinned image.", "type": "array", "minItems": 1, "items": { "$ref": "#/$defs/row" } }, "policy": { "description": "Which row CI should prefer (the action's `image` output).", "$ref": "#/$defs/preference" } } } } }, "row": { "type": "object", "additionalProperties": false, "required": ["version", "os"], "properties": { "version": { "description": 'ROCm version, e.g. "6.4.4"; quoted or not, it is read as written (6.10 stays 6.10).', "type": ["string", "number"] }, "os": { "description": "OS label, e.g. ubuntu-22.04.", "type": "string", "minLength": 1 }, "digest": { "description": "Pinned digest, sha256:<64 hex>. A placeholder (sha256:TODO_\u2026, empty) means the row is not pinned yet.", "type": ["string", "null"] }, "added": { "description": "Date the digest was pinned (YYYY-MM-DD); the pin's age is counted from it.", "type": "string", "format": "date" }, "repository": { "description": "Repository of this row (no tag), overriding the policy's and the action's; may use {version} and {os}.", "type": "string", "minLength": 1 }, "image": { "description": "Full image reference of this row (repository[:tag][@digest]), instead of `repository` and `tag`.", "type": "string", "minLength": 1 }, "tag": { "description": "Tag of this row, overriding the policy's tag_template; may use {version} and {os}.", "type": "string", "minLength": 1 }, "provenance": { "description": "Who must have signed this image and per-image verification settings.", "$ref": "#/$defs/provenance" } } }, "provenance": { "description": "Who must have signed this image: a key (key_path) or a keyless identity (identity + issuer), and per-image verification settings.", "type": "object", "additionalProperties": false, "properties": { "key_path": { "description": "Public key file (PEM), relative to the workspace.", "type": "string", "minLength": 1 }, "expected_key": { "description": "Alias of key_path; a SHA-256 fingerprint here is read as key_fingerprint.", "type": "string", "minLength": 1 }, "key_fingerprint": { "description": "SHA-256 of the public key (DER SubjectPublicKeyInfo), as sha256:<hex> or bare hex; checked against the key file.", "type": "string", "pattern": "^(sha256:)?[0-9a-fA-F]{64}$" }, "identity": { "description": "Regular expression (Go/RE2 syntax) the certificate identity must match (cosign --certificate-identity-regexp).", "type": "string", "minLength": 1 }, "issuer": { "description": "OIDC issuer of the certificate, e.g. https://token.actions.githubusercontent.com; read as an RE2 regular expression when it contains ^, $, *, +, ?, (, [, | or a backslash.", "type": "string", "minLength": 1 }, "require_signature": { "description": "require_signature for this image, over the policy and its overrides.", "type": "boolean" }, "attestation_type": { "description": "Predicate type to look for on this image.", "type": "string", "minLength": 1 }, "ignore_tlog": { "description": "Accept a key-based signature of this image without a transparency-log entry.", "type": "boolean" }, "valid_from": { "description": "First day (YYYY-MM-DD) or moment (RFC 3339) the key is valid for signatures (key rotation), inclusive.", "type": "string", "anyOf": [{ "format": "date" }, { "format": "date-time" }] }, "valid_until": { "description": "Last day (YYYY-MM-DD) or moment (RFC 3339) the key is valid for signatures (key rotation), inclusive.", "type": "string", "anyOf": [{ "format": "date" }, { "format": "date-time" }] }, "trusted_signers": { "description": "Names from the policy's signers that may sign this image, over the override's and the policy's; the row's own key_path/identity signer (named `provenance`) is added to them.", "type": "array", "items": { "type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]*$" }, "uniqueItems": true, "examples": [["release-2025", "release-2026"]] }, "threshold": { "description": "Distinct trusted signers this image needs, over the override's and the policy's.", "type": "integer", "minimum": 1, "default": 1, "examples": [2] }, "signer_identity": { "description": "Recorded by the updater: certificate identity (SAN) of the keyless signature it verified when pinning. Informational, never checked.", "type": "string" }, "signer_issuer": { "description": "Recorded by the updater: OIDC issuer of that certificate. Informational, never checked.", "type": "string" }, "rekor_log_index": { "description": "Recorded by the updater: Rekor log index of the verified signature. Informational, never checked.", "type": "integer", "minimum": 0 }, "attestation_digest": { "description": "Recorded by the updater: SHA-256 of the verified attestation's in-toto statement (sha256:<64 hex>). Informational, never checked.", "type": "string", "pattern": "^sha256:[0-9a-f]{64}$" } } }, "preference": { "description": "Which row CI should prefer (the action's `image` output).", "type": "object", "additionalProperties": false, "properties": { "default": { "description": "The default row as [version, os].", "type": "array", "minItems": 2, "maxItems": 2, "items": { "type": ["string", "number"] } }, "prefer_os": { "description": "OS to prefer for the chosen version when a row has it.", "type": "string", "minLength": 1 }, "fallback_os": { "description": "OS to use when no row has prefer_os.", "type": "string", "minLength": 1 }, "fallback_version": { "description": "Version to use when no row has the default version.", "type": ["string", "number"] } } }, "osMapForm": { "description": "Read-only form: a map keyed by OS label.", "type": "object", "minProperties": 1, "additionalProperties": { "$ref": "#/$defs/osEntry" } }, "osEntry": { "type": "object", "additionalProperties": false, "properties": { "image": { "description": "Image reference with tag, e.g. ghcr.io/rocm/dev:6.4.4-ubuntu-22.04.", "type": "string", "minLength": 1 }, "mirror": { "description": "A mirror's reference of the same image.", "type": "string" }, "canonical": { "description": "The canonical reference (used when `image` is absent).", "type": "string" }, "sha256": { "description": "Pinned digest as 64 hex characters, without the sha256: prefix.", "type": ["string", "null"] }, "timestamp": { "description": "When the digest was pinned (RFC 3339).", "type": "string", "format": "date-time" }, "tarball": { "description": "File name of a saved image tarball (not used).", "type": "string" } } } } };
 var schema33 = { "type": "object", "additionalProperties": false, "required": ["rocm"], "properties": { "rocm": { "description": "The image matrix.", "type": "object", "additionalProperties": false, "required": ["images"], "properties": { "images": { "description": "One row per pinned image.", "type": "array", "minItems": 1, "items": { "$ref": "#/$defs/row" } }, "policy": { "description": "Which row CI should prefer (the action's `image` output).", "$ref": "#/$defs/preference" } } } } };
 var schema36 = { "description": "Which row CI should prefer (the action's `image` output).", "type": "object", "additionalProperties": false, "properties": { "default": { "description": "The default row as [version, os].", "type": "array", "minItems": 2, "maxItems": 2, "items": { "type": ["string", "number"] } }, "prefer_os": { "description": "OS to prefer for the chosen version when a row has it.", "type": "string", "minLength": 1 }, "fallback_os": { "description": "OS to use when no row has prefer_os.", "type": "string", "minLength": 1 }, "fallback_version": { "description": "Version to use when no row has the default version.", "type": ["string", "number"] } } };
-var schema34 = { "type": "object", "additionalProperties": false, "required": ["version", "os"], "properties": { "version": { "description": 'ROCm version, e.g. "6.4.4" (quote it: 6.10 unquoted is a number).', "type": ["string", "number"] }, "os": { "description": "OS label, e.g. ubuntu-22.04.", "type": "string", "minLength": 1 }, "digest": { "description": "Pinned digest, sha256:<64 hex>. A placeholder (sha256:TODO_\u2026, empty) means the row is not pinned yet.", "type": ["string", "null"] }, "added": { "description": "Date the digest was pinned (YYYY-MM-DD); the pin's age is counted from it.", "type": "string", "format": "date" }, "repository": { "description": "Repository of this row (no tag), overriding the policy's and the action's; may use {version} and {os}.", "type": "string", "minLength": 1 }, "image": { "description": "Full image reference of this row (repository[:tag][@digest]), instead of `repository` and `tag`.", "type": "string", "minLength": 1 }, "tag": { "description": "Tag of this row, overriding the policy's tag_template; may use {version} and {os}.", "type": "string", "minLength": 1 }, "provenance": { "description": "Who must have signed this image and per-image verification settings.", "$ref": "#/$defs/provenance" } } };
+var schema34 = { "type": "object", "additionalProperties": false, "required": ["version", "os"], "properties": { "version": { "description": 'ROCm version, e.g. "6.4.4"; quoted or not, it is read as written (6.10 stays 6.10).', "type": ["string", "number"] }, "os": { "description": "OS label, e.g. ubuntu-22.04.", "type": "string", "minLength": 1 }, "digest": { "description": "Pinned digest, sha256:<64 hex>. A placeholder (sha256:TODO_\u2026, empty) means the row is not pinned yet.", "type": ["string", "null"] }, "added": { "description": "Date the digest was pinned (YYYY-MM-DD); the pin's age is counted from it.", "type": "string", "format": "date" }, "repository": { "description": "Repository of this row (no tag), overriding the policy's and the action's; may use {version} and {os}.", "type": "string", "minLength": 1 }, "image": { "description": "Full image reference of this row (repository[:tag][@digest]), instead of `repository` and `tag`.", "type": "string", "minLength": 1 }, "tag": { "description": "Tag of this row, overriding the policy's tag_template; may use {version} and {os}.", "type": "string", "minLength": 1 }, "provenance": { "description": "Who must have signed this image and per-image verification settings.", "$ref": "#/$defs/provenance" } } };
 var schema35 = { "description": "Who must have signed this image: a key (key_path) or a keyless identity (identity + issuer), and per-image verification settings.", "type": "object", "additionalProperties": false, "properties": { "key_path": { "description": "Public key file (PEM), relative to the workspace.", "type": "string", "minLength": 1 }, "expected_key": { "description": "Alias of key_path; a SHA-256 fingerprint here is read as key_fingerprint.", "type": "string", "minLength": 1 }, "key_fingerprint": { "description": "SHA-256 of the public key (DER SubjectPublicKeyInfo), as sha256:<hex> or bare hex; checked against the key file.", "type": "string", "pattern": "^(sha256:)?[0-9a-fA-F]{64}$" }, "identity": { "description": "Regular expression (Go/RE2 syntax) the certificate identity must match (cosign --certificate-identity-regexp).", "type": "string", "minLength": 1 }, "issuer": { "description": "OIDC issuer of the certificate, e.g. https://token.actions.githubusercontent.com; read as an RE2 regular expression when it contains ^, $, *, +, ?, (, [, | or a backslash.", "type": "string", "minLength": 1 }, "require_signature": { "description": "require_signature for this image, over the policy and its overrides.", "type": "boolean" }, "attestation_type": { "description": "Predicate type to look for on this image.", "type": "string", "minLength": 1 }, "ignore_tlog": { "description": "Accept a key-based signature of this image without a transparency-log entry.", "type": "boolean" }, "valid_from": { "description": "First day (YYYY-MM-DD) or moment (RFC 3339) the key is valid for signatures (key rotation), inclusive.", "type": "string", "anyOf": [{ "format": "date" }, { "format": "date-time" }] }, "valid_until": { "description": "Last day (YYYY-MM-DD) or moment (RFC 3339) the key is valid for signatures (key rotation), inclusive.", "type": "string", "anyOf": [{ "format": "date" }, { "format": "date-time" }] }, "trusted_signers": { "description": "Names from the policy's signers that may sign this image, over the override's and the policy's; the row's own key_path/identity signer (named `provenance`) is added to them.", "type": "array", "items": { "type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]*$" }, "uniqueItems": true, "examples": [["release-2025", "release-2026"]] }, "threshold": { "description": "Distinct trusted signers this image needs, over the override's and the policy's.", "type": "integer", "minimum": 1, "default": 1, "examples": [2] }, "signer_identity": { "description": "Recorded by the updater: certificate identity (SAN) of the keyless signature it verified when pinning. Informational, never checked.", "type": "string" }, "signer_issuer": { "description": "Recorded by the updater: OIDC issuer of that certificate. Informational, never checked.", "type": "string" }, "rekor_log_index": { "description": "Recorded by the updater: Rekor log index of the verified signature. Informational, never checked.", "type": "integer", "minimum": 0 }, "attestation_digest": { "description": "Recorded by the updater: SHA-256 of the verified attestation's in-toto statement (sha256:<64 hex>). Informational, never checked.", "type": "string", "pattern": "^sha256:[0-9a-f]{64}$" } } };
-var pattern13 = new RegExp("^sha256:[0-9a-f]{64}$", "u");
+var pattern14 = new RegExp("^sha256:[0-9a-f]{64}$", "u");
 function validate23(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
   let vErrors = null;
   let errors = 0;
@@ -38342,7 +48714,7 @@ function validate23(data, { instancePath = "", parentData, parentDataProperty, r
         if (data7.attestation_digest !== void 0) {
           let data24 = data7.attestation_digest;
           if (typeof data24 === "string") {
-            if (!pattern13.test(data24)) {
+            if (!pattern14.test(data24)) {
               const err48 = { instancePath: instancePath + "/provenance/attestation_digest", schemaPath: "#/$defs/provenance/properties/attestation_digest/pattern", keyword: "pattern", params: { pattern: "^sha256:[0-9a-f]{64}$" }, message: 'must match pattern "^sha256:[0-9a-f]{64}$"', schema: "^sha256:[0-9a-f]{64}$", parentSchema: schema35.properties.attestation_digest, data: data24 };
               if (vErrors === null) {
                 vErrors = [err48];
@@ -39514,6 +49886,8 @@ function readPolicy(parsed) {
   if (fields.signers !== void 0) policy2.signers = signers;
   if (warnings.length > 0) policy2.warnings = warnings;
   if (trustedSigners) policy2.trustedSigners = trustedSigners;
+  const minAgeDays = daysOf(fields.min_age_days);
+  if (minAgeDays !== void 0) policy2.minAgeDays = minAgeDays;
   const threshold = thresholdOf(fields.threshold);
   if (threshold !== void 0) policy2.threshold = threshold;
   if (attestations) policy2.attestations = attestations;
@@ -39568,6 +49942,19 @@ function readPolicy(parsed) {
             location: at(...path, "valid_until")
           });
         }
+      }
+      if (entry.github !== void 0) {
+        if (keyPath !== void 0 || identity !== void 0 || issuer !== void 0) {
+          issues.push({
+            code: "conflicting-keys",
+            message: `${where}: expected one of a key (\`key_path\`), a keyless identity (\`identity\` + \`issuer\`) or \`github\`, found more`,
+            location
+          });
+          continue;
+        }
+        const github = readGitHubSigner(entry.github, [...path, "github"], where);
+        if (github) named[name] = { ...github, name, ...window, location: at(...path, "github") };
+        continue;
       }
       if (keyPath !== void 0 && (identity !== void 0 || issuer !== void 0)) {
         issues.push({
@@ -39632,6 +50019,33 @@ function readPolicy(parsed) {
       });
     }
     return named;
+  }
+  function readGitHubSigner(raw, path, where) {
+    const fields2 = asFields(raw);
+    const repository2 = stringOf(fields2.repository);
+    if (repository2 === void 0) return void 0;
+    const signer = {
+      kind: "github",
+      repository: repository2,
+      hostedRunnersOnly: fields2.hosted_runners_only !== false,
+      predicateType: stringOf(fields2.predicate_type) ?? SLSA_PROVENANCE_V1
+    };
+    for (const [key, field] of [
+      ["signer_workflow", "signerWorkflow"],
+      ["source_ref", "sourceRef"]
+    ]) {
+      const pattern = stringOf(fields2[key]);
+      if (pattern === void 0) continue;
+      const problem = findRe2Problem(pattern);
+      if (problem)
+        issues.push({
+          code: "bad-regexp",
+          message: `${where}: \`github.${key}\` expected a regular expression in Go/RE2 syntax; RE2 says: ${problem}`,
+          location: at(...path, key)
+        });
+      signer[field] = pattern;
+    }
+    return signer;
   }
   function readNames(raw, path) {
     if (!Array.isArray(raw)) return void 0;
@@ -40399,7 +50813,7 @@ function backoffDelay(retry, policy2, random = Math.random) {
   const ceiling = Math.min(policy2.maxDelayMs, policy2.baseDelayMs * 2 ** (retry - 1));
   return Math.floor(random() * ceiling);
 }
-var realSleep = (ms) => new Promise((resolve6) => setTimeout(resolve6, ms));
+var realSleep = (ms) => new Promise((resolve7) => setTimeout(resolve7, ms));
 async function withRetry(attempt, policy2, hooks) {
   const sleep = hooks.sleep ?? realSleep;
   for (let attemptNumber = 1; ; attemptNumber++) {
@@ -40639,12 +51053,12 @@ function readEnvelope(line) {
     return "an envelope payload is not a JSON in-toto statement";
   }
   const subjects = isObject(statement) && Array.isArray(statement.subject) ? statement.subject : [];
-  const subjectDigests2 = subjects.map((subject) => stringAt(subject, "digest", "sha256")).filter((hex) => hex !== void 0).map((hex) => `sha256:${hex.toLowerCase()}`);
+  const subjectDigests3 = subjects.map((subject) => stringAt(subject, "digest", "sha256")).filter((hex) => hex !== void 0).map((hex) => `sha256:${hex.toLowerCase()}`);
   const builderId = stringAt(statement, "predicate", "runDetails", "builder", "id") ?? stringAt(statement, "predicate", "builder", "id");
   const predicateType = stringAt(statement, "predicateType");
   return {
     digest: `sha256:${createHash2("sha256").update(decoded).digest("hex")}`,
-    subjectDigests: subjectDigests2,
+    subjectDigests: subjectDigests3,
     ...predicateType ? { predicateType } : {},
     ...builderId ? { builderId } : {}
   };
@@ -40883,8 +51297,10 @@ function signerFinding(name, kind, verification) {
     ...finding.keyFingerprint !== void 0 && { keyFingerprint: finding.keyFingerprint },
     ...finding.rekorLogIndex !== void 0 && { rekorLogIndex: finding.rekorLogIndex },
     ...finding.signedAt !== void 0 && { signedAt: finding.signedAt },
+    ...finding.detailsUnverified && { detailsUnverified: true },
     ...finding.message !== void 0 && { message: finding.message },
-    ...finding.attempts !== void 0 && { attempts: finding.attempts }
+    ...finding.attempts !== void 0 && { attempts: finding.attempts },
+    ...verification.source !== void 0 && { source: verification.source }
   };
 }
 async function readKeyFingerprint(keyFile, keyPath) {
@@ -40935,7 +51351,9 @@ var CosignVerifier = class {
       return { ...verification.finding, signers: [counted], threshold: combined2.threshold };
     }
     const signers = plan.signers ?? [];
-    const tlogChecked = signers.some((signer) => !checkOf(plan, signer).ignoreTlog);
+    const tlogChecked = signers.some(
+      (signer) => signer.kind === "github" || !checkOf(plan, signer).ignoreTlog
+    );
     const expected = signers.map((s) => s.name).join(", ");
     if (signers.length === 0) {
       return {
@@ -40946,7 +51364,9 @@ var CosignVerifier = class {
       };
     }
     const verifications = await Promise.all(
-      signers.map((signer) => this.verifySigner(plan, checkOf(plan, signer), digest, now))
+      signers.map(
+        (signer) => signer.kind === "github" ? this.verifyGitHubSigner(plan, signer, digest, now) : this.verifySigner(plan, checkOf(plan, signer), digest, now)
+      )
     );
     const findings = countDistinctSigners(
       signers,
@@ -40973,6 +51393,79 @@ var CosignVerifier = class {
       attempts,
       signers: findings,
       threshold: combined.threshold
+    };
+  }
+  /**
+   * A GitHub artifact attestation signer's check (issue 13) as a signer's
+   * verification: its bundles found and verified by the GitHub signer
+   * verifier (bundle-verifier.ts), `verified` counting like any signer;
+   * not this signer's = `invalid`, none = `unsigned`, a source that could not
+   * be read = `transient` (could not complete, never unsigned).
+   */
+  async verifyGitHubSigner(plan, signer, digest, now) {
+    const base = { count: 0, tlogChecked: true, expected: expectedSignerText(signer) };
+    if (!this.options.github)
+      return {
+        finding: { ...base, outcome: "tool-error", message: "GitHub attestations are not wired" }
+      };
+    const check = await this.options.github.check(plan, signer, digest, signer.predicateType);
+    const source = check.source;
+    if (check.result !== "verified") {
+      const outcome = check.result === "absent" ? "unsigned" : check.result === "invalid" ? "invalid" : "transient";
+      return {
+        finding: { ...base, outcome, message: check.message, attempts: check.attempts },
+        ...source !== void 0 && { source }
+      };
+    }
+    const finding = {
+      ...base,
+      outcome: "verified",
+      count: 1,
+      identity: check.identity,
+      issuer: check.issuer,
+      ...check.signedAt !== void 0 && { signedAt: check.signedAt },
+      message: check.message,
+      attempts: check.attempts
+    };
+    const signingTime = signingTimeOf(finding, now);
+    const window = checkKeyWindow(
+      signer,
+      signingTime.at,
+      signingTime.source === "tlog" ? "signed at" : "now"
+    );
+    if (window.status === "expired" || window.status === "not-yet-valid")
+      return {
+        finding: { ...finding, outcome: "expired", message: window.message },
+        window: window.status,
+        signingTime,
+        source
+      };
+    return { finding, window: "valid", signingTime, source };
+  }
+  /** A GitHub signer's attestation for a requirement, as the requirement judge takes it. */
+  async gitHubAttestationRun(plan, signer, digest, type) {
+    if (!this.options.github)
+      return {
+        name: signer.name,
+        completed: false,
+        failure: "incomplete",
+        message: "GitHub attestations are not wired"
+      };
+    const check = await this.options.github.check(plan, signer, digest, type);
+    if (check.result === "verified")
+      return {
+        name: signer.name,
+        completed: true,
+        statements: [check.statement],
+        attempts: check.attempts
+      };
+    const failure = check.result === "absent" ? "missing" : check.result === "invalid" ? "invalid" : "incomplete";
+    return {
+      name: signer.name,
+      completed: false,
+      failure,
+      message: check.message,
+      attempts: check.attempts
     };
   }
   /** Checks the image's signature by one signer (undefined: none expected). */
@@ -41039,7 +51532,12 @@ var CosignVerifier = class {
     if (result.outcome === "verified" && signer.kind === "keyless" && result.identity === void 0) {
       const bundleSigner = await this.readBundleSigner(plan, digest, signer);
       attempts += 1;
-      result = { ...result, ...bundleSigner, attempts };
+      result = {
+        ...result,
+        ...bundleSigner,
+        ...Object.keys(bundleSigner).length > 0 && { detailsUnverified: true },
+        attempts
+      };
     }
     if (result.outcome !== "verified") return { finding: result };
     const signingTime = signingTimeOf(result, now);
@@ -41089,6 +51587,8 @@ var CosignVerifier = class {
   async verifyRequirement(plan, requirement, digest, now) {
     const runs = await Promise.all(
       requirement.signers.map(async (signer) => {
+        if (signer.kind === "github")
+          return this.gitHubAttestationRun(plan, signer, digest, requirement.type);
         const context = {
           ...this.argumentContext(),
           ...checkOf(plan, signer),
@@ -41268,6 +51768,417 @@ async function writeDockerConfig(parent, registry, credentials) {
   return dir;
 }
 
+// src/adapters/cosign/bundle-verifier.ts
+var import_asn1_schema = __toESM(require_cjs2(), 1);
+var import_asn1_x509 = __toESM(require_cjs3(), 1);
+var import_asn1js = __toESM(require_build2(), 1);
+import { createHash as createHash3 } from "node:crypto";
+import { mkdir as mkdir3, mkdtemp as mkdtemp2, rm as rm3, writeFile as writeFile3 } from "node:fs/promises";
+import { tmpdir as tmpdir2 } from "node:os";
+import { isAbsolute as isAbsolute4, join as join3, resolve as resolve5 } from "node:path";
+
+// src/domain/github-signer.ts
+var GITHUB_ACTIONS_ISSUER = "https://token.actions.githubusercontent.com";
+var FULCIO_OIDS = {
+  /** Build Signer URI: the workflow that signed, `https://github.com/<owner>/<repo>/<path>@<ref>`. */
+  buildSignerUri: "1.3.6.1.4.1.57264.1.9",
+  /** Runner Environment: `github-hosted` or `self-hosted`. */
+  runnerEnvironment: "1.3.6.1.4.1.57264.1.11",
+  /** Source Repository URI: `https://github.com/<owner>/<repo>`. */
+  sourceRepositoryUri: "1.3.6.1.4.1.57264.1.12",
+  /** Source Repository Ref: `refs/heads/main`, `refs/tags/v1`. */
+  sourceRepositoryRef: "1.3.6.1.4.1.57264.1.14"
+};
+function quoteMeta(text2) {
+  return text2.replace(/[\\^$.*+?()[\]{}|]/g, "\\$&");
+}
+function identityRegexpFor(signer) {
+  return signer.signerWorkflow ?? `^https://github\\.com/${quoteMeta(signer.repository)}/`;
+}
+function predicateTypeUri(type) {
+  return expandPredicateType(type) ?? type;
+}
+function matches(pattern, value) {
+  return value !== void 0 && RE2JS.compile(pattern).matcher(value).find();
+}
+function subjectDigests2(statement) {
+  const subjects = valueOf(statement, "subject");
+  return Array.isArray(subjects) ? subjects.map((subject) => valueAtPath(subject, "digest.sha256")).filter((hex) => hex !== void 0).map((hex) => `sha256:${hex.toLowerCase()}`) : [];
+}
+function valueOf(document, key) {
+  return typeof document === "object" && document !== null ? document[key] : void 0;
+}
+function checkGitHubBundle(signer, claims, statement, pinned, predicateType) {
+  const subjects = subjectDigests2(statement);
+  if (!subjects.includes(pinned))
+    return `the statement's subject is ${subjects.join(", ") || "(none)"}, not the pinned ${pinned}`;
+  const expectedType = predicateTypeUri(predicateType);
+  const actualType = valueOf(statement, "predicateType");
+  if (actualType !== expectedType)
+    return `the statement's predicateType is ${JSON.stringify(actualType ?? "")}, not ${expectedType}`;
+  const repositoryUri = `https://github.com/${signer.repository}`;
+  if (claims.sourceRepositoryUri?.toLowerCase() !== repositoryUri.toLowerCase())
+    return `the certificate's Source Repository URI is ${claims.sourceRepositoryUri ?? "(none)"}, not ${repositoryUri}`;
+  if (signer.sourceRef !== void 0 && !matches(signer.sourceRef, claims.sourceRepositoryRef))
+    return `the certificate's Source Repository Ref ${claims.sourceRepositoryRef ?? "(none)"} does not match source_ref ${JSON.stringify(signer.sourceRef)}`;
+  if (signer.signerWorkflow !== void 0 && !matches(signer.signerWorkflow, claims.buildSignerUri))
+    return `the certificate's Build Signer URI ${claims.buildSignerUri ?? "(none)"} does not match signer_workflow ${JSON.stringify(signer.signerWorkflow)}`;
+  if (signer.hostedRunnersOnly && claims.runnerEnvironment !== "github-hosted")
+    return `built on a ${claims.runnerEnvironment ?? "unknown"} runner; hosted_runners_only refuses anything but github-hosted`;
+  return void 0;
+}
+function combineGitHubBundles(judged, unreadable, attempts) {
+  const verified = judged.find((j) => j.result === "verified");
+  if (verified && verified.result === "verified") {
+    const identity = verified.claims.buildSignerUri ?? verified.claims.subjectAlternativeName ?? "";
+    return {
+      result: "verified",
+      statement: verified.statement,
+      identity,
+      issuer: GITHUB_ACTIONS_ISSUER,
+      ...verified.signedAt !== void 0 && { signedAt: verified.signedAt },
+      source: verified.source,
+      message: `bundle from the ${verified.source} (${verified.locator})`,
+      attempts
+    };
+  }
+  const incomplete = judged.find((j) => j.result === "could-not-complete");
+  if (unreadable.length > 0 || incomplete) {
+    const reasons = [
+      ...unreadable,
+      ...incomplete && incomplete.result !== "verified" ? [`${incomplete.source} bundle ${incomplete.locator}: ${incomplete.message}`] : []
+    ];
+    return { result: "could-not-complete", message: reasons.join("; "), attempts };
+  }
+  const first = judged[0];
+  if (first && first.result === "invalid") {
+    const more = judged.length > 1 ? ` (and ${judged.length - 1} more bundle(s), none this signer's)` : "";
+    return {
+      result: "invalid",
+      message: `${first.source} bundle ${first.locator}: ${first.message}${more}`,
+      source: first.source,
+      attempts
+    };
+  }
+  return {
+    result: "absent",
+    message: "no Sigstore bundle for the digest in the registry (referrers) or GitHub API",
+    attempts
+  };
+}
+
+// src/domain/manifest.ts
+var OCI_INDEX = "application/vnd.oci.image.index.v1+json";
+var OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
+var DOCKER_MANIFEST_LIST = "application/vnd.docker.distribution.manifest.list.v2+json";
+var DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json";
+var MANIFEST_ACCEPT = [
+  OCI_INDEX,
+  DOCKER_MANIFEST_LIST,
+  OCI_MANIFEST,
+  DOCKER_MANIFEST
+].join(", ");
+var OCI_EMPTY = "application/vnd.oci.empty.v1+json";
+var SIGSTORE_BUNDLE_ARTIFACT_TYPE = "application/vnd.dev.sigstore.bundle.v0.3+json";
+function isIndexMediaType(mediaType) {
+  return mediaType === OCI_INDEX || mediaType === DOCKER_MANIFEST_LIST;
+}
+function formatPlatform(platform2) {
+  if (typeof platform2 !== "object" || platform2 === null) return void 0;
+  const { os: os2, architecture, variant } = platform2;
+  if (typeof os2 !== "string" || typeof architecture !== "string") return void 0;
+  return [os2, architecture, typeof variant === "string" && variant ? variant : void 0].filter(Boolean).join("/");
+}
+function parseIndexPlatforms(json) {
+  const manifests = json?.manifests;
+  if (!Array.isArray(manifests)) return [];
+  const found = [];
+  for (const entry of manifests) {
+    const { digest, platform: platform2 } = entry ?? {};
+    const name = formatPlatform(platform2);
+    if (typeof digest === "string" && isDigest(digest) && name)
+      found.push({ digest, platform: name });
+  }
+  return found;
+}
+function referrersTag(digest) {
+  return digest.replace(":", "-");
+}
+function declaredArtifactType(manifest) {
+  const { artifactType, config } = manifest ?? {};
+  if (typeof artifactType === "string" && artifactType !== "") return artifactType;
+  const configType = config?.mediaType;
+  return typeof configType === "string" && configType !== OCI_EMPTY ? configType : void 0;
+}
+function parseReferrers(json) {
+  const manifests = json?.manifests;
+  if (!Array.isArray(manifests)) return [];
+  const found = [];
+  for (const entry of manifests) {
+    const { digest, mediaType, artifactType, annotations } = entry ?? {};
+    if (typeof digest !== "string" || !isDigest(digest)) continue;
+    const descriptor = {
+      digest,
+      mediaType: typeof mediaType === "string" ? mediaType : ""
+    };
+    if (typeof artifactType === "string") descriptor.artifactType = artifactType;
+    if (typeof annotations === "object" && annotations !== null)
+      descriptor.annotations = Object.fromEntries(
+        Object.entries(annotations).filter(
+          (pair) => typeof pair[1] === "string"
+        )
+      );
+    found.push(descriptor);
+  }
+  return found;
+}
+function nextLink(link) {
+  if (!link) return void 0;
+  for (const part of link.split(",")) {
+    const match = /<([^>]*)>\s*;(.*)$/.exec(part.trim());
+    if (match && /(?:^|;)\s*rel="?next"?\s*(?:;|$)/.test(match[2])) return match[1];
+  }
+  return void 0;
+}
+
+// src/adapters/cosign/bundle-verifier.ts
+var SIGSTORE_BUNDLE_LAYER = SIGSTORE_BUNDLE_ARTIFACT_TYPE;
+var MAX_BUNDLES = 16;
+var DEFAULT_TIMEOUT_MS2 = 12e4;
+var UNFINISHED = /dial tcp|connection refused|no such host|i\/o timeout|TLS handshake|context deadline exceeded|updating local metadata|tuf:/i;
+function bundleCertificate(bundle) {
+  const material = bundle?.verificationMaterial;
+  const raw = material?.certificate?.rawBytes ?? material?.x509CertificateChain?.certificates?.[0]?.rawBytes;
+  return typeof raw === "string" ? Buffer.from(raw, "base64") : void 0;
+}
+function bundleStatement(bundle) {
+  const payload = bundle?.dsseEnvelope?.payload;
+  if (typeof payload !== "string") return void 0;
+  const bytes = Buffer.from(payload, "base64");
+  try {
+    return {
+      digest: `sha256:${createHash3("sha256").update(bytes).digest("hex")}`,
+      statement: JSON.parse(bytes.toString("utf8"))
+    };
+  } catch {
+    return void 0;
+  }
+}
+function bundleIntegratedTime(bundle) {
+  const entries = bundle?.verificationMaterial?.tlogEntries;
+  const time = Array.isArray(entries) ? Number(entries[0]?.integratedTime) : NaN;
+  return Number.isFinite(time) && time > 0 ? new Date(time * 1e3).toISOString() : void 0;
+}
+function readGitHubClaims(der) {
+  const certificate = import_asn1_schema.AsnConvert.parse(der, import_asn1_x509.Certificate);
+  const claims = {};
+  const names = {
+    [FULCIO_OIDS.buildSignerUri]: "buildSignerUri",
+    [FULCIO_OIDS.runnerEnvironment]: "runnerEnvironment",
+    [FULCIO_OIDS.sourceRepositoryUri]: "sourceRepositoryUri",
+    [FULCIO_OIDS.sourceRepositoryRef]: "sourceRepositoryRef"
+  };
+  for (const extension of certificate.tbsCertificate.extensions ?? []) {
+    const value = extension.extnValue.buffer;
+    if (extension.extnID === import_asn1_x509.id_ce_subjectAltName) {
+      const uri = import_asn1_schema.AsnConvert.parse(value, import_asn1_x509.SubjectAlternativeName).find(
+        (name) => name.uniformResourceIdentifier !== void 0
+      )?.uniformResourceIdentifier;
+      if (uri !== void 0) claims.subjectAlternativeName = uri;
+      continue;
+    }
+    const key = names[extension.extnID];
+    if (key === void 0) continue;
+    const decoded = (0, import_asn1js.fromBER)(value);
+    if (decoded.offset !== -1 && decoded.result instanceof import_asn1js.Utf8String)
+      claims[key] = decoded.result.valueBlock.value;
+  }
+  return claims;
+}
+var GitHubBundleVerifier = class _GitHubBundleVerifier {
+  constructor(options) {
+    this.options = options;
+  }
+  options;
+  async check(plan, signer, digest, predicateType) {
+    const unreadable = [];
+    const judged = [];
+    let attempts = 0;
+    const judgeAll = async (found) => {
+      for (const bundle of found.slice(0, MAX_BUNDLES - judged.length)) {
+        attempts++;
+        const result = await this.judge(plan, signer, digest, predicateType, bundle);
+        judged.push(result);
+        if (result.result === "verified") return true;
+      }
+      return false;
+    };
+    const fromRegistry = await this.fromRegistry(plan, digest).catch((error) => {
+      unreadable.push(`registry referrers: ${causeChain(error).join(": ")}`);
+      return [];
+    });
+    if (!await judgeAll(fromRegistry) && this.options.attestations) {
+      const fromApi = await this.fromApi(signer.repository, digest, predicateType).catch(
+        (error) => {
+          unreadable.push(`GitHub attestations API: ${causeChain(error).join(": ")}`);
+          return [];
+        }
+      );
+      await judgeAll(fromApi);
+    }
+    const verified = judged.find((j) => j.result === "verified");
+    return combineGitHubBundles(
+      verified ? [verified] : judged,
+      verified ? [] : unreadable,
+      attempts
+    );
+  }
+  /** Bundle referrers of the digest, each bundle read from its manifest's layer. */
+  async fromRegistry(plan, digest) {
+    const { registry } = this.options;
+    const referrers = await registry.listReferrers(plan.registry, plan.repositoryPath, digest, {
+      artifactType: SIGSTORE_BUNDLE_ARTIFACT_TYPE
+    });
+    const found = [];
+    for (const referrer of referrers.slice(0, MAX_BUNDLES)) {
+      const blob = await registry.readArtifactLayer(
+        plan.registry,
+        plan.repositoryPath,
+        referrer.digest,
+        SIGSTORE_BUNDLE_LAYER
+      );
+      if (!blob) continue;
+      found.push({
+        source: referrer.via === "referrers-tag" ? "referrers tag" : "registry referrer",
+        json: blob.toString("utf8"),
+        locator: referrer.digest
+      });
+    }
+    return found;
+  }
+  async fromApi(repository, digest, predicateType) {
+    const listed = await this.options.attestations.listBundles(
+      repository,
+      digest,
+      predicateTypeUri(predicateType)
+    );
+    return listed.map((entry, i) => ({
+      source: "API",
+      json: JSON.stringify(entry.bundle),
+      locator: `repos/${repository}/attestations/${digest} #${i + 1} (${entry.shape})`
+    }));
+  }
+  /** One bundle: cosign verifies it, then its certificate and statement are judged. */
+  async judge(plan, signer, digest, predicateType, found) {
+    const where = { source: found.source, locator: found.locator };
+    let bundle;
+    try {
+      bundle = JSON.parse(found.json);
+    } catch {
+      return { ...where, result: "invalid", message: "the bundle is not JSON" };
+    }
+    const run = await this.runCosign(plan, signer, digest, predicateType, found.json);
+    if (run.result !== "ok") return { ...where, ...run };
+    const der = bundleCertificate(bundle);
+    const statement = bundleStatement(bundle);
+    if (!der || !statement)
+      return { ...where, result: "invalid", message: "the bundle has no certificate or statement" };
+    let claims;
+    try {
+      claims = readGitHubClaims(der);
+    } catch (error) {
+      return {
+        ...where,
+        result: "invalid",
+        message: `the certificate cannot be read: ${causeChain(error).join(": ")}`
+      };
+    }
+    const problem = checkGitHubBundle(signer, claims, statement.statement, digest, predicateType);
+    if (problem) return { ...where, result: "invalid", message: problem };
+    const signedAt = bundleIntegratedTime(bundle);
+    return {
+      ...where,
+      result: "verified",
+      statement,
+      claims,
+      ...signedAt !== void 0 && { signedAt }
+    };
+  }
+  /** The arguments of `cosign verify-blob-attestation` for one bundle file. */
+  static arguments(plan, signer, digest, predicateType, bundlePath, workspace) {
+    const args = [
+      "verify-blob-attestation",
+      "--bundle",
+      bundlePath,
+      "--new-bundle-format",
+      "--digest",
+      digest.slice("sha256:".length),
+      "--digestAlg",
+      "sha256",
+      "--type",
+      predicateTypeUri(predicateType),
+      "--certificate-identity-regexp",
+      identityRegexpFor(signer),
+      "--certificate-oidc-issuer",
+      GITHUB_ACTIONS_ISSUER,
+      "--certificate-github-workflow-repository",
+      signer.repository
+    ];
+    if (plan.policy.trustedRoot)
+      args.push("--trusted-root", resolve5(workspace, plan.policy.trustedRoot));
+    return args;
+  }
+  async runCosign(plan, signer, digest, predicateType, json) {
+    const base = this.options.env ?? process.env;
+    const root = base.RUNNER_TEMP && isAbsolute4(base.RUNNER_TEMP) ? base.RUNNER_TEMP : tmpdir2();
+    const state = await mkdtemp2(join3(root, "rp-bundle-"));
+    try {
+      const env = minimalEnv(base, COSIGN_ENV);
+      env.HOME = join3(state, "home");
+      env.TUF_ROOT = join3(state, "tuf");
+      await Promise.all([mkdir3(env.HOME), mkdir3(env.TUF_ROOT)]);
+      const bundlePath = join3(state, "bundle.json");
+      await writeFile3(bundlePath, json, { mode: 384 });
+      const args = _GitHubBundleVerifier.arguments(
+        plan,
+        signer,
+        digest,
+        predicateType,
+        bundlePath,
+        this.options.workspace
+      );
+      const run = await runProcess(this.options.cosignPath, args, {
+        env,
+        timeoutMs: this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS2,
+        maxOutputBytes: 1024 * 1024
+      });
+      if (run.spawnError !== void 0)
+        return {
+          result: "could-not-complete",
+          message: `cannot run ${this.options.cosignPath}: ${run.spawnError}`
+        };
+      if (run.timedOut || run.exitCode === null)
+        return {
+          result: "could-not-complete",
+          message: "cosign verify-blob-attestation was killed"
+        };
+      if (run.exitCode === 0) return { result: "ok" };
+      const message = lastError(run.stderr);
+      return { result: UNFINISHED.test(run.stderr) ? "could-not-complete" : "invalid", message };
+    } finally {
+      await rm3(state, { recursive: true, force: true });
+    }
+  }
+};
+function lastError(stderr) {
+  const lines = stderr.split("\n").map((line) => line.trim()).filter(Boolean);
+  const error = [...lines].reverse().find((line) => line.startsWith("Error:"));
+  return (error ?? lines.at(-1) ?? "cosign verify-blob-attestation failed").replace(
+    /^Error:\s*/,
+    ""
+  );
+}
+
 // node_modules/@actions/http-client/lib/index.js
 import * as http from "http";
 import * as https from "https";
@@ -41348,13 +52259,13 @@ var DecodedURL = class extends URL {
 // node_modules/@actions/http-client/lib/index.js
 var tunnel = __toESM(require_tunnel2(), 1);
 var import_undici = __toESM(require_undici(), 1);
-var __awaiter = function(thisArg, _arguments, P, generator) {
+var __awaiter2 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve6) {
-      resolve6(value);
+    return value instanceof P ? value : new P(function(resolve7) {
+      resolve7(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve6, reject) {
+  return new (P || (P = Promise))(function(resolve7, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -41370,7 +52281,7 @@ var __awaiter = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve6(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve7(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -41442,27 +52353,27 @@ var HttpClientResponse = class {
     this.message = message;
   }
   readBody() {
-    return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve6) => __awaiter(this, void 0, void 0, function* () {
+    return __awaiter2(this, void 0, void 0, function* () {
+      return new Promise((resolve7) => __awaiter2(this, void 0, void 0, function* () {
         let output = Buffer.alloc(0);
         this.message.on("data", (chunk) => {
           output = Buffer.concat([output, chunk]);
         });
         this.message.on("end", () => {
-          resolve6(output.toString());
+          resolve7(output.toString());
         });
       }));
     });
   }
   readBodyBuffer() {
-    return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve6) => __awaiter(this, void 0, void 0, function* () {
+    return __awaiter2(this, void 0, void 0, function* () {
+      return new Promise((resolve7) => __awaiter2(this, void 0, void 0, function* () {
         const chunks = [];
         this.message.on("data", (chunk) => {
           chunks.push(chunk);
         });
         this.message.on("end", () => {
-          resolve6(Buffer.concat(chunks));
+          resolve7(Buffer.concat(chunks));
         });
       }));
     });
@@ -41507,42 +52418,42 @@ var HttpClient = class {
     }
   }
   options(requestUrl, additionalHeaders) {
-    return __awaiter(this, void 0, void 0, function* () {
+    return __awaiter2(this, void 0, void 0, function* () {
       return this.request("OPTIONS", requestUrl, null, additionalHeaders || {});
     });
   }
   get(requestUrl, additionalHeaders) {
-    return __awaiter(this, void 0, void 0, function* () {
+    return __awaiter2(this, void 0, void 0, function* () {
       return this.request("GET", requestUrl, null, additionalHeaders || {});
     });
   }
   del(requestUrl, additionalHeaders) {
-    return __awaiter(this, void 0, void 0, function* () {
+    return __awaiter2(this, void 0, void 0, function* () {
       return this.request("DELETE", requestUrl, null, additionalHeaders || {});
     });
   }
   post(requestUrl, data, additionalHeaders) {
-    return __awaiter(this, void 0, void 0, function* () {
+    return __awaiter2(this, void 0, void 0, function* () {
       return this.request("POST", requestUrl, data, additionalHeaders || {});
     });
   }
   patch(requestUrl, data, additionalHeaders) {
-    return __awaiter(this, void 0, void 0, function* () {
+    return __awaiter2(this, void 0, void 0, function* () {
       return this.request("PATCH", requestUrl, data, additionalHeaders || {});
     });
   }
   put(requestUrl, data, additionalHeaders) {
-    return __awaiter(this, void 0, void 0, function* () {
+    return __awaiter2(this, void 0, void 0, function* () {
       return this.request("PUT", requestUrl, data, additionalHeaders || {});
     });
   }
   head(requestUrl, additionalHeaders) {
-    return __awaiter(this, void 0, void 0, function* () {
+    return __awaiter2(this, void 0, void 0, function* () {
       return this.request("HEAD", requestUrl, null, additionalHeaders || {});
     });
   }
   sendStream(verb, requestUrl, stream, additionalHeaders) {
-    return __awaiter(this, void 0, void 0, function* () {
+    return __awaiter2(this, void 0, void 0, function* () {
       return this.request(verb, requestUrl, stream, additionalHeaders);
     });
   }
@@ -41551,14 +52462,14 @@ var HttpClient = class {
    * Be aware that not found returns a null.  Other errors (4xx, 5xx) reject the promise
    */
   getJson(requestUrl_1) {
-    return __awaiter(this, arguments, void 0, function* (requestUrl, additionalHeaders = {}) {
+    return __awaiter2(this, arguments, void 0, function* (requestUrl, additionalHeaders = {}) {
       additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
       const res = yield this.get(requestUrl, additionalHeaders);
       return this._processResponse(res, this.requestOptions);
     });
   }
   postJson(requestUrl_1, obj_1) {
-    return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
+    return __awaiter2(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
       const data = JSON.stringify(obj, null, 2);
       additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
       additionalHeaders[Headers.ContentType] = this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
@@ -41567,7 +52478,7 @@ var HttpClient = class {
     });
   }
   putJson(requestUrl_1, obj_1) {
-    return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
+    return __awaiter2(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
       const data = JSON.stringify(obj, null, 2);
       additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
       additionalHeaders[Headers.ContentType] = this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
@@ -41576,7 +52487,7 @@ var HttpClient = class {
     });
   }
   patchJson(requestUrl_1, obj_1) {
-    return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
+    return __awaiter2(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
       const data = JSON.stringify(obj, null, 2);
       additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
       additionalHeaders[Headers.ContentType] = this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
@@ -41590,7 +52501,7 @@ var HttpClient = class {
    * Prefer get, del, post and patch
    */
   request(verb, requestUrl, data, headers) {
-    return __awaiter(this, void 0, void 0, function* () {
+    return __awaiter2(this, void 0, void 0, function* () {
       if (this._disposed) {
         throw new Error("Client has already been disposed.");
       }
@@ -41627,9 +52538,9 @@ var HttpClient = class {
           }
           yield response.readBody();
           if (parsedRedirectUrl.hostname !== parsedUrl.hostname) {
-            for (const header in headers) {
-              if (header.toLowerCase() === "authorization") {
-                delete headers[header];
+            for (const header2 in headers) {
+              if (header2.toLowerCase() === "authorization") {
+                delete headers[header2];
               }
             }
           }
@@ -41664,15 +52575,15 @@ var HttpClient = class {
    * @param data
    */
   requestRaw(info2, data) {
-    return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve6, reject) => {
+    return __awaiter2(this, void 0, void 0, function* () {
+      return new Promise((resolve7, reject) => {
         function callbackForResult(err2, res) {
           if (err2) {
             reject(err2);
           } else if (!res) {
             reject(new Error("Unknown error"));
           } else {
-            resolve6(res);
+            resolve7(res);
           }
         }
         this.requestRawWithCallback(info2, data, callbackForResult);
@@ -41782,15 +52693,15 @@ var HttpClient = class {
    * For headers that must always be a single string (like Content-Type), use the
    * specialized _getExistingOrDefaultContentTypeHeader method instead.
    */
-  _getExistingOrDefaultHeader(additionalHeaders, header, _default) {
+  _getExistingOrDefaultHeader(additionalHeaders, header2, _default) {
     let clientHeader;
     if (this.requestOptions && this.requestOptions.headers) {
-      const headerValue2 = lowercaseKeys(this.requestOptions.headers)[header];
+      const headerValue2 = lowercaseKeys(this.requestOptions.headers)[header2];
       if (headerValue2) {
         clientHeader = typeof headerValue2 === "number" ? headerValue2.toString() : headerValue2;
       }
     }
-    const additionalValue = additionalHeaders[header];
+    const additionalValue = additionalHeaders[header2];
     if (additionalValue !== void 0) {
       return typeof additionalValue === "number" ? additionalValue.toString() : additionalValue;
     }
@@ -41913,15 +52824,15 @@ var HttpClient = class {
     return baseUserAgent;
   }
   _performExponentialBackoff(retryNumber) {
-    return __awaiter(this, void 0, void 0, function* () {
+    return __awaiter2(this, void 0, void 0, function* () {
       retryNumber = Math.min(ExponentialBackoffCeiling, retryNumber);
       const ms = ExponentialBackoffTimeSlice * Math.pow(2, retryNumber);
-      return new Promise((resolve6) => setTimeout(() => resolve6(), ms));
+      return new Promise((resolve7) => setTimeout(() => resolve7(), ms));
     });
   }
   _processResponse(res, options) {
-    return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve6, reject) => __awaiter(this, void 0, void 0, function* () {
+    return __awaiter2(this, void 0, void 0, function* () {
+      return new Promise((resolve7, reject) => __awaiter2(this, void 0, void 0, function* () {
         const statusCode = res.message.statusCode || 0;
         const response = {
           statusCode,
@@ -41929,7 +52840,7 @@ var HttpClient = class {
           headers: {}
         };
         if (statusCode === HttpCodes.NotFound) {
-          resolve6(response);
+          resolve7(response);
         }
         function dateTimeDeserializer(key, value) {
           if (typeof value === "string") {
@@ -41968,7 +52879,7 @@ var HttpClient = class {
           err2.result = response.result;
           reject(err2);
         } else {
-          resolve6(response);
+          resolve7(response);
         }
       }));
     });
@@ -41979,13 +52890,13 @@ var lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => (c[k.toLowerCase(
 // node_modules/@actions/core/lib/summary.js
 import { EOL } from "os";
 import { constants as constants2, promises } from "fs";
-var __awaiter2 = function(thisArg, _arguments, P, generator) {
+var __awaiter3 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve6) {
-      resolve6(value);
+    return value instanceof P ? value : new P(function(resolve7) {
+      resolve7(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve6, reject) {
+  return new (P || (P = Promise))(function(resolve7, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -42001,12 +52912,12 @@ var __awaiter2 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve6(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve7(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
 };
-var { access, appendFile, writeFile: writeFile3 } = promises;
+var { access, appendFile, writeFile: writeFile4 } = promises;
 var SUMMARY_ENV_VAR = "GITHUB_STEP_SUMMARY";
 var Summary = class {
   constructor() {
@@ -42019,7 +52930,7 @@ var Summary = class {
    * @returns step summary file path
    */
   filePath() {
-    return __awaiter2(this, void 0, void 0, function* () {
+    return __awaiter3(this, void 0, void 0, function* () {
       if (this._filePath) {
         return this._filePath;
       }
@@ -42060,10 +52971,10 @@ var Summary = class {
    * @returns {Promise<Summary>} summary instance
    */
   write(options) {
-    return __awaiter2(this, void 0, void 0, function* () {
+    return __awaiter3(this, void 0, void 0, function* () {
       const overwrite = !!(options === null || options === void 0 ? void 0 : options.overwrite);
       const filePath = yield this.filePath();
-      const writeFunc = overwrite ? writeFile3 : appendFile;
+      const writeFunc = overwrite ? writeFile4 : appendFile;
       yield writeFunc(filePath, this._buffer, { encoding: "utf8" });
       return this.emptyBuffer();
     });
@@ -42074,7 +52985,7 @@ var Summary = class {
    * @returns {Summary} summary instance
    */
   clear() {
-    return __awaiter2(this, void 0, void 0, function* () {
+    return __awaiter3(this, void 0, void 0, function* () {
       return this.emptyBuffer().write({ overwrite: true });
     });
   }
@@ -42163,8 +53074,8 @@ var Summary = class {
         if (typeof cell === "string") {
           return this.wrap("td", cell);
         }
-        const { header, data, colspan, rowspan } = cell;
-        const tag = header ? "th" : "td";
+        const { header: header2, data, colspan, rowspan } = cell;
+        const tag = header2 ? "th" : "td";
         const attrs = Object.assign(Object.assign({}, colspan && { colspan }), rowspan && { rowspan });
         return this.wrap(tag, data, attrs);
       }).join("");
@@ -42265,7 +53176,7 @@ import os from "os";
 
 // node_modules/@actions/io/lib/io-util.js
 import * as fs from "fs";
-var { chmod, copyFile, lstat: lstat2, mkdir: mkdir3, open: open2, readdir, rename: rename2, rm: rm3, rmdir, stat: stat2, symlink, unlink } = fs.promises;
+var { chmod, copyFile, lstat: lstat2, mkdir: mkdir4, open: open2, readdir, rename: rename2, rm: rm4, rmdir, stat: stat2, symlink, unlink } = fs.promises;
 var IS_WINDOWS = process.platform === "win32";
 var READONLY = fs.constants.O_RDONLY;
 
@@ -42332,80 +53243,6 @@ async function readCosignVersion(cosignPath) {
   };
 }
 
-// src/domain/manifest.ts
-var OCI_INDEX = "application/vnd.oci.image.index.v1+json";
-var OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
-var DOCKER_MANIFEST_LIST = "application/vnd.docker.distribution.manifest.list.v2+json";
-var DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json";
-var MANIFEST_ACCEPT = [
-  OCI_INDEX,
-  DOCKER_MANIFEST_LIST,
-  OCI_MANIFEST,
-  DOCKER_MANIFEST
-].join(", ");
-var OCI_EMPTY = "application/vnd.oci.empty.v1+json";
-var SIGSTORE_BUNDLE_ARTIFACT_TYPE = "application/vnd.dev.sigstore.bundle.v0.3+json";
-function isIndexMediaType(mediaType) {
-  return mediaType === OCI_INDEX || mediaType === DOCKER_MANIFEST_LIST;
-}
-function formatPlatform(platform2) {
-  if (typeof platform2 !== "object" || platform2 === null) return void 0;
-  const { os: os2, architecture, variant } = platform2;
-  if (typeof os2 !== "string" || typeof architecture !== "string") return void 0;
-  return [os2, architecture, typeof variant === "string" && variant ? variant : void 0].filter(Boolean).join("/");
-}
-function parseIndexPlatforms(json) {
-  const manifests = json?.manifests;
-  if (!Array.isArray(manifests)) return [];
-  const found = [];
-  for (const entry of manifests) {
-    const { digest, platform: platform2 } = entry ?? {};
-    const name = formatPlatform(platform2);
-    if (typeof digest === "string" && isDigest(digest) && name)
-      found.push({ digest, platform: name });
-  }
-  return found;
-}
-function referrersTag(digest) {
-  return digest.replace(":", "-");
-}
-function declaredArtifactType(manifest) {
-  const { artifactType, config } = manifest ?? {};
-  if (typeof artifactType === "string" && artifactType !== "") return artifactType;
-  const configType = config?.mediaType;
-  return typeof configType === "string" && configType !== OCI_EMPTY ? configType : void 0;
-}
-function parseReferrers(json) {
-  const manifests = json?.manifests;
-  if (!Array.isArray(manifests)) return [];
-  const found = [];
-  for (const entry of manifests) {
-    const { digest, mediaType, artifactType, annotations } = entry ?? {};
-    if (typeof digest !== "string" || !isDigest(digest)) continue;
-    const descriptor = {
-      digest,
-      mediaType: typeof mediaType === "string" ? mediaType : ""
-    };
-    if (typeof artifactType === "string") descriptor.artifactType = artifactType;
-    if (typeof annotations === "object" && annotations !== null)
-      descriptor.annotations = Object.fromEntries(
-        Object.entries(annotations).filter(
-          (pair) => typeof pair[1] === "string"
-        )
-      );
-    found.push(descriptor);
-  }
-  return found;
-}
-function nextLink(link) {
-  if (!link) return void 0;
-  for (const part of link.split(",")) {
-    const match = /<([^>]*)>\s*;(.*)$/.exec(part.trim());
-    if (match && /(?:^|;)\s*rel="?next"?\s*(?:;|$)/.test(match[2])) return match[1];
-  }
-  return void 0;
-}
-
 // src/adapters/cosign/tools.ts
 async function createCosignTools(options) {
   const version = await readCosignVersion(options.cosignPath);
@@ -42425,7 +53262,14 @@ async function createCosignTools(options) {
     credentials: options.credentials,
     signatureEvidence,
     digestExists,
-    env: options.env
+    env: options.env,
+    github: new GitHubBundleVerifier({
+      cosignPath: options.cosignPath,
+      workspace: options.workspace,
+      registry,
+      attestations: options.attestations,
+      env: options.env
+    })
   });
   const clearance = (plan) => options.registry.clearance?.(plan.registry) ?? Promise.resolve();
   return {
@@ -42448,10 +53292,10 @@ async function createCosignTools(options) {
 }
 
 // src/adapters/registry/client.ts
-import { createHash as createHash3 } from "node:crypto";
+import { createHash as createHash4 } from "node:crypto";
 
 // src/lib/keyed-gate.ts
-var realSleep2 = (ms) => new Promise((resolve6) => setTimeout(resolve6, ms));
+var realSleep2 = (ms) => new Promise((resolve7) => setTimeout(resolve7, ms));
 var KeyedGate = class _KeyedGate {
   limit;
   now;
@@ -42493,7 +53337,7 @@ var KeyedGate = class _KeyedGate {
     for (; ; ) {
       await this.clearance(key);
       if (state.inFlight < this.limit) break;
-      await new Promise((resolve6) => state.queue.push(resolve6));
+      await new Promise((resolve7) => state.queue.push(resolve7));
     }
     state.inFlight += 1;
     try {
@@ -42571,34 +53415,34 @@ function matchAt(pattern, text2, at) {
   pattern.lastIndex = at;
   return pattern.exec(text2);
 }
-function parseChallenges(header) {
-  if (header === void 0) return [];
-  if (Array.isArray(header)) return header.flatMap((value) => parseChallenges(value));
+function parseChallenges(header2) {
+  if (header2 === void 0) return [];
+  if (Array.isArray(header2)) return header2.flatMap((value) => parseChallenges(value));
   const challenges = [];
   let at = 0;
-  while (at < header.length) {
+  while (at < header2.length) {
     const separator = /[\s,]*/y;
     separator.lastIndex = at;
-    separator.exec(header);
+    separator.exec(header2);
     at = separator.lastIndex;
-    const scheme = matchAt(TOKEN, header, at);
+    const scheme = matchAt(TOKEN, header2, at);
     if (!scheme) break;
     at = TOKEN.lastIndex;
     const challenge = { scheme: scheme[0].toLowerCase(), params: {} };
     challenges.push(challenge);
     for (; ; ) {
-      const param = matchAt(PARAM_START, header, at);
+      const param = matchAt(PARAM_START, header2, at);
       if (!param) break;
       at = PARAM_START.lastIndex;
-      matchAt(SPACE, header, at);
+      matchAt(SPACE, header2, at);
       at = SPACE.lastIndex;
-      const quoted = matchAt(QUOTED, header, at);
+      const quoted = matchAt(QUOTED, header2, at);
       let value = "";
       if (quoted) {
         value = quoted[1].replace(/\\(.)/g, "$1");
         at = QUOTED.lastIndex;
       } else {
-        const bare = matchAt(TOKEN, header, at);
+        const bare = matchAt(TOKEN, header2, at);
         if (bare) {
           value = bare[0];
           at = TOKEN.lastIndex;
@@ -42607,8 +53451,8 @@ function parseChallenges(header) {
       challenge.params[param[1].toLowerCase()] = value;
       const comma = /[ \t]*,/y;
       comma.lastIndex = at;
-      if (!comma.exec(header)) break;
-      if (!matchAt(PARAM_START, header, comma.lastIndex)) {
+      if (!comma.exec(header2)) break;
+      if (!matchAt(PARAM_START, header2, comma.lastIndex)) {
         at = comma.lastIndex;
         break;
       }
@@ -42678,8 +53522,8 @@ var Authenticator = class {
    * authorization to try once. Throws `REGISTRY_AUTH` when there is nothing
    * new to offer (no credentials for Basic, or the same ones were just refused).
    */
-  async answerChallenge(registry, scope, header, sent, send) {
-    const challenges = parseChallenges(header);
+  async answerChallenge(registry, scope, header2, sent, send) {
+    const challenges = parseChallenges(header2);
     const bearer = challenges.find((c) => c.scheme === "bearer" && c.params.realm);
     if (bearer) {
       const scheme = {
@@ -42898,7 +53742,7 @@ var HttpTransport = class {
   sendOnce(method, url, headers) {
     const { timeoutMs, maxBodyBytes } = this.options;
     const what = `${method} ${url.href}`;
-    return new Promise((resolve6, reject) => {
+    return new Promise((resolve7, reject) => {
       let settled = false;
       let message;
       const abort = new AbortController();
@@ -42907,7 +53751,7 @@ var HttpTransport = class {
         settled = true;
         clearTimeout(timer);
         if (error) reject(error);
-        else if (response) resolve6(response);
+        else if (response) resolve7(response);
       };
       const timer = setTimeout(() => {
         abort.abort();
@@ -42947,7 +53791,7 @@ var HttpTransport = class {
   }
 };
 function readBounded(message, maxBytes) {
-  return new Promise((resolve6, reject) => {
+  return new Promise((resolve7, reject) => {
     const chunks = [];
     let size = 0;
     message.on("data", (chunk) => {
@@ -42959,7 +53803,7 @@ function readBounded(message, maxBytes) {
       }
       chunks.push(chunk);
     });
-    message.on("end", () => resolve6(Buffer.concat(chunks)));
+    message.on("end", () => resolve7(Buffer.concat(chunks)));
     message.on("error", reject);
     message.on("close", () => {
       if (!message.complete) reject(new Error("connection closed before the body ended"));
@@ -42977,14 +53821,15 @@ function toTransportError(what, error) {
       retryable: true
     });
   const tls = TLS_ERROR.test(detail);
-  return new RegistryError("REGISTRY_UNREACHABLE", `${what}: ${detail}`, {
+  const plainHttp = /wrong version number|ERR_SSL_WRONG_VERSION_NUMBER/i.test(detail) ? " (the registry answered in plain HTTP: if it is meant to, list it in insecure-registries)" : "";
+  return new RegistryError("REGISTRY_UNREACHABLE", `${what}: ${detail}${plainHttp}`, {
     cause: error,
     retryable: !tls
   });
 }
 
 // src/adapters/registry/client.ts
-var DEFAULT_TIMEOUT_MS2 = 3e4;
+var DEFAULT_TIMEOUT_MS3 = 3e4;
 var DEFAULT_TAGS_PAGE_SIZE = 1e3;
 var MAX_TAG_PAGES = 1e3;
 var MAX_TAGS = 1e5;
@@ -42994,7 +53839,7 @@ var PATH_COMPONENT2 = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
 var REPOSITORY_PATTERN = new RegExp(`^${PATH_COMPONENT2}(?:/${PATH_COMPONENT2})*$`);
 var DEFAULT_REGISTRY_CONCURRENCY = 8;
 function sha256Digest(body) {
-  return `sha256:${createHash3("sha256").update(body).digest("hex")}`;
+  return `sha256:${createHash4("sha256").update(body).digest("hex")}`;
 }
 function registryApiHost(registry) {
   return normalizeRegistryHost(registry) === DOCKER_HUB ? DOCKER_HUB_API_HOST : registry;
@@ -43034,7 +53879,7 @@ var RegistryClient = class {
     });
     this.insecure = new Set(options.insecureRegistries.map((host) => host.trim().toLowerCase()));
     this.transport = new HttpTransport({
-      timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS2,
+      timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS3,
       allowsPlainHttp: (host) => this.allowsPlainHttp(host)
     });
     this.auth = new Authenticator({
@@ -43193,7 +54038,7 @@ var RegistryClient = class {
         const next = nextLink(headerValue(response2.headers.link));
         url = next ? new URL(next, url) : void 0;
       }
-      return keep(found);
+      return keep(found).map((d) => ({ ...d, via: "referrers-api" }));
     } catch (error) {
       if (!(error instanceof RegistryError) || error.code !== "REGISTRY_NOT_FOUND") throw error;
     }
@@ -43202,7 +54047,45 @@ var RegistryClient = class {
     const index = this.manifestUrl(registry, repositoryPath, tag);
     const response = await this.call(registry, repositoryPath, "GET", index, OCI_INDEX, counter);
     const listed = parseReferrers(parseJson(response.body, `GET ${index.href}`));
-    return keep(await this.withArtifactTypes(registry, repositoryPath, listed, counter));
+    return keep(await this.withArtifactTypes(registry, repositoryPath, listed, counter)).map((d) => ({
+      ...d,
+      via: "referrers-tag"
+    }));
+  }
+  /**
+   * The first layer of an artifact manifest (a referrer) whose media type is
+   * `layerMediaType` — for a Sigstore bundle referrer, the bundle itself. The
+   * manifest and the blob are checked against their digests; at most
+   * `maxBytes` are accepted. Undefined when the manifest has no such layer.
+   * Trouble throws RegistryError.
+   */
+  async readArtifactLayer(registry, repositoryPath, manifestDigest, layerMediaType, options = {}) {
+    const { counter, maxBytes = 16 * 1024 * 1024 } = options;
+    const url = this.manifestUrl(registry, repositoryPath, manifestDigest);
+    const response = await this.call(registry, repositoryPath, "GET", url, MANIFEST_ACCEPT, counter);
+    if (sha256Digest(response.body) !== manifestDigest)
+      throw new RegistryError(
+        "REGISTRY_PROTOCOL",
+        `GET ${url.href}: the manifest is not ${manifestDigest}`
+      );
+    const layers = parseJson(response.body, `GET ${url.href}`)?.layers;
+    const layer = (Array.isArray(layers) ? layers : []).find(
+      (entry) => typeof entry === "object" && entry !== null && entry.mediaType === layerMediaType && typeof entry.digest === "string" && isDigest(entry.digest)
+    );
+    if (!layer) return void 0;
+    if (typeof layer.size === "number" && layer.size > maxBytes)
+      throw new RegistryError(
+        "REGISTRY_PROTOCOL",
+        `${layer.digest} is ${layer.size} bytes, more than the ${maxBytes} accepted`
+      );
+    const blob = new URL(`${this.repositoryUrl(registry, repositoryPath)}/blobs/${layer.digest}`);
+    const answer = await this.call(registry, repositoryPath, "GET", blob, "*/*", counter);
+    if (answer.body.length > maxBytes || sha256Digest(answer.body) !== layer.digest)
+      throw new RegistryError(
+        "REGISTRY_PROTOCOL",
+        `GET ${blob.href}: the blob is not ${layer.digest}`
+      );
+    return answer.body;
   }
   /**
    * Tag schema entries whose `artifactType` is missing or the empty config's
@@ -43382,10 +54265,180 @@ var RegistryClient = class {
   }
 };
 
+// src/adapters/github/attestations.ts
+var import_snappyjs = __toESM(require_snappyjs(), 1);
+var GITHUB_API_VERSION = "2022-11-28";
+var DEFAULT_RATE_LIMIT_BUDGET_MS = 3e4;
+var PER_PAGE = 100;
+var MAX_PAGES = 10;
+var MAX_BUNDLE_BYTES = 16 * 1024 * 1024;
+var REPOSITORY = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/(?!\.{1,2}$)[A-Za-z0-9_.-]{1,100}$/;
+var GitHubApiError = class extends ProvenanceError {
+  /** When the rate limit resets (ISO 8601), for `GITHUB_API_RATE_LIMITED`. */
+  resetAt;
+  constructor(code18, message, options = {}) {
+    super(code18, message, { cause: options.cause });
+    this.name = "GitHubApiError";
+    this.resetAt = options.resetAt;
+  }
+};
+function allowedUrl(url) {
+  if (url.protocol === "https:") return true;
+  const host = url.hostname.replace(/^\[|\]$/g, "");
+  return url.protocol === "http:" && (/^127\./.test(host) || host === "::1" || host === "localhost");
+}
+function header(value) {
+  return Array.isArray(value) ? value[0] : value;
+}
+var GitHubAttestations = class {
+  constructor(options) {
+    this.options = options;
+    this.budgetMs = options.rateLimitBudgetMs ?? DEFAULT_RATE_LIMIT_BUDGET_MS;
+    this.totalBudgetMs = this.budgetMs;
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve7) => setTimeout(resolve7, ms)));
+    this.now = options.now ?? Date.now;
+  }
+  options;
+  client = new HttpClient(`rocm-provenance/${ACTION_VERSION}`, [], {
+    allowRedirects: false,
+    socketTimeout: 3e4
+  });
+  budgetMs;
+  totalBudgetMs;
+  sleep;
+  now;
+  /** Requests sent to the API and to bundle URLs. */
+  requests = 0;
+  /**
+   * Every bundle GitHub stores for `digest` in `repository` (`owner/name`),
+   * optionally of one predicate type; none when the API answers 404 (no
+   * attestation for that digest). Throws GitHubApiError: `GITHUB_API_AUTH`
+   * (401/403 not a rate limit), `GITHUB_API_RATE_LIMITED` (past the budget),
+   * `GITHUB_API_FAILED` (anything else, a bad page or bundle included).
+   */
+  async listBundles(repository, digest, predicateType) {
+    if (!REPOSITORY.test(repository))
+      throw new GitHubApiError("GITHUB_API_FAILED", `"${repository}" is not owner/name`);
+    const base = new URL(this.options.apiUrl.replace(/\/+$/, "") + "/");
+    if (!allowedUrl(base))
+      throw new GitHubApiError("GITHUB_API_FAILED", `${base.origin} is not HTTPS`);
+    let url = new URL(`repos/${repository}/attestations/${digest}`, base);
+    url.searchParams.set("per_page", String(PER_PAGE));
+    if (predicateType) url.searchParams.set("predicate_type", predicateType);
+    const first = url;
+    const found = [];
+    for (let page = 0; url && page < MAX_PAGES; page++) {
+      const { status, body, headers } = await this.getApi(url);
+      if (status === 404) return found;
+      const entries = parse(body, `GET ${url.pathname}`)?.attestations;
+      if (!Array.isArray(entries))
+        throw new GitHubApiError("GITHUB_API_FAILED", `GET ${url.pathname}: no attestations list`);
+      for (const entry of entries) found.push(await this.bundleOf(entry));
+      const next = nextLink(header(headers.link));
+      url = next ? new URL(next, url) : void 0;
+      if (url && (url.origin !== first.origin || url.pathname !== first.pathname))
+        throw new GitHubApiError(
+          "GITHUB_API_FAILED",
+          `GET ${first.pathname}: the next page points elsewhere (${url.origin}${url.pathname})`
+        );
+    }
+    return found;
+  }
+  async bundleOf(entry) {
+    const { bundle, bundle_url: bundleUrl } = entry ?? {};
+    if (bundle && typeof bundle === "object") return { bundle, shape: "inline" };
+    if (typeof bundleUrl !== "string")
+      throw new GitHubApiError(
+        "GITHUB_API_FAILED",
+        "an attestation has neither bundle nor bundle_url"
+      );
+    let url;
+    try {
+      url = new URL(bundleUrl);
+    } catch (error) {
+      throw new GitHubApiError("GITHUB_API_FAILED", "an attestation bundle_url is not a URL", {
+        cause: error
+      });
+    }
+    if (!allowedUrl(url))
+      throw new GitHubApiError("GITHUB_API_FAILED", `a bundle_url on ${url.origin} is not HTTPS`);
+    this.requests++;
+    const response = await this.client.get(url.href, { accept: "application/octet-stream" });
+    const status = response.message.statusCode ?? 0;
+    const compressed = await response.readBodyBuffer();
+    if (status !== 200)
+      throw new GitHubApiError("GITHUB_API_FAILED", `a bundle_url answered HTTP ${status}`);
+    if (compressed.length > MAX_BUNDLE_BYTES)
+      throw new GitHubApiError("GITHUB_API_FAILED", "a bundle is larger than 16 MiB");
+    let text2;
+    try {
+      text2 = Buffer.from((0, import_snappyjs.uncompress)(compressed, MAX_BUNDLE_BYTES)).toString("utf8");
+    } catch (error) {
+      throw new GitHubApiError("GITHUB_API_FAILED", "a bundle_url is not Snappy-compressed", {
+        cause: error
+      });
+    }
+    return { bundle: parse(text2, "a bundle from bundle_url"), shape: "bundle-url" };
+  }
+  /** One API GET; rate limits waited out within the budget, 5xx once more. */
+  async getApi(url) {
+    const headers = {
+      accept: "application/vnd.github+json",
+      "x-github-api-version": GITHUB_API_VERSION
+    };
+    if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
+    for (let attempt = 1; ; attempt++) {
+      this.requests++;
+      const response = await this.client.get(url.href, headers);
+      const status = response.message.statusCode ?? 0;
+      const body = await response.readBody();
+      const answer = { status, body, headers: response.message.headers };
+      if (status === 200 || status === 404) return answer;
+      const wait = this.rateLimitWait(status, answer.headers);
+      if (wait !== void 0) {
+        const resetAt = new Date(this.now() + wait).toISOString();
+        if (wait > this.budgetMs)
+          throw new GitHubApiError(
+            "GITHUB_API_RATE_LIMITED",
+            `GET ${url.pathname}: rate-limited until ${resetAt}, past this run's ${this.totalBudgetMs / 1e3} s budget for the attestations API`,
+            { resetAt }
+          );
+        this.budgetMs -= wait;
+        this.options.log?.(
+          `GitHub attestations API rate-limited: waiting ${wait} ms (until ${resetAt})`
+        );
+        await this.sleep(wait);
+        continue;
+      }
+      if (status >= 500 && attempt < 2) continue;
+      const code18 = status === 401 || status === 403 ? "GITHUB_API_AUTH" : "GITHUB_API_FAILED";
+      throw new GitHubApiError(code18, `GET ${url.pathname}: HTTP ${status}`);
+    }
+  }
+  /** Milliseconds to wait when the answer is a rate limit, else undefined. */
+  rateLimitWait(status, headers) {
+    if (status !== 403 && status !== 429) return void 0;
+    const retryAfter = parseRetryAfter(header(headers["retry-after"]), this.now());
+    if (retryAfter !== void 0) return retryAfter;
+    if (header(headers["x-ratelimit-remaining"]) === "0") {
+      const reset = Number(header(headers["x-ratelimit-reset"]));
+      if (Number.isFinite(reset)) return Math.max(0, reset * 1e3 - this.now());
+    }
+    return status === 429 ? 6e4 : void 0;
+  }
+};
+function parse(text2, what) {
+  try {
+    return JSON.parse(text2);
+  } catch (error) {
+    throw new GitHubApiError("GITHUB_API_FAILED", `${what} is not JSON`, { cause: error });
+  }
+}
+
 // src/adapters/registry/credentials.ts
 import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
-import { join as join3 } from "node:path";
+import { join as join4 } from "node:path";
 
 // src/adapters/registry/credential-helper.ts
 var HELPER_TIMEOUT_MS = 3e4;
@@ -43472,7 +54525,7 @@ function parseDockerConfigHelpers(json) {
   return typeof credsStore === "string" && credsStore !== "" ? { helpers, store: credsStore } : { helpers };
 }
 function readDockerConfig(dir) {
-  const path = join3(dir, "config.json");
+  const path = join4(dir, "config.json");
   let text2;
   try {
     text2 = readFileSync(path, "utf8");
@@ -43490,7 +54543,7 @@ function readDockerConfig(dir) {
   return { auths: parseDockerConfigAuths(json), ...parseDockerConfigHelpers(json) };
 }
 function createCredentialStore(options) {
-  const dir = options.dockerConfigDir ?? process.env.DOCKER_CONFIG ?? join3(homedir(), ".docker");
+  const dir = options.dockerConfigDir ?? process.env.DOCKER_CONFIG ?? join4(homedir(), ".docker");
   const config = readDockerConfig(dir);
   const fromInputs = options.username && options.password ? { username: options.username, password: options.password } : void 0;
   const githubToken = options.githubToken || void 0;
@@ -43587,14 +54640,20 @@ function createAdapters(options) {
     maskSecret,
     log: options.log
   });
+  const attestations = new GitHubAttestations({
+    apiUrl: options.githubApiUrl || "https://api.github.com",
+    token: options.githubToken,
+    log: options.log
+  });
   const prepareCosign = async () => createCosignTools({
     cosignPath: await options.resolveCosignPath(),
     workspace: options.workspace,
     insecureRegistries: options.insecureRegistries,
     credentials,
-    registry
+    registry,
+    attestations
   });
-  const sha256 = (text2) => createHash4("sha256").update(text2).digest("hex");
+  const sha256 = (text2) => createHash5("sha256").update(text2).digest("hex");
   return { registry, prepareCosign, loadConfig, matrixFile, sha256, schedule: registry };
 }
 
@@ -43653,7 +54712,7 @@ function digestStep(findings) {
       return {
         check: "digest",
         code: 2,
-        text: `digest: row ${plan.row.index} (${plan.row.version}, ${plan.row.os}) is not pinned to a digest yet${plan.row.pin.kind === "not-pinned" && plan.row.pin.note ? ` (${plan.row.pin.note})` : ""} \u2192 2`
+        text: `digest: row ${plan.row.index + 1} (${plan.row.version}, ${plan.row.os})${plan.row.location ? ` at ${formatLocation(plan.row.location)}` : ""} is not pinned to a digest yet${plan.row.pin.kind === "not-pinned" && plan.row.pin.note ? ` (${plan.row.pin.note})` : ""} \u2192 2`
       };
     case "unreachable":
       return {
@@ -43733,7 +54792,7 @@ function signerSteps(findings) {
     return {
       check: "signature",
       code: 0,
-      text: `signer ${signer.name} (${signer.kind}): ${signer.result}${time}; ${count2}${why}`
+      text: `signer ${signer.name} (${signer.kind}): ${signer.result}${signer.source ? ` (bundle from the ${signer.source})` : ""}${time}; ${count2}${why}`
     };
   });
 }
@@ -44004,7 +55063,7 @@ function plain(value) {
   return value.replace(/[\r\n]+/g, " ").replace(/[\u0000-\u001f\u007f-\u009f]/g, "?");
 }
 function renderInspectTable(rows) {
-  const header = ["TRUST", "CODE", "IMAGE", "DIGEST", "SIGNER", "LOG INDEX"];
+  const header2 = ["TRUST", "CODE", "IMAGE", "DIGEST", "SIGNER", "LOG INDEX"];
   const body = rows.map(
     (row2) => [
       row2.trustStatus,
@@ -44015,8 +55074,8 @@ function renderInspectTable(rows) {
       row2.rekorLogIndex !== void 0 ? String(row2.rekorLogIndex) : "-"
     ].map(plain)
   );
-  const table = [header, ...body];
-  const widths = header.map((_, column2) => Math.max(...table.map((cells) => cells[column2].length)));
+  const table = [header2, ...body];
+  const widths = header2.map((_, column2) => Math.max(...table.map((cells) => cells[column2].length)));
   const lines = table.map(
     (cells) => cells.map((cell, column2) => cell.padEnd(widths[column2])).join("  ").trimEnd()
   );
@@ -44587,7 +55646,7 @@ async function checkImage(plan, deps, cosign, cache, now) {
   let signature;
   let attestation;
   let requirements;
-  const skipReason = reasonNotToVerify(plan, digest);
+  const skipReason = hasSigner(plan) || plan.row.pin.kind !== "pinned" ? reasonNotToVerify(plan, digest) : void 0;
   if (skipReason !== void 0) {
     const outcome = digest.pinnedExists === false ? "not-found" : digest.status === "unreachable" ? "transient" : digest.status === "access-denied" ? "registry-auth" : "skipped";
     signature = { ...skippedSignature(skipReason), outcome };
@@ -45049,7 +56108,7 @@ function renderTextSummary(run) {
   for (const error of run.errors) lines.push(`  error: ${plain2(error)}`);
   for (const note of runNotes(run)) lines.push(`  note: ${plain2(note)}`);
   if (run.images.length > 0) {
-    const header = [
+    const header2 = [
       "STATUS",
       "IMAGE",
       "DIGEST",
@@ -45074,7 +56133,7 @@ function renderTextSummary(run) {
         c.code
       ].map(plain2);
     });
-    lines.push("", ...pad([header, ...rows]));
+    lines.push("", ...pad([header2, ...rows]));
     for (const image of run.images) {
       lines.push("", `${plain2(image.findings.plan.reference)} (${image.decision.policyDecision}):`);
       lines.push(...image.decision.path.map((step, i) => `  ${i + 1}. ${plain2(step)}`));
@@ -45148,6 +56207,150 @@ function annotateTelemetrySummary(summaryText, report) {
   return `${JSON.stringify(annotated, null, indentationOf(summaryText))}${newline}`;
 }
 
+// src/adapters/fs/telemetry-file.ts
+async function annotateTelemetryFile(workspace, path, report) {
+  await assertWritableFile(workspace, path);
+  const text2 = await readRegularTextFile(path, MAX_TELEMETRY_BYTES) ?? "{}";
+  await writeFileAtomically(path, annotateTelemetrySummary(text2, report));
+}
+
+// src/domain/regression.ts
+var NAMED_TYPES = {
+  "https://slsa.dev/provenance/v0.2": "SLSA provenance",
+  "https://slsa.dev/provenance/v1": "SLSA provenance",
+  "https://spdx.dev/Document": "an SPDX SBOM",
+  "https://cyclonedx.org/bom": "a CycloneDX SBOM",
+  "https://cosign.sigstore.dev/attestation/vuln/v1": "a vulnerability scan",
+  "https://cosign.sigstore.dev/attestation/v1": "a custom attestation"
+};
+function predicateTypeName(type) {
+  const uri = expandPredicateType(type) ?? type;
+  return NAMED_TYPES[uri] ?? `an attestation of type ${type}`;
+}
+function describeRequirement(requirement) {
+  const conditions = [
+    ...requirement.where.map((w) => `${w.path} matching ${JSON.stringify(w.pattern)}`),
+    ...requirement.maxAgeDays !== void 0 ? [`at most ${requirement.maxAgeDays} days old`] : []
+  ];
+  const name = predicateTypeName(requirement.type);
+  return conditions.length > 0 ? `${name} with ${conditions.join(" and ")}` : name;
+}
+function attestationResult(outcome) {
+  if (outcome === "verified") return "met";
+  if (outcome === "attestation-missing") return "absent";
+  if (outcome === "attestation-invalid") return "unmet";
+  return "could-not-complete";
+}
+function evidenceOf(plan, findings) {
+  const { signature, attestation } = findings;
+  const signers = (signature.signers ?? []).filter((s) => s.counted).map((s) => {
+    const who = describeSigner(s);
+    return { name: s.name, ...who !== void 0 && { who } };
+  });
+  let requirements = [];
+  if (plan.trustModel === "signers") {
+    requirements = (findings.requirements ?? []).map((r, i) => {
+      const planned = plan.requirements?.[i];
+      return {
+        requirement: planned ? describeRequirement(planned) : predicateTypeName(r.type),
+        result: r.result,
+        ...r.signedBy !== void 0 && { signedBy: r.signedBy },
+        ...r.message !== void 0 && { message: r.message }
+      };
+    });
+  } else if (attestation.outcome !== "skipped") {
+    const signedBy = signature.outcome === "verified" ? describeSigner(signature) : expectedSignerText(plan.signer);
+    requirements = [
+      {
+        requirement: predicateTypeName(plan.policy.attestationType),
+        result: attestationResult(attestation.outcome),
+        ...signedBy !== void 0 && { signedBy },
+        ...attestation.message !== void 0 && { message: attestation.message }
+      }
+    ];
+  }
+  const incomplete = (signature.signers ?? []).find((s) => s.result === "could-not-complete") ?? (signature.signers === void 0 && ["transient", "tool-error", "registry-auth", "not-found"].includes(signature.outcome) ? { name: "signature", message: signature.message } : void 0);
+  const incompleteRequirement = requirements.find((r) => r.result === "could-not-complete");
+  const reason = incomplete ? `${incomplete.name === UNNAMED_SIGNER ? "the signature" : incomplete.name}: ${incomplete.message ?? "the check did not complete"}` : incompleteRequirement ? `${incompleteRequirement.requirement}: ${incompleteRequirement.message ?? "the check did not complete"}` : void 0;
+  return {
+    evidence: {
+      signers,
+      attestations: requirements.filter((r) => r.result === "met").map((r) => ({
+        requirement: r.requirement,
+        ...r.signedBy !== void 0 && { signedBy: r.signedBy }
+      }))
+    },
+    requirements,
+    ...reason !== void 0 && { incomplete: reason }
+  };
+}
+function signerText(signer) {
+  return signer.name === UNNAMED_SIGNER ? signer.who ?? signer.name : signer.name;
+}
+function signersText(signers) {
+  return signers.map(signerText).join(", ");
+}
+function compareEvidence(current, candidate) {
+  const losses = [];
+  if (current.incomplete !== void 0) {
+    losses.push(
+      `the current pin's evidence could not be judged (${current.incomplete}), so the candidate cannot be shown to keep it`
+    );
+  }
+  const had = current.evidence.signers;
+  const has = candidate.evidence.signers;
+  if (has.length < had.length) {
+    const lost = had.filter((s) => !has.some((c) => signerText(c) === signerText(s)));
+    losses.push(
+      `current pin is signed by ${had.length} distinct trusted signer${had.length === 1 ? "" : "s"} (${signersText(had)}); candidate by ${has.length === 0 ? "none" : `${has.length} (${signersText(has)})`}` + (lost.length > 0 ? `: ${signersText(lost)} would be lost` : "")
+    );
+  }
+  for (const [i, state] of current.requirements.entries()) {
+    if (state.result !== "met") continue;
+    const other = candidate.requirements[i];
+    if (other?.result === "met") continue;
+    const by = state.signedBy !== void 0 ? ` by ${state.signedBy}` : "";
+    const theirs = other === void 0 || other.result === "absent" ? "candidate has none" : other.result === "unmet" ? `candidate's does not meet it${other.message ? ` (${other.message})` : ""}` : `candidate's could not be checked${other.message ? ` (${other.message})` : ""}`;
+    losses.push(`current pin has ${state.requirement}${by}; ${theirs}`);
+  }
+  return losses.length > 0 ? { regressed: true, losses } : { regressed: false };
+}
+
+// src/domain/cool-down.ts
+var DAY_MS4 = 24 * 60 * 60 * 1e3;
+function verifiedSigningTime(signature) {
+  let earliest;
+  for (const signer of signature.signers ?? []) {
+    if (!signer.counted || signer.signingTime === void 0) continue;
+    const source = signer.signingTimeSource;
+    if (source !== "tlog" && source !== "tsa") continue;
+    const at = Date.parse(signer.signingTime);
+    if (Number.isNaN(at)) continue;
+    if (earliest === void 0 || at < Date.parse(earliest.at)) {
+      earliest = { at: new Date(at).toISOString(), source, signer: signer.name };
+    }
+  }
+  return earliest;
+}
+function checkCoolDown(signedAt, minAgeDays, now) {
+  if (minAgeDays <= 0) return { passes: true, ...signedAt && { signedAt } };
+  if (!signedAt) {
+    return {
+      passes: false,
+      reason: `min_age_days is ${minAgeDays}, but the candidate's signing time could not be verified (no transparency-log or timestamp time from a signer that counted; registry dates and image \`created\` do not count)`
+    };
+  }
+  const signed = Date.parse(signedAt.at);
+  const ageMs = now.getTime() - signed;
+  if (ageMs >= minAgeDays * DAY_MS4) return { passes: true, signedAt };
+  const from = new Date(signed + minAgeDays * DAY_MS4).toISOString();
+  const source = signedAt.source === "tlog" ? "transparency log" : "signed timestamp";
+  return {
+    passes: false,
+    reason: `min_age_days is ${minAgeDays}: the candidate was signed ${signedAt.at} (${source}, ${signedAt.signer}), ${(Math.max(0, ageMs) / DAY_MS4).toFixed(1)} days ago; it may be written from ${from}`
+  };
+}
+
 // src/config/matrix-edit.ts
 var import_yaml6 = __toESM(require_dist(), 1);
 var MatrixEditError = class extends ProvenanceError {
@@ -45175,14 +56378,28 @@ function editMatrix(text2, edits, file) {
 function usesCrlf(text2) {
   return text2.includes("\r\n") && !/(^|[^\r])\n/.test(text2);
 }
-function editMatrixLf(text2, edits, file) {
+function editMatrixLf(text2, given, file) {
   const layout = readLayout(text2, file);
+  const edits = withoutSharedEvidence(layout, given);
   const splices = [];
   for (const update of edits.update) splices.push(...updateRow(layout, update));
   if (edits.append.length > 0) splices.push(appendRows(layout, edits.append));
   const edited = applySplices(text2, splices);
   checkEdited(edited, file, layout.images.items.length, edits);
   return edited;
+}
+function isSharedProvenance(node) {
+  return (0, import_yaml6.isAlias)(node) || (0, import_yaml6.isMap)(node) && node.anchor !== void 0;
+}
+function withoutSharedEvidence(layout, edits) {
+  const shared = (index) => {
+    const row2 = layout.images.items[index];
+    return (0, import_yaml6.isMap)(row2) && isSharedProvenance(findPair(row2, "provenance")?.value);
+  };
+  return {
+    update: edits.update.map((u) => shared(u.index) ? { ...u, provenance: {} } : u),
+    append: edits.append.map((a) => shared(a.templateIndex) ? { ...a, provenance: {} } : a)
+  };
 }
 function readLayout(text2, file) {
   const document = (0, import_yaml6.parseDocument)(text2);
@@ -45286,7 +56503,8 @@ function updateRow(layout, update) {
   }
   const provenancePair = findPair(row2, "provenance");
   const provenance = provenancePair?.value;
-  if (provenancePair && (0, import_yaml6.isMap)(provenance)) {
+  if (provenancePair && isSharedProvenance(provenance)) {
+  } else if (provenancePair && (0, import_yaml6.isMap)(provenance)) {
     splices.push(...updateProvenance(layout, provenance, update.provenance, rowStyle));
   } else if (provenancePair && !isEmptyValue(provenancePair.value)) {
     throw new MatrixEditError(
@@ -45388,6 +56606,10 @@ function renderNewRow(layout, append) {
     else if (key === "repository") write(key, { key, value: copyValue(pair, text2) });
     else if (key === "tag" && scalarText(pair.value, text2)?.includes("{version}")) {
       write(key, { key, value: copyValue(pair, text2) });
+    } else if (key === "provenance" && (0, import_yaml6.isAlias)(pair.value)) {
+      write(key, { key, value: copyValue(pair, text2) });
+    } else if (key === "provenance" && (0, import_yaml6.isMap)(pair.value) && pair.value.anchor !== void 0) {
+      write(key, { key, value: `*${pair.value.anchor}` });
     } else if (key === "provenance" && (0, import_yaml6.isMap)(pair.value)) {
       write(key, { key, pairs: newProvenance(pair.value, append.provenance, rowStyle, text2) });
     }
@@ -45657,6 +56879,9 @@ function renderPrBody(input) {
       );
     }
     lines.push("");
+    const withEvidence = updated.filter((image) => image.evidence !== void 0);
+    if (withEvidence.length > 0) lines.push("### Evidence", "");
+    for (const image of withEvidence) lines.push(...evidenceTable(image), "");
   }
   if (rejected.length > 0) {
     lines.push(
@@ -45683,6 +56908,36 @@ function renderPrBody(input) {
     "_Written by `rocm-provenance update`: a digest is pinned only after its signature and attestations pass the policy; the evidence is recorded in the row\u2019s `provenance` block._"
   );
   return lines.join("\n") + "\n";
+}
+function evidenceTable(image) {
+  const current = image.oldDigest ? image.evidence?.current : void 0;
+  const candidate = image.evidence?.candidate;
+  return [
+    `${code(image.reference)}: ${image.oldDigest ? code(image.oldDigest) : "\u2014"} \u2192 ${code(image.newDigest)}`,
+    "",
+    "| | pin | candidate |",
+    "|---|---|---|",
+    row(["signers", signersCell(current), signersCell(candidate)]),
+    row(["attestations", attestationsCell(current), attestationsCell(candidate)]),
+    row(["verified signing time", "\u2014", signingTimeCell(image.signedAt)])
+  ];
+}
+function signersCell(evidence) {
+  if (!evidence) return "\u2014";
+  if (evidence.signers.length === 0) return "none";
+  return evidence.signers.map(
+    (signer) => signer.name === UNNAMED_SIGNER ? signer.who ? code(signer.who) : escapeText(signer.name) : `${escapeText(signer.name)}${signer.who ? ` (${code(signer.who)})` : ""}`
+  ).join("<br>");
+}
+function attestationsCell(evidence) {
+  if (!evidence) return "\u2014";
+  if (evidence.attestations.length === 0) return "none";
+  return evidence.attestations.map((a) => `${escapeText(a.requirement)}${a.signedBy ? ` by ${escapeText(a.signedBy)}` : ""}`).join("<br>");
+}
+function signingTimeCell(signedAt) {
+  if (!signedAt) return "not verified";
+  const source = signedAt.source === "tlog" ? "transparency log" : "signed timestamp";
+  return escapeText(`${signedAt.at} (${source}, ${signedAt.signer})`);
 }
 function count(n, noun) {
   return `${n} ${noun}${n === 1 ? "" : "s"}`;
@@ -45733,7 +56988,7 @@ async function runUpdate(options) {
         rejected.push(rejection(candidate, "new-tag", void 0, "unknown", resolved.error));
         continue;
       }
-      const checked = await checkCandidate(candidate, resolved.digest, options, today);
+      const checked = await checkCandidate(candidate, resolved.digest, options, today, true);
       if (!checked.passes) {
         rejected.push(
           rejection(
@@ -45747,7 +57002,11 @@ async function runUpdate(options) {
         );
         continue;
       }
-      updated.push({ ...checked.image, reason: "new-tag" });
+      updated.push({
+        ...checked.image,
+        reason: "new-tag",
+        evidence: { candidate: checked.evidence.evidence }
+      });
       appends.push({
         templateIndex: found.plan.row.index,
         version: candidate.row.version,
@@ -45782,8 +57041,8 @@ async function refreshPin(plan, options, today) {
   }
   const current = resolved.digest;
   const stale = checkAge(plan.row.added, plan.policy.digestTtlDays, options.now).stale;
-  const matches = pinned !== void 0 && (pinned === current || resolved.platforms.some((p) => p.digest === pinned));
-  const trigger = !pinned ? "not-pinned" : !matches ? "tag-moved" : stale ? "pin-stale" : void 0;
+  const matches2 = pinned !== void 0 && (pinned === current || resolved.platforms.some((p) => p.digest === pinned));
+  const trigger = !pinned ? "not-pinned" : !matches2 ? "tag-moved" : stale ? "pin-stale" : void 0;
   if (!trigger) return { kind: "current" };
   const same = trigger === "pin-stale" && pinned ? { digest: pinned } : trigger === "tag-moved" && pinned ? await pinOfSameKind(plan, pinned, resolved, options.registry) : { digest: current };
   if ("error" in same) {
@@ -45793,7 +57052,8 @@ async function refreshPin(plan, options, today) {
     };
   }
   const candidate = same.digest;
-  const checked = await checkCandidate(plan, candidate, options, today);
+  const isNew = candidate !== pinned;
+  const checked = await checkCandidate(plan, candidate, options, today, isNew);
   if (!checked.passes) {
     return {
       kind: "rejected",
@@ -45807,9 +57067,38 @@ async function refreshPin(plan, options, today) {
       )
     };
   }
+  let held;
+  if (pinned && isNew) {
+    held = evidenceOf(
+      plan,
+      await checkTrust(plan, pinned, async () => options.verifier, options.now)
+    );
+    const verdict = compareEvidence(held, checked.evidence);
+    if (verdict.regressed) {
+      return {
+        kind: "rejected",
+        rejected: rejection(
+          plan,
+          trigger,
+          candidate,
+          checked.image.trustStatus,
+          `the candidate has less evidence than the pin it would replace: ${verdict.losses.join("; ")}`,
+          checked.image.signer
+        )
+      };
+    }
+  }
   return {
     kind: "updated",
-    updated: { ...checked.image, ...pinned ? { oldDigest: pinned } : {}, reason: trigger },
+    updated: {
+      ...checked.image,
+      ...pinned ? { oldDigest: pinned } : {},
+      reason: trigger,
+      evidence: {
+        ...held && { current: held.evidence },
+        candidate: checked.evidence.evidence
+      }
+    },
     provenance: checked.provenance
   };
 }
@@ -45861,7 +57150,7 @@ async function resolveDigest(plan, registry) {
     return { error: `the tag could not be resolved: ${causeChain(error).join(": ")}` };
   }
 }
-async function checkCandidate(plan, digest, options, today) {
+async function checkCandidate(plan, digest, options, today, isNew) {
   const candidate = {
     ...plan,
     row: { ...plan.row, pin: { kind: "pinned", digest }, added: today }
@@ -45886,6 +57175,13 @@ async function checkCandidate(plan, digest, options, today) {
     const failing = decisionSteps(findings).filter((step) => step.code > 0).map((step) => step.text);
     return { passes: false, trustStatus: decision.trustStatus, reason: failing.join("; "), signer };
   }
+  const signedAt = verifiedSigningTime(signature);
+  if (isNew) {
+    const coolDown = checkCoolDown(signedAt, options.policy.minAgeDays ?? 0, options.now);
+    if (!coolDown.passes) {
+      return { passes: false, trustStatus: decision.trustStatus, reason: coolDown.reason, signer };
+    }
+  }
   const provenance = observedProvenance(candidate, signature, attestation);
   return {
     passes: true,
@@ -45897,9 +57193,15 @@ async function checkCandidate(plan, digest, options, today) {
       trustStatus: decision.trustStatus,
       ...signer ? { signer } : {},
       ...typeof provenance.rekor_log_index === "number" ? { rekorLogIndex: provenance.rekor_log_index } : {},
-      ...attestation.outcome === "verified" && attestation.digest ? { attestationDigest: attestation.digest } : {}
+      ...attestation.outcome === "verified" && attestation.digest ? { attestationDigest: attestation.digest } : {},
+      ...signedAt && { signedAt }
     },
-    provenance
+    provenance,
+    evidence: evidenceOf(candidate, {
+      signature,
+      attestation,
+      ...requirements && { requirements }
+    })
   };
 }
 async function verifyCandidate(plan, digest, options) {
@@ -46131,6 +57433,7 @@ function cliAdapters(options, workspace, secrets) {
     username: options.registryUsername,
     password: process.env.ROCM_PROVENANCE_REGISTRY_PASSWORD,
     githubToken: process.env.GITHUB_TOKEN,
+    githubApiUrl: process.env.GITHUB_API_URL,
     insecureRegistries: options.insecureRegistries,
     resolveCosignPath: async () => options.cosignPath
   });
@@ -46171,7 +57474,7 @@ async function verifyCommand(args) {
     policyPath: options.policy,
     matrixPath: options.matrix
   });
-  const reportPath = resolve5(workspace, values["provenance-path"]);
+  const reportPath = resolve6(workspace, values["provenance-path"]);
   await writeReportFile(reportPath, report);
   if (values.json) out(`${JSON.stringify(report, null, 2)}
 `);
@@ -46229,9 +57532,7 @@ async function annotateCommand(args) {
   const reportText = await readRegularTextFile(reportPath, MAX_TELEMETRY_BYTES);
   if (reportText === void 0) throw new InputError(`${reportPath} does not exist`);
   const report = JSON.parse(reportText);
-  await assertWritableFile(void 0, summaryPath);
-  const summary2 = await readRegularTextFile(summaryPath, MAX_TELEMETRY_BYTES) ?? "{}";
-  await writeFileAtomically(summaryPath, annotateTelemetrySummary(summary2, report));
+  await annotateTelemetryFile(void 0, summaryPath, report);
   out(`annotated ${summaryPath} with ${reportPath}
 `);
   return 0;
@@ -46288,6 +57589,11 @@ async function main(argv) {
 ${USAGE}
 `);
     return 4;
+  }
+  if (rest.includes("--help") || rest.includes("-h")) {
+    out(`${USAGE}
+`);
+    return 0;
   }
   try {
     return await handler(rest);

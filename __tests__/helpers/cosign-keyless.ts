@@ -21,9 +21,13 @@ export const RELEASE_IDENTITY =
 export interface KeylessBed {
   dir: string
   trustedRootPath: string
+  /**
+   * Signs keylessly. `signedAt`: the time Rekor logs the entry at (and Fulcio
+   * issues the certificate at), at most 30 days back; the real time otherwise.
+   */
   sign(
     refAtDigest: string,
-    options?: { expiredCertificate?: boolean; legacy?: boolean }
+    options?: { expiredCertificate?: boolean; legacy?: boolean; signedAt?: Date }
   ): Promise<void>
   stop(): Promise<void>
 }
@@ -65,7 +69,11 @@ export async function startKeylessBed(): Promise<KeylessBed> {
     expiredFulcioUrl: string
     rekorUrl: string
   }
-  const start = new Date(Date.now() - 24 * 60 * 60 * 1000).toISOString().replace(/\.\d+Z$/, 'Z')
+  // The trust material is valid from 30 days back (the stand-in's root
+  // certificate too), so a signature may be logged at a chosen time since then.
+  const start = new Date(Date.now() - 30 * 24 * 60 * 60 * 1000)
+    .toISOString()
+    .replace(/\.\d+Z$/, 'Z')
   const cosign = toolPath('cosign')
   const env = hermeticEnv()
   const trustedRootPath = join(dir, 'trusted_root.json')
@@ -98,10 +106,28 @@ export async function startKeylessBed(): Promise<KeylessBed> {
   )
   let tokens = 0
 
-  return {
+  /** Moves the stand-in's clock (Rekor, Fulcio, CT log) by `offsetSeconds`. */
+  async function setClock(offsetSeconds: number): Promise<void> {
+    const answer = await fetch(`${urls.rekorUrl}/clock`, {
+      method: 'POST',
+      body: JSON.stringify({ offsetSeconds })
+    })
+    if (answer.status !== 204) throw new Error(`stand-in clock: ${answer.status}`)
+  }
+
+  const bed: KeylessBed = {
     dir,
     trustedRootPath,
     async sign(refAtDigest, options = {}) {
+      if (options.signedAt) {
+        await setClock(Math.round((options.signedAt.getTime() - Date.now()) / 1000))
+        try {
+          await bed.sign(refAtDigest, { ...options, signedAt: undefined })
+        } finally {
+          await setClock(0)
+        }
+        return
+      }
       const now = Math.floor(Date.now() / 1000)
       const tokenPath = join(dir, `token-${tokens++}.jwt`)
       const claims = {
@@ -148,4 +174,5 @@ export async function startKeylessBed(): Promise<KeylessBed> {
       rmSync(dir, { recursive: true, force: true })
     }
   }
+  return bed
 }

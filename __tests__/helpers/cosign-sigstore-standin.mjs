@@ -9,6 +9,14 @@
 // Adaptations the real cosign needs from these mocks:
 // the OIDC token is copied from `Authorization: Bearer` into the body; Fulcio's
 // 201 becomes 200; Rekor's answer carries `ETag` (the entry uuid) and `Location`.
+//
+// A settable clock, for signatures of a chosen age (the updater's
+// min_age_days): `POST /clock` on the Rekor port with `{"offsetSeconds": n}`
+// moves the time Rekor integrates entries at, Fulcio issues certificates at
+// and the CT log stamps SCTs at by n seconds (0 resets it). The Fulcio root
+// certificate is valid from ROOT_BACKDATE_MS before start-up, so a log time up
+// to then still chains. (The mocks read their time through each object's
+// `getCurrentTime`, @sigstore/mock 0.12; checked below so a change fails loudly.)
 import { generateKeyPairSync } from 'node:crypto'
 import { writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
@@ -18,6 +26,37 @@ import mock from '@sigstore/mock'
 const { fulcioHandler, initializeCA, initializeCTLog, initializeTLog, rekorHandler } = mock
 const outDir = process.argv[2]
 const EXPIRED_CLOCK_OFFSET_MS = 2 * 60 * 60 * 1000
+/** How far back a signing time may be set (the root certificate's notBefore). */
+const ROOT_BACKDATE_MS = 30 * 24 * 60 * 60 * 1000
+let clockOffsetMs = 0
+const shiftedNow = () => new Date(Date.now() + clockOffsetMs)
+
+/** Runs `make` with `new Date()` and `Date.now()` at `at` (for the root certificate's notBefore). */
+async function madeAt(at, make) {
+  const RealDate = globalThis.Date
+  class FixedDate extends RealDate {
+    constructor(...args) {
+      super(...(args.length > 0 ? args : [at]))
+    }
+    static now() {
+      return at
+    }
+  }
+  globalThis.Date = FixedDate
+  try {
+    return await make()
+  } finally {
+    globalThis.Date = RealDate
+  }
+}
+
+/** Sets the mock's clock to the shifted one (the mocks keep it as `getCurrentTime`). */
+function followClock(mock, asNumber = false) {
+  if (typeof mock.getCurrentTime !== 'function') {
+    throw new Error('@sigstore/mock no longer reads its time through getCurrentTime')
+  }
+  mock.getCurrentTime = asNumber ? () => shiftedNow().getTime() : shiftedNow
+}
 
 const newKey = () => generateKeyPairSync('ec', { namedCurve: 'P-256' })
 const pem = (der, label) =>
@@ -68,7 +107,9 @@ const caKey = newKey()
 const ctKey = newKey()
 const rekorKey = newKey()
 const ctlog = await initializeCTLog(ctKey)
-const ca = await initializeCA(caKey, ctlog)
+followClock(ctlog)
+const ca = await madeAt(Date.now() - ROOT_BACKDATE_MS, () => initializeCA(caKey, ctlog))
+followClock(ca)
 const expiredCa = await initializeCA(caKey, ctlog, new Date(Date.now() - EXPIRED_CLOCK_OFFSET_MS))
 
 const fulcioPort = await listen(fulcio(ca))
@@ -76,6 +117,14 @@ const expiredFulcioPort = await listen(fulcio(expiredCa))
 let rekorUrl = ''
 let rekor
 const rekorPort = await listen(async (req, body) => {
+  if (req.method === 'POST' && req.url === '/clock') {
+    const offsetSeconds = Number(JSON.parse(body).offsetSeconds)
+    if (!Number.isFinite(offsetSeconds) || offsetSeconds * 1000 < -ROOT_BACKDATE_MS) {
+      return { status: 400, headers: {}, body: 'offsetSeconds out of range' }
+    }
+    clockOffsetMs = offsetSeconds * 1000
+    return { status: 204, headers: {}, body: '' }
+  }
   if (req.method !== 'POST' || req.url !== '/api/v1/log/entries') {
     return { status: 404, headers: {}, body: 'not found' }
   }
@@ -89,7 +138,9 @@ const rekorPort = await listen(async (req, body) => {
   return { status: answer.statusCode, headers, body: answer.response }
 })
 rekorUrl = `http://127.0.0.1:${rekorPort}`
-rekor = rekorHandler(await initializeTLog(rekorUrl, rekorKey))
+const tlog = await initializeTLog(rekorUrl, rekorKey)
+followClock(tlog, true)
+rekor = rekorHandler(tlog)
 
 writeFileSync(join(outDir, 'fulcio-root.pem'), pem(ca.rootCertificate, 'CERTIFICATE'))
 writeFileSync(join(outDir, 'ctfe.pub'), publicPem(ctKey))

@@ -79,6 +79,20 @@ describe('rocm-provenance (dist/cli.js)', () => {
     )
   })
 
+  it('verify records a row that names no signer as unsigned even when its pinned digest is gone', async () => {
+    const gone = `sha256:${'7'.repeat(64)}`
+    const lone = workspaceWith(
+      registry,
+      STRICT_POLICY.replace('require_signature: true', 'require_signature: false'),
+      [{ tag: '6.4.4-ubuntu-22.04', digest: gone }]
+    )
+    const run = await cli(lone, verifyArgs())
+    expect(run.code).toBe(2)
+    const report = JSON.parse(readFileSync(join(lone, 'rocm_provenance.json'), 'utf8'))
+    expect(report.images[0].trustStatus).toBe('unsigned')
+    expect(report.images[0].signature.status).toBe('skipped')
+  })
+
   it('verify --image restricts the check to one reference and exits 0 for the signed one', async () => {
     const run = await cli(workspace, [
       ...verifyArgs(),
@@ -130,6 +144,23 @@ describe('rocm-provenance (dist/cli.js)', () => {
     const bad = await cli(workspace, ['verify', '--concurrency', '0'])
     expect(bad.code).toBe(4)
     expect(bad.stderr).toContain('--concurrency')
+  })
+
+  it('prints the usage for `<command> --help`, and annotates into a folder not made yet', async () => {
+    const help = await cli(workspace, ['verify', '--help'])
+    expect(help.code).toBe(0)
+    expect(help.stdout).toContain('rocm-provenance verify')
+    await cli(workspace, verifyArgs())
+    const annotated = await cli(workspace, [
+      'annotate',
+      'build/new/telemetry_summary.json',
+      'rocm_provenance.json'
+    ])
+    expect(annotated.code).toBe(0)
+    const summary = JSON.parse(
+      readFileSync(join(workspace, 'build', 'new', 'telemetry_summary.json'), 'utf8')
+    )
+    expect(summary.trustStatus).toBeDefined()
   })
 })
 

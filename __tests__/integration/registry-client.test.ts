@@ -317,6 +317,9 @@ describe('the registry client against a real anonymous registry', () => {
     )
     expect(finding.status).toBe('unreachable')
     expect(finding.cause).toMatch(/^REGISTRY_UNREACHABLE: HEAD https:\/\/127\.0\.0\.1:/)
+    expect(finding.cause).toContain(
+      'the registry answered in plain HTTP: if it is meant to, list it in insecure-registries'
+    )
     expect(proxy.requests).toHaveLength(0)
   })
 

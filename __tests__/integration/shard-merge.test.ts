@@ -176,6 +176,69 @@ describe('shards and merge', () => {
     ])
   }, 120_000)
 
+  describe('a merge trusts no shard it cannot tie to this run and this configuration', () => {
+    const three = () => shards.map((report, i) => file(report, `shard-${i + 1}.json`))
+
+    it('refuses shards of another workflow run, or of none (e.g. a report committed to the repository)', () => {
+      const ours = shards.map(report => ({ ...report, run: { ...report.run, runId: '1001' } }))
+      const files = ours.map((report, i) => file(report, `shard-${i + 1}.json`))
+      expect(mergeShardReports(files, new Date(), { runId: '1001' }).exitCode).toBe(single.exitCode)
+      const theirs = mergeShardReports(files, new Date(), { runId: '2002' })
+      expect(theirs.exitCode).toBe(4)
+      expect(theirs.configIssues[0]).toEqual({
+        code: 'shard-foreign',
+        message: 'shard 1 of 3 (shard-1.json) is from workflow run 1001, not this run 2002'
+      })
+      const committed = mergeShardReports(three(), new Date(), { runId: '2002' })
+      expect(committed.configIssues[0].message).toBe(
+        'shard 1 of 3 (shard-1.json) is from no workflow run, not this run 2002'
+      )
+    })
+
+    it("refuses shards judged under another configuration than the workspace's", () => {
+      const run = mergeShardReports(three(), new Date(), {
+        configDigest: `sha256:${'0'.repeat(64)}`
+      })
+      expect(run.exitCode).toBe(4)
+      expect(run.configIssues.map(issue => issue.code)).toEqual([
+        'shard-mismatch',
+        'shard-mismatch',
+        'shard-mismatch'
+      ])
+      expect(
+        mergeShardReports(three(), new Date(), { configDigest: shards[0].run.configDigest })
+          .exitCode
+      ).toBe(single.exitCode)
+    })
+
+    it('refuses a shard whose recorded codes are not what its findings decide', () => {
+      // The shard holding a failing image (which one does depends on the references).
+      const at = shards.findIndex(report => report.images.some(i => i.trustStatus !== 'valid'))
+      expect(at).toBeGreaterThanOrEqual(0)
+      const edited = JSON.parse(JSON.stringify(shards[at])) as ProvenanceReport
+      edited.exitCode = 0
+      for (const image of edited.images) {
+        image.code = 0
+        image.rawCode = 0
+      }
+      const files = shards.map((report, i) =>
+        file(i === at ? edited : report, `shard-${i + 1}.json`)
+      )
+      const run = mergeShardReports(files, new Date())
+      expect(run.exitCode).toBe(4)
+      expect(run.configIssues).toEqual([
+        {
+          code: 'shard-inconsistent',
+          message: expect.stringMatching(
+            new RegExp(
+              `^shard ${at + 1} of 3 \\(shard-${at + 1}\\.json\\): .* records code 0 \\(\\w+\\), but its findings decide code [1-3] \\(\\w+\\)$`
+            )
+          )
+        }
+      ])
+    })
+  })
+
   it('the bundled action merges what download-artifact left: report, outputs, exit code; and names a missing shard', async () => {
     const folder = join(workspace, 'shards')
     mkdirSync(folder, { recursive: true })
@@ -185,6 +248,8 @@ describe('shards and merge', () => {
         JSON.stringify(report)
       )
     )
+    // The workspace's configuration is the one the shards were judged under.
+    writeFileSync(join(workspace, 'ci', 'rocm_policy.yml'), STRICT_POLICY)
     const merge = { command: 'merge', reports: 'shards/*.json', 'upload-artifact': 'false' }
     const run = await runBundledAction(workspace, merge)
     expect(run.outputs['exit-code']).toBe('3')

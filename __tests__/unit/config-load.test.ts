@@ -75,6 +75,7 @@ describe('loadConfig accepts', () => {
     const policy = `policy:
   mode: auto_update
   digest_ttl: 0
+  min_age_days: 3
   workflow: refresh-rocm.yaml
   auto_update_ref: release/v4
   require_signature: true
@@ -94,6 +95,7 @@ describe('loadConfig accepts', () => {
     expect(read).toMatchObject({
       mode: 'auto_update',
       digestTtlDays: 0,
+      minAgeDays: 3,
       workflow: 'refresh-rocm.yaml',
       autoUpdateRef: 'release/v4',
       requireSignature: true,
@@ -109,12 +111,12 @@ describe('loadConfig accepts', () => {
           requireSignature: false,
           attestMode: 'none',
           digestTtlDays: 30,
-          location: { file: POLICY_PATH, line: 14, column: 7 }
+          location: { file: POLICY_PATH, line: 15, column: 7 }
         }
       ]
     })
     expect(read.locations.mode).toEqual({ file: POLICY_PATH, line: 2, column: 3 })
-    expect(read.locations.overrides?.line).toBe(13)
+    expect(read.locations.overrides?.line).toBe(14)
   })
 
   it.each([
@@ -390,6 +392,14 @@ const refusals: Refusal[] = [
     line: 2,
     message:
       '`policy.digest_ttl`: expected a number >= 0 (it must not be negative), found the number -3'
+  },
+  {
+    name: 'a negative min_age_days',
+    policy: 'policy:\n  min_age_days: -1\n',
+    code: 'negative-number',
+    line: 2,
+    message:
+      '`policy.min_age_days`: expected a number >= 0 (it must not be negative), found the number -1'
   },
   {
     name: 'a TTL written as text',

@@ -426,3 +426,14 @@ describe('checkAge', () => {
     })
   })
 })
+
+describe('the not-pinned step', () => {
+  it('counts rows from 1 and says where the row is written', () => {
+    const findings = makeFindings({ digest: { status: 'not-pinned', pinnedDigest: undefined } }, 2)
+    findings.plan.row.location = { file: 'ci/rocm_matrix.yml', line: 14, column: 7 }
+    const step = decideImage(findings).path.find(text => text.startsWith('digest:'))
+    expect(step).toBe(
+      `digest: row 3 (${findings.plan.row.version}, ${findings.plan.row.os}) at ci/rocm_matrix.yml:14:7 is not pinned to a digest yet → 2`
+    )
+  })
+})

@@ -16,7 +16,8 @@ import {
   combineSigners,
   countDistinctSigners,
   describeSigner,
-  normaliseFingerprint
+  normaliseFingerprint,
+  signingTimeOf
 } from '../../src/domain/signers.js'
 import type {
   Digest,
@@ -74,6 +75,63 @@ describe('countDistinctSigners', () => {
       [finding('one', seen), finding('two', seen)]
     )
     expect(counted.map(f => f.counted)).toEqual([true, false])
+  })
+
+  describe('when cosign did not vouch for the certificate identity', () => {
+    const ci = (name: string, identity: string): NamedSigner => ({
+      kind: 'keyless',
+      name,
+      identity,
+      issuer: 'https://issuer',
+      issuerIsRegexp: false
+    })
+    const signers = [ci('release-v1', 'wf@refs/tags/v1$'), ci('org', '^https://github/org/')]
+    const keyless = (name: string, changes: Partial<SignerFinding> = {}) =>
+      finding(name, { kind: 'keyless', ...changes })
+
+    it.each([
+      ['no identity observed', {}, {}],
+      [
+        'identities read from stored bundles only',
+        { identity: 'https://github/org/wf@refs/tags/v1', detailsUnverified: true },
+        { identity: 'https://github/org/wf@refs/tags/v9-forged', detailsUnverified: true }
+      ],
+      [
+        'one vouched, one read from a stored bundle',
+        { identity: 'https://github/org/wf@refs/tags/v1', issuer: 'https://issuer' },
+        { identity: 'https://github/org/wf@refs/tags/v9-forged', detailsUnverified: true }
+      ]
+    ] as const)(
+      'counts two keyless signers once: %s (one certificate may match both patterns)',
+      (_case, first, second) => {
+        const counted = countDistinctSigners(signers, [
+          keyless('release-v1', first),
+          keyless('org', second)
+        ])
+        expect(counted.map(f => f.counted)).toEqual([true, false])
+        expect(counted[1].message).toContain('cannot be told apart from release-v1')
+      }
+    )
+
+    it('counts two keyless signers twice when cosign vouched for two identities', () => {
+      const counted = countDistinctSigners(signers, [
+        keyless('release-v1', { identity: 'https://github/org/a@v1', issuer: 'https://issuer' }),
+        keyless('org', { identity: 'https://github/org/b@v1', issuer: 'https://issuer' })
+      ])
+      expect(counted.map(f => f.counted)).toEqual([true, true])
+    })
+
+    it('never dates a signature by a time read from a stored bundle', () => {
+      const signedAt = '2024-12-24T00:26:40Z'
+      expect(signingTimeOf({ tlogChecked: true, signedAt }, NOW)).toEqual({
+        at: new Date(signedAt),
+        source: 'tlog'
+      })
+      expect(signingTimeOf({ tlogChecked: true, signedAt, detailsUnverified: true }, NOW)).toEqual({
+        at: NOW,
+        source: 'run'
+      })
+    })
   })
 
   it('never counts a signer that did not verify', () => {
@@ -240,6 +298,45 @@ describe('statements', () => {
     expect(judgeRequirement(age, ran(vuln(2)), PINNED, NOW).result).toBe('met')
     expect(judgeRequirement(age, ran(vuln(30)), PINNED, NOW).result).toBe('unmet')
     expect(judgeRequirement(age, ran(vuln(undefined)), PINNED, NOW).result).toBe('unmet')
+  })
+
+  it('takes no scan time from the future, and only RFC 3339 times', () => {
+    const scanned = (scanFinishedOn: string): unknown => ({
+      subject: [{ digest: { sha256: PINNED.slice(7) } }],
+      predicateType: 'https://cosign.sigstore.dev/attestation/vuln/v1',
+      predicate: { metadata: { scanFinishedOn } }
+    })
+    const age = requirement({
+      type: 'https://cosign.sigstore.dev/attestation/vuln/v1',
+      where: [],
+      maxAgeDays: 7
+    })
+    const judged = (time: string) => judgeRequirement(age, ran(scanned(time)), PINNED, NOW).result
+    expect(judged('2026-11-29T12:00:00Z')).toBe('met')
+    expect(judged('2026-11-29T13:00:00+01:00')).toBe('met')
+    expect(judged('2026-11-30T12:04:00Z')).toBe('met')
+    expect(judged('2999-01-01T00:00:00Z')).toBe('unmet')
+    expect(judged('2026-11-30T13:00:00Z')).toBe('unmet')
+    expect(judged('2026')).toBe('unmet')
+    expect(judged('Nov 29 2026')).toBe('unmet')
+  })
+
+  it('takes no attestation from a signer outside its window', () => {
+    const retired = { ...key('a'), validUntil: '2026-06-30' }
+    const result = judgeRequirement(
+      requirement({ signers: [retired] }),
+      ran(statement()),
+      PINNED,
+      NOW
+    )
+    expect(result.result).toBe('unmet')
+    expect(result.message).toBe(
+      'a: signing key expired: valid_until 2026-06-30, now 2026-11-30T12:00:00.000Z'
+    )
+    const current = { ...key('a'), validFrom: '2026-06-01' }
+    expect(
+      judgeRequirement(requirement({ signers: [current] }), ran(statement()), PINNED, NOW).result
+    ).toBe('met')
   })
 
   it('orders failures: could-not-complete, then unmet, then absent', () => {

@@ -497,3 +497,82 @@ describe('editMatrix on rows sharing keys through YAML merge keys', () => {
     }
   )
 })
+
+describe('editMatrix on rows sharing one provenance block through an alias', () => {
+  const shared = `rocm:
+  images:
+    - version: "6.4.4"
+      os: ubuntu-22.04
+      digest: "${OLD_A}"
+      added: "2026-11-20"
+      provenance: &signed
+        key_path: ci/keys/release.pub
+    - version: "6.4.4"
+      os: ubuntu-24.04
+      digest: "${OLD_B}"
+      added: "2026-11-20"
+      provenance: *signed
+`
+  const evidence = { key_fingerprint: `sha256:${'f'.repeat(64)}`, rekor_log_index: 42 }
+
+  it.each([0, 1])(
+    'updates row %s but writes no one digest’s evidence into the shared block',
+    index => {
+      const edited = editMatrix(
+        shared,
+        {
+          update: [
+            {
+              index,
+              version: '6.4.4',
+              os: index === 0 ? 'ubuntu-22.04' : 'ubuntu-24.04',
+              digest: NEW_1,
+              added: '2026-11-30',
+              provenance: evidence
+            }
+          ],
+          append: []
+        },
+        'ci/rocm_matrix.yml'
+      )
+      const old = index === 0 ? OLD_A : OLD_B
+      const expected = shared.split('\n')
+      const at = expected.findIndex(line => line.includes(old))
+      expected[at] = expected[at].replace(old, NEW_1)
+      expected[at + 1] = expected[at + 1].replace('2026-11-20', '2026-11-30')
+      expect(edited).toBe(expected.join('\n'))
+    }
+  )
+
+  it('gives a new row the same alias, from an aliasing or an anchoring template', () => {
+    for (const templateIndex of [0, 1]) {
+      const edited = editMatrix(
+        shared,
+        {
+          update: [],
+          append: [
+            {
+              templateIndex,
+              version: '6.5.0',
+              os: 'ubuntu-22.04',
+              digest: NEW_2,
+              added: '2026-11-30',
+              provenance: evidence
+            }
+          ]
+        },
+        'ci/rocm_matrix.yml'
+      )
+      const rows = parse(edited).rocm.images
+      expect(rows).toHaveLength(3)
+      expect(rows[2]).toEqual({
+        version: '6.5.0',
+        os: 'ubuntu-22.04',
+        digest: NEW_2,
+        added: '2026-11-30',
+        provenance: { key_path: 'ci/keys/release.pub' }
+      })
+      expect(edited.trimEnd().split('\n').at(-1)).toBe('      provenance: *signed')
+    }
+  })
+})

@@ -34,6 +34,69 @@ describe('renderPrBody', () => {
     expect(body).not.toContain('Not updated')
   })
 
+  it('shows each changed row’s evidence, pin beside candidate, and the verified signing time', () => {
+    const body = renderPrBody({
+      matrixPath: 'ci/rocm_matrix.yml',
+      updated: [
+        {
+          reference: 'ghcr.io/rocm/dev:6.4.4-ubuntu-22.04',
+          version: '6.4.4',
+          os: 'ubuntu-22.04',
+          oldDigest: OLD,
+          newDigest: NEW,
+          trustStatus: 'valid',
+          reason: 'tag-moved',
+          evidence: {
+            current: {
+              signers: [{ name: 'release', who: 'key sha256:ff' }],
+              attestations: []
+            },
+            candidate: {
+              signers: [
+                { name: 'release', who: 'key sha256:ff' },
+                { name: 'provenance', who: 'https://github.com/rocm/x|y' }
+              ],
+              attestations: [{ requirement: 'SLSA provenance', signedBy: 'images-ci' }]
+            }
+          },
+          signedAt: { at: '2026-11-25T10:00:00.000Z', source: 'tlog', signer: 'release' }
+        },
+        {
+          reference: 'ghcr.io/rocm/dev:6.5.0-ubuntu-22.04',
+          version: '6.5.0',
+          os: 'ubuntu-22.04',
+          newDigest: NEW,
+          trustStatus: 'valid',
+          reason: 'new-tag',
+          evidence: { candidate: { signers: [], attestations: [] } }
+        }
+      ],
+      rejected: []
+    })
+    expect(body).toContain(
+      [
+        '### Evidence',
+        '',
+        `\`ghcr.io/rocm/dev:6.4.4-ubuntu-22.04\`: \`${OLD}\` → \`${NEW}\``,
+        '',
+        '| | pin | candidate |',
+        '|---|---|---|',
+        '| signers | release (`key sha256:ff`) | release (`key sha256:ff`)<br>`https://github.com/rocm/x\\|y` |',
+        '| attestations | none | SLSA provenance by images-ci |',
+        '| verified signing time | — | 2026-11-25T10:00:00.000Z (transparency log, release) |',
+        '',
+        `\`ghcr.io/rocm/dev:6.5.0-ubuntu-22.04\`: — → \`${NEW}\``,
+        '',
+        '| | pin | candidate |',
+        '|---|---|---|',
+        '| signers | — | none |',
+        '| attestations | — | none |',
+        '| verified signing time | — | not verified |',
+        ''
+      ].join('\n')
+    )
+  })
+
   it('says why a digest was not written, as text that cannot become markup', () => {
     const body = renderPrBody({
       matrixPath: 'ci/rocm_matrix.yml',

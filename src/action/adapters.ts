@@ -50,6 +50,7 @@ export function actionAdapters(
     username: inputs.registryUsername,
     password: inputs.registryPassword,
     githubToken: inputs.githubToken,
+    githubApiUrl: process.env.GITHUB_API_URL,
     insecureRegistries: inputs.insecureRegistries,
     // The tool cache is loaded only when cosign is installed (start-up).
     resolveCosignPath: async () => {

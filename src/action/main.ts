@@ -18,20 +18,14 @@ import {
 } from '../app/run-options.js'
 import { parseActionInputs, type ActionInputs, type InputReader } from './inputs.js'
 import { verifyImages } from '../app/verify.js'
-import { mergeShardReports } from '../app/merge.js'
+import { mergeInWorkspace } from '../app/merge.js'
 import { readShardReports } from '../adapters/fs/shard-reports.js'
 import { buildReport, type ProvenanceReport } from '../render/report.js'
 import { writeReportFile } from '../adapters/fs/report-file.js'
-import {
-  assertWritableFile,
-  findWritableFileProblem,
-  readRegularTextFile,
-  writeFileAtomically
-} from '../adapters/fs/safe-file.js'
-import { MAX_TELEMETRY_BYTES } from '../render/telemetry.js'
+import { findWritableFileProblem } from '../adapters/fs/safe-file.js'
 import { moreLine, renderJobSummary } from '../render/summary.js'
 import { renderImagesOutput } from '../render/outputs.js'
-import { annotateTelemetrySummary } from '../render/telemetry.js'
+import { annotateTelemetryFile } from '../adapters/fs/telemetry-file.js'
 import type { RunResult } from '../domain/types.js'
 import { runUpdateCommand } from './update.js'
 import { runnerContext, type RunnerContext } from './context.js'
@@ -111,11 +105,7 @@ async function annotateTelemetry(
   report: ProvenanceReport
 ): Promise<void> {
   try {
-    // Merged like the report is written: checked first (workspace, symlinks,
-    // never a FIFO or device), read bounded, written atomically.
-    await assertWritableFile(workspace, path)
-    const text = (await readRegularTextFile(path, MAX_TELEMETRY_BYTES)) ?? '{}'
-    await writeFileAtomically(path, annotateTelemetrySummary(text, report))
+    await annotateTelemetryFile(workspace, path, report)
   } catch (error) {
     log.warning(`the telemetry summary ${path} was not annotated: ${causeChain(error).join(': ')}`)
   }
@@ -240,8 +230,21 @@ export async function runMerge(inputs: ActionInputs, context: RunnerContext): Pr
       context.workspace,
       inWorkspace(context.workspace, inputs.provenancePath)
     )
-    core.info(`merging ${files.length} shard report(s): ${files.map(f => f.source).join(', ')}`)
-    result = mergeShardReports(files, context.now)
+    log.info(`merging ${files.length} shard report(s): ${files.map(f => f.source).join(', ')}`)
+    result = await mergeInWorkspace(
+      files,
+      {
+        workspace: context.workspace,
+        policyPath: inputs.policyPath,
+        matrixPath: inputs.matrixPath,
+        repository: inputs.repository,
+        images: inputs.images,
+        trustedRoot: inputs.trustedRoot,
+        now: context.now,
+        runId: context.env.GITHUB_RUN_ID || undefined
+      },
+      actionAdapters(inputs, context.workspace)
+    )
   } catch (error) {
     result = failedRun(error, new Date().toISOString())
   }

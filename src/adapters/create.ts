@@ -11,6 +11,7 @@ import { loadConfig } from './fs/config-load.js'
 import { matrixFile } from './fs/matrix-file.js'
 import { createCosignTools } from './cosign/tools.js'
 import { RegistryClient } from './registry/client.js'
+import { GitHubAttestations } from './github/attestations.js'
 import { createCredentialStore, GHCR_TOKEN_USERNAME } from './registry/credentials.js'
 import { SecretRedactor } from '../domain/secrets.js'
 
@@ -19,6 +20,8 @@ export interface AdapterOptions {
   username?: string
   password?: string
   githubToken?: string
+  /** `GITHUB_API_URL` (default https://api.github.com): GitHub's attestations API. */
+  githubApiUrl?: string
   insecureRegistries: string[]
   /** The cosign binary to run (installing it first, for the action). */
   resolveCosignPath: () => Promise<string>
@@ -51,6 +54,12 @@ export function createAdapters(options: AdapterOptions): Adapters {
     maskSecret,
     log: options.log
   })
+  // One attestations client per run: its 30 s rate-limit budget is the run's.
+  const attestations = new GitHubAttestations({
+    apiUrl: options.githubApiUrl || 'https://api.github.com',
+    token: options.githubToken,
+    log: options.log
+  })
   const prepareCosign = async (use?: CosignUse): Promise<CosignTools> =>
     createCosignTools({
       ...(use && { batch: { maxImages: groupSizeFor(use.concurrency) } }),
@@ -58,7 +67,8 @@ export function createAdapters(options: AdapterOptions): Adapters {
       workspace: options.workspace,
       insecureRegistries: options.insecureRegistries,
       credentials,
-      registry
+      registry,
+      attestations
     })
   const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex')
   return { registry, prepareCosign, loadConfig, matrixFile, sha256, schedule: registry }

@@ -4,13 +4,19 @@
  * decision and trust status — rendered by the same report, summary and
  * outputs. Shards that do not make up one whole run are a configuration
  * error (exit 4) naming the shard: a missing or duplicated shard, shards of
- * different counts, or shards judged under different configurations
- * (`run.configDigest`, app/config-digest.ts).
+ * different counts, shards judged under different configurations
+ * (`run.configDigest`, app/config-digest.ts) or another one than the merging
+ * workspace's, shards of another workflow run, and shards whose recorded
+ * decisions are not what their findings decide.
  */
-import { decisionFor, summariseRun } from '../domain/decide.js'
+import { decideImage, decisionFor, summariseRun } from '../domain/decide.js'
 import type { ConfigIssue } from '../domain/errors.js'
 import type { ExitCode, RegistryThrottle, RunCacheStatus, RunResult } from '../domain/types.js'
+import { ACTION_VERSION } from '../domain/action-version.js'
 import { runFromReport } from '../render/report-read.js'
+import { configDigest } from './config-digest.js'
+import type { LoadConfig } from './ports.js'
+import { loadPlans, type PipelineOptions } from './verify.js'
 import type { ProvenanceReport } from '../render/report.js'
 
 /** One file the `reports` glob matched: where it came from and what it holds (parsed JSON). */
@@ -55,8 +61,23 @@ function readShard(file: ShardReportFile): Shard | string {
   }
 }
 
+/**
+ * What the merging job itself knows, that every shard must agree with: its
+ * workflow run (`GITHUB_RUN_ID`: a shard of another run, or a report
+ * committed to the repository that the glob happened to match, is refused)
+ * and the digest of the configuration in its own workspace (a shard judged
+ * under another policy or matrix is refused).
+ */
+export interface MergeExpectations {
+  runId?: string
+  configDigest?: string
+}
+
 /** Why these shards do not make up one whole run; empty when they do. */
-export function checkShards(files: readonly ShardReportFile[]): {
+export function checkShards(
+  files: readonly ShardReportFile[],
+  expected: MergeExpectations = {}
+): {
   shards: Shard[]
   issues: ConfigIssue[]
 } {
@@ -87,6 +108,26 @@ export function checkShards(files: readonly ShardReportFile[]): {
       })
     }
   }
+  for (const shard of shards) {
+    const name = `shard ${shard.index} of ${shard.count} (${shard.source})`
+    if (expected.runId !== undefined && shard.report.run.runId !== expected.runId) {
+      issues.push({
+        code: 'shard-foreign',
+        message: `${name} is from ${shard.report.run.runId ? `workflow run ${shard.report.run.runId}` : 'no workflow run'}, not this run ${expected.runId}`
+      })
+    }
+    if (
+      expected.configDigest !== undefined &&
+      shard.report.run.configDigest !== expected.configDigest
+    ) {
+      issues.push({
+        code: 'shard-mismatch',
+        message: `${name} was judged under another configuration (${shortConfig(shard.report.run.configDigest)}) than this workspace's (${shortConfig(expected.configDigest)})`
+      })
+    }
+    const edited = inconsistentImage(shard.report)
+    if (edited) issues.push({ code: 'shard-inconsistent', message: `${name}: ${edited}` })
+  }
   for (let index = 1; index <= count; index += 1) {
     const found = shards.filter(shard => shard.index === index && shard.count === count)
     if (found.length === 0) {
@@ -107,6 +148,29 @@ export function checkShards(files: readonly ShardReportFile[]): {
     }
   }
   return { shards, issues }
+}
+
+/**
+ * The first image whose recorded decision is not what its recorded findings
+ * decide (the table in domain/decide.ts), or whose run exit code is below its
+ * images': the report was edited, or written by another version.
+ */
+function inconsistentImage(report: ProvenanceReport): string | undefined {
+  const run = runFromReport(report)
+  for (const image of run.images) {
+    const decided = decideImage(image.findings)
+    const recorded = image.decision
+    if (
+      decided.code !== recorded.code ||
+      decided.rawCode !== recorded.rawCode ||
+      decided.trustStatus !== recorded.trustStatus
+    )
+      return `${image.findings.plan.reference} records code ${recorded.code} (${recorded.trustStatus}), but its findings decide code ${decided.code} (${decided.trustStatus})`
+  }
+  const overall = summariseRun(run.images.map(image => image.decision))
+  if (run.exitCode < overall.exitCode || run.trustStatus !== overall.trustStatus)
+    return `records exit code ${run.exitCode} (${run.trustStatus}), but its images decide ${overall.exitCode} (${overall.trustStatus})`
+  return undefined
 }
 
 function unique<T>(values: T[], keyOf: (value: T) => string = String): T[] {
@@ -151,8 +215,12 @@ function mergeThrottles(throttles: RegistryThrottle[]): RegistryThrottle[] {
  * Shards that do not make up a whole run give exit 4 with one issue per fault
  * and no images.
  */
-export function mergeShardReports(files: readonly ShardReportFile[], now: Date): RunResult {
-  const { shards, issues } = checkShards(files)
+export function mergeShardReports(
+  files: readonly ShardReportFile[],
+  now: Date,
+  expected: MergeExpectations = {}
+): RunResult {
+  const { shards, issues } = checkShards(files, expected)
   if (issues.length > 0) {
     return {
       ...summariseRun([], issues),
@@ -202,4 +270,33 @@ export function mergeShardReports(files: readonly ShardReportFile[], now: Date):
       .sort()
       .reverse()[0]
   }
+}
+
+/**
+ * `command: merge` in a workspace: the shards must agree with this run
+ * (`runId`, the merging job's `GITHUB_RUN_ID`, when known) and with the
+ * configuration in the workspace, planned with the same inputs the shards
+ * were (`repository`, `images`, `trusted-root`). A configuration that cannot
+ * be read is exit 4, as for verify.
+ */
+export async function mergeInWorkspace(
+  files: readonly ShardReportFile[],
+  options: Omit<PipelineOptions, 'concurrency' | 'cache' | 'shard'> & { runId?: string },
+  deps: { loadConfig: LoadConfig; sha256: (text: string) => string }
+): Promise<RunResult> {
+  const planned = await loadPlans(options, deps.loadConfig)
+  if (!planned.ok) {
+    return {
+      ...summariseRun([], planned.issues),
+      images: [],
+      configIssues: planned.issues,
+      errors: [],
+      startedAt: options.now.toISOString(),
+      finishedAt: options.now.toISOString()
+    }
+  }
+  return mergeShardReports(files, options.now, {
+    runId: options.runId,
+    configDigest: configDigest(planned.config, planned.plans, ACTION_VERSION, deps.sha256)
+  })
 }

@@ -4,11 +4,13 @@
  * use cases depend on these shapes only, never on an adapter's module.
  */
 import type { DigestSource } from '../domain/drift.js'
+import type { GitHubSignerCheck } from '../domain/github-signer.js'
 import type {
   AttestationFinding,
   Config,
   CosignVersion,
   Digest,
+  GitHubSignerExpectation,
   ImagePlan,
   PlannedRequirement,
   RegistryThrottle,
@@ -48,6 +50,22 @@ export interface SignatureVerifier {
  */
 export interface CosignUse {
   concurrency: number
+}
+
+/**
+ * A GitHub artifact attestation signer's check of one digest (issue 13): the
+ * Sigstore bundles found as registry referrers and through GitHub's
+ * attestations API, each verified with `cosign verify-blob-attestation`, then
+ * judged by checkGitHubBundle (src/domain/github-signer.ts). Never throws: a
+ * source that cannot be read makes the result `could-not-complete`.
+ */
+export interface GitHubSignerVerifier {
+  check(
+    plan: ImagePlan,
+    signer: GitHubSignerExpectation,
+    digest: Digest,
+    predicateType: string
+  ): Promise<GitHubSignerCheck>
 }
 
 /** cosign, made ready only when an image needs it (the install is not free). */

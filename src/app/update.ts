@@ -1,9 +1,11 @@
 /**
  * The updater: refresh each matrix pin to the digest its tag points at now,
  * but only when that digest passes the policy (as `decideImage` would judge it
- * for a matching, fresh pin), record the evidence in the row's `provenance`
- * block, and optionally add rows for newer tags. A digest that does not pass
- * is not written; it is reported for a human.
+ * for a matching, fresh pin), is of the pin's kind, has no less evidence than
+ * the pin it replaces (src/domain/regression.ts) and is old enough by its
+ * verified signing time (`min_age_days`, src/domain/cool-down.ts); record the
+ * evidence in the row's `provenance` block, and optionally add rows for newer
+ * tags. A digest that does not pass is not written; it is reported for a human.
  *
  * Adapters come in through the ports (TagResolver, SignatureVerifier), so
  * nothing here depends on the registry client's or cosign's internals.
@@ -14,6 +16,8 @@ import { checkTrust, type TrustFindings } from './trust.js'
 import { describeSigner, sameFingerprint } from '../domain/signers.js'
 import { UNNAMED_SIGNER } from '../domain/types.js'
 import { causeChain } from '../domain/errors.js'
+import { compareEvidence, evidenceOf, type JudgedEvidence } from '../domain/regression.js'
+import { checkCoolDown, verifiedSigningTime } from '../domain/cool-down.js'
 import { isIndexMediaType, type PlatformManifest } from '../domain/manifest.js'
 import { isDigest } from '../domain/reference.js'
 import type {
@@ -104,7 +108,7 @@ export async function runUpdate(options: UpdateOptions): Promise<UpdateResult> {
         rejected.push(rejection(candidate, 'new-tag', undefined, 'unknown', resolved.error))
         continue
       }
-      const checked = await checkCandidate(candidate, resolved.digest, options, today)
+      const checked = await checkCandidate(candidate, resolved.digest, options, today, true)
       if (!checked.passes) {
         rejected.push(
           rejection(
@@ -118,7 +122,11 @@ export async function runUpdate(options: UpdateOptions): Promise<UpdateResult> {
         )
         continue
       }
-      updated.push({ ...checked.image, reason: 'new-tag' })
+      updated.push({
+        ...checked.image,
+        reason: 'new-tag',
+        evidence: { candidate: checked.evidence.evidence }
+      })
       appends.push({
         templateIndex: found.plan.row.index,
         version: candidate.row.version,
@@ -193,7 +201,9 @@ async function refreshPin(
     }
   }
   const candidate = same.digest
-  const checked = await checkCandidate(plan, candidate, options, today)
+  // A stale pin re-verified as it is is no new digest: no cool-down, nothing to compare.
+  const isNew = candidate !== pinned
+  const checked = await checkCandidate(plan, candidate, options, today, isNew)
   if (!checked.passes) {
     return {
       kind: 'rejected',
@@ -207,9 +217,39 @@ async function refreshPin(
       )
     }
   }
+  let held: JudgedEvidence | undefined
+  if (pinned && isNew) {
+    // The pin's evidence, judged now with the same rules as the candidate's.
+    held = evidenceOf(
+      plan,
+      await checkTrust(plan, pinned, async () => options.verifier, options.now)
+    )
+    const verdict = compareEvidence(held, checked.evidence)
+    if (verdict.regressed) {
+      return {
+        kind: 'rejected',
+        rejected: rejection(
+          plan,
+          trigger,
+          candidate,
+          checked.image.trustStatus,
+          `the candidate has less evidence than the pin it would replace: ${verdict.losses.join('; ')}`,
+          checked.image.signer
+        )
+      }
+    }
+  }
   return {
     kind: 'updated',
-    updated: { ...checked.image, ...(pinned ? { oldDigest: pinned } : {}), reason: trigger },
+    updated: {
+      ...checked.image,
+      ...(pinned ? { oldDigest: pinned } : {}),
+      reason: trigger,
+      evidence: {
+        ...(held && { current: held.evidence }),
+        candidate: checked.evidence.evidence
+      }
+    },
     provenance: checked.provenance
   }
 }
@@ -296,19 +336,24 @@ type CandidateCheck =
       passes: true
       image: Omit<UpdatedImage, 'reason' | 'oldDigest'>
       provenance: Record<string, MatrixValue>
+      /** The candidate's evidence, for the no-regression rule and the pull request. */
+      evidence: JudgedEvidence
     }
   | { passes: false; trustStatus: TrustStatus; reason: string; signer?: string }
 
 /**
  * Verifies `digest` as if it were the row's pin, dated today: it passes when
  * the decision's raw code is 0 (a required signature verified, enforced
- * attestations verified).
+ * attestations verified) and, for a digest not pinned yet (`isNew`), its
+ * verified signing time is at least the policy's `min_age_days` old
+ * (src/domain/cool-down.ts).
  */
 async function checkCandidate(
   plan: ImagePlan,
   digest: Digest,
   options: UpdateOptions,
-  today: string
+  today: string,
+  isNew: boolean
 ): Promise<CandidateCheck> {
   const candidate: ImagePlan = {
     ...plan,
@@ -336,6 +381,13 @@ async function checkCandidate(
       .map(step => step.text)
     return { passes: false, trustStatus: decision.trustStatus, reason: failing.join('; '), signer }
   }
+  const signedAt = verifiedSigningTime(signature)
+  if (isNew) {
+    const coolDown = checkCoolDown(signedAt, options.policy.minAgeDays ?? 0, options.now)
+    if (!coolDown.passes) {
+      return { passes: false, trustStatus: decision.trustStatus, reason: coolDown.reason, signer }
+    }
+  }
   const provenance = observedProvenance(candidate, signature, attestation)
   return {
     passes: true,
@@ -351,9 +403,15 @@ async function checkCandidate(
         : {}),
       ...(attestation.outcome === 'verified' && attestation.digest
         ? { attestationDigest: attestation.digest }
-        : {})
+        : {}),
+      ...(signedAt && { signedAt })
     },
-    provenance
+    provenance,
+    evidence: evidenceOf(candidate, {
+      signature,
+      attestation,
+      ...(requirements && { requirements })
+    })
   }
 }
 

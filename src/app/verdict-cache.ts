@@ -28,6 +28,7 @@ import type {
   ImagePlan,
   RequirementFinding,
   SignatureFinding,
+  NamedSigner,
   SignerExpectation
 } from '../domain/types.js'
 import type { CachedVerdict, VerdictMaterial } from './ports.js'
@@ -46,7 +47,7 @@ export interface VerdictFindings {
   requirements?: RequirementFinding[]
 }
 
-function signersOf(plan: ImagePlan): SignerExpectation[] {
+function signersOf(plan: ImagePlan): (SignerExpectation | NamedSigner)[] {
   return [...(plan.signer ? [plan.signer] : []), ...(plan.signers ?? [])]
 }
 

@@ -128,7 +128,10 @@ async function checkImage(
   let signature: SignatureFinding
   let attestation: AttestationFinding
   let requirements: RequirementFinding[] | undefined
-  const skipReason = reasonNotToVerify(plan, digest)
+  // A pinned row that names no signer is recorded as such (nothing to check),
+  // whatever the registry said of its digest: the digest finding carries that.
+  const skipReason =
+    hasSigner(plan) || plan.row.pin.kind !== 'pinned' ? reasonNotToVerify(plan, digest) : undefined
   if (skipReason !== undefined) {
     // A pin that cannot be checked is never reported as unsigned: when a
     // signature is required, the check could not complete.

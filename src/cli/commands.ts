@@ -25,12 +25,9 @@ import { verifyImages } from '../app/verify.js'
 import { buildReport } from '../render/report.js'
 import { writeReportFile } from '../adapters/fs/report-file.js'
 import { renderTextSummary } from '../render/summary.js'
-import { annotateTelemetrySummary, MAX_TELEMETRY_BYTES } from '../render/telemetry.js'
-import {
-  assertWritableFile,
-  readRegularTextFile,
-  writeFileAtomically
-} from '../adapters/fs/safe-file.js'
+import { MAX_TELEMETRY_BYTES } from '../render/telemetry.js'
+import { readRegularTextFile } from '../adapters/fs/safe-file.js'
+import { annotateTelemetryFile } from '../adapters/fs/telemetry-file.js'
 import { runUpdateCli } from './update.js'
 import { ACTION_VERSION } from '../domain/action-version.js'
 import { terminalSafe } from '../domain/reference.js'
@@ -118,6 +115,7 @@ function cliAdapters(
     username: options.registryUsername,
     password: process.env.ROCM_PROVENANCE_REGISTRY_PASSWORD,
     githubToken: process.env.GITHUB_TOKEN,
+    githubApiUrl: process.env.GITHUB_API_URL,
     insecureRegistries: options.insecureRegistries,
     resolveCosignPath: async () => options.cosignPath
   })
@@ -215,9 +213,7 @@ async function annotateCommand(args: string[]): Promise<number> {
   const reportText = await readRegularTextFile(reportPath, MAX_TELEMETRY_BYTES)
   if (reportText === undefined) throw new InputError(`${reportPath} does not exist`)
   const report = JSON.parse(reportText)
-  await assertWritableFile(undefined, summaryPath)
-  const summary = (await readRegularTextFile(summaryPath, MAX_TELEMETRY_BYTES)) ?? '{}'
-  await writeFileAtomically(summaryPath, annotateTelemetrySummary(summary, report))
+  await annotateTelemetryFile(undefined, summaryPath, report)
   out(`annotated ${summaryPath} with ${reportPath}\n`)
   return 0
 }
@@ -271,6 +267,10 @@ export async function main(argv: string[]): Promise<number> {
   if (!handler) {
     err(`rocm-provenance: unknown command '${command}'\n\n${USAGE}\n`)
     return 4
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    out(`${USAGE}\n`)
+    return 0
   }
   try {
     return await handler(rest)

@@ -10,6 +10,7 @@
  * row form is written; the OS-keyed map form is refused.
  */
 import {
+  isAlias,
   isMap,
   isScalar,
   isSeq,
@@ -125,14 +126,37 @@ function usesCrlf(text: string): boolean {
   return text.includes('\r\n') && !/(^|[^\r])\n/.test(text)
 }
 
-function editMatrixLf(text: string, edits: MatrixEdits, file: string): string {
+function editMatrixLf(text: string, given: MatrixEdits, file: string): string {
   const layout = readLayout(text, file)
+  const edits = withoutSharedEvidence(layout, given)
   const splices: Splice[] = []
   for (const update of edits.update) splices.push(...updateRow(layout, update))
   if (edits.append.length > 0) splices.push(appendRows(layout, edits.append))
   const edited = applySplices(text, splices)
   checkEdited(edited, file, layout.images.items.length, edits)
   return edited
+}
+
+/**
+ * A `provenance` written once and shared by several rows (`provenance: *signer`,
+ * or an anchored `&signer` map others alias) names who signs; it is never
+ * given one digest's evidence, which would become every sharing row's. Such
+ * rows keep their `provenance` as written: their digest and `added` change,
+ * their observed evidence is not recorded. A new row copies the alias.
+ */
+function isSharedProvenance(node: unknown): boolean {
+  return isAlias(node) || (isMap(node) && node.anchor !== undefined)
+}
+
+function withoutSharedEvidence(layout: MatrixLayout, edits: MatrixEdits): MatrixEdits {
+  const shared = (index: number): boolean => {
+    const row = layout.images.items[index]
+    return isMap(row) && isSharedProvenance(findPair(row, 'provenance')?.value)
+  }
+  return {
+    update: edits.update.map(u => (shared(u.index) ? { ...u, provenance: {} } : u)),
+    append: edits.append.map(a => (shared(a.templateIndex) ? { ...a, provenance: {} } : a))
+  }
 }
 
 // ---------------------------------------------------------------- layout ---
@@ -257,7 +281,9 @@ function updateRow(layout: MatrixLayout, update: RowUpdate): Splice[] {
 
   const provenancePair = findPair(row, 'provenance')
   const provenance = provenancePair?.value
-  if (provenancePair && isMap(provenance)) {
+  if (provenancePair && isSharedProvenance(provenance)) {
+    // Kept as written (withoutSharedEvidence left nothing to write).
+  } else if (provenancePair && isMap(provenance)) {
     splices.push(...updateProvenance(layout, provenance, update.provenance, rowStyle))
   } else if (provenancePair && !isEmptyValue(provenancePair.value)) {
     throw new MatrixEditError(
@@ -376,6 +402,10 @@ function renderNewRow(layout: MatrixLayout, append: RowAppend): string {
     // A tag written as a template (`{version}`) fits the new row too; a literal one does not.
     else if (key === 'tag' && scalarText(pair.value, text)?.includes('{version}')) {
       write(key, { key, value: copyValue(pair, text) })
+    } else if (key === 'provenance' && isAlias(pair.value)) {
+      write(key, { key, value: copyValue(pair, text) })
+    } else if (key === 'provenance' && isMap(pair.value) && pair.value.anchor !== undefined) {
+      write(key, { key, value: `*${pair.value.anchor}` })
     } else if (key === 'provenance' && isMap(pair.value)) {
       write(key, { key, pairs: newProvenance(pair.value, append.provenance, rowStyle, text) })
     }

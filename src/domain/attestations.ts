@@ -7,6 +7,7 @@
  * are checked here even after `cosign verify-attestation` succeeded.
  */
 import { RE2JS } from 're2js'
+import { checkKeyWindow } from './signers.js'
 import type {
   AttestationFinding,
   AttestMode,
@@ -115,9 +116,18 @@ function subjectDigests(statement: unknown): string[] {
  * verification and again when the verification cache reads a result.
  */
 export function isWithinMaxAge(value: string | undefined, maxAgeDays: number, now: Date): boolean {
-  const time = value === undefined ? NaN : Date.parse(value)
-  return Number.isFinite(time) && now.getTime() - time <= maxAgeDays * DAY_MS
+  if (value === undefined || !RFC3339.test(value)) return false
+  const time = Date.parse(value)
+  if (!Number.isFinite(time)) return false
+  // A time ahead of the run's clock (past a few minutes' skew) is no scan that happened.
+  if (time - now.getTime() > CLOCK_SKEW_MS) return false
+  return now.getTime() - time <= maxAgeDays * DAY_MS
 }
+
+/** An RFC 3339 date-time (section 5.6): the only form a statement's time is read in. */
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$/
+/** How far ahead of the run's clock a statement's time may be. */
+const CLOCK_SKEW_MS = 5 * 60 * 1000
 
 /** The conditions of a requirement judged on one statement (`where`, then `max_age_days`). */
 export function judgeConditions(
@@ -170,8 +180,16 @@ export function judgeRequirement(
   const signers = requirement.signers.map(s => s.name)
   const attempts = runs.reduce((sum, run) => sum + (run.attempts ?? 0), 0)
   const base = { type: requirement.type, signers, ...(attempts > 0 && { attempts }) }
+  // A signer counts for attestations only inside its window, judged at the
+  // run's time (no log-vouched time is read for attestations).
+  const outside = new Map(
+    requirement.signers.flatMap(signer => {
+      const window = checkKeyWindow(signer, now)
+      return window.status === 'valid' ? [] : [[signer.name, window.message] as const]
+    })
+  )
   const judged: Judged[] = runs.flatMap(run =>
-    run.completed
+    run.completed && !outside.has(run.name)
       ? run.statements.map(statement => {
           const predicateType = valueAtPath(statement.statement, 'predicateType')
           return {
@@ -227,6 +245,10 @@ export function judgeRequirement(
       `an attestation exists but not by ${signers.join(', ')}: ${invalid.message}`
     )
   }
+  const retired = runs.find(
+    run => outside.has(run.name) && run.completed && run.statements.length > 0
+  )
+  if (retired) return failed('unmet', `${retired.name}: ${outside.get(retired.name)}`)
   const missing = runs.find(run => !run.completed)
   return failed(
     'absent',

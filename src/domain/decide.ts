@@ -55,7 +55,7 @@
  */
 import { describeCondition } from './attestations.js'
 import { describeSigner } from './signers.js'
-import type { ConfigIssue } from './errors.js'
+import { formatLocation, type ConfigIssue } from './errors.js'
 import type {
   Decision,
   EffectivePolicy,
@@ -143,7 +143,7 @@ function digestStep(findings: ImageFindings): DecisionStep {
       return {
         check: 'digest',
         code: 2,
-        text: `digest: row ${plan.row.index} (${plan.row.version}, ${plan.row.os}) is not pinned to a digest yet${plan.row.pin.kind === 'not-pinned' && plan.row.pin.note ? ` (${plan.row.pin.note})` : ''} → 2`
+        text: `digest: row ${plan.row.index + 1} (${plan.row.version}, ${plan.row.os})${plan.row.location ? ` at ${formatLocation(plan.row.location)}` : ''} is not pinned to a digest yet${plan.row.pin.kind === 'not-pinned' && plan.row.pin.note ? ` (${plan.row.pin.note})` : ''} → 2`
       }
     case 'unreachable':
       return {
@@ -244,7 +244,7 @@ function signerSteps(findings: ImageFindings): DecisionStep[] {
     return {
       check: 'signature',
       code: 0,
-      text: `signer ${signer.name} (${signer.kind}): ${signer.result}${time}; ${count}${why}`
+      text: `signer ${signer.name} (${signer.kind}): ${signer.result}${signer.source ? ` (bundle from the ${signer.source})` : ''}${time}; ${count}${why}`
     }
   })
 }

@@ -95,7 +95,9 @@ export function causeChain(error: unknown): string[] {
     seen.add(current)
     if (current instanceof Error) {
       const code = (current as { code?: unknown }).code
-      chain.push(typeof code === 'string' ? `${code}: ${current.message}` : current.message)
+      // Node's system errors already start their message with the code (`ENOENT: …`).
+      const prefixed = typeof code === 'string' && !current.message.startsWith(code)
+      chain.push(prefixed ? `${code}: ${current.message}` : current.message)
       current = current.cause
     } else {
       chain.push(String(current))

@@ -63,6 +63,8 @@ export interface ReferrerDescriptor {
   /** The referrer's `artifactType` (or its config's media type), e.g. a Sigstore bundle. */
   artifactType?: string
   annotations?: Record<string, string>
+  /** How it was listed: the referrers API, or the referrers tag schema's index (`sha256-<hex>`). */
+  via?: 'referrers-api' | 'referrers-tag'
 }
 
 /**

@@ -100,10 +100,11 @@ export function checkKeyWindow(window: SignerWindow, at: Date, atLabel = 'now'):
  * time when a log was checked and gave one, else the run's time.
  */
 export function signingTimeOf(
-  finding: Pick<SignatureFinding, 'tlogChecked' | 'signedAt'>,
+  finding: Pick<SignatureFinding, 'tlogChecked' | 'signedAt' | 'detailsUnverified'>,
   now: Date
 ): { at: Date; source: 'tlog' | 'run' } {
-  if (finding.tlogChecked && finding.signedAt) {
+  // A time read from a stored bundle nobody verified dates nothing.
+  if (finding.tlogChecked && finding.signedAt && !finding.detailsUnverified) {
     const at = new Date(finding.signedAt)
     if (!Number.isNaN(at.getTime())) return { at, source: 'tlog' }
   }
@@ -144,6 +145,11 @@ export function distinctSignerKey(signer: NamedSigner, finding: SignerFinding): 
       ? `key ${normaliseFingerprint(fingerprint) ?? fingerprint}`
       : `key-path ${signer.keyPath}`
   }
+  if (signer.kind === 'github') {
+    // The workflow that signed (Build Signer URI) in its repository; GitHub's
+    // issuer is fixed.
+    return `github ${finding.identity ?? `${signer.repository} ${signer.signerWorkflow ?? ''}`}`
+  }
   return `keyless ${finding.identity ?? signer.identity}\u0000${finding.issuer ?? signer.issuer}`
 }
 
@@ -157,8 +163,23 @@ export function countDistinctSigners(
   findings: readonly SignerFinding[]
 ): SignerFinding[] {
   const seen = new Map<string, string>()
+  // A keyless signer whose certificate identity cosign did not vouch for may
+  // be the very certificate another keyless signer's pattern also matched: it
+  // counts only when no other keyless signer does, and none counts after it.
+  let keyless: { name: string; vouched: boolean } | undefined
   return findings.map((finding, i) => {
     if (finding.result !== 'verified') return { ...finding, counted: false }
+    if (signers[i].kind === 'keyless') {
+      const vouched = finding.identity !== undefined && !finding.detailsUnverified
+      if (keyless && (!vouched || !keyless.vouched)) {
+        return {
+          ...finding,
+          counted: false,
+          message: `cannot be told apart from ${keyless.name}: cosign did not say which certificate it verified; counted once`
+        }
+      }
+      keyless ??= { name: finding.name, vouched }
+    }
     const key = distinctSignerKey(signers[i], finding)
     const first = seen.get(key)
     if (first !== undefined) {
@@ -243,10 +264,15 @@ export function describeSigner(
   return signature.expected || undefined
 }
 
-/** The signer as the policy wrote it: the key path, or the identity pattern. */
+/** The signer as the policy wrote it: the key path, the identity pattern, or `github:<repository>`. */
 export function expectedSignerText(
-  signer: { kind: 'key'; keyPath: string } | { kind: 'keyless'; identity: string } | undefined
+  signer:
+    | { kind: 'key'; keyPath: string }
+    | { kind: 'keyless'; identity: string }
+    | { kind: 'github'; repository: string }
+    | undefined
 ): string | undefined {
   if (!signer) return undefined
+  if (signer.kind === 'github') return `github:${signer.repository}`
   return signer.kind === 'key' ? signer.keyPath : signer.identity
 }

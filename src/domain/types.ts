@@ -80,6 +80,11 @@ export interface Policy {
   tagTemplate: string
   /** `cache_ttl`: hours a cached verified result may be reused (0: never). */
   cacheTtlHours: number
+  /**
+   * `min_age_days`: days a candidate's verified signing time must be old
+   * before the updater writes it (absent: 0, no cool-down).
+   */
+  minAgeDays?: number
   /** `registry_concurrency`: most requests in flight to one registry. */
   registryConcurrency: number
   overrides: PolicyOverride[]
@@ -206,10 +211,32 @@ export type SignerExpectation =
   | ({ kind: 'keyless'; identity: string; issuer: string; issuerIsRegexp: boolean } & SignerWindow)
 
 /**
+ * A GitHub artifact attestation signer (policy `signers.<name>.github`, issue
+ * 13): Sigstore bundles made by `actions/attest-build-provenance` in
+ * `repository`, checked against the certificate's GitHub extensions.
+ */
+export interface GitHubSignerExpectation extends SignerWindow {
+  kind: 'github'
+  /** `owner/name`: the certificate's Source Repository URI is `https://github.com/<repository>`. */
+  repository: string
+  /** RE2 on the certificate's Build Signer URI (the workflow that signed, `…@<ref>`). */
+  signerWorkflow?: string
+  /** RE2 on the certificate's Source Repository Ref (e.g. `refs/tags/v1.2`). */
+  sourceRef?: string
+  /** Refuse bundles whose certificate says Runner Environment `self-hosted` (default true). */
+  hostedRunnersOnly: boolean
+  /** The predicate type of the attestation that signs the image (default SLSA provenance v1). */
+  predicateType: string
+}
+
+/**
  * A signer with its name: one of the policy's `signers`, or the row's own
  * `provenance` signer, named `provenance` (UNNAMED_SIGNER).
  */
-export type NamedSigner = SignerExpectation & { name: string; location?: SourceLocation }
+export type NamedSigner = (SignerExpectation | GitHubSignerExpectation) & {
+  name: string
+  location?: SourceLocation
+}
 
 /** The report name of a row's own (unnamed) `provenance` signer. */
 export const UNNAMED_SIGNER = 'provenance'
@@ -331,6 +358,13 @@ export interface SignatureFinding {
   rekorLogIndex?: number
   /** RFC 3339: Rekor integrated time or signed timestamp. */
   signedAt?: string
+  /**
+   * True when identity, issuer, log index and signedAt were read from the
+   * stored bundles (`cosign download signature`), not from what cosign
+   * verified: shown, but never used to tell signers apart or to date a
+   * signature.
+   */
+  detailsUnverified?: boolean
   /** Number of verified signatures of the signature type. */
   count: number
   /** False when `--insecure-ignore-tlog` was passed: no log entry was checked. */
@@ -367,7 +401,7 @@ export type SignerResult =
 /** One trusted signer's check of one image. */
 export interface SignerFinding {
   name: string
-  kind: 'key' | 'keyless'
+  kind: 'key' | 'keyless' | 'github'
   result: SignerResult
   /** Whether it counts towards the threshold (verified, in its window, not a duplicate). */
   counted: boolean
@@ -382,11 +416,15 @@ export interface SignerFinding {
   keyFingerprint?: string
   rekorLogIndex?: number
   signedAt?: string
+  /** See SignatureFinding.detailsUnverified. */
+  detailsUnverified?: boolean
   /** Why it did not count, for anything but a counted `verified`. */
   message?: string
   attempts?: number
   /** The signature details as one finding (what a single-signer check reports). */
   finding?: SignatureFinding
+  /** Where the bundle that decided came from (GitHub signers): `registry referrer`, `referrers tag`, `API`. */
+  source?: string
 }
 
 export interface ThresholdFinding {
@@ -576,6 +614,44 @@ export interface UpdatedImage {
   rekorLogIndex?: number
   attestationDigest?: Digest
   reason: UpdateReason
+  /** The evidence of each side as judged in this run (src/domain/regression.ts). */
+  evidence?: { current?: PinEvidence; candidate: PinEvidence }
+  /** The candidate's verified signing time (log or timestamp), when one was verified. */
+  signedAt?: VerifiedSigningTime
+}
+
+/** One counted signer in a pin's evidence. */
+export interface EvidenceSigner {
+  /** The trusted signer's name (`provenance` for the row's own). */
+  name: string
+  /** Who signed: identity or key fingerprint (describeSigner). */
+  who?: string
+}
+
+/** One attestation requirement a pin meets. */
+export interface EvidenceAttestation {
+  /** The requirement as written: predicate type and `where` conditions. */
+  requirement: string
+  /** Who signed the attestation that met it. */
+  signedBy?: string
+}
+
+/**
+ * What a pin (or candidate) proves, as the updater compares it: the distinct
+ * trusted signers that counted and the attestation requirements met.
+ */
+export interface PinEvidence {
+  signers: EvidenceSigner[]
+  attestations: EvidenceAttestation[]
+}
+
+/** A signing time that counts for `min_age_days`: vouched for by a log or a timestamp. */
+export interface VerifiedSigningTime {
+  /** RFC 3339. */
+  at: string
+  source: 'tlog' | 'tsa'
+  /** The signer whose signature carries it. */
+  signer: string
 }
 
 /** A digest the updater did not write, and why. */

@@ -1,10 +1,18 @@
 /**
  * The pull-request body of an update, pure Markdown: each pin written (old →
- * new digest, trust status, signer, evidence) and each digest refused, with
- * why. Everything that came from a registry or from cosign is escaped: it is
+ * new digest, trust status, signer, evidence), the evidence of both sides of
+ * each changed row (signers that counted, attestation requirements met, the
+ * candidate's verified signing time), and each digest refused, with why. Everything that came from a registry or from cosign is escaped: it is
  * text, never markup, links or @-mentions.
  */
-import type { RejectedImage, RejectTrigger, UpdatedImage } from '../domain/types.js'
+import {
+  UNNAMED_SIGNER,
+  type PinEvidence,
+  type RejectedImage,
+  type RejectTrigger,
+  type UpdatedImage,
+  type VerifiedSigningTime
+} from '../domain/types.js'
 import { codeSpan, escapeMarkdown, oneLine } from './markdown.js'
 
 /** Long cosign messages are cut here: the full text is in the job log. */
@@ -58,6 +66,9 @@ export function renderPrBody(input: {
       )
     }
     lines.push('')
+    const withEvidence = updated.filter(image => image.evidence !== undefined)
+    if (withEvidence.length > 0) lines.push('### Evidence', '')
+    for (const image of withEvidence) lines.push(...evidenceTable(image), '')
   }
   if (rejected.length > 0) {
     lines.push(
@@ -85,6 +96,54 @@ export function renderPrBody(input: {
       'and attestations pass the policy; the evidence is recorded in the row’s `provenance` block._'
   )
   return lines.join('\n') + '\n'
+}
+
+/**
+ * One changed row's evidence, pin beside candidate: the distinct trusted
+ * signers that counted, the attestation requirements met (both judged in
+ * this run, src/domain/regression.ts) and the candidate's verified signing
+ * time (src/domain/cool-down.ts).
+ */
+function evidenceTable(image: UpdatedImage): string[] {
+  const current = image.oldDigest ? image.evidence?.current : undefined
+  const candidate = image.evidence?.candidate
+  return [
+    `${code(image.reference)}: ${image.oldDigest ? code(image.oldDigest) : '—'} → ${code(image.newDigest)}`,
+    '',
+    '| | pin | candidate |',
+    '|---|---|---|',
+    row(['signers', signersCell(current), signersCell(candidate)]),
+    row(['attestations', attestationsCell(current), attestationsCell(candidate)]),
+    row(['verified signing time', '—', signingTimeCell(image.signedAt)])
+  ]
+}
+
+function signersCell(evidence: PinEvidence | undefined): string {
+  if (!evidence) return '—'
+  if (evidence.signers.length === 0) return 'none'
+  return evidence.signers
+    .map(signer =>
+      signer.name === UNNAMED_SIGNER
+        ? signer.who
+          ? code(signer.who)
+          : escapeText(signer.name)
+        : `${escapeText(signer.name)}${signer.who ? ` (${code(signer.who)})` : ''}`
+    )
+    .join('<br>')
+}
+
+function attestationsCell(evidence: PinEvidence | undefined): string {
+  if (!evidence) return '—'
+  if (evidence.attestations.length === 0) return 'none'
+  return evidence.attestations
+    .map(a => `${escapeText(a.requirement)}${a.signedBy ? ` by ${escapeText(a.signedBy)}` : ''}`)
+    .join('<br>')
+}
+
+function signingTimeCell(signedAt: VerifiedSigningTime | undefined): string {
+  if (!signedAt) return 'not verified'
+  const source = signedAt.source === 'tlog' ? 'transparency log' : 'signed timestamp'
+  return escapeText(`${signedAt.at} (${source}, ${signedAt.signer})`)
 }
 
 function count(n: number, noun: string): string {

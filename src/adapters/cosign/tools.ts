@@ -8,6 +8,8 @@
  * could-not-complete, never as unsigned.
  */
 import { CosignVerifier, type CosignVerifierOptions } from './verifier.js'
+import { GitHubBundleVerifier } from './bundle-verifier.js'
+import type { GitHubAttestations } from '../github/attestations.js'
 import { readCosignVersion } from './binary.js'
 import type { CosignTools } from '../../app/ports.js'
 import type { CredentialStore } from '../registry/credentials.js'
@@ -20,11 +22,13 @@ export interface CosignToolsOptions {
   workspace: string
   insecureRegistries: string[]
   credentials: CredentialStore
-  registry: Pick<RegistryClient, 'manifestExists' | 'listReferrers'> &
+  registry: Pick<RegistryClient, 'manifestExists' | 'listReferrers' | 'readArtifactLayer'> &
     Partial<Pick<RegistryClient, 'clearance'>>
   env?: NodeJS.ProcessEnv
   /** Grouping of `cosign verify` calls (batch.ts; default: none). */
   batch?: CosignVerifierOptions['batch']
+  /** GitHub's attestations API, one client per run (issue 13); absent: registry referrers only. */
+  attestations?: Pick<GitHubAttestations, 'listBundles'>
 }
 
 export async function createCosignTools(options: CosignToolsOptions): Promise<CosignTools> {
@@ -49,6 +53,13 @@ export async function createCosignTools(options: CosignToolsOptions): Promise<Co
     signatureEvidence,
     digestExists,
     env: options.env,
+    github: new GitHubBundleVerifier({
+      cosignPath: options.cosignPath,
+      workspace: options.workspace,
+      registry,
+      attestations: options.attestations,
+      env: options.env
+    }),
     ...(options.batch !== undefined && { batch: options.batch })
   })
   // cosign's own registry requests wait out a registry's Retry-After too.

@@ -7,6 +7,7 @@
  * turns what cosign said into a finding with classify.ts and output.ts.
  */
 import { minimalEnv, runProcess } from '../process.js'
+import type { GitHubSignerVerifier } from '../../app/ports.js'
 import { DEFAULT_RETRY_POLICY, withRetry } from '../../lib/retry.js'
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -90,6 +91,8 @@ export interface CosignVerifierOptions {
    * (batch.ts); absent or `false`: one call per image and signer.
    */
   batch?: BatchOptions | false
+  /** GitHub artifact attestation signers (`github:` in policy `signers`), issue 13. */
+  github?: GitHubSignerVerifier
 }
 
 const DEFAULT_TIMEOUT_MS = 120_000
@@ -97,7 +100,7 @@ const DEFAULT_MAX_ATTEMPTS = 3
 const DEFAULT_RETRY_DELAY_MS = 1_000
 const MAX_OUTPUT_BYTES = 16 * 1024 * 1024
 /** What cosign may read from the environment besides the basics `minimalEnv` passes. */
-const COSIGN_ENV = {
+export const COSIGN_ENV = {
   names: ['DOCKER_CONFIG', 'HOME'],
   prefixes: ['COSIGN_', 'SIGSTORE_', 'TUF_'],
   secret: ['COSIGN_PASSWORD', 'SIGSTORE_ID_TOKEN', 'COSIGN_KEY']
@@ -181,10 +184,13 @@ interface SignerCheck {
  * applies to key signers only; named keyless signers always need a log entry
  * or a signed timestamp (issue 18). The row's own signer keeps 4.0's rule.
  */
-function checkOf(plan: ImagePlan, signer: NamedSigner): SignerCheck {
+function checkOf(plan: ImagePlan, signer: CosignSigner): SignerCheck {
   const keylessNamed = signer.kind === 'keyless' && signer.name !== UNNAMED_SIGNER
   return { signer, ignoreTlog: !keylessNamed && plan.policy.ignoreTlog }
 }
+
+/** A signer cosign checks by itself (a key or a keyless identity). */
+type CosignSigner = Exclude<NamedSigner, { kind: 'github' }>
 
 /** A single signer's check and the window judgement that went with it. */
 interface SignerVerification {
@@ -197,8 +203,8 @@ interface SignerVerification {
 /** One signer's finding for the report and the threshold count. */
 function signerFinding(
   name: string,
-  kind: 'key' | 'keyless',
-  verification: SignerVerification
+  kind: SignerFinding['kind'],
+  verification: SignerVerification & { source?: string }
 ): SignerFinding {
   const { finding, window, signingTime } = verification
   let result: SignerResult = signerResultOf(finding.outcome)
@@ -218,8 +224,10 @@ function signerFinding(
     ...(finding.keyFingerprint !== undefined && { keyFingerprint: finding.keyFingerprint }),
     ...(finding.rekorLogIndex !== undefined && { rekorLogIndex: finding.rekorLogIndex }),
     ...(finding.signedAt !== undefined && { signedAt: finding.signedAt }),
+    ...(finding.detailsUnverified && { detailsUnverified: true }),
     ...(finding.message !== undefined && { message: finding.message }),
-    ...(finding.attempts !== undefined && { attempts: finding.attempts })
+    ...(finding.attempts !== undefined && { attempts: finding.attempts }),
+    ...(verification.source !== undefined && { source: verification.source })
   }
 }
 
@@ -285,7 +293,9 @@ export class CosignVerifier {
       return { ...verification.finding, signers: [counted], threshold: combined.threshold }
     }
     const signers = plan.signers ?? []
-    const tlogChecked = signers.some(signer => !checkOf(plan, signer).ignoreTlog)
+    const tlogChecked = signers.some(
+      signer => signer.kind === 'github' || !checkOf(plan, signer).ignoreTlog
+    )
     const expected = signers.map(s => s.name).join(', ')
     if (signers.length === 0) {
       return {
@@ -296,7 +306,11 @@ export class CosignVerifier {
       }
     }
     const verifications = await Promise.all(
-      signers.map(signer => this.verifySigner(plan, checkOf(plan, signer), digest, now))
+      signers.map(signer =>
+        signer.kind === 'github'
+          ? this.verifyGitHubSigner(plan, signer, digest, now)
+          : this.verifySigner(plan, checkOf(plan, signer), digest, now)
+      )
     )
     const findings = countDistinctSigners(
       signers,
@@ -329,6 +343,99 @@ export class CosignVerifier {
       attempts,
       signers: findings,
       threshold: combined.threshold
+    }
+  }
+
+  /**
+   * A GitHub artifact attestation signer's check (issue 13) as a signer's
+   * verification: its bundles found and verified by the GitHub signer
+   * verifier (bundle-verifier.ts), `verified` counting like any signer;
+   * not this signer's = `invalid`, none = `unsigned`, a source that could not
+   * be read = `transient` (could not complete, never unsigned).
+   */
+  private async verifyGitHubSigner(
+    plan: ImagePlan,
+    signer: NamedSigner & { kind: 'github' },
+    digest: Digest,
+    now: Date
+  ): Promise<SignerVerification & { source?: string }> {
+    const base = { count: 0, tlogChecked: true, expected: expectedSignerText(signer) }
+    if (!this.options.github)
+      return {
+        finding: { ...base, outcome: 'tool-error', message: 'GitHub attestations are not wired' }
+      }
+    const check = await this.options.github.check(plan, signer, digest, signer.predicateType)
+    const source = check.source
+    if (check.result !== 'verified') {
+      const outcome =
+        check.result === 'absent'
+          ? 'unsigned'
+          : check.result === 'invalid'
+            ? 'invalid'
+            : 'transient'
+      return {
+        finding: { ...base, outcome, message: check.message, attempts: check.attempts },
+        ...(source !== undefined && { source })
+      }
+    }
+    const finding: SignatureFinding = {
+      ...base,
+      outcome: 'verified',
+      count: 1,
+      identity: check.identity,
+      issuer: check.issuer,
+      ...(check.signedAt !== undefined && { signedAt: check.signedAt }),
+      message: check.message,
+      attempts: check.attempts
+    }
+    // A window on a github signer is judged as on any signer: at the
+    // transparency log's integrated time of the bundle that verified.
+    const signingTime = signingTimeOf(finding, now)
+    const window = checkKeyWindow(
+      signer,
+      signingTime.at,
+      signingTime.source === 'tlog' ? 'signed at' : 'now'
+    )
+    if (window.status === 'expired' || window.status === 'not-yet-valid')
+      return {
+        finding: { ...finding, outcome: 'expired', message: window.message },
+        window: window.status,
+        signingTime,
+        source
+      }
+    return { finding, window: 'valid', signingTime, source }
+  }
+
+  /** A GitHub signer's attestation for a requirement, as the requirement judge takes it. */
+  private async gitHubAttestationRun(
+    plan: ImagePlan,
+    signer: NamedSigner & { kind: 'github' },
+    digest: Digest,
+    type: string
+  ): Promise<SignerAttestationRun> {
+    if (!this.options.github)
+      return {
+        name: signer.name,
+        completed: false,
+        failure: 'incomplete',
+        message: 'GitHub attestations are not wired'
+      }
+    const check = await this.options.github.check(plan, signer, digest, type)
+    if (check.result === 'verified')
+      return {
+        name: signer.name,
+        completed: true,
+        statements: [check.statement],
+        attempts: check.attempts
+      }
+    const failure =
+      check.result === 'absent' ? 'missing' : check.result === 'invalid' ? 'invalid' : 'incomplete'
+    return {
+      name: signer.name,
+      completed: false,
+      failure,
+      message: check.message,
+      attempts: check.attempts
     }
   }
 
@@ -412,7 +519,12 @@ export class CosignVerifier {
     ) {
       const bundleSigner = await this.readBundleSigner(plan, digest, signer)
       attempts += 1
-      result = { ...result, ...bundleSigner, attempts }
+      result = {
+        ...result,
+        ...bundleSigner,
+        ...(Object.keys(bundleSigner).length > 0 && { detailsUnverified: true }),
+        attempts
+      }
     }
 
     if (result.outcome !== 'verified') return { finding: result }
@@ -476,6 +588,8 @@ export class CosignVerifier {
   ): Promise<RequirementFinding> {
     const runs: SignerAttestationRun[] = await Promise.all(
       requirement.signers.map(async (signer): Promise<SignerAttestationRun> => {
+        if (signer.kind === 'github')
+          return this.gitHubAttestationRun(plan, signer, digest, requirement.type)
         const context = {
           ...this.argumentContext(),
           ...checkOf(plan, signer),

@@ -84,6 +84,7 @@ export class GitHubAttestations {
     socketTimeout: 30_000
   })
   private budgetMs: number
+  private readonly totalBudgetMs: number
   private readonly sleep: (ms: number) => Promise<void>
   private readonly now: () => number
   /** Requests sent to the API and to bundle URLs. */
@@ -91,6 +92,7 @@ export class GitHubAttestations {
 
   constructor(private readonly options: GitHubAttestationsOptions) {
     this.budgetMs = options.rateLimitBudgetMs ?? DEFAULT_RATE_LIMIT_BUDGET_MS
+    this.totalBudgetMs = this.budgetMs
     this.sleep = options.sleep ?? (ms => new Promise(resolve => setTimeout(resolve, ms)))
     this.now = options.now ?? Date.now
   }
@@ -198,7 +200,7 @@ export class GitHubAttestations {
         if (wait > this.budgetMs)
           throw new GitHubApiError(
             'GITHUB_API_RATE_LIMITED',
-            `GET ${url.pathname}: rate-limited until ${resetAt}, past this run's ${DEFAULT_RATE_LIMIT_BUDGET_MS / 1000} s budget for the attestations API`,
+            `GET ${url.pathname}: rate-limited until ${resetAt}, past this run's ${this.totalBudgetMs / 1000} s budget for the attestations API`,
             { resetAt }
           )
         this.budgetMs -= wait

@@ -342,7 +342,7 @@ export class RegistryClient {
         const next = nextLink(headerValue(response.headers.link))
         url = next ? new URL(next, url) : undefined
       }
-      return keep(found)
+      return keep(found).map(d => ({ ...d, via: 'referrers-api' as const }))
     } catch (error: unknown) {
       if (!(error instanceof RegistryError) || error.code !== 'REGISTRY_NOT_FOUND') throw error
     }
@@ -351,7 +351,58 @@ export class RegistryClient {
     const index = this.manifestUrl(registry, repositoryPath, tag)
     const response = await this.call(registry, repositoryPath, 'GET', index, OCI_INDEX, counter)
     const listed = parseReferrers(parseJson(response.body, `GET ${index.href}`))
-    return keep(await this.withArtifactTypes(registry, repositoryPath, listed, counter))
+    return keep(await this.withArtifactTypes(registry, repositoryPath, listed, counter)).map(d => ({
+      ...d,
+      via: 'referrers-tag' as const
+    }))
+  }
+
+  /**
+   * The first layer of an artifact manifest (a referrer) whose media type is
+   * `layerMediaType` — for a Sigstore bundle referrer, the bundle itself. The
+   * manifest and the blob are checked against their digests; at most
+   * `maxBytes` are accepted. Undefined when the manifest has no such layer.
+   * Trouble throws RegistryError.
+   */
+  async readArtifactLayer(
+    registry: string,
+    repositoryPath: string,
+    manifestDigest: Digest,
+    layerMediaType: string,
+    options: { maxBytes?: number; counter?: RequestCounter } = {}
+  ): Promise<Buffer | undefined> {
+    const { counter, maxBytes = 16 * 1024 * 1024 } = options
+    const url = this.manifestUrl(registry, repositoryPath, manifestDigest)
+    const response = await this.call(registry, repositoryPath, 'GET', url, MANIFEST_ACCEPT, counter)
+    if (sha256Digest(response.body) !== manifestDigest)
+      throw new RegistryError(
+        'REGISTRY_PROTOCOL',
+        `GET ${url.href}: the manifest is not ${manifestDigest}`
+      )
+    const layers = (parseJson(response.body, `GET ${url.href}`) as { layers?: unknown } | null)
+      ?.layers
+    const layer = (Array.isArray(layers) ? layers : []).find(
+      (entry): entry is { digest: string; size?: unknown } =>
+        typeof entry === 'object' &&
+        entry !== null &&
+        (entry as { mediaType?: unknown }).mediaType === layerMediaType &&
+        typeof (entry as { digest?: unknown }).digest === 'string' &&
+        isDigest((entry as { digest: string }).digest)
+    )
+    if (!layer) return undefined
+    if (typeof layer.size === 'number' && layer.size > maxBytes)
+      throw new RegistryError(
+        'REGISTRY_PROTOCOL',
+        `${layer.digest} is ${layer.size} bytes, more than the ${maxBytes} accepted`
+      )
+    const blob = new URL(`${this.repositoryUrl(registry, repositoryPath)}/blobs/${layer.digest}`)
+    const answer = await this.call(registry, repositoryPath, 'GET', blob, '*/*', counter)
+    if (answer.body.length > maxBytes || sha256Digest(answer.body) !== layer.digest)
+      throw new RegistryError(
+        'REGISTRY_PROTOCOL',
+        `GET ${blob.href}: the blob is not ${layer.digest}`
+      )
+    return answer.body
   }
 
   /**

@@ -247,7 +247,11 @@ function toTransportError(what: string, error: unknown): RegistryError {
       retryable: true
     })
   const tls = TLS_ERROR.test(detail)
-  return new RegistryError('REGISTRY_UNREACHABLE', `${what}: ${detail}`, {
+  // An HTTPS request answered in plain HTTP: OpenSSL's "wrong version number".
+  const plainHttp = /wrong version number|ERR_SSL_WRONG_VERSION_NUMBER/i.test(detail)
+    ? ' (the registry answered in plain HTTP: if it is meant to, list it in insecure-registries)'
+    : ''
+  return new RegistryError('REGISTRY_UNREACHABLE', `${what}: ${detail}${plainHttp}`, {
     cause: error,
     retryable: !tls
   })

@@ -1,0 +1,218 @@
+/**
+ * The `github:` signer kind (issue 13): read from a real policy file (defaults,
+ * every config error at its line and column), planned into trusted_signers and
+ * requirements, and its pure checks — the identity cosign is given, what the
+ * certificate's GitHub extensions and the statement must say, and one
+ * signer's result from the bundles found.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { ConfigError } from '../../src/domain/errors.js'
+import {
+  checkGitHubBundle,
+  combineGitHubBundles,
+  identityRegexpFor,
+  type GitHubCertificateClaims,
+  type JudgedBundle
+} from '../../src/domain/github-signer.js'
+import { planImages } from '../../src/domain/plan.js'
+import type { Digest, GitHubSignerExpectation } from '../../src/domain/types.js'
+import {
+  issuesFor,
+  loadFrom,
+  makeWorkspace,
+  MINIMAL_MATRIX,
+  PINNED_DIGEST,
+  POLICY_PATH,
+  type ConfigWorkspace
+} from '../helpers/config-workspace.js'
+
+let workspace: ConfigWorkspace
+beforeAll(async () => {
+  workspace = await makeWorkspace()
+})
+afterAll(async () => {
+  await workspace.remove()
+})
+
+const POLICY = `policy:
+  signers:
+    images-ci:
+      github:
+        repository: rocm/images
+        signer_workflow: '^https://github\\.com/rocm/images/\\.github/workflows/release\\.yml@refs/tags/v'
+        source_ref: '^refs/tags/v'
+    self-hosted-ok:
+      github:
+        repository: rocm/images
+        hosted_runners_only: false
+        predicate_type: https://in-toto.io/attestation/release/v0.1
+  trusted_signers: [images-ci]
+  attestations:
+    - type: https://slsa.dev/provenance/v1
+      signers: [images-ci]
+`
+
+describe('reading `github:` signers', () => {
+  it('reads every key, with defaults, and plans them as trusted signers and requirement signers', async () => {
+    const config = await loadFrom(workspace, POLICY, MINIMAL_MATRIX)
+    expect(config.policy.signers?.['images-ci']).toMatchObject({
+      kind: 'github',
+      name: 'images-ci',
+      repository: 'rocm/images',
+      signerWorkflow:
+        '^https://github\\.com/rocm/images/\\.github/workflows/release\\.yml@refs/tags/v',
+      sourceRef: '^refs/tags/v',
+      hostedRunnersOnly: true,
+      predicateType: 'https://slsa.dev/provenance/v1'
+    })
+    expect(config.policy.signers?.['self-hosted-ok']).toMatchObject({
+      hostedRunnersOnly: false,
+      predicateType: 'https://in-toto.io/attestation/release/v0.1'
+    })
+    const [plan] = planImages(config, {})
+    expect(plan.trustModel).toBe('signers')
+    expect(plan.signers?.map(s => `${s.name}:${s.kind}`)).toEqual(['images-ci:github'])
+    expect(plan.requirements?.[0].signers.map(s => s.name)).toEqual(['images-ci'])
+  })
+
+  it('config errors at their line and column: no repository, a bad RE2, a key next to github', async () => {
+    const issues = await issuesFor(
+      workspace,
+      `policy:
+  signers:
+    no-repo:
+      github:
+        source_ref: '^refs/tags/v'
+    bad-regexp:
+      github:
+        repository: rocm/images
+        signer_workflow: '^(?=lookahead)'
+    both:
+      key_path: ci/keys/k.pub
+      github:
+        repository: rocm/images
+    bad-name:
+      github:
+        repository: 'not a repository'
+`,
+      MINIMAL_MATRIX
+    )
+    const placed = issues.map(
+      i => `${i.location?.file}:${i.location?.line}:${i.location?.column} ${i.code}`
+    )
+    expect(placed).toEqual([
+      `${POLICY_PATH}:5:9 missing-key`,
+      `${POLICY_PATH}:9:26 bad-regexp`,
+      `${POLICY_PATH}:11:7 conflicting-keys`,
+      `${POLICY_PATH}:16:21 bad-value`
+    ])
+  })
+
+  it('an undefined signer name is still an error when the others are github signers', async () => {
+    const config = await loadFrom(
+      workspace,
+      POLICY.replace('trusted_signers: [images-ci]', 'trusted_signers: [images-ci, nobody]'),
+      MINIMAL_MATRIX
+    ).catch((error: unknown) => error)
+    expect(config).toBeInstanceOf(ConfigError)
+  })
+})
+
+const SIGNER: GitHubSignerExpectation = {
+  kind: 'github',
+  repository: 'rocm/images',
+  signerWorkflow: '^https://github\\.com/rocm/images/\\.github/workflows/release\\.yml@',
+  sourceRef: '^refs/tags/v',
+  hostedRunnersOnly: true,
+  predicateType: 'https://slsa.dev/provenance/v1'
+}
+const PIN = PINNED_DIGEST as Digest
+const CLAIMS: GitHubCertificateClaims = {
+  subjectAlternativeName:
+    'https://github.com/rocm/images/.github/workflows/release.yml@refs/tags/v1',
+  buildSignerUri: 'https://github.com/rocm/images/.github/workflows/release.yml@refs/tags/v1',
+  runnerEnvironment: 'github-hosted',
+  sourceRepositoryUri: 'https://github.com/rocm/images',
+  sourceRepositoryRef: 'refs/tags/v1'
+}
+const STATEMENT = {
+  _type: 'https://in-toto.io/Statement/v1',
+  subject: [{ name: 'x', digest: { sha256: 'a'.repeat(64) } }],
+  predicateType: 'https://slsa.dev/provenance/v1',
+  predicate: {}
+}
+
+describe('checkGitHubBundle', () => {
+  it('accepts the signer’s own attestation of the pin', () => {
+    expect(checkGitHubBundle(SIGNER, CLAIMS, STATEMENT, PIN, 'slsaprovenance1')).toBeUndefined()
+  })
+
+  it.each([
+    ['another subject', CLAIMS, { ...STATEMENT, subject: [] }, /subject is \(none\)/],
+    [
+      'another predicate type',
+      CLAIMS,
+      { ...STATEMENT, predicateType: 'https://slsa.dev/provenance/v0.2' },
+      /predicateType is "https:\/\/slsa\.dev\/provenance\/v0\.2"/
+    ],
+    [
+      'another repository',
+      { ...CLAIMS, sourceRepositoryUri: 'https://github.com/evil/images' },
+      STATEMENT,
+      /Source Repository URI is https:\/\/github\.com\/evil\/images/
+    ],
+    [
+      'a branch',
+      { ...CLAIMS, sourceRepositoryRef: 'refs/heads/main' },
+      STATEMENT,
+      /Source Repository Ref refs\/heads\/main does not match/
+    ],
+    [
+      'another workflow',
+      { ...CLAIMS, buildSignerUri: 'https://github.com/rocm/images/.github/workflows/x.yml@v' },
+      STATEMENT,
+      /Build Signer URI .* does not match signer_workflow/
+    ],
+    [
+      'a self-hosted runner',
+      { ...CLAIMS, runnerEnvironment: 'self-hosted' },
+      STATEMENT,
+      /self-hosted runner/
+    ],
+    [
+      'no runner environment',
+      { ...CLAIMS, runnerEnvironment: undefined },
+      STATEMENT,
+      /unknown runner/
+    ]
+  ])('refuses %s', (_what, claims, statement, reason) => {
+    expect(checkGitHubBundle(SIGNER, claims, statement, PIN, SIGNER.predicateType)).toMatch(reason)
+  })
+
+  it('the default identity is any workflow of the repository, escaped for RE2', () => {
+    expect(identityRegexpFor({ ...SIGNER, signerWorkflow: undefined })).toBe(
+      '^https://github\\.com/rocm/images/'
+    )
+  })
+})
+
+describe('combineGitHubBundles', () => {
+  const where = { source: 'API' as const, locator: 'repos/rocm/images/attestations/x #1' }
+  const invalid: JudgedBundle = { ...where, result: 'invalid', message: 'not ours' }
+
+  it('none found: absent (unsigned)', () => {
+    expect(combineGitHubBundles([], [], 0).result).toBe('absent')
+  })
+
+  it('a source that could not be read outweighs an invalid bundle: could not complete', () => {
+    const check = combineGitHubBundles([invalid], ['GitHub attestations API: rate-limited'], 1)
+    expect(check).toMatchObject({ result: 'could-not-complete' })
+    expect(check.message).toContain('rate-limited')
+  })
+
+  it('only bundles that are not this signer’s: invalid, naming the source', () => {
+    const check = combineGitHubBundles([invalid], [], 1)
+    expect(check).toMatchObject({ result: 'invalid', source: 'API' })
+    expect(check.message).toBe('API bundle repos/rocm/images/attestations/x #1: not ours')
+  })
+})

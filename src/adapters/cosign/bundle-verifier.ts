@@ -1,0 +1,351 @@
+/**
+ * GitHub artifact attestations (issue 13): finds the Sigstore bundles for a
+ * pinned digest — OCI 1.1 referrers in the registry (the referrers API, else
+ * the `sha256-<hex>` tag schema), then GitHub's attestations REST API —
+ * verifies each with the real `cosign verify-blob-attestation` (identity,
+ * GitHub's issuer, `--certificate-github-workflow-repository`, the trusted
+ * root), then reads the certificate's GitHub extensions and the statement
+ * cosign verified and judges them (src/domain/github-signer.ts). The registry
+ * is asked first; the API only when the registry holds no bundle that passes,
+ * which spares the API's rate limit.
+ */
+import { createHash } from 'node:crypto'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { isAbsolute, join, resolve } from 'node:path'
+import { AsnConvert } from '@peculiar/asn1-schema'
+import { Certificate, SubjectAlternativeName, id_ce_subjectAltName } from '@peculiar/asn1-x509'
+import { fromBER, Utf8String } from 'asn1js'
+import type { GitHubSignerVerifier } from '../../app/ports.js'
+import type { VerifiedStatement } from '../../domain/attestations.js'
+import { causeChain } from '../../domain/errors.js'
+import {
+  checkGitHubBundle,
+  combineGitHubBundles,
+  FULCIO_OIDS,
+  GITHUB_ACTIONS_ISSUER,
+  identityRegexpFor,
+  predicateTypeUri,
+  type FoundBundle,
+  type GitHubCertificateClaims,
+  type GitHubSignerCheck,
+  type JudgedBundle
+} from '../../domain/github-signer.js'
+import { SIGSTORE_BUNDLE_ARTIFACT_TYPE } from '../../domain/manifest.js'
+import type { Digest, GitHubSignerExpectation, ImagePlan } from '../../domain/types.js'
+import type { GitHubAttestations } from '../github/attestations.js'
+import type { RegistryClient } from '../registry/client.js'
+import { minimalEnv, runProcess } from '../process.js'
+import { COSIGN_ENV } from './verifier.js'
+
+/** The media type of a Sigstore bundle v0.3 layer in its referrer manifest. */
+export const SIGSTORE_BUNDLE_LAYER = SIGSTORE_BUNDLE_ARTIFACT_TYPE
+/** Most bundles verified per signer and digest (each is one cosign call). */
+const MAX_BUNDLES = 16
+const DEFAULT_TIMEOUT_MS = 120_000
+
+export interface GitHubBundleVerifierOptions {
+  cosignPath: string
+  /** Trusted-root paths in plans are relative to this folder. */
+  workspace: string
+  registry: Pick<RegistryClient, 'listReferrers' | 'readArtifactLayer'>
+  /** GitHub's attestations API: one client per run (its rate-limit budget is per run). */
+  attestations?: Pick<GitHubAttestations, 'listBundles'>
+  timeoutMs?: number
+  env?: NodeJS.ProcessEnv
+  log?: (message: string) => void
+}
+
+/** What cosign's failure means: not this signer's (`invalid`) or not finished. */
+const UNFINISHED =
+  /dial tcp|connection refused|no such host|i\/o timeout|TLS handshake|context deadline exceeded|updating local metadata|tuf:/i
+
+/** The Fulcio certificate of a bundle (v0.3 `certificate`, or v0.1/0.2 chain's leaf), DER. */
+export function bundleCertificate(bundle: unknown): Buffer | undefined {
+  const material = (bundle as { verificationMaterial?: Record<string, unknown> } | null)
+    ?.verificationMaterial
+  const raw =
+    (material?.certificate as { rawBytes?: unknown } | undefined)?.rawBytes ??
+    (material?.x509CertificateChain as { certificates?: { rawBytes?: unknown }[] } | undefined)
+      ?.certificates?.[0]?.rawBytes
+  return typeof raw === 'string' ? Buffer.from(raw, 'base64') : undefined
+}
+
+/** The in-toto statement of a DSSE bundle: its payload bytes' SHA-256 and the parsed JSON. */
+export function bundleStatement(bundle: unknown): VerifiedStatement | undefined {
+  const payload = (bundle as { dsseEnvelope?: { payload?: unknown } } | null)?.dsseEnvelope?.payload
+  if (typeof payload !== 'string') return undefined
+  const bytes = Buffer.from(payload, 'base64')
+  try {
+    return {
+      digest: `sha256:${createHash('sha256').update(bytes).digest('hex')}`,
+      statement: JSON.parse(bytes.toString('utf8')) as unknown
+    }
+  } catch {
+    return undefined
+  }
+}
+
+/** RFC 3339 of the first transparency log entry's integrated time, when there is one. */
+export function bundleIntegratedTime(bundle: unknown): string | undefined {
+  const entries = (bundle as { verificationMaterial?: { tlogEntries?: unknown } } | null)
+    ?.verificationMaterial?.tlogEntries
+  const time = Array.isArray(entries)
+    ? Number((entries[0] as { integratedTime?: unknown } | undefined)?.integratedTime)
+    : NaN
+  return Number.isFinite(time) && time > 0 ? new Date(time * 1000).toISOString() : undefined
+}
+
+/**
+ * The GitHub claims of a Fulcio certificate (DER), parsed with
+ * @peculiar/asn1-x509: the SAN URI and the extensions 1.3.6.1.4.1.57264.1.9,
+ * .11, .12, .14, each a DER UTF8String (Fulcio's OID registry). Throws on a
+ * certificate that is not DER.
+ */
+export function readGitHubClaims(der: Buffer): GitHubCertificateClaims {
+  const certificate = AsnConvert.parse(der, Certificate)
+  const claims: GitHubCertificateClaims = {}
+  const names: Record<string, keyof GitHubCertificateClaims> = {
+    [FULCIO_OIDS.buildSignerUri]: 'buildSignerUri',
+    [FULCIO_OIDS.runnerEnvironment]: 'runnerEnvironment',
+    [FULCIO_OIDS.sourceRepositoryUri]: 'sourceRepositoryUri',
+    [FULCIO_OIDS.sourceRepositoryRef]: 'sourceRepositoryRef'
+  }
+  for (const extension of certificate.tbsCertificate.extensions ?? []) {
+    const value = extension.extnValue.buffer
+    if (extension.extnID === id_ce_subjectAltName) {
+      const uri = AsnConvert.parse(value, SubjectAlternativeName).find(
+        name => name.uniformResourceIdentifier !== undefined
+      )?.uniformResourceIdentifier
+      if (uri !== undefined) claims.subjectAlternativeName = uri
+      continue
+    }
+    const key = names[extension.extnID]
+    if (key === undefined) continue
+    const decoded = fromBER(value)
+    if (decoded.offset !== -1 && decoded.result instanceof Utf8String)
+      claims[key] = decoded.result.valueBlock.value
+  }
+  return claims
+}
+
+export class GitHubBundleVerifier implements GitHubSignerVerifier {
+  constructor(private readonly options: GitHubBundleVerifierOptions) {}
+
+  async check(
+    plan: ImagePlan,
+    signer: GitHubSignerExpectation,
+    digest: Digest,
+    predicateType: string
+  ): Promise<GitHubSignerCheck> {
+    const unreadable: string[] = []
+    const judged: JudgedBundle[] = []
+    let attempts = 0
+    const judgeAll = async (found: FoundBundle[]): Promise<boolean> => {
+      for (const bundle of found.slice(0, MAX_BUNDLES - judged.length)) {
+        attempts++
+        const result = await this.judge(plan, signer, digest, predicateType, bundle)
+        judged.push(result)
+        if (result.result === 'verified') return true
+      }
+      return false
+    }
+    const fromRegistry = await this.fromRegistry(plan, digest).catch((error: unknown) => {
+      unreadable.push(`registry referrers: ${causeChain(error).join(': ')}`)
+      return []
+    })
+    if (!(await judgeAll(fromRegistry)) && this.options.attestations) {
+      const fromApi = await this.fromApi(signer.repository, digest, predicateType).catch(
+        (error: unknown) => {
+          // GitHubApiError's message says when a rate limit resets.
+          unreadable.push(`GitHub attestations API: ${causeChain(error).join(': ')}`)
+          return []
+        }
+      )
+      await judgeAll(fromApi)
+    }
+    const verified = judged.find(j => j.result === 'verified')
+    return combineGitHubBundles(
+      verified ? [verified] : judged,
+      verified ? [] : unreadable,
+      attempts
+    )
+  }
+
+  /** Bundle referrers of the digest, each bundle read from its manifest's layer. */
+  private async fromRegistry(plan: ImagePlan, digest: Digest): Promise<FoundBundle[]> {
+    const { registry } = this.options
+    const referrers = await registry.listReferrers(plan.registry, plan.repositoryPath, digest, {
+      artifactType: SIGSTORE_BUNDLE_ARTIFACT_TYPE
+    })
+    const found: FoundBundle[] = []
+    for (const referrer of referrers.slice(0, MAX_BUNDLES)) {
+      const blob = await registry.readArtifactLayer(
+        plan.registry,
+        plan.repositoryPath,
+        referrer.digest,
+        SIGSTORE_BUNDLE_LAYER
+      )
+      if (!blob) continue
+      found.push({
+        source: referrer.via === 'referrers-tag' ? 'referrers tag' : 'registry referrer',
+        json: blob.toString('utf8'),
+        locator: referrer.digest
+      })
+    }
+    return found
+  }
+
+  private async fromApi(
+    repository: string,
+    digest: Digest,
+    predicateType: string
+  ): Promise<FoundBundle[]> {
+    const listed = await this.options.attestations!.listBundles(
+      repository,
+      digest,
+      predicateTypeUri(predicateType)
+    )
+    return listed.map((entry, i) => ({
+      source: 'API' as const,
+      json: JSON.stringify(entry.bundle),
+      locator: `repos/${repository}/attestations/${digest} #${i + 1} (${entry.shape})`
+    }))
+  }
+
+  /** One bundle: cosign verifies it, then its certificate and statement are judged. */
+  private async judge(
+    plan: ImagePlan,
+    signer: GitHubSignerExpectation,
+    digest: Digest,
+    predicateType: string,
+    found: FoundBundle
+  ): Promise<JudgedBundle> {
+    const where = { source: found.source, locator: found.locator }
+    let bundle: unknown
+    try {
+      bundle = JSON.parse(found.json) as unknown
+    } catch {
+      return { ...where, result: 'invalid', message: 'the bundle is not JSON' }
+    }
+    const run = await this.runCosign(plan, signer, digest, predicateType, found.json)
+    if (run.result !== 'ok') return { ...where, ...run }
+    const der = bundleCertificate(bundle)
+    const statement = bundleStatement(bundle)
+    if (!der || !statement)
+      return { ...where, result: 'invalid', message: 'the bundle has no certificate or statement' }
+    let claims: GitHubCertificateClaims
+    try {
+      claims = readGitHubClaims(der)
+    } catch (error: unknown) {
+      return {
+        ...where,
+        result: 'invalid',
+        message: `the certificate cannot be read: ${causeChain(error).join(': ')}`
+      }
+    }
+    const problem = checkGitHubBundle(signer, claims, statement.statement, digest, predicateType)
+    if (problem) return { ...where, result: 'invalid', message: problem }
+    const signedAt = bundleIntegratedTime(bundle)
+    return {
+      ...where,
+      result: 'verified',
+      statement,
+      claims,
+      ...(signedAt !== undefined && { signedAt })
+    }
+  }
+
+  /** The arguments of `cosign verify-blob-attestation` for one bundle file. */
+  static arguments(
+    plan: ImagePlan,
+    signer: GitHubSignerExpectation,
+    digest: Digest,
+    predicateType: string,
+    bundlePath: string,
+    workspace: string
+  ): string[] {
+    const args = [
+      'verify-blob-attestation',
+      '--bundle',
+      bundlePath,
+      '--new-bundle-format',
+      '--digest',
+      digest.slice('sha256:'.length),
+      '--digestAlg',
+      'sha256',
+      '--type',
+      predicateTypeUri(predicateType),
+      '--certificate-identity-regexp',
+      identityRegexpFor(signer),
+      '--certificate-oidc-issuer',
+      GITHUB_ACTIONS_ISSUER,
+      '--certificate-github-workflow-repository',
+      signer.repository
+    ]
+    if (plan.policy.trustedRoot)
+      args.push('--trusted-root', resolve(workspace, plan.policy.trustedRoot))
+    return args
+  }
+
+  private async runCosign(
+    plan: ImagePlan,
+    signer: GitHubSignerExpectation,
+    digest: Digest,
+    predicateType: string,
+    json: string
+  ): Promise<{ result: 'ok' } | { result: 'invalid' | 'could-not-complete'; message: string }> {
+    const base = this.options.env ?? process.env
+    const root = base.RUNNER_TEMP && isAbsolute(base.RUNNER_TEMP) ? base.RUNNER_TEMP : tmpdir()
+    const state = await mkdtemp(join(root, 'rp-bundle-'))
+    try {
+      const env = minimalEnv(base, COSIGN_ENV)
+      env.HOME = join(state, 'home')
+      env.TUF_ROOT = join(state, 'tuf')
+      await Promise.all([mkdir(env.HOME), mkdir(env.TUF_ROOT)])
+      const bundlePath = join(state, 'bundle.json')
+      await writeFile(bundlePath, json, { mode: 0o600 })
+      const args = GitHubBundleVerifier.arguments(
+        plan,
+        signer,
+        digest,
+        predicateType,
+        bundlePath,
+        this.options.workspace
+      )
+      const run = await runProcess(this.options.cosignPath, args, {
+        env,
+        timeoutMs: this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+        maxOutputBytes: 1024 * 1024
+      })
+      if (run.spawnError !== undefined)
+        return {
+          result: 'could-not-complete',
+          message: `cannot run ${this.options.cosignPath}: ${run.spawnError}`
+        }
+      if (run.timedOut || run.exitCode === null)
+        return {
+          result: 'could-not-complete',
+          message: 'cosign verify-blob-attestation was killed'
+        }
+      if (run.exitCode === 0) return { result: 'ok' }
+      const message = lastError(run.stderr)
+      return { result: UNFINISHED.test(run.stderr) ? 'could-not-complete' : 'invalid', message }
+    } finally {
+      await rm(state, { recursive: true, force: true })
+    }
+  }
+}
+
+/** cosign's last `Error:` line, without the prefix (else its last line). */
+function lastError(stderr: string): string {
+  const lines = stderr
+    .split('\n')
+    .map(line => line.trim())
+    .filter(Boolean)
+  const error = [...lines].reverse().find(line => line.startsWith('Error:'))
+  return (error ?? lines.at(-1) ?? 'cosign verify-blob-attestation failed').replace(
+    /^Error:\s*/,
+    ''
+  )
+}

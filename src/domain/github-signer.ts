@@ -1,0 +1,202 @@
+/**
+ * GitHub artifact attestation signers (policy `signers.<name>.github`, issue
+ * 13), pure: the identity cosign is asked to check, what the certificate's
+ * GitHub extensions must say (Fulcio's OID registry, 1.3.6.1.4.1.57264.1.*),
+ * and one signer's result from the bundles found for a digest. What a bundle's
+ * certificate and statement say is read only after cosign verified it.
+ */
+import { RE2JS } from 're2js'
+import { expandPredicateType, valueAtPath, type VerifiedStatement } from './attestations.js'
+import type { Digest, GitHubSignerExpectation } from './types.js'
+
+/** The OIDC issuer of GitHub Actions tokens, the only one a `github` signer accepts. */
+export const GITHUB_ACTIONS_ISSUER = 'https://token.actions.githubusercontent.com'
+
+/** Fulcio certificate extensions a `github` signer reads (Fulcio docs, oid-info.md). */
+export const FULCIO_OIDS = {
+  /** Build Signer URI: the workflow that signed, `https://github.com/<owner>/<repo>/<path>@<ref>`. */
+  buildSignerUri: '1.3.6.1.4.1.57264.1.9',
+  /** Runner Environment: `github-hosted` or `self-hosted`. */
+  runnerEnvironment: '1.3.6.1.4.1.57264.1.11',
+  /** Source Repository URI: `https://github.com/<owner>/<repo>`. */
+  sourceRepositoryUri: '1.3.6.1.4.1.57264.1.12',
+  /** Source Repository Ref: `refs/heads/main`, `refs/tags/v1`. */
+  sourceRepositoryRef: '1.3.6.1.4.1.57264.1.14'
+} as const
+
+/** What a verified bundle's Fulcio certificate says (absent extensions stay undefined). */
+export interface GitHubCertificateClaims {
+  /** The certificate's SAN URI (for GitHub: the Build Signer URI). */
+  subjectAlternativeName?: string
+  buildSignerUri?: string
+  runnerEnvironment?: string
+  sourceRepositoryUri?: string
+  sourceRepositoryRef?: string
+}
+
+/** Where a bundle was found. */
+export type BundleSource = 'registry referrer' | 'referrers tag' | 'API'
+
+/** One bundle as found, before verification. */
+export interface FoundBundle {
+  source: BundleSource
+  /** The bundle's JSON text. */
+  json: string
+  /** Where exactly: the referrer manifest's digest, or the API path. */
+  locator: string
+}
+
+/** One found bundle after `cosign verify-blob-attestation` and the checks here. */
+export type JudgedBundle = { source: BundleSource; locator: string } & (
+  | {
+      result: 'verified'
+      statement: VerifiedStatement
+      claims: GitHubCertificateClaims
+      /** RFC 3339: the transparency log's integrated time, when the bundle has one. */
+      signedAt?: string
+    }
+  /** `invalid`: cosign refused it or it is not this signer's; `could-not-complete`: cosign did not finish. */
+  | { result: 'invalid' | 'could-not-complete'; message: string }
+)
+
+/** One `github` signer's check of one digest for one predicate type. */
+export type GitHubSignerCheck =
+  | {
+      result: 'verified'
+      statement: VerifiedStatement
+      identity: string
+      issuer: string
+      signedAt?: string
+      source: BundleSource
+      message: string
+      attempts: number
+    }
+  | {
+      result: 'absent' | 'invalid' | 'could-not-complete'
+      message: string
+      source?: BundleSource
+      attempts: number
+    }
+
+/** RE2 special characters, escaped (RE2 and JavaScript agree on these). */
+function quoteMeta(text: string): string {
+  return text.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&')
+}
+
+/** The identity regex cosign is given: `signer_workflow`, else any workflow of the repository. */
+export function identityRegexpFor(signer: GitHubSignerExpectation): string {
+  return signer.signerWorkflow ?? `^https://github\\.com/${quoteMeta(signer.repository)}/`
+}
+
+/** The predicate type as a URI (cosign's shorthands expanded). */
+export function predicateTypeUri(type: string): string {
+  return expandPredicateType(type) ?? type
+}
+
+function matches(pattern: string, value: string | undefined): boolean {
+  return value !== undefined && RE2JS.compile(pattern).matcher(value).find()
+}
+
+function subjectDigests(statement: unknown): string[] {
+  const subjects = valueOf(statement, 'subject')
+  return Array.isArray(subjects)
+    ? subjects
+        .map(subject => valueAtPath(subject, 'digest.sha256'))
+        .filter((hex): hex is string => hex !== undefined)
+        .map(hex => `sha256:${hex.toLowerCase()}`)
+    : []
+}
+
+function valueOf(document: unknown, key: string): unknown {
+  return typeof document === 'object' && document !== null
+    ? (document as Record<string, unknown>)[key]
+    : undefined
+}
+
+/**
+ * Why a bundle cosign verified is not this signer's attestation of `pinned`,
+ * or undefined when it is: the statement's subject names the pin, its
+ * predicate type is `predicateType`, and the certificate says the signer's
+ * source repository, Source Repository Ref (`source_ref`), Build Signer URI
+ * (`signer_workflow`) and, with `hosted_runners_only`, a GitHub-hosted runner.
+ */
+export function checkGitHubBundle(
+  signer: GitHubSignerExpectation,
+  claims: GitHubCertificateClaims,
+  statement: unknown,
+  pinned: Digest,
+  predicateType: string
+): string | undefined {
+  const subjects = subjectDigests(statement)
+  if (!subjects.includes(pinned))
+    return `the statement's subject is ${subjects.join(', ') || '(none)'}, not the pinned ${pinned}`
+  const expectedType = predicateTypeUri(predicateType)
+  const actualType = valueOf(statement, 'predicateType')
+  if (actualType !== expectedType)
+    return `the statement's predicateType is ${JSON.stringify(actualType ?? '')}, not ${expectedType}`
+  const repositoryUri = `https://github.com/${signer.repository}`
+  if (claims.sourceRepositoryUri?.toLowerCase() !== repositoryUri.toLowerCase())
+    return `the certificate's Source Repository URI is ${claims.sourceRepositoryUri ?? '(none)'}, not ${repositoryUri}`
+  if (signer.sourceRef !== undefined && !matches(signer.sourceRef, claims.sourceRepositoryRef))
+    return `the certificate's Source Repository Ref ${claims.sourceRepositoryRef ?? '(none)'} does not match source_ref ${JSON.stringify(signer.sourceRef)}`
+  if (signer.signerWorkflow !== undefined && !matches(signer.signerWorkflow, claims.buildSignerUri))
+    return `the certificate's Build Signer URI ${claims.buildSignerUri ?? '(none)'} does not match signer_workflow ${JSON.stringify(signer.signerWorkflow)}`
+  if (signer.hostedRunnersOnly && claims.runnerEnvironment !== 'github-hosted')
+    return `built on a ${claims.runnerEnvironment ?? 'unknown'} runner; hosted_runners_only refuses anything but github-hosted`
+  return undefined
+}
+
+/**
+ * One signer's result from its judged bundles, first match wins: `verified`
+ * (the first bundle that passed); `could-not-complete` when a source could not
+ * be read or cosign did not finish (a hidden bundle might have verified);
+ * `invalid` when bundles exist but none is this signer's (the first one's
+ * reason); `absent` when none was found. `unreadable` lists the sources that
+ * could not be read, with why.
+ */
+export function combineGitHubBundles(
+  judged: readonly JudgedBundle[],
+  unreadable: readonly string[],
+  attempts: number
+): GitHubSignerCheck {
+  const verified = judged.find(j => j.result === 'verified')
+  if (verified && verified.result === 'verified') {
+    const identity = verified.claims.buildSignerUri ?? verified.claims.subjectAlternativeName ?? ''
+    return {
+      result: 'verified',
+      statement: verified.statement,
+      identity,
+      issuer: GITHUB_ACTIONS_ISSUER,
+      ...(verified.signedAt !== undefined && { signedAt: verified.signedAt }),
+      source: verified.source,
+      message: `bundle from the ${verified.source} (${verified.locator})`,
+      attempts
+    }
+  }
+  const incomplete = judged.find(j => j.result === 'could-not-complete')
+  if (unreadable.length > 0 || incomplete) {
+    const reasons = [
+      ...unreadable,
+      ...(incomplete && incomplete.result !== 'verified'
+        ? [`${incomplete.source} bundle ${incomplete.locator}: ${incomplete.message}`]
+        : [])
+    ]
+    return { result: 'could-not-complete', message: reasons.join('; '), attempts }
+  }
+  const first = judged[0]
+  if (first && first.result === 'invalid') {
+    const more =
+      judged.length > 1 ? ` (and ${judged.length - 1} more bundle(s), none this signer's)` : ''
+    return {
+      result: 'invalid',
+      message: `${first.source} bundle ${first.locator}: ${first.message}${more}`,
+      source: first.source,
+      attempts
+    }
+  }
+  return {
+    result: 'absent',
+    message: 'no Sigstore bundle for the digest in the registry (referrers) or GitHub API',
+    attempts
+  }
+}
