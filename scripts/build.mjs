@@ -5,7 +5,57 @@ import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { writeValidators } from './schema-validators.mjs'
 
+/**
+ * @actions/http-client imports undici's `ProxyAgent` at its top but uses it
+ * only to build a fetch dispatcher behind a proxy (getAgentDispatcher), which
+ * this project never asks for; evaluating undici (~770 KB) is a good part of
+ * the start-up before the first registry request. So the client gets a
+ * module that requires undici on first use.
+ */
+const lazyUndici = {
+  name: 'lazy-undici',
+  setup(pluginBuild) {
+    pluginBuild.onResolve({ filter: /^undici$/ }, args =>
+      /node_modules\/@actions\/http-client\/lib\/index\.js$/.test(args.importer)
+        ? { path: 'undici', namespace: 'lazy-undici' }
+        : undefined
+    )
+    pluginBuild.onLoad({ filter: /.*/, namespace: 'lazy-undici' }, () => ({
+      contents: [
+        'let undici',
+        'module.exports = {',
+        "  get ProxyAgent() { return (undici ??= require('undici')).ProxyAgent }",
+        '}'
+      ].join('\n'),
+      resolveDir: process.cwd(),
+      loader: 'js'
+    }))
+  }
+}
+
+/**
+ * `node:http` and `node:https` imported as ES modules: Node builds their
+ * namespace from every export, and reading node:http's `WebSocket` and kin
+ * loads Node's own undici, http2 and tls (~60 ms before the first registry
+ * request). Through `require` (the banner's) they are loaded as they are.
+ */
+const requiredHttp = {
+  name: 'required-http',
+  setup(pluginBuild) {
+    pluginBuild.onResolve({ filter: /^(node:)?https?$/ }, args =>
+      args.kind === 'import-statement'
+        ? { path: args.path.replace(/^(node:)?/, 'node:'), namespace: 'required-http' }
+        : undefined
+    )
+    pluginBuild.onLoad({ filter: /.*/, namespace: 'required-http' }, args => ({
+      contents: `module.exports = require(${JSON.stringify(args.path)})`,
+      loader: 'js'
+    }))
+  }
+}
+
 const shared = {
+  plugins: [lazyUndici, requiredHttp],
   bundle: true,
   platform: 'node',
   target: 'node20',

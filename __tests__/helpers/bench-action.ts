@@ -32,29 +32,45 @@ process.on('exit', () => {
 })
 `
 
-const COSIGN_WRAPPER = `#!/bin/bash
+/** A shell word that stays one word whatever the path holds. */
+const quoted = (text: string): string => `'${text.replace(/'/g, `'\\''`)}'`
+
+/**
+ * The recording cosign wrapper. The real cosign and the records folder are
+ * written into it, not passed through the environment: the action gives
+ * cosign a minimal environment (src/adapters/process.ts), so a variable of
+ * ours would not reach it. Its bytes stay the same across runs: with
+ * `cosign-path`, the verification cache's key holds the file's SHA-256.
+ */
+function cosignWrapper(realCosign: string, recordsDir: string): string {
+  return `#!/bin/bash
 started=$EPOCHREALTIME
-"$BENCH_REAL_COSIGN" "$@"
+${quoted(realCosign)} "$@"
 status=$?
 ended=$EPOCHREALTIME
-{ printf '%s\\n%s\\n%s\\n' "\${1-}" "$started" "$ended"; times; } >"$BENCH_COSIGN_RECORDS/$$"
+{ printf '%s\\n%s\\n%s\\n' "\${1-}" "$started" "$ended"; times; } >${quoted(recordsDir)}/$$
 exit $status
 `
+}
 
 export interface BenchProbes {
   preloadPath: string
   cosignWrapperPath: string
+  /** Where the wrapper leaves one record per cosign process (emptied before each run). */
+  recordsDir: string
 }
 
-/** Writes the preload and the cosign wrapper into a new folder under `parent`. */
-export function writeBenchProbes(parent: string): BenchProbes {
+/** Writes the preload and the wrapper of `realCosign` into a new folder under `parent`. */
+export function writeBenchProbes(parent: string, realCosign: string): BenchProbes {
   const dir = mkdtempSync(join(parent, 'probes-'))
   const preloadPath = join(dir, 'exit-record.mjs')
   writeFileSync(preloadPath, EXIT_RECORD_PRELOAD)
+  const recordsDir = join(dir, 'cosign-records')
+  mkdirSync(recordsDir)
   const cosignWrapperPath = join(dir, 'cosign')
-  writeFileSync(cosignWrapperPath, COSIGN_WRAPPER)
+  writeFileSync(cosignWrapperPath, cosignWrapper(realCosign, recordsDir))
   chmodSync(cosignWrapperPath, 0o755)
-  return { preloadPath, cosignWrapperPath }
+  return { preloadPath, cosignWrapperPath, recordsDir }
 }
 
 export interface BenchActionRun {
@@ -97,10 +113,12 @@ export function runBenchAction(options: BenchActionOptions): Promise<BenchAction
   const runnerDir = mkdtempSync(join(tmpdir(), 'rp-bench-runner-'))
   const outputPath = join(runnerDir, 'output')
   const exitRecordPath = join(runnerDir, 'exit-record.json')
-  const recordsDir = join(runnerDir, 'cosign-records')
+  const { recordsDir } = options.probes
+  rmSync(recordsDir, { recursive: true, force: true })
+  mkdirSync(recordsDir)
   writeFileSync(outputPath, '')
   writeFileSync(join(runnerDir, 'summary.md'), '')
-  for (const dir of ['tool-cache', 'temp', 'cosign-records']) mkdirSync(join(runnerDir, dir))
+  for (const dir of ['tool-cache', 'temp']) mkdirSync(join(runnerDir, dir))
   const inputs: Record<string, string> = {
     ...options.inputs,
     'cosign-path': options.recordCosign ? options.probes.cosignWrapperPath : options.cosignPath
@@ -115,8 +133,6 @@ export function runBenchAction(options: BenchActionOptions): Promise<BenchAction
     ...options.env,
     NODE_OPTIONS: `--import=${pathToFileURL(options.probes.preloadPath).href}`,
     BENCH_EXIT_RECORD: exitRecordPath,
-    BENCH_REAL_COSIGN: options.cosignPath,
-    BENCH_COSIGN_RECORDS: recordsDir,
     ...Object.fromEntries(
       Object.entries(inputs).map(([name, value]) => [`INPUT_${name.toUpperCase()}`, value])
     )

@@ -152,6 +152,10 @@ export interface TableRow {
   ratioToLowerBound: number
   peakMemoryMiB?: number
   startupMs?: number
+  /** cosign processes of one run (median), where counted. */
+  cosignProcesses?: number
+  /** Requests the registry received per image (median run). */
+  requestsPerImage?: number
 }
 
 function fixed(value: number | undefined, digits: number): string {
@@ -167,7 +171,9 @@ export function formatTable(rows: readonly TableRow[]): string {
     'x baseline',
     'x lower bound',
     'peak MiB',
-    'start-up ms'
+    'start-up ms',
+    'cosign procs',
+    'req/image'
   ]
   const body = rows.map(row => [
     String(row.n),
@@ -176,7 +182,9 @@ export function formatTable(rows: readonly TableRow[]): string {
     fixed(row.ratioToBaseline, 3),
     fixed(row.ratioToLowerBound, 2),
     fixed(row.peakMemoryMiB, 1),
-    fixed(row.startupMs, 0)
+    fixed(row.startupMs, 0),
+    fixed(row.cosignProcesses, 0),
+    fixed(row.requestsPerImage, 1)
   ])
   const widths = header.map((cell, i) => Math.max(cell.length, ...body.map(line => line[i].length)))
   const line = (cells: string[]): string =>

@@ -108,16 +108,25 @@ export async function provideBenchImages(
   return { images, key, fromCache: false }
 }
 
-/** A workspace under `parent` with the public key, a strict policy and a matrix pinning `images`. */
+/**
+ * A workspace under `parent` with the public key, a strict policy and a
+ * matrix pinning `images`. `signers: 2`: the trust model's two trusted
+ * signers instead of the row's key, each checked by its own `cosign verify`
+ * (two files of the same key, threshold 1: the cost of checking two signers
+ * without signing every image twice).
+ */
 export function writeBenchWorkspace(
   parent: string,
   registryHost: string,
   images: BenchImage[],
-  publicKey: string
+  publicKey: string,
+  options: { signers?: 1 | 2 } = {}
 ): string {
   const workspace = mkdtempSync(join(parent, 'workspace-'))
   mkdirSync(join(workspace, 'ci', 'keys'), { recursive: true })
   copyFileSync(publicKey, join(workspace, 'ci', 'keys', 'rocm-release.pub'))
+  const twoSigners = options.signers === 2
+  if (twoSigners) copyFileSync(publicKey, join(workspace, 'ci', 'keys', 'rocm-release-2.pub'))
   writeFileSync(
     join(workspace, 'ci', 'rocm_policy.yml'),
     [
@@ -128,6 +137,17 @@ export function writeBenchWorkspace(
       '  ignore_tlog: true',
       '  attest_mode: none',
       `  repository: ${registryHost}/${BENCH_REPOSITORY}`,
+      ...(twoSigners
+        ? [
+            '  trusted_signers: [release, release-2]',
+            '  threshold: 1',
+            '  signers:',
+            '    release:',
+            '      key_path: ci/keys/rocm-release.pub',
+            '    release-2:',
+            '      key_path: ci/keys/rocm-release-2.pub'
+          ]
+        : []),
       ''
     ].join('\n')
   )
@@ -137,8 +157,7 @@ export function writeBenchWorkspace(
     '      os: "ubuntu-22.04"',
     `      digest: "${digest}"`,
     `      added: "${today}"`,
-    '      provenance:',
-    '        key_path: ci/keys/rocm-release.pub'
+    ...(twoSigners ? [] : ['      provenance:', '        key_path: ci/keys/rocm-release.pub'])
   ])
   writeFileSync(
     join(workspace, 'ci', 'rocm_matrix.yml'),

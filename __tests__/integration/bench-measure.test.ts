@@ -174,7 +174,9 @@ describe('formatTable', () => {
         ratioToBaseline: 0.25,
         ratioToLowerBound: 2.1,
         peakMemoryMiB: 111.26,
-        startupMs: 640
+        startupMs: 640,
+        cosignProcesses: 100,
+        requestsPerImage: 11.04
       },
       {
         n: 100,
@@ -187,10 +189,10 @@ describe('formatTable', () => {
     const lines = table.split('\n')
     expect(lines).toHaveLength(4)
     expect(lines[2]).toMatch(
-      /^100 +action concurrency 4 +9\.00 \(8\.00-10\.00\) +0\.250 +2\.10 +111\.3 +640$/
+      /^100 +action concurrency 4 +9\.00 \(8\.00-10\.00\) +0\.250 +2\.10 +111\.3 +640 +100 +11\.0$/
     )
     expect(lines[3]).toMatch(
-      /lower bound \(computed\) +4\.00 \(4\.00-4\.00\) +0\.100 +1\.00 +- +-$/
+      /lower bound \(computed\) +4\.00 \(4\.00-4\.00\) +0\.100 +1\.00 +- +- +- +-$/
     )
     expect(new Set(lines.map(line => line.length)).size).toBe(1)
   })

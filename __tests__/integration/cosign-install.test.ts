@@ -19,11 +19,8 @@ import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import * as tc from '@actions/tool-cache'
-import {
-  CosignInstallError,
-  installCosign,
-  readCosignVersion
-} from '../../src/adapters/cosign/install.js'
+import { installCosign } from '../../src/adapters/cosign/install.js'
+import { CosignInstallError, readCosignVersion } from '../../src/adapters/cosign/binary.js'
 import { COSIGN_SHA256, DEFAULT_COSIGN_VERSION } from '../../src/adapters/cosign/checksums.js'
 import { toolPath } from '../helpers/tools.js'
 

@@ -4,7 +4,7 @@ import { log } from './log.js'
 import { createAdapters, type Adapters } from '../adapters/create.js'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { cosignAssetName, installCosign, sha256File } from '../adapters/cosign/install.js'
+import { cosignAssetName, sha256File } from '../adapters/cosign/binary.js'
 import { pinnedCosignSha256 } from '../adapters/cosign/checksums.js'
 import { cosignIdentity, createActionsVerdictCache } from '../adapters/github/cache.js'
 import type { VerdictCache } from '../app/ports.js'
@@ -52,13 +52,16 @@ export function actionAdapters(
     githubToken: inputs.githubToken,
     githubApiUrl: process.env.GITHUB_API_URL,
     insecureRegistries: inputs.insecureRegistries,
-    resolveCosignPath: async () =>
-      inputs.cosignPath ??
-      installCosign({
+    // The tool cache is loaded only when cosign is installed (start-up).
+    resolveCosignPath: async () => {
+      if (inputs.cosignPath !== undefined) return inputs.cosignPath
+      const { installCosign } = await import('../adapters/cosign/install.js')
+      return installCosign({
         version: inputs.cosignVersion,
         sha256: inputs.cosignSha256,
         releaseUrl: inputs.cosignReleaseUrl
-      }),
+      })
+    },
     maskSecret: secret => core.setSecret(secret),
     log: message => log.debug(message)
   })

@@ -5,7 +5,8 @@
  * meets; the CLI takes a cosign binary as it is.
  */
 import { createHash } from 'node:crypto'
-import type { CosignTools, Ports } from '../app/ports.js'
+import type { CosignTools, CosignUse, Ports } from '../app/ports.js'
+import { groupSizeFor } from './cosign/batch.js'
 import { loadConfig } from './fs/config-load.js'
 import { matrixFile } from './fs/matrix-file.js'
 import { createCosignTools } from './cosign/tools.js'
@@ -59,8 +60,9 @@ export function createAdapters(options: AdapterOptions): Adapters {
     token: options.githubToken,
     log: options.log
   })
-  const prepareCosign = async (): Promise<CosignTools> =>
+  const prepareCosign = async (use?: CosignUse): Promise<CosignTools> =>
     createCosignTools({
+      ...(use && { batch: { maxImages: groupSizeFor(use.concurrency) } }),
       cosignPath: await options.resolveCosignPath(),
       workspace: options.workspace,
       insecureRegistries: options.insecureRegistries,

@@ -44,6 +44,15 @@ export interface SignatureVerifier {
 }
 
 /**
+ * How the caller will use cosign: `concurrency` images checked at once, so
+ * the adapter may group its calls (cosign/batch.ts) while keeping enough in
+ * flight. Without it, one call per image and signer.
+ */
+export interface CosignUse {
+  concurrency: number
+}
+
+/**
  * A GitHub artifact attestation signer's check of one digest (issue 13): the
  * Sigstore bundles found as registry referrers and through GitHub's
  * attestations API, each verified with `cosign verify-blob-attestation`, then
@@ -153,7 +162,7 @@ export interface RegistrySchedule {
 export interface Ports {
   loadConfig: LoadConfig
   registry: DigestSource & TagResolver
-  prepareCosign: () => Promise<CosignTools>
+  prepareCosign: (use?: CosignUse) => Promise<CosignTools>
   matrixFile: MatrixFile
   schedule?: RegistrySchedule
   /** SHA-256 (hex) of UTF-8 text. */

@@ -10,7 +10,7 @@ import { decideImage, summariseRun } from '../domain/decide.js'
 import { checkDigest, type DigestSource } from '../domain/drift.js'
 import { causeChain, ConfigError, type ConfigIssue } from '../domain/errors.js'
 import { choosePreferredRow, planImages } from '../domain/plan.js'
-import type { CosignTools, LoadConfig, RegistrySchedule, VerdictCache } from './ports.js'
+import type { CosignTools, CosignUse, LoadConfig, RegistrySchedule, VerdictCache } from './ports.js'
 import { checkTrust, hasSigner, skippedAttestation } from './trust.js'
 import {
   imageCacheUse,
@@ -56,7 +56,7 @@ export interface PipelineOptions {
 export interface PipelineDependencies {
   loadConfig: LoadConfig
   registry: DigestSource
-  prepareCosign: () => Promise<CosignTools>
+  prepareCosign: (use?: CosignUse) => Promise<CosignTools>
   /** The verification cache across runs; absent where there is no cache service (the CLI). */
   verdictCache?: VerdictCache
   /** SHA-256 (hex) of UTF-8 text, for the report's configuration digest. */
@@ -235,7 +235,8 @@ export async function verifyImages(
   deps.schedule?.setRegistryConcurrency(planned.config.policy.registryConcurrency)
   // cosign is prepared once, on first use, whichever image needs it first.
   let cosignTools: Promise<CosignTools> | undefined
-  const cosign = (): Promise<CosignTools> => (cosignTools ??= deps.prepareCosign())
+  const cosign = (): Promise<CosignTools> =>
+    (cosignTools ??= deps.prepareCosign({ concurrency: options.concurrency }))
 
   const plans = options.shard ? selectShard(planned.plans, options.shard) : planned.plans
   const cache = openCacheSession(

@@ -7,10 +7,10 @@
  * that cannot answer makes the check throw, which the verifier reports as
  * could-not-complete, never as unsigned.
  */
-import { CosignVerifier } from './verifier.js'
+import { CosignVerifier, type CosignVerifierOptions } from './verifier.js'
 import { GitHubBundleVerifier } from './bundle-verifier.js'
 import type { GitHubAttestations } from '../github/attestations.js'
-import { readCosignVersion } from './install.js'
+import { readCosignVersion } from './binary.js'
 import type { CosignTools } from '../../app/ports.js'
 import type { CredentialStore } from '../registry/credentials.js'
 import type { RegistryClient } from '../registry/client.js'
@@ -25,6 +25,8 @@ export interface CosignToolsOptions {
   registry: Pick<RegistryClient, 'manifestExists' | 'listReferrers' | 'readArtifactLayer'> &
     Partial<Pick<RegistryClient, 'clearance'>>
   env?: NodeJS.ProcessEnv
+  /** Grouping of `cosign verify` calls (batch.ts; default: none). */
+  batch?: CosignVerifierOptions['batch']
   /** GitHub's attestations API, one client per run (issue 13); absent: registry referrers only. */
   attestations?: Pick<GitHubAttestations, 'listBundles'>
 }
@@ -57,7 +59,8 @@ export async function createCosignTools(options: CosignToolsOptions): Promise<Co
       registry,
       attestations: options.attestations,
       env: options.env
-    })
+    }),
+    ...(options.batch !== undefined && { batch: options.batch })
   })
   // cosign's own registry requests wait out a registry's Retry-After too.
   const clearance = (plan: ImagePlan): Promise<void> =>

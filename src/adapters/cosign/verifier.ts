@@ -44,6 +44,7 @@ import {
 } from './classify.js'
 import { DOCKER_HUB, DOCKER_HUB_AUTH_KEY } from '../../domain/reference.js'
 import { publicKeyFingerprint } from './key.js'
+import { CosignBatcher, type BatchOptions } from './batch.js'
 import {
   readVerifiedStatements,
   pickBundleSigner,
@@ -85,6 +86,11 @@ export interface CosignVerifierOptions {
    * action's inputs. HOME and TUF_ROOT are replaced.
    */
   env?: NodeJS.ProcessEnv
+  /**
+   * Grouping of `cosign verify` calls that differ only in the reference
+   * (batch.ts); absent or `false`: one call per image and signer.
+   */
+  batch?: BatchOptions | false
   /** GitHub artifact attestation signers (`github:` in policy `signers`), issue 13. */
   github?: GitHubSignerVerifier
 }
@@ -249,8 +255,12 @@ export class CosignVerifier {
   /** Key fingerprints by key path: many rows share a key, read and hash it once. */
   private readonly fingerprints = new Map<string, Promise<KeyFingerprint>>()
 
+  /** Gathers signature checks that share signer and flags into one cosign call. */
+  private readonly batcher: CosignBatcher<CosignRun> | undefined
+
   constructor(options: CosignVerifierOptions) {
     this.options = options
+    if (options.batch) this.batcher = new CosignBatcher<CosignRun>(options.batch)
   }
 
   private fingerprintOf(keyPath: string): Promise<KeyFingerprint> {
@@ -661,7 +671,10 @@ export class CosignVerifier {
     let attempts = 0
     const once = async (attempt: number): Promise<CheckedRun> => {
       attempts = attempt
-      const run = await this.runCosign(args, command, plan)
+      const run =
+        command === 'verify' && this.batcher
+          ? await this.runGrouped(this.batcher, args, plan, digest)
+          : await this.runCosign(args, command, plan)
       if (run.exitCode === 0) return { succeeded: true, stdout: run.stdout, attempts: attempt }
       const classified = classifyCosignExit(run)
       let outcome: SignatureFailure | AttestationFailure = classified.outcome
@@ -701,6 +714,29 @@ export class CosignVerifier {
     return result
   }
 
+  /**
+   * One `cosign verify` through the batcher: grouped with other images whose
+   * arguments differ only in the reference (and share the registry, whose
+   * credentials the call gets), the time limit scaled with the group.
+   */
+  private runGrouped(
+    batcher: CosignBatcher<CosignRun>,
+    args: string[],
+    plan: ImagePlan,
+    digest: Digest
+  ): Promise<CosignRun> {
+    const prefix = args.slice(0, -1)
+    const reference = args[args.length - 1]
+    return batcher.submit(`${plan.registry}\n${prefix.join('\0')}`, {
+      reference,
+      digest,
+      alone: () => this.runCosign(args, 'verify', plan),
+      together: references =>
+        this.runCosign([...prefix, ...references], 'verify', plan, references.length),
+      fromGroup: stdout => ({ command: 'verify', exitCode: 0, stdout, stderr: '' })
+    })
+  }
+
   private async confirmNothingThere(
     plan: ImagePlan,
     digest: Digest
@@ -724,11 +760,13 @@ export class CosignVerifier {
    * One cosign process, killed when it runs past the time limit, in a private
    * folder (0700) for its HOME, TUF_ROOT and, when this registry has
    * credentials, a DOCKER_CONFIG holding only them (0600); removed afterwards.
+   * `images`: how many references the call checks; the time limit scales with it.
    */
   private async runCosign(
     args: string[],
     command: CosignCommand,
-    plan: ImagePlan
+    plan: ImagePlan,
+    images = 1
   ): Promise<CosignRun> {
     const base = this.options.env ?? process.env
     const root = base.RUNNER_TEMP && isAbsolute(base.RUNNER_TEMP) ? base.RUNNER_TEMP : tmpdir()
@@ -749,7 +787,7 @@ export class CosignVerifier {
         env.DOCKER_CONFIG = await writeDockerConfig(state, plan.registry, credentials)
       const run = await runProcess(this.options.cosignPath, args, {
         env,
-        timeoutMs: this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+        timeoutMs: (this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS) * images,
         maxOutputBytes: MAX_OUTPUT_BYTES
       })
       if (run.spawnError !== undefined)

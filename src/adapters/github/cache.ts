@@ -73,6 +73,11 @@ async function readMaterial(
   return { cosign: await cosign, keyFingerprints, trustedRoots }
 }
 
+/** Resolves after two turns of the event loop: I/O already under way (a connect, a write) goes first. */
+async function afterPendingIo(): Promise<void> {
+  for (let turn = 0; turn < 2; turn++) await new Promise(resolve => setImmediate(resolve))
+}
+
 export function createActionsVerdictCache(options: ActionsVerdictCacheOptions): VerdictCache {
   const file = join(options.directory, VERDICT_CACHE_FILE)
   return {
@@ -80,13 +85,18 @@ export function createActionsVerdictCache(options: ActionsVerdictCacheOptions): 
     sha256: text => sha256Hex(text),
 
     async restore(): Promise<CacheRestore> {
-      const cache = await import('@actions/cache')
-      if (!cache.isFeatureAvailable()) {
-        return {
-          ok: false,
-          reason: 'no cache service on this runner (ACTIONS_CACHE_URL or ACTIONS_RESULTS_URL unset)'
-        }
+      const noService = {
+        ok: false as const,
+        reason: 'no cache service on this runner (ACTIONS_CACHE_URL or ACTIONS_RESULTS_URL unset)'
       }
+      // Without either address the library's own test fails too: do not load
+      // it (its parse is a good part of the start-up) just to be told so.
+      if (!process.env.ACTIONS_CACHE_URL && !process.env.ACTIONS_RESULTS_URL) return noService
+      // The restore starts as the digest checks do: let their first requests
+      // go out before the client's evaluation holds the event loop.
+      await afterPendingIo()
+      const cache = await import('@actions/cache')
+      if (!cache.isFeatureAvailable()) return noService
       try {
         await rm(options.directory, { recursive: true, force: true })
         await mkdir(options.directory, { recursive: true })
