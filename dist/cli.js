@@ -52767,7 +52767,7 @@ function selectShard(items, shard) {
 var DEFAULT_POLICY_PATH = "ci/rocm_policy.yml";
 var DEFAULT_MATRIX_PATH = "ci/rocm_matrix.yml";
 var DEFAULT_PROVENANCE_PATH = "rocm_provenance.json";
-var DEFAULT_CONCURRENCY = 4;
+var DEFAULT_CONCURRENCY = 16;
 var MAX_CONCURRENCY = 32;
 function parseConcurrency(value, source = "input 'concurrency'") {
   const trimmed = value.trim();
@@ -55050,7 +55050,7 @@ Options (verify, update):
   --insecure-registry H    host:port that may be reached over plain HTTP (repeatable)
   --registry-username U    registry user; the password is read from the
                            ROCM_PROVENANCE_REGISTRY_PASSWORD environment variable
-  --concurrency N          images checked at once (default 4)
+  --concurrency N          images checked at once (default 16)
   --provenance-path F      report path (default rocm_provenance.json; verify)
   --json                   print the report instead of the summary (verify)
   --shard K/N              check only the K-th of N shards of the matrix (verify)

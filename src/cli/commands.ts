@@ -52,7 +52,7 @@ Options (verify, update):
   --insecure-registry H    host:port that may be reached over plain HTTP (repeatable)
   --registry-username U    registry user; the password is read from the
                            ROCM_PROVENANCE_REGISTRY_PASSWORD environment variable
-  --concurrency N          images checked at once (default 4)
+  --concurrency N          images checked at once (default 16)
   --provenance-path F      report path (default rocm_provenance.json; verify)
   --json                   print the report instead of the summary (verify)
   --shard K/N              check only the K-th of N shards of the matrix (verify)
