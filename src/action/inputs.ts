@@ -14,10 +14,10 @@ import {
 import type { Shard } from '../domain/shard.js'
 
 /** Where `command: merge` looks for shard reports by default: the shards' default file names, anywhere in the workspace. */
-export const DEFAULT_SHARD_REPORTS = '**/rocm_provenance-shard-*-of-*.json'
+const DEFAULT_SHARD_REPORTS = '**/rocm_provenance-shard-*-of-*.json'
 import { InputError } from '../domain/errors.js'
 
-export type Command = 'verify' | 'update' | 'merge'
+type Command = 'verify' | 'update' | 'merge'
 
 export interface ActionInputs {
   command: Command
@@ -97,7 +97,7 @@ function parseCommand(value: string): Command {
   return trimmed
 }
 
-export const DEFAULT_ARTIFACT_NAME = 'rocm-provenance'
+const DEFAULT_ARTIFACT_NAME = 'rocm-provenance'
 
 /**
  * A shard's report and artifact never collide with another shard's: the

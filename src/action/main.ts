@@ -160,7 +160,7 @@ async function writeRunReport(
 }
 
 /** Verifies the matrix and hands off the result; returns the run's result. */
-export async function runVerify(inputs: ActionInputs, context: RunnerContext): Promise<RunResult> {
+async function runVerify(inputs: ActionInputs, context: RunnerContext): Promise<RunResult> {
   const { workspace } = context
   const startedAt = new Date().toISOString()
   const secrets = new SecretRedactor()
@@ -222,7 +222,7 @@ async function handOff(result: RunResult, inputs: ActionInputs, context: RunnerC
  * The updater is not dispatched here: each shard's report does not say which
  * workflow (the verify runs of `mode: auto_update` do that).
  */
-export async function runMerge(inputs: ActionInputs, context: RunnerContext): Promise<RunResult> {
+async function runMerge(inputs: ActionInputs, context: RunnerContext): Promise<RunResult> {
   let result: RunResult
   try {
     const files = await readShardReports(

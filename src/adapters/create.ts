@@ -15,7 +15,7 @@ import { GitHubAttestations } from './github/attestations.js'
 import { createCredentialStore, GHCR_TOKEN_USERNAME } from './registry/credentials.js'
 import { SecretRedactor } from '../domain/secrets.js'
 
-export interface AdapterOptions {
+interface AdapterOptions {
   workspace: string
   username?: string
   password?: string

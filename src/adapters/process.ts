@@ -16,7 +16,7 @@
  */
 import { spawn } from 'node:child_process'
 
-export interface ProcessOptions {
+interface ProcessOptions {
   /** The child's whole environment. */
   env: Record<string, string>
   /** Wall-clock limit in ms; the process group is killed with SIGKILL after it. */
@@ -27,7 +27,7 @@ export interface ProcessOptions {
   maxOutputBytes?: number
 }
 
-export interface ProcessResult {
+interface ProcessResult {
   /** Null when killed by a signal or never started. */
   exitCode: number | null
   signal: NodeJS.Signals | null

@@ -18,7 +18,7 @@ import {
 } from './verdict-cache.js'
 
 /** Said once when a run has no cache service at all (the command line, a runner without one). */
-export const NO_CACHE_SERVICE = 'no cache service here; every image was verified by cosign'
+const NO_CACHE_SERVICE = 'no cache service here; every image was verified by cosign'
 
 export type CacheLookup =
   ({ use: 'hit'; judgedAt: string } & VerdictFindings) | { use: 'miss'; ignored?: string }
@@ -31,7 +31,7 @@ export interface CacheSession {
   finish(): Promise<RunCacheStatus>
 }
 
-export interface CacheSessionOptions {
+interface CacheSessionOptions {
   /** The `cache` input. */
   enabled: boolean
   ttlHours: number

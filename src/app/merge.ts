@@ -68,13 +68,13 @@ function readShard(file: ShardReportFile): Shard | string {
  * and the digest of the configuration in its own workspace (a shard judged
  * under another policy or matrix is refused).
  */
-export interface MergeExpectations {
+interface MergeExpectations {
   runId?: string
   configDigest?: string
 }
 
 /** Why these shards do not make up one whole run; empty when they do. */
-export function checkShards(
+function checkShards(
   files: readonly ShardReportFile[],
   expected: MergeExpectations = {}
 ): {

@@ -9,7 +9,7 @@ export const DEFAULT_POLICY_PATH = 'ci/rocm_policy.yml'
 export const DEFAULT_MATRIX_PATH = 'ci/rocm_matrix.yml'
 export const DEFAULT_PROVENANCE_PATH = 'rocm_provenance.json'
 export const DEFAULT_CONCURRENCY = 16
-export const MAX_CONCURRENCY = 32
+const MAX_CONCURRENCY = 32
 
 /** How many images are checked at once; `source` names the input or option in the error. */
 export function parseConcurrency(value: string, source = "input 'concurrency'"): number {

@@ -20,13 +20,12 @@ export interface UpdateMatrixOptions {
   now: Date
 }
 
-export type UpdateMatrixDependencies = Pick<
+type UpdateMatrixDependencies = Pick<
   Ports,
   'loadConfig' | 'registry' | 'prepareCosign' | 'matrixFile'
 >
 
-export type UpdateOutcome =
-  { ok: true; result: UpdateResult } | { ok: false; issues: ConfigIssue[] }
+type UpdateOutcome = { ok: true; result: UpdateResult } | { ok: false; issues: ConfigIssue[] }
 
 export async function updateMatrix(
   options: UpdateMatrixOptions,

@@ -51,7 +51,7 @@ import {
 import { renderPrBody } from '../render/pr-body.js'
 import type { SignatureVerifier, TagResolver } from './ports.js'
 
-export interface UpdateOptions {
+interface UpdateOptions {
   plans: ImagePlan[]
   matrixText: string
   matrixPath: string

@@ -35,7 +35,7 @@ import type { CachedVerdict, VerdictMaterial } from './ports.js'
 import { hasSigner } from './trust.js'
 
 /** Bumped when an entry's meaning changes; part of every key. */
-export const VERDICT_CACHE_FORMAT = 2
+const VERDICT_CACHE_FORMAT = 2
 const HOUR_MS = 60 * 60 * 1000
 /** Keys that say where something was written, not what it is. */
 export const POSITION_KEYS: ReadonlySet<string> = new Set(['sources', 'location', 'locations'])
@@ -129,7 +129,7 @@ export function newCachedVerdict(
   return { ...entry, checksum: checksumOf(entry, sha256) }
 }
 
-export type CachedVerdictCheck =
+type CachedVerdictCheck =
   { ok: true; entry: CachedVerdict } | { ok: false; reason: string; corrupted: boolean }
 
 /** Whether a restored raw entry is intact and younger than `ttlHours` at `now`. */

@@ -53,7 +53,7 @@ export interface PipelineOptions {
   shard?: Shard
 }
 
-export interface PipelineDependencies {
+interface PipelineDependencies {
   loadConfig: LoadConfig
   registry: DigestSource
   prepareCosign: (use?: CosignUse) => Promise<CosignTools>
@@ -67,7 +67,7 @@ export interface PipelineDependencies {
 }
 
 /** Loaded configuration and plans, or the issues that stopped them. */
-export type PlanOutcome =
+type PlanOutcome =
   { ok: true; config: Config; plans: ImagePlan[] } | { ok: false; issues: ConfigIssue[] }
 
 export async function loadPlans(

@@ -42,7 +42,7 @@ export type MatrixValue = string | number
  * an earlier digest stays behind. `key_fingerprint` is recorded too, but it is
  * also an expectation a user may write, so it is only ever set, never removed.
  */
-export const OBSERVATION_KEYS = [
+const OBSERVATION_KEYS = [
   'signer_identity',
   'signer_issuer',
   'rekor_log_index',
@@ -77,7 +77,7 @@ export interface RowAppend {
   provenance: Record<string, MatrixValue>
 }
 
-export interface MatrixEdits {
+interface MatrixEdits {
   update: RowUpdate[]
   append: RowAppend[]
 }

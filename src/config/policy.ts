@@ -45,10 +45,10 @@ export const POLICY_DEFAULTS = {
 } as const satisfies Partial<Policy>
 
 /** The most requests one registry may have in flight (`registry_concurrency`; the schema agrees). */
-export const MAX_REGISTRY_CONCURRENCY = 64
+const MAX_REGISTRY_CONCURRENCY = 64
 
-export const POLICY_MODES: readonly PolicyMode[] = ['strict', 'warn', 'auto_update']
-export const ATTEST_MODES: readonly AttestMode[] = ['none', 'record', 'enforce']
+const POLICY_MODES: readonly PolicyMode[] = ['strict', 'warn', 'auto_update']
+const ATTEST_MODES: readonly AttestMode[] = ['none', 'record', 'enforce']
 
 /** A sample row used to check templates that hold placeholders. */
 const SAMPLE_VALUES = { version: '6.4.4', os: 'ubuntu-22.04' }
@@ -505,7 +505,7 @@ function thresholdOf(value: unknown): number | undefined {
 }
 
 /** An issue at each use of a signer name the policy's `signers` does not define. */
-export function findUndefinedSigners(
+function findUndefinedSigners(
   names: SignerNames | undefined,
   signers: Record<string, NamedSigner>,
   file: string

@@ -24,12 +24,12 @@ export const MAX_CONFIG_BYTES = 1024 * 1024
 /** Most alias references (`*name`) followed while reading one document. */
 export const MAX_ALIAS_EXPANSIONS = 1000
 /** Most values (scalars and collections, aliases expanded) in one document. */
-export const MAX_VALUES = 100_000
+const MAX_VALUES = 100_000
 /** Deepest nesting of collections. */
 export const MAX_DEPTH = 64
 
 /** Where a value was written; `key` is where its key was, for values in a mapping. */
-export interface ValuePosition {
+interface ValuePosition {
   value: SourceLocation
   key?: SourceLocation
   /** The scalar as written (`6.10` stays `6.10` though it reads as the number 6.1). */

@@ -39,10 +39,10 @@ export function expandPredicateType(type: string): string | undefined {
 }
 
 /** cosign's vulnerability predicate: its scan's end time is where its age is read. */
-export const VULN_PREDICATE_TYPE = 'https://cosign.sigstore.dev/attestation/vuln/v1'
+const VULN_PREDICATE_TYPE = 'https://cosign.sigstore.dev/attestation/vuln/v1'
 
 /** `time_field` when none is written, by predicate type. */
-export const DEFAULT_TIME_FIELDS: Readonly<Record<string, string>> = {
+const DEFAULT_TIME_FIELDS: Readonly<Record<string, string>> = {
   [VULN_PREDICATE_TYPE]: 'predicate.metadata.scanFinishedOn'
 }
 
@@ -130,7 +130,7 @@ const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d
 const CLOCK_SKEW_MS = 5 * 60 * 1000
 
 /** The conditions of a requirement judged on one statement (`where`, then `max_age_days`). */
-export function judgeConditions(
+function judgeConditions(
   requirement: PlannedRequirement,
   statement: unknown,
   now: Date

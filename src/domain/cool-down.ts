@@ -34,7 +34,7 @@ export function verifiedSigningTime(
   return earliest
 }
 
-export type CoolDownVerdict =
+type CoolDownVerdict =
   { passes: true; signedAt?: VerifiedSigningTime } | { passes: false; reason: string }
 
 /**

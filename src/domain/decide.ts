@@ -67,10 +67,10 @@ import type {
   TrustStatus
 } from './types.js'
 
-export type Severity = 0 | 1 | 2 | 3
+type Severity = 0 | 1 | 2 | 3
 
 /** One reason in a decision path: which check, what it found, what it costs. */
-export interface DecisionStep {
+interface DecisionStep {
   check: 'policy' | 'digest' | 'age' | 'signature' | 'attestation' | 'mode'
   code: Severity
   text: string
@@ -415,7 +415,7 @@ export function decisionSteps(findings: ImageFindings): DecisionStep[] {
 }
 
 /** The mode's effect on a raw code: `strict` keeps it, `warn`/`auto_update` cap 2 and 3 at 1. */
-export function applyMode(policy: EffectivePolicy, rawCode: Severity): DecisionStep {
+function applyMode(policy: EffectivePolicy, rawCode: Severity): DecisionStep {
   const mode = keySource(policy, 'mode', policy.mode)
   if (policy.mode !== 'strict' && rawCode >= 2) {
     return { check: 'mode', code: 1, text: `mode: ${mode} downgrades ${rawCode} → 1` }
@@ -423,7 +423,7 @@ export function applyMode(policy: EffectivePolicy, rawCode: Severity): DecisionS
   return { check: 'mode', code: rawCode, text: `mode: ${mode} keeps ${rawCode}` }
 }
 
-export function formatPolicyDecision(policy: EffectivePolicy, code: number): string {
+function formatPolicyDecision(policy: EffectivePolicy, code: number): string {
   return `mode=${policy.mode}|require_sig=${policy.requireSignature}|attest=${policy.attestMode}|status=${code}`
 }
 

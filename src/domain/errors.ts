@@ -18,7 +18,7 @@ export class ProvenanceError<Code extends ErrorCode = ErrorCode> extends Error {
  * Every code an error of this project can carry. A new kind of failure adds
  * its code here, so a caller can switch over all of them.
  */
-export type ErrorCode =
+type ErrorCode =
   | 'CONFIG_INVALID'
   | 'INPUT_INVALID'
   | RegistryErrorCode
@@ -107,7 +107,7 @@ export function causeChain(error: unknown): string[] {
   return chain
 }
 
-export type RegistryErrorCode =
+type RegistryErrorCode =
   /** Connection refused or reset, DNS failure, TLS failure, or 5xx after every attempt. */
   | 'REGISTRY_UNREACHABLE'
   /** 401/403: no credentials, or credentials (or a token) refused. */

@@ -35,7 +35,7 @@ export interface GitHubCertificateClaims {
 }
 
 /** Where a bundle was found. */
-export type BundleSource = 'registry referrer' | 'referrers tag' | 'API'
+type BundleSource = 'registry referrer' | 'referrers tag' | 'API'
 
 /** One bundle as found, before verification. */
 export interface FoundBundle {

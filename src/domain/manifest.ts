@@ -6,9 +6,9 @@ import { isDigest } from './reference.js'
 import type { Digest } from './types.js'
 
 export const OCI_INDEX = 'application/vnd.oci.image.index.v1+json'
-export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json'
-export const DOCKER_MANIFEST_LIST = 'application/vnd.docker.distribution.manifest.list.v2+json'
-export const DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json'
+const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json'
+const DOCKER_MANIFEST_LIST = 'application/vnd.docker.distribution.manifest.list.v2+json'
+const DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json'
 /** Every manifest type we read, indexes first: without them a registry may convert or refuse. */
 export const MANIFEST_ACCEPT = [
   OCI_INDEX,

@@ -30,7 +30,7 @@ import {
   UNNAMED_SIGNER
 } from './types.js'
 
-export interface PlanOptions {
+interface PlanOptions {
   /** The action's `repository` input; undefined when empty. */
   repositoryInput?: string
   /** Only plan these `repository:tag` references. */
@@ -393,7 +393,7 @@ export function planImages(config: Config, options: PlanOptions): ImagePlan[] {
 }
 
 /** The row chosen for the `image` output, and why, in words for the summary. */
-export interface PreferredChoice {
+interface PreferredChoice {
   plan: ImagePlan
   reason: string
 }

@@ -38,7 +38,7 @@ export function normalizeRegistryHost(key: string): string {
   return DOCKER_HUB_ALIASES.has(host) ? DOCKER_HUB : host
 }
 /** Longest repository name (`registry/path`) a registry accepts. */
-export const MAX_REPOSITORY_LENGTH = 255
+const MAX_REPOSITORY_LENGTH = 255
 export const MAX_TAG_LENGTH = 128
 
 const SHA256_DIGEST = /^sha256:[0-9a-f]{64}$/
@@ -162,7 +162,7 @@ export function findTagProblem(tag: string): string | undefined {
   return undefined
 }
 
-export interface ImageReference {
+interface ImageReference {
   repository: string
   tag?: string
   /** The `@sha256:…` part, as written (not checked: see parsePin). */
@@ -192,8 +192,8 @@ export function parseImageReference(value: string): ImageReference | { problem: 
 
 // ------------------------------------------------------------ templates ---
 
-export const TEMPLATE_PLACEHOLDERS = ['version', 'os'] as const
-export interface TemplateValues {
+const TEMPLATE_PLACEHOLDERS = ['version', 'os'] as const
+interface TemplateValues {
   version: string
   os: string
 }

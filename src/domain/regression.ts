@@ -32,7 +32,7 @@ export interface JudgedTrust {
 }
 
 /** One attestation requirement's state for one digest. */
-export interface RequirementState {
+interface RequirementState {
   /** The requirement as text: its type's name and conditions (index i is the plan's requirement i on both sides). */
   requirement: string
   result: RequirementResult
@@ -48,7 +48,7 @@ export interface JudgedEvidence {
   incomplete?: string
 }
 
-export type RegressionVerdict = { regressed: false } | { regressed: true; losses: string[] }
+type RegressionVerdict = { regressed: false } | { regressed: true; losses: string[] }
 
 const NAMED_TYPES: Readonly<Record<string, string>> = {
   'https://slsa.dev/provenance/v0.2': 'SLSA provenance',
@@ -60,7 +60,7 @@ const NAMED_TYPES: Readonly<Record<string, string>> = {
 }
 
 /** A predicate type in words: `SLSA provenance`, else `an attestation of type <uri>`. */
-export function predicateTypeName(type: string): string {
+function predicateTypeName(type: string): string {
   const uri = expandPredicateType(type) ?? type
   return NAMED_TYPES[uri] ?? `an attestation of type ${type}`
 }

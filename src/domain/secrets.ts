@@ -6,7 +6,7 @@
  * log only; the report is a file (an artifact) and is not masked by GitHub.
  */
 
-export const REDACTED = '***'
+const REDACTED = '***'
 
 export class SecretRedactor {
   private readonly secrets = new Set<string>()

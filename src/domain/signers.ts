@@ -39,7 +39,7 @@ export function sameFingerprint(actual: string, expected: string): boolean {
 
 // --------------------------------------------------------------- windows ---
 
-export type KeyWindowStatus =
+type KeyWindowStatus =
   | { status: 'valid' }
   | { status: 'expired'; message: string }
   | { status: 'not-yet-valid'; message: string }
@@ -138,7 +138,7 @@ export function signerResultOf(outcome: SignatureOutcome): SignerResult {
  * under two names is one signer), or the certificate's identity and issuer as
  * observed (else as expected).
  */
-export function distinctSignerKey(signer: NamedSigner, finding: SignerFinding): string {
+function distinctSignerKey(signer: NamedSigner, finding: SignerFinding): string {
   if (signer.kind === 'key') {
     const fingerprint = finding.keyFingerprint ?? signer.keyFingerprint
     return fingerprint
@@ -194,7 +194,7 @@ export function countDistinctSigners(
   })
 }
 
-export interface CombinedSignature {
+interface CombinedSignature {
   outcome: SignatureOutcome
   threshold: ThresholdFinding
   /** The signer finding the outcome was taken from, when one decided it. */

@@ -44,7 +44,7 @@ export interface SignerNames {
 }
 
 /** One `where` condition: a dotted path in the in-toto statement and an RE2 pattern. */
-export interface WhereCondition {
+interface WhereCondition {
   path: string
   pattern: string
 }
@@ -385,7 +385,7 @@ export interface SignatureFinding {
   threshold?: ThresholdFinding
 }
 
-export interface IndexSignature {
+interface IndexSignature {
   /** The index the tag points at. */
   digest: Digest
   /** `os/arch[/variant]` of the pinned manifest within it. */
@@ -629,7 +629,7 @@ export interface EvidenceSigner {
 }
 
 /** One attestation requirement a pin meets. */
-export interface EvidenceAttestation {
+interface EvidenceAttestation {
   /** The requirement as written: predicate type and `where` conditions. */
   requirement: string
   /** Who signed the attestation that met it. */

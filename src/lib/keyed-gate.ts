@@ -7,7 +7,7 @@
  * injected so the schedule is testable.
  */
 
-export interface GateRecord {
+interface GateRecord {
   key: string
   /** How many back-offs were asked for. */
   responses: number
@@ -24,7 +24,7 @@ interface KeyState {
   record?: GateRecord
 }
 
-export interface KeyedGateOptions {
+interface KeyedGateOptions {
   /** Tasks in flight per key, >= 1. */
   limit: number
   now?: () => number

@@ -23,7 +23,7 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
 }
 
 /** What a failed attempt says about trying again. */
-export interface RetryVerdict {
+interface RetryVerdict {
   retryable: boolean
   retryAfterMs?: number
 }
@@ -51,7 +51,7 @@ export function backoffDelay(
   return Math.floor(random() * ceiling)
 }
 
-export interface RetryHooks {
+interface RetryHooks {
   classify: (error: unknown) => RetryVerdict
   sleep?: (ms: number) => Promise<void>
   random?: () => number

@@ -9,7 +9,7 @@ import type { SourceLocation } from '../domain/errors.js'
 import type { ImageResult, RunResult } from '../domain/types.js'
 import { moreLine } from './summary.js'
 
-export interface Annotation {
+interface Annotation {
   level: 'error' | 'warning' | 'notice'
   message: string
   title?: string

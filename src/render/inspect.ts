@@ -21,7 +21,7 @@ import { ProvenanceError } from '../domain/errors.js'
 import { describeSigner } from '../domain/signers.js'
 import type { ExitCode, TrustStatus } from '../domain/types.js'
 
-export interface InspectRow {
+interface InspectRow {
   reference: string
   trustStatus: TrustStatus
   digest?: string
@@ -31,7 +31,7 @@ export interface InspectRow {
   policyDecision?: string
 }
 
-export interface InspectResult {
+interface InspectResult {
   /** `report` for rocm_provenance.json, `telemetry` for an annotated telemetry summary. */
   source: 'report' | 'telemetry'
   rows: InspectRow[]

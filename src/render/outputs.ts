@@ -8,7 +8,7 @@ import type { RunResult } from '../domain/types.js'
 
 export const MAX_IMAGES_OUTPUT = 1000
 
-export interface ImagesOutput {
+interface ImagesOutput {
   json: string
   /** Images not listed (0 when all are). */
   omitted: number

@@ -30,12 +30,12 @@ import type {
  * 1.2.0: `run.cache`, `run.throttles`, `run.shard`, `run.configDigest` and
  * `images[].cache` (issue 17).
  */
-export const REPORT_SCHEMA_VERSION = '1.2.0'
-export const DIGEST_ALGORITHM = 'sha256'
+const REPORT_SCHEMA_VERSION = '1.2.0'
+const DIGEST_ALGORITHM = 'sha256'
 /** `issuer` when no image has a verified signature. */
-export const NO_ISSUER = 'none'
+const NO_ISSUER = 'none'
 /** A `policyDecision` field the images disagree on. */
-export const MIXED = 'mixed'
+const MIXED = 'mixed'
 
 export interface ReportMetadata {
   actionVersion: string
@@ -46,7 +46,7 @@ export interface ReportMetadata {
   runUrl?: string
 }
 
-export interface ReportSignature {
+interface ReportSignature {
   status: SignatureOutcome
   expected?: string
   identity?: string
@@ -60,7 +60,7 @@ export interface ReportSignature {
   attempts?: number
 }
 
-export interface ReportAttestation {
+interface ReportAttestation {
   mode: AttestMode
   status: AttestationOutcome
   predicateType: string
@@ -73,7 +73,7 @@ export interface ReportAttestation {
 }
 
 /** One trusted signer's result for one image. */
-export interface ReportSigner {
+interface ReportSigner {
   name: string
   kind: 'key' | 'keyless' | 'github'
   result: SignerResult
@@ -87,7 +87,7 @@ export interface ReportSigner {
 }
 
 /** One attestation requirement's result for one image. */
-export interface ReportRequirement {
+interface ReportRequirement {
   type: string
   result: RequirementResult
   conditions: { path: string; pattern: string; value?: string; met: boolean }[]
@@ -188,7 +188,7 @@ function agreed<T>(values: T[]): string {
  * The run's `policyDecision`: each field is the images' common value, `mixed`
  * when they differ, `unknown` when there are no images; `status` is the exit code.
  */
-export function aggregatePolicyDecision(run: RunResult): string {
+function aggregatePolicyDecision(run: RunResult): string {
   const policies = run.images.map(image => image.findings.plan.policy)
   return [
     `mode=${agreed(policies.map(p => p.mode))}`,
@@ -204,7 +204,7 @@ export function aggregatePolicyDecision(run: RunResult): string {
  * key's fingerprint for key-based ones (under named signers, of every signer
  * that counted) — or `none`.
  */
-export function aggregateIssuer(run: RunResult): string {
+function aggregateIssuer(run: RunResult): string {
   const issuerOf = (signer: { issuer?: string; keyFingerprint?: string }): string =>
     signer.issuer ?? (signer.keyFingerprint ? `key ${signer.keyFingerprint}` : 'key')
   const issuers = run.images.flatMap(image => {
@@ -219,7 +219,7 @@ export function aggregateIssuer(run: RunResult): string {
   return distinct.length > 0 ? distinct.join(', ') : NO_ISSUER
 }
 
-export function countTrust(run: RunResult): Record<TrustStatus, number> {
+function countTrust(run: RunResult): Record<TrustStatus, number> {
   const counts: Record<TrustStatus, number> = {
     valid: 0,
     unsigned: 0,

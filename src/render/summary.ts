@@ -105,7 +105,7 @@ export function compactCell(text: string): string {
  * references and identities have no spaces, and an unbroken one widens its
  * column until the last columns scroll out of sight.
  */
-export function breakable(text: string): string {
+function breakable(text: string): string {
   return text.replace(/([/@])/g, '$1\u200b')
 }
 
@@ -161,10 +161,10 @@ function imageCells(image: ImageResult): ImageCells {
  * GitHub drops a job summary over 1 MiB entirely (per step): the rendering
  * stays below this, with room for the Markdown GitHub adds around it.
  */
-export const MAX_SUMMARY_BYTES = 900 * 1024
+const MAX_SUMMARY_BYTES = 900 * 1024
 /** Table rows and decision paths shown at most; the report has every one. */
 export const MAX_SUMMARY_ROWS = 1000
-export const MAX_SUMMARY_DETAILS = 200
+const MAX_SUMMARY_DETAILS = 200
 /** Kept free for the "N more" lines. */
 const SUMMARY_RESERVE_BYTES = 4 * 1024
 

@@ -10,7 +10,7 @@ import { describeSigner } from '../domain/signers.js'
 import type { ProvenanceReport } from './report.js'
 import type { TrustStatus } from '../domain/types.js'
 
-export interface ContainerProvenanceImage {
+interface ContainerProvenanceImage {
   reference: string
   pinnedDigest?: string
   currentDigest?: string
@@ -21,7 +21,7 @@ export interface ContainerProvenanceImage {
   rekorLogIndex?: number
 }
 
-export interface ContainerProvenance {
+interface ContainerProvenance {
   schemaVersion: string
   trustStatus: TrustStatus
   exitCode: number

@@ -50,15 +50,15 @@ export interface BatchOptions {
   onGroup?: (size: number) => void
 }
 
-export const DEFAULT_BATCH_WINDOW_MS = 20
-export const DEFAULT_BATCH_MAX_IMAGES = 10
+const DEFAULT_BATCH_WINDOW_MS = 20
+const DEFAULT_BATCH_MAX_IMAGES = 10
 /**
  * cosign checks a group's images one after the other, so a group trades
  * parallel network waits for fewer processes. Measured on 2 cores, 20 ms per
  * round trip (scripts/bench.ts): with fewer than ~4 calls in flight the
  * waits dominate and grouping is slower; above that, the processes' CPU does.
  */
-export const MIN_CALLS_IN_FLIGHT = 4
+const MIN_CALLS_IN_FLIGHT = 4
 
 /**
  * Images per grouped call when `concurrency` images are checked at once:
@@ -121,7 +121,7 @@ export function splitVerifyOutput(stdout: string): string[] | undefined {
 }
 
 /** Whether every entry of one image's array names `digest` as the signed manifest. */
-export function namesOnly(array: string, digest: Digest): boolean {
+function namesOnly(array: string, digest: Digest): boolean {
   let entries: unknown
   try {
     entries = JSON.parse(array)

@@ -39,12 +39,12 @@ import { minimalEnv, runProcess } from '../process.js'
 import { COSIGN_ENV } from './verifier.js'
 
 /** The media type of a Sigstore bundle v0.3 layer in its referrer manifest. */
-export const SIGSTORE_BUNDLE_LAYER = SIGSTORE_BUNDLE_ARTIFACT_TYPE
+const SIGSTORE_BUNDLE_LAYER = SIGSTORE_BUNDLE_ARTIFACT_TYPE
 /** Most bundles verified per signer and digest (each is one cosign call). */
 const MAX_BUNDLES = 16
 const DEFAULT_TIMEOUT_MS = 120_000
 
-export interface GitHubBundleVerifierOptions {
+interface GitHubBundleVerifierOptions {
   cosignPath: string
   /** Trusted-root paths in plans are relative to this folder. */
   workspace: string
@@ -61,7 +61,7 @@ const UNFINISHED =
   /dial tcp|connection refused|no such host|i\/o timeout|TLS handshake|context deadline exceeded|updating local metadata|tuf:/i
 
 /** The Fulcio certificate of a bundle (v0.3 `certificate`, or v0.1/0.2 chain's leaf), DER. */
-export function bundleCertificate(bundle: unknown): Buffer | undefined {
+function bundleCertificate(bundle: unknown): Buffer | undefined {
   const material = (bundle as { verificationMaterial?: Record<string, unknown> } | null)
     ?.verificationMaterial
   const raw =
@@ -72,7 +72,7 @@ export function bundleCertificate(bundle: unknown): Buffer | undefined {
 }
 
 /** The in-toto statement of a DSSE bundle: its payload bytes' SHA-256 and the parsed JSON. */
-export function bundleStatement(bundle: unknown): VerifiedStatement | undefined {
+function bundleStatement(bundle: unknown): VerifiedStatement | undefined {
   const payload = (bundle as { dsseEnvelope?: { payload?: unknown } } | null)?.dsseEnvelope?.payload
   if (typeof payload !== 'string') return undefined
   const bytes = Buffer.from(payload, 'base64')
@@ -87,7 +87,7 @@ export function bundleStatement(bundle: unknown): VerifiedStatement | undefined 
 }
 
 /** RFC 3339 of the first transparency log entry's integrated time, when there is one. */
-export function bundleIntegratedTime(bundle: unknown): string | undefined {
+function bundleIntegratedTime(bundle: unknown): string | undefined {
   const entries = (bundle as { verificationMaterial?: { tlogEntries?: unknown } } | null)
     ?.verificationMaterial?.tlogEntries
   const time = Array.isArray(entries)
@@ -102,7 +102,7 @@ export function bundleIntegratedTime(bundle: unknown): string | undefined {
  * .11, .12, .14, each a DER UTF8String (Fulcio's OID registry). Throws on a
  * certificate that is not DER.
  */
-export function readGitHubClaims(der: Buffer): GitHubCertificateClaims {
+function readGitHubClaims(der: Buffer): GitHubCertificateClaims {
   const certificate = AsnConvert.parse(der, Certificate)
   const claims: GitHubCertificateClaims = {}
   const names: Record<string, keyof GitHubCertificateClaims> = {

@@ -25,7 +25,7 @@ export interface CosignExit {
 export type SignatureFailure = Exclude<SignatureOutcome, 'verified' | 'skipped'>
 export type AttestationFailure = Exclude<AttestationOutcome, 'verified' | 'skipped'>
 
-export interface Classification<Outcome extends string = SignatureFailure | AttestationFailure> {
+interface Classification<Outcome extends string = SignatureFailure | AttestationFailure> {
   outcome: Outcome
   /** Id of the rule that matched. */
   rule: string

@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { normalizeCosignVersion, pinnedCosignSha256 } from './checksums.js'
 import { cosignAssetName, CosignInstallError, sha256File } from './binary.js'
 
-export interface InstallCosignOptions {
+interface InstallCosignOptions {
   /** Release tag, e.g. `v3.0.6` (a leading `v` is added when missing). */
   version: string
   /** Expected SHA-256 (hex, optionally `sha256:`-prefixed); required for unpinned versions. */

@@ -15,14 +15,14 @@ import {
 import type { Digest, SignerExpectation } from '../../domain/types.js'
 
 /** `critical.type` of a signature: cosign 3 bundles, and cosign 2's simple signing. */
-export const SIGNATURE_TYPES: readonly string[] = [
+const SIGNATURE_TYPES: readonly string[] = [
   'https://sigstore.dev/cosign/sign/v1',
   'cosign container image signature'
 ]
 
-export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json'
+const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json'
 
-export type SignatureSummary =
+type SignatureSummary =
   | {
       outcome: 'verified'
       count: number
@@ -33,7 +33,7 @@ export type SignatureSummary =
     }
   | { outcome: 'unsigned' | 'invalid' | 'tool-error'; count: number; message: string }
 
-export type AttestationSummary =
+type AttestationSummary =
   | {
       outcome: 'verified'
       predicateType: string

@@ -17,7 +17,7 @@ import type { RegistryClient } from '../registry/client.js'
 import { referrersTag, SIGSTORE_BUNDLE_ARTIFACT_TYPE } from '../../domain/manifest.js'
 import type { Digest, ImagePlan } from '../../domain/types.js'
 
-export interface CosignToolsOptions {
+interface CosignToolsOptions {
   cosignPath: string
   workspace: string
   insecureRegistries: string[]

@@ -54,7 +54,7 @@ import {
   type BundleSigner
 } from './output.js'
 
-export interface RegistryCredentials {
+interface RegistryCredentials {
   username: string
   password: string
 }
@@ -126,7 +126,7 @@ type CheckedRun =
     }
 
 /** The reference cosign verifies: never a tag. */
-export function digestReference(plan: ImagePlan, digest: Digest): string {
+function digestReference(plan: ImagePlan, digest: Digest): string {
   return `${plan.repository}@${digest}`
 }
 

@@ -142,7 +142,7 @@ export async function findWritableFileProblem(
 }
 
 /** A written path that failed `findWritableFileProblem`. */
-export class UnsafePathError extends Error {
+class UnsafePathError extends Error {
   readonly code = 'UNSAFE_PATH'
   constructor(path: string, problem: string) {
     super(`${path} ${problem}`)

@@ -8,7 +8,7 @@ import { DefaultArtifactClient } from '@actions/artifact'
 import { dirname, resolve } from 'node:path'
 import { ProvenanceError } from '../../domain/errors.js'
 
-export interface UploadedArtifact {
+interface UploadedArtifact {
   id?: number
   url?: string
 }

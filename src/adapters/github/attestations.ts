@@ -22,9 +22,9 @@ import type { Digest } from '../../domain/types.js'
 import { parseRetryAfter } from '../../lib/retry.js'
 
 /** The REST API version asked for (`X-GitHub-Api-Version`). */
-export const GITHUB_API_VERSION = '2022-11-28'
+const GITHUB_API_VERSION = '2022-11-28'
 /** The run's total wait for the attestations API's rate limits. */
-export const DEFAULT_RATE_LIMIT_BUDGET_MS = 30_000
+const DEFAULT_RATE_LIMIT_BUDGET_MS = 30_000
 const PER_PAGE = 100
 const MAX_PAGES = 10
 /** Largest compressed and decompressed bundle read. */
@@ -48,14 +48,14 @@ export class GitHubApiError extends ProvenanceError<GitHubApiErrorCode> {
 }
 
 /** One Sigstore bundle the API lists for a digest. */
-export interface ListedBundle {
+interface ListedBundle {
   /** The bundle as JSON (`application/vnd.dev.sigstore.bundle…+json`). */
   bundle: unknown
   /** Which shape it came in: inline, or fetched from `bundle_url`. */
   shape: 'inline' | 'bundle-url'
 }
 
-export interface GitHubAttestationsOptions {
+interface GitHubAttestationsOptions {
   /** `GITHUB_API_URL`, e.g. `https://api.github.com`; plain HTTP only for loopback. */
   apiUrl: string
   /** Optional: public repositories are listed without one. */

@@ -18,11 +18,11 @@ import { causeChain } from '../../domain/errors.js'
 import { publicKeyFingerprint } from '../cosign/key.js'
 
 /** Every entry's key starts with this; bump the `v1` with the file's format. */
-export const VERDICT_CACHE_KEY_PREFIX = 'rocm-provenance-verdicts-v1-'
-export const VERDICT_CACHE_FILE = 'verdicts.json'
+const VERDICT_CACHE_KEY_PREFIX = 'rocm-provenance-verdicts-v1-'
+const VERDICT_CACHE_FILE = 'verdicts.json'
 const FILE_FORMAT = 1
 
-export interface ActionsVerdictCacheOptions {
+interface ActionsVerdictCacheOptions {
   workspace: string
   /**
    * Folder the file is saved from and restored into. The service files

@@ -13,7 +13,7 @@ import { ProvenanceError } from '../../domain/errors.js'
 import type { ImageResult } from '../../domain/types.js'
 import { ACTION_VERSION } from '../../domain/action-version.js'
 
-export interface DispatchOptions {
+interface DispatchOptions {
   apiUrl: string
   token: string
   repository: string

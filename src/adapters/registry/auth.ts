@@ -13,7 +13,7 @@ import { errorForStatus } from './errors.js'
 import type { HttpRequest, HttpResponse } from './http.js'
 import { parseRetryAfter } from '../../lib/retry.js'
 
-export interface Challenge {
+interface Challenge {
   /** Lowercase: `bearer`, `basic`, … */
   scheme: string
   /** Parameter names lowercase, values unquoted. */
@@ -109,7 +109,7 @@ export function parseTokenResponse(body: string): { token: string; expiresInSeco
 }
 
 /** The distribution spec says a token without `expires_in` lasts 60 s. */
-export const DEFAULT_TOKEN_LIFETIME_S = 60
+const DEFAULT_TOKEN_LIFETIME_S = 60
 /** Renew a token this long before it expires. */
 const TOKEN_RENEWAL_MARGIN_MS = 10_000
 
@@ -122,7 +122,7 @@ interface CachedToken {
 
 export type Send = (request: HttpRequest) => Promise<HttpResponse>
 
-export interface AuthenticatorOptions {
+interface AuthenticatorOptions {
   credentials: CredentialStore
   maskSecret: (secret: string) => void
   now?: () => number

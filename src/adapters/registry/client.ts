@@ -48,7 +48,7 @@ export type { ManifestInfo, PlatformManifest, RequestCounter }
 
 export { DOCKER_HUB_API_HOST }
 export const DEFAULT_TIMEOUT_MS = 30_000
-export const DEFAULT_TAGS_PAGE_SIZE = 1000
+const DEFAULT_TAGS_PAGE_SIZE = 1000
 const MAX_TAG_PAGES = 1000
 /** Distinct tags kept from one listing: far above any real repository's count. */
 export const MAX_TAGS = 100_000
@@ -79,9 +79,9 @@ export interface RegistryClientOptions {
 }
 
 /** Requests in flight per registry until the policy says otherwise (policy `registry_concurrency`'s default). */
-export const DEFAULT_REGISTRY_CONCURRENCY = 8
+const DEFAULT_REGISTRY_CONCURRENCY = 8
 
-export function sha256Digest(body: Buffer): Digest {
+function sha256Digest(body: Buffer): Digest {
   return `sha256:${createHash('sha256').update(body).digest('hex')}`
 }
 

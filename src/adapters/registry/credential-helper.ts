@@ -12,26 +12,26 @@ import { DOCKER_HUB, DOCKER_HUB_AUTH_KEY } from '../../domain/reference.js'
 import { RegistryError } from '../../domain/errors.js'
 import { envWithout, runProcess } from '../process.js'
 
-export interface HelperCredential {
+interface HelperCredential {
   username: string
   password: string
 }
 
-export interface HelperOptions {
+interface HelperOptions {
   /** Time limit of one helper call (default 30 s). */
   timeoutMs?: number
   /** Where the helper's environment is taken from (default: this process's). */
   env?: NodeJS.ProcessEnv
 }
 
-export const HELPER_TIMEOUT_MS = 30_000
+const HELPER_TIMEOUT_MS = 30_000
 /** What a helper prints when it holds nothing for the server (docker-credential-helpers' `ErrCredentialsNotFound`). */
 const NOT_FOUND = /credentials not found/i
 /** A helper name is a program-name suffix, never a path. */
 const HELPER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/
 
 /** The server URL a helper is asked about: Docker Hub's legacy key, else the host. */
-export function helperServerUrl(registry: string): string {
+function helperServerUrl(registry: string): string {
   return registry === DOCKER_HUB ? DOCKER_HUB_AUTH_KEY : registry
 }
 

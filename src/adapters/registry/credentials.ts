@@ -42,7 +42,7 @@ export interface CredentialOptions {
 }
 
 /** What a Docker `config.json` says about credentials. */
-export interface DockerConfigCredentials {
+interface DockerConfigCredentials {
   auths: Map<string, Credential>
   /** Helper name by normalised host (`credHelpers`). */
   helpers: Map<string, string>
@@ -51,7 +51,7 @@ export interface DockerConfigCredentials {
 }
 
 export { DOCKER_HUB, normalizeRegistryHost }
-export const GHCR_HOST = 'ghcr.io'
+const GHCR_HOST = 'ghcr.io'
 export const GHCR_TOKEN_USERNAME = 'x-access-token'
 
 function decodeAuthField(auth: string): Credential | undefined {
@@ -83,7 +83,7 @@ export function parseDockerConfigAuths(json: unknown): Map<string, Credential> {
 }
 
 /** `credHelpers` (by normalised host) and `credsStore` of a Docker `config.json`. */
-export function parseDockerConfigHelpers(
+function parseDockerConfigHelpers(
   json: unknown
 ): Pick<DockerConfigCredentials, 'helpers' | 'store'> {
   const helpers = new Map<string, string>()

@@ -6,7 +6,7 @@
 import { RegistryError } from '../../domain/errors.js'
 
 /** `MANIFEST_UNKNOWN: manifest unknown; …` from a distribution-spec error body, if it is one. */
-export function describeErrorBody(body: Buffer | string): string | undefined {
+function describeErrorBody(body: Buffer | string): string | undefined {
   let json: unknown
   try {
     json = JSON.parse(String(body))

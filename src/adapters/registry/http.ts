@@ -34,7 +34,7 @@ export interface HttpRequest {
   authorization?: BoundAuthorization
 }
 
-export interface BoundAuthorization {
+interface BoundAuthorization {
   value: string
   origin: string
 }
@@ -47,7 +47,7 @@ export interface HttpResponse {
   url: URL
 }
 
-export interface TransportOptions {
+interface TransportOptions {
   timeoutMs: number
   /** Whether plain HTTP may be used for this `host[:port]`. */
   allowsPlainHttp: (host: string) => boolean
@@ -56,14 +56,14 @@ export interface TransportOptions {
 }
 
 /** Distribution refuses manifests above 4 MiB; nothing we read is larger. */
-export const MAX_BODY_BYTES = 4 * 1024 * 1024
-export const MAX_REDIRECTS = 5
+const MAX_BODY_BYTES = 4 * 1024 * 1024
+const MAX_REDIRECTS = 5
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308])
 const USER_AGENT = `rocm-provenance/${ACTION_VERSION}`
 const TLS_ERROR = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL/
 
 /** One callback per request sent, so a caller can count its own share. */
-export type RequestObserver = (request: { method: string; url: URL }) => void
+type RequestObserver = (request: { method: string; url: URL }) => void
 
 /**
  * Gives the next request the library prepares an `AbortSignal`: the library
