@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals'
 import { createHash, generateKeyPairSync } from 'node:crypto'
 import { execFileSync } from 'node:child_process'
+import { expandPredicateType } from '../../src/domain/attestations.js'
 import {
-  expandPredicateType,
   pickBundleSigner,
   readBundleSigners,
   summarizeAttestationOutput,

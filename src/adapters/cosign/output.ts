@@ -7,11 +7,7 @@
  */
 import { createHash, X509Certificate } from 'node:crypto'
 import { RE2JS } from 're2js'
-import {
-  expandPredicateType,
-  PREDICATE_TYPE_ALIASES,
-  type VerifiedStatement
-} from '../../domain/attestations.js'
+import { expandPredicateType, type VerifiedStatement } from '../../domain/attestations.js'
 import type { Digest, SignerExpectation } from '../../domain/types.js'
 
 /** `critical.type` of a signature: cosign 3 bundles, and cosign 2's simple signing. */
@@ -135,8 +131,6 @@ export function summarizeVerifyOutput(stdout: string, pinned: Digest): Signature
       : {})
   }
 }
-
-export { expandPredicateType, PREDICATE_TYPE_ALIASES }
 
 interface Statement {
   digest: Digest

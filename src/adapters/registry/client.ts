@@ -46,7 +46,6 @@ import {
 
 export type { ManifestInfo, PlatformManifest, RequestCounter }
 
-export { DOCKER_HUB_API_HOST }
 export const DEFAULT_TIMEOUT_MS = 30_000
 const DEFAULT_TAGS_PAGE_SIZE = 1000
 const MAX_TAG_PAGES = 1000
