@@ -19,7 +19,7 @@ import type {
 } from './types.js'
 
 /** cosign's `--type` shorthands and the predicate types they stand for. */
-export const PREDICATE_TYPE_ALIASES: Readonly<Record<string, string>> = {
+const PREDICATE_TYPE_ALIASES: Readonly<Record<string, string>> = {
   slsaprovenance: 'https://slsa.dev/provenance/v0.2',
   slsaprovenance02: 'https://slsa.dev/provenance/v0.2',
   slsaprovenance1: 'https://slsa.dev/provenance/v1',
