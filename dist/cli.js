@@ -48744,6 +48744,29 @@ function runProcess(file, args, options) {
   });
 }
 
+// src/adapters/cosign/state.ts
+import { mkdir as mkdir2, mkdtemp, rm as rm2 } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { isAbsolute as isAbsolute3, join as join2 } from "node:path";
+var COSIGN_ENV = {
+  names: ["DOCKER_CONFIG", "HOME"],
+  prefixes: ["COSIGN_", "SIGSTORE_", "TUF_"],
+  secret: ["COSIGN_PASSWORD", "SIGSTORE_ID_TOKEN", "COSIGN_KEY"]
+};
+async function withCosignState(base, prefix, use) {
+  const root = base.RUNNER_TEMP && isAbsolute3(base.RUNNER_TEMP) ? base.RUNNER_TEMP : tmpdir();
+  const state = await mkdtemp(join2(root, prefix));
+  try {
+    const env = minimalEnv(base, COSIGN_ENV);
+    env.HOME = join2(state, "home");
+    env.TUF_ROOT = join2(state, "tuf");
+    await Promise.all([mkdir2(env.HOME), mkdir2(env.TUF_ROOT)]);
+    return await use(state, env);
+  } finally {
+    await rm2(state, { recursive: true, force: true });
+  }
+}
+
 // src/lib/retry.ts
 var DEFAULT_RETRY_POLICY = {
   maxAttempts: 4,
@@ -48782,9 +48805,8 @@ async function withRetry(attempt, policy2, hooks) {
 }
 
 // src/adapters/cosign/verifier.ts
-import { mkdir as mkdir2, mkdtemp, readFile as readFile2, rm as rm2, writeFile as writeFile2 } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { isAbsolute as isAbsolute3, join as join2, resolve as resolve4 } from "node:path";
+import { mkdir as mkdir3, readFile as readFile2, writeFile as writeFile2 } from "node:fs/promises";
+import { join as join3, resolve as resolve4 } from "node:path";
 
 // src/adapters/cosign/classify.ts
 var CLASSIFICATION_RULES = [
@@ -49184,11 +49206,6 @@ var DEFAULT_TIMEOUT_MS = 12e4;
 var DEFAULT_MAX_ATTEMPTS = 3;
 var DEFAULT_RETRY_DELAY_MS = 1e3;
 var MAX_OUTPUT_BYTES = 16 * 1024 * 1024;
-var COSIGN_ENV = {
-  names: ["DOCKER_CONFIG", "HOME"],
-  prefixes: ["COSIGN_", "SIGSTORE_", "TUF_"],
-  secret: ["COSIGN_PASSWORD", "SIGSTORE_ID_TOKEN", "COSIGN_KEY"]
-};
 var TransientRun = class {
   constructor(run) {
     this.run = run;
@@ -49682,15 +49699,9 @@ ${prefix.join("\0")}`, {
    */
   async runCosign(args, command, plan, images = 1) {
     const base = this.options.env ?? process.env;
-    const root = base.RUNNER_TEMP && isAbsolute3(base.RUNNER_TEMP) ? base.RUNNER_TEMP : tmpdir();
-    const state = await mkdtemp(join2(root, "rp-cosign-"));
-    try {
-      const env = minimalEnv(base, COSIGN_ENV);
-      env.HOME = join2(state, "home");
-      env.TUF_ROOT = join2(state, "tuf");
-      const dockerConfig = base.DOCKER_CONFIG ?? (base.HOME ? join2(base.HOME, ".docker") : void 0);
+    return withCosignState(base, "rp-cosign-", async (state, env) => {
+      const dockerConfig = base.DOCKER_CONFIG ?? (base.HOME ? join3(base.HOME, ".docker") : void 0);
       if (dockerConfig !== void 0) env.DOCKER_CONFIG = dockerConfig;
-      await Promise.all([mkdir2(env.HOME), mkdir2(env.TUF_ROOT)]);
       const credentials = await Promise.resolve(this.options.credentials?.get(plan.registry)).catch(
         () => void 0
       );
@@ -49716,9 +49727,7 @@ ${prefix.join("\0")}`, {
         stdout: run.stdout,
         stderr: run.stderr
       };
-    } finally {
-      await rm2(state, { recursive: true, force: true });
-    }
+    });
   }
 };
 function dockerConfigFor(registry, credentials) {
@@ -49727,10 +49736,10 @@ function dockerConfigFor(registry, credentials) {
   return { auths: { [key]: { auth } } };
 }
 async function writeDockerConfig(parent, registry, credentials) {
-  const dir = join2(parent, "docker-config");
-  await mkdir2(dir, { mode: 448 });
+  const dir = join3(parent, "docker-config");
+  await mkdir3(dir, { mode: 448 });
   await writeFile2(
-    join2(dir, "config.json"),
+    join3(dir, "config.json"),
     JSON.stringify(dockerConfigFor(registry, credentials)),
     {
       mode: 384
@@ -49744,9 +49753,8 @@ var import_asn1_schema = __toESM(require_cjs2(), 1);
 var import_asn1_x509 = __toESM(require_cjs3(), 1);
 var import_asn1js = __toESM(require_build2(), 1);
 import { createHash as createHash3 } from "node:crypto";
-import { mkdir as mkdir3, mkdtemp as mkdtemp2, rm as rm3, writeFile as writeFile3 } from "node:fs/promises";
-import { tmpdir as tmpdir2 } from "node:os";
-import { isAbsolute as isAbsolute4, join as join3, resolve as resolve5 } from "node:path";
+import { writeFile as writeFile3 } from "node:fs/promises";
+import { join as join4, resolve as resolve5 } from "node:path";
 
 // src/domain/github-signer.ts
 var GITHUB_ACTIONS_ISSUER = "https://token.actions.githubusercontent.com";
@@ -50100,15 +50108,8 @@ var GitHubBundleVerifier = class _GitHubBundleVerifier {
     return args;
   }
   async runCosign(plan, signer, digest, predicateType, json) {
-    const base = this.options.env ?? process.env;
-    const root = base.RUNNER_TEMP && isAbsolute4(base.RUNNER_TEMP) ? base.RUNNER_TEMP : tmpdir2();
-    const state = await mkdtemp2(join3(root, "rp-bundle-"));
-    try {
-      const env = minimalEnv(base, COSIGN_ENV);
-      env.HOME = join3(state, "home");
-      env.TUF_ROOT = join3(state, "tuf");
-      await Promise.all([mkdir3(env.HOME), mkdir3(env.TUF_ROOT)]);
-      const bundlePath = join3(state, "bundle.json");
+    return withCosignState(this.options.env ?? process.env, "rp-bundle-", async (state, env) => {
+      const bundlePath = join4(state, "bundle.json");
       await writeFile3(bundlePath, json, { mode: 384 });
       const args = _GitHubBundleVerifier.arguments(
         plan,
@@ -50136,9 +50137,7 @@ var GitHubBundleVerifier = class _GitHubBundleVerifier {
       if (run.exitCode === 0) return { result: "ok" };
       const message = lastError(run.stderr);
       return { result: UNFINISHED.test(run.stderr) ? "could-not-complete" : "invalid", message };
-    } finally {
-      await rm3(state, { recursive: true, force: true });
-    }
+    });
   }
 };
 function lastError(stderr) {
@@ -52095,7 +52094,7 @@ function parse(text2, what) {
 // src/adapters/registry/credentials.ts
 import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
-import { join as join4 } from "node:path";
+import { join as join5 } from "node:path";
 
 // src/adapters/registry/credential-helper.ts
 var HELPER_TIMEOUT_MS = 3e4;
@@ -52182,7 +52181,7 @@ function parseDockerConfigHelpers(json) {
   return typeof credsStore === "string" && credsStore !== "" ? { helpers, store: credsStore } : { helpers };
 }
 function readDockerConfig(dir) {
-  const path = join4(dir, "config.json");
+  const path = join5(dir, "config.json");
   let text2;
   try {
     text2 = readFileSync(path, "utf8");
@@ -52200,7 +52199,7 @@ function readDockerConfig(dir) {
   return { auths: parseDockerConfigAuths(json), ...parseDockerConfigHelpers(json) };
 }
 function createCredentialStore(options) {
-  const dir = options.dockerConfigDir ?? process.env.DOCKER_CONFIG ?? join4(homedir(), ".docker");
+  const dir = options.dockerConfigDir ?? process.env.DOCKER_CONFIG ?? join5(homedir(), ".docker");
   const config = readDockerConfig(dir);
   const fromInputs = options.username && options.password ? { username: options.username, password: options.password } : void 0;
   const githubToken = options.githubToken || void 0;

@@ -10,9 +10,8 @@
  * which spares the API's rate limit.
  */
 import { createHash } from 'node:crypto'
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { isAbsolute, join, resolve } from 'node:path'
+import { writeFile } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
 import { AsnConvert } from '@peculiar/asn1-schema'
 import { Certificate, SubjectAlternativeName, id_ce_subjectAltName } from '@peculiar/asn1-x509'
 import { fromBER, Utf8String } from 'asn1js'
@@ -35,8 +34,8 @@ import { SIGSTORE_BUNDLE_ARTIFACT_TYPE } from '../../domain/manifest.js'
 import type { Digest, GitHubSignerExpectation, ImagePlan } from '../../domain/types.js'
 import type { GitHubAttestations } from '../github/attestations.js'
 import type { RegistryClient } from '../registry/client.js'
-import { minimalEnv, runProcess } from '../process.js'
-import { COSIGN_ENV } from './verifier.js'
+import { runProcess } from '../process.js'
+import { withCosignState } from './state.js'
 
 /** The media type of a Sigstore bundle v0.3 layer in its referrer manifest. */
 const SIGSTORE_BUNDLE_LAYER = SIGSTORE_BUNDLE_ARTIFACT_TYPE
@@ -295,14 +294,7 @@ export class GitHubBundleVerifier implements GitHubSignerVerifier {
     predicateType: string,
     json: string
   ): Promise<{ result: 'ok' } | { result: 'invalid' | 'could-not-complete'; message: string }> {
-    const base = this.options.env ?? process.env
-    const root = base.RUNNER_TEMP && isAbsolute(base.RUNNER_TEMP) ? base.RUNNER_TEMP : tmpdir()
-    const state = await mkdtemp(join(root, 'rp-bundle-'))
-    try {
-      const env = minimalEnv(base, COSIGN_ENV)
-      env.HOME = join(state, 'home')
-      env.TUF_ROOT = join(state, 'tuf')
-      await Promise.all([mkdir(env.HOME), mkdir(env.TUF_ROOT)])
+    return withCosignState(this.options.env ?? process.env, 'rp-bundle-', async (state, env) => {
       const bundlePath = join(state, 'bundle.json')
       await writeFile(bundlePath, json, { mode: 0o600 })
       const args = GitHubBundleVerifier.arguments(
@@ -331,9 +323,7 @@ export class GitHubBundleVerifier implements GitHubSignerVerifier {
       if (run.exitCode === 0) return { result: 'ok' }
       const message = lastError(run.stderr)
       return { result: UNFINISHED.test(run.stderr) ? 'could-not-complete' : 'invalid', message }
-    } finally {
-      await rm(state, { recursive: true, force: true })
-    }
+    })
   }
 }
 

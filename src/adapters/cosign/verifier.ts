@@ -6,12 +6,12 @@
  * full jitter), hands credentials over through a private DOCKER_CONFIG, and
  * turns what cosign said into a finding with classify.ts and output.ts.
  */
-import { minimalEnv, runProcess } from '../process.js'
+import { runProcess } from '../process.js'
+import { withCosignState } from './state.js'
 import type { GitHubSignerVerifier } from '../../app/ports.js'
 import { DEFAULT_RETRY_POLICY, withRetry } from '../../lib/retry.js'
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { isAbsolute, join, resolve } from 'node:path'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
 import { judgeRequirement, type SignerAttestationRun } from '../../domain/attestations.js'
 import {
   checkKeyWindow,
@@ -99,12 +99,6 @@ const DEFAULT_TIMEOUT_MS = 120_000
 const DEFAULT_MAX_ATTEMPTS = 3
 const DEFAULT_RETRY_DELAY_MS = 1_000
 const MAX_OUTPUT_BYTES = 16 * 1024 * 1024
-/** What cosign may read from the environment besides the basics `minimalEnv` passes. */
-export const COSIGN_ENV = {
-  names: ['DOCKER_CONFIG', 'HOME'],
-  prefixes: ['COSIGN_', 'SIGSTORE_', 'TUF_'],
-  secret: ['COSIGN_PASSWORD', 'SIGSTORE_ID_TOKEN', 'COSIGN_KEY']
-}
 
 /** A transient check result, thrown so that `withRetry` tries again. */
 class TransientRun {
@@ -769,17 +763,11 @@ export class CosignVerifier {
     images = 1
   ): Promise<CosignRun> {
     const base = this.options.env ?? process.env
-    const root = base.RUNNER_TEMP && isAbsolute(base.RUNNER_TEMP) ? base.RUNNER_TEMP : tmpdir()
-    const state = await mkdtemp(join(root, 'rp-cosign-'))
-    try {
-      const env = minimalEnv(base, COSIGN_ENV)
-      env.HOME = join(state, 'home')
-      env.TUF_ROOT = join(state, 'tuf')
+    return withCosignState(base, 'rp-cosign-', async (state, env) => {
       // Without credentials of ours, keep the docker login the runner may have done.
       const dockerConfig =
         base.DOCKER_CONFIG ?? (base.HOME ? join(base.HOME, '.docker') : undefined)
       if (dockerConfig !== undefined) env.DOCKER_CONFIG = dockerConfig
-      await Promise.all([mkdir(env.HOME), mkdir(env.TUF_ROOT)])
       const credentials = await Promise.resolve(this.options.credentials?.get(plan.registry)).catch(
         () => undefined
       )
@@ -805,9 +793,7 @@ export class CosignVerifier {
         stdout: run.stdout,
         stderr: run.stderr
       }
-    } finally {
-      await rm(state, { recursive: true, force: true })
-    }
+    })
   }
 }
 
