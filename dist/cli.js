@@ -52404,25 +52404,19 @@ function ageStep(findings) {
     text: `age: pinned ${age.added}, ${age.ageDays} days old, within ${ttl}`
   };
 }
+var TRUST_OF_RESULT = {
+  verified: "valid",
+  absent: "unsigned",
+  invalid: "invalid",
+  expired: "expired",
+  "not-yet-valid": "expired",
+  "could-not-complete": "unknown"
+};
 function signatureTrust(findings) {
   const { signature, plan } = findings;
-  switch (signature.outcome) {
-    case "verified":
-      return "valid";
-    case "unsigned":
-      return "unsigned";
-    case "invalid":
-      return "invalid";
-    case "expired":
-      return "expired";
-    case "transient":
-    case "registry-auth":
-    case "tool-error":
-    case "not-found":
-      return "unknown";
-    case "skipped":
-      return !signerNamed(plan) && !plan.policy.requireSignature ? "unsigned" : "unknown";
-  }
+  if (signature.outcome === "skipped")
+    return !signerNamed(plan) && !plan.policy.requireSignature ? "unsigned" : "unknown";
+  return TRUST_OF_RESULT[signerResultOf(signature.outcome)];
 }
 function indexSignatureNote(signature) {
   const index = signature.indexSignature;
@@ -54711,19 +54705,11 @@ async function refreshPin(plan, options, today) {
   const candidate = same.digest;
   const isNew = candidate !== pinned;
   const checked = await checkCandidate(plan, candidate, options, today, isNew);
-  if (!checked.passes) {
-    return {
-      kind: "rejected",
-      rejected: rejection(
-        plan,
-        trigger,
-        candidate,
-        checked.trustStatus,
-        checked.reason,
-        checked.signer
-      )
-    };
-  }
+  const refuse = (trust, reason, signer) => ({
+    kind: "rejected",
+    rejected: rejection(plan, trigger, candidate, trust, reason, signer)
+  });
+  if (!checked.passes) return refuse(checked.trustStatus, checked.reason, checked.signer);
   let held;
   if (pinned && isNew) {
     held = evidenceOf(
@@ -54731,19 +54717,12 @@ async function refreshPin(plan, options, today) {
       await checkTrust(plan, pinned, async () => options.verifier, options.now)
     );
     const verdict = compareEvidence(held, checked.evidence);
-    if (verdict.regressed) {
-      return {
-        kind: "rejected",
-        rejected: rejection(
-          plan,
-          trigger,
-          candidate,
-          checked.image.trustStatus,
-          `the candidate has less evidence than the pin it would replace: ${verdict.losses.join("; ")}`,
-          checked.image.signer
-        )
-      };
-    }
+    if (verdict.regressed)
+      return refuse(
+        checked.image.trustStatus,
+        `the candidate has less evidence than the pin it would replace: ${verdict.losses.join("; ")}`,
+        checked.image.signer
+      );
   }
   return {
     kind: "updated",

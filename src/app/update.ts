@@ -204,19 +204,11 @@ async function refreshPin(
   // A stale pin re-verified as it is is no new digest: no cool-down, nothing to compare.
   const isNew = candidate !== pinned
   const checked = await checkCandidate(plan, candidate, options, today, isNew)
-  if (!checked.passes) {
-    return {
-      kind: 'rejected',
-      rejected: rejection(
-        plan,
-        trigger,
-        candidate,
-        checked.trustStatus,
-        checked.reason,
-        checked.signer
-      )
-    }
-  }
+  const refuse = (trust: TrustStatus, reason: string, signer?: string): RefreshOutcome => ({
+    kind: 'rejected',
+    rejected: rejection(plan, trigger, candidate, trust, reason, signer)
+  })
+  if (!checked.passes) return refuse(checked.trustStatus, checked.reason, checked.signer)
   let held: JudgedEvidence | undefined
   if (pinned && isNew) {
     // The pin's evidence, judged now with the same rules as the candidate's.
@@ -225,19 +217,12 @@ async function refreshPin(
       await checkTrust(plan, pinned, async () => options.verifier, options.now)
     )
     const verdict = compareEvidence(held, checked.evidence)
-    if (verdict.regressed) {
-      return {
-        kind: 'rejected',
-        rejected: rejection(
-          plan,
-          trigger,
-          candidate,
-          checked.image.trustStatus,
-          `the candidate has less evidence than the pin it would replace: ${verdict.losses.join('; ')}`,
-          checked.image.signer
-        )
-      }
-    }
+    if (verdict.regressed)
+      return refuse(
+        checked.image.trustStatus,
+        `the candidate has less evidence than the pin it would replace: ${verdict.losses.join('; ')}`,
+        checked.image.signer
+      )
   }
   return {
     kind: 'updated',

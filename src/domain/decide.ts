@@ -54,9 +54,10 @@
  * `attestations`) decides exactly as before 4.1.
  */
 import { describeCondition } from './attestations.js'
-import { describeSigner } from './signers.js'
+import { describeSigner, signerResultOf } from './signers.js'
 import { formatLocation, type ConfigIssue } from './errors.js'
 import type {
+  SignerResult,
   Decision,
   EffectivePolicy,
   ExitCode,
@@ -180,25 +181,22 @@ function ageStep(findings: ImageFindings): DecisionStep {
   }
 }
 
+/** The trust status each signer result stands for (one classification of outcomes: signerResultOf). */
+const TRUST_OF_RESULT: Record<SignerResult, TrustStatus> = {
+  verified: 'valid',
+  absent: 'unsigned',
+  invalid: 'invalid',
+  expired: 'expired',
+  'not-yet-valid': 'expired',
+  'could-not-complete': 'unknown'
+}
+
 function signatureTrust(findings: ImageFindings): TrustStatus {
   const { signature, plan } = findings
-  switch (signature.outcome) {
-    case 'verified':
-      return 'valid'
-    case 'unsigned':
-      return 'unsigned'
-    case 'invalid':
-      return 'invalid'
-    case 'expired':
-      return 'expired'
-    case 'transient':
-    case 'registry-auth':
-    case 'tool-error':
-    case 'not-found':
-      return 'unknown'
-    case 'skipped':
-      return !signerNamed(plan) && !plan.policy.requireSignature ? 'unsigned' : 'unknown'
-  }
+  // Nothing checked is unsigned only when nothing was asked for; else the check did not run.
+  if (signature.outcome === 'skipped')
+    return !signerNamed(plan) && !plan.policy.requireSignature ? 'unsigned' : 'unknown'
+  return TRUST_OF_RESULT[signerResultOf(signature.outcome)]
 }
 
 /**
