@@ -211,6 +211,23 @@ describe('shards and merge', () => {
       ).toBe(single.exitCode)
     })
 
+    it('refuses a shard that leaves out one of its images or reports another shard’s', () => {
+      const references = single.images.map(image => image.reference)
+      expect(mergeShardReports(three(), new Date(), { references }).exitCode).toBe(single.exitCode)
+      const at = shards.findIndex(report => report.images.length > 0)
+      const dropped = JSON.parse(JSON.stringify(shards[at])) as ProvenanceReport
+      const gone = dropped.images.pop()
+      const files = shards.map((report, i) =>
+        file(i === at ? dropped : report, `shard-${i + 1}.json`)
+      )
+      const run = mergeShardReports(files, new Date(), { references })
+      expect(run.exitCode).toBe(4)
+      expect(run.configIssues).toContainEqual({
+        code: 'shard-incomplete',
+        message: `shard ${at + 1} of 3 (shard-${at + 1}.json) does not report exactly its images under this configuration; missing ${gone?.reference}`
+      })
+    })
+
     it('refuses a shard whose recorded codes are not what its findings decide', () => {
       // The shard holding a failing image (which one does depends on the references).
       const at = shards.findIndex(report => report.images.some(i => i.trustStatus !== 'valid'))

@@ -6,13 +6,15 @@
  * error (exit 4) naming the shard: a missing or duplicated shard, shards of
  * different counts, shards judged under different configurations
  * (`run.configDigest`, app/config-digest.ts) or another one than the merging
- * workspace's, shards of another workflow run, and shards whose recorded
- * decisions are not what their findings decide.
+ * workspace's, shards of another workflow run, shards that do not report
+ * exactly their own images, and shards whose recorded decisions are not what
+ * their findings decide.
  */
 import { decideImage, decisionFor, summariseRun } from '../domain/decide.js'
 import type { ConfigIssue } from '../domain/errors.js'
 import type { ExitCode, RegistryThrottle, RunCacheStatus, RunResult } from '../domain/types.js'
 import { ACTION_VERSION } from '../domain/action-version.js'
+import { shardOf } from '../domain/shard.js'
 import { runFromReport } from '../render/report-read.js'
 import { configDigest } from './config-digest.js'
 import type { LoadConfig } from './ports.js'
@@ -71,6 +73,8 @@ function readShard(file: ShardReportFile): Shard | string {
 interface MergeExpectations {
   runId?: string
   configDigest?: string
+  /** Every image reference this configuration plans: each shard must report exactly its own. */
+  references?: readonly string[]
 }
 
 /** Why these shards do not make up one whole run; empty when they do. */
@@ -125,6 +129,17 @@ function checkShards(
         message: `${name} was judged under another configuration (${shortConfig(shard.report.run.configDigest)}) than this workspace's (${shortConfig(expected.configDigest)})`
       })
     }
+    if (expected.references !== undefined) {
+      const want = expected.references.filter(r => shardOf(r, shard.count) === shard.index)
+      const got = shard.report.images.map(image => image.reference)
+      const missing = want.filter(r => !got.includes(r))
+      const extra = got.filter((r, i) => !want.includes(r) || got.indexOf(r) !== i)
+      if (missing.length > 0 || extra.length > 0)
+        issues.push({
+          code: 'shard-incomplete',
+          message: `${name} does not report exactly its images under this configuration${missing.length > 0 ? `; missing ${listed(missing)}` : ''}${extra.length > 0 ? `; not its own or repeated ${listed(extra)}` : ''}`
+        })
+    }
     const edited = inconsistentImage(shard.report)
     if (edited) issues.push({ code: 'shard-inconsistent', message: `${name}: ${edited}` })
   }
@@ -171,6 +186,12 @@ function inconsistentImage(report: ProvenanceReport): string | undefined {
   if (run.exitCode < overall.exitCode || run.trustStatus !== overall.trustStatus)
     return `records exit code ${run.exitCode} (${run.trustStatus}), but its images decide ${overall.exitCode} (${overall.trustStatus})`
   return undefined
+}
+
+/** At most three references, then how many more. */
+function listed(references: readonly string[]): string {
+  const shown = references.slice(0, 3).join(', ')
+  return references.length > 3 ? `${shown} and ${references.length - 3} more` : shown
 }
 
 function unique<T>(values: T[], keyOf: (value: T) => string = String): T[] {
@@ -297,6 +318,7 @@ export async function mergeInWorkspace(
   }
   return mergeShardReports(files, options.now, {
     runId: options.runId,
-    configDigest: configDigest(planned.config, planned.plans, ACTION_VERSION, deps.sha256)
+    configDigest: configDigest(planned.config, planned.plans, ACTION_VERSION, deps.sha256),
+    references: planned.plans.map(plan => plan.reference)
   })
 }
