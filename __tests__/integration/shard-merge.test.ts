@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createAdapters } from '../../src/adapters/create.js'
-import { mergeShardReports, type ShardReportFile } from '../../src/app/merge.js'
+import { mergeInWorkspace, mergeShardReports, type ShardReportFile } from '../../src/app/merge.js'
 import { verifyImages } from '../../src/app/verify.js'
 import type { Shard } from '../../src/domain/shard.js'
 import { buildReport, type ProvenanceReport } from '../../src/render/report.js'
@@ -226,6 +226,35 @@ describe('shards and merge', () => {
         code: 'shard-incomplete',
         message: `shard ${at + 1} of 3 (shard-${at + 1}.json) does not report exactly its images under this configuration; missing ${gone?.reference}`
       })
+    })
+
+    it('refuses a report claiming to be shard 0, and takes the image output from the workspace, not a shard', async () => {
+      const zero = JSON.parse(JSON.stringify(shards[0])) as ProvenanceReport
+      zero.run.shard = { index: 0, count: 3 }
+      zero.images = []
+      const withZero = mergeShardReports([...three(), file(zero, 'zero.json')], new Date())
+      expect(withZero.exitCode).toBe(4)
+      expect(withZero.configIssues).toContainEqual({
+        code: 'shard-mismatch',
+        message: 'zero.json claims to be shard 0 of 3'
+      })
+      writeFileSync(join(workspace, 'ci', 'rocm_policy.yml'), STRICT_POLICY)
+      const forged = shards.map(report => ({
+        ...report,
+        preferredImage: `evil.invalid/rocm/dev@sha256:${'e'.repeat(64)}`
+      }))
+      const adapters = createAdapters({
+        workspace,
+        insecureRegistries: [registry.host],
+        resolveCosignPath: () => Promise.resolve(toolPath('cosign'))
+      })
+      const run = await mergeInWorkspace(
+        forged.map((report, i) => file(report, `shard-${i + 1}.json`)),
+        { ...META, workspace, images: [], now: new Date() },
+        adapters
+      )
+      expect(run.configIssues).toEqual([])
+      expect(run.preferredImage).toBe(single.preferredImage)
     })
 
     it('refuses a shard whose recorded codes are not what its findings decide', () => {

@@ -18,7 +18,7 @@ import { shardOf } from '../domain/shard.js'
 import { runFromReport } from '../render/report-read.js'
 import { configDigest } from './config-digest.js'
 import type { LoadConfig } from './ports.js'
-import { loadPlans, type PipelineOptions } from './verify.js'
+import { loadPlans, preferredReference, type PipelineOptions } from './verify.js'
 import type { ProvenanceReport } from '../render/report.js'
 
 /** One file the `reports` glob matched: where it came from and what it holds (parsed JSON). */
@@ -155,7 +155,7 @@ function checkShards(
     }
   }
   for (const shard of shards) {
-    if (shard.index > count && shard.count === count) {
+    if ((shard.index < 1 || shard.index > count) && shard.count === count) {
       issues.push({
         code: 'shard-mismatch',
         message: `${shard.source} claims to be shard ${shard.index} of ${count}`
@@ -316,9 +316,13 @@ export async function mergeInWorkspace(
       finishedAt: options.now.toISOString()
     }
   }
-  return mergeShardReports(files, options.now, {
+  const merged = mergeShardReports(files, options.now, {
     runId: options.runId,
     configDigest: configDigest(planned.config, planned.plans, ACTION_VERSION, deps.sha256),
     references: planned.plans.map(plan => plan.reference)
   })
+  if (merged.configIssues.length > 0) return merged
+  // The `image` output comes from this workspace's plan, never from a shard's report.
+  const own = preferredReference(planned.config, planned.plans)
+  return { ...merged, preferredImage: own.preferredImage, preferredReason: own.preferredReason }
 }

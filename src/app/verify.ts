@@ -200,7 +200,8 @@ async function checkImage(
  * The preferred row as `repository:tag@digest`, for `container:` in later
  * jobs, and why it was chosen: the best pinned row (choosePreferredRow).
  */
-function preferredReference(
+/** The preferred row as `repository:tag@digest` (for `container:` in later jobs), and why it. */
+export function preferredReference(
   config: Config,
   plans: ImagePlan[]
 ): Pick<RunResult, 'preferredImage' | 'preferredReason'> {
