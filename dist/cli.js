@@ -49992,10 +49992,12 @@ var GitHubBundleVerifier = class _GitHubBundleVerifier {
       }
       return false;
     };
-    const fromRegistry = await this.fromRegistry(plan, digest).catch((error) => {
-      unreadable.push(`registry referrers: ${causeChain(error).join(": ")}`);
-      return [];
-    });
+    const fromRegistry = await this.fromRegistry(plan, digest, unreadable).catch(
+      (error) => {
+        unreadable.push(`registry referrers: ${causeChain(error).join(": ")}`);
+        return [];
+      }
+    );
     if (!await judgeAll(fromRegistry) && this.options.attestations) {
       const fromApi = await this.fromApi(signer.repository, digest, predicateType).catch(
         (error) => {
@@ -50012,8 +50014,12 @@ var GitHubBundleVerifier = class _GitHubBundleVerifier {
       attempts
     );
   }
-  /** Bundle referrers of the digest, each bundle read from its manifest's layer. */
-  async fromRegistry(plan, digest) {
+  /**
+   * Bundle referrers of the digest, each bundle read from its manifest's layer.
+   * A referrer that cannot be read is noted in `unreadable` and passed over, so
+   * one junk referrer (too large, not what it claims) hides no valid bundle.
+   */
+  async fromRegistry(plan, digest, unreadable) {
     const { registry } = this.options;
     const referrers = await registry.listReferrers(plan.registry, plan.repositoryPath, digest, {
       artifactType: SIGSTORE_BUNDLE_ARTIFACT_TYPE
@@ -50025,7 +50031,10 @@ var GitHubBundleVerifier = class _GitHubBundleVerifier {
         plan.repositoryPath,
         referrer.digest,
         SIGSTORE_BUNDLE_LAYER
-      );
+      ).catch((error) => {
+        unreadable.push(`registry referrer ${referrer.digest}: ${causeChain(error).join(": ")}`);
+        return void 0;
+      });
       if (!blob) continue;
       found.push({
         source: referrer.via === "referrers-tag" ? "referrers tag" : "registry referrer",

@@ -10,6 +10,7 @@
  * Requests per image to the API and to the registry are counted.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { createHash } from 'node:crypto'
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -215,7 +216,8 @@ beforeAll(async () => {
     'throttled',
     'key-and-github',
     'branch-build',
-    'nothing'
+    'nothing',
+    'junk-first'
   ])
     await image(name)
   await attestInRegistry(bed, `${registry.host}/${REPO}@${digests.registry}`)
@@ -234,7 +236,76 @@ beforeAll(async () => {
   await inApi('key-and-github')
   await inApi('branch-build', { ...RELEASE_CLAIMS, ref: 'refs/heads/main' })
   await signImage(`${registry.host}/${REPO}@${digests['key-and-github']}`, key)
+  await attestInRegistry(bed, `${registry.host}/${REPO}@${digests['junk-first']}`)
+  await pushJunkReferrerFirst(digests['junk-first'])
 }, 300_000)
+
+/**
+ * Puts a bundle referrer whose layer is larger than any bundle is read
+ * (17 MiB) in front of the digest's referrers tag index, as anyone who may
+ * push to the repository could.
+ */
+async function pushJunkReferrerFirst(subject: Digest): Promise<void> {
+  const base = `${registry.url}/v2/${REPO}`
+  const sha = (bytes: Buffer) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`
+  const upload = async (bytes: Buffer): Promise<string> => {
+    const started = await fetch(`${base}/blobs/uploads/`, { method: 'POST' })
+    const at = new URL(started.headers.get('location') ?? '', registry.url)
+    at.searchParams.set('digest', sha(bytes))
+    await fetch(at, { method: 'PUT', body: bytes })
+    return sha(bytes)
+  }
+  const config = Buffer.from('{}')
+  const huge = Buffer.alloc(17 * 1024 * 1024, 0x20)
+  const image = await fetch(`${base}/manifests/${subject}`, {
+    headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json' }
+  })
+  const imageBytes = Buffer.from(await image.arrayBuffer())
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      artifactType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
+      config: {
+        mediaType: 'application/vnd.oci.empty.v1+json',
+        digest: await upload(config),
+        size: config.length
+      },
+      layers: [
+        {
+          mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
+          digest: await upload(huge),
+          size: huge.length
+        }
+      ],
+      subject: {
+        mediaType: image.headers.get('content-type'),
+        digest: subject,
+        size: imageBytes.length
+      }
+    })
+  )
+  await fetch(`${base}/manifests/${sha(manifest)}`, {
+    method: 'PUT',
+    body: manifest,
+    headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json' }
+  })
+  const tag = `${base}/manifests/${subject.replace(':', '-')}`
+  const index = (await (
+    await fetch(tag, { headers: { accept: 'application/vnd.oci.image.index.v1+json' } })
+  ).json()) as { manifests: object[] }
+  index.manifests.unshift({
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    digest: sha(manifest),
+    size: manifest.length,
+    artifactType: 'application/vnd.dev.sigstore.bundle.v0.3+json'
+  })
+  await fetch(tag, {
+    method: 'PUT',
+    body: JSON.stringify(index),
+    headers: { 'content-type': 'application/vnd.oci.image.index.v1+json' }
+  })
+}
 
 afterAll(async () => {
   await Promise.all([
@@ -348,6 +419,13 @@ describe('a github signer in trusted_signers', () => {
   it('hosted_runners_only: false accepts a self-hosted runner’s attestation', async () => {
     const { result } = await run('  trusted_signers: [images-any]\n', ['self-hosted'])
     expect(byName(result, 'self-hosted').decision.trustStatus).toBe('valid')
+  })
+
+  it('a junk referrer in front of the valid bundle hides nothing', async () => {
+    const { result } = await run('  trusted_signers: [images-ci]\n', ['junk-first'])
+    const found = byName(result, 'junk-first')
+    expect(found.decision.trustStatus).toBe('valid')
+    expect(signer(found, 'images-ci')).toMatchObject({ result: 'verified', counted: true })
   })
 
   it('no bundle anywhere: unsigned', async () => {

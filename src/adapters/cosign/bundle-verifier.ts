@@ -149,10 +149,12 @@ export class GitHubBundleVerifier implements GitHubSignerVerifier {
       }
       return false
     }
-    const fromRegistry = await this.fromRegistry(plan, digest).catch((error: unknown) => {
-      unreadable.push(`registry referrers: ${causeChain(error).join(': ')}`)
-      return []
-    })
+    const fromRegistry = await this.fromRegistry(plan, digest, unreadable).catch(
+      (error: unknown) => {
+        unreadable.push(`registry referrers: ${causeChain(error).join(': ')}`)
+        return []
+      }
+    )
     if (!(await judgeAll(fromRegistry)) && this.options.attestations) {
       const fromApi = await this.fromApi(signer.repository, digest, predicateType).catch(
         (error: unknown) => {
@@ -171,20 +173,33 @@ export class GitHubBundleVerifier implements GitHubSignerVerifier {
     )
   }
 
-  /** Bundle referrers of the digest, each bundle read from its manifest's layer. */
-  private async fromRegistry(plan: ImagePlan, digest: Digest): Promise<FoundBundle[]> {
+  /**
+   * Bundle referrers of the digest, each bundle read from its manifest's layer.
+   * A referrer that cannot be read is noted in `unreadable` and passed over, so
+   * one junk referrer (too large, not what it claims) hides no valid bundle.
+   */
+  private async fromRegistry(
+    plan: ImagePlan,
+    digest: Digest,
+    unreadable: string[]
+  ): Promise<FoundBundle[]> {
     const { registry } = this.options
     const referrers = await registry.listReferrers(plan.registry, plan.repositoryPath, digest, {
       artifactType: SIGSTORE_BUNDLE_ARTIFACT_TYPE
     })
     const found: FoundBundle[] = []
     for (const referrer of referrers.slice(0, MAX_BUNDLES)) {
-      const blob = await registry.readArtifactLayer(
-        plan.registry,
-        plan.repositoryPath,
-        referrer.digest,
-        SIGSTORE_BUNDLE_LAYER
-      )
+      const blob = await registry
+        .readArtifactLayer(
+          plan.registry,
+          plan.repositoryPath,
+          referrer.digest,
+          SIGSTORE_BUNDLE_LAYER
+        )
+        .catch((error: unknown) => {
+          unreadable.push(`registry referrer ${referrer.digest}: ${causeChain(error).join(': ')}`)
+          return undefined
+        })
       if (!blob) continue
       found.push({
         source: referrer.via === 'referrers-tag' ? 'referrers tag' : 'registry referrer',
