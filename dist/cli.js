@@ -49787,6 +49787,30 @@ function subjectDigests2(statement) {
 function valueOf(document, key) {
   return typeof document === "object" && document !== null ? document[key] : void 0;
 }
+function fromRepository(claims, repository) {
+  return claims.sourceRepositoryUri?.toLowerCase() === `https://github.com/${repository}`.toLowerCase();
+}
+function gitHubApiSubjects(plans) {
+  const subjects = /* @__PURE__ */ new Map();
+  const add = (repository, digest, type) => {
+    const predicateType = predicateTypeUri(type);
+    subjects.set(`${repository.toLowerCase()} ${digest} ${predicateType}`, {
+      repository,
+      digest,
+      predicateType
+    });
+  };
+  for (const plan of plans) {
+    if (plan.row.pin.kind !== "pinned") continue;
+    const { digest } = plan.row.pin;
+    for (const signer of plan.signers ?? [])
+      if (signer.kind === "github") add(signer.repository, digest, signer.predicateType);
+    for (const requirement of plan.requirements ?? [])
+      for (const signer of requirement.signers)
+        if (signer.kind === "github") add(signer.repository, digest, requirement.type);
+  }
+  return [...subjects.values()];
+}
 function checkGitHubBundle(signer, claims, statement, pinned, predicateType) {
   const subjects = subjectDigests2(statement);
   if (!subjects.includes(pinned))
@@ -49795,9 +49819,8 @@ function checkGitHubBundle(signer, claims, statement, pinned, predicateType) {
   const actualType = valueOf(statement, "predicateType");
   if (actualType !== expectedType)
     return `the statement's predicateType is ${JSON.stringify(actualType ?? "")}, not ${expectedType}`;
-  const repositoryUri = `https://github.com/${signer.repository}`;
-  if (claims.sourceRepositoryUri?.toLowerCase() !== repositoryUri.toLowerCase())
-    return `the certificate's Source Repository URI is ${claims.sourceRepositoryUri ?? "(none)"}, not ${repositoryUri}`;
+  if (!fromRepository(claims, signer.repository))
+    return `the certificate's Source Repository URI is ${claims.sourceRepositoryUri ?? "(none)"}, not https://github.com/${signer.repository}`;
   if (signer.sourceRef !== void 0 && !matches(signer.sourceRef, claims.sourceRepositoryRef))
     return `the certificate's Source Repository Ref ${claims.sourceRepositoryRef ?? "(none)"} does not match source_ref ${JSON.stringify(signer.sourceRef)}`;
   if (signer.signerWorkflow !== void 0 && !matches(signer.signerWorkflow, claims.buildSignerUri))
@@ -49974,6 +49997,15 @@ function readGitHubClaims(der) {
   }
   return claims;
 }
+function attributedTo(bundle, repository) {
+  const der = bundleCertificate(bundle);
+  if (!der) return false;
+  try {
+    return fromRepository(readGitHubClaims(der), repository);
+  } catch {
+    return false;
+  }
+}
 var GitHubBundleVerifier = class _GitHubBundleVerifier {
   constructor(options) {
     this.options = options;
@@ -49999,12 +50031,15 @@ var GitHubBundleVerifier = class _GitHubBundleVerifier {
       }
     );
     if (!await judgeAll(fromRegistry) && this.options.attestations) {
-      const fromApi = await this.fromApi(signer.repository, digest, predicateType).catch(
-        (error) => {
-          unreadable.push(`GitHub attestations API: ${causeChain(error).join(": ")}`);
-          return [];
-        }
-      );
+      const fromApi = await this.fromApi(
+        signer.repository,
+        digest,
+        predicateType,
+        unreadable
+      ).catch((error) => {
+        unreadable.push(`GitHub attestations API: ${causeChain(error).join(": ")}`);
+        return [];
+      });
       await judgeAll(fromApi);
     }
     const verified = judged.find((j) => j.result === "verified");
@@ -50044,17 +50079,29 @@ var GitHubBundleVerifier = class _GitHubBundleVerifier {
     }
     return found;
   }
-  async fromApi(repository, digest, predicateType) {
+  /**
+   * The API's bundles for the digest. An entry that cannot be read is noted
+   * in `unreadable`; an entry of the owner's bulk listing is kept only when
+   * its certificate names the signer's repository (routing, not trust: cosign
+   * and checkGitHubBundle still judge it), as the repository's own listing
+   * would have listed it.
+   */
+  async fromApi(repository, digest, predicateType, unreadable) {
     const listed = await this.options.attestations.listBundles(
       repository,
       digest,
       predicateTypeUri(predicateType)
     );
-    return listed.map((entry, i) => ({
-      source: "API",
-      json: JSON.stringify(entry.bundle),
-      locator: `repos/${repository}/attestations/${digest} #${i + 1} (${entry.shape})`
-    }));
+    const found = [];
+    for (const entry of listed) {
+      if ("problem" in entry) {
+        unreadable.push(`GitHub attestations API ${entry.where}: ${entry.problem}`);
+        continue;
+      }
+      if (entry.scope === "owner" && !attributedTo(entry.bundle, repository)) continue;
+      found.push({ source: "API", json: JSON.stringify(entry.bundle), locator: entry.where });
+    }
+    return found;
   }
   /** One bundle: cosign verifies it, then its certificate and statement are judged. */
   async judge(plan, signer, digest, predicateType, found) {
@@ -51936,6 +51983,7 @@ var GITHUB_API_VERSION = "2022-11-28";
 var DEFAULT_RATE_LIMIT_BUDGET_MS = 3e4;
 var PER_PAGE = 100;
 var MAX_PAGES = 10;
+var BULK_DIGESTS = 100;
 var MAX_BUNDLE_BYTES = 16 * 1024 * 1024;
 var REPOSITORY = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/(?!\.{1,2}$)[A-Za-z0-9_.-]{1,100}$/;
 var GitHubApiError = class extends ProvenanceError {
@@ -51974,100 +52022,249 @@ var GitHubAttestations = class {
   now;
   /** Requests sent to the API and to bundle URLs. */
   requests = 0;
+  /** Set once a rate limit outlasts the budget: later questions fail without a request. */
+  exhausted;
+  groups = /* @__PURE__ */ new Map();
+  listings = /* @__PURE__ */ new Map();
+  /**
+   * Tells the client which digests the run may ask about (domain
+   * `gitHubApiSubjects`): an owner with two or more of them for one predicate
+   * type is then listed with the bulk endpoint on the first question.
+   */
+  expectSubjects(subjects) {
+    for (const subject of subjects) {
+      if (!REPOSITORY.test(subject.repository)) continue;
+      const owner = subject.repository.split("/")[0];
+      const key = groupKey(owner, subject.predicateType);
+      const group = this.groups.get(key) ?? {
+        owner,
+        predicateType: subject.predicateType,
+        digests: /* @__PURE__ */ new Set()
+      };
+      if (!group.answer) group.digests.add(subject.digest.toLowerCase());
+      this.groups.set(key, group);
+    }
+  }
   /**
    * Every bundle GitHub stores for `digest` in `repository` (`owner/name`),
-   * optionally of one predicate type; none when the API answers 404 (no
-   * attestation for that digest). Throws GitHubApiError: `GITHUB_API_AUTH`
-   * (401/403 not a rate limit), `GITHUB_API_RATE_LIMITED` (past the budget),
-   * `GITHUB_API_FAILED` (anything else, a bad page or bundle included).
+   * optionally of one predicate type (a URI); none when the API answers 404
+   * (no attestation for that digest). From the bulk listing when the digest
+   * was expected with others of its owner (entries `scope: 'owner'`: any
+   * repository of the owner), else from the repository's own listing. Asked
+   * twice, answered once. An entry that cannot be read is a `problem` entry.
+   * Throws GitHubApiError: `GITHUB_API_AUTH` (401/403 not a rate limit),
+   * `GITHUB_API_RATE_LIMITED` (past the budget), `GITHUB_API_FAILED`
+   * (anything else: unreachable, a page that is not the API's JSON).
    */
-  async listBundles(repository, digest, predicateType) {
+  listBundles(repository, digest, predicateType) {
+    const key = `${repository.toLowerCase()} ${digest.toLowerCase()} ${predicateType ?? ""}`;
+    let listing = this.listings.get(key);
+    if (!listing) {
+      listing = this.list(repository, digest.toLowerCase(), predicateType);
+      this.listings.set(key, listing);
+    }
+    return listing;
+  }
+  async list(repository, digest, predicateType) {
     if (!REPOSITORY.test(repository))
       throw new GitHubApiError("GITHUB_API_FAILED", `"${repository}" is not owner/name`);
+    const base = this.base();
+    const group = this.groups.get(groupKey(repository.split("/")[0], predicateType));
+    if (group && group.digests.size >= 2 && group.digests.has(digest)) {
+      group.answer ??= this.bulkList(base, group);
+      const answer = await group.answer;
+      if (answer.kind === "failed" && answer.error.code === "GITHUB_API_RATE_LIMITED")
+        throw answer.error;
+      if (answer.kind === "listed" && answer.complete) {
+        const entries = answer.entries.get(digest) ?? [];
+        return Promise.all(
+          entries.map(
+            (entry, i) => this.bundleOf(entry, `${answer.path}: ${digest} #${i + 1}`, "owner")
+          )
+        );
+      }
+    }
+    return this.listRepository(base, repository, digest, predicateType);
+  }
+  base() {
     const base = new URL(this.options.apiUrl.replace(/\/+$/, "") + "/");
     if (!allowedUrl(base))
       throw new GitHubApiError("GITHUB_API_FAILED", `${base.origin} is not HTTPS`);
-    let url = new URL(`repos/${repository}/attestations/${digest}`, base);
+    return base;
+  }
+  /** `GET /repos/{owner}/{repo}/attestations/{digest}`, every page. */
+  async listRepository(base, repository, digest, predicateType) {
+    const path = `repos/${repository}/attestations/${digest}`;
+    let url = new URL(path, base);
     url.searchParams.set("per_page", String(PER_PAGE));
     if (predicateType) url.searchParams.set("predicate_type", predicateType);
     const first = url;
-    const found = [];
+    const raw = [];
     for (let page = 0; url && page < MAX_PAGES; page++) {
-      const { status, body, headers } = await this.getApi(url);
-      if (status === 404) return found;
+      const { status, body, headers } = await this.callApi("GET", url);
+      if (status === 404) break;
       const entries = parse(body, `GET ${url.pathname}`)?.attestations;
       if (!Array.isArray(entries))
         throw new GitHubApiError("GITHUB_API_FAILED", `GET ${url.pathname}: no attestations list`);
-      for (const entry of entries) found.push(await this.bundleOf(entry));
-      const next = nextLink(header(headers.link));
-      url = next ? new URL(next, url) : void 0;
-      if (url && (url.origin !== first.origin || url.pathname !== first.pathname))
+      raw.push(...entries);
+      url = sameListing(first, nextLink(header(headers.link)), url);
+    }
+    return Promise.all(
+      raw.map((entry, i) => this.bundleOf(entry, `${path} #${i + 1}`, "repository"))
+    );
+  }
+  /**
+   * The bulk listing of a group's digests: the organization's endpoint, else
+   * the user's; `not-served` when both answer 404. Never throws: a failure is
+   * an answer, so every digest of the group gets the same one.
+   */
+  async bulkList(base, group) {
+    const digests = [...group.digests];
+    try {
+      for (const account of ["orgs", "users"]) {
+        const path = `${account}/${group.owner}/attestations/bulk-list`;
+        const entries = /* @__PURE__ */ new Map();
+        let complete = true;
+        let served = true;
+        for (let at = 0; at < digests.length && served; at += BULK_DIGESTS) {
+          const chunk = digests.slice(at, at + BULK_DIGESTS);
+          const listed = await this.bulkPages(new URL(path, base), chunk, group.predicateType);
+          if (listed === "not-served") served = false;
+          else {
+            complete &&= listed.complete;
+            for (const [digest, list] of listed.entries)
+              entries.set(digest, [...entries.get(digest) ?? [], ...list]);
+          }
+        }
+        if (served) return { kind: "listed", path, entries, complete };
+      }
+      this.options.log?.(
+        `GitHub attestations API: no bulk listing for ${group.owner}; listing each repository`
+      );
+      return { kind: "not-served" };
+    } catch (error) {
+      const failure = error instanceof GitHubApiError ? error : new GitHubApiError("GITHUB_API_FAILED", "the bulk listing failed", { cause: error });
+      if (failure.code !== "GITHUB_API_RATE_LIMITED")
+        this.options.log?.(
+          `GitHub attestations API: the bulk listing for ${group.owner} failed (${failure.message}); listing each repository`
+        );
+      return { kind: "failed", error: failure };
+    }
+  }
+  /** Every page of one bulk request; `not-served` on a first-page 404. */
+  async bulkPages(endpoint, digests, predicateType) {
+    const body = JSON.stringify({
+      subject_digests: digests,
+      ...predicateType && { predicate_type: predicateType }
+    });
+    const entries = /* @__PURE__ */ new Map();
+    const first = new URL(endpoint);
+    first.searchParams.set("per_page", String(PER_PAGE));
+    let url = first;
+    for (let page = 0; url; page++) {
+      if (page === MAX_PAGES) return { entries, complete: false };
+      const answer = await this.callApi("POST", url, body);
+      if (answer.status === 404) {
+        if (page === 0) return "not-served";
         throw new GitHubApiError(
           "GITHUB_API_FAILED",
-          `GET ${first.pathname}: the next page points elsewhere (${url.origin}${url.pathname})`
+          `POST ${url.pathname}: HTTP 404 on a later page`
         );
-    }
-    return found;
-  }
-  async bundleOf(entry) {
-    const { bundle, bundle_url: bundleUrl } = entry ?? {};
-    if (bundle && typeof bundle === "object") return { bundle, shape: "inline" };
-    if (typeof bundleUrl !== "string")
-      throw new GitHubApiError(
-        "GITHUB_API_FAILED",
-        "an attestation has neither bundle nor bundle_url"
+      }
+      const parsed = parse(answer.body, `POST ${url.pathname}`);
+      for (const [digest, list] of bulkEntries(parsed?.attestations_subject_digests, url))
+        entries.set(digest, [...entries.get(digest) ?? [], ...list]);
+      url = sameListing(
+        first,
+        nextLink(header(answer.headers.link)) ?? afterCursor(url, parsed?.page_info),
+        url
       );
+    }
+    return { entries, complete: true };
+  }
+  /** One listed entry as a bundle: inline, or fetched from its `bundle_url`. */
+  async bundleOf(entry, where, scope) {
+    const { bundle, bundle_url: bundleUrl } = entry ?? {};
+    if (bundle && typeof bundle === "object")
+      return { where: `${where} (inline)`, bundle, shape: "inline", scope };
+    const at = `${where} (bundle-url)`;
+    if (typeof bundleUrl !== "string")
+      return { where, problem: "the attestation has neither bundle nor bundle_url" };
     let url;
     try {
       url = new URL(bundleUrl);
-    } catch (error) {
-      throw new GitHubApiError("GITHUB_API_FAILED", "an attestation bundle_url is not a URL", {
-        cause: error
-      });
+    } catch {
+      return { where: at, problem: "its bundle_url is not a URL" };
     }
     if (!allowedUrl(url))
-      throw new GitHubApiError("GITHUB_API_FAILED", `a bundle_url on ${url.origin} is not HTTPS`);
+      return { where: at, problem: `its bundle_url on ${url.origin} is not HTTPS` };
     this.requests++;
-    const response = await this.client.get(url.href, { accept: "application/octet-stream" });
-    const status = response.message.statusCode ?? 0;
-    const compressed = await response.readBodyBuffer();
-    if (status !== 200)
-      throw new GitHubApiError("GITHUB_API_FAILED", `a bundle_url answered HTTP ${status}`);
+    let status;
+    let compressed;
+    try {
+      const response = await this.client.get(url.href, { accept: "application/octet-stream" });
+      status = response.message.statusCode ?? 0;
+      compressed = await response.readBodyBuffer();
+    } catch (error) {
+      return { where: at, problem: `its bundle_url cannot be read: ${String(error)}` };
+    }
+    if (status !== 200) return { where: at, problem: `its bundle_url answered HTTP ${status}` };
     if (compressed.length > MAX_BUNDLE_BYTES)
-      throw new GitHubApiError("GITHUB_API_FAILED", "a bundle is larger than 16 MiB");
+      return { where: at, problem: "its bundle is larger than 16 MiB" };
     let text2;
     try {
       text2 = Buffer.from((0, import_snappyjs.uncompress)(compressed, MAX_BUNDLE_BYTES)).toString("utf8");
-    } catch (error) {
-      throw new GitHubApiError("GITHUB_API_FAILED", "a bundle_url is not Snappy-compressed", {
-        cause: error
-      });
+    } catch {
+      return { where: at, problem: "its bundle_url is not Snappy-compressed" };
     }
-    return { bundle: parse(text2, "a bundle from bundle_url"), shape: "bundle-url" };
+    try {
+      return { where: at, bundle: JSON.parse(text2), shape: "bundle-url", scope };
+    } catch {
+      return { where: at, problem: "its bundle is not JSON" };
+    }
   }
-  /** One API GET; rate limits waited out within the budget, 5xx once more. */
-  async getApi(url) {
+  /**
+   * One API request (GET, or POST with a JSON body); rate limits waited out
+   * within the budget, 5xx asked once more. 200 and 404 are answers; anything
+   * else throws GitHubApiError. Once a rate limit has outlasted the budget,
+   * every later call throws that at once, without a request.
+   */
+  async callApi(method, url, body) {
+    if (this.exhausted) throw this.exhausted;
     const headers = {
       accept: "application/vnd.github+json",
-      "x-github-api-version": GITHUB_API_VERSION
+      "x-github-api-version": GITHUB_API_VERSION,
+      ...body !== void 0 && { "content-type": "application/json" }
     };
     if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
     for (let attempt = 1; ; attempt++) {
       this.requests++;
-      const response = await this.client.get(url.href, headers);
-      const status = response.message.statusCode ?? 0;
-      const body = await response.readBody();
-      const answer = { status, body, headers: response.message.headers };
+      let answer;
+      try {
+        const response = await this.client.request(method, url.href, body ?? null, headers);
+        answer = {
+          status: response.message.statusCode ?? 0,
+          body: await response.readBody(),
+          headers: response.message.headers
+        };
+      } catch (error) {
+        throw new GitHubApiError("GITHUB_API_FAILED", `${method} ${url.pathname}: no answer`, {
+          cause: error
+        });
+      }
+      const { status } = answer;
       if (status === 200 || status === 404) return answer;
       const wait = this.rateLimitWait(status, answer.headers);
       if (wait !== void 0) {
         const resetAt = new Date(this.now() + wait).toISOString();
-        if (wait > this.budgetMs)
-          throw new GitHubApiError(
+        if (wait > this.budgetMs) {
+          this.exhausted = new GitHubApiError(
             "GITHUB_API_RATE_LIMITED",
-            `GET ${url.pathname}: rate-limited until ${resetAt}, past this run's ${this.totalBudgetMs / 1e3} s budget for the attestations API`,
+            `${method} ${url.pathname}: rate-limited until ${resetAt}, past this run's ${this.totalBudgetMs / 1e3} s budget for the attestations API`,
             { resetAt }
           );
+          throw this.exhausted;
+        }
         this.budgetMs -= wait;
         this.options.log?.(
           `GitHub attestations API rate-limited: waiting ${wait} ms (until ${resetAt})`
@@ -52077,7 +52274,7 @@ var GitHubAttestations = class {
       }
       if (status >= 500 && attempt < 2) continue;
       const code18 = status === 401 || status === 403 ? "GITHUB_API_AUTH" : "GITHUB_API_FAILED";
-      throw new GitHubApiError(code18, `GET ${url.pathname}: HTTP ${status}`);
+      throw new GitHubApiError(code18, `${method} ${url.pathname}: HTTP ${status}`);
     }
   }
   /** Milliseconds to wait when the answer is a rate limit, else undefined. */
@@ -52098,6 +52295,47 @@ function parse(text2, what) {
   } catch (error) {
     throw new GitHubApiError("GITHUB_API_FAILED", `${what} is not JSON`, { cause: error });
   }
+}
+function groupKey(owner, predicateType) {
+  return `${owner.toLowerCase()} ${predicateType ?? ""}`;
+}
+function sameListing(first, next, current) {
+  if (next === void 0) return void 0;
+  const url = new URL(next, current);
+  if (url.origin !== first.origin || url.pathname !== first.pathname)
+    throw new GitHubApiError(
+      "GITHUB_API_FAILED",
+      `${first.pathname}: the next page points elsewhere (${url.origin}${url.pathname})`
+    );
+  return url;
+}
+function afterCursor(current, pageInfo) {
+  if (pageInfo?.has_next !== true || typeof pageInfo.next !== "string" || pageInfo.next === "")
+    return void 0;
+  const url = new URL(current);
+  url.searchParams.set("after", pageInfo.next);
+  return url.href;
+}
+function bulkEntries(value, url) {
+  const maps = Array.isArray(value) ? value : [value];
+  const found = [];
+  for (const map of maps) {
+    if (typeof map !== "object" || map === null || Array.isArray(map))
+      throw new GitHubApiError(
+        "GITHUB_API_FAILED",
+        `POST ${url.pathname}: no attestations_subject_digests object`
+      );
+    for (const [digest, list] of Object.entries(map)) {
+      if (list === null) continue;
+      if (!Array.isArray(list))
+        throw new GitHubApiError(
+          "GITHUB_API_FAILED",
+          `POST ${url.pathname}: the entry of ${digest} is not a list`
+        );
+      found.push([digest.toLowerCase(), list]);
+    }
+  }
+  return found;
 }
 
 // src/adapters/registry/credentials.ts
@@ -52310,15 +52548,18 @@ function createAdapters(options) {
     token: options.githubToken,
     log: options.log
   });
-  const prepareCosign = async (use) => createCosignTools({
-    ...use && { batch: { maxImages: groupSizeFor(use.concurrency) } },
-    cosignPath: await options.resolveCosignPath(),
-    workspace: options.workspace,
-    insecureRegistries: options.insecureRegistries,
-    credentials,
-    registry,
-    attestations
-  });
+  const prepareCosign = async (use) => {
+    if (use?.githubSubjects) attestations.expectSubjects(use.githubSubjects);
+    return createCosignTools({
+      ...use && { batch: { maxImages: groupSizeFor(use.concurrency) } },
+      cosignPath: await options.resolveCosignPath(),
+      workspace: options.workspace,
+      insecureRegistries: options.insecureRegistries,
+      credentials,
+      registry,
+      attestations
+    });
+  };
   const sha256 = (text2) => createHash5("sha256").update(text2).digest("hex");
   return { registry, prepareCosign, loadConfig, matrixFile, sha256, schedule: registry };
 }
@@ -53379,9 +53620,12 @@ async function verifyImages(options, deps) {
     };
   }
   deps.schedule?.setRegistryConcurrency(planned.config.policy.registryConcurrency);
-  let cosignTools;
-  const cosign = () => cosignTools ??= deps.prepareCosign({ concurrency: options.concurrency });
   const plans = options.shard ? selectShard(planned.plans, options.shard) : planned.plans;
+  let cosignTools;
+  const cosign = () => cosignTools ??= deps.prepareCosign({
+    concurrency: options.concurrency,
+    githubSubjects: gitHubApiSubjects(plans)
+  });
   const cache = openCacheSession(
     plans,
     {

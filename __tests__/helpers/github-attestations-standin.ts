@@ -6,9 +6,13 @@
  * or behind `bundle_url` (served here Snappy-compressed, as GitHub's blob
  * storage serves it), 404 when a digest has none, and failures with GitHub's
  * real rate-limit headers (`retry-after`, `x-ratelimit-remaining`,
- * `x-ratelimit-reset`). Every request is recorded with its Authorization.
+ * `x-ratelimit-reset`). The bulk listing too: `POST /orgs/{org}/attestations/bulk-list`
+ * and `/users/{username}/attestations/bulk-list` (body `subject_digests`,
+ * `predicate_type`; answer `attestations_subject_digests` by digest with
+ * `page_info` and its `next` cursor), an account answering 404 on the other
+ * kind's path. Every request is recorded with its method, body and Authorization.
  */
-import { createServer, type Server } from 'node:http'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { compress } from 'snappyjs'
 
@@ -27,8 +31,11 @@ export interface StandinFailure {
 }
 
 export interface StandinRequest {
+  method: string
   path: string
   status: number
+  /** The request body (bulk listings). */
+  body?: string
   authorization?: string
 }
 
@@ -39,6 +46,12 @@ export interface AttestationsStandin {
   /** `Link` of the next page points at this origin instead (a hostile answer). */
   nextOrigin?: string
   stored: StoredAttestation[]
+  /** Owners that are personal accounts (bulk listing under `/users/`); the rest are organizations. */
+  users: string[]
+  /** False: the bulk endpoints answer 404 (as where they are not served). */
+  bulkServed: boolean
+  /** True: `attestations_subject_digests` as a list of one-digest objects (GitHub's documented example). */
+  bulkAsList?: boolean
   failures: StandinFailure[]
   requests: StandinRequest[]
   stop(): Promise<void>
@@ -48,13 +61,29 @@ export async function startAttestationsStandin(): Promise<AttestationsStandin> {
   const state: Omit<AttestationsStandin, 'url' | 'stop'> = {
     shape: 'inline',
     stored: [],
+    users: [],
+    bulkServed: true,
     failures: [],
     requests: []
   }
   let origin = ''
   const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (chunk: Buffer) => chunks.push(chunk))
+    req.on('end', () => answer(req, res, Buffer.concat(chunks).toString('utf8')))
+  })
+  const entryOf = (stored: StoredAttestation, index: number) =>
+    state.shape === 'inline'
+      ? { bundle: stored.bundle, repository_id: repositoryId(stored.repository) }
+      : { bundle_url: `${origin}/blobs/${index}`, repository_id: repositoryId(stored.repository) }
+  const answer = (req: IncomingMessage, res: ServerResponse, requestBody: string): void => {
     const url = new URL(req.url ?? '/', origin)
-    const record: StandinRequest = { path: `${url.pathname}${url.search}`, status: 0 }
+    const record: StandinRequest = {
+      method: req.method ?? 'GET',
+      path: `${url.pathname}${url.search}`,
+      status: 0
+    }
+    if (requestBody) record.body = requestBody
     if (typeof req.headers.authorization === 'string')
       record.authorization = req.headers.authorization
     state.requests.push(record)
@@ -66,7 +95,8 @@ export async function startAttestationsStandin(): Promise<AttestationsStandin> {
     const blob = /^\/blobs\/(\d+)$/.exec(url.pathname)
     if (blob) {
       const stored = state.stored[Number(blob[1])]
-      return stored
+      // A stored bundle left undefined: its blob is gone (404).
+      return stored?.bundle !== undefined
         ? reply(200, Buffer.from(compress(Buffer.from(JSON.stringify(stored.bundle)))), {
             'content-type': 'application/octet-stream'
           })
@@ -79,6 +109,51 @@ export async function startAttestationsStandin(): Promise<AttestationsStandin> {
         failure.status,
         failure.body ?? JSON.stringify({ message: 'API rate limit exceeded' }),
         failure.headers
+      )
+    }
+    const bulk = /^\/(orgs|users)\/([^/]+)\/attestations\/bulk-list$/.exec(url.pathname)
+    if (bulk && req.method === 'POST') {
+      const [, kind, owner] = bulk
+      const isUser = state.users.includes(owner)
+      if (!state.bulkServed || (kind === 'users') !== isUser)
+        return reply(404, JSON.stringify({ message: 'Not Found' }))
+      const { subject_digests: digests, predicate_type: predicateType } = JSON.parse(
+        requestBody
+      ) as { subject_digests: string[]; predicate_type?: string }
+      const all = digests.flatMap(digest =>
+        state.stored
+          .map((stored, index) => ({ stored, index }))
+          .filter(
+            ({ stored }) =>
+              stored.repository.split('/')[0] === owner &&
+              stored.digest === digest &&
+              (!predicateType || stored.predicateType === predicateType)
+          )
+      )
+      const perPage = Number(url.searchParams.get('per_page') ?? 30)
+      const after = Number(
+        Buffer.from(url.searchParams.get('after') ?? '', 'base64url').toString() || 0
+      )
+      const page = all.slice(after, after + perPage)
+      const byDigest: Record<string, unknown[] | null> = Object.fromEntries(
+        digests.map(digest => [digest, null])
+      )
+      for (const { stored, index } of page)
+        (byDigest[stored.digest] ??= []).push(entryOf(stored, index))
+      const hasNext = after + perPage < all.length
+      return reply(
+        200,
+        JSON.stringify({
+          attestations_subject_digests: state.bulkAsList
+            ? Object.entries(byDigest).map(([digest, list]) => ({ [digest]: list }))
+            : byDigest,
+          page_info: {
+            has_next: hasNext,
+            has_previous: after > 0,
+            next: hasNext ? Buffer.from(String(after + perPage)).toString('base64url') : '',
+            previous: ''
+          }
+        })
       )
     }
     const match = /^\/repos\/([^/]+\/[^/]+)\/attestations\/(sha256:[0-9a-f]{64})$/.exec(
@@ -108,13 +183,9 @@ export async function startAttestationsStandin(): Promise<AttestationsStandin> {
         : next.href
       headers.link = `<${target}>; rel="next"`
     }
-    const attestations = page.map(({ stored, index }) =>
-      state.shape === 'inline'
-        ? { bundle: stored.bundle, repository_id: 1 }
-        : { bundle_url: `${origin}/blobs/${index}`, repository_id: 1 }
-    )
+    const attestations = page.map(({ stored, index }) => entryOf(stored, index))
     return reply(200, JSON.stringify({ attestations }), headers)
-  })
+  }
   await new Promise<void>(resolve => server.listen(0, '127.0.0.1', () => resolve()))
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
   return Object.assign(state, {
@@ -125,4 +196,11 @@ export async function startAttestationsStandin(): Promise<AttestationsStandin> {
         server.close(() => resolve())
       })
   })
+}
+
+/** A stable numeric id per repository name, as GitHub's `repository_id`. */
+function repositoryId(repository: string): number {
+  let id = 7
+  for (const char of repository) id = (id * 31 + char.charCodeAt(0)) % 1_000_000_007
+  return id
 }

@@ -18,6 +18,17 @@ const TOKEN = 'ghs_standin_token_value'
 
 let api: AttestationsStandin
 let waits: number[]
+let logged: string[]
+
+/** GitHub's primary rate limit: 403 with no requests left until `reset` (RFC 3339). */
+const primaryLimit = (reset: string, times: number) => ({
+  status: 403,
+  headers: {
+    'x-ratelimit-remaining': '0',
+    'x-ratelimit-reset': String(Date.parse(reset) / 1000)
+  },
+  times
+})
 
 const bundle = (n: number) => ({
   mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
@@ -32,7 +43,8 @@ function client(options: { token?: string; budgetMs?: number } = {}): GitHubAtte
     sleep: async ms => {
       waits.push(ms)
     },
-    now: () => Date.parse('2026-11-30T12:00:00Z')
+    now: () => Date.parse('2026-11-30T12:00:00Z'),
+    log: message => logged.push(message)
   })
 }
 
@@ -44,10 +56,13 @@ afterAll(async () => {
 })
 beforeEach(() => {
   waits = []
+  logged = []
   api.shape = 'inline'
   api.nextOrigin = undefined
   api.failures = []
   api.requests.length = 0
+  api.users = []
+  api.bulkServed = true
   api.stored = [
     { repository: 'rocm/images', digest: DIGEST, bundle: bundle(1), predicateType: SLSA },
     {
@@ -65,7 +80,14 @@ describe('listBundles', () => {
     async shape => {
       api.shape = shape
       const found = await client().listBundles('rocm/images', DIGEST, SLSA)
-      expect(found).toEqual([{ bundle: bundle(1), shape }])
+      expect(found).toEqual([
+        {
+          bundle: bundle(1),
+          shape,
+          scope: 'repository',
+          where: `repos/rocm/images/attestations/${DIGEST} #1 (${shape})`
+        }
+      ])
       expect(await client().listBundles('rocm/images', DIGEST)).toHaveLength(2)
     }
   )
@@ -81,7 +103,9 @@ describe('listBundles', () => {
       bundle: bundle(n)
     }))
     const found = await client().listBundles('rocm/images', DIGEST)
-    expect(found.map(f => f.bundle)).toEqual(api.stored.map(s => s.bundle))
+    expect(found.map(f => ('bundle' in f ? f.bundle : f.problem))).toEqual(
+      api.stored.map(s => s.bundle)
+    )
     expect(api.requests.map(r => r.path)).toEqual([
       `/repos/rocm/images/attestations/${DIGEST}?per_page=100`,
       `/repos/rocm/images/attestations/${DIGEST}?per_page=100&after=100`,
@@ -121,27 +145,13 @@ describe('listBundles', () => {
   })
 
   it('waits out a primary rate limit until its reset when it fits the budget', async () => {
-    const reset = Date.parse('2026-11-30T12:00:20Z') / 1000
-    api.failures = [
-      {
-        status: 403,
-        headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(reset) },
-        times: 1
-      }
-    ]
+    api.failures = [primaryLimit('2026-11-30T12:00:20Z', 1)]
     expect(await client().listBundles('rocm/images', DIGEST, SLSA)).toHaveLength(1)
     expect(waits).toEqual([20_000])
   })
 
   it('gives up past the 30 s budget, naming the reset time, and never calls it none', async () => {
-    const reset = Date.parse('2026-11-30T12:10:00Z') / 1000
-    api.failures = [
-      {
-        status: 403,
-        headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(reset) },
-        times: 5
-      }
-    ]
+    api.failures = [primaryLimit('2026-11-30T12:10:00Z', 5)]
     const error = await client()
       .listBundles('rocm/images', DIGEST)
       .catch((e: unknown) => e)
@@ -160,7 +170,7 @@ describe('listBundles', () => {
     const shared = client()
     expect(await shared.listBundles('rocm/images', DIGEST, SLSA)).toHaveLength(1)
     api.failures = [{ status: 429, headers: twenty, times: 1 }]
-    await expect(shared.listBundles('rocm/images', DIGEST, SLSA)).rejects.toMatchObject({
+    await expect(shared.listBundles('rocm/images', DIGEST)).rejects.toMatchObject({
       code: 'GITHUB_API_RATE_LIMITED'
     })
     expect(waits).toEqual([20_000])
@@ -178,5 +188,199 @@ describe('listBundles', () => {
       code: 'GITHUB_API_FAILED'
     })
     expect(api.requests).toEqual([])
+  })
+})
+
+describe('listBundles in bulk: two or more digests of one owner', () => {
+  const D1 = DIGEST
+  const D2 = OTHER
+  const D3 = `sha256:${'ef'.repeat(32)}` as Digest
+  const BULK = '/orgs/rocm/attestations/bulk-list?per_page=100'
+  const subjects = (...digests: Digest[]) =>
+    digests.map(digest => ({ repository: 'rocm/images', digest, predicateType: SLSA }))
+
+  beforeEach(() => {
+    api.stored = [
+      { repository: 'rocm/images', digest: D1, bundle: bundle(1), predicateType: SLSA },
+      { repository: 'rocm/other', digest: D2, bundle: bundle(2), predicateType: SLSA },
+      { repository: 'rocm/images', digest: D2, bundle: bundle(3), predicateType: SLSA },
+      { repository: 'evil/images', digest: D1, bundle: bundle(4), predicateType: SLSA }
+    ]
+  })
+
+  it.each(['inline', 'bundle-url'] as const)(
+    'lists them with one request (%s), each entry marked owner-wide',
+    async shape => {
+      api.shape = shape
+      const c = client({ token: TOKEN })
+      c.expectSubjects([
+        ...subjects(D1, D2),
+        { repository: 'rocm/other', digest: D3, predicateType: SLSA }
+      ])
+      const [one, two, three] = await Promise.all([
+        c.listBundles('rocm/images', D1, SLSA),
+        c.listBundles('rocm/images', D2, SLSA),
+        c.listBundles('rocm/other', D3, SLSA)
+      ])
+      const apiCalls = api.requests.filter(r => !r.path.startsWith('/blobs/'))
+      expect(apiCalls.map(r => [r.method, r.path, r.authorization])).toEqual([
+        ['POST', BULK, `Bearer ${TOKEN}`]
+      ])
+      expect(JSON.parse(apiCalls[0].body ?? '')).toEqual({
+        subject_digests: [D1, D2, D3],
+        predicate_type: SLSA
+      })
+      expect(one).toEqual([
+        {
+          bundle: bundle(1),
+          shape,
+          scope: 'owner',
+          where: `orgs/rocm/attestations/bulk-list: ${D1} #1 (${shape})`
+        }
+      ])
+      // Owner-wide: rocm/other's bundle of D2 too (the caller keeps the signer's own).
+      expect(two.map(b => ('bundle' in b ? b.bundle : b.problem))).toEqual([bundle(2), bundle(3)])
+      expect(three).toEqual([])
+      // The bundle URLs are fetched without the token.
+      const blobs = api.requests.filter(r => r.path.startsWith('/blobs/'))
+      expect(blobs.map(r => r.authorization)).toEqual(
+        shape === 'inline' ? [] : [undefined, undefined, undefined]
+      )
+    }
+  )
+
+  it('a personal account: the users endpoint, after the orgs one answers 404', async () => {
+    api.users = ['rocm']
+    const c = client()
+    c.expectSubjects(subjects(D1, D2))
+    expect(await c.listBundles('rocm/images', D1, SLSA)).toHaveLength(1)
+    expect(await c.listBundles('rocm/images', D2, SLSA)).toHaveLength(2)
+    expect(api.requests.map(r => [r.method, r.path, r.status])).toEqual([
+      ['POST', BULK, 404],
+      ['POST', '/users/rocm/attestations/bulk-list?per_page=100', 200]
+    ])
+  })
+
+  it('where no bulk endpoint is served, lists each repository and says so', async () => {
+    api.bulkServed = false
+    const c = client()
+    c.expectSubjects(subjects(D1, D2))
+    expect(await c.listBundles('rocm/images', D1, SLSA)).toHaveLength(1)
+    expect(await c.listBundles('rocm/images', D2, SLSA)).toEqual([
+      expect.objectContaining({ bundle: bundle(3), scope: 'repository' })
+    ])
+    expect(api.requests.map(r => r.method)).toEqual(['POST', 'POST', 'GET', 'GET'])
+    expect(logged.join('\n')).toContain('no bulk listing for rocm; listing each repository')
+  })
+
+  it('a failing bulk listing (HTTP 500 twice) falls back to each repository, and says so', async () => {
+    api.failures = [{ status: 500, body: '{}', times: 2 }]
+    const c = client()
+    c.expectSubjects(subjects(D1, D2))
+    expect(await c.listBundles('rocm/images', D1, SLSA)).toHaveLength(1)
+    expect(api.requests.map(r => [r.method, r.status])).toEqual([
+      ['POST', 500],
+      ['POST', 500],
+      ['GET', 200]
+    ])
+    expect(logged.join('\n')).toMatch(/bulk listing for rocm failed \(POST .*HTTP 500\)/)
+  })
+
+  it('one expected digest of an owner is listed by its repository, never in bulk', async () => {
+    const c = client()
+    c.expectSubjects(subjects(D1))
+    expect(await c.listBundles('rocm/images', D1, SLSA)).toHaveLength(1)
+    expect(api.requests.map(r => r.method)).toEqual(['GET'])
+  })
+
+  it('follows page_info.next as the after cursor over every page', async () => {
+    api.stored = Array.from({ length: 230 }, (_, n) => ({
+      repository: 'rocm/images',
+      digest: n % 2 === 0 ? D1 : D2,
+      bundle: bundle(n),
+      predicateType: SLSA
+    }))
+    const c = client()
+    c.expectSubjects(subjects(D1, D2))
+    expect(await c.listBundles('rocm/images', D1, SLSA)).toHaveLength(115)
+    expect(await c.listBundles('rocm/images', D2, SLSA)).toHaveLength(115)
+    expect(api.requests.map(r => r.path)).toEqual([
+      BULK,
+      `${BULK}&after=${Buffer.from('100').toString('base64url')}`,
+      `${BULK}&after=${Buffer.from('200').toString('base64url')}`
+    ])
+  })
+
+  it('reads the list-of-objects shape of GitHub’s documented example alike', async () => {
+    api.bulkAsList = true
+    const c = client()
+    c.expectSubjects(subjects(D1, D2))
+    expect(await c.listBundles('rocm/images', D2, SLSA)).toHaveLength(2)
+    api.bulkAsList = false
+  })
+
+  it('a rate limit past the budget is the answer for every digest, with no further request', async () => {
+    api.failures = [primaryLimit('2026-11-30T13:00:00Z', 5)]
+    const c = client()
+    c.expectSubjects(subjects(D1, D2))
+    for (const digest of [D1, D2, D3])
+      await expect(c.listBundles('rocm/images', digest, SLSA)).rejects.toMatchObject({
+        code: 'GITHUB_API_RATE_LIMITED',
+        resetAt: '2026-11-30T13:00:00.000Z'
+      })
+    expect(api.requests).toHaveLength(1)
+  })
+
+  it('waits out a 429 on the bulk request within the budget', async () => {
+    api.failures = [{ status: 429, headers: { 'retry-after': '2' }, times: 1 }]
+    const c = client()
+    c.expectSubjects(subjects(D1, D2))
+    expect(await c.listBundles('rocm/images', D1, SLSA)).toHaveLength(1)
+    expect(waits).toEqual([2000])
+    expect(api.requests.map(r => r.status)).toEqual([429, 200])
+  })
+})
+
+describe('listBundles, each entry on its own', () => {
+  it('asked twice, answered once', async () => {
+    const c = client()
+    await Promise.all([
+      c.listBundles('rocm/images', DIGEST, SLSA),
+      c.listBundles('rocm/images', DIGEST, SLSA)
+    ])
+    expect(api.requests).toHaveLength(1)
+  })
+
+  it('an entry that cannot be read is a problem entry and hides none of the others', async () => {
+    api.stored.unshift({
+      repository: 'rocm/images',
+      digest: DIGEST,
+      bundle: null,
+      predicateType: SLSA
+    })
+    const found = await client().listBundles('rocm/images', DIGEST, SLSA)
+    expect(found).toEqual([
+      {
+        where: `repos/rocm/images/attestations/${DIGEST} #1`,
+        problem: 'the attestation has neither bundle nor bundle_url'
+      },
+      expect.objectContaining({ bundle: bundle(1) })
+    ])
+  })
+
+  it('a bundle URL that fails is a problem entry naming no URL', async () => {
+    api.shape = 'bundle-url'
+    api.stored.push({
+      repository: 'rocm/images',
+      digest: DIGEST,
+      bundle: undefined,
+      predicateType: SLSA
+    })
+    const found = await client().listBundles('rocm/images', DIGEST, SLSA)
+    expect(found[0]).toMatchObject({ bundle: bundle(1) })
+    expect(found[1]).toEqual({
+      where: `repos/rocm/images/attestations/${DIGEST} #2 (bundle-url)`,
+      problem: 'its bundle_url answered HTTP 404'
+    })
   })
 })

@@ -84,14 +84,8 @@ interface Run {
   registryRequests: number
 }
 
-/** The pipeline on one row per image named; `viaProxy`: the registry with the referrers API. */
-async function run(
-  policyBody: string,
-  images: string[],
-  options: { viaProxy?: boolean | 'tags'; budgetMs?: number } = {}
-): Promise<Run> {
-  const proxy = options.viaProxy === 'tags' ? tagsOnly : referrersApi
-  const host = options.viaProxy ? proxy.host : registry.host
+/** The policy (SIGNERS and `policyBody`) and a matrix of one row per image named, on `host`. */
+function writeFiles(policyBody: string, images: string[], host: string): void {
   const policy = `policy:\n  mode: strict\n  require_signature: true\n  ignore_tlog: true\n  trusted_root: ci/trusted_root.json\n${SIGNERS}${policyBody}`
   writeFileSync(join(workspace, 'ci', 'rocm_policy.yml'), policy)
   const rows = images.flatMap((name, i) => [
@@ -106,6 +100,17 @@ async function run(
     join(workspace, 'ci', 'rocm_matrix.yml'),
     ['rocm:', '  images:', ...rows, ''].join('\n')
   )
+}
+
+/** The pipeline on one row per image named; `viaProxy`: the registry with the referrers API. */
+async function run(
+  policyBody: string,
+  images: string[],
+  options: { viaProxy?: boolean | 'tags'; budgetMs?: number } = {}
+): Promise<Run> {
+  const proxy = options.viaProxy === 'tags' ? tagsOnly : referrersApi
+  const host = options.viaProxy ? proxy.host : registry.host
+  writeFiles(policyBody, images, host)
   const registryClient = new RegistryClient({
     credentials: NO_CREDENTIALS,
     insecureRegistries: [host],
@@ -217,7 +222,8 @@ beforeAll(async () => {
     'key-and-github',
     'branch-build',
     'nothing',
-    'junk-first'
+    'junk-first',
+    'org-neighbour'
   ])
     await image(name)
   await attestInRegistry(bed, `${registry.host}/${REPO}@${digests.registry}`)
@@ -235,6 +241,13 @@ beforeAll(async () => {
   await inApi('other-type', RELEASE_CLAIMS, { type: 'https://slsa.dev/provenance/v0.2' })
   await inApi('key-and-github')
   await inApi('branch-build', { ...RELEASE_CLAIMS, ref: 'refs/heads/main' })
+  // Another repository of the same owner attested this image: the owner's bulk
+  // listing returns its bundle, which is not rocm/images' attestation.
+  await inApi(
+    'org-neighbour',
+    { ...RELEASE_CLAIMS, repository: 'rocm/other' },
+    { repository: 'rocm/other' }
+  )
   await signImage(`${registry.host}/${REPO}@${digests['key-and-github']}`, key)
   await attestInRegistry(bed, `${registry.host}/${REPO}@${digests['junk-first']}`)
   await pushJunkReferrerFirst(digests['junk-first'])
@@ -495,9 +508,8 @@ describe('a github signer in an attestation requirement', () => {
 })
 
 describe('the command line (dist/cli.js), wired as shipped', () => {
-  it('finds the bundle through GITHUB_API_URL and reports the signer as kind github', async () => {
-    await run('  trusted_signers: [images-ci]\n', ['api-only']) // writes the two files
-    const before = api.requests.length
+  /** `rocm-provenance verify` on the workspace's files, GITHUB_API_URL at the stand-in. */
+  async function verifyWithCli() {
     const cli = await runTool(
       process.execPath,
       [
@@ -508,10 +520,17 @@ describe('the command line (dist/cli.js), wired as shipped', () => {
         '--cosign-path',
         toolPath('cosign')
       ],
-      { cwd: workspace, env: hermeticEnv({ GITHUB_API_URL: api.url }), timeoutMs: 120_000 }
+      { cwd: workspace, env: hermeticEnv({ GITHUB_API_URL: api.url }), timeoutMs: 180_000 }
     )
-    expect(cli.code).toBe(0)
     const report = JSON.parse(readFileSync(join(workspace, 'rocm_provenance.json'), 'utf8'))
+    return { cli, report }
+  }
+
+  it('finds the bundle through GITHUB_API_URL and reports the signer as kind github', async () => {
+    await run('  trusted_signers: [images-ci]\n', ['api-only']) // writes the two files
+    const before = api.requests.length
+    const { cli, report } = await verifyWithCli()
+    expect(cli.code).toBe(0)
     expect(reportSchemaErrors(report)).toEqual([])
     expect(report.images[0].signers[0]).toMatchObject({
       name: 'images-ci',
@@ -520,5 +539,33 @@ describe('the command line (dist/cli.js), wired as shipped', () => {
       counted: true
     })
     expect(api.requests.length - before).toBe(1)
+  })
+
+  it('lists the digests of one owner with one bulk request, keeping the signer’s repository’s bundles', async () => {
+    const images = ['api-only', 'throttled', 'key-and-github', 'org-neighbour']
+    writeFiles('  trusted_signers: [images-ci]\n', images, registry.host)
+    const before = api.requests.length
+    const { cli, report } = await verifyWithCli()
+    const asked = api.requests.slice(before)
+    expect(asked.map(r => `${r.method} ${r.path.split('?')[0]}`)).toEqual([
+      'POST /orgs/rocm/attestations/bulk-list'
+    ])
+    expect(JSON.parse(asked[0].body ?? '').subject_digests).toHaveLength(4)
+    expect(reportSchemaErrors(report)).toEqual([])
+    const status = Object.fromEntries(
+      report.images.map((i: { row: { os: string }; trustStatus: string }) => [
+        i.row.os,
+        i.trustStatus
+      ])
+    )
+    expect(status).toEqual({
+      'api-only': 'valid',
+      throttled: 'valid',
+      'key-and-github': 'valid',
+      // rocm/other's bundle is not listed as rocm/images' (as the repository's
+      // own listing would not list it): no attestation, not a wrong one.
+      'org-neighbour': 'unsigned'
+    })
+    expect(cli.code).toBe(3)
   })
 })

@@ -10,6 +10,7 @@ import { ConfigError } from '../../src/domain/errors.js'
 import {
   checkGitHubBundle,
   combineGitHubBundles,
+  gitHubApiSubjects,
   identityRegexpFor,
   type GitHubCertificateClaims,
   type JudgedBundle
@@ -141,6 +142,38 @@ const STATEMENT = {
   predicateType: 'https://slsa.dev/provenance/v1',
   predicate: {}
 }
+
+describe('gitHubApiSubjects', () => {
+  it('names each (repository, pin, predicate type URI) the github signers will ask, once', async () => {
+    const policy = POLICY.replace(
+      'trusted_signers: [images-ci]',
+      'trusted_signers: [images-ci, self-hosted-ok]'
+    ).replace('- type: https://slsa.dev/provenance/v1', '- type: slsaprovenance1')
+    const plans = planImages(await loadFrom(workspace, policy, MINIMAL_MATRIX), {})
+    expect(gitHubApiSubjects([...plans, ...plans])).toEqual([
+      { repository: 'rocm/images', digest: PIN, predicateType: 'https://slsa.dev/provenance/v1' },
+      {
+        repository: 'rocm/images',
+        digest: PIN,
+        predicateType: 'https://in-toto.io/attestation/release/v0.1'
+      }
+    ])
+  })
+
+  it('asks nothing for an unpinned row or a row without github signers', async () => {
+    const plans = planImages(await loadFrom(workspace, POLICY, MINIMAL_MATRIX), {})
+    const unpinned = plans.map(plan => ({
+      ...plan,
+      row: { ...plan.row, pin: { kind: 'not-pinned' as const, raw: 'sha256:TODO' } }
+    }))
+    expect(gitHubApiSubjects(unpinned as typeof plans)).toEqual([])
+    const keyOnly = planImages(
+      await loadFrom(workspace, 'policy:\n  mode: warn\n', MINIMAL_MATRIX),
+      {}
+    )
+    expect(gitHubApiSubjects(keyOnly)).toEqual([])
+  })
+})
 
 describe('checkGitHubBundle', () => {
   it('accepts the signer’s own attestation of the pin', () => {

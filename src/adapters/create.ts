@@ -60,8 +60,9 @@ export function createAdapters(options: AdapterOptions): Adapters {
     token: options.githubToken,
     log: options.log
   })
-  const prepareCosign = async (use?: CosignUse): Promise<CosignTools> =>
-    createCosignTools({
+  const prepareCosign = async (use?: CosignUse): Promise<CosignTools> => {
+    if (use?.githubSubjects) attestations.expectSubjects(use.githubSubjects)
+    return createCosignTools({
       ...(use && { batch: { maxImages: groupSizeFor(use.concurrency) } }),
       cosignPath: await options.resolveCosignPath(),
       workspace: options.workspace,
@@ -70,6 +71,7 @@ export function createAdapters(options: AdapterOptions): Adapters {
       registry,
       attestations
     })
+  }
   const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex')
   return { registry, prepareCosign, loadConfig, matrixFile, sha256, schedule: registry }
 }

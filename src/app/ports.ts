@@ -4,7 +4,7 @@
  * use cases depend on these shapes only, never on an adapter's module.
  */
 import type { DigestSource } from '../domain/drift.js'
-import type { GitHubSignerCheck } from '../domain/github-signer.js'
+import type { GitHubApiSubject, GitHubSignerCheck } from '../domain/github-signer.js'
 import type {
   AttestationFinding,
   Config,
@@ -50,6 +50,12 @@ export interface SignatureVerifier {
  */
 export interface CosignUse {
   concurrency: number
+  /**
+   * The digests the run's `github` signers may ask GitHub's attestations API
+   * about (domain `gitHubApiSubjects`), so the adapter can list an owner's
+   * digests in bulk instead of one request per digest.
+   */
+  githubSubjects?: readonly GitHubApiSubject[]
 }
 
 /**

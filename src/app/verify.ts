@@ -10,6 +10,7 @@ import { decideImage, summariseRun } from '../domain/decide.js'
 import { checkDigest, type DigestSource } from '../domain/drift.js'
 import { causeChain, ConfigError, type ConfigIssue } from '../domain/errors.js'
 import { choosePreferredRow, planImages } from '../domain/plan.js'
+import { gitHubApiSubjects } from '../domain/github-signer.js'
 import type { CosignTools, CosignUse, LoadConfig, RegistrySchedule, VerdictCache } from './ports.js'
 import { checkTrust, hasSigner, skippedAttestation } from './trust.js'
 import {
@@ -234,12 +235,15 @@ export async function verifyImages(
   }
 
   deps.schedule?.setRegistryConcurrency(planned.config.policy.registryConcurrency)
+  const plans = options.shard ? selectShard(planned.plans, options.shard) : planned.plans
   // cosign is prepared once, on first use, whichever image needs it first.
   let cosignTools: Promise<CosignTools> | undefined
   const cosign = (): Promise<CosignTools> =>
-    (cosignTools ??= deps.prepareCosign({ concurrency: options.concurrency }))
+    (cosignTools ??= deps.prepareCosign({
+      concurrency: options.concurrency,
+      githubSubjects: gitHubApiSubjects(plans)
+    }))
 
-  const plans = options.shard ? selectShard(planned.plans, options.shard) : planned.plans
   const cache = openCacheSession(
     plans,
     {

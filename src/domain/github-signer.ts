@@ -7,7 +7,7 @@
  */
 import { RE2JS } from 're2js'
 import { expandPredicateType, valueAtPath, type VerifiedStatement } from './attestations.js'
-import type { Digest, GitHubSignerExpectation } from './types.js'
+import type { Digest, GitHubSignerExpectation, ImagePlan } from './types.js'
 
 /** The OIDC issuer of GitHub Actions tokens, the only one a `github` signer accepts. */
 export const GITHUB_ACTIONS_ISSUER = 'https://token.actions.githubusercontent.com'
@@ -114,6 +114,55 @@ function valueOf(document: unknown, key: string): unknown {
 }
 
 /**
+ * Whether a certificate says it was issued for a build of `repository`
+ * (`owner/name`): its Source Repository URI is `https://github.com/<repository>`,
+ * compared without case as GitHub compares owner and repository names.
+ */
+export function fromRepository(claims: GitHubCertificateClaims, repository: string): boolean {
+  return (
+    claims.sourceRepositoryUri?.toLowerCase() === `https://github.com/${repository}`.toLowerCase()
+  )
+}
+
+/** One digest a run may ask GitHub's attestations API about. */
+export interface GitHubApiSubject {
+  /** `owner/name` of the `github` signer. */
+  repository: string
+  digest: Digest
+  /** The predicate type as a URI (the API's `predicate_type` filter). */
+  predicateType: string
+}
+
+/**
+ * Every (repository, pinned digest, predicate type) the `github` signers of
+ * these plans may ask GitHub's attestations API about: trusted signers with
+ * their `predicate_type`, attestation requirements with their `type`. Unpinned
+ * rows ask nothing. Distinct; in plan order. Lets the API adapter list an
+ * owner's digests with one bulk request (`POST /orgs/{org}/attestations/bulk-list`).
+ */
+export function gitHubApiSubjects(plans: readonly ImagePlan[]): GitHubApiSubject[] {
+  const subjects = new Map<string, GitHubApiSubject>()
+  const add = (repository: string, digest: Digest, type: string): void => {
+    const predicateType = predicateTypeUri(type)
+    subjects.set(`${repository.toLowerCase()} ${digest} ${predicateType}`, {
+      repository,
+      digest,
+      predicateType
+    })
+  }
+  for (const plan of plans) {
+    if (plan.row.pin.kind !== 'pinned') continue
+    const { digest } = plan.row.pin
+    for (const signer of plan.signers ?? [])
+      if (signer.kind === 'github') add(signer.repository, digest, signer.predicateType)
+    for (const requirement of plan.requirements ?? [])
+      for (const signer of requirement.signers)
+        if (signer.kind === 'github') add(signer.repository, digest, requirement.type)
+  }
+  return [...subjects.values()]
+}
+
+/**
  * Why a bundle cosign verified is not this signer's attestation of `pinned`,
  * or undefined when it is: the statement's subject names the pin, its
  * predicate type is `predicateType`, and the certificate says the signer's
@@ -134,9 +183,8 @@ export function checkGitHubBundle(
   const actualType = valueOf(statement, 'predicateType')
   if (actualType !== expectedType)
     return `the statement's predicateType is ${JSON.stringify(actualType ?? '')}, not ${expectedType}`
-  const repositoryUri = `https://github.com/${signer.repository}`
-  if (claims.sourceRepositoryUri?.toLowerCase() !== repositoryUri.toLowerCase())
-    return `the certificate's Source Repository URI is ${claims.sourceRepositoryUri ?? '(none)'}, not ${repositoryUri}`
+  if (!fromRepository(claims, signer.repository))
+    return `the certificate's Source Repository URI is ${claims.sourceRepositoryUri ?? '(none)'}, not https://github.com/${signer.repository}`
   if (signer.sourceRef !== undefined && !matches(signer.sourceRef, claims.sourceRepositoryRef))
     return `the certificate's Source Repository Ref ${claims.sourceRepositoryRef ?? '(none)'} does not match source_ref ${JSON.stringify(signer.sourceRef)}`
   if (signer.signerWorkflow !== undefined && !matches(signer.signerWorkflow, claims.buildSignerUri))

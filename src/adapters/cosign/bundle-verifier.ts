@@ -22,6 +22,7 @@ import {
   checkGitHubBundle,
   combineGitHubBundles,
   FULCIO_OIDS,
+  fromRepository,
   GITHUB_ACTIONS_ISSUER,
   identityRegexpFor,
   predicateTypeUri,
@@ -128,6 +129,17 @@ function readGitHubClaims(der: Buffer): GitHubCertificateClaims {
   return claims
 }
 
+/** Whether a bundle's certificate (not yet verified) names `repository` as its source. */
+function attributedTo(bundle: unknown, repository: string): boolean {
+  const der = bundleCertificate(bundle)
+  if (!der) return false
+  try {
+    return fromRepository(readGitHubClaims(der), repository)
+  } catch {
+    return false
+  }
+}
+
 export class GitHubBundleVerifier implements GitHubSignerVerifier {
   constructor(private readonly options: GitHubBundleVerifierOptions) {}
 
@@ -156,13 +168,16 @@ export class GitHubBundleVerifier implements GitHubSignerVerifier {
       }
     )
     if (!(await judgeAll(fromRegistry)) && this.options.attestations) {
-      const fromApi = await this.fromApi(signer.repository, digest, predicateType).catch(
-        (error: unknown) => {
-          // GitHubApiError's message says when a rate limit resets.
-          unreadable.push(`GitHub attestations API: ${causeChain(error).join(': ')}`)
-          return []
-        }
-      )
+      const fromApi = await this.fromApi(
+        signer.repository,
+        digest,
+        predicateType,
+        unreadable
+      ).catch((error: unknown) => {
+        // GitHubApiError's message says when a rate limit resets.
+        unreadable.push(`GitHub attestations API: ${causeChain(error).join(': ')}`)
+        return []
+      })
       await judgeAll(fromApi)
     }
     const verified = judged.find(j => j.result === 'verified')
@@ -210,21 +225,34 @@ export class GitHubBundleVerifier implements GitHubSignerVerifier {
     return found
   }
 
+  /**
+   * The API's bundles for the digest. An entry that cannot be read is noted
+   * in `unreadable`; an entry of the owner's bulk listing is kept only when
+   * its certificate names the signer's repository (routing, not trust: cosign
+   * and checkGitHubBundle still judge it), as the repository's own listing
+   * would have listed it.
+   */
   private async fromApi(
     repository: string,
     digest: Digest,
-    predicateType: string
+    predicateType: string,
+    unreadable: string[]
   ): Promise<FoundBundle[]> {
     const listed = await this.options.attestations!.listBundles(
       repository,
       digest,
       predicateTypeUri(predicateType)
     )
-    return listed.map((entry, i) => ({
-      source: 'API' as const,
-      json: JSON.stringify(entry.bundle),
-      locator: `repos/${repository}/attestations/${digest} #${i + 1} (${entry.shape})`
-    }))
+    const found: FoundBundle[] = []
+    for (const entry of listed) {
+      if ('problem' in entry) {
+        unreadable.push(`GitHub attestations API ${entry.where}: ${entry.problem}`)
+        continue
+      }
+      if (entry.scope === 'owner' && !attributedTo(entry.bundle, repository)) continue
+      found.push({ source: 'API', json: JSON.stringify(entry.bundle), locator: entry.where })
+    }
+    return found
   }
 
   /** One bundle: cosign verifies it, then its certificate and statement are judged. */

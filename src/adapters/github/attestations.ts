@@ -6,6 +6,18 @@
  * JSON bundle in GitHub's blob storage, fetched without credentials). Pages
  * follow `Link: rel="next"` on the same origin and path only.
  *
+ * When the run will ask about two or more digests of one owner (told by
+ * `expectSubjects`), the first question lists them all at once through the
+ * bulk endpoint (`POST /orgs/{org}/attestations/bulk-list`, else
+ * `/users/{username}/…` for a personal account; body `subject_digests` and
+ * `predicate_type`, pages by `page_info.next` as the `after` cursor). Its
+ * entries cover every repository of the owner the token may read: they are
+ * marked `scope: 'owner'`, and the caller keeps those whose certificate
+ * attributes them to the signer's repository. Where the bulk endpoint is not
+ * served (404 on both, e.g. an older GitHub Enterprise Server) or fails,
+ * each digest is listed per repository as before; a rate limit past the
+ * budget is the answer for all.
+ *
  * Rate limits (403 or 429 with `retry-after`, or `x-ratelimit-remaining: 0`
  * with `x-ratelimit-reset`) are waited out while the run's budget for the API
  * lasts (30 s in all by default); past it the listing ends as
@@ -18,6 +30,7 @@ import { uncompress } from 'snappyjs'
 import { ProvenanceError, type GitHubApiErrorCode } from '../../domain/errors.js'
 import { nextLink } from '../../domain/manifest.js'
 import { ACTION_VERSION } from '../../domain/action-version.js'
+import type { GitHubApiSubject } from '../../domain/github-signer.js'
 import type { Digest } from '../../domain/types.js'
 import { parseRetryAfter } from '../../lib/retry.js'
 
@@ -27,6 +40,11 @@ const GITHUB_API_VERSION = '2022-11-28'
 const DEFAULT_RATE_LIMIT_BUDGET_MS = 30_000
 const PER_PAGE = 100
 const MAX_PAGES = 10
+/**
+ * Digests per bulk request. GitHub documents no limit on `subject_digests`;
+ * 100 keeps a request small, and a refused one falls back per repository.
+ */
+const BULK_DIGESTS = 100
 /** Largest compressed and decompressed bundle read. */
 const MAX_BUNDLE_BYTES = 16 * 1024 * 1024
 /** GitHub's `owner/name`: an account name, then a repository name that is not `.` or `..`. */
@@ -47,12 +65,50 @@ export class GitHubApiError extends ProvenanceError<GitHubApiErrorCode> {
   }
 }
 
-/** One Sigstore bundle the API lists for a digest. */
-interface ListedBundle {
-  /** The bundle as JSON (`application/vnd.dev.sigstore.bundle…+json`). */
-  bundle: unknown
-  /** Which shape it came in: inline, or fetched from `bundle_url`. */
-  shape: 'inline' | 'bundle-url'
+/**
+ * One entry the API lists for a digest: a Sigstore bundle, or why the entry
+ * cannot be read (one bad entry hides none of the others).
+ */
+export type ListedBundle = {
+  /** Where: the API path and the entry's place, e.g. `repos/o/r/attestations/sha256:… #2 (inline)`. */
+  where: string
+} & (
+  | {
+      /** The bundle as JSON (`application/vnd.dev.sigstore.bundle…+json`). */
+      bundle: unknown
+      /** Which shape it came in: inline, or fetched from `bundle_url`. */
+      shape: 'inline' | 'bundle-url'
+      /** `repository`: listed for the repository asked; `owner`: by the bulk listing, any repository of the owner. */
+      scope: 'repository' | 'owner'
+    }
+  | { problem: string }
+)
+
+/** The bulk listing of one owner's digests for one predicate type. */
+type BulkAnswer =
+  | {
+      kind: 'listed'
+      /** The API path that listed them, e.g. `orgs/rocm/attestations/bulk-list`. */
+      path: string
+      /** The raw entries by digest (lower case); a digest without any is absent. */
+      entries: Map<string, unknown[]>
+      /** False when the page limit cut the listing short: absence then proves nothing. */
+      complete: boolean
+    }
+  | { kind: 'not-served' }
+  | { kind: 'failed'; error: GitHubApiError }
+
+interface ApiAnswer {
+  status: number
+  body: string
+  headers: Record<string, string | string[] | undefined>
+}
+
+interface BulkGroup {
+  owner: string
+  predicateType?: string
+  digests: Set<Digest>
+  answer?: Promise<BulkAnswer>
 }
 
 interface GitHubAttestationsOptions {
@@ -89,6 +145,10 @@ export class GitHubAttestations {
   private readonly now: () => number
   /** Requests sent to the API and to bundle URLs. */
   requests = 0
+  /** Set once a rate limit outlasts the budget: later questions fail without a request. */
+  private exhausted?: GitHubApiError
+  private readonly groups = new Map<string, BulkGroup>()
+  private readonly listings = new Map<string, Promise<ListedBundle[]>>()
 
   constructor(private readonly options: GitHubAttestationsOptions) {
     this.budgetMs = options.rateLimitBudgetMs ?? DEFAULT_RATE_LIMIT_BUDGET_MS
@@ -98,111 +158,277 @@ export class GitHubAttestations {
   }
 
   /**
-   * Every bundle GitHub stores for `digest` in `repository` (`owner/name`),
-   * optionally of one predicate type; none when the API answers 404 (no
-   * attestation for that digest). Throws GitHubApiError: `GITHUB_API_AUTH`
-   * (401/403 not a rate limit), `GITHUB_API_RATE_LIMITED` (past the budget),
-   * `GITHUB_API_FAILED` (anything else, a bad page or bundle included).
+   * Tells the client which digests the run may ask about (domain
+   * `gitHubApiSubjects`): an owner with two or more of them for one predicate
+   * type is then listed with the bulk endpoint on the first question.
    */
-  async listBundles(
+  expectSubjects(subjects: readonly GitHubApiSubject[]): void {
+    for (const subject of subjects) {
+      if (!REPOSITORY.test(subject.repository)) continue
+      const owner = subject.repository.split('/')[0]
+      const key = groupKey(owner, subject.predicateType)
+      const group = this.groups.get(key) ?? {
+        owner,
+        predicateType: subject.predicateType,
+        digests: new Set<Digest>()
+      }
+      if (!group.answer) group.digests.add(subject.digest.toLowerCase() as Digest)
+      this.groups.set(key, group)
+    }
+  }
+
+  /**
+   * Every bundle GitHub stores for `digest` in `repository` (`owner/name`),
+   * optionally of one predicate type (a URI); none when the API answers 404
+   * (no attestation for that digest). From the bulk listing when the digest
+   * was expected with others of its owner (entries `scope: 'owner'`: any
+   * repository of the owner), else from the repository's own listing. Asked
+   * twice, answered once. An entry that cannot be read is a `problem` entry.
+   * Throws GitHubApiError: `GITHUB_API_AUTH` (401/403 not a rate limit),
+   * `GITHUB_API_RATE_LIMITED` (past the budget), `GITHUB_API_FAILED`
+   * (anything else: unreachable, a page that is not the API's JSON).
+   */
+  listBundles(repository: string, digest: Digest, predicateType?: string): Promise<ListedBundle[]> {
+    const key = `${repository.toLowerCase()} ${digest.toLowerCase()} ${predicateType ?? ''}`
+    let listing = this.listings.get(key)
+    if (!listing) {
+      listing = this.list(repository, digest.toLowerCase() as Digest, predicateType)
+      this.listings.set(key, listing)
+    }
+    return listing
+  }
+
+  private async list(
     repository: string,
     digest: Digest,
-    predicateType?: string
+    predicateType: string | undefined
   ): Promise<ListedBundle[]> {
     if (!REPOSITORY.test(repository))
       throw new GitHubApiError('GITHUB_API_FAILED', `"${repository}" is not owner/name`)
+    const base = this.base()
+    const group = this.groups.get(groupKey(repository.split('/')[0], predicateType))
+    if (group && group.digests.size >= 2 && group.digests.has(digest)) {
+      group.answer ??= this.bulkList(base, group)
+      const answer = await group.answer
+      if (answer.kind === 'failed' && answer.error.code === 'GITHUB_API_RATE_LIMITED')
+        throw answer.error
+      if (answer.kind === 'listed' && answer.complete) {
+        const entries = answer.entries.get(digest) ?? []
+        return Promise.all(
+          entries.map((entry, i) =>
+            this.bundleOf(entry, `${answer.path}: ${digest} #${i + 1}`, 'owner')
+          )
+        )
+      }
+    }
+    return this.listRepository(base, repository, digest, predicateType)
+  }
+
+  private base(): URL {
     const base = new URL(this.options.apiUrl.replace(/\/+$/, '') + '/')
     if (!allowedUrl(base))
       throw new GitHubApiError('GITHUB_API_FAILED', `${base.origin} is not HTTPS`)
-    let url: URL | undefined = new URL(`repos/${repository}/attestations/${digest}`, base)
+    return base
+  }
+
+  /** `GET /repos/{owner}/{repo}/attestations/{digest}`, every page. */
+  private async listRepository(
+    base: URL,
+    repository: string,
+    digest: Digest,
+    predicateType: string | undefined
+  ): Promise<ListedBundle[]> {
+    const path = `repos/${repository}/attestations/${digest}`
+    let url: URL | undefined = new URL(path, base)
     url.searchParams.set('per_page', String(PER_PAGE))
     if (predicateType) url.searchParams.set('predicate_type', predicateType)
     const first = url
-    const found: ListedBundle[] = []
+    const raw: unknown[] = []
     for (let page = 0; url && page < MAX_PAGES; page++) {
-      const { status, body, headers } = await this.getApi(url)
-      if (status === 404) return found
+      const { status, body, headers } = await this.callApi('GET', url)
+      if (status === 404) break
       const entries = (parse(body, `GET ${url.pathname}`) as { attestations?: unknown })
         ?.attestations
       if (!Array.isArray(entries))
         throw new GitHubApiError('GITHUB_API_FAILED', `GET ${url.pathname}: no attestations list`)
-      for (const entry of entries) found.push(await this.bundleOf(entry))
-      const next = nextLink(header(headers.link))
-      url = next ? new URL(next, url) : undefined
-      if (url && (url.origin !== first.origin || url.pathname !== first.pathname))
-        throw new GitHubApiError(
-          'GITHUB_API_FAILED',
-          `GET ${first.pathname}: the next page points elsewhere (${url.origin}${url.pathname})`
-        )
+      raw.push(...(entries as unknown[]))
+      url = sameListing(first, nextLink(header(headers.link)), url)
     }
-    return found
+    return Promise.all(
+      raw.map((entry, i) => this.bundleOf(entry, `${path} #${i + 1}`, 'repository'))
+    )
   }
 
-  private async bundleOf(entry: unknown): Promise<ListedBundle> {
-    const { bundle, bundle_url: bundleUrl } = (entry ?? {}) as Record<string, unknown>
-    if (bundle && typeof bundle === 'object') return { bundle, shape: 'inline' }
-    if (typeof bundleUrl !== 'string')
-      throw new GitHubApiError(
-        'GITHUB_API_FAILED',
-        'an attestation has neither bundle nor bundle_url'
+  /**
+   * The bulk listing of a group's digests: the organization's endpoint, else
+   * the user's; `not-served` when both answer 404. Never throws: a failure is
+   * an answer, so every digest of the group gets the same one.
+   */
+  private async bulkList(base: URL, group: BulkGroup): Promise<BulkAnswer> {
+    const digests = [...group.digests]
+    try {
+      for (const account of ['orgs', 'users'] as const) {
+        const path = `${account}/${group.owner}/attestations/bulk-list`
+        const entries = new Map<string, unknown[]>()
+        let complete = true
+        let served = true
+        for (let at = 0; at < digests.length && served; at += BULK_DIGESTS) {
+          const chunk = digests.slice(at, at + BULK_DIGESTS)
+          const listed = await this.bulkPages(new URL(path, base), chunk, group.predicateType)
+          if (listed === 'not-served') served = false
+          else {
+            complete &&= listed.complete
+            for (const [digest, list] of listed.entries)
+              entries.set(digest, [...(entries.get(digest) ?? []), ...list])
+          }
+        }
+        if (served) return { kind: 'listed', path, entries, complete }
+      }
+      this.options.log?.(
+        `GitHub attestations API: no bulk listing for ${group.owner}; listing each repository`
       )
+      return { kind: 'not-served' }
+    } catch (error: unknown) {
+      const failure =
+        error instanceof GitHubApiError
+          ? error
+          : new GitHubApiError('GITHUB_API_FAILED', 'the bulk listing failed', { cause: error })
+      if (failure.code !== 'GITHUB_API_RATE_LIMITED')
+        this.options.log?.(
+          `GitHub attestations API: the bulk listing for ${group.owner} failed (${failure.message}); listing each repository`
+        )
+      return { kind: 'failed', error: failure }
+    }
+  }
+
+  /** Every page of one bulk request; `not-served` on a first-page 404. */
+  private async bulkPages(
+    endpoint: URL,
+    digests: readonly Digest[],
+    predicateType: string | undefined
+  ): Promise<'not-served' | { entries: Map<string, unknown[]>; complete: boolean }> {
+    const body = JSON.stringify({
+      subject_digests: digests,
+      ...(predicateType && { predicate_type: predicateType })
+    })
+    const entries = new Map<string, unknown[]>()
+    const first = new URL(endpoint)
+    first.searchParams.set('per_page', String(PER_PAGE))
+    let url: URL | undefined = first
+    for (let page = 0; url; page++) {
+      if (page === MAX_PAGES) return { entries, complete: false }
+      const answer = await this.callApi('POST', url, body)
+      if (answer.status === 404) {
+        if (page === 0) return 'not-served'
+        throw new GitHubApiError(
+          'GITHUB_API_FAILED',
+          `POST ${url.pathname}: HTTP 404 on a later page`
+        )
+      }
+      const parsed = parse(answer.body, `POST ${url.pathname}`) as {
+        attestations_subject_digests?: unknown
+        page_info?: { has_next?: unknown; next?: unknown }
+      } | null
+      for (const [digest, list] of bulkEntries(parsed?.attestations_subject_digests, url))
+        entries.set(digest, [...(entries.get(digest) ?? []), ...list])
+      url = sameListing(
+        first,
+        nextLink(header(answer.headers.link)) ?? afterCursor(url, parsed?.page_info),
+        url
+      )
+    }
+    return { entries, complete: true }
+  }
+
+  /** One listed entry as a bundle: inline, or fetched from its `bundle_url`. */
+  private async bundleOf(
+    entry: unknown,
+    where: string,
+    scope: 'repository' | 'owner'
+  ): Promise<ListedBundle> {
+    const { bundle, bundle_url: bundleUrl } = (entry ?? {}) as Record<string, unknown>
+    if (bundle && typeof bundle === 'object')
+      return { where: `${where} (inline)`, bundle, shape: 'inline', scope }
+    const at = `${where} (bundle-url)`
+    if (typeof bundleUrl !== 'string')
+      return { where, problem: 'the attestation has neither bundle nor bundle_url' }
     let url: URL
     try {
       url = new URL(bundleUrl)
-    } catch (error: unknown) {
-      throw new GitHubApiError('GITHUB_API_FAILED', 'an attestation bundle_url is not a URL', {
-        cause: error
-      })
+    } catch {
+      return { where: at, problem: 'its bundle_url is not a URL' }
     }
     if (!allowedUrl(url))
-      throw new GitHubApiError('GITHUB_API_FAILED', `a bundle_url on ${url.origin} is not HTTPS`)
+      return { where: at, problem: `its bundle_url on ${url.origin} is not HTTPS` }
     // Blob storage: no credentials, and the signed URL never in a message.
     this.requests++
-    const response = await this.client.get(url.href, { accept: 'application/octet-stream' })
-    const status = response.message.statusCode ?? 0
-    const compressed = await response.readBodyBuffer!()
-    if (status !== 200)
-      throw new GitHubApiError('GITHUB_API_FAILED', `a bundle_url answered HTTP ${status}`)
+    let status: number
+    let compressed: Buffer
+    try {
+      const response = await this.client.get(url.href, { accept: 'application/octet-stream' })
+      status = response.message.statusCode ?? 0
+      compressed = await response.readBodyBuffer!()
+    } catch (error: unknown) {
+      return { where: at, problem: `its bundle_url cannot be read: ${String(error)}` }
+    }
+    if (status !== 200) return { where: at, problem: `its bundle_url answered HTTP ${status}` }
     if (compressed.length > MAX_BUNDLE_BYTES)
-      throw new GitHubApiError('GITHUB_API_FAILED', 'a bundle is larger than 16 MiB')
+      return { where: at, problem: 'its bundle is larger than 16 MiB' }
     let text: string
     try {
       text = Buffer.from(uncompress(compressed, MAX_BUNDLE_BYTES)).toString('utf8')
-    } catch (error: unknown) {
-      throw new GitHubApiError('GITHUB_API_FAILED', 'a bundle_url is not Snappy-compressed', {
-        cause: error
-      })
+    } catch {
+      return { where: at, problem: 'its bundle_url is not Snappy-compressed' }
     }
-    return { bundle: parse(text, 'a bundle from bundle_url'), shape: 'bundle-url' }
+    try {
+      return { where: at, bundle: JSON.parse(text) as unknown, shape: 'bundle-url', scope }
+    } catch {
+      return { where: at, problem: 'its bundle is not JSON' }
+    }
   }
 
-  /** One API GET; rate limits waited out within the budget, 5xx once more. */
-  private async getApi(url: URL): Promise<{
-    status: number
-    body: string
-    headers: Record<string, string | string[] | undefined>
-  }> {
+  /**
+   * One API request (GET, or POST with a JSON body); rate limits waited out
+   * within the budget, 5xx asked once more. 200 and 404 are answers; anything
+   * else throws GitHubApiError. Once a rate limit has outlasted the budget,
+   * every later call throws that at once, without a request.
+   */
+  private async callApi(method: 'GET' | 'POST', url: URL, body?: string): Promise<ApiAnswer> {
+    if (this.exhausted) throw this.exhausted
     const headers: Record<string, string> = {
       accept: 'application/vnd.github+json',
-      'x-github-api-version': GITHUB_API_VERSION
+      'x-github-api-version': GITHUB_API_VERSION,
+      ...(body !== undefined && { 'content-type': 'application/json' })
     }
     if (this.options.token) headers.authorization = `Bearer ${this.options.token}`
     for (let attempt = 1; ; attempt++) {
       this.requests++
-      const response = await this.client.get(url.href, headers)
-      const status = response.message.statusCode ?? 0
-      const body = await response.readBody()
-      const answer = { status, body, headers: response.message.headers }
+      let answer: ApiAnswer
+      try {
+        const response = await this.client.request(method, url.href, body ?? null, headers)
+        answer = {
+          status: response.message.statusCode ?? 0,
+          body: await response.readBody(),
+          headers: response.message.headers
+        }
+      } catch (error: unknown) {
+        throw new GitHubApiError('GITHUB_API_FAILED', `${method} ${url.pathname}: no answer`, {
+          cause: error
+        })
+      }
+      const { status } = answer
       if (status === 200 || status === 404) return answer
       const wait = this.rateLimitWait(status, answer.headers)
       if (wait !== undefined) {
         const resetAt = new Date(this.now() + wait).toISOString()
-        if (wait > this.budgetMs)
-          throw new GitHubApiError(
+        if (wait > this.budgetMs) {
+          this.exhausted = new GitHubApiError(
             'GITHUB_API_RATE_LIMITED',
-            `GET ${url.pathname}: rate-limited until ${resetAt}, past this run's ${this.totalBudgetMs / 1000} s budget for the attestations API`,
+            `${method} ${url.pathname}: rate-limited until ${resetAt}, past this run's ${this.totalBudgetMs / 1000} s budget for the attestations API`,
             { resetAt }
           )
+          throw this.exhausted
+        }
         this.budgetMs -= wait
         this.options.log?.(
           `GitHub attestations API rate-limited: waiting ${wait} ms (until ${resetAt})`
@@ -212,7 +438,7 @@ export class GitHubAttestations {
       }
       if (status >= 500 && attempt < 2) continue
       const code = status === 401 || status === 403 ? 'GITHUB_API_AUTH' : 'GITHUB_API_FAILED'
-      throw new GitHubApiError(code, `GET ${url.pathname}: HTTP ${status}`)
+      throw new GitHubApiError(code, `${method} ${url.pathname}: HTTP ${status}`)
     }
   }
 
@@ -239,4 +465,63 @@ function parse(text: string, what: string): unknown {
   } catch (error: unknown) {
     throw new GitHubApiError('GITHUB_API_FAILED', `${what} is not JSON`, { cause: error })
   }
+}
+
+function groupKey(owner: string, predicateType: string | undefined): string {
+  return `${owner.toLowerCase()} ${predicateType ?? ''}`
+}
+
+/**
+ * The next page's URL, or undefined at the end. Throws GITHUB_API_FAILED when
+ * it leaves the listing's origin or path (a page may not send the token elsewhere).
+ */
+function sameListing(first: URL, next: string | undefined, current: URL): URL | undefined {
+  if (next === undefined) return undefined
+  const url = new URL(next, current)
+  if (url.origin !== first.origin || url.pathname !== first.pathname)
+    throw new GitHubApiError(
+      'GITHUB_API_FAILED',
+      `${first.pathname}: the next page points elsewhere (${url.origin}${url.pathname})`
+    )
+  return url
+}
+
+/** The bulk listing's next page from `page_info` (`has_next`, `next` as the `after` cursor). */
+function afterCursor(
+  current: URL,
+  pageInfo: { has_next?: unknown; next?: unknown } | undefined
+): string | undefined {
+  if (pageInfo?.has_next !== true || typeof pageInfo.next !== 'string' || pageInfo.next === '')
+    return undefined
+  const url = new URL(current)
+  url.searchParams.set('after', pageInfo.next)
+  return url.href
+}
+
+/**
+ * The entries of a bulk answer's `attestations_subject_digests`, by digest
+ * (lower case): an object of digest → list (or null), as the REST schema
+ * says; a list of such objects, as GitHub's documented example shows, is read
+ * the same. Throws GITHUB_API_FAILED on anything else.
+ */
+function bulkEntries(value: unknown, url: URL): [string, unknown[]][] {
+  const maps = Array.isArray(value) ? value : [value]
+  const found: [string, unknown[]][] = []
+  for (const map of maps) {
+    if (typeof map !== 'object' || map === null || Array.isArray(map))
+      throw new GitHubApiError(
+        'GITHUB_API_FAILED',
+        `POST ${url.pathname}: no attestations_subject_digests object`
+      )
+    for (const [digest, list] of Object.entries(map as Record<string, unknown>)) {
+      if (list === null) continue
+      if (!Array.isArray(list))
+        throw new GitHubApiError(
+          'GITHUB_API_FAILED',
+          `POST ${url.pathname}: the entry of ${digest} is not a list`
+        )
+      found.push([digest.toLowerCase(), list as unknown[]])
+    }
+  }
+  return found
 }
