@@ -37248,12 +37248,12 @@ function formatLocation(location) {
   if (!location) return "";
   return `${location.file}:${location.line}:${location.column}`;
 }
-function formatConfigIssues(issues) {
+function formatConfigIssues(issues, kind = "problem") {
   const lines = issues.map((issue) => {
     const where = formatLocation(issue.location);
     return where ? `${where}: ${issue.message}` : issue.message;
   });
-  const noun = issues.length === 1 ? "problem" : "problems";
+  const noun = issues.length === 1 ? kind : `${kind}s`;
   return `configuration has ${issues.length} ${noun}:
 ${lines.map((l) => `  ${l}`).join("\n")}`;
 }
@@ -44662,6 +44662,9 @@ function unique(signers) {
   const seen = /* @__PURE__ */ new Set();
   return signers.filter((signer) => !seen.has(signer.name) && seen.add(signer.name));
 }
+function configWarnings(config) {
+  return [...config.policy.warnings ?? [], ...config.matrix.warnings ?? []];
+}
 function planImages(config, options) {
   const issues = [];
   const plans = [];
@@ -44801,6 +44804,12 @@ function choosePreferredRow(matrix2, plans) {
 
 // src/config/regexp.ts
 var REGEXP_SYNTAX = /[\^$*+?()[\]|\\{}]/;
+function isStartAnchored(pattern) {
+  return /^(?:\(\?[a-zA-Z-]*\))*(?:\^|\\A)/.test(pattern);
+}
+function unanchoredWarning(key, subject = "the certificate's identity") {
+  return `\`${key}\` is not anchored with \`^\`: it matches anywhere in ${subject}, so a value that merely contains it matches too; start it with \`^\` (and end it with \`$\` unless a prefix is meant)`;
+}
 function findRe2Problem(pattern) {
   try {
     RE2JS.compile(pattern);
@@ -47719,6 +47728,7 @@ function findReferenceTemplateProblem(template, kind) {
 }
 function readPolicy(parsed) {
   const issues = [];
+  const warnings = [];
   const fields = asFields(asFields(parsed.data).policy);
   const at = (...path) => locate(parsed, toPointer(["policy", ...path]));
   const locations = {};
@@ -47809,7 +47819,6 @@ function readPolicy(parsed) {
     issues.push(...findUndefinedSigners(requirement.signers, signers, parsed.file));
   }
   const writtenAttestMode = oneOf(fields.attest_mode, ATTEST_MODES);
-  const warnings = [];
   if (attestations && attestations.length > 0 && writtenAttestMode === "none") {
     warnings.push({
       code: "requirements-not-checked",
@@ -47941,7 +47950,12 @@ function readPolicy(parsed) {
             message: `${where}: \`identity\` expected a regular expression in Go/RE2 syntax; RE2 says: ${identityProblem}`,
             location: at(...path, "identity")
           });
-        }
+        } else if (!isStartAnchored(identity))
+          warnings.push({
+            code: "unanchored-pattern",
+            message: `${where}: ${unanchoredWarning("identity")}`,
+            location: at(...path, "identity")
+          });
         const issuerIsRegexp = REGEXP_SYNTAX.test(issuer);
         const issuerProblem = issuerIsRegexp ? findRe2Problem(issuer) : void 0;
         if (issuerProblem) {
@@ -47991,6 +48005,15 @@ function readPolicy(parsed) {
         issues.push({
           code: "bad-regexp",
           message: `${where}: \`github.${key}\` expected a regular expression in Go/RE2 syntax; RE2 says: ${problem}`,
+          location: at(...path, key)
+        });
+      else if (!isStartAnchored(pattern))
+        warnings.push({
+          code: "unanchored-pattern",
+          message: `${where}: ${unanchoredWarning(
+            `github.${key}`,
+            key === "source_ref" ? "the certificate's Source Repository Ref" : "the certificate's Build Signer URI"
+          )}`,
           location: at(...path, key)
         });
       signer[field] = pattern;
@@ -48111,6 +48134,8 @@ var MatrixReader = class {
   }
   parsed;
   issues = [];
+  /** Problems that do not stop the run (annotations; `validate` prints them). */
+  warnings = [];
   at(path, part = "value") {
     return locate(this.parsed, toPointer(path), part);
   }
@@ -48274,6 +48299,12 @@ var MatrixReader = class {
           [...path, "identity"],
           `expected a regular expression in Go/RE2 syntax; RE2 says: ${problem}`
         );
+      else if (!isStartAnchored(identity))
+        this.warnings.push({
+          code: "unanchored-pattern",
+          message: `${displayPath(toPointer([...path, "identity"]))}: ${unanchoredWarning("identity")}`,
+          location: this.at([...path, "identity"])
+        });
       expectation.identity = identity;
     }
     if (issuer !== void 0) {
@@ -48443,6 +48474,7 @@ function findMisspeltRocm(parsed) {
 function readMatrix(parsed) {
   const reader = new MatrixReader(parsed);
   const matrix2 = reader.read();
+  if (reader.warnings.length > 0) matrix2.warnings = reader.warnings;
   return { matrix: matrix2, issues: reader.issues };
 }
 
@@ -48581,12 +48613,12 @@ async function loadConfig(options) {
 }
 async function validateConfigFiles(options) {
   const { config, issues } = await readConfig(options);
-  if (issues.length > 0) return issues;
+  if (issues.length > 0) return { issues, warnings: [] };
   try {
     planImages(config, {});
-    return [];
+    return { issues: [], warnings: configWarnings(config) };
   } catch (error) {
-    if (error instanceof ConfigError) return error.issues;
+    if (error instanceof ConfigError) return { issues: error.issues, warnings: [] };
     throw error;
   }
 }
@@ -53665,7 +53697,9 @@ async function verifyImages(options, deps) {
       configDigest: configDigest(planned.config, planned.plans, ACTION_VERSION, deps.sha256)
     },
     configIssues: [],
-    ...planned.config.policy.warnings && { configWarnings: planned.config.policy.warnings },
+    ...configWarnings(planned.config).length > 0 && {
+      configWarnings: configWarnings(planned.config)
+    },
     errors,
     cosign: cosignVersion,
     cache: cacheStatus,
@@ -55386,12 +55420,14 @@ async function validateCommand(args) {
     },
     allowPositionals: false
   });
-  const issues = await validateConfigFiles({
+  const { issues, warnings } = await validateConfigFiles({
     policyPath: values.policy,
     matrixPath: values.matrix,
     workspace: process.cwd()
   });
   if (issues.length === 0) {
+    if (warnings.length > 0) err(`${formatConfigIssues(warnings, "warning")}
+`);
     out(`${values.policy} and ${values.matrix} are valid
 `);
     return 0;

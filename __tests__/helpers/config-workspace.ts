@@ -70,9 +70,10 @@ export async function issuesFor(
 }
 
 export async function validateIn(workspace: ConfigWorkspace): Promise<ConfigIssue[]> {
-  return validateConfigFiles({
+  const { issues } = await validateConfigFiles({
     policyPath: POLICY_PATH,
     matrixPath: MATRIX_PATH,
     workspace: workspace.root
   })
+  return issues
 }

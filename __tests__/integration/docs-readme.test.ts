@@ -182,7 +182,7 @@ describe('examples', () => {
       mkdirSync(join(workspace, 'ci'))
       copyFileSync(join(EXAMPLES, 'ci', 'rocm_matrix.yml'), join(workspace, 'ci', 'm.yml'))
       writeFileSync(join(workspace, 'ci', 'p.yml'), 'policy:\n  mode: stict\n')
-      const issues = await validateConfigFiles({
+      const { issues } = await validateConfigFiles({
         policyPath: 'ci/p.yml',
         matrixPath: 'ci/m.yml',
         workspace

@@ -139,6 +139,23 @@ describe('rocm-provenance (dist/cli.js)', () => {
     writeFileSync(join(workspace, 'ci', 'rocm_policy.yml'), STRICT_POLICY)
   })
 
+  it('validate prints warnings (an unanchored identity pattern) and still exits 0', async () => {
+    writeFileSync(
+      join(workspace, 'ci', 'rocm_policy.yml'),
+      `${STRICT_POLICY}\n  signers:\n    ci:\n      identity: 'https://github\\.com/rocm/images/'\n      issuer: https://token.actions.githubusercontent.com\n`
+    )
+    try {
+      const warned = await cli(workspace, ['validate'])
+      expect(warned.code).toBe(0)
+      expect(warned.stdout).toContain('are valid')
+      expect(warned.stderr).toMatch(
+        /configuration has 1 warning:\n {2}ci\/rocm_policy\.yml:\d+:\d+: `policy\.signers\.ci`: `identity` is not anchored with `\^`/
+      )
+    } finally {
+      writeFileSync(join(workspace, 'ci', 'rocm_policy.yml'), STRICT_POLICY)
+    }
+  })
+
   it('refuses an unknown command and bad options with exit 4', async () => {
     expect((await cli(workspace, ['frobnicate'])).code).toBe(4)
     const bad = await cli(workspace, ['verify', '--concurrency', '0'])

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { generateKeyPairSync } from 'node:crypto'
 import { ConfigError } from '../../src/domain/errors.js'
-import { planImages } from '../../src/domain/plan.js'
+import { configWarnings, planImages } from '../../src/domain/plan.js'
 import {
   issuesFor,
   loadFrom,
@@ -170,6 +170,51 @@ describe('the policy file with signers', () => {
     const [plan] = planImages(config, {})
     expect(plan.signers?.map(s => s.name)).toEqual(['release-2025', 'release-2026'])
     expect(plan.threshold).toBe(2)
+  })
+
+  it('warns (not an error) about identity patterns not anchored with ^, at their line', async () => {
+    const config = await loadFrom(
+      workspace,
+      `policy:
+  signers:
+    keyless-bare:
+      identity: 'https://github\\.com/rocm/images/'
+      issuer: https://token.actions.githubusercontent.com
+    keyless-flagged:
+      identity: '(?i)^https://github\\.com/rocm/images/'
+      issuer: https://token.actions.githubusercontent.com
+    keyless-a:
+      identity: '\\Ahttps://github\\.com/rocm/images/'
+      issuer: https://token.actions.githubusercontent.com
+    gh:
+      github:
+        repository: rocm/images
+        signer_workflow: 'https://github\\.com/rocm/images/\\.github/workflows/release\\.yml@refs/heads/main'
+        source_ref: refs/heads/main
+  trusted_signers: [keyless-bare, keyless-flagged, keyless-a, gh]
+`,
+      `rocm:
+  images:
+    - version: "6.4.4"
+      os: ubuntu-22.04
+      digest: "${PINNED_DIGEST}"
+      provenance:
+        identity: 'release\\.yml@refs/tags/v'
+        issuer: https://token.actions.githubusercontent.com
+`
+    )
+    const all = configWarnings(config).map(
+      w => `${w.location?.file}:${w.location?.line} ${w.code} ${w.message.split(':')[0]}`
+    )
+    expect(all).toEqual([
+      `${POLICY_PATH}:4 unanchored-pattern \`policy.signers.keyless-bare\``,
+      `${POLICY_PATH}:15 unanchored-pattern \`policy.signers.gh\``,
+      `${POLICY_PATH}:16 unanchored-pattern \`policy.signers.gh\``,
+      `${MATRIX_PATH}:7 unanchored-pattern \`rocm.images[0].provenance.identity\``
+    ])
+    expect(configWarnings(config)[2].message).toContain(
+      "`github.source_ref` is not anchored with `^`: it matches anywhere in the certificate's Source Repository Ref"
+    )
   })
 
   it('warns (not an error) about attest_mode none next to requirements', async () => {

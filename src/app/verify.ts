@@ -9,7 +9,7 @@ import { mapConcurrent } from '../lib/concurrency.js'
 import { decideImage, summariseRun } from '../domain/decide.js'
 import { checkDigest, type DigestSource } from '../domain/drift.js'
 import { causeChain, ConfigError, type ConfigIssue } from '../domain/errors.js'
-import { choosePreferredRow, planImages } from '../domain/plan.js'
+import { choosePreferredRow, configWarnings, planImages } from '../domain/plan.js'
 import { gitHubApiSubjects } from '../domain/github-signer.js'
 import type { CosignTools, CosignUse, LoadConfig, RegistrySchedule, VerdictCache } from './ports.js'
 import { checkTrust, hasSigner, skippedAttestation } from './trust.js'
@@ -284,7 +284,9 @@ export async function verifyImages(
       configDigest: configDigest(planned.config, planned.plans, ACTION_VERSION, deps.sha256)
     }),
     configIssues: [],
-    ...(planned.config.policy.warnings && { configWarnings: planned.config.policy.warnings }),
+    ...(configWarnings(planned.config).length > 0 && {
+      configWarnings: configWarnings(planned.config)
+    }),
     errors,
     cosign: cosignVersion,
     cache: cacheStatus,

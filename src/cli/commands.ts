@@ -178,12 +178,13 @@ async function validateCommand(args: string[]): Promise<number> {
     },
     allowPositionals: false
   })
-  const issues = await validateConfigFiles({
+  const { issues, warnings } = await validateConfigFiles({
     policyPath: values.policy,
     matrixPath: values.matrix,
     workspace: process.cwd()
   })
   if (issues.length === 0) {
+    if (warnings.length > 0) err(`${formatConfigIssues(warnings, 'warning')}\n`)
     out(`${values.policy} and ${values.matrix} are valid\n`)
     return 0
   }

@@ -16,7 +16,7 @@ import type {
 } from '../domain/types.js'
 import { normaliseFingerprint, windowInstant } from '../domain/signers.js'
 import { findReferenceTemplateProblem } from './policy.js'
-import { findRe2Problem, REGEXP_SYNTAX } from './regexp.js'
+import { findRe2Problem, isStartAnchored, REGEXP_SYNTAX, unanchoredWarning } from './regexp.js'
 import { closestMatch, displayPath } from './schema.js'
 import { locate, sourceText, toPointer, type ParsedYaml } from './yaml.js'
 
@@ -40,6 +40,8 @@ function instantOf(value: string, end: boolean): number {
 
 class MatrixReader {
   readonly issues: ConfigIssue[] = []
+  /** Problems that do not stop the run (annotations; `validate` prints them). */
+  readonly warnings: ConfigIssue[] = []
 
   constructor(private readonly parsed: ParsedYaml) {}
 
@@ -219,6 +221,12 @@ class MatrixReader {
           [...path, 'identity'],
           `expected a regular expression in Go/RE2 syntax; RE2 says: ${problem}`
         )
+      else if (!isStartAnchored(identity))
+        this.warnings.push({
+          code: 'unanchored-pattern',
+          message: `${displayPath(toPointer([...path, 'identity']))}: ${unanchoredWarning('identity')}`,
+          location: this.at([...path, 'identity'])
+        })
       expectation.identity = identity
     }
     if (issuer !== undefined) {
@@ -416,5 +424,6 @@ export function findMisspeltRocm(parsed: ParsedYaml): ConfigIssue | undefined {
 export function readMatrix(parsed: ParsedYaml): { matrix: Matrix; issues: ConfigIssue[] } {
   const reader = new MatrixReader(parsed)
   const matrix = reader.read()
+  if (reader.warnings.length > 0) matrix.warnings = reader.warnings
   return { matrix, issues: reader.issues }
 }

@@ -25,7 +25,7 @@ import {
   type PolicyOverride,
   type SignerNames
 } from '../domain/types.js'
-import { findRe2Problem, REGEXP_SYNTAX } from './regexp.js'
+import { findRe2Problem, isStartAnchored, REGEXP_SYNTAX, unanchoredWarning } from './regexp.js'
 import { displayPath } from './schema.js'
 import { locate, toPointer, type ParsedYaml } from './yaml.js'
 
@@ -104,6 +104,8 @@ export function findReferenceTemplateProblem(
 /** Reads the `policy` mapping; schema errors are reported by the schema check, not here. */
 export function readPolicy(parsed: ParsedYaml): { policy: Policy; issues: ConfigIssue[] } {
   const issues: ConfigIssue[] = []
+  /** Problems that do not stop the run (annotations; `validate` prints them). */
+  const warnings: ConfigIssue[] = []
   const fields = asFields(asFields(parsed.data).policy)
   const at = (...path: (string | number)[]): SourceLocation =>
     locate(parsed, toPointer(['policy', ...path]))
@@ -201,7 +203,6 @@ export function readPolicy(parsed: ParsedYaml): { policy: Policy; issues: Config
     issues.push(...findUndefinedSigners(requirement.signers, signers, parsed.file))
   }
   const writtenAttestMode = oneOf(fields.attest_mode, ATTEST_MODES)
-  const warnings: ConfigIssue[] = []
   if (attestations && attestations.length > 0 && writtenAttestMode === 'none') {
     warnings.push({
       code: 'requirements-not-checked',
@@ -339,7 +340,12 @@ export function readPolicy(parsed: ParsedYaml): { policy: Policy; issues: Config
             message: `${where}: \`identity\` expected a regular expression in Go/RE2 syntax; RE2 says: ${identityProblem}`,
             location: at(...path, 'identity')
           })
-        }
+        } else if (!isStartAnchored(identity))
+          warnings.push({
+            code: 'unanchored-pattern',
+            message: `${where}: ${unanchoredWarning('identity')}`,
+            location: at(...path, 'identity')
+          })
         const issuerIsRegexp = REGEXP_SYNTAX.test(issuer)
         const issuerProblem = issuerIsRegexp ? findRe2Problem(issuer) : undefined
         if (issuerProblem) {
@@ -406,6 +412,17 @@ export function readPolicy(parsed: ParsedYaml): { policy: Policy; issues: Config
         issues.push({
           code: 'bad-regexp',
           message: `${where}: \`github.${key}\` expected a regular expression in Go/RE2 syntax; RE2 says: ${problem}`,
+          location: at(...path, key)
+        })
+      else if (!isStartAnchored(pattern))
+        warnings.push({
+          code: 'unanchored-pattern',
+          message: `${where}: ${unanchoredWarning(
+            `github.${key}`,
+            key === 'source_ref'
+              ? "the certificate's Source Repository Ref"
+              : "the certificate's Build Signer URI"
+          )}`,
           location: at(...path, key)
         })
       signer[field] = pattern

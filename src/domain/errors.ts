@@ -77,12 +77,15 @@ export function formatLocation(location: SourceLocation | undefined): string {
   return `${location.file}:${location.line}:${location.column}`
 }
 
-export function formatConfigIssues(issues: ConfigIssue[]): string {
+export function formatConfigIssues(
+  issues: ConfigIssue[],
+  kind: 'problem' | 'warning' = 'problem'
+): string {
   const lines = issues.map(issue => {
     const where = formatLocation(issue.location)
     return where ? `${where}: ${issue.message}` : issue.message
   })
-  const noun = issues.length === 1 ? 'problem' : 'problems'
+  const noun = issues.length === 1 ? kind : `${kind}s`
   return `configuration has ${issues.length} ${noun}:\n${lines.map(l => `  ${l}`).join('\n')}`
 }
 

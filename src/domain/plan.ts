@@ -268,6 +268,11 @@ function unique(signers: NamedSigner[]): NamedSigner[] {
   return signers.filter(signer => !seen.has(signer.name) && seen.add(signer.name))
 }
 
+/** Both files' warnings (problems that do not stop the run), the policy's first. */
+export function configWarnings(config: Config): ConfigIssue[] {
+  return [...(config.policy.warnings ?? []), ...(config.matrix.warnings ?? [])]
+}
+
 /**
  * One plan per matrix row (restricted to `options.images` when given). Throws a
  * ConfigError listing every row whose reference is unusable, every duplicate and

@@ -185,6 +185,8 @@ export interface Matrix {
   form: 'rows' | 'os-map'
   rows: MatrixRow[]
   preference?: MatrixPreference
+  /** Problems that do not stop the run (annotations), e.g. an unanchored identity pattern. */
+  warnings?: ConfigIssue[]
 }
 
 export interface Config {

@@ -13,7 +13,7 @@ import {
   readRegularFile
 } from './safe-file.js'
 import { ConfigError, type ConfigIssue, type SourceLocation } from '../../domain/errors.js'
-import { planImages } from '../../domain/plan.js'
+import { configWarnings, planImages } from '../../domain/plan.js'
 import { showControlCharacters } from '../../domain/reference.js'
 import type { Config, Matrix, Policy } from '../../domain/types.js'
 import { findMisspeltRocm, readMatrix } from '../../config/matrix.js'
@@ -179,17 +179,20 @@ export async function loadConfig(options: ConfigFiles): Promise<Config> {
 }
 
 /**
- * Every issue in both files (empty when they are valid), including references
- * that only fail once planned with the defaults — for `rocm-provenance validate`.
+ * Every issue in both files (none when they are valid), including references
+ * that only fail once planned with the defaults, and the warnings of files
+ * without issues — for `rocm-provenance validate`.
  */
-export async function validateConfigFiles(options: ConfigFiles): Promise<ConfigIssue[]> {
+export async function validateConfigFiles(
+  options: ConfigFiles
+): Promise<{ issues: ConfigIssue[]; warnings: ConfigIssue[] }> {
   const { config, issues } = await readConfig(options)
-  if (issues.length > 0) return issues
+  if (issues.length > 0) return { issues, warnings: [] }
   try {
     planImages(config, {})
-    return []
+    return { issues: [], warnings: configWarnings(config) }
   } catch (error: unknown) {
-    if (error instanceof ConfigError) return error.issues
+    if (error instanceof ConfigError) return { issues: error.issues, warnings: [] }
     throw error
   }
 }
