@@ -44105,10 +44105,16 @@ var PREDICATE_TYPE_ALIASES = {
   vuln: "https://cosign.sigstore.dev/attestation/vuln/v1",
   spdx: "https://spdx.dev/Document",
   spdxjson: "https://spdx.dev/Document",
-  cyclonedx: "https://cyclonedx.org/bom"
+  cyclonedx: "https://cyclonedx.org/bom",
+  link: "https://in-toto.io/Link/v1",
+  openvex: "https://openvex.dev/ns"
 };
 function expandPredicateType(type) {
   return PREDICATE_TYPE_ALIASES[type] ?? (type.includes(":") ? type : void 0);
+}
+function predicateTypeProblem(type) {
+  if (expandPredicateType(type) !== void 0) return void 0;
+  return `expected a predicate type URI (e.g. https://slsa.dev/provenance/v1) or one of cosign's --type shorthands (${Object.keys(PREDICATE_TYPE_ALIASES).join(", ")}), found ${JSON.stringify(type)}`;
 }
 var VULN_PREDICATE_TYPE = "https://cosign.sigstore.dev/attestation/vuln/v1";
 var DEFAULT_TIME_FIELDS = {
@@ -47819,6 +47825,14 @@ function readPolicy(parsed) {
     issues.push(...findUndefinedSigners(requirement.signers, signers, parsed.file));
   }
   const writtenAttestMode = oneOf(fields.attest_mode, ATTEST_MODES);
+  const writtenAttestationType = stringOf(fields.attestation_type);
+  const attestationTypeProblem = writtenAttestationType !== void 0 ? predicateTypeProblem(writtenAttestationType) : void 0;
+  if (attestationTypeProblem)
+    issues.push({
+      code: "bad-value",
+      message: `${displayPath("/policy/attestation_type")}: ${attestationTypeProblem}`,
+      location: at("attestation_type")
+    });
   if (attestations && attestations.length > 0 && writtenAttestMode === "none") {
     warnings.push({
       code: "requirements-not-checked",
@@ -47994,6 +48008,13 @@ function readPolicy(parsed) {
       hostedRunnersOnly: fields2.hosted_runners_only !== false,
       predicateType: stringOf(fields2.predicate_type) ?? SLSA_PROVENANCE_V1
     };
+    const typeProblem = predicateTypeProblem(signer.predicateType);
+    if (typeProblem)
+      issues.push({
+        code: "bad-value",
+        message: `${where}: \`github.predicate_type\` ${typeProblem}`,
+        location: at(...path, "predicate_type")
+      });
     for (const [key, field] of [
       ["signer_workflow", "signerWorkflow"],
       ["source_ref", "sourceRef"]
@@ -48039,6 +48060,13 @@ function readPolicy(parsed) {
       const where = displayPath(toPointer(["policy", ...path]));
       const type = stringOf(entry.type);
       if (type === void 0 || type === "") return;
+      const typeProblem = predicateTypeProblem(type);
+      if (typeProblem)
+        issues.push({
+          code: "bad-value",
+          message: `${where}: \`type\` ${typeProblem}`,
+          location: at(...path, "type")
+        });
       const requirement = { type, where: [], location: at(...path) };
       const signerNames = readNames(entry.signers, ["policy", ...path, "signers"]);
       if (signerNames) requirement.signers = signerNames;
@@ -48335,7 +48363,11 @@ var MatrixReader = class {
       expectation.requireSignature = fields.require_signature;
     if (typeof fields.ignore_tlog === "boolean") expectation.ignoreTlog = fields.ignore_tlog;
     const attestationType = stringOf2(fields.attestation_type);
-    if (attestationType) expectation.attestationType = attestationType;
+    if (attestationType) {
+      const problem = predicateTypeProblem(attestationType);
+      if (problem) this.issue("bad-value", [...path, "attestation_type"], problem);
+      expectation.attestationType = attestationType;
+    }
     if (Array.isArray(fields.trusted_signers)) {
       const names = [];
       const nameLocations = [];

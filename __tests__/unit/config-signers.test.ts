@@ -234,6 +234,46 @@ describe('the policy file with signers', () => {
 })
 
 describe('config errors (exit 4) at the line of the offending value', () => {
+  it('a predicate type that is neither a URI nor a cosign shorthand, wherever it is written', async () => {
+    expect(
+      await placed(
+        `policy:
+  attestation_type: slsa-provenance-v1
+  signers:
+    gh:
+      github:
+        repository: rocm/images
+        predicate_type: SLSA
+  trusted_signers: [gh]
+  attestations:
+    - type: slsaprovenance1
+    - type: sbom
+`,
+        `rocm:
+  images:
+    - version: "6.4.4"
+      os: ubuntu-22.04
+      digest: "${PINNED_DIGEST}"
+      provenance:
+        attestation_type: provenance
+`
+      )
+    ).toEqual([
+      `${POLICY_PATH}:2:21 bad-value`,
+      `${POLICY_PATH}:7:25 bad-value`,
+      `${POLICY_PATH}:11:13 bad-value`,
+      `${MATRIX_PATH}:7:27 bad-value`
+    ])
+    const [issue] = await issuesFor(
+      workspace,
+      'policy:\n  attestations:\n    - type: sbom\n',
+      MINIMAL_MATRIX
+    )
+    expect(issue.message).toBe(
+      '`policy.attestations[0]`: `type` expected a predicate type URI (e.g. https://slsa.dev/provenance/v1) or one of cosign\'s --type shorthands (slsaprovenance, slsaprovenance02, slsaprovenance1, custom, vuln, spdx, spdxjson, cyclonedx, link, openvex), found "sbom"'
+    )
+  })
+
   it('a name used but not defined: in trusted_signers, an override, a requirement', async () => {
     expect(
       await placed(

@@ -17,6 +17,7 @@ import type {
 import { normaliseFingerprint, windowInstant } from '../domain/signers.js'
 import { findReferenceTemplateProblem } from './policy.js'
 import { findRe2Problem, isStartAnchored, REGEXP_SYNTAX, unanchoredWarning } from './regexp.js'
+import { predicateTypeProblem } from '../domain/attestations.js'
 import { closestMatch, displayPath } from './schema.js'
 import { locate, sourceText, toPointer, type ParsedYaml } from './yaml.js'
 
@@ -258,7 +259,11 @@ class MatrixReader {
       expectation.requireSignature = fields.require_signature
     if (typeof fields.ignore_tlog === 'boolean') expectation.ignoreTlog = fields.ignore_tlog
     const attestationType = stringOf(fields.attestation_type)
-    if (attestationType) expectation.attestationType = attestationType
+    if (attestationType) {
+      const problem = predicateTypeProblem(attestationType)
+      if (problem) this.issue('bad-value', [...path, 'attestation_type'], problem)
+      expectation.attestationType = attestationType
+    }
     if (Array.isArray(fields.trusted_signers)) {
       const names: string[] = []
       const nameLocations: SourceLocation[] = []

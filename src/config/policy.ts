@@ -10,7 +10,7 @@ import {
   findTagProblem,
   findTemplateProblem
 } from '../domain/reference.js'
-import { isDottedPath, timeFieldFor } from '../domain/attestations.js'
+import { isDottedPath, predicateTypeProblem, timeFieldFor } from '../domain/attestations.js'
 import { normaliseFingerprint, windowInstant } from '../domain/signers.js'
 import {
   DEFAULT_TAG_TEMPLATE,
@@ -203,6 +203,15 @@ export function readPolicy(parsed: ParsedYaml): { policy: Policy; issues: Config
     issues.push(...findUndefinedSigners(requirement.signers, signers, parsed.file))
   }
   const writtenAttestMode = oneOf(fields.attest_mode, ATTEST_MODES)
+  const writtenAttestationType = stringOf(fields.attestation_type)
+  const attestationTypeProblem =
+    writtenAttestationType !== undefined ? predicateTypeProblem(writtenAttestationType) : undefined
+  if (attestationTypeProblem)
+    issues.push({
+      code: 'bad-value',
+      message: `${displayPath('/policy/attestation_type')}: ${attestationTypeProblem}`,
+      location: at('attestation_type')
+    })
   if (attestations && attestations.length > 0 && writtenAttestMode === 'none') {
     warnings.push({
       code: 'requirements-not-checked',
@@ -401,6 +410,13 @@ export function readPolicy(parsed: ParsedYaml): { policy: Policy; issues: Config
       hostedRunnersOnly: fields.hosted_runners_only !== false,
       predicateType: stringOf(fields.predicate_type) ?? SLSA_PROVENANCE_V1
     }
+    const typeProblem = predicateTypeProblem(signer.predicateType)
+    if (typeProblem)
+      issues.push({
+        code: 'bad-value',
+        message: `${where}: \`github.predicate_type\` ${typeProblem}`,
+        location: at(...path, 'predicate_type')
+      })
     for (const [key, field] of [
       ['signer_workflow', 'signerWorkflow'],
       ['source_ref', 'sourceRef']
@@ -452,6 +468,13 @@ export function readPolicy(parsed: ParsedYaml): { policy: Policy; issues: Config
       const where = displayPath(toPointer(['policy', ...path]))
       const type = stringOf(entry.type)
       if (type === undefined || type === '') return
+      const typeProblem = predicateTypeProblem(type)
+      if (typeProblem)
+        issues.push({
+          code: 'bad-value',
+          message: `${where}: \`type\` ${typeProblem}`,
+          location: at(...path, 'type')
+        })
       const requirement: AttestationRequirement = { type, where: [], location: at(...path) }
       const signerNames = readNames(entry.signers, ['policy', ...path, 'signers'])
       if (signerNames) requirement.signers = signerNames

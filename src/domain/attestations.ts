@@ -27,7 +27,9 @@ const PREDICATE_TYPE_ALIASES: Readonly<Record<string, string>> = {
   vuln: 'https://cosign.sigstore.dev/attestation/vuln/v1',
   spdx: 'https://spdx.dev/Document',
   spdxjson: 'https://spdx.dev/Document',
-  cyclonedx: 'https://cyclonedx.org/bom'
+  cyclonedx: 'https://cyclonedx.org/bom',
+  link: 'https://in-toto.io/Link/v1',
+  openvex: 'https://openvex.dev/ns'
 }
 
 /**
@@ -36,6 +38,18 @@ const PREDICATE_TYPE_ALIASES: Readonly<Record<string, string>> = {
  */
 export function expandPredicateType(type: string): string | undefined {
   return PREDICATE_TYPE_ALIASES[type] ?? (type.includes(':') ? type : undefined)
+}
+
+/**
+ * Why `type` names no predicate type, or undefined when it does: a URI (an
+ * in-toto statement's `predicateType` is a TypeURI) or one of cosign's
+ * `--type` shorthands. cosign itself takes any other word as is, which no
+ * statement carries: a typo such as `slsa-provenance-v1` would look for
+ * nothing and report a missing attestation.
+ */
+export function predicateTypeProblem(type: string): string | undefined {
+  if (expandPredicateType(type) !== undefined) return undefined
+  return `expected a predicate type URI (e.g. https://slsa.dev/provenance/v1) or one of cosign's --type shorthands (${Object.keys(PREDICATE_TYPE_ALIASES).join(', ')}), found ${JSON.stringify(type)}`
 }
 
 /** cosign's vulnerability predicate: its scan's end time is where its age is read. */
