@@ -49836,7 +49836,7 @@ function quoteMeta(text2) {
   return text2.replace(/[\\^$.*+?()[\]{}|]/g, "\\$&");
 }
 function identityRegexpFor(signer) {
-  return signer.signerWorkflow ?? `^https://github\\.com/${quoteMeta(signer.repository)}/`;
+  return signer.signerWorkflow ?? `(?i)^https://github\\.com/${quoteMeta(signer.repository)}/`;
 }
 function predicateTypeUri(type) {
   return expandPredicateType(type) ?? type;
@@ -50203,7 +50203,13 @@ var GitHubBundleVerifier = class _GitHubBundleVerifier {
       ...signedAt !== void 0 && { signedAt }
     };
   }
-  /** The arguments of `cosign verify-blob-attestation` for one bundle file. */
+  /**
+   * The arguments of `cosign verify-blob-attestation` for one bundle file.
+   * The repository is not given as `--certificate-github-workflow-repository`:
+   * cosign compares that (the deprecated extension 1.3.6.1.4.1.57264.1.5) with
+   * case, where GitHub names have none; checkGitHubBundle checks the Source
+   * Repository URI (.12) without case once cosign has verified the certificate.
+   */
   static arguments(plan, signer, digest, predicateType, bundlePath, workspace) {
     const args = [
       "verify-blob-attestation",
@@ -50219,9 +50225,7 @@ var GitHubBundleVerifier = class _GitHubBundleVerifier {
       "--certificate-identity-regexp",
       identityRegexpFor(signer),
       "--certificate-oidc-issuer",
-      GITHUB_ACTIONS_ISSUER,
-      "--certificate-github-workflow-repository",
-      signer.repository
+      GITHUB_ACTIONS_ISSUER
     ];
     if (plan.policy.trustedRoot)
       args.push("--trusted-root", resolve5(workspace, plan.policy.trustedRoot));

@@ -114,7 +114,7 @@ export async function startAttestationsStandin(): Promise<AttestationsStandin> {
     const bulk = /^\/(orgs|users)\/([^/]+)\/attestations\/bulk-list$/.exec(url.pathname)
     if (bulk && req.method === 'POST') {
       const [, kind, owner] = bulk
-      const isUser = state.users.includes(owner)
+      const isUser = state.users.some(user => user.toLowerCase() === owner.toLowerCase())
       if (!state.bulkServed || (kind === 'users') !== isUser)
         return reply(404, JSON.stringify({ message: 'Not Found' }))
       const { subject_digests: digests, predicate_type: predicateType } = JSON.parse(
@@ -125,7 +125,8 @@ export async function startAttestationsStandin(): Promise<AttestationsStandin> {
           .map((stored, index) => ({ stored, index }))
           .filter(
             ({ stored }) =>
-              stored.repository.split('/')[0] === owner &&
+              // GitHub compares account and repository names without case.
+              stored.repository.split('/')[0].toLowerCase() === owner.toLowerCase() &&
               stored.digest === digest &&
               (!predicateType || stored.predicateType === predicateType)
           )
@@ -166,7 +167,7 @@ export async function startAttestationsStandin(): Promise<AttestationsStandin> {
       .map((stored, index) => ({ stored, index }))
       .filter(
         ({ stored }) =>
-          stored.repository === repository &&
+          stored.repository.toLowerCase() === repository.toLowerCase() &&
           stored.digest === digest &&
           (!predicateType || stored.predicateType === predicateType)
       )

@@ -72,6 +72,9 @@ const SIGNERS = `  signers:
       github:
         repository: rocm/images
         hosted_runners_only: false
+    images-case:
+      github:
+        repository: ROCm/Images
     release-key:
       key_path: ci/keys/release.pub
 `
@@ -372,7 +375,10 @@ describe('a github signer in trusted_signers', () => {
   })
 
   it.each([
-    ['wrong-repo', /GithubWorkflowRepository to be "rocm\/images", got "evil\/images"/],
+    [
+      'wrong-repo',
+      /Source Repository URI is https:\/\/github\.com\/evil\/images, not https:\/\/github\.com\/rocm\/images/
+    ],
     ['wrong-workflow', /expected SAN value to match regex/],
     ['self-hosted', /self-hosted runner; hosted_runners_only/],
     ['other-subject', /artifact digest does not match any digest in statement/],
@@ -439,6 +445,15 @@ describe('a github signer in trusted_signers', () => {
     const found = byName(result, 'junk-first')
     expect(found.decision.trustStatus).toBe('valid')
     expect(signer(found, 'images-ci')).toMatchObject({ result: 'verified', counted: true })
+  })
+
+  it('repository is compared without case, as GitHub compares names', async () => {
+    const { result } = await run('  trusted_signers: [images-case]\n', ['api-only', 'registry'])
+    expect(signer(byName(result, 'api-only'), 'images-case')).toMatchObject({
+      result: 'verified',
+      source: 'API'
+    })
+    expect(signer(byName(result, 'registry'), 'images-case').result).toBe('verified')
   })
 
   it('no bundle anywhere: unsigned', async () => {

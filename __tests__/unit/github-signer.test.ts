@@ -224,7 +224,7 @@ describe('checkGitHubBundle', () => {
 
   it('the default identity is any workflow of the repository, escaped for RE2', () => {
     expect(identityRegexpFor({ ...SIGNER, signerWorkflow: undefined })).toBe(
-      '^https://github\\.com/rocm/images/'
+      '(?i)^https://github\\.com/rocm/images/'
     )
   })
 })

@@ -83,9 +83,15 @@ function quoteMeta(text: string): string {
   return text.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&')
 }
 
-/** The identity regex cosign is given: `signer_workflow`, else any workflow of the repository. */
+/**
+ * The identity regex cosign is given: `signer_workflow` as written, else any
+ * workflow of the repository, without case (`(?i)`), as GitHub compares
+ * owner and repository names (and `gh attestation verify` its default SAN
+ * pattern): `rocm/images` as written from a lower-case ghcr.io path is the
+ * certificate's `ROCm/images`.
+ */
 export function identityRegexpFor(signer: GitHubSignerExpectation): string {
-  return signer.signerWorkflow ?? `^https://github\\.com/${quoteMeta(signer.repository)}/`
+  return signer.signerWorkflow ?? `(?i)^https://github\\.com/${quoteMeta(signer.repository)}/`
 }
 
 /** The predicate type as a URI (cosign's shorthands expanded). */

@@ -3,8 +3,7 @@
  * pinned digest — OCI 1.1 referrers in the registry (the referrers API, else
  * the `sha256-<hex>` tag schema), then GitHub's attestations REST API —
  * verifies each with the real `cosign verify-blob-attestation` (identity,
- * GitHub's issuer, `--certificate-github-workflow-repository`, the trusted
- * root), then reads the certificate's GitHub extensions and the statement
+ * GitHub's issuer, the trusted root), then reads the certificate's GitHub extensions and the statement
  * cosign verified and judges them (src/domain/github-signer.ts). The registry
  * is asked first; the API only when the registry holds no bundle that passes,
  * which spares the API's rate limit.
@@ -298,7 +297,13 @@ export class GitHubBundleVerifier implements GitHubSignerVerifier {
     }
   }
 
-  /** The arguments of `cosign verify-blob-attestation` for one bundle file. */
+  /**
+   * The arguments of `cosign verify-blob-attestation` for one bundle file.
+   * The repository is not given as `--certificate-github-workflow-repository`:
+   * cosign compares that (the deprecated extension 1.3.6.1.4.1.57264.1.5) with
+   * case, where GitHub names have none; checkGitHubBundle checks the Source
+   * Repository URI (.12) without case once cosign has verified the certificate.
+   */
   static arguments(
     plan: ImagePlan,
     signer: GitHubSignerExpectation,
@@ -321,9 +326,7 @@ export class GitHubBundleVerifier implements GitHubSignerVerifier {
       '--certificate-identity-regexp',
       identityRegexpFor(signer),
       '--certificate-oidc-issuer',
-      GITHUB_ACTIONS_ISSUER,
-      '--certificate-github-workflow-repository',
-      signer.repository
+      GITHUB_ACTIONS_ISSUER
     ]
     if (plan.policy.trustedRoot)
       args.push('--trusted-root', resolve(workspace, plan.policy.trustedRoot))
