@@ -176,6 +176,20 @@ describe('listBundles', () => {
     expect(waits).toEqual([20_000])
   })
 
+  it.each([
+    ['retry-after: 0', { 'retry-after': '0' }],
+    ['a reset already past', { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '1' }]
+  ])('a rate limit that asks no wait (%s) is still bounded by the budget', async (_, headers) => {
+    api.failures = [{ status: 429, headers, times: 500 }]
+    await expect(client().listBundles('rocm/images', DIGEST, SLSA)).rejects.toMatchObject({
+      code: 'GITHUB_API_RATE_LIMITED'
+    })
+    // Each wait spends at least a second of the 30 s budget.
+    expect(api.requests.length).toBeLessThanOrEqual(31)
+    expect(waits.every(ms => ms >= 1000)).toBe(true)
+    api.failures = []
+  })
+
   it('reports a refused token as an auth failure, not a rate limit', async () => {
     api.failures = [{ status: 401, body: JSON.stringify({ message: 'Bad credentials' }), times: 1 }]
     await expect(

@@ -20,7 +20,8 @@
  *
  * Rate limits (403 or 429 with `retry-after`, or `x-ratelimit-remaining: 0`
  * with `x-ratelimit-reset`) are waited out while the run's budget for the API
- * lasts (30 s in all by default); past it the listing ends as
+ * lasts (30 s in all by default; each wait costs at least 1 s of it, so a
+ * limit that asks no wait cannot be asked again without end); past it the listing ends as
  * `GITHUB_API_RATE_LIMITED` with the reset time, which the caller reports as
  * could-not-complete, never as "no attestations". Nothing here verifies a
  * bundle: that is cosign's work.
@@ -38,6 +39,12 @@ import { parseRetryAfter } from '../../lib/retry.js'
 const GITHUB_API_VERSION = '2022-11-28'
 /** The run's total wait for the attestations API's rate limits. */
 const DEFAULT_RATE_LIMIT_BUDGET_MS = 30_000
+/**
+ * The least a rate limit is waited and charged to the budget: a limit that
+ * asks no wait (`retry-after: 0`, a reset already past) would else be asked
+ * again without end.
+ */
+const MIN_RATE_LIMIT_WAIT_MS = 1_000
 const PER_PAGE = 100
 const MAX_PAGES = 10
 /**
@@ -418,8 +425,9 @@ export class GitHubAttestations {
       }
       const { status } = answer
       if (status === 200 || status === 404) return answer
-      const wait = this.rateLimitWait(status, answer.headers)
-      if (wait !== undefined) {
+      const asked = this.rateLimitWait(status, answer.headers)
+      if (asked !== undefined) {
+        const wait = Math.max(asked, MIN_RATE_LIMIT_WAIT_MS)
         const resetAt = new Date(this.now() + wait).toISOString()
         if (wait > this.budgetMs) {
           this.exhausted = new GitHubApiError(
