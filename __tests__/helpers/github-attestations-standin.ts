@@ -11,6 +11,10 @@
  * `predicate_type`; answer `attestations_subject_digests` by digest with
  * `page_info` and its `next` cursor), an account answering 404 on the other
  * kind's path. Every request is recorded with its method, body and Authorization.
+ * Bundle URLs carry a signed query, as blob storage's do (it must appear in no
+ * message). Hostile answers on demand: a stalled answer that trickles a byte
+ * every 20 ms and never ends (API pages or bundle URLs), a bulk answer that
+ * leaves out the digests it has nothing for.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -28,6 +32,8 @@ export interface StandinFailure {
   headers?: Record<string, string>
   body?: string
   times: number
+  /** Sends the status line, then one byte every 20 ms and never ends (a stalled answer). */
+  trickle?: boolean
 }
 
 export interface StandinRequest {
@@ -52,6 +58,10 @@ export interface AttestationsStandin {
   bulkServed: boolean
   /** True: `attestations_subject_digests` as a list of one-digest objects (GitHub's documented example). */
   bulkAsList?: boolean
+  /** True: a digest without attestations is left out of `attestations_subject_digests` (not `null`). */
+  bulkOmitEmpty?: boolean
+  /** True: the bundle URLs stall (status line, then a byte every 20 ms, never ending). */
+  blobsTrickle?: boolean
   failures: StandinFailure[]
   requests: StandinRequest[]
   stop(): Promise<void>
@@ -67,6 +77,16 @@ export async function startAttestationsStandin(): Promise<AttestationsStandin> {
     requests: []
   }
   let origin = ''
+  const trickles = new Set<ReturnType<typeof setInterval>>()
+  const trickle = (res: ServerResponse, status: number): void => {
+    res.writeHead(status, { 'content-type': 'application/json' })
+    const timer = setInterval(() => res.write(' '), 20)
+    trickles.add(timer)
+    res.on('close', () => {
+      clearInterval(timer)
+      trickles.delete(timer)
+    })
+  }
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = []
     req.on('data', (chunk: Buffer) => chunks.push(chunk))
@@ -75,7 +95,11 @@ export async function startAttestationsStandin(): Promise<AttestationsStandin> {
   const entryOf = (stored: StoredAttestation, index: number) =>
     state.shape === 'inline'
       ? { bundle: stored.bundle, repository_id: repositoryId(stored.repository) }
-      : { bundle_url: `${origin}/blobs/${index}`, repository_id: repositoryId(stored.repository) }
+      : {
+          // Signed like GitHub's blob storage URLs: the query is a secret.
+          bundle_url: `${origin}/blobs/${index}?sv=2025-01-05&sig=STANDIN-BLOB-SIGNATURE`,
+          repository_id: repositoryId(stored.repository)
+        }
   const answer = (req: IncomingMessage, res: ServerResponse, requestBody: string): void => {
     const url = new URL(req.url ?? '/', origin)
     const record: StandinRequest = {
@@ -94,6 +118,10 @@ export async function startAttestationsStandin(): Promise<AttestationsStandin> {
     }
     const blob = /^\/blobs\/(\d+)$/.exec(url.pathname)
     if (blob) {
+      if (state.blobsTrickle) {
+        record.status = 200
+        return trickle(res, 200)
+      }
       const stored = state.stored[Number(blob[1])]
       // A stored bundle left undefined: its blob is gone (404).
       return stored?.bundle !== undefined
@@ -105,6 +133,10 @@ export async function startAttestationsStandin(): Promise<AttestationsStandin> {
     const failure = state.failures.find(f => f.times > 0)
     if (failure) {
       failure.times--
+      if (failure.trickle) {
+        record.status = failure.status
+        return trickle(res, failure.status)
+      }
       return reply(
         failure.status,
         failure.body ?? JSON.stringify({ message: 'API rate limit exceeded' }),
@@ -140,6 +172,9 @@ export async function startAttestationsStandin(): Promise<AttestationsStandin> {
       )
       for (const { stored, index } of page)
         (byDigest[stored.digest] ??= []).push(entryOf(stored, index))
+      if (state.bulkOmitEmpty)
+        for (const [digest, list] of Object.entries(byDigest))
+          if (list === null) delete byDigest[digest]
       const hasNext = after + perPage < all.length
       return reply(
         200,
@@ -192,6 +227,7 @@ export async function startAttestationsStandin(): Promise<AttestationsStandin> {
     url: origin,
     stop: () =>
       new Promise<void>(resolve => {
+        for (const timer of trickles) clearInterval(timer)
         server.closeAllConnections()
         server.close(() => resolve())
       })

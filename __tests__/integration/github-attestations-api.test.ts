@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
 import { GitHubAttestations, GitHubApiError } from '../../src/adapters/github/attestations.js'
+import { causeChain } from '../../src/domain/errors.js'
 import type { Digest } from '../../src/domain/types.js'
 import {
   startAttestationsStandin,
@@ -35,11 +36,15 @@ const bundle = (n: number) => ({
   dsseEnvelope: { payload: Buffer.from(`statement ${n}`).toString('base64') }
 })
 
-function client(options: { token?: string; budgetMs?: number } = {}): GitHubAttestations {
+function client(
+  options: { token?: string; budgetMs?: number; timeoutMs?: number; maxBodyBytes?: number } = {}
+): GitHubAttestations {
   return new GitHubAttestations({
     apiUrl: api.url,
     token: options.token,
     rateLimitBudgetMs: options.budgetMs,
+    timeoutMs: options.timeoutMs,
+    maxBodyBytes: options.maxBodyBytes,
     sleep: async ms => {
       waits.push(ms)
     },
@@ -63,6 +68,8 @@ beforeEach(() => {
   api.requests.length = 0
   api.users = []
   api.bulkServed = true
+  api.bulkOmitEmpty = false
+  api.blobsTrickle = false
   api.stored = [
     { repository: 'rocm/images', digest: DIGEST, bundle: bundle(1), predicateType: SLSA },
     {
@@ -202,6 +209,48 @@ describe('listBundles', () => {
       code: 'GITHUB_API_FAILED'
     })
     expect(api.requests).toEqual([])
+  })
+})
+
+describe('listBundles against an answer that never ends or never stops', () => {
+  it('a page that stalls ends at the deadline as a failure, not as none', async () => {
+    api.failures = [{ status: 200, trickle: true, times: 1 }]
+    const started = Date.now()
+    await expect(
+      client({ timeoutMs: 300 }).listBundles('rocm/images', DIGEST, SLSA)
+    ).rejects.toMatchObject({
+      code: 'GITHUB_API_FAILED',
+      message: expect.stringContaining('no answer')
+    })
+    expect(Date.now() - started).toBeLessThan(5_000)
+  })
+
+  it('a page larger than the bound is refused while it is read', async () => {
+    const huge = JSON.stringify({ attestations: [{ bundle: { pad: 'x'.repeat(64 * 1024) } }] })
+    api.failures = [{ status: 200, body: huge, times: 1 }]
+    const error = await client({ maxBodyBytes: 16 * 1024 })
+      .listBundles('rocm/images', DIGEST, SLSA)
+      .catch((e: unknown) => e)
+    expect(error).toMatchObject({ code: 'GITHUB_API_FAILED' })
+    expect(JSON.stringify(causeChain(error))).toContain('16384 bytes')
+  })
+
+  it('a bundle URL that stalls is a problem entry naming neither the URL nor its signature', async () => {
+    api.shape = 'bundle-url'
+    api.blobsTrickle = true
+    const found = await client({ timeoutMs: 300, token: TOKEN }).listBundles(
+      'rocm/images',
+      DIGEST,
+      SLSA
+    )
+    expect(found).toEqual([
+      {
+        where: `repos/rocm/images/attestations/${DIGEST} #1 (bundle-url)`,
+        problem: expect.stringContaining('no complete answer')
+      }
+    ])
+    expect(JSON.stringify(found)).not.toContain('STANDIN-BLOB-SIGNATURE')
+    expect(JSON.stringify(found)).not.toContain('/blobs/')
   })
 })
 
