@@ -13,8 +13,8 @@
  * kind's path. Every request is recorded with its method, body and Authorization.
  * Bundle URLs carry a signed query, as blob storage's do (it must appear in no
  * message). Hostile answers on demand: a stalled answer that trickles a byte
- * every 20 ms and never ends (API pages or bundle URLs), a bulk answer that
- * leaves out the digests it has nothing for.
+ * every 20 ms and never ends (API pages or bundle URLs), a failure from a
+ * later page on, a bulk answer that leaves out digests it was asked about.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -34,6 +34,8 @@ export interface StandinFailure {
   times: number
   /** Sends the status line, then one byte every 20 ms and never ends (a stalled answer). */
   trickle?: boolean
+  /** Served only once this many requests were answered (e.g. 1: from the second page on). */
+  afterRequests?: number
 }
 
 export interface StandinRequest {
@@ -58,8 +60,8 @@ export interface AttestationsStandin {
   bulkServed: boolean
   /** True: `attestations_subject_digests` as a list of one-digest objects (GitHub's documented example). */
   bulkAsList?: boolean
-  /** True: a digest without attestations is left out of `attestations_subject_digests` (not `null`). */
-  bulkOmitEmpty?: boolean
+  /** Digests left out of `attestations_subject_digests` whatever is stored for them (an odd answer). */
+  bulkLeaveOut?: string[]
   /** True: the bundle URLs stall (status line, then a byte every 20 ms, never ending). */
   blobsTrickle?: boolean
   failures: StandinFailure[]
@@ -130,7 +132,9 @@ export async function startAttestationsStandin(): Promise<AttestationsStandin> {
           })
         : reply(404, '')
     }
-    const failure = state.failures.find(f => f.times > 0)
+    const failure = state.failures.find(
+      f => f.times > 0 && state.requests.length > (f.afterRequests ?? 0)
+    )
     if (failure) {
       failure.times--
       if (failure.trickle) {
@@ -172,9 +176,7 @@ export async function startAttestationsStandin(): Promise<AttestationsStandin> {
       )
       for (const { stored, index } of page)
         (byDigest[stored.digest] ??= []).push(entryOf(stored, index))
-      if (state.bulkOmitEmpty)
-        for (const [digest, list] of Object.entries(byDigest))
-          if (list === null) delete byDigest[digest]
+      for (const digest of state.bulkLeaveOut ?? []) delete byDigest[digest]
       const hasNext = after + perPage < all.length
       return reply(
         200,

@@ -68,7 +68,7 @@ beforeEach(() => {
   api.requests.length = 0
   api.users = []
   api.bulkServed = true
-  api.bulkOmitEmpty = false
+  api.bulkLeaveOut = []
   api.blobsTrickle = false
   api.stored = [
     { repository: 'rocm/images', digest: DIGEST, bundle: bundle(1), predicateType: SLSA },
@@ -118,6 +118,20 @@ describe('listBundles', () => {
       `/repos/rocm/images/attestations/${DIGEST}?per_page=100&after=100`,
       `/repos/rocm/images/attestations/${DIGEST}?per_page=100&after=200`
     ])
+  })
+
+  it('a later page answering 404 fails the listing; the pages read are not all there is', async () => {
+    api.stored = Array.from({ length: 150 }, (_, n) => ({
+      repository: 'rocm/images',
+      digest: DIGEST,
+      bundle: bundle(n)
+    }))
+    api.failures = [{ status: 404, body: '{"message":"Not Found"}', times: 1, afterRequests: 1 }]
+    await expect(client().listBundles('rocm/images', DIGEST)).rejects.toMatchObject({
+      code: 'GITHUB_API_FAILED',
+      message: expect.stringContaining('HTTP 404 on a later page')
+    })
+    expect(api.requests.map(r => r.status)).toEqual([200, 404])
   })
 
   it('refuses a next page on another origin, without asking it', async () => {
@@ -371,6 +385,22 @@ describe('listBundles in bulk: two or more digests of one owner', () => {
       BULK,
       `${BULK}&after=${Buffer.from('100').toString('base64url')}`,
       `${BULK}&after=${Buffer.from('200').toString('base64url')}`
+    ])
+  })
+
+  it('a digest the bulk answer leaves out is listed by its repository, not taken as none', async () => {
+    api.bulkLeaveOut = [D2]
+    const c = client()
+    c.expectSubjects(subjects(D1, D2))
+    expect(await c.listBundles('rocm/images', D1, SLSA)).toEqual([
+      expect.objectContaining({ bundle: bundle(1), scope: 'owner' })
+    ])
+    expect(await c.listBundles('rocm/images', D2, SLSA)).toEqual([
+      expect.objectContaining({ bundle: bundle(3), scope: 'repository' })
+    ])
+    expect(api.requests.map(r => `${r.method} ${r.path.split('?')[0]}`)).toEqual([
+      'POST /orgs/rocm/attestations/bulk-list',
+      `GET /repos/rocm/images/attestations/${D2}`
     ])
   })
 

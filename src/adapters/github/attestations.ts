@@ -18,7 +18,8 @@
  * marked `scope: 'owner'`, and the caller keeps those whose certificate
  * attributes them to the signer's repository. Where the bulk endpoint is not
  * served (404 on both, e.g. an older GitHub Enterprise Server) or fails,
- * each digest is listed per repository as before; a rate limit past the
+ * each digest is listed per repository as before, as is a digest the bulk
+ * answer never names (only `null` says none); a rate limit past the
  * budget is the answer for all.
  *
  * Rate limits (403 or 429 with `retry-after`, or `x-ratelimit-remaining: 0`
@@ -103,7 +104,10 @@ type BulkAnswer =
       kind: 'listed'
       /** The API path that listed them, e.g. `orgs/rocm/attestations/bulk-list`. */
       path: string
-      /** The raw entries by digest (lower case); a digest without any is absent. */
+      /**
+       * The raw entries by digest (lower case), for each digest the answer
+       * names (`null`: none). A digest it never names is not known to have none.
+       */
       entries: Map<string, unknown[]>
       /** False when the page limit cut the listing short: absence then proves nothing. */
       complete: boolean
@@ -240,8 +244,10 @@ export class GitHubAttestations {
       const answer = await group.answer
       if (answer.kind === 'failed' && answer.error.code === 'GITHUB_API_RATE_LIMITED')
         throw answer.error
-      if (answer.kind === 'listed' && answer.complete) {
-        const entries = answer.entries.get(digest) ?? []
+      // A digest the answer never names is asked of its repository.
+      const entries =
+        answer.kind === 'listed' && answer.complete ? answer.entries.get(digest) : undefined
+      if (answer.kind === 'listed' && entries) {
         return Promise.all(
           entries.map((entry, i) =>
             this.bundleOf(entry, `${answer.path}: ${digest} #${i + 1}`, 'owner')
@@ -274,7 +280,14 @@ export class GitHubAttestations {
     const raw: unknown[] = []
     for (let page = 0; url && page < MAX_PAGES; page++) {
       const { status, body, headers } = await this.callApi('GET', url)
-      if (status === 404) break
+      if (status === 404) {
+        // None, on the first page; on a later one, the listing is not all there.
+        if (page === 0) break
+        throw new GitHubApiError(
+          'GITHUB_API_FAILED',
+          `GET ${url.pathname}: HTTP 404 on a later page`
+        )
+      }
       const entries = (parse(body, `GET ${url.pathname}`) as { attestations?: unknown })
         ?.attestations
       if (!Array.isArray(entries))
@@ -561,7 +574,10 @@ function bulkEntries(value: unknown, url: URL): [string, unknown[]][] {
         `POST ${url.pathname}: no attestations_subject_digests object`
       )
     for (const [digest, list] of Object.entries(map as Record<string, unknown>)) {
-      if (list === null) continue
+      if (list === null) {
+        found.push([digest.toLowerCase(), []])
+        continue
+      }
       if (!Array.isArray(list))
         throw new GitHubApiError(
           'GITHUB_API_FAILED',
