@@ -64,6 +64,10 @@ export interface AttestationsStandin {
   bulkLeaveOut?: string[]
   /** True: the bundle URLs stall (status line, then a byte every 20 ms, never ending). */
   blobsTrickle?: boolean
+  /** Each bundle URL answers after this many milliseconds. */
+  blobDelayMs?: number
+  /** The most bundle URL requests ever in flight at once. */
+  maxBlobsInFlight: number
   failures: StandinFailure[]
   requests: StandinRequest[]
   stop(): Promise<void>
@@ -75,10 +79,12 @@ export async function startAttestationsStandin(): Promise<AttestationsStandin> {
     stored: [],
     users: [],
     bulkServed: true,
+    maxBlobsInFlight: 0,
     failures: [],
     requests: []
   }
   let origin = ''
+  let blobsInFlight = 0
   const trickles = new Set<ReturnType<typeof setInterval>>()
   const trickle = (res: ServerResponse, status: number): void => {
     res.writeHead(status, { 'content-type': 'application/json' })
@@ -125,12 +131,19 @@ export async function startAttestationsStandin(): Promise<AttestationsStandin> {
         return trickle(res, 200)
       }
       const stored = state.stored[Number(blob[1])]
+      blobsInFlight++
+      state.maxBlobsInFlight = Math.max(state.maxBlobsInFlight, blobsInFlight)
+      res.on('close', () => blobsInFlight--)
       // A stored bundle left undefined: its blob is gone (404).
-      return stored?.bundle !== undefined
-        ? reply(200, Buffer.from(compress(Buffer.from(JSON.stringify(stored.bundle)))), {
-            'content-type': 'application/octet-stream'
-          })
-        : reply(404, '')
+      const send = () =>
+        stored?.bundle !== undefined
+          ? reply(200, Buffer.from(compress(Buffer.from(JSON.stringify(stored.bundle)))), {
+              'content-type': 'application/octet-stream'
+            })
+          : reply(404, '')
+      if (state.blobDelayMs) setTimeout(send, state.blobDelayMs)
+      else send()
+      return
     }
     const failure = state.failures.find(
       f => f.times > 0 && state.requests.length > (f.afterRequests ?? 0)

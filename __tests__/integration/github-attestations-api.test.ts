@@ -70,6 +70,8 @@ beforeEach(() => {
   api.bulkServed = true
   api.bulkLeaveOut = []
   api.blobsTrickle = false
+  api.blobDelayMs = 0
+  api.maxBlobsInFlight = 0
   api.stored = [
     { repository: 'rocm/images', digest: DIGEST, bundle: bundle(1), predicateType: SLSA },
     {
@@ -155,6 +157,21 @@ describe('listBundles', () => {
     expect(api_.map(r => r.authorization)).toEqual([`Bearer ${TOKEN}`])
     expect(blobs).toHaveLength(2)
     expect(blobs.map(r => r.authorization)).toEqual([undefined, undefined])
+  })
+
+  it('fetches bundle URLs a few at a time, however many entries a listing has', async () => {
+    api.shape = 'bundle-url'
+    api.blobDelayMs = 20
+    api.stored = Array.from({ length: 60 }, (_, n) => ({
+      repository: 'rocm/images',
+      digest: DIGEST,
+      bundle: bundle(n)
+    }))
+    const found = await client().listBundles('rocm/images', DIGEST)
+    expect(found.map(f => ('bundle' in f ? f.bundle : f.problem))).toEqual(
+      api.stored.map(s => s.bundle)
+    )
+    expect(api.maxBlobsInFlight).toBeLessThanOrEqual(4)
   })
 
   it('waits out a 429 with retry-after, then lists', async () => {

@@ -35,6 +35,7 @@ import { ProvenanceError, RegistryError, type GitHubApiErrorCode } from '../../d
 import { nextLink } from '../../domain/manifest.js'
 import type { GitHubApiSubject } from '../../domain/github-signer.js'
 import type { Digest } from '../../domain/types.js'
+import { KeyedGate } from '../../lib/keyed-gate.js'
 import { parseRetryAfter } from '../../lib/retry.js'
 import { HttpTransport } from '../registry/http.js'
 
@@ -61,6 +62,11 @@ const MAX_BUNDLE_BYTES = 16 * 1024 * 1024
 const MAX_PAGE_BYTES = 32 * 1024 * 1024
 /** Each request's deadline, headers and body together. */
 const DEFAULT_TIMEOUT_MS = 60_000
+/**
+ * Bundle URLs fetched at once by the whole client: a listing may name a
+ * thousand, each up to 16 MiB, and the verifier judges at most 16 of them.
+ */
+const BUNDLE_FETCHES = 4
 /** GitHub's `owner/name`: an account name, then a repository name that is not `.` or `..`. */
 const REPOSITORY = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/(?!\.{1,2}$)[A-Za-z0-9_.-]{1,100}$/
 
@@ -165,6 +171,7 @@ export class GitHubAttestations {
   private readonly api: HttpTransport
   /** Bundle URLs (blob storage), the same with a bundle's bound. */
   private readonly blobs: HttpTransport
+  private readonly blobGate = new KeyedGate({ limit: BUNDLE_FETCHES })
   private budgetMs: number
   private readonly totalBudgetMs: number
   private readonly sleep: (ms: number) => Promise<void>
@@ -407,11 +414,9 @@ export class GitHubAttestations {
     let status: number
     let compressed: Buffer
     try {
-      const response = await this.blobs.send({
-        method: 'GET',
-        url,
-        headers: { accept: 'application/octet-stream' }
-      })
+      const response = await this.blobGate.run('bundle-url', () =>
+        this.blobs.send({ method: 'GET', url, headers: { accept: 'application/octet-stream' } })
+      )
       status = response.status
       compressed = response.body
     } catch (error: unknown) {
