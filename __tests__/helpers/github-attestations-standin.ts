@@ -25,6 +25,8 @@ export interface StoredAttestation {
   digest: string
   bundle: unknown
   predicateType?: string
+  /** The bundle as this JSON text instead (served inline), e.g. one nested too deep to stringify. */
+  bundleJson?: string
 }
 
 export interface StandinFailure {
@@ -100,14 +102,27 @@ export async function startAttestationsStandin(): Promise<AttestationsStandin> {
     req.on('data', (chunk: Buffer) => chunks.push(chunk))
     req.on('end', () => answer(req, res, Buffer.concat(chunks).toString('utf8')))
   })
+  /** JSON.stringify, with each `bundleJson` spliced in as it is. */
+  const serialize = (value: unknown): string => {
+    const raws: string[] = []
+    const text = JSON.stringify(value, (_key, v: unknown) => {
+      const json = (v as { bundleJson?: unknown } | null)?.bundleJson
+      if (typeof json !== 'string') return v
+      raws.push(json)
+      return { ...(v as object), bundleJson: undefined, bundle: `@@raw${raws.length - 1}@@` }
+    })
+    return text.replace(/"@@raw(\d+)@@"/g, (_, n: string) => raws[Number(n)])
+  }
   const entryOf = (stored: StoredAttestation, index: number) =>
-    state.shape === 'inline'
-      ? { bundle: stored.bundle, repository_id: repositoryId(stored.repository) }
-      : {
-          // Signed like GitHub's blob storage URLs: the query is a secret.
-          bundle_url: `${origin}/blobs/${index}?sv=2025-01-05&sig=STANDIN-BLOB-SIGNATURE`,
-          repository_id: repositoryId(stored.repository)
-        }
+    stored.bundleJson !== undefined
+      ? { bundleJson: stored.bundleJson, repository_id: repositoryId(stored.repository) }
+      : state.shape === 'inline'
+        ? { bundle: stored.bundle, repository_id: repositoryId(stored.repository) }
+        : {
+            // Signed like GitHub's blob storage URLs: the query is a secret.
+            bundle_url: `${origin}/blobs/${index}?sv=2025-01-05&sig=STANDIN-BLOB-SIGNATURE`,
+            repository_id: repositoryId(stored.repository)
+          }
   const answer = (req: IncomingMessage, res: ServerResponse, requestBody: string): void => {
     const url = new URL(req.url ?? '/', origin)
     const record: StandinRequest = {
@@ -193,7 +208,7 @@ export async function startAttestationsStandin(): Promise<AttestationsStandin> {
       const hasNext = after + perPage < all.length
       return reply(
         200,
-        JSON.stringify({
+        serialize({
           attestations_subject_digests: state.bulkAsList
             ? Object.entries(byDigest).map(([digest, list]) => ({ [digest]: list }))
             : byDigest,
@@ -234,7 +249,7 @@ export async function startAttestationsStandin(): Promise<AttestationsStandin> {
       headers.link = `<${target}>; rel="next"`
     }
     const attestations = page.map(({ stored, index }) => entryOf(stored, index))
-    return reply(200, JSON.stringify({ attestations }), headers)
+    return reply(200, serialize({ attestations }), headers)
   }
   await new Promise<void>(resolve => server.listen(0, '127.0.0.1', () => resolve()))
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`

@@ -223,7 +223,8 @@ beforeAll(async () => {
     'branch-build',
     'nothing',
     'junk-first',
-    'org-neighbour'
+    'org-neighbour',
+    'deep-junk-first'
   ])
     await image(name)
   await attestInRegistry(bed, `${registry.host}/${REPO}@${digests.registry}`)
@@ -248,6 +249,15 @@ beforeAll(async () => {
     { ...RELEASE_CLAIMS, repository: 'rocm/other' },
     { repository: 'rocm/other' }
   )
+  // An entry nested too deep to serialize again, listed before the valid bundle.
+  api.stored.push({
+    repository: 'rocm/images',
+    digest: digests['deep-junk-first'],
+    bundle: undefined,
+    bundleJson: `${'['.repeat(100_000)}${']'.repeat(100_000)}`,
+    predicateType: 'https://slsa.dev/provenance/v1'
+  })
+  await inApi('deep-junk-first')
   await signImage(`${registry.host}/${REPO}@${digests['key-and-github']}`, key)
   await attestInRegistry(bed, `${registry.host}/${REPO}@${digests['junk-first']}`)
   await pushJunkReferrerFirst(digests['junk-first'])
@@ -439,6 +449,13 @@ describe('a github signer in trusted_signers', () => {
     const found = byName(result, 'junk-first')
     expect(found.decision.trustStatus).toBe('valid')
     expect(signer(found, 'images-ci')).toMatchObject({ result: 'verified', counted: true })
+  })
+
+  it('an API entry nested too deep to serialize hides not the valid bundle after it', async () => {
+    const { result } = await run('  trusted_signers: [images-ci]\n', ['deep-junk-first'])
+    const found = byName(result, 'deep-junk-first')
+    expect(found.decision.trustStatus).toBe('valid')
+    expect(signer(found, 'images-ci')).toMatchObject({ result: 'verified', source: 'API' })
   })
 
   it('no bundle anywhere: unsigned', async () => {

@@ -250,7 +250,17 @@ export class GitHubBundleVerifier implements GitHubSignerVerifier {
         continue
       }
       if (entry.scope === 'owner' && !attributedTo(entry.bundle, repository)) continue
-      found.push({ source: 'API', json: JSON.stringify(entry.bundle), locator: entry.where })
+      // JSON.stringify recurses: an entry nested too deep is unreadable, alone.
+      let json: string
+      try {
+        json = JSON.stringify(entry.bundle)
+      } catch (error: unknown) {
+        unreadable.push(
+          `GitHub attestations API ${entry.where}: cannot be written as JSON (${causeChain(error).join(': ')})`
+        )
+        continue
+      }
+      found.push({ source: 'API', json, locator: entry.where })
     }
     return found
   }
