@@ -44105,16 +44105,20 @@ var PREDICATE_TYPE_ALIASES = {
   vuln: "https://cosign.sigstore.dev/attestation/vuln/v1",
   spdx: "https://spdx.dev/Document",
   spdxjson: "https://spdx.dev/Document",
-  cyclonedx: "https://cyclonedx.org/bom",
-  link: "https://in-toto.io/Link/v1",
-  openvex: "https://openvex.dev/ns"
+  cyclonedx: "https://cyclonedx.org/bom"
 };
+var COSIGN_TYPE_SHORTHANDS = [
+  ...Object.keys(PREDICATE_TYPE_ALIASES),
+  "link",
+  "openvex"
+];
 function expandPredicateType(type) {
   return PREDICATE_TYPE_ALIASES[type] ?? (type.includes(":") ? type : void 0);
 }
 function predicateTypeProblem(type) {
-  if (expandPredicateType(type) !== void 0) return void 0;
-  return `expected a predicate type URI (e.g. https://slsa.dev/provenance/v1) or one of cosign's --type shorthands (${Object.keys(PREDICATE_TYPE_ALIASES).join(", ")}), found ${JSON.stringify(type)}`;
+  if (expandPredicateType(type) !== void 0 || COSIGN_TYPE_SHORTHANDS.includes(type))
+    return void 0;
+  return `expected a predicate type URI (e.g. https://slsa.dev/provenance/v1) or one of cosign's --type shorthands (${COSIGN_TYPE_SHORTHANDS.join(", ")}), found ${JSON.stringify(type)}`;
 }
 var VULN_PREDICATE_TYPE = "https://cosign.sigstore.dev/attestation/vuln/v1";
 var DEFAULT_TIME_FIELDS = {
@@ -50079,13 +50083,17 @@ var GitHubBundleVerifier = class _GitHubBundleVerifier {
     const unreadable = [];
     const judged = [];
     let attempts = 0;
-    const judgeAll = async (found) => {
-      for (const bundle of found.slice(0, MAX_BUNDLES - judged.length)) {
+    const judgeAll = async (found, source) => {
+      for (const bundle of found.slice(0, MAX_BUNDLES)) {
         attempts++;
         const result = await this.judge(plan, signer, digest, predicateType, bundle);
         judged.push(result);
         if (result.result === "verified") return true;
       }
+      if (found.length > MAX_BUNDLES)
+        unreadable.push(
+          `${source}: ${found.length - MAX_BUNDLES} more bundle(s) not checked (at most ${MAX_BUNDLES} per source)`
+        );
       return false;
     };
     const fromRegistry = await this.fromRegistry(plan, digest, unreadable).catch(
@@ -50094,7 +50102,7 @@ var GitHubBundleVerifier = class _GitHubBundleVerifier {
         return [];
       }
     );
-    if (!await judgeAll(fromRegistry) && this.options.attestations) {
+    if (!await judgeAll(fromRegistry, "registry referrers") && this.options.attestations) {
       const fromApi = await this.fromApi(
         signer.repository,
         digest,
@@ -50104,7 +50112,7 @@ var GitHubBundleVerifier = class _GitHubBundleVerifier {
         unreadable.push(`GitHub attestations API: ${causeChain(error).join(": ")}`);
         return [];
       });
-      await judgeAll(fromApi);
+      await judgeAll(fromApi, "GitHub attestations API");
     }
     const verified = judged.find((j) => j.result === "verified");
     return combineGitHubBundles(
@@ -50124,6 +50132,10 @@ var GitHubBundleVerifier = class _GitHubBundleVerifier {
       artifactType: SIGSTORE_BUNDLE_ARTIFACT_TYPE
     });
     const found = [];
+    if (referrers.length > MAX_BUNDLES)
+      unreadable.push(
+        `registry referrers: ${referrers.length - MAX_BUNDLES} more bundle referrer(s) not read (at most ${MAX_BUNDLES})`
+      );
     for (const referrer of referrers.slice(0, MAX_BUNDLES)) {
       const blob = await registry.readArtifactLayer(
         plan.registry,
@@ -50163,7 +50175,16 @@ var GitHubBundleVerifier = class _GitHubBundleVerifier {
         continue;
       }
       if (entry.scope === "owner" && !attributedTo(entry.bundle, repository)) continue;
-      found.push({ source: "API", json: JSON.stringify(entry.bundle), locator: entry.where });
+      let json;
+      try {
+        json = JSON.stringify(entry.bundle);
+      } catch (error) {
+        unreadable.push(
+          `GitHub attestations API ${entry.where}: cannot be written as JSON (${causeChain(error).join(": ")})`
+        );
+        continue;
+      }
+      found.push({ source: "API", json, locator: entry.where });
     }
     return found;
   }
@@ -51481,7 +51502,7 @@ var HttpTransport = class {
         headers.authorization = request.authorization.value;
       this.sent++;
       observe?.({ method: request.method, url });
-      const response = await this.sendOnce(request.method, url, headers);
+      const response = await this.sendOnce(request.method, url, headers, request.body);
       const location = response.headers.location;
       if (!REDIRECT_STATUSES.has(response.status) || typeof location !== "string") return response;
       if (redirects >= this.options.maxRedirects)
@@ -51519,7 +51540,7 @@ var HttpTransport = class {
     }
     return client;
   }
-  sendOnce(method, url, headers) {
+  sendOnce(method, url, headers, payload) {
     const { timeoutMs, maxBodyBytes } = this.options;
     const what = `${method} ${url.href}`;
     return new Promise((resolve7, reject) => {
@@ -51548,7 +51569,7 @@ var HttpTransport = class {
       }, timeoutMs);
       const client = this.clientFor(url.protocol);
       this.signals.next = abort.signal;
-      client.request(method, url.href, null, headers).then(
+      client.request(method, url.href, payload ?? null, headers).then(
         (response) => {
           if (settled) {
             response.message.destroy();
@@ -52049,10 +52070,14 @@ var RegistryClient = class {
 var import_snappyjs = __toESM(require_snappyjs(), 1);
 var GITHUB_API_VERSION = "2022-11-28";
 var DEFAULT_RATE_LIMIT_BUDGET_MS = 3e4;
+var MIN_RATE_LIMIT_WAIT_MS = 1e3;
 var PER_PAGE = 100;
 var MAX_PAGES = 10;
 var BULK_DIGESTS = 100;
 var MAX_BUNDLE_BYTES = 16 * 1024 * 1024;
+var MAX_PAGE_BYTES = 32 * 1024 * 1024;
+var DEFAULT_TIMEOUT_MS4 = 6e4;
+var BUNDLE_FETCHES = 4;
 var REPOSITORY = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/(?!\.{1,2}$)[A-Za-z0-9_.-]{1,100}$/;
 var GitHubApiError = class extends ProvenanceError {
   /** When the rate limit resets (ISO 8601), for `GITHUB_API_RATE_LIMITED`. */
@@ -52068,6 +52093,9 @@ function allowedUrl(url) {
   const host = url.hostname.replace(/^\[|\]$/g, "");
   return url.protocol === "http:" && (/^127\./.test(host) || host === "::1" || host === "localhost");
 }
+function loopbackHost(host) {
+  return allowedUrl(new URL(`http://${host}/`));
+}
 function header(value) {
   return Array.isArray(value) ? value[0] : value;
 }
@@ -52078,12 +52106,18 @@ var GitHubAttestations = class {
     this.totalBudgetMs = this.budgetMs;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve7) => setTimeout(resolve7, ms)));
     this.now = options.now ?? Date.now;
+    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS4;
+    const pageBytes = options.maxBodyBytes ?? MAX_PAGE_BYTES;
+    const transport = (maxBodyBytes) => new HttpTransport({ timeoutMs, allowsPlainHttp: loopbackHost, maxBodyBytes, maxRedirects: 0 });
+    this.api = transport(pageBytes);
+    this.blobs = transport(Math.min(pageBytes, MAX_BUNDLE_BYTES));
   }
   options;
-  client = new HttpClient(`rocm-provenance/${ACTION_VERSION}`, [], {
-    allowRedirects: false,
-    socketTimeout: 3e4
-  });
+  /** The API: a deadline per request, a bounded body, no redirect followed. */
+  api;
+  /** Bundle URLs (blob storage), the same with a bundle's bound. */
+  blobs;
+  blobGate = new KeyedGate({ limit: BUNDLE_FETCHES });
   budgetMs;
   totalBudgetMs;
   sleep;
@@ -52143,8 +52177,8 @@ var GitHubAttestations = class {
       const answer = await group.answer;
       if (answer.kind === "failed" && answer.error.code === "GITHUB_API_RATE_LIMITED")
         throw answer.error;
-      if (answer.kind === "listed" && answer.complete) {
-        const entries = answer.entries.get(digest) ?? [];
+      const entries = answer.kind === "listed" && answer.complete ? answer.entries.get(digest) : void 0;
+      if (answer.kind === "listed" && entries) {
         return Promise.all(
           entries.map(
             (entry, i) => this.bundleOf(entry, `${answer.path}: ${digest} #${i + 1}`, "owner")
@@ -52170,7 +52204,13 @@ var GitHubAttestations = class {
     const raw = [];
     for (let page = 0; url && page < MAX_PAGES; page++) {
       const { status, body, headers } = await this.callApi("GET", url);
-      if (status === 404) break;
+      if (status === 404) {
+        if (page === 0) break;
+        throw new GitHubApiError(
+          "GITHUB_API_FAILED",
+          `GET ${url.pathname}: HTTP 404 on a later page`
+        );
+      }
       const entries = parse(body, `GET ${url.pathname}`)?.attestations;
       if (!Array.isArray(entries))
         throw new GitHubApiError("GITHUB_API_FAILED", `GET ${url.pathname}: no attestations list`);
@@ -52270,15 +52310,16 @@ var GitHubAttestations = class {
     let status;
     let compressed;
     try {
-      const response = await this.client.get(url.href, { accept: "application/octet-stream" });
-      status = response.message.statusCode ?? 0;
-      compressed = await response.readBodyBuffer();
+      const response = await this.blobGate.run(
+        "bundle-url",
+        () => this.blobs.send({ method: "GET", url, headers: { accept: "application/octet-stream" } })
+      );
+      status = response.status;
+      compressed = response.body;
     } catch (error) {
-      return { where: at, problem: `its bundle_url cannot be read: ${String(error)}` };
+      return { where: at, problem: `its bundle_url ${unreadBecause(error)}` };
     }
     if (status !== 200) return { where: at, problem: `its bundle_url answered HTTP ${status}` };
-    if (compressed.length > MAX_BUNDLE_BYTES)
-      return { where: at, problem: "its bundle is larger than 16 MiB" };
     let text2;
     try {
       text2 = Buffer.from((0, import_snappyjs.uncompress)(compressed, MAX_BUNDLE_BYTES)).toString("utf8");
@@ -52304,16 +52345,16 @@ var GitHubAttestations = class {
       "x-github-api-version": GITHUB_API_VERSION,
       ...body !== void 0 && { "content-type": "application/json" }
     };
-    if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
+    const authorization = this.options.token ? { value: `Bearer ${this.options.token}`, origin: this.base().origin } : void 0;
     for (let attempt = 1; ; attempt++) {
       this.requests++;
       let answer;
       try {
-        const response = await this.client.request(method, url.href, body ?? null, headers);
+        const response = await this.api.send({ method, url, headers, body, authorization });
         answer = {
-          status: response.message.statusCode ?? 0,
-          body: await response.readBody(),
-          headers: response.message.headers
+          status: response.status,
+          body: response.body.toString("utf8"),
+          headers: response.headers
         };
       } catch (error) {
         throw new GitHubApiError("GITHUB_API_FAILED", `${method} ${url.pathname}: no answer`, {
@@ -52322,8 +52363,9 @@ var GitHubAttestations = class {
       }
       const { status } = answer;
       if (status === 200 || status === 404) return answer;
-      const wait = this.rateLimitWait(status, answer.headers);
-      if (wait !== void 0) {
+      const asked = this.rateLimitWait(status, answer.headers);
+      if (asked !== void 0) {
+        const wait = Math.max(asked, MIN_RATE_LIMIT_WAIT_MS);
         const resetAt = new Date(this.now() + wait).toISOString();
         if (wait > this.budgetMs) {
           this.exhausted = new GitHubApiError(
@@ -52357,6 +52399,16 @@ var GitHubAttestations = class {
     return status === 429 ? 6e4 : void 0;
   }
 };
+function unreadBecause(error) {
+  if (error instanceof RegistryError) {
+    if (error.code === "REGISTRY_TIMEOUT") return "gave no complete answer in time";
+    if (/body exceeds/.test(error.message)) return "answered a body larger than a bundle may be";
+    if (error.code === "REGISTRY_PROTOCOL" && error.status !== void 0)
+      return `answered a redirect (HTTP ${error.status}), not followed`;
+  }
+  const code18 = error?.cause?.code;
+  return `cannot be read${typeof code18 === "string" ? ` (${code18})` : ""}`;
+}
 function parse(text2, what) {
   try {
     return JSON.parse(text2);
@@ -52394,7 +52446,10 @@ function bulkEntries(value, url) {
         `POST ${url.pathname}: no attestations_subject_digests object`
       );
     for (const [digest, list] of Object.entries(map)) {
-      if (list === null) continue;
+      if (list === null) {
+        found.push([digest.toLowerCase(), []]);
+        continue;
+      }
       if (!Array.isArray(list))
         throw new GitHubApiError(
           "GITHUB_API_FAILED",

@@ -11,6 +11,10 @@
  * `predicate_type`; answer `attestations_subject_digests` by digest with
  * `page_info` and its `next` cursor), an account answering 404 on the other
  * kind's path. Every request is recorded with its method, body and Authorization.
+ * Bundle URLs carry a signed query, as blob storage's do (it must appear in no
+ * message). Hostile answers on demand: a stalled answer that trickles a byte
+ * every 20 ms and never ends (API pages or bundle URLs), a failure from a
+ * later page on, a bulk answer that leaves out digests it was asked about.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -21,6 +25,8 @@ export interface StoredAttestation {
   digest: string
   bundle: unknown
   predicateType?: string
+  /** The bundle as this JSON text instead (served inline), e.g. one nested too deep to stringify. */
+  bundleJson?: string
 }
 
 export interface StandinFailure {
@@ -28,6 +34,10 @@ export interface StandinFailure {
   headers?: Record<string, string>
   body?: string
   times: number
+  /** Sends the status line, then one byte every 20 ms and never ends (a stalled answer). */
+  trickle?: boolean
+  /** Served only once this many requests were answered (e.g. 1: from the second page on). */
+  afterRequests?: number
 }
 
 export interface StandinRequest {
@@ -52,6 +62,14 @@ export interface AttestationsStandin {
   bulkServed: boolean
   /** True: `attestations_subject_digests` as a list of one-digest objects (GitHub's documented example). */
   bulkAsList?: boolean
+  /** Digests left out of `attestations_subject_digests` whatever is stored for them (an odd answer). */
+  bulkLeaveOut?: string[]
+  /** True: the bundle URLs stall (status line, then a byte every 20 ms, never ending). */
+  blobsTrickle?: boolean
+  /** Each bundle URL answers after this many milliseconds. */
+  blobDelayMs?: number
+  /** The most bundle URL requests ever in flight at once. */
+  maxBlobsInFlight: number
   failures: StandinFailure[]
   requests: StandinRequest[]
   stop(): Promise<void>
@@ -63,19 +81,48 @@ export async function startAttestationsStandin(): Promise<AttestationsStandin> {
     stored: [],
     users: [],
     bulkServed: true,
+    maxBlobsInFlight: 0,
     failures: [],
     requests: []
   }
   let origin = ''
+  let blobsInFlight = 0
+  const trickles = new Set<ReturnType<typeof setInterval>>()
+  const trickle = (res: ServerResponse, status: number): void => {
+    res.writeHead(status, { 'content-type': 'application/json' })
+    const timer = setInterval(() => res.write(' '), 20)
+    trickles.add(timer)
+    res.on('close', () => {
+      clearInterval(timer)
+      trickles.delete(timer)
+    })
+  }
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = []
     req.on('data', (chunk: Buffer) => chunks.push(chunk))
     req.on('end', () => answer(req, res, Buffer.concat(chunks).toString('utf8')))
   })
+  /** JSON.stringify, with each `bundleJson` spliced in as it is. */
+  const serialize = (value: unknown): string => {
+    const raws: string[] = []
+    const text = JSON.stringify(value, (_key, v: unknown) => {
+      const json = (v as { bundleJson?: unknown } | null)?.bundleJson
+      if (typeof json !== 'string') return v
+      raws.push(json)
+      return { ...(v as object), bundleJson: undefined, bundle: `@@raw${raws.length - 1}@@` }
+    })
+    return text.replace(/"@@raw(\d+)@@"/g, (_, n: string) => raws[Number(n)])
+  }
   const entryOf = (stored: StoredAttestation, index: number) =>
-    state.shape === 'inline'
-      ? { bundle: stored.bundle, repository_id: repositoryId(stored.repository) }
-      : { bundle_url: `${origin}/blobs/${index}`, repository_id: repositoryId(stored.repository) }
+    stored.bundleJson !== undefined
+      ? { bundleJson: stored.bundleJson, repository_id: repositoryId(stored.repository) }
+      : state.shape === 'inline'
+        ? { bundle: stored.bundle, repository_id: repositoryId(stored.repository) }
+        : {
+            // Signed like GitHub's blob storage URLs: the query is a secret.
+            bundle_url: `${origin}/blobs/${index}?sv=2025-01-05&sig=STANDIN-BLOB-SIGNATURE`,
+            repository_id: repositoryId(stored.repository)
+          }
   const answer = (req: IncomingMessage, res: ServerResponse, requestBody: string): void => {
     const url = new URL(req.url ?? '/', origin)
     const record: StandinRequest = {
@@ -94,17 +141,34 @@ export async function startAttestationsStandin(): Promise<AttestationsStandin> {
     }
     const blob = /^\/blobs\/(\d+)$/.exec(url.pathname)
     if (blob) {
+      if (state.blobsTrickle) {
+        record.status = 200
+        return trickle(res, 200)
+      }
       const stored = state.stored[Number(blob[1])]
+      blobsInFlight++
+      state.maxBlobsInFlight = Math.max(state.maxBlobsInFlight, blobsInFlight)
+      res.on('close', () => blobsInFlight--)
       // A stored bundle left undefined: its blob is gone (404).
-      return stored?.bundle !== undefined
-        ? reply(200, Buffer.from(compress(Buffer.from(JSON.stringify(stored.bundle)))), {
-            'content-type': 'application/octet-stream'
-          })
-        : reply(404, '')
+      const send = () =>
+        stored?.bundle !== undefined
+          ? reply(200, Buffer.from(compress(Buffer.from(JSON.stringify(stored.bundle)))), {
+              'content-type': 'application/octet-stream'
+            })
+          : reply(404, '')
+      if (state.blobDelayMs) setTimeout(send, state.blobDelayMs)
+      else send()
+      return
     }
-    const failure = state.failures.find(f => f.times > 0)
+    const failure = state.failures.find(
+      f => f.times > 0 && state.requests.length > (f.afterRequests ?? 0)
+    )
     if (failure) {
       failure.times--
+      if (failure.trickle) {
+        record.status = failure.status
+        return trickle(res, failure.status)
+      }
       return reply(
         failure.status,
         failure.body ?? JSON.stringify({ message: 'API rate limit exceeded' }),
@@ -141,10 +205,11 @@ export async function startAttestationsStandin(): Promise<AttestationsStandin> {
       )
       for (const { stored, index } of page)
         (byDigest[stored.digest] ??= []).push(entryOf(stored, index))
+      for (const digest of state.bulkLeaveOut ?? []) delete byDigest[digest]
       const hasNext = after + perPage < all.length
       return reply(
         200,
-        JSON.stringify({
+        serialize({
           attestations_subject_digests: state.bulkAsList
             ? Object.entries(byDigest).map(([digest, list]) => ({ [digest]: list }))
             : byDigest,
@@ -185,7 +250,7 @@ export async function startAttestationsStandin(): Promise<AttestationsStandin> {
       headers.link = `<${target}>; rel="next"`
     }
     const attestations = page.map(({ stored, index }) => entryOf(stored, index))
-    return reply(200, JSON.stringify({ attestations }), headers)
+    return reply(200, serialize({ attestations }), headers)
   }
   await new Promise<void>(resolve => server.listen(0, '127.0.0.1', () => resolve()))
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
@@ -193,6 +258,7 @@ export async function startAttestationsStandin(): Promise<AttestationsStandin> {
     url: origin,
     stop: () =>
       new Promise<void>(resolve => {
+        for (const timer of trickles) clearInterval(timer)
         server.closeAllConnections()
         server.close(() => resolve())
       })

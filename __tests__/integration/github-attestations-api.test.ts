@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
 import { GitHubAttestations, GitHubApiError } from '../../src/adapters/github/attestations.js'
+import { causeChain } from '../../src/domain/errors.js'
 import type { Digest } from '../../src/domain/types.js'
 import {
   startAttestationsStandin,
@@ -35,11 +36,15 @@ const bundle = (n: number) => ({
   dsseEnvelope: { payload: Buffer.from(`statement ${n}`).toString('base64') }
 })
 
-function client(options: { token?: string; budgetMs?: number } = {}): GitHubAttestations {
+function client(
+  options: { token?: string; budgetMs?: number; timeoutMs?: number; maxBodyBytes?: number } = {}
+): GitHubAttestations {
   return new GitHubAttestations({
     apiUrl: api.url,
     token: options.token,
     rateLimitBudgetMs: options.budgetMs,
+    timeoutMs: options.timeoutMs,
+    maxBodyBytes: options.maxBodyBytes,
     sleep: async ms => {
       waits.push(ms)
     },
@@ -63,6 +68,10 @@ beforeEach(() => {
   api.requests.length = 0
   api.users = []
   api.bulkServed = true
+  api.bulkLeaveOut = []
+  api.blobsTrickle = false
+  api.blobDelayMs = 0
+  api.maxBlobsInFlight = 0
   api.stored = [
     { repository: 'rocm/images', digest: DIGEST, bundle: bundle(1), predicateType: SLSA },
     {
@@ -113,6 +122,20 @@ describe('listBundles', () => {
     ])
   })
 
+  it('a later page answering 404 fails the listing; the pages read are not all there is', async () => {
+    api.stored = Array.from({ length: 150 }, (_, n) => ({
+      repository: 'rocm/images',
+      digest: DIGEST,
+      bundle: bundle(n)
+    }))
+    api.failures = [{ status: 404, body: '{"message":"Not Found"}', times: 1, afterRequests: 1 }]
+    await expect(client().listBundles('rocm/images', DIGEST)).rejects.toMatchObject({
+      code: 'GITHUB_API_FAILED',
+      message: expect.stringContaining('HTTP 404 on a later page')
+    })
+    expect(api.requests.map(r => r.status)).toEqual([200, 404])
+  })
+
   it('refuses a next page on another origin, without asking it', async () => {
     api.stored = Array.from({ length: 150 }, (_, n) => ({
       repository: 'rocm/images',
@@ -134,6 +157,21 @@ describe('listBundles', () => {
     expect(api_.map(r => r.authorization)).toEqual([`Bearer ${TOKEN}`])
     expect(blobs).toHaveLength(2)
     expect(blobs.map(r => r.authorization)).toEqual([undefined, undefined])
+  })
+
+  it('fetches bundle URLs a few at a time, however many entries a listing has', async () => {
+    api.shape = 'bundle-url'
+    api.blobDelayMs = 20
+    api.stored = Array.from({ length: 60 }, (_, n) => ({
+      repository: 'rocm/images',
+      digest: DIGEST,
+      bundle: bundle(n)
+    }))
+    const found = await client().listBundles('rocm/images', DIGEST)
+    expect(found.map(f => ('bundle' in f ? f.bundle : f.problem))).toEqual(
+      api.stored.map(s => s.bundle)
+    )
+    expect(api.maxBlobsInFlight).toBeLessThanOrEqual(4)
   })
 
   it('waits out a 429 with retry-after, then lists', async () => {
@@ -176,6 +214,20 @@ describe('listBundles', () => {
     expect(waits).toEqual([20_000])
   })
 
+  it.each([
+    ['retry-after: 0', { 'retry-after': '0' }],
+    ['a reset already past', { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '1' }]
+  ])('a rate limit that asks no wait (%s) is still bounded by the budget', async (_, headers) => {
+    api.failures = [{ status: 429, headers, times: 500 }]
+    await expect(client().listBundles('rocm/images', DIGEST, SLSA)).rejects.toMatchObject({
+      code: 'GITHUB_API_RATE_LIMITED'
+    })
+    // Each wait spends at least a second of the 30 s budget.
+    expect(api.requests.length).toBeLessThanOrEqual(31)
+    expect(waits.every(ms => ms >= 1000)).toBe(true)
+    api.failures = []
+  })
+
   it('reports a refused token as an auth failure, not a rate limit', async () => {
     api.failures = [{ status: 401, body: JSON.stringify({ message: 'Bad credentials' }), times: 1 }]
     await expect(
@@ -188,6 +240,48 @@ describe('listBundles', () => {
       code: 'GITHUB_API_FAILED'
     })
     expect(api.requests).toEqual([])
+  })
+})
+
+describe('listBundles against an answer that never ends or never stops', () => {
+  it('a page that stalls ends at the deadline as a failure, not as none', async () => {
+    api.failures = [{ status: 200, trickle: true, times: 1 }]
+    const started = Date.now()
+    await expect(
+      client({ timeoutMs: 300 }).listBundles('rocm/images', DIGEST, SLSA)
+    ).rejects.toMatchObject({
+      code: 'GITHUB_API_FAILED',
+      message: expect.stringContaining('no answer')
+    })
+    expect(Date.now() - started).toBeLessThan(5_000)
+  })
+
+  it('a page larger than the bound is refused while it is read', async () => {
+    const huge = JSON.stringify({ attestations: [{ bundle: { pad: 'x'.repeat(64 * 1024) } }] })
+    api.failures = [{ status: 200, body: huge, times: 1 }]
+    const error = await client({ maxBodyBytes: 16 * 1024 })
+      .listBundles('rocm/images', DIGEST, SLSA)
+      .catch((e: unknown) => e)
+    expect(error).toMatchObject({ code: 'GITHUB_API_FAILED' })
+    expect(JSON.stringify(causeChain(error))).toContain('16384 bytes')
+  })
+
+  it('a bundle URL that stalls is a problem entry naming neither the URL nor its signature', async () => {
+    api.shape = 'bundle-url'
+    api.blobsTrickle = true
+    const found = await client({ timeoutMs: 300, token: TOKEN }).listBundles(
+      'rocm/images',
+      DIGEST,
+      SLSA
+    )
+    expect(found).toEqual([
+      {
+        where: `repos/rocm/images/attestations/${DIGEST} #1 (bundle-url)`,
+        problem: expect.stringContaining('no complete answer')
+      }
+    ])
+    expect(JSON.stringify(found)).not.toContain('STANDIN-BLOB-SIGNATURE')
+    expect(JSON.stringify(found)).not.toContain('/blobs/')
   })
 })
 
@@ -308,6 +402,22 @@ describe('listBundles in bulk: two or more digests of one owner', () => {
       BULK,
       `${BULK}&after=${Buffer.from('100').toString('base64url')}`,
       `${BULK}&after=${Buffer.from('200').toString('base64url')}`
+    ])
+  })
+
+  it('a digest the bulk answer leaves out is listed by its repository, not taken as none', async () => {
+    api.bulkLeaveOut = [D2]
+    const c = client()
+    c.expectSubjects(subjects(D1, D2))
+    expect(await c.listBundles('rocm/images', D1, SLSA)).toEqual([
+      expect.objectContaining({ bundle: bundle(1), scope: 'owner' })
+    ])
+    expect(await c.listBundles('rocm/images', D2, SLSA)).toEqual([
+      expect.objectContaining({ bundle: bundle(3), scope: 'repository' })
+    ])
+    expect(api.requests.map(r => `${r.method} ${r.path.split('?')[0]}`)).toEqual([
+      'POST /orgs/rocm/attestations/bulk-list',
+      `GET /repos/rocm/images/attestations/${D2}`
     ])
   })
 

@@ -226,7 +226,9 @@ beforeAll(async () => {
     'branch-build',
     'nothing',
     'junk-first',
-    'org-neighbour'
+    'org-neighbour',
+    'deep-junk-first',
+    'crowded-registry'
   ])
     await image(name)
   await attestInRegistry(bed, `${registry.host}/${REPO}@${digests.registry}`)
@@ -251,6 +253,23 @@ beforeAll(async () => {
     { ...RELEASE_CLAIMS, repository: 'rocm/other' },
     { repository: 'rocm/other' }
   )
+  // An entry nested too deep to serialize again, listed before the valid bundle.
+  api.stored.push({
+    repository: 'rocm/images',
+    digest: digests['deep-junk-first'],
+    bundle: undefined,
+    bundleJson: `${'['.repeat(100_000)}${']'.repeat(100_000)}`,
+    predicateType: 'https://slsa.dev/provenance/v1'
+  })
+  await inApi('deep-junk-first')
+  // Sixteen bundle referrers that are not bundles cosign accepts, and the valid bundle in the API.
+  await pushBundleReferrersFirst(
+    digests['crowded-registry'],
+    Array.from({ length: 16 }, (_, n) =>
+      Buffer.from(JSON.stringify({ mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json', n }))
+    )
+  )
+  await inApi('crowded-registry')
   await signImage(`${registry.host}/${REPO}@${digests['key-and-github']}`, key)
   await attestInRegistry(bed, `${registry.host}/${REPO}@${digests['junk-first']}`)
   await pushJunkReferrerFirst(digests['junk-first'])
@@ -262,6 +281,11 @@ beforeAll(async () => {
  * push to the repository could.
  */
 async function pushJunkReferrerFirst(subject: Digest): Promise<void> {
+  await pushBundleReferrersFirst(subject, [Buffer.alloc(17 * 1024 * 1024, 0x20)])
+}
+
+/** Bundle referrers of `subject`, one per layer given, put in front of its referrers tag index. */
+async function pushBundleReferrersFirst(subject: Digest, layers: Buffer[]): Promise<void> {
   const base = `${registry.url}/v2/${REPO}`
   const sha = (bytes: Buffer) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`
   const upload = async (bytes: Buffer): Promise<string> => {
@@ -272,50 +296,56 @@ async function pushJunkReferrerFirst(subject: Digest): Promise<void> {
     return sha(bytes)
   }
   const config = Buffer.from('{}')
-  const huge = Buffer.alloc(17 * 1024 * 1024, 0x20)
   const image = await fetch(`${base}/manifests/${subject}`, {
     headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json' }
   })
   const imageBytes = Buffer.from(await image.arrayBuffer())
-  const manifest = Buffer.from(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: 'application/vnd.oci.image.manifest.v1+json',
-      artifactType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
-      config: {
-        mediaType: 'application/vnd.oci.empty.v1+json',
-        digest: await upload(config),
-        size: config.length
-      },
-      layers: [
-        {
-          mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
-          digest: await upload(huge),
-          size: huge.length
-        }
-      ],
-      subject: {
-        mediaType: image.headers.get('content-type'),
-        digest: subject,
-        size: imageBytes.length
-      }
-    })
-  )
-  await fetch(`${base}/manifests/${sha(manifest)}`, {
-    method: 'PUT',
-    body: manifest,
-    headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json' }
-  })
   const tag = `${base}/manifests/${subject.replace(':', '-')}`
-  const index = (await (
-    await fetch(tag, { headers: { accept: 'application/vnd.oci.image.index.v1+json' } })
-  ).json()) as { manifests: object[] }
-  index.manifests.unshift({
-    mediaType: 'application/vnd.oci.image.manifest.v1+json',
-    digest: sha(manifest),
-    size: manifest.length,
-    artifactType: 'application/vnd.dev.sigstore.bundle.v0.3+json'
+  const listed = await fetch(tag, {
+    headers: { accept: 'application/vnd.oci.image.index.v1+json' }
   })
+  const index = (
+    listed.ok
+      ? await listed.json()
+      : { schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [] }
+  ) as { manifests: object[] }
+  for (const layer of layers) {
+    const manifest = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        artifactType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
+        config: {
+          mediaType: 'application/vnd.oci.empty.v1+json',
+          digest: await upload(config),
+          size: config.length
+        },
+        layers: [
+          {
+            mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
+            digest: await upload(layer),
+            size: layer.length
+          }
+        ],
+        subject: {
+          mediaType: image.headers.get('content-type'),
+          digest: subject,
+          size: imageBytes.length
+        }
+      })
+    )
+    await fetch(`${base}/manifests/${sha(manifest)}`, {
+      method: 'PUT',
+      body: manifest,
+      headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json' }
+    })
+    index.manifests.unshift({
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      digest: sha(manifest),
+      size: manifest.length,
+      artifactType: 'application/vnd.dev.sigstore.bundle.v0.3+json'
+    })
+  }
   await fetch(tag, {
     method: 'PUT',
     body: JSON.stringify(index),
@@ -454,6 +484,20 @@ describe('a github signer in trusted_signers', () => {
       source: 'API'
     })
     expect(signer(byName(result, 'registry'), 'images-case').result).toBe('verified')
+  })
+
+  it('an API entry nested too deep to serialize hides not the valid bundle after it', async () => {
+    const { result } = await run('  trusted_signers: [images-ci]\n', ['deep-junk-first'])
+    const found = byName(result, 'deep-junk-first')
+    expect(found.decision.trustStatus).toBe('valid')
+    expect(signer(found, 'images-ci')).toMatchObject({ result: 'verified', source: 'API' })
+  })
+
+  it('sixteen bundles in the registry that fail leave the API its own turn', async () => {
+    const { result } = await run('  trusted_signers: [images-ci]\n', ['crowded-registry'])
+    const found = byName(result, 'crowded-registry')
+    expect(found.decision.trustStatus).toBe('valid')
+    expect(signer(found, 'images-ci')).toMatchObject({ result: 'verified', source: 'API' })
   })
 
   it('no bundle anywhere: unsigned', async () => {

@@ -49,7 +49,7 @@ describe('loadConfig accepts', () => {
       matrixPath: 'ci/rocm_matrix.yml',
       workspace: 'examples'
     }
-    expect(await validateConfigFiles(options)).toEqual([])
+    expect(await validateConfigFiles(options)).toEqual({ issues: [], warnings: [] })
     const config = await loadConfig(options)
     expect(config.matrix.rows).toHaveLength(4)
     expect(config.policy.overrides.map(o => o.match)).toEqual([
@@ -901,7 +901,7 @@ describe('loadConfig refuses', () => {
 
   it('a matrix path that is a directory', async () => {
     await workspace.write(POLICY_PATH, MINIMAL_POLICY)
-    const issues = await validateConfigFiles({
+    const { issues } = await validateConfigFiles({
       policyPath: POLICY_PATH,
       matrixPath: 'ci',
       workspace: workspace.root
@@ -920,7 +920,7 @@ describe('loadConfig refuses', () => {
     const path = await workspace.write('ci/locked.yml', MINIMAL_MATRIX)
     await chmod(path, 0o000)
     try {
-      const issues = await validateConfigFiles({
+      const { issues } = await validateConfigFiles({
         policyPath: POLICY_PATH,
         matrixPath: 'ci/locked.yml',
         workspace: workspace.root

@@ -27,10 +27,19 @@ const PREDICATE_TYPE_ALIASES: Readonly<Record<string, string>> = {
   vuln: 'https://cosign.sigstore.dev/attestation/vuln/v1',
   spdx: 'https://spdx.dev/Document',
   spdxjson: 'https://spdx.dev/Document',
-  cyclonedx: 'https://cyclonedx.org/bom',
-  link: 'https://in-toto.io/Link/v1',
-  openvex: 'https://openvex.dev/ns'
+  cyclonedx: 'https://cyclonedx.org/bom'
 }
+
+/**
+ * Every `--type` shorthand cosign 3 takes (`cosign verify-attestation --help`):
+ * those above, and `link` and `openvex`, whose statements carry versioned
+ * types (`https://openvex.dev/ns/v0.2.0`) that cosign filters itself.
+ */
+const COSIGN_TYPE_SHORTHANDS: readonly string[] = [
+  ...Object.keys(PREDICATE_TYPE_ALIASES),
+  'link',
+  'openvex'
+]
 
 /**
  * The predicate type a `--type` value names: a known shorthand's URI, or the
@@ -48,8 +57,9 @@ export function expandPredicateType(type: string): string | undefined {
  * nothing and report a missing attestation.
  */
 export function predicateTypeProblem(type: string): string | undefined {
-  if (expandPredicateType(type) !== undefined) return undefined
-  return `expected a predicate type URI (e.g. https://slsa.dev/provenance/v1) or one of cosign's --type shorthands (${Object.keys(PREDICATE_TYPE_ALIASES).join(', ')}), found ${JSON.stringify(type)}`
+  if (expandPredicateType(type) !== undefined || COSIGN_TYPE_SHORTHANDS.includes(type))
+    return undefined
+  return `expected a predicate type URI (e.g. https://slsa.dev/provenance/v1) or one of cosign's --type shorthands (${COSIGN_TYPE_SHORTHANDS.join(', ')}), found ${JSON.stringify(type)}`
 }
 
 /** cosign's vulnerability predicate: its scan's end time is where its age is read. */

@@ -39,7 +39,7 @@ import { withCosignState } from './state.js'
 
 /** The media type of a Sigstore bundle v0.3 layer in its referrer manifest. */
 const SIGSTORE_BUNDLE_LAYER = SIGSTORE_BUNDLE_ARTIFACT_TYPE
-/** Most bundles verified per signer and digest (each is one cosign call). */
+/** Most bundles verified per signer, digest and source (each is one cosign call). */
 const MAX_BUNDLES = 16
 const DEFAULT_TIMEOUT_MS = 120_000
 
@@ -151,13 +151,19 @@ export class GitHubBundleVerifier implements GitHubSignerVerifier {
     const unreadable: string[] = []
     const judged: JudgedBundle[] = []
     let attempts = 0
-    const judgeAll = async (found: FoundBundle[]): Promise<boolean> => {
-      for (const bundle of found.slice(0, MAX_BUNDLES - judged.length)) {
+    // Each source has its own MAX_BUNDLES: bundles in the registry that fail
+    // do not use up the API's turn. Bundles left over are not known to fail.
+    const judgeAll = async (found: FoundBundle[], source: string): Promise<boolean> => {
+      for (const bundle of found.slice(0, MAX_BUNDLES)) {
         attempts++
         const result = await this.judge(plan, signer, digest, predicateType, bundle)
         judged.push(result)
         if (result.result === 'verified') return true
       }
+      if (found.length > MAX_BUNDLES)
+        unreadable.push(
+          `${source}: ${found.length - MAX_BUNDLES} more bundle(s) not checked (at most ${MAX_BUNDLES} per source)`
+        )
       return false
     }
     const fromRegistry = await this.fromRegistry(plan, digest, unreadable).catch(
@@ -166,7 +172,7 @@ export class GitHubBundleVerifier implements GitHubSignerVerifier {
         return []
       }
     )
-    if (!(await judgeAll(fromRegistry)) && this.options.attestations) {
+    if (!(await judgeAll(fromRegistry, 'registry referrers')) && this.options.attestations) {
       const fromApi = await this.fromApi(
         signer.repository,
         digest,
@@ -177,7 +183,7 @@ export class GitHubBundleVerifier implements GitHubSignerVerifier {
         unreadable.push(`GitHub attestations API: ${causeChain(error).join(': ')}`)
         return []
       })
-      await judgeAll(fromApi)
+      await judgeAll(fromApi, 'GitHub attestations API')
     }
     const verified = judged.find(j => j.result === 'verified')
     return combineGitHubBundles(
@@ -202,6 +208,10 @@ export class GitHubBundleVerifier implements GitHubSignerVerifier {
       artifactType: SIGSTORE_BUNDLE_ARTIFACT_TYPE
     })
     const found: FoundBundle[] = []
+    if (referrers.length > MAX_BUNDLES)
+      unreadable.push(
+        `registry referrers: ${referrers.length - MAX_BUNDLES} more bundle referrer(s) not read (at most ${MAX_BUNDLES})`
+      )
     for (const referrer of referrers.slice(0, MAX_BUNDLES)) {
       const blob = await registry
         .readArtifactLayer(
@@ -249,7 +259,17 @@ export class GitHubBundleVerifier implements GitHubSignerVerifier {
         continue
       }
       if (entry.scope === 'owner' && !attributedTo(entry.bundle, repository)) continue
-      found.push({ source: 'API', json: JSON.stringify(entry.bundle), locator: entry.where })
+      // JSON.stringify recurses: an entry nested too deep is unreadable, alone.
+      let json: string
+      try {
+        json = JSON.stringify(entry.bundle)
+      } catch (error: unknown) {
+        unreadable.push(
+          `GitHub attestations API ${entry.where}: cannot be written as JSON (${causeChain(error).join(': ')})`
+        )
+        continue
+      }
+      found.push({ source: 'API', json, locator: entry.where })
     }
     return found
   }

@@ -4,7 +4,10 @@
  * at `GITHUB_API_URL`). Both shapes of an entry are read: a bundle inline
  * (`bundle`, the older API version) or behind `bundle_url` (a Snappy-compressed
  * JSON bundle in GitHub's blob storage, fetched without credentials). Pages
- * follow `Link: rel="next"` on the same origin and path only.
+ * follow `Link: rel="next"` on the same origin and path only. Every request
+ * goes through the registry's HTTP transport: a deadline over headers and
+ * body (60 s), a bounded body (32 MiB a page, 16 MiB a bundle), no redirect
+ * followed, the token bound to the API's origin.
  *
  * When the run will ask about two or more digests of one owner (told by
  * `expectSubjects`), the first question lists them all at once through the
@@ -15,29 +18,37 @@
  * marked `scope: 'owner'`, and the caller keeps those whose certificate
  * attributes them to the signer's repository. Where the bulk endpoint is not
  * served (404 on both, e.g. an older GitHub Enterprise Server) or fails,
- * each digest is listed per repository as before; a rate limit past the
+ * each digest is listed per repository as before, as is a digest the bulk
+ * answer never names (only `null` says none); a rate limit past the
  * budget is the answer for all.
  *
  * Rate limits (403 or 429 with `retry-after`, or `x-ratelimit-remaining: 0`
  * with `x-ratelimit-reset`) are waited out while the run's budget for the API
- * lasts (30 s in all by default); past it the listing ends as
+ * lasts (30 s in all by default; each wait costs at least 1 s of it, so a
+ * limit that asks no wait cannot be asked again without end); past it the listing ends as
  * `GITHUB_API_RATE_LIMITED` with the reset time, which the caller reports as
  * could-not-complete, never as "no attestations". Nothing here verifies a
  * bundle: that is cosign's work.
  */
-import { HttpClient } from '@actions/http-client'
 import { uncompress } from 'snappyjs'
-import { ProvenanceError, type GitHubApiErrorCode } from '../../domain/errors.js'
+import { ProvenanceError, RegistryError, type GitHubApiErrorCode } from '../../domain/errors.js'
 import { nextLink } from '../../domain/manifest.js'
-import { ACTION_VERSION } from '../../domain/action-version.js'
 import type { GitHubApiSubject } from '../../domain/github-signer.js'
 import type { Digest } from '../../domain/types.js'
+import { KeyedGate } from '../../lib/keyed-gate.js'
 import { parseRetryAfter } from '../../lib/retry.js'
+import { HttpTransport } from '../registry/http.js'
 
 /** The REST API version asked for (`X-GitHub-Api-Version`). */
 const GITHUB_API_VERSION = '2022-11-28'
 /** The run's total wait for the attestations API's rate limits. */
 const DEFAULT_RATE_LIMIT_BUDGET_MS = 30_000
+/**
+ * The least a rate limit is waited and charged to the budget: a limit that
+ * asks no wait (`retry-after: 0`, a reset already past) would else be asked
+ * again without end.
+ */
+const MIN_RATE_LIMIT_WAIT_MS = 1_000
 const PER_PAGE = 100
 const MAX_PAGES = 10
 /**
@@ -47,6 +58,15 @@ const MAX_PAGES = 10
 const BULK_DIGESTS = 100
 /** Largest compressed and decompressed bundle read. */
 const MAX_BUNDLE_BYTES = 16 * 1024 * 1024
+/** Largest API page read (100 entries with their bundles inline). */
+const MAX_PAGE_BYTES = 32 * 1024 * 1024
+/** Each request's deadline, headers and body together. */
+const DEFAULT_TIMEOUT_MS = 60_000
+/**
+ * Bundle URLs fetched at once by the whole client: a listing may name a
+ * thousand, each up to 16 MiB, and the verifier judges at most 16 of them.
+ */
+const BUNDLE_FETCHES = 4
 /** GitHub's `owner/name`: an account name, then a repository name that is not `.` or `..`. */
 const REPOSITORY = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/(?!\.{1,2}$)[A-Za-z0-9_.-]{1,100}$/
 
@@ -90,7 +110,10 @@ type BulkAnswer =
       kind: 'listed'
       /** The API path that listed them, e.g. `orgs/rocm/attestations/bulk-list`. */
       path: string
-      /** The raw entries by digest (lower case); a digest without any is absent. */
+      /**
+       * The raw entries by digest (lower case), for each digest the answer
+       * names (`null`: none). A digest it never names is not known to have none.
+       */
       entries: Map<string, unknown[]>
       /** False when the page limit cut the listing short: absence then proves nothing. */
       complete: boolean
@@ -121,6 +144,10 @@ interface GitHubAttestationsOptions {
   sleep?: (ms: number) => Promise<void>
   now?: () => number
   log?: (message: string) => void
+  /** Each request's deadline, headers and body together (default 60 s). */
+  timeoutMs?: number
+  /** Largest API page read (default 32 MiB; a bundle URL's body: 16 MiB or this, the smaller). */
+  maxBodyBytes?: number
 }
 
 /** Whether `url` may be fetched: HTTPS, or plain HTTP to a loopback host. */
@@ -130,15 +157,21 @@ function allowedUrl(url: URL): boolean {
   return url.protocol === 'http:' && (/^127\./.test(host) || host === '::1' || host === 'localhost')
 }
 
+/** Plain HTTP only to a loopback host (the `host[:port]` of a URL). */
+function loopbackHost(host: string): boolean {
+  return allowedUrl(new URL(`http://${host}/`))
+}
+
 function header(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value
 }
 
 export class GitHubAttestations {
-  private readonly client = new HttpClient(`rocm-provenance/${ACTION_VERSION}`, [], {
-    allowRedirects: false,
-    socketTimeout: 30_000
-  })
+  /** The API: a deadline per request, a bounded body, no redirect followed. */
+  private readonly api: HttpTransport
+  /** Bundle URLs (blob storage), the same with a bundle's bound. */
+  private readonly blobs: HttpTransport
+  private readonly blobGate = new KeyedGate({ limit: BUNDLE_FETCHES })
   private budgetMs: number
   private readonly totalBudgetMs: number
   private readonly sleep: (ms: number) => Promise<void>
@@ -155,6 +188,12 @@ export class GitHubAttestations {
     this.totalBudgetMs = this.budgetMs
     this.sleep = options.sleep ?? (ms => new Promise(resolve => setTimeout(resolve, ms)))
     this.now = options.now ?? Date.now
+    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
+    const pageBytes = options.maxBodyBytes ?? MAX_PAGE_BYTES
+    const transport = (maxBodyBytes: number) =>
+      new HttpTransport({ timeoutMs, allowsPlainHttp: loopbackHost, maxBodyBytes, maxRedirects: 0 })
+    this.api = transport(pageBytes)
+    this.blobs = transport(Math.min(pageBytes, MAX_BUNDLE_BYTES))
   }
 
   /**
@@ -212,8 +251,10 @@ export class GitHubAttestations {
       const answer = await group.answer
       if (answer.kind === 'failed' && answer.error.code === 'GITHUB_API_RATE_LIMITED')
         throw answer.error
-      if (answer.kind === 'listed' && answer.complete) {
-        const entries = answer.entries.get(digest) ?? []
+      // A digest the answer never names is asked of its repository.
+      const entries =
+        answer.kind === 'listed' && answer.complete ? answer.entries.get(digest) : undefined
+      if (answer.kind === 'listed' && entries) {
         return Promise.all(
           entries.map((entry, i) =>
             this.bundleOf(entry, `${answer.path}: ${digest} #${i + 1}`, 'owner')
@@ -246,7 +287,14 @@ export class GitHubAttestations {
     const raw: unknown[] = []
     for (let page = 0; url && page < MAX_PAGES; page++) {
       const { status, body, headers } = await this.callApi('GET', url)
-      if (status === 404) break
+      if (status === 404) {
+        // None, on the first page; on a later one, the listing is not all there.
+        if (page === 0) break
+        throw new GitHubApiError(
+          'GITHUB_API_FAILED',
+          `GET ${url.pathname}: HTTP 404 on a later page`
+        )
+      }
       const entries = (parse(body, `GET ${url.pathname}`) as { attestations?: unknown })
         ?.attestations
       if (!Array.isArray(entries))
@@ -360,20 +408,21 @@ export class GitHubAttestations {
     }
     if (!allowedUrl(url))
       return { where: at, problem: `its bundle_url on ${url.origin} is not HTTPS` }
-    // Blob storage: no credentials, and the signed URL never in a message.
+    // Blob storage: no credentials, and the signed URL never in a message
+    // (the transport's errors name it, so none of their text is kept).
     this.requests++
     let status: number
     let compressed: Buffer
     try {
-      const response = await this.client.get(url.href, { accept: 'application/octet-stream' })
-      status = response.message.statusCode ?? 0
-      compressed = await response.readBodyBuffer!()
+      const response = await this.blobGate.run('bundle-url', () =>
+        this.blobs.send({ method: 'GET', url, headers: { accept: 'application/octet-stream' } })
+      )
+      status = response.status
+      compressed = response.body
     } catch (error: unknown) {
-      return { where: at, problem: `its bundle_url cannot be read: ${String(error)}` }
+      return { where: at, problem: `its bundle_url ${unreadBecause(error)}` }
     }
     if (status !== 200) return { where: at, problem: `its bundle_url answered HTTP ${status}` }
-    if (compressed.length > MAX_BUNDLE_BYTES)
-      return { where: at, problem: 'its bundle is larger than 16 MiB' }
     let text: string
     try {
       text = Buffer.from(uncompress(compressed, MAX_BUNDLE_BYTES)).toString('utf8')
@@ -400,16 +449,19 @@ export class GitHubAttestations {
       'x-github-api-version': GITHUB_API_VERSION,
       ...(body !== undefined && { 'content-type': 'application/json' })
     }
-    if (this.options.token) headers.authorization = `Bearer ${this.options.token}`
+    // The token is bound to the API's origin: the transport sends it nowhere else.
+    const authorization = this.options.token
+      ? { value: `Bearer ${this.options.token}`, origin: this.base().origin }
+      : undefined
     for (let attempt = 1; ; attempt++) {
       this.requests++
       let answer: ApiAnswer
       try {
-        const response = await this.client.request(method, url.href, body ?? null, headers)
+        const response = await this.api.send({ method, url, headers, body, authorization })
         answer = {
-          status: response.message.statusCode ?? 0,
-          body: await response.readBody(),
-          headers: response.message.headers
+          status: response.status,
+          body: response.body.toString('utf8'),
+          headers: response.headers
         }
       } catch (error: unknown) {
         throw new GitHubApiError('GITHUB_API_FAILED', `${method} ${url.pathname}: no answer`, {
@@ -418,8 +470,9 @@ export class GitHubAttestations {
       }
       const { status } = answer
       if (status === 200 || status === 404) return answer
-      const wait = this.rateLimitWait(status, answer.headers)
-      if (wait !== undefined) {
+      const asked = this.rateLimitWait(status, answer.headers)
+      if (asked !== undefined) {
+        const wait = Math.max(asked, MIN_RATE_LIMIT_WAIT_MS)
         const resetAt = new Date(this.now() + wait).toISOString()
         if (wait > this.budgetMs) {
           this.exhausted = new GitHubApiError(
@@ -457,6 +510,18 @@ export class GitHubAttestations {
     // A secondary limit without a time: GitHub asks for at least a minute.
     return status === 429 ? 60_000 : undefined
   }
+}
+
+/** Why a bundle URL could not be read, in words that name neither the URL nor its query. */
+function unreadBecause(error: unknown): string {
+  if (error instanceof RegistryError) {
+    if (error.code === 'REGISTRY_TIMEOUT') return 'gave no complete answer in time'
+    if (/body exceeds/.test(error.message)) return 'answered a body larger than a bundle may be'
+    if (error.code === 'REGISTRY_PROTOCOL' && error.status !== undefined)
+      return `answered a redirect (HTTP ${error.status}), not followed`
+  }
+  const code = (error as { cause?: { code?: unknown }; code?: unknown } | null)?.cause?.code
+  return `cannot be read${typeof code === 'string' ? ` (${code})` : ''}`
 }
 
 function parse(text: string, what: string): unknown {
@@ -514,7 +579,10 @@ function bulkEntries(value: unknown, url: URL): [string, unknown[]][] {
         `POST ${url.pathname}: no attestations_subject_digests object`
       )
     for (const [digest, list] of Object.entries(map as Record<string, unknown>)) {
-      if (list === null) continue
+      if (list === null) {
+        found.push([digest.toLowerCase(), []])
+        continue
+      }
       if (!Array.isArray(list))
         throw new GitHubApiError(
           'GITHUB_API_FAILED',

@@ -1,7 +1,8 @@
 /**
  * The one place that talks HTTP: a thin wrapper over `@actions/http-client`
  * (which honours HTTPS_PROXY / NO_PROXY as the toolkit does) that adds what
- * the registry client needs and the library lacks:
+ * the registry client (and GitHub's attestations API client) needs and the
+ * library lacks:
  *
  * - a deadline per request that covers the headers and the body;
  * - redirects followed here, not by the library: the library keeps the
@@ -22,9 +23,11 @@ import { ACTION_VERSION } from '../../domain/action-version.js'
 import { RegistryError } from '../../domain/errors.js'
 
 export interface HttpRequest {
-  method: 'GET' | 'HEAD'
+  method: 'GET' | 'HEAD' | 'POST'
   url: URL
   headers?: Record<string, string>
+  /** A request body (POST); sent again on a followed redirect. */
+  body?: string
   /**
    * An `Authorization` value and the one origin (`scheme://host:port`) it is
    * meant for. Sent only when the request (or a redirect) goes to exactly that
@@ -115,7 +118,7 @@ export class HttpTransport {
         headers.authorization = request.authorization.value
       this.sent++
       observe?.({ method: request.method, url })
-      const response = await this.sendOnce(request.method, url, headers)
+      const response = await this.sendOnce(request.method, url, headers, request.body)
       const location = response.headers.location
       if (!REDIRECT_STATUSES.has(response.status) || typeof location !== 'string') return response
       if (redirects >= this.options.maxRedirects)
@@ -160,7 +163,8 @@ export class HttpTransport {
   private sendOnce(
     method: string,
     url: URL,
-    headers: Record<string, string>
+    headers: Record<string, string>,
+    payload?: string
   ): Promise<HttpResponse> {
     const { timeoutMs, maxBodyBytes } = this.options
     const what = `${method} ${url.href}`
@@ -191,7 +195,7 @@ export class HttpTransport {
       }, timeoutMs)
       const client = this.clientFor(url.protocol)
       this.signals.next = abort.signal
-      client.request(method, url.href, null, headers).then(
+      client.request(method, url.href, payload ?? null, headers).then(
         response => {
           if (settled) {
             response.message.destroy()
