@@ -49836,6 +49836,10 @@ var FULCIO_OIDS = {
   /** Source Repository Ref: `refs/heads/main`, `refs/tags/v1`. */
   sourceRepositoryRef: "1.3.6.1.4.1.57264.1.14"
 };
+var SHOWN_REASONS = 3;
+function decodeBase64(text2) {
+  return new TextDecoder().decode(Uint8Array.from(atob(text2), (char) => char.charCodeAt(0)));
+}
 function quoteMeta(text2) {
   return text2.replace(/[\\^$.*+?()[\]{}|]/g, "\\$&");
 }
@@ -49897,7 +49901,7 @@ function checkGitHubBundle(signer, claims, statement, pinned, predicateType) {
     return `built on a ${claims.runnerEnvironment ?? "unknown"} runner; hosted_runners_only refuses anything but github-hosted`;
   return void 0;
 }
-function combineGitHubBundles(judged, unreadable, attempts) {
+function combineGitHubBundles(judged, unreadable, attempts, passedOver = 0) {
   const verified = judged.find((j) => j.result === "verified");
   if (verified && verified.result === "verified") {
     const identity = verified.claims.buildSignerUri ?? verified.claims.subjectAlternativeName ?? "";
@@ -49922,19 +49926,38 @@ function combineGitHubBundles(judged, unreadable, attempts) {
   }
   const first = judged[0];
   if (first && first.result === "invalid") {
-    const more = judged.length > 1 ? ` (and ${judged.length - 1} more bundle(s), none this signer's)` : "";
+    const reasons = judged.slice(0, SHOWN_REASONS).map((j) => `${j.source} bundle ${j.locator}: ${j.result === "verified" ? "" : j.message}`);
+    const more = judged.length > SHOWN_REASONS ? ` (and ${judged.length - SHOWN_REASONS} more bundle(s), none this signer's)` : "";
     return {
       result: "invalid",
-      message: `${first.source} bundle ${first.locator}: ${first.message}${more}`,
+      message: `${reasons.join("; ")}${more}`,
       source: first.source,
       attempts
     };
   }
+  const other = passedOver > 0 ? ` (${passedOver} bundle referrer(s) of other kinds passed over: signatures, key-signed attestations or other predicate types)` : "";
   return {
     result: "absent",
-    message: "no Sigstore bundle for the digest in the registry (referrers) or GitHub API",
+    message: `no Sigstore bundle for the digest in the registry (referrers) or GitHub API${other}`,
     attempts
   };
+}
+function notACandidate(bundle, predicateType) {
+  const envelope = valueOf(bundle, "dsseEnvelope");
+  if (typeof envelope !== "object" || envelope === null) return "a signature, not an attestation";
+  const material = valueOf(bundle, "verificationMaterial");
+  if (valueOf(material, "certificate") === void 0 && valueOf(material, "x509CertificateChain") === void 0)
+    return "signed with a key, not a Fulcio certificate";
+  const payload = valueOf(envelope, "payload");
+  if (typeof payload !== "string") return void 0;
+  let statement;
+  try {
+    statement = JSON.parse(decodeBase64(payload));
+  } catch {
+    return void 0;
+  }
+  const type = valueOf(statement, "predicateType");
+  return typeof type === "string" && type !== predicateTypeUri(predicateType) ? `an attestation of ${type}` : void 0;
 }
 
 // src/domain/manifest.ts
@@ -50096,12 +50119,17 @@ var GitHubBundleVerifier = class _GitHubBundleVerifier {
         );
       return false;
     };
-    const fromRegistry = await this.fromRegistry(plan, digest, unreadable).catch(
-      (error) => {
-        unreadable.push(`registry referrers: ${causeChain(error).join(": ")}`);
-        return [];
-      }
-    );
+    const passedOver = [];
+    const fromRegistry = await this.fromRegistry(
+      plan,
+      digest,
+      predicateType,
+      unreadable,
+      passedOver
+    ).catch((error) => {
+      unreadable.push(`registry referrers: ${causeChain(error).join(": ")}`);
+      return [];
+    });
     if (!await judgeAll(fromRegistry, "registry referrers") && this.options.attestations) {
       const fromApi = await this.fromApi(
         signer.repository,
@@ -50118,15 +50146,20 @@ var GitHubBundleVerifier = class _GitHubBundleVerifier {
     return combineGitHubBundles(
       verified ? [verified] : judged,
       verified ? [] : unreadable,
-      attempts
+      attempts,
+      passedOver.length
     );
   }
   /**
    * Bundle referrers of the digest, each bundle read from its manifest's layer.
    * A referrer that cannot be read is noted in `unreadable` and passed over, so
    * one junk referrer (too large, not what it claims) hides no valid bundle.
+   * A bundle that is not a candidate for the signer (notACandidate: a cosign
+   * signature, a key-signed attestation, another predicate type) is noted in
+   * `passedOver` and not judged, as the API's `predicate_type` filter leaves
+   * such bundles out.
    */
-  async fromRegistry(plan, digest, unreadable) {
+  async fromRegistry(plan, digest, predicateType, unreadable, passedOver) {
     const { registry } = this.options;
     const referrers = await registry.listReferrers(plan.registry, plan.repositoryPath, digest, {
       artifactType: SIGSTORE_BUNDLE_ARTIFACT_TYPE
@@ -50147,9 +50180,20 @@ var GitHubBundleVerifier = class _GitHubBundleVerifier {
         return void 0;
       });
       if (!blob) continue;
+      const json = blob.toString("utf8");
+      let reason;
+      try {
+        reason = notACandidate(JSON.parse(json), predicateType);
+      } catch {
+        reason = void 0;
+      }
+      if (reason !== void 0) {
+        passedOver.push(`${referrer.digest}: ${reason}`);
+        continue;
+      }
       found.push({
         source: referrer.via === "referrers-tag" ? "referrers tag" : "registry referrer",
-        json: blob.toString("utf8"),
+        json,
         locator: referrer.digest
       });
     }

@@ -228,7 +228,8 @@ beforeAll(async () => {
     'junk-first',
     'org-neighbour',
     'deep-junk-first',
-    'crowded-registry'
+    'crowded-registry',
+    'key-only'
   ])
     await image(name)
   await attestInRegistry(bed, `${registry.host}/${REPO}@${digests.registry}`)
@@ -262,15 +263,31 @@ beforeAll(async () => {
     predicateType: 'https://slsa.dev/provenance/v1'
   })
   await inApi('deep-junk-first')
-  // Sixteen bundle referrers that are not bundles cosign accepts, and the valid bundle in the API.
+  // Sixteen bundle referrers shaped as GitHub attestations (a DSSE envelope of
+  // SLSA v1, a certificate) that cosign refuses, and the valid bundle in the API.
+  const slsaStatement = Buffer.from(
+    JSON.stringify({ predicateType: 'https://slsa.dev/provenance/v1' })
+  ).toString('base64')
   await pushBundleReferrersFirst(
     digests['crowded-registry'],
     Array.from({ length: 16 }, (_, n) =>
-      Buffer.from(JSON.stringify({ mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json', n }))
+      Buffer.from(
+        JSON.stringify({
+          mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
+          verificationMaterial: { certificate: { rawBytes: Buffer.from([n]).toString('base64') } },
+          dsseEnvelope: {
+            payload: slsaStatement,
+            payloadType: 'application/vnd.in-toto+json',
+            signatures: []
+          }
+        })
+      )
     )
   )
   await inApi('crowded-registry')
   await signImage(`${registry.host}/${REPO}@${digests['key-and-github']}`, key)
+  // A cosign 3 key signature: a Sigstore bundle referrer, but no GitHub attestation.
+  await signImage(`${registry.host}/${REPO}@${digests['key-only']}`, key)
   await attestInRegistry(bed, `${registry.host}/${REPO}@${digests['junk-first']}`)
   await pushJunkReferrerFirst(digests['junk-first'])
 }, 300_000)
@@ -498,6 +515,15 @@ describe('a github signer in trusted_signers', () => {
     const found = byName(result, 'crowded-registry')
     expect(found.decision.trustStatus).toBe('valid')
     expect(signer(found, 'images-ci')).toMatchObject({ result: 'verified', source: 'API' })
+  })
+
+  it('a cosign key signature in the registry is not a GitHub attestation: unsigned, not invalid', async () => {
+    const { result } = await run('  trusted_signers: [images-ci]\n', ['key-only'])
+    const found = byName(result, 'key-only')
+    expect(found.decision.trustStatus).toBe('unsigned')
+    const finding = signer(found, 'images-ci')
+    expect(finding.result).toBe('absent')
+    expect(finding.message).toContain('1 bundle referrer(s) of other kinds passed over')
   })
 
   it('no bundle anywhere: unsigned', async () => {

@@ -12,6 +12,7 @@ import {
   combineGitHubBundles,
   gitHubApiSubjects,
   identityRegexpFor,
+  notACandidate,
   type GitHubCertificateClaims,
   type JudgedBundle
 } from '../../src/domain/github-signer.js'
@@ -247,5 +248,69 @@ describe('combineGitHubBundles', () => {
     const check = combineGitHubBundles([invalid], [], 1)
     expect(check).toMatchObject({ result: 'invalid', source: 'API' })
     expect(check.message).toBe('API bundle repos/rocm/images/attestations/x #1: not ours')
+  })
+
+  it('names each bundle’s own reason, up to three, then counts the rest', () => {
+    const judged = ['key', 'self-hosted', 'branch', 'fork', 'other'].map(
+      (message, i): JudgedBundle => ({ ...where, locator: `#${i + 1}`, result: 'invalid', message })
+    )
+    expect(combineGitHubBundles(judged, [], 5).message).toBe(
+      "API bundle #1: key; API bundle #2: self-hosted; API bundle #3: branch (and 2 more bundle(s), none this signer's)"
+    )
+  })
+
+  it('absent says how many registry bundles of other kinds were passed over', () => {
+    expect(combineGitHubBundles([], [], 0, 2).message).toContain(
+      '(2 bundle referrer(s) of other kinds passed over'
+    )
+  })
+})
+
+describe('notACandidate (routing registry bundles to a github signer)', () => {
+  const payload = (predicateType: string) =>
+    Buffer.from(JSON.stringify({ predicateType })).toString('base64')
+  const certificate = { certificate: { rawBytes: 'MA==' } }
+  const SLSA1 = 'https://slsa.dev/provenance/v1'
+
+  it.each([
+    [
+      'a cosign message signature',
+      { verificationMaterial: certificate, messageSignature: {} },
+      'a signature, not an attestation'
+    ],
+    [
+      'a key-signed attestation',
+      {
+        verificationMaterial: { publicKey: { hint: 'k' } },
+        dsseEnvelope: { payload: payload(SLSA1) }
+      },
+      'signed with a key, not a Fulcio certificate'
+    ],
+    [
+      'an attestation of another predicate type',
+      {
+        verificationMaterial: certificate,
+        dsseEnvelope: { payload: payload('https://spdx.dev/Document') }
+      },
+      'an attestation of https://spdx.dev/Document'
+    ]
+  ])('passes over %s', (_what, bundle, reason) => {
+    expect(notACandidate(bundle, 'slsaprovenance1')).toBe(reason)
+  })
+
+  it.each([
+    [
+      'a DSSE attestation of the type, with a certificate chain',
+      {
+        verificationMaterial: { x509CertificateChain: { certificates: [] } },
+        dsseEnvelope: { payload: payload(SLSA1) }
+      }
+    ],
+    [
+      'a payload that is not base64 JSON (cosign refuses it)',
+      { verificationMaterial: certificate, dsseEnvelope: { payload: '%%%' } }
+    ]
+  ])('keeps %s', (_what, bundle) => {
+    expect(notACandidate(bundle, SLSA1)).toBeUndefined()
   })
 })

@@ -78,6 +78,14 @@ export type GitHubSignerCheck =
       attempts: number
     }
 
+/** How many bundles' reasons an `invalid` result names. */
+const SHOWN_REASONS = 3
+
+/** Base64 (the DSSE payload's encoding) to UTF-8 text, with the web platform's `atob`; throws on other text. */
+function decodeBase64(text: string): string {
+  return new TextDecoder().decode(Uint8Array.from(atob(text), char => char.charCodeAt(0)))
+}
+
 /** RE2 special characters, escaped (RE2 and JavaScript agree on these). */
 function quoteMeta(text: string): string {
   return text.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&')
@@ -211,7 +219,8 @@ export function checkGitHubBundle(
 export function combineGitHubBundles(
   judged: readonly JudgedBundle[],
   unreadable: readonly string[],
-  attempts: number
+  attempts: number,
+  passedOver = 0
 ): GitHubSignerCheck {
   const verified = judged.find(j => j.result === 'verified')
   if (verified && verified.result === 'verified') {
@@ -239,18 +248,61 @@ export function combineGitHubBundles(
   }
   const first = judged[0]
   if (first && first.result === 'invalid') {
+    // Each bundle's own reason (up to three): the one that matters may be any.
+    const reasons = judged
+      .slice(0, SHOWN_REASONS)
+      .map(j => `${j.source} bundle ${j.locator}: ${j.result === 'verified' ? '' : j.message}`)
     const more =
-      judged.length > 1 ? ` (and ${judged.length - 1} more bundle(s), none this signer's)` : ''
+      judged.length > SHOWN_REASONS
+        ? ` (and ${judged.length - SHOWN_REASONS} more bundle(s), none this signer's)`
+        : ''
     return {
       result: 'invalid',
-      message: `${first.source} bundle ${first.locator}: ${first.message}${more}`,
+      message: `${reasons.join('; ')}${more}`,
       source: first.source,
       attempts
     }
   }
+  const other =
+    passedOver > 0
+      ? ` (${passedOver} bundle referrer(s) of other kinds passed over: signatures, key-signed attestations or other predicate types)`
+      : ''
   return {
     result: 'absent',
-    message: 'no Sigstore bundle for the digest in the registry (referrers) or GitHub API',
+    message: `no Sigstore bundle for the digest in the registry (referrers) or GitHub API${other}`,
     attempts
   }
+}
+
+/**
+ * Why a bundle found as a registry referrer is not a candidate for a `github`
+ * signer of `predicateType`, or undefined when it is. Routing, not trust (as
+ * the API's `predicate_type` filter is): a GitHub artifact attestation is a
+ * DSSE envelope signed with a Fulcio certificate; cosign 3 stores its key and
+ * keyless signatures (message signatures) and key-signed attestations as
+ * referrers of the same artifact type, and other attestations (an SBOM) sit
+ * next to the provenance. What a candidate says is still verified by cosign
+ * and judged by checkGitHubBundle.
+ */
+export function notACandidate(bundle: unknown, predicateType: string): string | undefined {
+  const envelope = valueOf(bundle, 'dsseEnvelope')
+  if (typeof envelope !== 'object' || envelope === null) return 'a signature, not an attestation'
+  const material = valueOf(bundle, 'verificationMaterial')
+  if (
+    valueOf(material, 'certificate') === undefined &&
+    valueOf(material, 'x509CertificateChain') === undefined
+  )
+    return 'signed with a key, not a Fulcio certificate'
+  const payload = valueOf(envelope, 'payload')
+  if (typeof payload !== 'string') return undefined
+  let statement: unknown
+  try {
+    statement = JSON.parse(decodeBase64(payload)) as unknown
+  } catch {
+    return undefined
+  }
+  const type = valueOf(statement, 'predicateType')
+  return typeof type === 'string' && type !== predicateTypeUri(predicateType)
+    ? `an attestation of ${type}`
+    : undefined
 }

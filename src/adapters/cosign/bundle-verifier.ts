@@ -24,6 +24,7 @@ import {
   fromRepository,
   GITHUB_ACTIONS_ISSUER,
   identityRegexpFor,
+  notACandidate,
   predicateTypeUri,
   type FoundBundle,
   type GitHubCertificateClaims,
@@ -166,12 +167,17 @@ export class GitHubBundleVerifier implements GitHubSignerVerifier {
         )
       return false
     }
-    const fromRegistry = await this.fromRegistry(plan, digest, unreadable).catch(
-      (error: unknown) => {
-        unreadable.push(`registry referrers: ${causeChain(error).join(': ')}`)
-        return []
-      }
-    )
+    const passedOver: string[] = []
+    const fromRegistry = await this.fromRegistry(
+      plan,
+      digest,
+      predicateType,
+      unreadable,
+      passedOver
+    ).catch((error: unknown) => {
+      unreadable.push(`registry referrers: ${causeChain(error).join(': ')}`)
+      return []
+    })
     if (!(await judgeAll(fromRegistry, 'registry referrers')) && this.options.attestations) {
       const fromApi = await this.fromApi(
         signer.repository,
@@ -189,7 +195,8 @@ export class GitHubBundleVerifier implements GitHubSignerVerifier {
     return combineGitHubBundles(
       verified ? [verified] : judged,
       verified ? [] : unreadable,
-      attempts
+      attempts,
+      passedOver.length
     )
   }
 
@@ -197,11 +204,17 @@ export class GitHubBundleVerifier implements GitHubSignerVerifier {
    * Bundle referrers of the digest, each bundle read from its manifest's layer.
    * A referrer that cannot be read is noted in `unreadable` and passed over, so
    * one junk referrer (too large, not what it claims) hides no valid bundle.
+   * A bundle that is not a candidate for the signer (notACandidate: a cosign
+   * signature, a key-signed attestation, another predicate type) is noted in
+   * `passedOver` and not judged, as the API's `predicate_type` filter leaves
+   * such bundles out.
    */
   private async fromRegistry(
     plan: ImagePlan,
     digest: Digest,
-    unreadable: string[]
+    predicateType: string,
+    unreadable: string[],
+    passedOver: string[]
   ): Promise<FoundBundle[]> {
     const { registry } = this.options
     const referrers = await registry.listReferrers(plan.registry, plan.repositoryPath, digest, {
@@ -225,9 +238,20 @@ export class GitHubBundleVerifier implements GitHubSignerVerifier {
           return undefined
         })
       if (!blob) continue
+      const json = blob.toString('utf8')
+      let reason: string | undefined
+      try {
+        reason = notACandidate(JSON.parse(json) as unknown, predicateType)
+      } catch {
+        reason = undefined // not JSON: judged, and refused, as such
+      }
+      if (reason !== undefined) {
+        passedOver.push(`${referrer.digest}: ${reason}`)
+        continue
+      }
       found.push({
         source: referrer.via === 'referrers-tag' ? 'referrers tag' : 'registry referrer',
-        json: blob.toString('utf8'),
+        json,
         locator: referrer.digest
       })
     }
