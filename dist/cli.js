@@ -37112,7 +37112,7 @@ async function readRegularFile(path, limit) {
     await handle.close();
   }
 }
-async function findWorkspaceFileProblem(workspace, path) {
+async function findWorkspaceFileProblem(workspace, path, inspect) {
   const root = resolve(workspace);
   const target = resolve(root, path);
   const outside2 = (from, to) => {
@@ -37131,10 +37131,10 @@ async function findWorkspaceFileProblem(workspace, path) {
   try {
     const bytes = await readRegularFile(real, MAX_KEY_FILE_BYTES);
     if (bytes.length > MAX_KEY_FILE_BYTES) return `is larger than ${MAX_KEY_FILE_BYTES} bytes`;
+    return inspect?.(bytes);
   } catch (error) {
     return errnoOf(error) === "ENOTFILE" ? "is not a regular file" : describeFsError(error);
   }
-  return void 0;
 }
 function outside(from, to) {
   const rel = relative(from, to);
@@ -48514,6 +48514,38 @@ function readMatrix(parsed) {
   return { matrix: matrix2, issues: reader.issues };
 }
 
+// src/config/trusted-root.ts
+var MEDIA_TYPE_PREFIX = "application/vnd.dev.sigstore.trustedroot";
+var AUTHORITY_KEYS = ["tlogs", "certificateAuthorities", "ctlogs", "timestampAuthorities"];
+function trustedRootProblem(text2) {
+  let document;
+  try {
+    document = JSON.parse(text2);
+  } catch (error) {
+    const lines = text2.split(/\r?\n/).filter((line) => line.trim() !== "");
+    if (lines.length > 1 && lines.every(isJson))
+      return `holds ${lines.length} JSON documents, one per line (JSON Lines, as \`gh attestation trusted-root\` writes): keep only the line of the Sigstore instance that signs your bundles (GitHub's own: the line naming fulcio.githubapp.com)`;
+    return `is not JSON (${error instanceof Error ? error.message : String(error)}); expected a Sigstore trusted root as \`cosign trusted-root create\` writes it`;
+  }
+  if (typeof document !== "object" || document === null || Array.isArray(document))
+    return "is not a Sigstore trusted root: expected one JSON object";
+  const fields = document;
+  const mediaType = fields.mediaType;
+  if (mediaType !== void 0 && !(typeof mediaType === "string" && mediaType.startsWith(MEDIA_TYPE_PREFIX)))
+    return `is not a Sigstore trusted root: its mediaType is ${JSON.stringify(mediaType)}, expected ${MEDIA_TYPE_PREFIX}+json;version=\u2026`;
+  if (!AUTHORITY_KEYS.some((key) => Array.isArray(fields[key]) && fields[key].length > 0))
+    return `is not a Sigstore trusted root: it lists no ${AUTHORITY_KEYS.join(", ")}`;
+  return void 0;
+}
+function isJson(line) {
+  try {
+    JSON.parse(line);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 // src/adapters/fs/config-load.ts
 async function parseConfigFile(file, workspace, schema) {
   const start = { file, line: 1, column: 1 };
@@ -48558,14 +48590,16 @@ async function parseConfigFile(file, workspace, schema) {
 }
 async function checkReferencedFiles(policy2, matrix2, workspace, policyFile, trustedRootInput) {
   const checks = [];
+  const trustedRoot = (bytes) => trustedRootProblem(new TextDecoder().decode(bytes));
   if (trustedRootInput) {
-    checks.push({ path: trustedRootInput, what: "input 'trusted-root'" });
+    checks.push({ path: trustedRootInput, what: "input 'trusted-root'", inspect: trustedRoot });
   }
   if (policy2.trustedRoot) {
     checks.push({
       path: policy2.trustedRoot,
       what: displayPath("/policy/trusted_root"),
-      location: policy2.locations.trusted_root ?? { file: policyFile, line: 1, column: 1 }
+      location: policy2.locations.trusted_root ?? { file: policyFile, line: 1, column: 1 },
+      inspect: trustedRoot
     });
   }
   for (const signer of Object.values(policy2.signers ?? {})) {
@@ -48586,7 +48620,9 @@ async function checkReferencedFiles(policy2, matrix2, workspace, policyFile, tru
     const what = displayPath(toPointer(["rocm", "images", row2.index, "provenance", key]));
     checks.push({ path: keyPath, what, location });
   }
-  const problems = await Promise.all(checks.map((c) => findWorkspaceFileProblem(workspace, c.path)));
+  const problems = await Promise.all(
+    checks.map((c) => findWorkspaceFileProblem(workspace, c.path, c.inspect))
+  );
   return checks.flatMap((check, i) => {
     const problem = problems[i];
     return problem ? [

@@ -71,7 +71,10 @@ describe('loadConfig accepts', () => {
   })
 
   it('every policy key, recording where each was written', async () => {
-    await workspace.write('ci/trusted_root.json', '{}')
+    await workspace.write(
+      'ci/trusted_root.json',
+      '{"mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1", "tlogs": [{}]}'
+    )
     const policy = `policy:
   mode: auto_update
   digest_ttl: 0

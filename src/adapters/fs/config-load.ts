@@ -18,6 +18,7 @@ import { showControlCharacters } from '../../domain/reference.js'
 import type { Config, Matrix, Policy } from '../../domain/types.js'
 import { findMisspeltRocm, readMatrix } from '../../config/matrix.js'
 import { readPolicy } from '../../config/policy.js'
+import { trustedRootProblem } from '../../config/trusted-root.js'
 import { displayPath, validateAgainstSchema, type SchemaName } from '../../config/schema.js'
 import { MAX_CONFIG_BYTES, parseYaml, toPointer, type ParsedYaml } from '../../config/yaml.js'
 
@@ -74,15 +75,23 @@ async function checkReferencedFiles(
   policyFile: string,
   trustedRootInput?: string
 ): Promise<ConfigIssue[]> {
-  const checks: { path: string; what: string; location?: SourceLocation }[] = []
+  const checks: {
+    path: string
+    what: string
+    location?: SourceLocation
+    inspect?: (bytes: Uint8Array) => string | undefined
+  }[] = []
+  const trustedRoot = (bytes: Uint8Array): string | undefined =>
+    trustedRootProblem(new TextDecoder().decode(bytes))
   if (trustedRootInput) {
-    checks.push({ path: trustedRootInput, what: "input 'trusted-root'" })
+    checks.push({ path: trustedRootInput, what: "input 'trusted-root'", inspect: trustedRoot })
   }
   if (policy.trustedRoot) {
     checks.push({
       path: policy.trustedRoot,
       what: displayPath('/policy/trusted_root'),
-      location: policy.locations.trusted_root ?? { file: policyFile, line: 1, column: 1 }
+      location: policy.locations.trusted_root ?? { file: policyFile, line: 1, column: 1 },
+      inspect: trustedRoot
     })
   }
   for (const signer of Object.values(policy.signers ?? {})) {
@@ -103,7 +112,9 @@ async function checkReferencedFiles(
     const what = displayPath(toPointer(['rocm', 'images', row.index, 'provenance', key]))
     checks.push({ path: keyPath, what, location })
   }
-  const problems = await Promise.all(checks.map(c => findWorkspaceFileProblem(workspace, c.path)))
+  const problems = await Promise.all(
+    checks.map(c => findWorkspaceFileProblem(workspace, c.path, c.inspect))
+  )
   return checks.flatMap((check, i) => {
     const problem = problems[i]
     return problem

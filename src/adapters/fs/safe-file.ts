@@ -63,7 +63,8 @@ export async function readRegularFile(path: string, limit: number): Promise<Uint
  */
 export async function findWorkspaceFileProblem(
   workspace: string,
-  path: string
+  path: string,
+  inspect?: (bytes: Uint8Array) => string | undefined
 ): Promise<string | undefined> {
   const root = resolve(workspace)
   const target = resolve(root, path)
@@ -83,10 +84,10 @@ export async function findWorkspaceFileProblem(
   try {
     const bytes = await readRegularFile(real, MAX_KEY_FILE_BYTES)
     if (bytes.length > MAX_KEY_FILE_BYTES) return `is larger than ${MAX_KEY_FILE_BYTES} bytes`
+    return inspect?.(bytes)
   } catch (error: unknown) {
     return errnoOf(error) === 'ENOTFILE' ? 'is not a regular file' : describeFsError(error)
   }
-  return undefined
 }
 
 function outside(from: string, to: string): boolean {
