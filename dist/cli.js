@@ -50179,12 +50179,15 @@ var GitHubBundleVerifier = class _GitHubBundleVerifier {
       await judgeAll(fromApi, "GitHub attestations API");
     }
     const verified = judged.find((j) => j.result === "verified");
-    return combineGitHubBundles(
+    const check = combineGitHubBundles(
       verified ? [verified] : judged,
       verified ? [] : unreadable,
       attempts,
       passedOver.length
     );
+    if (check.result === "absent" && this.options.attestations?.anonymous)
+      check.message += `; GitHub's API was asked without a token, so only public repositories' attestations are seen: pass \`github-token\` (GITHUB_TOKEN for the command line) with \`attestations: read\``;
+    return check;
   }
   /**
    * Bundle referrers of the digest, each bundle read from its manifest's layer.
@@ -52208,6 +52211,10 @@ var GitHubAttestations = class {
   exhausted;
   groups = /* @__PURE__ */ new Map();
   listings = /* @__PURE__ */ new Map();
+  /** Whether the API is asked without a token (only public repositories' attestations are seen). */
+  get anonymous() {
+    return !this.options.token;
+  }
   /**
    * Tells the client which digests the run may ask about (domain
    * `gitHubApiSubjects`): an owner with two or more of them for one predicate
@@ -52463,8 +52470,15 @@ var GitHubAttestations = class {
         continue;
       }
       if (status >= 500 && attempt < 2) continue;
-      const code18 = status === 401 || status === 403 ? "GITHUB_API_AUTH" : "GITHUB_API_FAILED";
-      throw new GitHubApiError(code18, `${method} ${url.pathname}: HTTP ${status}`);
+      if (status === 401 || status === 403)
+        throw new GitHubApiError(
+          "GITHUB_API_AUTH",
+          `${method} ${url.pathname}: HTTP ${status}${githubMessage(answer.body)}; ${this.options.token ? "the token may not read attestations: give the job `permissions: attestations: read` (a fine-grained token: Attestations read)" : "no token was sent: pass `github-token` (GITHUB_TOKEN for the command line) with `attestations: read`"}`
+        );
+      throw new GitHubApiError(
+        "GITHUB_API_FAILED",
+        `${method} ${url.pathname}: HTTP ${status}${githubMessage(answer.body)}`
+      );
     }
   }
   /** Milliseconds to wait when the answer is a rate limit, else undefined. */
@@ -52539,6 +52553,14 @@ function bulkEntries(value, url) {
     }
   }
   return found;
+}
+function githubMessage(body) {
+  try {
+    const message = JSON.parse(body)?.message;
+    return typeof message === "string" && message !== "" ? ` (${JSON.stringify(showControlCharacters(message.slice(0, 200)))})` : "";
+  } catch {
+    return "";
+  }
 }
 
 // src/adapters/registry/credentials.ts
@@ -55492,7 +55514,8 @@ Options (verify, update):
   --shard K/N              check only the K-th of N shards of the matrix (verify)
 
 Exit codes: 0 pass, 1 warning, 2 digest drift, 3 signature failure, 4 configuration or usage error.
-GITHUB_TOKEN, when set, is used for ghcr.io.`;
+GITHUB_TOKEN, when set, is used for ghcr.io and GitHub's attestations API
+(GITHUB_API_URL, default https://api.github.com).`;
 var out = (text2) => process.stdout.write(terminalSafe(text2));
 var err = (text2) => process.stderr.write(terminalSafe(text2));
 var COMMON_OPTIONS = {

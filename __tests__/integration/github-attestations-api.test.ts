@@ -235,6 +235,23 @@ describe('listBundles', () => {
     ).rejects.toMatchObject({ code: 'GITHUB_API_AUTH' })
   })
 
+  it('an auth failure quotes GitHub and says what to give the job, with a token or without', async () => {
+    const refused = JSON.stringify({ message: 'Resource not accessible by integration' })
+    api.failures = [{ status: 403, body: refused, times: 1 }]
+    const withToken = (await client({ token: TOKEN })
+      .listBundles('rocm/images', DIGEST)
+      .catch((error: unknown) => error)) as Error
+    expect(withToken.message).toBe(
+      `GET /repos/rocm/images/attestations/${DIGEST}: HTTP 403 ("Resource not accessible by integration"); the token may not read attestations: give the job \`permissions: attestations: read\` (a fine-grained token: Attestations read)`
+    )
+    expect(withToken.message).not.toContain(TOKEN)
+    api.failures = [{ status: 401, body: '{"message":"Requires authentication"}', times: 1 }]
+    const without = (await client()
+      .listBundles('rocm/images', DIGEST)
+      .catch((error: unknown) => error)) as Error
+    expect(without.message).toContain('no token was sent: pass `github-token`')
+  })
+
   it('refuses a repository that is not owner/name before asking anything', async () => {
     await expect(client().listBundles('../etc', DIGEST)).rejects.toMatchObject({
       code: 'GITHUB_API_FAILED'

@@ -531,6 +531,10 @@ describe('a github signer in trusted_signers', () => {
     const found = byName(result, 'nothing')
     expect(found.findings.signature.outcome).toBe('unsigned')
     expect(signer(found, 'images-ci').result).toBe('absent')
+    // Asked without a token: GitHub hides a private repository's attestations behind a 404.
+    expect(signer(found, 'images-ci').message).toContain(
+      "GitHub's API was asked without a token, so only public repositories' attestations are seen"
+    )
   })
 
   it('with a cosign key signature meets threshold 2 (two distinct signers)', async () => {

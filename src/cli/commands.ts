@@ -58,7 +58,8 @@ Options (verify, update):
   --shard K/N              check only the K-th of N shards of the matrix (verify)
 
 Exit codes: 0 pass, 1 warning, 2 digest drift, 3 signature failure, 4 configuration or usage error.
-GITHUB_TOKEN, when set, is used for ghcr.io.`
+GITHUB_TOKEN, when set, is used for ghcr.io and GitHub's attestations API
+(GITHUB_API_URL, default https://api.github.com).`
 
 /** Every line the CLI prints goes through the one terminal-safe escaping. */
 const out = (text: string): boolean => process.stdout.write(terminalSafe(text))

@@ -50,7 +50,7 @@ interface GitHubBundleVerifierOptions {
   workspace: string
   registry: Pick<RegistryClient, 'listReferrers' | 'readArtifactLayer'>
   /** GitHub's attestations API: one client per run (its rate-limit budget is per run). */
-  attestations?: Pick<GitHubAttestations, 'listBundles'>
+  attestations?: Pick<GitHubAttestations, 'listBundles' | 'anonymous'>
   timeoutMs?: number
   env?: NodeJS.ProcessEnv
   log?: (message: string) => void
@@ -192,12 +192,16 @@ export class GitHubBundleVerifier implements GitHubSignerVerifier {
       await judgeAll(fromApi, 'GitHub attestations API')
     }
     const verified = judged.find(j => j.result === 'verified')
-    return combineGitHubBundles(
+    const check = combineGitHubBundles(
       verified ? [verified] : judged,
       verified ? [] : unreadable,
       attempts,
       passedOver.length
     )
+    // GitHub answers 404, not 403, for a private repository it does not show.
+    if (check.result === 'absent' && this.options.attestations?.anonymous)
+      check.message += `; GitHub's API was asked without a token, so only public repositories' attestations are seen: pass \`github-token\` (GITHUB_TOKEN for the command line) with \`attestations: read\``
+    return check
   }
 
   /**

@@ -28,7 +28,7 @@ interface CosignToolsOptions {
   /** Grouping of `cosign verify` calls (batch.ts; default: none). */
   batch?: CosignVerifierOptions['batch']
   /** GitHub's attestations API, one client per run (issue 13); absent: registry referrers only. */
-  attestations?: Pick<GitHubAttestations, 'listBundles'>
+  attestations?: Pick<GitHubAttestations, 'listBundles' | 'anonymous'>
 }
 
 export async function createCosignTools(options: CosignToolsOptions): Promise<CosignTools> {

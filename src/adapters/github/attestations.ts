@@ -33,6 +33,7 @@
 import { uncompress } from 'snappyjs'
 import { ProvenanceError, RegistryError, type GitHubApiErrorCode } from '../../domain/errors.js'
 import { nextLink } from '../../domain/manifest.js'
+import { showControlCharacters } from '../../domain/reference.js'
 import type { GitHubApiSubject } from '../../domain/github-signer.js'
 import type { Digest } from '../../domain/types.js'
 import { KeyedGate } from '../../lib/keyed-gate.js'
@@ -194,6 +195,11 @@ export class GitHubAttestations {
       new HttpTransport({ timeoutMs, allowsPlainHttp: loopbackHost, maxBodyBytes, maxRedirects: 0 })
     this.api = transport(pageBytes)
     this.blobs = transport(Math.min(pageBytes, MAX_BUNDLE_BYTES))
+  }
+
+  /** Whether the API is asked without a token (only public repositories' attestations are seen). */
+  get anonymous(): boolean {
+    return !this.options.token
   }
 
   /**
@@ -490,8 +496,19 @@ export class GitHubAttestations {
         continue
       }
       if (status >= 500 && attempt < 2) continue
-      const code = status === 401 || status === 403 ? 'GITHUB_API_AUTH' : 'GITHUB_API_FAILED'
-      throw new GitHubApiError(code, `${method} ${url.pathname}: HTTP ${status}`)
+      if (status === 401 || status === 403)
+        throw new GitHubApiError(
+          'GITHUB_API_AUTH',
+          `${method} ${url.pathname}: HTTP ${status}${githubMessage(answer.body)}; ${
+            this.options.token
+              ? 'the token may not read attestations: give the job `permissions: attestations: read` (a fine-grained token: Attestations read)'
+              : 'no token was sent: pass `github-token` (GITHUB_TOKEN for the command line) with `attestations: read`'
+          }`
+        )
+      throw new GitHubApiError(
+        'GITHUB_API_FAILED',
+        `${method} ${url.pathname}: HTTP ${status}${githubMessage(answer.body)}`
+      )
     }
   }
 
@@ -592,4 +609,19 @@ function bulkEntries(value: unknown, url: URL): [string, unknown[]][] {
     }
   }
   return found
+}
+
+/**
+ * GitHub's own words of an error answer (`{"message": …}`), quoted and cut to
+ * 200 characters, control characters shown; empty when the body has none.
+ */
+function githubMessage(body: string): string {
+  try {
+    const message = (JSON.parse(body) as { message?: unknown } | null)?.message
+    return typeof message === 'string' && message !== ''
+      ? ` (${JSON.stringify(showControlCharacters(message.slice(0, 200)))})`
+      : ''
+  } catch {
+    return ''
+  }
 }
