@@ -234,6 +234,22 @@ describe('the policy file with signers', () => {
 })
 
 describe('config errors (exit 4) at the line of the offending value', () => {
+  it('a signer with an error of its own is not also "not defined" where it is used', async () => {
+    expect(
+      await placed(
+        `policy:
+  signers:
+    both:
+      key_path: ci/keys/k.pub
+      github:
+        repository: rocm/images
+  trusted_signers: [both, nobody]
+`,
+        MINIMAL_MATRIX
+      )
+    ).toEqual([`${POLICY_PATH}:4:7 conflicting-keys`, `${POLICY_PATH}:7:27 unknown-signer`])
+  })
+
   it('a predicate type that is neither a URI nor a cosign shorthand, wherever it is written', async () => {
     expect(
       await placed(

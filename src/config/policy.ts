@@ -196,11 +196,14 @@ export function readPolicy(parsed: ParsedYaml): { policy: Policy; issues: Config
   const attestations = Array.isArray(fields.attestations)
     ? readRequirements(fields.attestations)
     : undefined
+  // A name written under `signers` is defined even when its entry has an
+  // error of its own (reported there): no follow-on error where it is used.
+  const written = Object.keys(asFields(fields.signers))
   for (const names of [trustedSigners, ...overrides.map(o => o.trustedSigners)]) {
-    issues.push(...findUndefinedSigners(names, signers, parsed.file))
+    issues.push(...findUndefinedSigners(names, written, parsed.file))
   }
   for (const requirement of attestations ?? []) {
-    issues.push(...findUndefinedSigners(requirement.signers, signers, parsed.file))
+    issues.push(...findUndefinedSigners(requirement.signers, written, parsed.file))
   }
   const writtenAttestMode = oneOf(fields.attest_mode, ATTEST_MODES)
   const writtenAttestationType = stringOf(fields.attestation_type)
@@ -547,13 +550,12 @@ function thresholdOf(value: unknown): number | undefined {
 /** An issue at each use of a signer name the policy's `signers` does not define. */
 function findUndefinedSigners(
   names: SignerNames | undefined,
-  signers: Record<string, NamedSigner>,
+  defined: readonly string[],
   file: string
 ): ConfigIssue[] {
   if (!names) return []
-  const defined = Object.keys(signers)
   return names.names.flatMap((name, i) =>
-    name in signers
+    defined.includes(name)
       ? []
       : [
           {
