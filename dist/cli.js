@@ -54585,7 +54585,7 @@ function rowAt(layout, index) {
   if (merges || row2.anchor !== void 0) {
     throw new MatrixEditError(
       "MATRIX_LAYOUT",
-      `${layout.file}: rocm.images[${index}] ${merges ? "takes keys through a YAML merge key (`<<`)" : `is the anchor &${row2.anchor} other rows merge`}; the updater edits only rows that hold their own keys: write this row out in full to let it be updated`
+      `${layout.file}:${lineOf(layout.text, nodeStart(row2))}: rocm.images[${index}] ${merges ? "takes keys through a YAML merge key (`<<`)" : `is the anchor &${row2.anchor} other rows merge`}; the updater edits only rows that hold their own keys: write this row out in full to let it be updated`
     );
   }
   return row2;
@@ -54925,6 +54925,12 @@ function lineContentEnd(text2, offset) {
   const rest = text2.slice(offset);
   const match = /^[^\n#]*?(?=\s*(?:#|\n|$))/.exec(rest);
   return offset + (match ? match[0].length : 0);
+}
+function lineOf(text2, offset) {
+  let line = 1;
+  for (let at = text2.indexOf("\n"); at !== -1 && at < offset; at = text2.indexOf("\n", at + 1))
+    line++;
+  return line;
 }
 function column(text2, offset) {
   return offset - (text2.lastIndexOf("\n", offset - 1) + 1);

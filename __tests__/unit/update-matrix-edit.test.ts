@@ -488,8 +488,16 @@ describe('editMatrix on rows sharing keys through YAML merge keys', () => {
   })
 
   it.each([
-    [1, 'ubuntu-24.04', /rocm\.images\[1\] takes keys through a YAML merge key \(`<<`\)/],
-    [0, 'ubuntu-22.04', /rocm\.images\[0\] is the anchor &base other rows merge/]
+    [
+      1,
+      'ubuntu-24.04',
+      /^ci\/rocm_matrix\.yml:8: rocm\.images\[1\] takes keys through a YAML merge key \(`<<`\)/
+    ],
+    [
+      0,
+      'ubuntu-22.04',
+      /^ci\/rocm_matrix\.yml:4: rocm\.images\[0\] is the anchor &base other rows merge/
+    ]
   ])(
     'refuses to edit row %s, naming merge keys, rather than change what other rows read',
     (index, os, message) => {

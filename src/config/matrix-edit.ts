@@ -224,7 +224,7 @@ function rowAt(layout: MatrixLayout, index: number): YAMLMap {
   if (merges || row.anchor !== undefined) {
     throw new MatrixEditError(
       'MATRIX_LAYOUT',
-      `${layout.file}: rocm.images[${index}] ${merges ? 'takes keys through a YAML merge key (`<<`)' : `is the anchor &${row.anchor} other rows merge`}; ` +
+      `${layout.file}:${lineOf(layout.text, nodeStart(row))}: rocm.images[${index}] ${merges ? 'takes keys through a YAML merge key (`<<`)' : `is the anchor &${row.anchor} other rows merge`}; ` +
         'the updater edits only rows that hold their own keys: write this row out in full to let it be updated'
     )
   }
@@ -658,6 +658,14 @@ function lineContentEnd(text: string, offset: number): number {
   const rest = text.slice(offset)
   const match = /^[^\n#]*?(?=\s*(?:#|\n|$))/.exec(rest)
   return offset + (match ? match[0].length : 0)
+}
+
+/** 1-based line of an offset. */
+function lineOf(text: string, offset: number): number {
+  let line = 1
+  for (let at = text.indexOf('\n'); at !== -1 && at < offset; at = text.indexOf('\n', at + 1))
+    line++
+  return line
 }
 
 function column(text: string, offset: number): number {
