@@ -49613,7 +49613,11 @@ var CosignVerifier = class {
         attempts
       };
     }
-    if (result.outcome !== "verified") return { finding: result };
+    if (result.outcome !== "verified") {
+      if (signer.kind === "key" && !check.ignoreTlog && result.outcome === "invalid" && /log inclusion|tlog entr|transparency log/i.test(result.message ?? ""))
+        result.message = `${result.message}; a key signature made without a transparency-log entry (cosign sign --tlog-upload=false) needs \`ignore_tlog: true\` for this signer`;
+      return { finding: result };
+    }
     const signingTime = signingTimeOf(result, now);
     if (signer.validFrom === void 0 && signer.validUntil === void 0)
       return { finding: result, window: "valid", signingTime };

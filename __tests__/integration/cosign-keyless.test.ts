@@ -16,7 +16,7 @@ import {
   startKeylessBed,
   type KeylessBed
 } from '../helpers/cosign-keyless.js'
-import { pushImage } from '../helpers/images.js'
+import { generateKeyPair, pushImage, signImage } from '../helpers/images.js'
 import { startRegistry, type TestRegistry } from '../helpers/registry.js'
 import { hermeticEnv, toolPath } from '../helpers/tools.js'
 
@@ -115,6 +115,16 @@ describe('verifySignature, keyless', () => {
       issuer: GITHUB_ISSUER
     })
     expect(finding.rekorLogIndex).toEqual(expect.any(Number))
+  })
+
+  it('says what to change when a key signature without a log entry is checked against the log', async () => {
+    const key = await generateKeyPair('no-log')
+    copyFileSync(key.publicKey, join(workspace, 'ci', 'no-log.pub'))
+    const digest = (await pushImage(registry.host, REPO, 'key-no-log')) as Digest
+    await signImage(`${registry.host}/${REPO}@${digest}`, key) // --tlog-upload=false
+    const finding = await check(digest, { kind: 'key', keyPath: 'ci/no-log.pub' })
+    expect(finding.outcome).toBe('invalid')
+    expect(finding.message).toContain('needs `ignore_tlog: true` for this signer')
   })
 
   it('calls another workflow identity invalid', async () => {

@@ -521,7 +521,17 @@ export class CosignVerifier {
       }
     }
 
-    if (result.outcome !== 'verified') return { finding: result }
+    if (result.outcome !== 'verified') {
+      // cosign's words for a key signature made without a Rekor entry.
+      if (
+        signer.kind === 'key' &&
+        !check.ignoreTlog &&
+        result.outcome === 'invalid' &&
+        /log inclusion|tlog entr|transparency log/i.test(result.message ?? '')
+      )
+        result.message = `${result.message}; a key signature made without a transparency-log entry (cosign sign --tlog-upload=false) needs \`ignore_tlog: true\` for this signer`
+      return { finding: result }
+    }
     // The window is judged at the signing time: the time the transparency log
     // vouches for when a log was checked, else the run's time (the key must be
     // valid now). A plain row signer has a window only when it is a key.
