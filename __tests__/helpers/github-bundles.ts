@@ -8,6 +8,9 @@
  * as real Fulcio sets it for GitHub tokens). The real cosign 3.1.1 signs:
  * `attest-blob` for a bundle file (what the API serves), `attest` for a bundle
  * pushed to the registry as an OCI referrer (what `push-to-registry` does).
+ * GitHub's own instance (private repositories) writes no transparency-log
+ * entry but takes an RFC 3161 timestamp: `githubInstance` makes its trust
+ * material with the loopback TSA stand-in (tsa-standin.ts).
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -15,6 +18,7 @@ import { join } from 'node:path'
 import type { KeylessBed } from './cosign-keyless.js'
 import { slsaPredicate } from './images.js'
 import { hermeticEnv, mustRun, toolPath } from './tools.js'
+import type { TsaStandin } from './tsa-standin.js'
 
 export const GITHUB_ISSUER = 'https://token.actions.githubusercontent.com'
 const MANIFEST_TYPES = [
@@ -96,17 +100,101 @@ export async function manifestBlob(
   return path
 }
 
+/** Trust material of a Sigstore instance like GitHub's own: Fulcio and a TSA, no Rekor. */
+export interface GitHubInstance {
+  /** Fulcio (the bed's) and the trusted TSA; no transparency log, no CT log. */
+  trustedRootPath: string
+  /** Fulcio and `tsa` of each signing config; no Rekor, so cosign logs nothing. */
+  signingConfigs: Map<TsaStandin, string>
+  /** The trusted root cosign checks what it made against while signing (every TSA, the CT log). */
+  signingTrustedRootPath: string
+}
+
+/**
+ * The trust material of a GitHub-like instance, made by the real `cosign
+ * trusted-root create` and `signing-config create`: Fulcio is the bed's
+ * stand-in, `trusted` the TSA its trusted root lists (GitHub's lists six
+ * Fulcio CAs and six TSAs, and no transparency log); `others` are TSAs that
+ * sign too but are not trusted. The bed's Fulcio embeds SCTs; the trusted
+ * root lists no CT log, as no log is known in GitHub's.
+ */
+export async function githubInstance(
+  bed: KeylessBed,
+  trusted: TsaStandin,
+  others: TsaStandin[] = []
+): Promise<GitHubInstance> {
+  const dir = mkdtempSync(join(tmpdir(), 'rp-gh-instance-'))
+  const bedRoot = JSON.parse(readFileSync(bed.trustedRootPath, 'utf8')) as {
+    certificateAuthorities: { uri: string }[]
+  }
+  const fulcioUrl = bedRoot.certificateAuthorities[0].uri
+  const start = new Date(Date.now() - 29 * 24 * 60 * 60 * 1000)
+    .toISOString()
+    .replace(/\.\d+Z$/, 'Z')
+  const fulcio = `--fulcio=url=${fulcioUrl},certificate-chain=${join(bed.dir, 'fulcio-root.pem')},start-time=${start}`
+  const tsaFlag = (tsa: TsaStandin) =>
+    `--tsa=url=${tsa.url},certificate-chain=${tsa.chainPath},start-time=${start}`
+  const cosign = toolPath('cosign')
+  const env = hermeticEnv()
+  const trustedRootPath = join(dir, 'github_trusted_root.json')
+  await mustRun(
+    cosign,
+    ['trusted-root', 'create', fulcio, tsaFlag(trusted), '--out', trustedRootPath],
+    { env }
+  )
+  const signingTrustedRootPath = join(dir, 'signing_trusted_root.json')
+  await mustRun(
+    cosign,
+    [
+      'trusted-root',
+      'create',
+      fulcio,
+      `--ctfe=url=${fulcioUrl},public-key=${join(bed.dir, 'ctfe.pub')},start-time=${start}`,
+      ...[trusted, ...others].map(tsaFlag),
+      '--out',
+      signingTrustedRootPath
+    ],
+    { env }
+  )
+  const signingConfigs = new Map<TsaStandin, string>()
+  for (const [n, tsa] of [trusted, ...others].entries()) {
+    const path = join(dir, `signing_config_${n}.json`)
+    await mustRun(
+      cosign,
+      [
+        'signing-config',
+        'create',
+        `--fulcio=url=${fulcioUrl},api-version=1,start-time=${start},operator=test`,
+        `--tsa=url=${tsa.url},api-version=1,start-time=${start},operator=test`,
+        '--tsa-config=ANY',
+        '--out',
+        path
+      ],
+      { env }
+    )
+    signingConfigs.set(tsa, path)
+  }
+  return { trustedRootPath, signingConfigs, signingTrustedRootPath }
+}
+
 /**
  * A GitHub-style Sigstore bundle (v0.3, DSSE, in-toto statement whose subject
- * is the blob's SHA-256) of `type` (cosign's `--type`), as JSON.
+ * is the blob's SHA-256) of `type` (cosign's `--type`), as JSON. With
+ * `instance` and `tsa`: as GitHub's own instance makes it, timestamped by
+ * `tsa` and logged nowhere (no `tlogEntries`).
  */
 export async function githubBundle(
   bed: KeylessBed,
   blobPath: string,
   claims: GitHubClaims = RELEASE_CLAIMS,
-  type = 'slsaprovenance1'
+  type = 'slsaprovenance1',
+  via?: { instance: GitHubInstance; tsa: TsaStandin }
 ): Promise<unknown> {
   const out = join(mkdtempSync(join(tmpdir(), 'rp-gh-bundle-')), 'bundle.json')
+  const signingConfig = via
+    ? via.instance.signingConfigs.get(via.tsa)
+    : join(bed.dir, 'signing_config.json')
+  if (signingConfig === undefined) throw new Error('githubBundle: the TSA is not the instance’s')
   await mustRun(
     toolPath('cosign'),
     [
@@ -115,9 +203,9 @@ export async function githubBundle(
       '--identity-token',
       token(claims),
       '--signing-config',
-      join(bed.dir, 'signing_config.json'),
+      signingConfig,
       '--trusted-root',
-      bed.trustedRootPath,
+      via?.instance.signingTrustedRootPath ?? bed.trustedRootPath,
       '--type',
       type,
       '--predicate',

@@ -8,11 +8,16 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { ConfigError } from '../../src/domain/errors.js'
 import {
+  bundleTimeEvidence,
   checkGitHubBundle,
   combineGitHubBundles,
   gitHubApiSubjects,
+  gitHubSigningTime,
   identityRegexpFor,
   notACandidate,
+  timestampToRead,
+  timeVerificationFor,
+  trustedRootHasCtLogs,
   type GitHubCertificateClaims,
   type JudgedBundle
 } from '../../src/domain/github-signer.js'
@@ -312,5 +317,71 @@ describe('notACandidate (routing registry bundles to a github signer)', () => {
     ]
   ])('keeps %s', (_what, bundle) => {
     expect(notACandidate(bundle, SLSA1)).toBeUndefined()
+  })
+})
+
+describe('the signing time of a bundle: log entry or signed timestamp', () => {
+  const stamped = (...timestamps: string[]) => ({
+    verificationMaterial: {
+      timestampVerificationData: {
+        rfc3161Timestamps: timestamps.map(signedTimestamp => ({ signedTimestamp }))
+      }
+    }
+  })
+  const logged = { verificationMaterial: { tlogEntries: [{ integratedTime: '1' }] } }
+  const github = { given: true as const, hasCtLogs: false }
+
+  it('reads the log entries and the signed timestamps a bundle carries', () => {
+    expect(bundleTimeEvidence(logged)).toEqual({ tlogEntries: 1, signedTimestamps: [] })
+    expect(bundleTimeEvidence(stamped('MII'))).toEqual({
+      tlogEntries: 0,
+      signedTimestamps: ['MII']
+    })
+    expect(bundleTimeEvidence({ verificationMaterial: 'junk' })).toEqual({
+      tlogEntries: 0,
+      signedTimestamps: []
+    })
+  })
+
+  it('a log entry: cosign’s default (the log is verified)', () => {
+    expect(timeVerificationFor(bundleTimeEvidence(logged), github)).toEqual({ args: [] })
+  })
+
+  it('only a signed timestamp, with a trusted root: signed timestamps, never the log alone', () => {
+    expect(timeVerificationFor(bundleTimeEvidence(stamped('MII')), github)).toEqual({
+      args: ['--use-signed-timestamps', '--insecure-ignore-tlog', '--insecure-ignore-sct']
+    })
+    // A trusted root that lists a CT log keeps the SCT required.
+    expect(
+      timeVerificationFor(bundleTimeEvidence(stamped('MII')), { given: true, hasCtLogs: true })
+    ).toEqual({ args: ['--use-signed-timestamps', '--insecure-ignore-tlog'] })
+  })
+
+  it('neither a log entry nor a timestamp, or a timestamp without a trusted root: refused', () => {
+    expect(timeVerificationFor(bundleTimeEvidence({}), github)).toEqual({
+      problem: 'the bundle has neither a transparency-log entry nor a signed timestamp'
+    })
+    expect(timeVerificationFor(bundleTimeEvidence(stamped('MII')), { given: false })).toMatchObject(
+      { problem: expect.stringContaining('only against trusted_root') }
+    )
+  })
+
+  it('the timestamp read for the time: the only one, never one of several', () => {
+    expect(timestampToRead(bundleTimeEvidence(stamped('A')))).toBe('A')
+    expect(timestampToRead(bundleTimeEvidence(stamped('A', 'B')))).toBeUndefined()
+  })
+
+  it('a trusted root lists CT logs only when its ctlogs has one', () => {
+    expect(trustedRootHasCtLogs({ ctlogs: [{}] })).toBe(true)
+    expect(trustedRootHasCtLogs({ ctlogs: [] })).toBe(false)
+    expect(trustedRootHasCtLogs({ timestampAuthorities: [{}] })).toBe(false)
+  })
+
+  it('the window is judged at the time the bundle says, by its source, else the run’s', () => {
+    const now = new Date('2026-07-01T00:00:00Z')
+    expect(
+      gitHubSigningTime({ signedAt: '2026-06-01T00:00:00.000Z', signedAtSource: 'tsa' }, now)
+    ).toEqual({ at: new Date('2026-06-01T00:00:00Z'), source: 'tsa' })
+    expect(gitHubSigningTime({}, now)).toEqual({ at: now, source: 'run' })
   })
 })

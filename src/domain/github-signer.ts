@@ -52,8 +52,10 @@ export type JudgedBundle = { source: BundleSource; locator: string } & (
       result: 'verified'
       statement: VerifiedStatement
       claims: GitHubCertificateClaims
-      /** RFC 3339: the transparency log's integrated time, when the bundle has one. */
+      /** RFC 3339: when it was signed, by `signedAtSource`, when the bundle says it verifiably. */
       signedAt?: string
+      /** `tlog`: the transparency log's integrated time; `tsa`: the signed timestamp's genTime. */
+      signedAtSource?: 'tlog' | 'tsa'
     }
   /** `invalid`: cosign refused it or it is not this signer's; `could-not-complete`: cosign did not finish. */
   | { result: 'invalid' | 'could-not-complete'; message: string }
@@ -67,6 +69,7 @@ export type GitHubSignerCheck =
       identity: string
       issuer: string
       signedAt?: string
+      signedAtSource?: 'tlog' | 'tsa'
       source: BundleSource
       message: string
       attempts: number
@@ -209,6 +212,107 @@ export function checkGitHubBundle(
 }
 
 /**
+ * What a bundle offers as proof of when it was signed, read before cosign
+ * verified anything (Sigstore bundle v0.3 `verificationMaterial`): how many
+ * transparency-log entries (`tlogEntries`) and its RFC 3161 signed
+ * timestamps (`timestampVerificationData.rfc3161Timestamps[].signedTimestamp`,
+ * base64 of a DER TimeStampResp). Entries that are not strings are left out.
+ */
+export interface BundleTimeEvidence {
+  tlogEntries: number
+  signedTimestamps: string[]
+}
+
+export function bundleTimeEvidence(bundle: unknown): BundleTimeEvidence {
+  const material = valueOf(bundle, 'verificationMaterial')
+  const entries = valueOf(material, 'tlogEntries')
+  const timestamps = valueOf(valueOf(material, 'timestampVerificationData'), 'rfc3161Timestamps')
+  return {
+    tlogEntries: Array.isArray(entries) ? entries.length : 0,
+    signedTimestamps: Array.isArray(timestamps)
+      ? timestamps
+          .map(timestamp => valueOf(timestamp, 'signedTimestamp'))
+          .filter((value): value is string => typeof value === 'string' && value !== '')
+      : []
+  }
+}
+
+/** Whether a Sigstore trusted root (parsed JSON) lists a certificate transparency log. */
+export function trustedRootHasCtLogs(trustedRoot: unknown): boolean {
+  const logs = valueOf(trustedRoot, 'ctlogs')
+  return Array.isArray(logs) && logs.length > 0
+}
+
+/**
+ * How cosign is to verify when a bundle was signed, as `gh attestation
+ * verify` does (cli/cli pkg/cmd/attestation/verification/sigstore.go):
+ *
+ * - a bundle with a transparency-log entry: cosign's default, the entry
+ *   verified against the trusted root's Rekor and its integrated time used;
+ * - a bundle with none but an RFC 3161 signed timestamp, when a trusted root
+ *   is given (GitHub's own Sigstore instance, which signs attestations of
+ *   private repositories, writes no log entry, only timestamps from its TSA;
+ *   gh verifies it with signed timestamps only): `--use-signed-timestamps
+ *   --insecure-ignore-tlog`, with which cosign 3.1 requires at least one
+ *   timestamp verified against the trusted root's timestamp authorities
+ *   (sigstore-go `WithSignedTimestamps(1)`) and the certificate valid at its
+ *   time; `--insecure-ignore-sct` too only when the trusted root lists no CT
+ *   log, so no SCT could be verified (gh asks none of such a root);
+ * - without a trusted root (Sigstore's public-good instance, which logs every
+ *   signature; gh requires the log there) or with neither a log entry nor a
+ *   signed timestamp: refused, never verified. `--insecure-ignore-tlog` alone
+ *   would have cosign accept a bundle with neither (cosign 3.1.1 then checks
+ *   the certificate at the current time).
+ */
+export function timeVerificationFor(
+  evidence: BundleTimeEvidence,
+  trustedRoot: { given: false } | { given: true; hasCtLogs: boolean }
+): { args: string[] } | { problem: string } {
+  if (evidence.tlogEntries > 0) return { args: [] }
+  if (evidence.signedTimestamps.length === 0)
+    return { problem: 'the bundle has neither a transparency-log entry nor a signed timestamp' }
+  if (!trustedRoot.given)
+    return {
+      problem:
+        "the bundle has no transparency-log entry, only a signed timestamp; such a bundle (GitHub's own Sigstore instance) verifies only against trusted_root"
+    }
+  return {
+    args: [
+      '--use-signed-timestamps',
+      '--insecure-ignore-tlog',
+      ...(trustedRoot.hasCtLogs ? [] : ['--insecure-ignore-sct'])
+    ]
+  }
+}
+
+/**
+ * The signed timestamp whose time a bundle without a log entry was signed
+ * at, once cosign verified the bundle: its only one. cosign requires one
+ * verified timestamp and tolerates others it cannot verify, without saying
+ * which verified; of several, none is read (anyone who can push a referrer
+ * can add a timestamp to a bundle, which no signature covers).
+ */
+export function timestampToRead(evidence: BundleTimeEvidence): string | undefined {
+  return evidence.tlogEntries === 0 && evidence.signedTimestamps.length === 1
+    ? evidence.signedTimestamps[0]
+    : undefined
+}
+
+/**
+ * The time a verified github signer's window is judged at: the time its
+ * bundle verifiably says (`tlog` integrated time or `tsa` genTime), else
+ * the run's time.
+ */
+export function gitHubSigningTime(
+  check: Pick<GitHubSignerCheck & { result: 'verified' }, 'signedAt' | 'signedAtSource'>,
+  now: Date
+): { at: Date; source: 'tlog' | 'tsa' | 'run' } {
+  const at = check.signedAt !== undefined ? new Date(check.signedAt) : undefined
+  if (at && !Number.isNaN(at.getTime())) return { at, source: check.signedAtSource ?? 'tlog' }
+  return { at: now, source: 'run' }
+}
+
+/**
  * One signer's result from its judged bundles, first match wins: `verified`
  * (the first bundle that passed); `could-not-complete` when a source could not
  * be read or cosign did not finish (a hidden bundle might have verified);
@@ -231,6 +335,7 @@ export function combineGitHubBundles(
       identity,
       issuer: GITHUB_ACTIONS_ISSUER,
       ...(verified.signedAt !== undefined && { signedAt: verified.signedAt }),
+      ...(verified.signedAtSource !== undefined && { signedAtSource: verified.signedAtSource }),
       source: verified.source,
       message: `bundle from the ${verified.source} (${verified.locator})`,
       attempts

@@ -3,21 +3,26 @@
  * pinned digest — OCI 1.1 referrers in the registry (the referrers API, else
  * the `sha256-<hex>` tag schema), then GitHub's attestations REST API —
  * verifies each with the real `cosign verify-blob-attestation` (identity,
- * GitHub's issuer, the trusted root), then reads the certificate's GitHub extensions and the statement
+ * GitHub's issuer, the trusted root; a bundle of GitHub's own instance, which
+ * has no transparency-log entry, by its RFC 3161 signed timestamp), then reads
+ * the certificate's GitHub extensions, the statement and the signing time
  * cosign verified and judges them (src/domain/github-signer.ts). The registry
  * is asked first; the API only when the registry holds no bundle that passes,
  * which spares the API's rate limit.
  */
 import { createHash } from 'node:crypto'
-import { writeFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
+import { SignedData, id_signedData } from '@peculiar/asn1-cms'
 import { AsnConvert } from '@peculiar/asn1-schema'
+import { PKIStatus, TimeStampResp, TSTInfo, id_ct_tstInfo } from '@peculiar/asn1-tsp'
 import { Certificate, SubjectAlternativeName, id_ce_subjectAltName } from '@peculiar/asn1-x509'
 import { fromBER, Utf8String } from 'asn1js'
 import type { GitHubSignerVerifier } from '../../app/ports.js'
 import type { VerifiedStatement } from '../../domain/attestations.js'
 import { causeChain } from '../../domain/errors.js'
 import {
+  bundleTimeEvidence,
   checkGitHubBundle,
   combineGitHubBundles,
   FULCIO_OIDS,
@@ -26,6 +31,9 @@ import {
   identityRegexpFor,
   notACandidate,
   predicateTypeUri,
+  timestampToRead,
+  timeVerificationFor,
+  trustedRootHasCtLogs,
   type FoundBundle,
   type GitHubCertificateClaims,
   type GitHubSignerCheck,
@@ -97,6 +105,34 @@ function bundleIntegratedTime(bundle: unknown): string | undefined {
 }
 
 /**
+ * The genTime (RFC 3339) of an RFC 3161 signed timestamp as a Sigstore bundle
+ * carries it (base64 of a DER TimeStampResp, whose token is a CMS SignedData
+ * over a TSTInfo; RFC 3161 §2.4.2), parsed with @peculiar/asn1-tsp and
+ * asn1-cms; undefined when it is not one. Reads, verifies nothing: only for a
+ * timestamp cosign has verified.
+ */
+function signedTimestampTime(signedTimestamp: string): string | undefined {
+  try {
+    const response = AsnConvert.parse(Buffer.from(signedTimestamp, 'base64'), TimeStampResp)
+    const token = response.timeStampToken
+    if (
+      response.status.status !== PKIStatus.granted &&
+      response.status.status !== PKIStatus.grantedWithMods
+    )
+      return
+    if (!token || token.contentType !== id_signedData) return
+    const signed = AsnConvert.parse(token.content, SignedData)
+    const content = signed.encapContentInfo
+    const der = content.eContent?.single?.buffer ?? content.eContent?.any
+    if (content.eContentType !== id_ct_tstInfo || !der) return
+    const genTime = AsnConvert.parse(der, TSTInfo).genTime
+    return Number.isNaN(genTime.getTime()) ? undefined : genTime.toISOString()
+  } catch {
+    return undefined
+  }
+}
+
+/**
  * The GitHub claims of a Fulcio certificate (DER), parsed with
  * @peculiar/asn1-x509: the SAN URI and the extensions 1.3.6.1.4.1.57264.1.9,
  * .11, .12, .14, each a DER UTF8String (Fulcio's OID registry). Throws on a
@@ -141,7 +177,33 @@ function attributedTo(bundle: unknown, repository: string): boolean {
 }
 
 export class GitHubBundleVerifier implements GitHubSignerVerifier {
+  /** Whether each trusted root (by absolute path) lists a CT log; read once per run. */
+  private readonly ctLogs = new Map<string, Promise<boolean>>()
+
   constructor(private readonly options: GitHubBundleVerifierOptions) {}
+
+  /**
+   * Whether the trusted root at `path` lists a CT log. One that cannot be
+   * read or parsed counts as listing one (the SCT stays required; cosign
+   * then reports the file itself).
+   */
+  private hasCtLogs(path: string): Promise<boolean> {
+    let known = this.ctLogs.get(path)
+    if (!known) {
+      known = readFile(path, 'utf8').then(
+        text => {
+          try {
+            return trustedRootHasCtLogs(JSON.parse(text) as unknown)
+          } catch {
+            return true
+          }
+        },
+        () => true
+      )
+      this.ctLogs.set(path, known)
+    }
+    return known
+  }
 
   async check(
     plan: ImagePlan,
@@ -317,7 +379,16 @@ export class GitHubBundleVerifier implements GitHubSignerVerifier {
     } catch {
       return { ...where, result: 'invalid', message: 'the bundle is not JSON' }
     }
-    const run = await this.runCosign(plan, signer, digest, predicateType, found.json)
+    const evidence = bundleTimeEvidence(bundle)
+    const trustedRoot = plan.policy.trustedRoot
+      ? {
+          given: true as const,
+          hasCtLogs: await this.hasCtLogs(resolve(this.options.workspace, plan.policy.trustedRoot))
+        }
+      : { given: false as const }
+    const time = timeVerificationFor(evidence, trustedRoot)
+    if ('problem' in time) return { ...where, result: 'invalid', message: time.problem }
+    const run = await this.runCosign(plan, signer, digest, predicateType, found.json, time.args)
     if (run.result !== 'ok') return { ...where, ...run }
     const der = bundleCertificate(bundle)
     const statement = bundleStatement(bundle)
@@ -335,13 +406,20 @@ export class GitHubBundleVerifier implements GitHubSignerVerifier {
     }
     const problem = checkGitHubBundle(signer, claims, statement.statement, digest, predicateType)
     if (problem) return { ...where, result: 'invalid', message: problem }
-    const signedAt = bundleIntegratedTime(bundle)
+    // Only now that cosign verified the bundle: the log's time, else the timestamp's.
+    const logged = evidence.tlogEntries > 0 ? bundleIntegratedTime(bundle) : undefined
+    const timestamp = timestampToRead(evidence)
+    const stamped = timestamp !== undefined ? signedTimestampTime(timestamp) : undefined
+    const signedAt = logged ?? stamped
     return {
       ...where,
       result: 'verified',
       statement,
       claims,
-      ...(signedAt !== undefined && { signedAt })
+      ...(signedAt !== undefined && {
+        signedAt,
+        signedAtSource: logged !== undefined ? ('tlog' as const) : ('tsa' as const)
+      })
     }
   }
 
@@ -351,6 +429,7 @@ export class GitHubBundleVerifier implements GitHubSignerVerifier {
    * cosign compares that (the deprecated extension 1.3.6.1.4.1.57264.1.5) with
    * case, where GitHub names have none; checkGitHubBundle checks the Source
    * Repository URI (.12) without case once cosign has verified the certificate.
+   * `timeArgs`: how the signing time is verified (timeVerificationFor).
    */
   static arguments(
     plan: ImagePlan,
@@ -358,7 +437,8 @@ export class GitHubBundleVerifier implements GitHubSignerVerifier {
     digest: Digest,
     predicateType: string,
     bundlePath: string,
-    workspace: string
+    workspace: string,
+    timeArgs: readonly string[] = []
   ): string[] {
     const args = [
       'verify-blob-attestation',
@@ -374,7 +454,8 @@ export class GitHubBundleVerifier implements GitHubSignerVerifier {
       '--certificate-identity-regexp',
       identityRegexpFor(signer),
       '--certificate-oidc-issuer',
-      GITHUB_ACTIONS_ISSUER
+      GITHUB_ACTIONS_ISSUER,
+      ...timeArgs
     ]
     if (plan.policy.trustedRoot)
       args.push('--trusted-root', resolve(workspace, plan.policy.trustedRoot))
@@ -386,7 +467,8 @@ export class GitHubBundleVerifier implements GitHubSignerVerifier {
     signer: GitHubSignerExpectation,
     digest: Digest,
     predicateType: string,
-    json: string
+    json: string,
+    timeArgs: readonly string[]
   ): Promise<{ result: 'ok' } | { result: 'invalid' | 'could-not-complete'; message: string }> {
     return withCosignState(this.options.env ?? process.env, 'rp-bundle-', async (state, env) => {
       const bundlePath = join(state, 'bundle.json')
@@ -397,7 +479,8 @@ export class GitHubBundleVerifier implements GitHubSignerVerifier {
         digest,
         predicateType,
         bundlePath,
-        this.options.workspace
+        this.options.workspace,
+        timeArgs
       )
       const run = await runProcess(this.options.cosignPath, args, {
         env,

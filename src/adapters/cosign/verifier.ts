@@ -43,6 +43,7 @@ import {
   type SignatureFailure
 } from './classify.js'
 import { DOCKER_HUB, DOCKER_HUB_AUTH_KEY } from '../../domain/reference.js'
+import { gitHubSigningTime } from '../../domain/github-signer.js'
 import { publicKeyFingerprint } from './key.js'
 import { CosignBatcher, type BatchOptions } from './batch.js'
 import {
@@ -191,7 +192,7 @@ interface SignerVerification {
   finding: SignatureFinding
   /** The window's verdict when the signature verified: `valid`, `expired` or `not-yet-valid`. */
   window?: 'valid' | 'expired' | 'not-yet-valid'
-  signingTime?: { at: Date; source: 'tlog' | 'run' }
+  signingTime?: { at: Date; source: 'tlog' | 'tsa' | 'run' }
 }
 
 /** One signer's finding for the report and the threshold count. */
@@ -382,13 +383,14 @@ export class CosignVerifier {
       message: check.message,
       attempts: check.attempts
     }
-    // A window on a github signer is judged as on any signer: at the
-    // transparency log's integrated time of the bundle that verified.
-    const signingTime = signingTimeOf(finding, now)
+    // A window on a github signer is judged as on any signer: at the time
+    // the bundle that verified says, its log's integrated time or its signed
+    // timestamp's (a bundle of GitHub's own instance has no log entry).
+    const signingTime = gitHubSigningTime(check, now)
     const window = checkKeyWindow(
       signer,
       signingTime.at,
-      signingTime.source === 'tlog' ? 'signed at' : 'now'
+      signingTime.source === 'run' ? 'now' : 'signed at'
     )
     if (window.status === 'expired' || window.status === 'not-yet-valid')
       return {
