@@ -51560,6 +51560,7 @@ function combineGitHubBundles(judged, unreadable, attempts, passedOver = 0) {
       issuer: GITHUB_ACTIONS_ISSUER,
       ...verified.signedAt !== void 0 && { signedAt: verified.signedAt },
       ...verified.signedAtSource !== void 0 && { signedAtSource: verified.signedAtSource },
+      ...verified.rekorLogIndex !== void 0 && { rekorLogIndex: verified.rekorLogIndex },
       source: verified.source,
       message: `bundle from the ${verified.source} (${verified.locator})`,
       attempts
@@ -52084,6 +52085,7 @@ var CosignVerifier = class {
       identity: check.identity,
       issuer: check.issuer,
       ...check.signedAt !== void 0 && { signedAt: check.signedAt },
+      ...check.rekorLogIndex !== void 0 && { rekorLogIndex: check.rekorLogIndex },
       message: check.message,
       attempts: check.attempts
     };
@@ -52549,10 +52551,15 @@ function bundleStatement(bundle) {
     return void 0;
   }
 }
-function bundleIntegratedTime(bundle) {
+function bundleLogEntry(bundle) {
   const entries = bundle?.verificationMaterial?.tlogEntries;
-  const time = Array.isArray(entries) ? Number(entries[0]?.integratedTime) : NaN;
-  return Number.isFinite(time) && time > 0 ? new Date(time * 1e3).toISOString() : void 0;
+  const entry = Array.isArray(entries) ? entries[0] : void 0;
+  const time = Number(entry?.integratedTime);
+  const index = Number(entry?.logIndex);
+  return {
+    ...Number.isFinite(time) && time > 0 && { integratedTime: new Date(time * 1e3).toISOString() },
+    ...Number.isSafeInteger(index) && index >= 0 && { logIndex: index }
+  };
 }
 function signedTimestampTime(signedTimestamp) {
   try {
@@ -52802,7 +52809,8 @@ var GitHubBundleVerifier = class _GitHubBundleVerifier {
     }
     const problem = checkGitHubBundle(signer, claims, statement.statement, digest, predicateType);
     if (problem) return { ...where, result: "invalid", message: problem };
-    const logged = evidence.tlogEntries > 0 ? bundleIntegratedTime(bundle) : void 0;
+    const entry = evidence.tlogEntries > 0 ? bundleLogEntry(bundle) : {};
+    const logged = entry.integratedTime;
     const timestamp = timestampToRead(evidence);
     const stamped = timestamp !== void 0 ? signedTimestampTime(timestamp) : void 0;
     const signedAt = logged ?? stamped;
@@ -52814,7 +52822,8 @@ var GitHubBundleVerifier = class _GitHubBundleVerifier {
       ...signedAt !== void 0 && {
         signedAt,
         signedAtSource: logged !== void 0 ? "tlog" : "tsa"
-      }
+      },
+      ...entry.logIndex !== void 0 && { rekorLogIndex: entry.logIndex }
     };
   }
   /**

@@ -418,6 +418,9 @@ describe('a github signer in trusted_signers', () => {
     const found = byName(result, 'api-only')
     expect(found.decision.trustStatus).toBe('valid')
     expect(signer(found, 'images-ci')).toMatchObject({ result: 'verified', source: 'API' })
+    // The Rekor entry cosign verified, for the summary's LOG column and the report.
+    expect(signer(found, 'images-ci').rekorLogIndex).toEqual(expect.any(Number))
+    expect(found.findings.signature.rekorLogIndex).toBe(signer(found, 'images-ci').rekorLogIndex)
     expect(apiRequests).toBe(1)
   })
 

@@ -56,6 +56,8 @@ export type JudgedBundle = { source: BundleSource; locator: string } & (
       signedAt?: string
       /** `tlog`: the transparency log's integrated time; `tsa`: the signed timestamp's genTime. */
       signedAtSource?: 'tlog' | 'tsa'
+      /** The Rekor log index of the entry cosign verified, when the bundle has one. */
+      rekorLogIndex?: number
     }
   /** `invalid`: cosign refused it or it is not this signer's; `could-not-complete`: cosign did not finish. */
   | { result: 'invalid' | 'could-not-complete'; message: string }
@@ -70,6 +72,7 @@ export type GitHubSignerCheck =
       issuer: string
       signedAt?: string
       signedAtSource?: 'tlog' | 'tsa'
+      rekorLogIndex?: number
       source: BundleSource
       message: string
       attempts: number
@@ -336,6 +339,7 @@ export function combineGitHubBundles(
       issuer: GITHUB_ACTIONS_ISSUER,
       ...(verified.signedAt !== undefined && { signedAt: verified.signedAt }),
       ...(verified.signedAtSource !== undefined && { signedAtSource: verified.signedAtSource }),
+      ...(verified.rekorLogIndex !== undefined && { rekorLogIndex: verified.rekorLogIndex }),
       source: verified.source,
       message: `bundle from the ${verified.source} (${verified.locator})`,
       attempts

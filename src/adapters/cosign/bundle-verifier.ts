@@ -94,14 +94,23 @@ function bundleStatement(bundle: unknown): VerifiedStatement | undefined {
   }
 }
 
-/** RFC 3339 of the first transparency log entry's integrated time, when there is one. */
-function bundleIntegratedTime(bundle: unknown): string | undefined {
+/**
+ * The first transparency log entry's integrated time (RFC 3339) and log index,
+ * when there is one (both are strings or numbers in the bundle's JSON).
+ */
+function bundleLogEntry(bundle: unknown): { integratedTime?: string; logIndex?: number } {
   const entries = (bundle as { verificationMaterial?: { tlogEntries?: unknown } } | null)
     ?.verificationMaterial?.tlogEntries
-  const time = Array.isArray(entries)
-    ? Number((entries[0] as { integratedTime?: unknown } | undefined)?.integratedTime)
-    : NaN
-  return Number.isFinite(time) && time > 0 ? new Date(time * 1000).toISOString() : undefined
+  const entry = Array.isArray(entries)
+    ? (entries[0] as { integratedTime?: unknown; logIndex?: unknown } | undefined)
+    : undefined
+  const time = Number(entry?.integratedTime)
+  const index = Number(entry?.logIndex)
+  return {
+    ...(Number.isFinite(time) &&
+      time > 0 && { integratedTime: new Date(time * 1000).toISOString() }),
+    ...(Number.isSafeInteger(index) && index >= 0 && { logIndex: index })
+  }
 }
 
 /**
@@ -407,7 +416,8 @@ export class GitHubBundleVerifier implements GitHubSignerVerifier {
     const problem = checkGitHubBundle(signer, claims, statement.statement, digest, predicateType)
     if (problem) return { ...where, result: 'invalid', message: problem }
     // Only now that cosign verified the bundle: the log's time, else the timestamp's.
-    const logged = evidence.tlogEntries > 0 ? bundleIntegratedTime(bundle) : undefined
+    const entry = evidence.tlogEntries > 0 ? bundleLogEntry(bundle) : {}
+    const logged = entry.integratedTime
     const timestamp = timestampToRead(evidence)
     const stamped = timestamp !== undefined ? signedTimestampTime(timestamp) : undefined
     const signedAt = logged ?? stamped
@@ -419,7 +429,8 @@ export class GitHubBundleVerifier implements GitHubSignerVerifier {
       ...(signedAt !== undefined && {
         signedAt,
         signedAtSource: logged !== undefined ? ('tlog' as const) : ('tsa' as const)
-      })
+      }),
+      ...(entry.logIndex !== undefined && { rekorLogIndex: entry.logIndex })
     }
   }
 

@@ -380,6 +380,7 @@ export class CosignVerifier {
       identity: check.identity,
       issuer: check.issuer,
       ...(check.signedAt !== undefined && { signedAt: check.signedAt }),
+      ...(check.rekorLogIndex !== undefined && { rekorLogIndex: check.rekorLogIndex }),
       message: check.message,
       attempts: check.attempts
     }
