@@ -92,6 +92,50 @@ function decodeBase64(text: string): string {
   return new TextDecoder().decode(Uint8Array.from(atob(text), char => char.charCodeAt(0)))
 }
 
+/** A protobuf field name (lower snake case) with an underscore, which protojson reads as its JSON name. */
+const PROTO_FIELD_NAME = /^[a-z][a-z0-9]*(?:_[a-z0-9]*)+$/
+
+/** The JSON name of a protobuf field name, as protojson derives it (Go's strs.JSONCamelCase). */
+function jsonCamelCase(name: string): string {
+  let out = ''
+  let wasUnderscore = false
+  for (const char of name) {
+    if (char !== '_') out += wasUnderscore && char >= 'a' && char <= 'z' ? char.toUpperCase() : char
+    wasUnderscore = char === '_'
+  }
+  return out
+}
+
+/**
+ * A Sigstore bundle (parsed JSON) with every field under the name this
+ * action reads it by, as cosign reads it: protojson (sigstore-go's bundle
+ * loader) takes a field under its JSON name (`signedTimestamp`) or its
+ * protobuf name (`signed_timestamp`) alike, so a bundle that names a field
+ * the second way is read here as cosign reads it, not as missing. A field
+ * named both ways in one object is refused (protojson refuses it too):
+ * `{ problem }`. Bundles hold no maps or free-form JSON, so every key is a
+ * field name.
+ */
+export function protojsonNames(bundle: unknown): { bundle: unknown } | { problem: string } {
+  const walk = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(walk)
+    if (typeof value !== 'object' || value === null) return value
+    // No prototype: a `__proto__` key is a field like any other.
+    const out = Object.create(null) as Record<string, unknown>
+    for (const [key, field] of Object.entries(value)) {
+      const name = PROTO_FIELD_NAME.test(key) ? jsonCamelCase(key) : key
+      if (Object.hasOwn(out, name)) throw new Error(`the bundle names its field ${name} twice`)
+      out[name] = walk(field)
+    }
+    return out
+  }
+  try {
+    return { bundle: walk(bundle) }
+  } catch (error: unknown) {
+    return { problem: error instanceof Error ? error.message : String(error) }
+  }
+}
+
 /** RE2 special characters, escaped (RE2 and JavaScript agree on these). */
 function quoteMeta(text: string): string {
   return text.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&')

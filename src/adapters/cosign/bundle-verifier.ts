@@ -31,6 +31,7 @@ import {
   identityRegexpFor,
   notACandidate,
   predicateTypeUri,
+  protojsonNames,
   timestampToRead,
   timeVerificationFor,
   trustedRootHasCtLogs,
@@ -316,7 +317,9 @@ export class GitHubBundleVerifier implements GitHubSignerVerifier {
       const json = blob.toString('utf8')
       let reason: string | undefined
       try {
-        reason = notACandidate(JSON.parse(json) as unknown, predicateType)
+        // Read by the names cosign reads (a field named twice: judged, and refused).
+        const named = protojsonNames(JSON.parse(json) as unknown)
+        reason = 'bundle' in named ? notACandidate(named.bundle, predicateType) : undefined
       } catch {
         reason = undefined // not JSON: judged, and refused, as such
       }
@@ -357,7 +360,9 @@ export class GitHubBundleVerifier implements GitHubSignerVerifier {
         unreadable.push(`GitHub attestations API ${entry.where}: ${entry.problem}`)
         continue
       }
-      if (entry.scope === 'owner' && !attributedTo(entry.bundle, repository)) continue
+      const named = protojsonNames(entry.bundle)
+      if (entry.scope === 'owner' && !('bundle' in named && attributedTo(named.bundle, repository)))
+        continue
       // JSON.stringify recurses: an entry nested too deep is unreadable, alone.
       let json: string
       try {
@@ -382,12 +387,19 @@ export class GitHubBundleVerifier implements GitHubSignerVerifier {
     found: FoundBundle
   ): Promise<JudgedBundle> {
     const where = { source: found.source, locator: found.locator }
-    let bundle: unknown
+    let parsed: unknown
     try {
-      bundle = JSON.parse(found.json) as unknown
+      parsed = JSON.parse(found.json) as unknown
     } catch {
       return { ...where, result: 'invalid', message: 'the bundle is not JSON' }
     }
+    // Every field by the name cosign reads it by, and cosign given that very
+    // document: what is read here (timestamps, log entries, certificate,
+    // statement) is what cosign verified.
+    const named = protojsonNames(parsed)
+    if ('problem' in named) return { ...where, result: 'invalid', message: named.problem }
+    const { bundle } = named
+    const json = JSON.stringify(bundle)
     const evidence = bundleTimeEvidence(bundle)
     const trustedRoot = plan.policy.trustedRoot
       ? {
@@ -397,7 +409,7 @@ export class GitHubBundleVerifier implements GitHubSignerVerifier {
       : { given: false as const }
     const time = timeVerificationFor(evidence, trustedRoot)
     if ('problem' in time) return { ...where, result: 'invalid', message: time.problem }
-    const run = await this.runCosign(plan, signer, digest, predicateType, found.json, time.args)
+    const run = await this.runCosign(plan, signer, digest, predicateType, json, time.args)
     if (run.result !== 'ok') return { ...where, ...run }
     const der = bundleCertificate(bundle)
     const statement = bundleStatement(bundle)
