@@ -56,6 +56,8 @@ const bundles: Record<string, unknown> = {}
 let genTime: Date
 /** The genTime of the untrusted TSA's timestamp spliced into the `spliced` bundle. */
 let forgedTime: Date
+/** The genTime of the `padded` bundle's own timestamp. */
+let paddedTime: Date
 
 type Bundle = {
   verificationMaterial: {
@@ -178,7 +180,7 @@ beforeAll(async () => {
   untrustedTsa = await startTsaStandin(workspace, 'untrusted-tsa')
   instance = await githubInstance(bed, tsa, [untrustedTsa])
   copyFileSync(instance.trustedRootPath, join(workspace, 'ci', 'github_trusted_root.json'))
-  for (const name of ['stamped', 'stripped', 'untrusted', 'no-root', 'spliced'])
+  for (const name of ['stamped', 'stripped', 'untrusted', 'no-root', 'spliced', 'padded'])
     digests[name] = (await pushImage(registry.host, REPO, name)) as Digest
   const bundleOf = async (name: string, by: TsaStandin) =>
     githubBundle(
@@ -216,6 +218,14 @@ beforeAll(async () => {
     ]
   }
   serve('spliced', spliced)
+  // Its own timestamp and, after it, one of an untrusted TSA (nothing signs
+  // the list: anyone who can push a referrer can add one).
+  const padded = structuredClone((await bundleOf('padded', tsa)) as Bundle)
+  paddedTime = tsa.requests[tsa.requests.length - 1].genTime
+  padded.verificationMaterial.timestampVerificationData!.rfc3161Timestamps!.push({
+    signedTimestamp: await timestampOf(untrustedTsa, Buffer.from('anything'))
+  })
+  serve('padded', padded)
 }, 300_000)
 
 afterAll(async () => {
@@ -326,5 +336,22 @@ describe('a bundle of GitHub’s own instance (no log entry, a signed timestamp)
     const found = byName(result, 'spliced')
     expect(privateCi(found).signingTime).not.toBe(forgedTime.toISOString())
     expect(found.decision.trustStatus).not.toBe('valid')
+  })
+
+  it('a timestamp added to a bundle does not move its signing time to the run’s', async () => {
+    // valid_from after the bundle's own timestamp: not yet valid when signed,
+    // whatever other timestamps are added (the run's time would be inside).
+    const later = new Date(paddedTime.getTime() + 2 * HOUR_MS)
+    const between = new Date(paddedTime.getTime() + HOUR_MS).toISOString()
+    const result = await run(['padded'], { window: `      valid_from: ${between}\n`, now: later })
+    expect(privateCi(byName(result, 'padded'))).toMatchObject({
+      result: 'not-yet-valid',
+      signingTime: paddedTime.toISOString(),
+      signingTimeSource: 'tsa'
+    })
+    // Without a window: valid, signed at its own timestamp's time.
+    const plain = await run(['padded'])
+    expect(byName(plain, 'padded').decision.trustStatus).toBe('valid')
+    expect(privateCi(byName(plain, 'padded')).signingTime).toBe(paddedTime.toISOString())
   })
 })

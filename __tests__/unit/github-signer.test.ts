@@ -17,6 +17,7 @@ import {
   notACandidate,
   protojsonNames,
   timestampToRead,
+  timestampVariants,
   timeVerificationFor,
   trustedRootHasCtLogs,
   type GitHubCertificateClaims,
@@ -426,6 +427,31 @@ describe('the signing time of a bundle: log entry or signed timestamp', () => {
   it('the timestamp read for the time: the only one, never one of several', () => {
     expect(timestampToRead(bundleTimeEvidence(stamped('A')))).toBe('A')
     expect(timestampToRead(bundleTimeEvidence(stamped('A', 'B')))).toBeUndefined()
+  })
+
+  it('several timestamps: cosign is given each alone, so the one read is the one it verified', () => {
+    const bundle = { ...stamped('A', 'B'), dsseEnvelope: { payload: 'e30=' } }
+    expect(timestampVariants(bundle, bundleTimeEvidence(bundle))).toEqual({
+      bundles: [
+        { ...stamped('A'), dsseEnvelope: { payload: 'e30=' } },
+        { ...stamped('B'), dsseEnvelope: { payload: 'e30=' } }
+      ]
+    })
+    expect(timestampVariants(stamped('A'), bundleTimeEvidence(stamped('A')))).toEqual({
+      bundles: [stamped('A')]
+    })
+    // A logged bundle is verified by its log, its timestamps as they are.
+    const both = {
+      verificationMaterial: {
+        ...logged.verificationMaterial,
+        ...stamped('A', 'B').verificationMaterial
+      }
+    }
+    expect(timestampVariants(both, bundleTimeEvidence(both))).toEqual({ bundles: [both] })
+    const many = stamped('A', 'B', 'C', 'D', 'E')
+    expect(timestampVariants(many, bundleTimeEvidence(many))).toEqual({
+      problem: 'the bundle has 5 signed timestamps; at most 4 are verified'
+    })
   })
 
   it('a trusted root lists CT logs only when its ctlogs has one', () => {

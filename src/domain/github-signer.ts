@@ -332,12 +332,45 @@ export function timeVerificationFor(
   }
 }
 
+/** Most signed timestamps of one bundle verified, each alone (GitHub's bundles carry one). */
+export const MAX_SIGNED_TIMESTAMPS = 4
+
+/**
+ * The bundles cosign is to verify for one bundle without a log entry: each
+ * of its signed timestamps alone in a copy of it, when it has several (else
+ * the bundle as it is). cosign requires one verified timestamp and tolerates
+ * others it cannot verify, without saying which verified, and no signature
+ * covers the list (anyone who can push a referrer can add one): verified
+ * alone, the timestamp whose time is read is the one cosign verified. More
+ * than MAX_SIGNED_TIMESTAMPS: `{ problem }`.
+ */
+export function timestampVariants(
+  bundle: unknown,
+  evidence: BundleTimeEvidence
+): { bundles: unknown[] } | { problem: string } {
+  if (evidence.tlogEntries > 0 || evidence.signedTimestamps.length <= 1)
+    return { bundles: [bundle] }
+  if (evidence.signedTimestamps.length > MAX_SIGNED_TIMESTAMPS)
+    return {
+      problem: `the bundle has ${evidence.signedTimestamps.length} signed timestamps; at most ${MAX_SIGNED_TIMESTAMPS} are verified`
+    }
+  const material = valueOf(bundle, 'verificationMaterial') as Record<string, unknown>
+  const data = valueOf(material, 'timestampVerificationData') as Record<string, unknown>
+  return {
+    bundles: evidence.signedTimestamps.map(signedTimestamp => ({
+      ...(bundle as Record<string, unknown>),
+      verificationMaterial: {
+        ...material,
+        timestampVerificationData: { ...data, rfc3161Timestamps: [{ signedTimestamp }] }
+      }
+    }))
+  }
+}
+
 /**
  * The signed timestamp whose time a bundle without a log entry was signed
- * at, once cosign verified the bundle: its only one. cosign requires one
- * verified timestamp and tolerates others it cannot verify, without saying
- * which verified; of several, none is read (anyone who can push a referrer
- * can add a timestamp to a bundle, which no signature covers).
+ * at, once cosign verified the bundle: its only one (timestampVariants gives
+ * cosign each of several alone); of several, none is read.
  */
 export function timestampToRead(evidence: BundleTimeEvidence): string | undefined {
   return evidence.tlogEntries === 0 && evidence.signedTimestamps.length === 1

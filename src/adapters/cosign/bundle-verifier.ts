@@ -33,6 +33,7 @@ import {
   predicateTypeUri,
   protojsonNames,
   timestampToRead,
+  timestampVariants,
   timeVerificationFor,
   trustedRootHasCtLogs,
   type FoundBundle,
@@ -398,9 +399,7 @@ export class GitHubBundleVerifier implements GitHubSignerVerifier {
     // statement) is what cosign verified.
     const named = protojsonNames(parsed)
     if ('problem' in named) return { ...where, result: 'invalid', message: named.problem }
-    const { bundle } = named
-    const json = JSON.stringify(bundle)
-    const evidence = bundleTimeEvidence(bundle)
+    const evidence = bundleTimeEvidence(named.bundle)
     const trustedRoot = plan.policy.trustedRoot
       ? {
           given: true as const,
@@ -409,8 +408,21 @@ export class GitHubBundleVerifier implements GitHubSignerVerifier {
       : { given: false as const }
     const time = timeVerificationFor(evidence, trustedRoot)
     if ('problem' in time) return { ...where, result: 'invalid', message: time.problem }
-    const run = await this.runCosign(plan, signer, digest, predicateType, json, time.args)
-    if (run.result !== 'ok') return { ...where, ...run }
+    // Several signed timestamps: each alone, until one verifies (its time is read).
+    const variants = timestampVariants(named.bundle, evidence)
+    if ('problem' in variants) return { ...where, result: 'invalid', message: variants.problem }
+    let bundle: unknown
+    let refused: { result: 'invalid' | 'could-not-complete'; message: string } | undefined
+    for (const variant of variants.bundles) {
+      const json = JSON.stringify(variant)
+      const run = await this.runCosign(plan, signer, digest, predicateType, json, time.args)
+      if (run.result === 'ok') {
+        bundle = variant
+        break
+      }
+      if (refused === undefined || run.result === 'could-not-complete') refused = run
+    }
+    if (bundle === undefined) return { ...where, ...refused! }
     const der = bundleCertificate(bundle)
     const statement = bundleStatement(bundle)
     if (!der || !statement)
@@ -430,7 +442,7 @@ export class GitHubBundleVerifier implements GitHubSignerVerifier {
     // Only now that cosign verified the bundle: the log's time, else the timestamp's.
     const entry = evidence.tlogEntries > 0 ? bundleLogEntry(bundle) : {}
     const logged = entry.integratedTime
-    const timestamp = timestampToRead(evidence)
+    const timestamp = timestampToRead(bundleTimeEvidence(bundle))
     const stamped = timestamp !== undefined ? signedTimestampTime(timestamp) : undefined
     const signedAt = logged ?? stamped
     return {
