@@ -30,6 +30,7 @@ import {
 } from '@peculiar/asn1-cms'
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema'
 import {
+  MessageImprint,
   PKIStatus,
   PKIStatusInfo,
   TimeStampReq,
@@ -313,4 +314,28 @@ export async function startTsaStandin(dir: string, label = 'tsa'): Promise<TsaSt
     },
     stop: () => new Promise(resolveStop => server.close(() => resolveStop()))
   }
+}
+
+/**
+ * A timestamp of `tsa` over `data` as a Sigstore bundle carries it (base64 of
+ * the DER TimeStampResp), asked as cosign asks (SHA-256 imprint, certReq):
+ * for tests that put a timestamp of another TSA, or of another time, into a
+ * bundle.
+ */
+export async function timestampOf(tsa: TsaStandin, data: Buffer): Promise<string> {
+  const query = new TimeStampReq({
+    version: 1,
+    messageImprint: new MessageImprint({
+      hashAlgorithm: new AlgorithmIdentifier({ algorithm: SHA256 }),
+      hashedMessage: new OctetString(createHash('sha256').update(data).digest())
+    }),
+    certReq: true
+  })
+  const response = await fetch(tsa.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/timestamp-query' },
+    body: Buffer.from(AsnConvert.serialize(query))
+  })
+  if (!response.ok) throw new Error(`TSA stand-in answered ${response.status}`)
+  return Buffer.from(await response.arrayBuffer()).toString('base64')
 }

@@ -36,10 +36,11 @@ import {
 import { pushImage } from '../helpers/images.js'
 import { startRegistry, type TestRegistry } from '../helpers/registry.js'
 import { hermeticEnv, runTool, toolPath } from '../helpers/tools.js'
-import { startTsaStandin, type TsaStandin } from '../helpers/tsa-standin.js'
+import { startTsaStandin, timestampOf, type TsaStandin } from '../helpers/tsa-standin.js'
 
 const REPO = 'rocm/private'
 const HOUR_MS = 60 * 60 * 1000
+const DAY_MS = 24 * HOUR_MS
 const NO_CREDENTIALS = createCredentialStore({ dockerConfigDir: '/nonexistent-rp-docker-config' })
 
 let registry: TestRegistry
@@ -53,6 +54,10 @@ const digests: Record<string, Digest> = {}
 const bundles: Record<string, unknown> = {}
 /** The genTime the TSA wrote into the `stamped` bundle. */
 let genTime: Date
+/** The genTime of the untrusted TSA's timestamp spliced into the `spliced` bundle. */
+let forgedTime: Date
+/** The genTime of the `padded` bundle's own timestamp. */
+let paddedTime: Date
 
 type Bundle = {
   verificationMaterial: {
@@ -175,7 +180,7 @@ beforeAll(async () => {
   untrustedTsa = await startTsaStandin(workspace, 'untrusted-tsa')
   instance = await githubInstance(bed, tsa, [untrustedTsa])
   copyFileSync(instance.trustedRootPath, join(workspace, 'ci', 'github_trusted_root.json'))
-  for (const name of ['stamped', 'stripped', 'untrusted', 'no-root'])
+  for (const name of ['stamped', 'stripped', 'untrusted', 'no-root', 'spliced', 'padded'])
     digests[name] = (await pushImage(registry.host, REPO, name)) as Digest
   const bundleOf = async (name: string, by: TsaStandin) =>
     githubBundle(
@@ -196,6 +201,31 @@ beforeAll(async () => {
   serve('stripped', stripped)
   serve('untrusted', await bundleOf('untrusted', untrustedTsa))
   serve('no-root', await bundleOf('no-root', tsa))
+  // A timestamp of an untrusted TSA whose clock says 20 days ago (the
+  // attacker's), written first under the JSON name, and the bundle's own
+  // verified one second under the protobuf field name (`signed_timestamp`),
+  // which cosign (protojson) reads as the same field.
+  const spliced = structuredClone((await bundleOf('spliced', tsa)) as Bundle)
+  untrustedTsa.setClockOffset(-20 * DAY_MS)
+  const forged = await timestampOf(untrustedTsa, Buffer.from('anything'))
+  untrustedTsa.setClockOffset(0)
+  forgedTime = untrustedTsa.requests[untrustedTsa.requests.length - 1].genTime
+  const own = spliced.verificationMaterial.timestampVerificationData!.rfc3161Timestamps![0]
+  spliced.verificationMaterial.timestampVerificationData = {
+    rfc3161Timestamps: [
+      { signedTimestamp: forged },
+      { signed_timestamp: own.signedTimestamp } as unknown as { signedTimestamp: string }
+    ]
+  }
+  serve('spliced', spliced)
+  // Its own timestamp and, after it, one of an untrusted TSA (nothing signs
+  // the list: anyone who can push a referrer can add one).
+  const padded = structuredClone((await bundleOf('padded', tsa)) as Bundle)
+  paddedTime = tsa.requests[tsa.requests.length - 1].genTime
+  padded.verificationMaterial.timestampVerificationData!.rfc3161Timestamps!.push({
+    signedTimestamp: await timestampOf(untrustedTsa, Buffer.from('anything'))
+  })
+  serve('padded', padded)
 }, 300_000)
 
 afterAll(async () => {
@@ -294,5 +324,34 @@ describe('a bundle of GitHub’s own instance (no log entry, a signed timestamp)
     // valid_from after the timestamp but before the run: not yet valid when signed.
     const early = await run(['stamped'], { window: `      valid_from: ${between}\n`, now: later })
     expect(privateCi(byName(early, 'stamped')).result).toBe('not-yet-valid')
+  })
+
+  it('a timestamp cosign did not verify is never the signing time, whatever the JSON names its field', async () => {
+    // cosign (protojson) reads `signed_timestamp` as `signedTimestamp`: it
+    // verifies the bundle's own timestamp and tolerates the untrusted one.
+    // Read as the only timestamp, the forged genTime (20 days ago) would put
+    // the signature inside a valid_until that ended 10 days ago.
+    const retired = new Date(Date.now() - 10 * DAY_MS).toISOString()
+    const result = await run(['spliced'], { window: `      valid_until: ${retired}\n` })
+    const found = byName(result, 'spliced')
+    expect(privateCi(found).signingTime).not.toBe(forgedTime.toISOString())
+    expect(found.decision.trustStatus).not.toBe('valid')
+  })
+
+  it('a timestamp added to a bundle does not move its signing time to the run’s', async () => {
+    // valid_from after the bundle's own timestamp: not yet valid when signed,
+    // whatever other timestamps are added (the run's time would be inside).
+    const later = new Date(paddedTime.getTime() + 2 * HOUR_MS)
+    const between = new Date(paddedTime.getTime() + HOUR_MS).toISOString()
+    const result = await run(['padded'], { window: `      valid_from: ${between}\n`, now: later })
+    expect(privateCi(byName(result, 'padded'))).toMatchObject({
+      result: 'not-yet-valid',
+      signingTime: paddedTime.toISOString(),
+      signingTimeSource: 'tsa'
+    })
+    // Without a window: valid, signed at its own timestamp's time.
+    const plain = await run(['padded'])
+    expect(byName(plain, 'padded').decision.trustStatus).toBe('valid')
+    expect(privateCi(byName(plain, 'padded')).signingTime).toBe(paddedTime.toISOString())
   })
 })

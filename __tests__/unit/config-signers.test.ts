@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { generateKeyPairSync } from 'node:crypto'
 import { ConfigError } from '../../src/domain/errors.js'
 import { configWarnings, planImages } from '../../src/domain/plan.js'
+import { isStartAnchored } from '../../src/config/regexp.js'
 import {
   issuesFor,
   loadFrom,
@@ -215,6 +216,34 @@ describe('the policy file with signers', () => {
     expect(configWarnings(config)[2].message).toContain(
       "`github.source_ref` is not anchored with `^`: it matches anywhere in the certificate's Source Repository Ref"
     )
+  })
+
+  it.each([
+    ['^a', true],
+    ['(?i)^a', true],
+    ['\\Aa', true],
+    ['^a|^b', true],
+    ['(?i)^a|\\Ab', true],
+    ['^(a|b)', true],
+    ['(?:^a|^b)c', true],
+    ['(^a)|^b', true],
+    ['^[|]a|^b', true],
+    ['^a\\|b', true],
+    ['^\\Qa|b\\E', true],
+    ['(?m)\\Aa', true],
+    ['a', false],
+    ['^a|b', false],
+    ['(?i)^a|b', false],
+    ['(?i)x|^y', false],
+    ['^a|', false],
+    ['(?:^a|b)c', false],
+    ['^a|(b)', false],
+    ['[|^]a', false],
+    ['\\Q^a\\E', false],
+    ['(?m)^a', false],
+    ['(?m:^a)', false]
+  ])('a pattern anchored at its start in every alternative: %s → %s', (pattern, anchored) => {
+    expect(isStartAnchored(pattern)).toBe(anchored)
   })
 
   it('warns (not an error) about attest_mode none next to requirements', async () => {

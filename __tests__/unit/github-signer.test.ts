@@ -15,7 +15,9 @@ import {
   gitHubSigningTime,
   identityRegexpFor,
   notACandidate,
+  protojsonNames,
   timestampToRead,
+  timestampVariants,
   timeVerificationFor,
   trustedRootHasCtLogs,
   type GitHubCertificateClaims,
@@ -320,6 +322,62 @@ describe('notACandidate (routing registry bundles to a github signer)', () => {
   })
 })
 
+describe('protojsonNames (a bundle read by the field names cosign reads)', () => {
+  it('reads a field under its protobuf name as under its JSON name, as protojson does', () => {
+    const named = protojsonNames({
+      dsse_envelope: { payload: 'e30=' },
+      verification_material: {
+        tlog_entries: [{ integrated_time: '1' }],
+        timestamp_verification_data: {
+          rfc3161_timestamps: [{ signedTimestamp: 'A' }, { signed_timestamp: 'B' }]
+        }
+      }
+    })
+    expect(named).toEqual({
+      bundle: {
+        dsseEnvelope: { payload: 'e30=' },
+        verificationMaterial: {
+          tlogEntries: [{ integratedTime: '1' }],
+          timestampVerificationData: {
+            rfc3161Timestamps: [{ signedTimestamp: 'A' }, { signedTimestamp: 'B' }]
+          }
+        }
+      }
+    })
+    expect(bundleTimeEvidence('bundle' in named ? named.bundle : undefined)).toEqual({
+      tlogEntries: 1,
+      signedTimestamps: ['A', 'B']
+    })
+  })
+
+  it('refuses a field named both ways in one object (protojson does too)', () => {
+    expect(
+      protojsonNames({ verificationMaterial: { tlogEntries: [], tlog_entries: [{}] } })
+    ).toEqual({ problem: 'the bundle names its field tlogEntries twice' })
+  })
+
+  it('leaves other names as they are, and a __proto__ key a plain field', () => {
+    const named = protojsonNames(JSON.parse('{"__proto__": {"x": 1}, "Tlog_Entries": []}'))
+    expect(named).toEqual({ bundle: expect.anything() })
+    const bundle = (named as { bundle: Record<string, unknown> }).bundle
+    expect(Object.keys(bundle)).toEqual(['__proto__', 'Tlog_Entries'])
+    expect(Object.getPrototypeOf(bundle)).toBeNull()
+  })
+
+  it('a DSSE attestation under protobuf names is a candidate, not a signature passed over', () => {
+    const payload = Buffer.from(
+      JSON.stringify({ predicateType: 'https://slsa.dev/provenance/v1' })
+    ).toString('base64')
+    const bundle = {
+      verification_material: { certificate: { raw_bytes: 'MA==' } },
+      dsse_envelope: { payload }
+    }
+    expect(notACandidate(bundle, 'slsaprovenance1')).toBe('a signature, not an attestation')
+    const named = protojsonNames(bundle)
+    expect(notACandidate('bundle' in named && named.bundle, 'slsaprovenance1')).toBeUndefined()
+  })
+})
+
 describe('the signing time of a bundle: log entry or signed timestamp', () => {
   const stamped = (...timestamps: string[]) => ({
     verificationMaterial: {
@@ -369,6 +427,31 @@ describe('the signing time of a bundle: log entry or signed timestamp', () => {
   it('the timestamp read for the time: the only one, never one of several', () => {
     expect(timestampToRead(bundleTimeEvidence(stamped('A')))).toBe('A')
     expect(timestampToRead(bundleTimeEvidence(stamped('A', 'B')))).toBeUndefined()
+  })
+
+  it('several timestamps: cosign is given each alone, so the one read is the one it verified', () => {
+    const bundle = { ...stamped('A', 'B'), dsseEnvelope: { payload: 'e30=' } }
+    expect(timestampVariants(bundle, bundleTimeEvidence(bundle))).toEqual({
+      bundles: [
+        { ...stamped('A'), dsseEnvelope: { payload: 'e30=' } },
+        { ...stamped('B'), dsseEnvelope: { payload: 'e30=' } }
+      ]
+    })
+    expect(timestampVariants(stamped('A'), bundleTimeEvidence(stamped('A')))).toEqual({
+      bundles: [stamped('A')]
+    })
+    // A logged bundle is verified by its log, its timestamps as they are.
+    const both = {
+      verificationMaterial: {
+        ...logged.verificationMaterial,
+        ...stamped('A', 'B').verificationMaterial
+      }
+    }
+    expect(timestampVariants(both, bundleTimeEvidence(both))).toEqual({ bundles: [both] })
+    const many = stamped('A', 'B', 'C', 'D', 'E')
+    expect(timestampVariants(many, bundleTimeEvidence(many))).toEqual({
+      problem: 'the bundle has 5 signed timestamps; at most 4 are verified'
+    })
   })
 
   it('a trusted root lists CT logs only when its ctlogs has one', () => {

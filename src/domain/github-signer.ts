@@ -92,6 +92,50 @@ function decodeBase64(text: string): string {
   return new TextDecoder().decode(Uint8Array.from(atob(text), char => char.charCodeAt(0)))
 }
 
+/** A protobuf field name (lower snake case) with an underscore, which protojson reads as its JSON name. */
+const PROTO_FIELD_NAME = /^[a-z][a-z0-9]*(?:_[a-z0-9]*)+$/
+
+/** The JSON name of a protobuf field name, as protojson derives it (Go's strs.JSONCamelCase). */
+function jsonCamelCase(name: string): string {
+  let out = ''
+  let wasUnderscore = false
+  for (const char of name) {
+    if (char !== '_') out += wasUnderscore && char >= 'a' && char <= 'z' ? char.toUpperCase() : char
+    wasUnderscore = char === '_'
+  }
+  return out
+}
+
+/**
+ * A Sigstore bundle (parsed JSON) with every field under the name this
+ * action reads it by, as cosign reads it: protojson (sigstore-go's bundle
+ * loader) takes a field under its JSON name (`signedTimestamp`) or its
+ * protobuf name (`signed_timestamp`) alike, so a bundle that names a field
+ * the second way is read here as cosign reads it, not as missing. A field
+ * named both ways in one object is refused (protojson refuses it too):
+ * `{ problem }`. Bundles hold no maps or free-form JSON, so every key is a
+ * field name.
+ */
+export function protojsonNames(bundle: unknown): { bundle: unknown } | { problem: string } {
+  const walk = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(walk)
+    if (typeof value !== 'object' || value === null) return value
+    // No prototype: a `__proto__` key is a field like any other.
+    const out = Object.create(null) as Record<string, unknown>
+    for (const [key, field] of Object.entries(value)) {
+      const name = PROTO_FIELD_NAME.test(key) ? jsonCamelCase(key) : key
+      if (Object.hasOwn(out, name)) throw new Error(`the bundle names its field ${name} twice`)
+      out[name] = walk(field)
+    }
+    return out
+  }
+  try {
+    return { bundle: walk(bundle) }
+  } catch (error: unknown) {
+    return { problem: error instanceof Error ? error.message : String(error) }
+  }
+}
+
 /** RE2 special characters, escaped (RE2 and JavaScript agree on these). */
 function quoteMeta(text: string): string {
   return text.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&')
@@ -288,12 +332,45 @@ export function timeVerificationFor(
   }
 }
 
+/** Most signed timestamps of one bundle verified, each alone (GitHub's bundles carry one). */
+export const MAX_SIGNED_TIMESTAMPS = 4
+
+/**
+ * The bundles cosign is to verify for one bundle without a log entry: each
+ * of its signed timestamps alone in a copy of it, when it has several (else
+ * the bundle as it is). cosign requires one verified timestamp and tolerates
+ * others it cannot verify, without saying which verified, and no signature
+ * covers the list (anyone who can push a referrer can add one): verified
+ * alone, the timestamp whose time is read is the one cosign verified. More
+ * than MAX_SIGNED_TIMESTAMPS: `{ problem }`.
+ */
+export function timestampVariants(
+  bundle: unknown,
+  evidence: BundleTimeEvidence
+): { bundles: unknown[] } | { problem: string } {
+  if (evidence.tlogEntries > 0 || evidence.signedTimestamps.length <= 1)
+    return { bundles: [bundle] }
+  if (evidence.signedTimestamps.length > MAX_SIGNED_TIMESTAMPS)
+    return {
+      problem: `the bundle has ${evidence.signedTimestamps.length} signed timestamps; at most ${MAX_SIGNED_TIMESTAMPS} are verified`
+    }
+  const material = valueOf(bundle, 'verificationMaterial') as Record<string, unknown>
+  const data = valueOf(material, 'timestampVerificationData') as Record<string, unknown>
+  return {
+    bundles: evidence.signedTimestamps.map(signedTimestamp => ({
+      ...(bundle as Record<string, unknown>),
+      verificationMaterial: {
+        ...material,
+        timestampVerificationData: { ...data, rfc3161Timestamps: [{ signedTimestamp }] }
+      }
+    }))
+  }
+}
+
 /**
  * The signed timestamp whose time a bundle without a log entry was signed
- * at, once cosign verified the bundle: its only one. cosign requires one
- * verified timestamp and tolerates others it cannot verify, without saying
- * which verified; of several, none is read (anyone who can push a referrer
- * can add a timestamp to a bundle, which no signature covers).
+ * at, once cosign verified the bundle: its only one (timestampVariants gives
+ * cosign each of several alone); of several, none is read.
  */
 export function timestampToRead(evidence: BundleTimeEvidence): string | undefined {
   return evidence.tlogEntries === 0 && evidence.signedTimestamps.length === 1

@@ -31,7 +31,9 @@ import {
   identityRegexpFor,
   notACandidate,
   predicateTypeUri,
+  protojsonNames,
   timestampToRead,
+  timestampVariants,
   timeVerificationFor,
   trustedRootHasCtLogs,
   type FoundBundle,
@@ -316,7 +318,9 @@ export class GitHubBundleVerifier implements GitHubSignerVerifier {
       const json = blob.toString('utf8')
       let reason: string | undefined
       try {
-        reason = notACandidate(JSON.parse(json) as unknown, predicateType)
+        // Read by the names cosign reads (a field named twice: judged, and refused).
+        const named = protojsonNames(JSON.parse(json) as unknown)
+        reason = 'bundle' in named ? notACandidate(named.bundle, predicateType) : undefined
       } catch {
         reason = undefined // not JSON: judged, and refused, as such
       }
@@ -357,7 +361,9 @@ export class GitHubBundleVerifier implements GitHubSignerVerifier {
         unreadable.push(`GitHub attestations API ${entry.where}: ${entry.problem}`)
         continue
       }
-      if (entry.scope === 'owner' && !attributedTo(entry.bundle, repository)) continue
+      const named = protojsonNames(entry.bundle)
+      if (entry.scope === 'owner' && !('bundle' in named && attributedTo(named.bundle, repository)))
+        continue
       // JSON.stringify recurses: an entry nested too deep is unreadable, alone.
       let json: string
       try {
@@ -382,13 +388,18 @@ export class GitHubBundleVerifier implements GitHubSignerVerifier {
     found: FoundBundle
   ): Promise<JudgedBundle> {
     const where = { source: found.source, locator: found.locator }
-    let bundle: unknown
+    let parsed: unknown
     try {
-      bundle = JSON.parse(found.json) as unknown
+      parsed = JSON.parse(found.json) as unknown
     } catch {
       return { ...where, result: 'invalid', message: 'the bundle is not JSON' }
     }
-    const evidence = bundleTimeEvidence(bundle)
+    // Every field by the name cosign reads it by, and cosign given that very
+    // document: what is read here (timestamps, log entries, certificate,
+    // statement) is what cosign verified.
+    const named = protojsonNames(parsed)
+    if ('problem' in named) return { ...where, result: 'invalid', message: named.problem }
+    const evidence = bundleTimeEvidence(named.bundle)
     const trustedRoot = plan.policy.trustedRoot
       ? {
           given: true as const,
@@ -397,8 +408,21 @@ export class GitHubBundleVerifier implements GitHubSignerVerifier {
       : { given: false as const }
     const time = timeVerificationFor(evidence, trustedRoot)
     if ('problem' in time) return { ...where, result: 'invalid', message: time.problem }
-    const run = await this.runCosign(plan, signer, digest, predicateType, found.json, time.args)
-    if (run.result !== 'ok') return { ...where, ...run }
+    // Several signed timestamps: each alone, until one verifies (its time is read).
+    const variants = timestampVariants(named.bundle, evidence)
+    if ('problem' in variants) return { ...where, result: 'invalid', message: variants.problem }
+    let bundle: unknown
+    let refused: { result: 'invalid' | 'could-not-complete'; message: string } | undefined
+    for (const variant of variants.bundles) {
+      const json = JSON.stringify(variant)
+      const run = await this.runCosign(plan, signer, digest, predicateType, json, time.args)
+      if (run.result === 'ok') {
+        bundle = variant
+        break
+      }
+      if (refused === undefined || run.result === 'could-not-complete') refused = run
+    }
+    if (bundle === undefined) return { ...where, ...refused! }
     const der = bundleCertificate(bundle)
     const statement = bundleStatement(bundle)
     if (!der || !statement)
@@ -418,7 +442,7 @@ export class GitHubBundleVerifier implements GitHubSignerVerifier {
     // Only now that cosign verified the bundle: the log's time, else the timestamp's.
     const entry = evidence.tlogEntries > 0 ? bundleLogEntry(bundle) : {}
     const logged = entry.integratedTime
-    const timestamp = timestampToRead(evidence)
+    const timestamp = timestampToRead(bundleTimeEvidence(bundle))
     const stamped = timestamp !== undefined ? signedTimestampTime(timestamp) : undefined
     const signedAt = logged ?? stamped
     return {
