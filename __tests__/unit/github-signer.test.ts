@@ -11,6 +11,7 @@ import {
   bundleTimeEvidence,
   checkGitHubBundle,
   combineGitHubBundles,
+  fromRepository,
   gitHubApiSubjects,
   gitHubSigningTime,
   identityRegexpFor,
@@ -151,6 +152,16 @@ const STATEMENT = {
   predicate: {}
 }
 
+describe('fromRepository', () => {
+  it('compares ASCII names without case, and nothing else without case', () => {
+    const uri = (name: string) => ({ sourceRepositoryUri: `https://github.com/${name}` })
+    expect(fromRepository(uri('KERNEL/Images'), 'kernel/images')).toBe(true)
+    // U+212A KELVIN SIGN lower-cases to `k` in Unicode; GitHub's names are ASCII.
+    expect(fromRepository(uri('\u212aernel/images'), 'kernel/images')).toBe(false)
+    expect(fromRepository({}, 'kernel/images')).toBe(false)
+  })
+})
+
 describe('gitHubApiSubjects', () => {
   it('names each (repository, pin, predicate type URI) the github signers will ask, once', async () => {
     const policy = POLICY.replace(
@@ -202,6 +213,7 @@ describe('checkGitHubBundle', () => {
       STATEMENT,
       /Source Repository URI is https:\/\/github\.com\/evil\/images/
     ],
+
     [
       'a branch',
       { ...CLAIMS, sourceRepositoryRef: 'refs/heads/main' },

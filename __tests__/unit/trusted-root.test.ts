@@ -20,8 +20,11 @@ const ROOT = {
 }
 
 describe('trustedRootProblem', () => {
-  it('accepts one trusted root document', () => {
+  it('accepts one trusted root document, with JSON or protobuf field names', () => {
     expect(trustedRootProblem(JSON.stringify(ROOT, null, 2))).toBeUndefined()
+    expect(
+      trustedRootProblem(JSON.stringify({ certificate_authorities: [{ uri: 'x' }] }))
+    ).toBeUndefined()
   })
 
   it.each([

@@ -10,7 +10,15 @@
  */
 
 const MEDIA_TYPE_PREFIX = 'application/vnd.dev.sigstore.trustedroot'
-const AUTHORITY_KEYS = ['tlogs', 'certificateAuthorities', 'ctlogs', 'timestampAuthorities']
+/** The authority lists, by JSON name and protobuf name (protojson reads both). */
+const AUTHORITY_KEYS = [
+  'tlogs',
+  'certificateAuthorities',
+  'certificate_authorities',
+  'ctlogs',
+  'timestampAuthorities',
+  'timestamp_authorities'
+]
 
 /** Why `text` is not a Sigstore trusted root document, or undefined when it is one. */
 export function trustedRootProblem(text: string): string | undefined {
@@ -33,7 +41,7 @@ export function trustedRootProblem(text: string): string | undefined {
   )
     return `is not a Sigstore trusted root: its mediaType is ${JSON.stringify(mediaType)}, expected ${MEDIA_TYPE_PREFIX}+json;version=…`
   if (!AUTHORITY_KEYS.some(key => Array.isArray(fields[key]) && fields[key].length > 0))
-    return `is not a Sigstore trusted root: it lists no ${AUTHORITY_KEYS.join(', ')}`
+    return `is not a Sigstore trusted root: it lists no tlogs, certificateAuthorities, ctlogs or timestampAuthorities`
   return undefined
 }
 

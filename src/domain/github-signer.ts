@@ -183,8 +183,12 @@ function valueOf(document: unknown, key: string): unknown {
  * compared without case as GitHub compares owner and repository names.
  */
 export function fromRepository(claims: GitHubCertificateClaims, repository: string): boolean {
+  // ASCII case only: GitHub's names are ASCII, and Unicode folding would
+  // equate the Kelvin sign with `k`.
+  const fold = (text: string): string => text.replace(/[A-Z]/g, c => c.toLowerCase())
   return (
-    claims.sourceRepositoryUri?.toLowerCase() === `https://github.com/${repository}`.toLowerCase()
+    claims.sourceRepositoryUri !== undefined &&
+    fold(claims.sourceRepositoryUri) === fold(`https://github.com/${repository}`)
   )
 }
 
