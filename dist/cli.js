@@ -47227,7 +47227,72 @@ function choosePreferredRow(matrix2, plans) {
 // src/config/regexp.ts
 var REGEXP_SYNTAX = /[\^$*+?()[\]|\\{}]/;
 function isStartAnchored(pattern) {
-  return /^(?:\(\?[a-zA-Z-]*\))*(?:\^|\\A)/.test(pattern);
+  return anchored(pattern, MULTILINE_FLAG.test(pattern));
+}
+var MULTILINE_FLAG = /\(\?[a-zA-Z]*m[a-zA-Z-]*[:)]/;
+var FLAG_GROUP = /^\(\?[a-zA-Z-]*\)/;
+var GROUP_OPENING = /^\((?:\?(?:[a-zA-Z-]*:|P?<[^>]*>))?/;
+function anchored(pattern, multiline) {
+  const branches = topLevelBranches(pattern);
+  return branches !== void 0 && branches.every((branch) => branchAnchored(branch, multiline));
+}
+function branchAnchored(branch, multiline) {
+  let rest = branch;
+  for (let flags = FLAG_GROUP.exec(rest); flags; flags = FLAG_GROUP.exec(rest))
+    rest = rest.slice(flags[0].length);
+  if (rest.startsWith("\\A")) return true;
+  if (rest.startsWith("^")) return !multiline;
+  const opening = GROUP_OPENING.exec(rest);
+  const end = groupEnd(rest);
+  if (!rest.startsWith("(") || !opening || end === void 0) return false;
+  return anchored(rest.slice(opening[0].length, end), multiline);
+}
+function skipAtom(pattern, i) {
+  if (pattern.startsWith("\\Q", i)) {
+    const end = pattern.indexOf("\\E", i + 2);
+    return end === -1 ? pattern.length : end + 2;
+  }
+  if (pattern[i] === "\\") return i + 2;
+  if (pattern[i] !== "[") return i + 1;
+  let j = i + 1;
+  if (pattern[j] === "^") j++;
+  if (pattern[j] === "]") j++;
+  while (j < pattern.length && pattern[j] !== "]") {
+    if (pattern[j] === "\\") j += 2;
+    else if (pattern.startsWith("[:", j)) {
+      const end = pattern.indexOf(":]", j + 2);
+      j = end === -1 ? j + 1 : end + 2;
+    } else j++;
+  }
+  return j + 1;
+}
+function groupEnd(pattern) {
+  let depth = 0;
+  for (let i = 0; i < pattern.length; ) {
+    const char = pattern[i];
+    if (char === "(") depth++;
+    else if (char === ")" && --depth === 0) return i;
+    i = char === "(" || char === ")" ? i + 1 : skipAtom(pattern, i);
+  }
+  return void 0;
+}
+function topLevelBranches(pattern) {
+  const branches = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < pattern.length; ) {
+    const char = pattern[i];
+    if (char === "(") depth++;
+    else if (char === ")") depth--;
+    else if (char === "|" && depth === 0) {
+      branches.push(pattern.slice(start, i));
+      start = i + 1;
+    }
+    i = char === "(" || char === ")" || char === "|" ? i + 1 : skipAtom(pattern, i);
+  }
+  if (depth !== 0) return void 0;
+  branches.push(pattern.slice(start));
+  return branches;
 }
 function unanchoredWarning(key, subject = "the certificate's identity") {
   return `\`${key}\` is not anchored with \`^\`: it matches anywhere in ${subject}, so a value that merely contains it matches too; start it with \`^\` (and end it with \`$\` unless a prefix is meant)`;
@@ -50928,7 +50993,14 @@ function readMatrix(parsed) {
 
 // src/config/trusted-root.ts
 var MEDIA_TYPE_PREFIX = "application/vnd.dev.sigstore.trustedroot";
-var AUTHORITY_KEYS = ["tlogs", "certificateAuthorities", "ctlogs", "timestampAuthorities"];
+var AUTHORITY_KEYS = [
+  "tlogs",
+  "certificateAuthorities",
+  "certificate_authorities",
+  "ctlogs",
+  "timestampAuthorities",
+  "timestamp_authorities"
+];
 function trustedRootProblem(text2) {
   let document;
   try {
@@ -50946,7 +51018,7 @@ function trustedRootProblem(text2) {
   if (mediaType !== void 0 && !(typeof mediaType === "string" && mediaType.startsWith(MEDIA_TYPE_PREFIX)))
     return `is not a Sigstore trusted root: its mediaType is ${JSON.stringify(mediaType)}, expected ${MEDIA_TYPE_PREFIX}+json;version=\u2026`;
   if (!AUTHORITY_KEYS.some((key) => Array.isArray(fields[key]) && fields[key].length > 0))
-    return `is not a Sigstore trusted root: it lists no ${AUTHORITY_KEYS.join(", ")}`;
+    return `is not a Sigstore trusted root: it lists no tlogs, certificateAuthorities, ctlogs or timestampAuthorities`;
   return void 0;
 }
 function isJson(line) {
@@ -51321,8 +51393,8 @@ async function withRetry(attempt, policy2, hooks) {
 }
 
 // src/adapters/cosign/verifier.ts
-import { mkdir as mkdir3, readFile as readFile2, writeFile as writeFile2 } from "node:fs/promises";
-import { join as join3, resolve as resolve4 } from "node:path";
+import { mkdir as mkdir3, readFile as readFile2, writeFile as writeFile3 } from "node:fs/promises";
+import { join as join4, resolve as resolve4 } from "node:path";
 
 // src/adapters/cosign/classify.ts
 var CLASSIFICATION_RULES = [
@@ -51451,6 +51523,34 @@ var SHOWN_REASONS = 3;
 function decodeBase64(text2) {
   return new TextDecoder().decode(Uint8Array.from(atob(text2), (char) => char.charCodeAt(0)));
 }
+var PROTO_FIELD_NAME = /^[a-z][a-z0-9]*(?:_[a-z0-9]*)+$/;
+function jsonCamelCase(name) {
+  let out2 = "";
+  let wasUnderscore = false;
+  for (const char of name) {
+    if (char !== "_") out2 += wasUnderscore && char >= "a" && char <= "z" ? char.toUpperCase() : char;
+    wasUnderscore = char === "_";
+  }
+  return out2;
+}
+function protojsonNames(bundle) {
+  const walk = (value) => {
+    if (Array.isArray(value)) return value.map(walk);
+    if (typeof value !== "object" || value === null) return value;
+    const out2 = /* @__PURE__ */ Object.create(null);
+    for (const [key, field] of Object.entries(value)) {
+      const name = PROTO_FIELD_NAME.test(key) ? jsonCamelCase(key) : key;
+      if (Object.hasOwn(out2, name)) throw new Error(`the bundle names its field ${name} twice`);
+      out2[name] = walk(field);
+    }
+    return out2;
+  };
+  try {
+    return { bundle: walk(bundle) };
+  } catch (error) {
+    return { problem: error instanceof Error ? error.message : String(error) };
+  }
+}
 function quoteMeta(text2) {
   return text2.replace(/[\\^$.*+?()[\]{}|]/g, "\\$&");
 }
@@ -51471,7 +51571,8 @@ function valueOf(document, key) {
   return typeof document === "object" && document !== null ? document[key] : void 0;
 }
 function fromRepository(claims, repository) {
-  return claims.sourceRepositoryUri?.toLowerCase() === `https://github.com/${repository}`.toLowerCase();
+  const fold = (text2) => text2.replace(/[A-Z]/g, (c) => c.toLowerCase());
+  return claims.sourceRepositoryUri !== void 0 && fold(claims.sourceRepositoryUri) === fold(`https://github.com/${repository}`);
 }
 function gitHubApiSubjects(plans) {
   const subjects = /* @__PURE__ */ new Map();
@@ -51539,6 +51640,26 @@ function timeVerificationFor(evidence, trustedRoot) {
       "--insecure-ignore-tlog",
       ...trustedRoot.hasCtLogs ? [] : ["--insecure-ignore-sct"]
     ]
+  };
+}
+var MAX_SIGNED_TIMESTAMPS = 4;
+function timestampVariants(bundle, evidence) {
+  if (evidence.tlogEntries > 0 || evidence.signedTimestamps.length <= 1)
+    return { bundles: [bundle] };
+  if (evidence.signedTimestamps.length > MAX_SIGNED_TIMESTAMPS)
+    return {
+      problem: `the bundle has ${evidence.signedTimestamps.length} signed timestamps; at most ${MAX_SIGNED_TIMESTAMPS} are verified`
+    };
+  const material = valueOf(bundle, "verificationMaterial");
+  const data = valueOf(material, "timestampVerificationData");
+  return {
+    bundles: evidence.signedTimestamps.map((signedTimestamp) => ({
+      ...bundle,
+      verificationMaterial: {
+        ...material,
+        timestampVerificationData: { ...data, rfc3161Timestamps: [{ signedTimestamp }] }
+      }
+    }))
   };
 }
 function timestampToRead(evidence) {
@@ -51619,8 +51740,133 @@ function publicKeyFingerprint(pem) {
 
 // src/adapters/cosign/output.ts
 import { createHash as createHash2, X509Certificate } from "node:crypto";
+
+// src/domain/cosign-bundles.ts
+var COSIGN_SIGN_PREDICATE_TYPE = "https://sigstore.dev/cosign/sign/v1";
+var MAX_SIGNATURE_BUNDLES = 3;
+function acceptsCertificate(expected, identity, issuer) {
+  if (identity === void 0 || issuer === void 0) return false;
+  if (!RE2JS.compile(expected.identity).matcher(identity).find()) return false;
+  return expected.issuerIsRegexp ? RE2JS.compile(expected.issuer).matcher(issuer).find() : issuer === expected.issuer;
+}
+function instant(value) {
+  if (value === void 0) return void 0;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? void 0 : at;
+}
+function signatureBundleCandidates(claims, signer, pinned, options = {}) {
+  const limit = options.limit ?? MAX_SIGNATURE_BUNDLES;
+  const from = signer.validFrom === void 0 ? void 0 : windowInstant(signer.validFrom, "start");
+  const until = signer.validUntil === void 0 ? void 0 : windowInstant(signer.validUntil, "end");
+  const ranked = claims.map((claim, index) => ({ claim, index, at: instant(claim.signedAt) })).filter(({ claim }) => {
+    if (claim.predicateType !== COSIGN_SIGN_PREDICATE_TYPE) return false;
+    if (!claim.subjectDigests.includes(pinned) || claim.tlogEntries === 0) return false;
+    if (signer.kind === "key")
+      return claim.identity === void 0 && (claim.keyFingerprint === void 0 || options.keyFingerprint === void 0 || claim.keyFingerprint === options.keyFingerprint);
+    return acceptsCertificate(signer, claim.identity, claim.issuer);
+  }).map((candidate) => {
+    const inWindow = candidate.at !== void 0 && (from === void 0 || candidate.at >= from) && (until === void 0 || candidate.at <= until);
+    return { ...candidate, rank: candidate.at === void 0 ? 2 : inWindow ? 0 : 1 };
+  }).sort((a, b) => a.rank - b.rank || (a.at ?? 0) - (b.at ?? 0) || a.index - b.index);
+  return {
+    indices: ranked.slice(0, limit).map((candidate) => candidate.index),
+    notChecked: Math.max(0, ranked.length - limit)
+  };
+}
+
+// src/adapters/cosign/sigstore-bundle.ts
+import { writeFile as writeFile2 } from "node:fs/promises";
+import { join as join3 } from "node:path";
+var DEFAULT_TIMEOUT_MS = 12e4;
+var UNFINISHED = /dial tcp|connection refused|no such host|i\/o timeout|TLS handshake|context deadline exceeded|updating local metadata|tuf:/i;
+function valueAt(value, ...path) {
+  let current = value;
+  for (const key of path) {
+    if (typeof current !== "object" || current === null || Array.isArray(current)) return void 0;
+    current = current[key];
+  }
+  return current;
+}
+function bundleCertificate(bundle) {
+  const raw = valueAt(bundle, "verificationMaterial", "certificate", "rawBytes") ?? valueAt(bundle, "verificationMaterial", "x509CertificateChain", "certificates")?.[0]?.rawBytes;
+  return typeof raw === "string" ? Buffer.from(raw, "base64") : void 0;
+}
+function firstTlogEntry(bundle) {
+  const entries = valueAt(bundle, "verificationMaterial", "tlogEntries");
+  return Array.isArray(entries) ? entries[0] : void 0;
+}
+function bundleTlogEntries(bundle) {
+  const entries = valueAt(bundle, "verificationMaterial", "tlogEntries");
+  return Array.isArray(entries) ? entries.length : 0;
+}
+function bundleIntegratedTime(bundle) {
+  const time = Number(valueAt(firstTlogEntry(bundle), "integratedTime") ?? NaN);
+  return Number.isSafeInteger(time) && time > 0 ? new Date(time * 1e3).toISOString() : void 0;
+}
+function bundleLogIndex(bundle) {
+  const index = Number(valueAt(firstTlogEntry(bundle), "logIndex") ?? NaN);
+  return Number.isSafeInteger(index) && index >= 0 ? index : void 0;
+}
+function bundleKeyHint(bundle) {
+  const hint = valueAt(bundle, "verificationMaterial", "publicKey", "hint");
+  if (typeof hint !== "string") return void 0;
+  const bytes = Buffer.from(hint, "base64");
+  return bytes.length === 32 ? `sha256:${bytes.toString("hex")}` : void 0;
+}
+function verifyBundleArguments(options) {
+  const args = [
+    "verify-blob-attestation",
+    "--bundle",
+    options.bundlePath,
+    "--new-bundle-format",
+    "--digest",
+    options.digest.slice("sha256:".length),
+    "--digestAlg",
+    "sha256",
+    "--type",
+    options.predicateType,
+    ...options.signerArgs,
+    ...options.timeArgs ?? []
+  ];
+  if (options.trustedRoot) args.push("--trusted-root", options.trustedRoot);
+  return args;
+}
+function verifyBundle(options) {
+  return withCosignState(options.env ?? process.env, "rp-bundle-", async (state, env) => {
+    const bundlePath = join3(state, "bundle.json");
+    await writeFile2(bundlePath, options.json, { mode: 384 });
+    const run = await runProcess(options.cosignPath, options.args(bundlePath), {
+      env,
+      timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      maxOutputBytes: 1024 * 1024
+    });
+    if (run.spawnError !== void 0)
+      return {
+        result: "could-not-complete",
+        message: `cannot run ${options.cosignPath}: ${run.spawnError}`
+      };
+    if (run.timedOut || run.exitCode === null)
+      return {
+        result: "could-not-complete",
+        message: "cosign verify-blob-attestation was killed"
+      };
+    if (run.exitCode === 0) return { result: "ok" };
+    const message = lastError(run.stderr);
+    return { result: UNFINISHED.test(run.stderr) ? "could-not-complete" : "invalid", message };
+  });
+}
+function lastError(stderr) {
+  const lines = stderr.split("\n").map((line) => line.trim()).filter(Boolean);
+  const error = [...lines].reverse().find((line) => line.startsWith("Error:"));
+  return (error ?? lines.at(-1) ?? "cosign verify-blob-attestation failed").replace(
+    /^Error:\s*/,
+    ""
+  );
+}
+
+// src/adapters/cosign/output.ts
 var SIGNATURE_TYPES = [
-  "https://sigstore.dev/cosign/sign/v1",
+  COSIGN_SIGN_PREDICATE_TYPE,
   "cosign container image signature"
 ];
 var IN_TOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json";
@@ -51812,47 +52058,73 @@ function summarizeAttestationOutput(stdout, pinned, type) {
 }
 var ISSUER_V2_OID = [1, 3, 6, 1, 4, 1, 57264, 1, 8];
 var ISSUER_V1_OID = [1, 3, 6, 1, 4, 1, 57264, 1, 1];
-function readBundleSigners(stdout) {
-  const signers = [];
-  for (const line of stdout.split(/\r?\n/)) {
-    if (!line.trim().startsWith("{")) continue;
-    let bundle;
-    try {
-      bundle = JSON.parse(line);
-    } catch {
-      continue;
-    }
-    const rawCertificate = stringAt(bundle, "verificationMaterial", "certificate", "rawBytes");
-    if (!rawCertificate) continue;
-    let certificate;
-    try {
-      certificate = new X509Certificate(Buffer.from(rawCertificate, "base64"));
-    } catch {
-      continue;
-    }
-    const identity = subjectAlternativeName(certificate.subjectAltName);
-    const issuer = extensionText(certificate.raw, ISSUER_V2_OID, true) ?? extensionText(certificate.raw, ISSUER_V1_OID, false);
-    const entries = isObject(bundle) && isObject(bundle.verificationMaterial) ? bundle.verificationMaterial.tlogEntries : void 0;
-    const entry = Array.isArray(entries) ? entries[0] : void 0;
-    const logIndex = Number(stringAt(entry, "logIndex") ?? numberAt(entry, "logIndex") ?? NaN);
-    const integratedTime = Number(
-      stringAt(entry, "integratedTime") ?? numberAt(entry, "integratedTime") ?? NaN
-    );
-    signers.push({
-      ...identity ? { identity } : {},
-      ...issuer ? { issuer } : {},
-      ...Number.isSafeInteger(logIndex) ? { rekorLogIndex: logIndex } : {},
-      ...Number.isSafeInteger(integratedTime) && integratedTime > 0 ? { signedAt: new Date(integratedTime * 1e3).toISOString() } : {}
-    });
+function certificateSigner(bundle) {
+  const der = bundleCertificate(bundle);
+  if (!der) return void 0;
+  let certificate;
+  try {
+    certificate = new X509Certificate(der);
+  } catch {
+    return void 0;
   }
-  return signers;
+  const identity = subjectAlternativeName(certificate.subjectAltName);
+  const issuer = extensionText(certificate.raw, ISSUER_V2_OID, true) ?? extensionText(certificate.raw, ISSUER_V1_OID, false);
+  return { ...identity ? { identity } : {}, ...issuer ? { issuer } : {} };
+}
+function logEntrySigner(bundle) {
+  const logIndex = bundleLogIndex(bundle);
+  const signedAt = bundleIntegratedTime(bundle);
+  return {
+    ...logIndex !== void 0 ? { rekorLogIndex: logIndex } : {},
+    ...signedAt !== void 0 ? { signedAt } : {}
+  };
+}
+function downloadedBundles(stdout) {
+  const bundles = [];
+  for (const line of stdout.split(/\r?\n/)) {
+    const json = line.trim();
+    if (!json.startsWith("{")) continue;
+    try {
+      const bundle = JSON.parse(json);
+      if (isObject(bundle)) bundles.push({ json, bundle });
+    } catch {
+      continue;
+    }
+  }
+  return bundles;
+}
+function readSignatureBundles(stdout) {
+  return downloadedBundles(stdout).map(({ json, bundle }) => {
+    const signer = { ...certificateSigner(bundle), ...logEntrySigner(bundle) };
+    let statement;
+    const payload = stringAt(bundle, "dsseEnvelope", "payload");
+    if (payload && stringAt(bundle, "dsseEnvelope", "payloadType") === IN_TOTO_PAYLOAD_TYPE) {
+      try {
+        statement = JSON.parse(Buffer.from(payload, "base64").toString("utf8"));
+      } catch {
+        statement = void 0;
+      }
+    }
+    const subjects = isObject(statement) && Array.isArray(statement.subject) ? statement.subject : [];
+    const predicateType = stringAt(statement, "predicateType");
+    const keyFingerprint = bundleKeyHint(bundle);
+    return {
+      json,
+      signer,
+      claims: {
+        ...predicateType !== void 0 && { predicateType },
+        subjectDigests: subjects.map((subject) => stringAt(subject, "digest", "sha256")).filter((hex) => hex !== void 0).map((hex) => `sha256:${hex.toLowerCase()}`),
+        tlogEntries: bundleTlogEntries(bundle),
+        ...keyFingerprint !== void 0 && { keyFingerprint },
+        ...signer.identity !== void 0 && { identity: signer.identity },
+        ...signer.issuer !== void 0 && { issuer: signer.issuer },
+        ...signer.signedAt !== void 0 && { signedAt: signer.signedAt }
+      }
+    };
+  });
 }
 function pickBundleSigner(signers, expected) {
-  const identityPattern = RE2JS.compile(expected.identity);
-  const issuerPattern = expected.issuerIsRegexp ? RE2JS.compile(expected.issuer) : void 0;
-  return signers.find(
-    (signer) => signer.identity !== void 0 && identityPattern.matcher(signer.identity).find() && (issuerPattern ? signer.issuer !== void 0 && issuerPattern.matcher(signer.issuer).find() : signer.issuer === expected.issuer)
-  );
+  return signers.find((signer) => acceptsCertificate(expected, signer.identity, signer.issuer));
 }
 function subjectAlternativeName(text2) {
   const match = /(?:^|, )(?:URI|email):([^,]+)/.exec(text2 ?? "");
@@ -51893,7 +52165,7 @@ function extensionText(der, oid, derEncoded) {
 }
 
 // src/adapters/cosign/verifier.ts
-var DEFAULT_TIMEOUT_MS = 12e4;
+var DEFAULT_TIMEOUT_MS2 = 12e4;
 var DEFAULT_MAX_ATTEMPTS = 3;
 var DEFAULT_RETRY_DELAY_MS = 1e3;
 var MAX_OUTPUT_BYTES = 16 * 1024 * 1024;
@@ -51912,15 +52184,7 @@ function cosignArguments(command, plan, digest, context) {
   const args = [command];
   if (command === "verify-attestation")
     args.push("--type", context.type ?? plan.policy.attestationType);
-  if (signer.kind === "key") {
-    args.push("--key", resolve4(context.workspace, signer.keyPath));
-  } else {
-    args.push("--certificate-identity-regexp", signer.identity);
-    args.push(
-      signer.issuerIsRegexp ? "--certificate-oidc-issuer-regexp" : "--certificate-oidc-issuer",
-      signer.issuer
-    );
-  }
+  args.push(...signerArguments(signer, context.workspace));
   if (plan.policy.trustedRoot) {
     args.push("--trusted-root", resolve4(context.workspace, plan.policy.trustedRoot));
   }
@@ -51931,6 +52195,15 @@ function cosignArguments(command, plan, digest, context) {
   if (context.legacyFormat) args.push("--new-bundle-format=false");
   args.push("--output", "json", "--", digestReference(plan, digest));
   return args;
+}
+function signerArguments(signer, workspace) {
+  if (signer.kind === "key") return ["--key", resolve4(workspace, signer.keyPath)];
+  return [
+    "--certificate-identity-regexp",
+    signer.identity,
+    signer.issuerIsRegexp ? "--certificate-oidc-issuer-regexp" : "--certificate-oidc-issuer",
+    signer.issuer
+  ];
 }
 function checkOf(plan, signer) {
   const keylessNamed = signer.kind === "keyless" && signer.name !== UNNAMED_SIGNER;
@@ -52000,9 +52273,10 @@ var CosignVerifier = class {
    * threshold (combineSigners, src/domain/signers.ts).
    */
   async verifySignature(plan, digest, now) {
+    const stored = this.storedBundles();
     if (plan.trustModel !== "signers") {
       const check = plan.signer ? { signer: plan.signer, ignoreTlog: plan.policy.ignoreTlog } : void 0;
-      const verification = await this.verifySigner(plan, check, digest, now);
+      const verification = await this.verifySigner(plan, check, digest, now, stored);
       if (!plan.signer) return verification.finding;
       const [counted] = countDistinctSigners(
         [{ ...plan.signer, name: UNNAMED_SIGNER }],
@@ -52026,7 +52300,7 @@ var CosignVerifier = class {
     }
     const verifications = await Promise.all(
       signers.map(
-        (signer) => signer.kind === "github" ? this.verifyGitHubSigner(plan, signer, digest, now) : this.verifySigner(plan, checkOf(plan, signer), digest, now)
+        (signer) => signer.kind === "github" ? this.verifyGitHubSigner(plan, signer, digest, now) : this.verifySigner(plan, checkOf(plan, signer), digest, now, stored)
       )
     );
     const findings = countDistinctSigners(
@@ -52131,7 +52405,7 @@ var CosignVerifier = class {
     };
   }
   /** Checks the image's signature by one signer (undefined: none expected). */
-  async verifySigner(plan, check, digest, now) {
+  async verifySigner(plan, check, digest, now, stored) {
     const tlogChecked = check ? !check.ignoreTlog : !plan.policy.ignoreTlog;
     const base = { count: 0, tlogChecked, expected: expectedSignerText(check?.signer) };
     const signer = check?.signer;
@@ -52191,15 +52465,11 @@ var CosignVerifier = class {
         if (summary.outcome === "verified") result = { ...base, ...keyed, ...summary, attempts };
       }
     }
-    if (result.outcome === "verified" && signer.kind === "keyless" && result.identity === void 0) {
-      const bundleSigner = await this.readBundleSigner(plan, digest, signer);
-      attempts += 1;
-      result = {
-        ...result,
-        ...bundleSigner,
-        ...Object.keys(bundleSigner).length > 0 && { detailsUnverified: true },
-        attempts
-      };
+    const undated = check.ignoreTlog ? signer.kind === "keyless" && result.identity === void 0 : result.signedAt === void 0;
+    if (result.outcome === "verified" && undated) {
+      const details = await this.bundleDetails(plan, digest, check, keyFingerprint, stored);
+      attempts += details.calls;
+      result = { ...result, ...details.found, attempts };
     }
     if (result.outcome !== "verified") {
       if (signer.kind === "key" && !check.ignoreTlog && result.outcome === "invalid" && /log inclusion|tlog entr|transparency log/i.test(result.message ?? ""))
@@ -52286,20 +52556,92 @@ var CosignVerifier = class {
     );
     return judgeRequirement(requirement, runs, digest, now);
   }
+  /** A memo of `cosign download signature` per image, for one `verifySignature`. */
+  storedBundles() {
+    const runs = /* @__PURE__ */ new Map();
+    return (plan, digest) => {
+      const reference = digestReference(plan, digest);
+      const known = runs.get(reference);
+      if (known) return { run: known, fresh: false };
+      const args = ["download", "signature"];
+      if (this.options.insecureRegistries.includes(plan.registry)) {
+        args.push("--allow-http-registry", "--allow-insecure-registry");
+      }
+      args.push("--", reference);
+      const run = this.runCosign(args, "verify", plan);
+      runs.set(reference, run);
+      return { run, fresh: true };
+    };
+  }
   /**
-   * Who signed the verified cosign 3 bundle: `cosign verify` does not say, so
-   * the bundles are downloaded and the one the expectation accepts is read.
-   * Best effort: a failure leaves the details out and the outcome as it is.
+   * Who signed a signature `cosign verify` verified in cosign 3's bundle
+   * format, and when: cosign prints neither (its `optional` is empty). With a
+   * transparency log checked, the stored bundles that claim to be the
+   * signer's (signatureBundleCandidates, at most MAX_SIGNATURE_BUNDLES) are
+   * verified one by one with `cosign verify-blob-attestation` against the same
+   * key or identity and trusted root; the first cosign verifies gives its
+   * certificate identity and issuer (keyless), log index and integrated time,
+   * verified. Otherwise (no log checked, no bundle verified, a call that could
+   * not complete) a keyless signer's details are read from the bundles its
+   * expectation accepts and marked `detailsUnverified` — shown, never used to
+   * date a signature or tell signers apart; a key signer's are left out.
+   * Best effort: the outcome stays `verified` whatever happens here.
+   * `calls`: cosign calls made (the download counted by the signer that ran it).
    */
-  async readBundleSigner(plan, digest, signer) {
-    const args = ["download", "signature"];
-    if (this.options.insecureRegistries.includes(plan.registry)) {
-      args.push("--allow-http-registry", "--allow-insecure-registry");
+  async bundleDetails(plan, digest, check, keyFingerprint, stored) {
+    const { signer } = check;
+    const download = stored(plan, digest);
+    let calls = download.fresh ? 1 : 0;
+    const run = await download.run;
+    if (run.exitCode !== 0) return { found: {}, calls };
+    const bundles = readSignatureBundles(run.stdout);
+    if (!check.ignoreTlog) {
+      const { indices } = signatureBundleCandidates(
+        bundles.map((bundle) => bundle.claims),
+        signer,
+        digest,
+        keyFingerprint !== void 0 ? { keyFingerprint } : {}
+      );
+      const trustedRoot = plan.policy.trustedRoot ? resolve4(this.options.workspace, plan.policy.trustedRoot) : void 0;
+      for (const index of indices) {
+        calls++;
+        const verification = await verifyBundle({
+          cosignPath: this.options.cosignPath,
+          ...this.options.env !== void 0 && { env: this.options.env },
+          ...this.options.timeoutMs !== void 0 && { timeoutMs: this.options.timeoutMs },
+          json: bundles[index].json,
+          args: (bundlePath) => verifyBundleArguments({
+            bundlePath,
+            digest,
+            predicateType: COSIGN_SIGN_PREDICATE_TYPE,
+            signerArgs: signerArguments(signer, this.options.workspace),
+            ...trustedRoot !== void 0 && { trustedRoot }
+          })
+        });
+        if (verification.result !== "ok") continue;
+        const verified = bundles[index].signer;
+        return {
+          found: {
+            ...signer.kind === "keyless" && {
+              ...verified.identity !== void 0 && { identity: verified.identity },
+              ...verified.issuer !== void 0 && { issuer: verified.issuer }
+            },
+            ...verified.rekorLogIndex !== void 0 && { rekorLogIndex: verified.rekorLogIndex },
+            ...verified.signedAt !== void 0 && { signedAt: verified.signedAt }
+          },
+          calls
+        };
+      }
     }
-    args.push("--", digestReference(plan, digest));
-    const run = await this.runCosign(args, "verify", plan);
-    if (run.exitCode !== 0) return {};
-    return pickBundleSigner(readBundleSigners(run.stdout), signer) ?? {};
+    if (signer.kind !== "keyless") return { found: {}, calls };
+    const claimed = pickBundleSigner(
+      bundles.map((bundle) => bundle.signer),
+      signer
+    );
+    return {
+      found: claimed ? { ...claimed, detailsUnverified: true } : {},
+      calls
+    };
   }
   argumentContext() {
     return {
@@ -52396,7 +52738,7 @@ ${prefix.join("\0")}`, {
   async runCosign(args, command, plan, images = 1) {
     const base = this.options.env ?? process.env;
     return withCosignState(base, "rp-cosign-", async (state, env) => {
-      const dockerConfig = base.DOCKER_CONFIG ?? (base.HOME ? join3(base.HOME, ".docker") : void 0);
+      const dockerConfig = base.DOCKER_CONFIG ?? (base.HOME ? join4(base.HOME, ".docker") : void 0);
       if (dockerConfig !== void 0) env.DOCKER_CONFIG = dockerConfig;
       const credentials = await Promise.resolve(this.options.credentials?.get(plan.registry)).catch(
         () => void 0
@@ -52405,7 +52747,7 @@ ${prefix.join("\0")}`, {
         env.DOCKER_CONFIG = await writeDockerConfig(state, plan.registry, credentials);
       const run = await runProcess(this.options.cosignPath, args, {
         env,
-        timeoutMs: (this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS) * images,
+        timeoutMs: (this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS2) * images,
         maxOutputBytes: MAX_OUTPUT_BYTES
       });
       if (run.spawnError !== void 0)
@@ -52432,10 +52774,10 @@ function dockerConfigFor(registry, credentials) {
   return { auths: { [key]: { auth } } };
 }
 async function writeDockerConfig(parent, registry, credentials) {
-  const dir = join3(parent, "docker-config");
+  const dir = join4(parent, "docker-config");
   await mkdir3(dir, { mode: 448 });
-  await writeFile2(
-    join3(dir, "config.json"),
+  await writeFile3(
+    join4(dir, "config.json"),
     JSON.stringify(dockerConfigFor(registry, credentials)),
     {
       mode: 384
@@ -52451,8 +52793,8 @@ var import_asn1_tsp = __toESM(require_cjs6(), 1);
 var import_asn1_x509 = __toESM(require_cjs3(), 1);
 var import_asn1js = __toESM(require_build2(), 1);
 import { createHash as createHash3 } from "node:crypto";
-import { readFile as readFile3, writeFile as writeFile3 } from "node:fs/promises";
-import { join as join4, resolve as resolve5 } from "node:path";
+import { readFile as readFile3 } from "node:fs/promises";
+import { resolve as resolve5 } from "node:path";
 
 // src/domain/manifest.ts
 var OCI_INDEX = "application/vnd.oci.image.index.v1+json";
@@ -52531,13 +52873,6 @@ function nextLink(link) {
 // src/adapters/cosign/bundle-verifier.ts
 var SIGSTORE_BUNDLE_LAYER = SIGSTORE_BUNDLE_ARTIFACT_TYPE;
 var MAX_BUNDLES = 16;
-var DEFAULT_TIMEOUT_MS2 = 12e4;
-var UNFINISHED = /dial tcp|connection refused|no such host|i\/o timeout|TLS handshake|context deadline exceeded|updating local metadata|tuf:/i;
-function bundleCertificate(bundle) {
-  const material = bundle?.verificationMaterial;
-  const raw = material?.certificate?.rawBytes ?? material?.x509CertificateChain?.certificates?.[0]?.rawBytes;
-  return typeof raw === "string" ? Buffer.from(raw, "base64") : void 0;
-}
 function bundleStatement(bundle) {
   const payload = bundle?.dsseEnvelope?.payload;
   if (typeof payload !== "string") return void 0;
@@ -52550,16 +52885,6 @@ function bundleStatement(bundle) {
   } catch {
     return void 0;
   }
-}
-function bundleLogEntry(bundle) {
-  const entries = bundle?.verificationMaterial?.tlogEntries;
-  const entry = Array.isArray(entries) ? entries[0] : void 0;
-  const time = Number(entry?.integratedTime);
-  const index = Number(entry?.logIndex);
-  return {
-    ...Number.isFinite(time) && time > 0 && { integratedTime: new Date(time * 1e3).toISOString() },
-    ...Number.isSafeInteger(index) && index >= 0 && { logIndex: index }
-  };
 }
 function signedTimestampTime(signedTimestamp) {
   try {
@@ -52726,7 +53051,8 @@ var GitHubBundleVerifier = class _GitHubBundleVerifier {
       const json = blob.toString("utf8");
       let reason;
       try {
-        reason = notACandidate(JSON.parse(json), predicateType);
+        const named = protojsonNames(JSON.parse(json));
+        reason = "bundle" in named ? notACandidate(named.bundle, predicateType) : void 0;
       } catch {
         reason = void 0;
       }
@@ -52761,7 +53087,9 @@ var GitHubBundleVerifier = class _GitHubBundleVerifier {
         unreadable.push(`GitHub attestations API ${entry.where}: ${entry.problem}`);
         continue;
       }
-      if (entry.scope === "owner" && !attributedTo(entry.bundle, repository)) continue;
+      const named = protojsonNames(entry.bundle);
+      if (entry.scope === "owner" && !("bundle" in named && attributedTo(named.bundle, repository)))
+        continue;
       let json;
       try {
         json = JSON.stringify(entry.bundle);
@@ -52778,21 +53106,35 @@ var GitHubBundleVerifier = class _GitHubBundleVerifier {
   /** One bundle: cosign verifies it, then its certificate and statement are judged. */
   async judge(plan, signer, digest, predicateType, found) {
     const where = { source: found.source, locator: found.locator };
-    let bundle;
+    let parsed;
     try {
-      bundle = JSON.parse(found.json);
+      parsed = JSON.parse(found.json);
     } catch {
       return { ...where, result: "invalid", message: "the bundle is not JSON" };
     }
-    const evidence = bundleTimeEvidence(bundle);
+    const named = protojsonNames(parsed);
+    if ("problem" in named) return { ...where, result: "invalid", message: named.problem };
+    const evidence = bundleTimeEvidence(named.bundle);
     const trustedRoot = plan.policy.trustedRoot ? {
       given: true,
       hasCtLogs: await this.hasCtLogs(resolve5(this.options.workspace, plan.policy.trustedRoot))
     } : { given: false };
     const time = timeVerificationFor(evidence, trustedRoot);
     if ("problem" in time) return { ...where, result: "invalid", message: time.problem };
-    const run = await this.runCosign(plan, signer, digest, predicateType, found.json, time.args);
-    if (run.result !== "ok") return { ...where, ...run };
+    const variants = timestampVariants(named.bundle, evidence);
+    if ("problem" in variants) return { ...where, result: "invalid", message: variants.problem };
+    let bundle;
+    let refused;
+    for (const variant of variants.bundles) {
+      const json = JSON.stringify(variant);
+      const run = await this.runCosign(plan, signer, digest, predicateType, json, time.args);
+      if (run.result === "ok") {
+        bundle = variant;
+        break;
+      }
+      if (refused === void 0 || run.result === "could-not-complete") refused = run;
+    }
+    if (bundle === void 0) return { ...where, ...refused };
     const der = bundleCertificate(bundle);
     const statement = bundleStatement(bundle);
     if (!der || !statement)
@@ -52809,9 +53151,9 @@ var GitHubBundleVerifier = class _GitHubBundleVerifier {
     }
     const problem = checkGitHubBundle(signer, claims, statement.statement, digest, predicateType);
     if (problem) return { ...where, result: "invalid", message: problem };
-    const entry = evidence.tlogEntries > 0 ? bundleLogEntry(bundle) : {};
-    const logged = entry.integratedTime;
-    const timestamp = timestampToRead(evidence);
+    const logged = evidence.tlogEntries > 0 ? bundleIntegratedTime(bundle) : void 0;
+    const logIndex = evidence.tlogEntries > 0 ? bundleLogIndex(bundle) : void 0;
+    const timestamp = timestampToRead(bundleTimeEvidence(bundle));
     const stamped = timestamp !== void 0 ? signedTimestampTime(timestamp) : void 0;
     const signedAt = logged ?? stamped;
     return {
@@ -52823,7 +53165,7 @@ var GitHubBundleVerifier = class _GitHubBundleVerifier {
         signedAt,
         signedAtSource: logged !== void 0 ? "tlog" : "tsa"
       },
-      ...entry.logIndex !== void 0 && { rekorLogIndex: entry.logIndex }
+      ...logIndex !== void 0 && { rekorLogIndex: logIndex }
     };
   }
   /**
@@ -52835,32 +53177,27 @@ var GitHubBundleVerifier = class _GitHubBundleVerifier {
    * `timeArgs`: how the signing time is verified (timeVerificationFor).
    */
   static arguments(plan, signer, digest, predicateType, bundlePath, workspace, timeArgs = []) {
-    const args = [
-      "verify-blob-attestation",
-      "--bundle",
+    return verifyBundleArguments({
       bundlePath,
-      "--new-bundle-format",
-      "--digest",
-      digest.slice("sha256:".length),
-      "--digestAlg",
-      "sha256",
-      "--type",
-      predicateTypeUri(predicateType),
-      "--certificate-identity-regexp",
-      identityRegexpFor(signer),
-      "--certificate-oidc-issuer",
-      GITHUB_ACTIONS_ISSUER,
-      ...timeArgs
-    ];
-    if (plan.policy.trustedRoot)
-      args.push("--trusted-root", resolve5(workspace, plan.policy.trustedRoot));
-    return args;
+      digest,
+      predicateType: predicateTypeUri(predicateType),
+      signerArgs: [
+        "--certificate-identity-regexp",
+        identityRegexpFor(signer),
+        "--certificate-oidc-issuer",
+        GITHUB_ACTIONS_ISSUER
+      ],
+      timeArgs,
+      ...plan.policy.trustedRoot && { trustedRoot: resolve5(workspace, plan.policy.trustedRoot) }
+    });
   }
-  async runCosign(plan, signer, digest, predicateType, json, timeArgs) {
-    return withCosignState(this.options.env ?? process.env, "rp-bundle-", async (state, env) => {
-      const bundlePath = join4(state, "bundle.json");
-      await writeFile3(bundlePath, json, { mode: 384 });
-      const args = _GitHubBundleVerifier.arguments(
+  runCosign(plan, signer, digest, predicateType, json, timeArgs) {
+    return verifyBundle({
+      cosignPath: this.options.cosignPath,
+      ...this.options.env !== void 0 && { env: this.options.env },
+      ...this.options.timeoutMs !== void 0 && { timeoutMs: this.options.timeoutMs },
+      json,
+      args: (bundlePath) => _GitHubBundleVerifier.arguments(
         plan,
         signer,
         digest,
@@ -52868,36 +53205,10 @@ var GitHubBundleVerifier = class _GitHubBundleVerifier {
         bundlePath,
         this.options.workspace,
         timeArgs
-      );
-      const run = await runProcess(this.options.cosignPath, args, {
-        env,
-        timeoutMs: this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS2,
-        maxOutputBytes: 1024 * 1024
-      });
-      if (run.spawnError !== void 0)
-        return {
-          result: "could-not-complete",
-          message: `cannot run ${this.options.cosignPath}: ${run.spawnError}`
-        };
-      if (run.timedOut || run.exitCode === null)
-        return {
-          result: "could-not-complete",
-          message: "cosign verify-blob-attestation was killed"
-        };
-      if (run.exitCode === 0) return { result: "ok" };
-      const message = lastError(run.stderr);
-      return { result: UNFINISHED.test(run.stderr) ? "could-not-complete" : "invalid", message };
+      )
     });
   }
 };
-function lastError(stderr) {
-  const lines = stderr.split("\n").map((line) => line.trim()).filter(Boolean);
-  const error = [...lines].reverse().find((line) => line.startsWith("Error:"));
-  return (error ?? lines.at(-1) ?? "cosign verify-blob-attestation failed").replace(
-    /^Error:\s*/,
-    ""
-  );
-}
 
 // src/adapters/cosign/binary.ts
 var CosignInstallError = class extends ProvenanceError {

@@ -29,6 +29,11 @@ export interface KeylessBed {
     refAtDigest: string,
     options?: { expiredCertificate?: boolean; legacy?: boolean; signedAt?: Date }
   ): Promise<void>
+  /**
+   * Signs with a key (cosign 3's format), logged in the stand-in's Rekor at
+   * `signedAt` (at most 30 days back; the real time otherwise).
+   */
+  signWithKey(refAtDigest: string, privateKey: string, options?: { signedAt?: Date }): Promise<void>
   stop(): Promise<void>
 }
 
@@ -115,17 +120,31 @@ export async function startKeylessBed(): Promise<KeylessBed> {
     if (answer.status !== 204) throw new Error(`stand-in clock: ${answer.status}`)
   }
 
+  /** Runs `sign` with the stand-in's clock at `signedAt` (when given), then resets it. */
+  async function at(signedAt: Date | undefined, sign: () => Promise<void>): Promise<void> {
+    if (!signedAt) return sign()
+    await setClock(Math.round((signedAt.getTime() - Date.now()) / 1000))
+    try {
+      await sign()
+    } finally {
+      await setClock(0)
+    }
+  }
+
   const bed: KeylessBed = {
     dir,
     trustedRootPath,
+    async signWithKey(refAtDigest, privateKey, options = {}) {
+      await at(options.signedAt, async () => {
+        // The signing config's Rekor logs the signature; with a key, Fulcio is not asked.
+        const args = ['sign', '--yes', '--key', privateKey, ...REGISTRY_FLAGS]
+        args.push('--signing-config', signingConfig, '--trusted-root', trustedRootPath, refAtDigest)
+        await mustRun(cosign, args, { env: hermeticEnv() })
+      })
+    },
     async sign(refAtDigest, options = {}) {
       if (options.signedAt) {
-        await setClock(Math.round((options.signedAt.getTime() - Date.now()) / 1000))
-        try {
-          await bed.sign(refAtDigest, { ...options, signedAt: undefined })
-        } finally {
-          await setClock(0)
-        }
+        await at(options.signedAt, () => bed.sign(refAtDigest, { ...options, signedAt: undefined }))
         return
       }
       const now = Math.floor(Date.now() / 1000)

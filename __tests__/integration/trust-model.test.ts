@@ -376,15 +376,24 @@ describe('mixed key and keyless signers', () => {
     expect(signerResults(both)).toEqual(['a:verified+', 'images-ci:verified+'])
     expect(both.decision.trustStatus).toBe('valid')
     const keyless = both.findings.signature.signers?.[1]
-    // cosign 3 does not say which bundle it verified: the identity and log
-    // time are read from the stored bundles, shown but not trusted, so the
-    // signer's window is judged at the run's time.
+    // cosign 3's `verify` does not say which bundle it verified: the signer's
+    // bundle is verified once more on its own (verify-blob-attestation), and
+    // its identity and log time are those cosign verified.
     expect(keyless).toMatchObject({
       kind: 'keyless',
       identity: RELEASE_IDENTITY,
-      detailsUnverified: true,
-      signingTimeSource: 'run'
+      signingTimeSource: 'tlog'
     })
+    expect(keyless?.detailsUnverified).toBeUndefined()
+    expect(keyless?.signingTime).toBe(keyless?.signedAt)
+    // It names the digest by its hex (`--digest`), one call for the one bundle.
+    const hex = digests['key-and-keyless'].slice('sha256:'.length)
+    const blob = readFileSync(cosignLog, 'utf8')
+      .split('\n')
+      .filter(line => line.startsWith('verify-blob-attestation ') && line.includes(hex))
+    expect(blob).toHaveLength(1)
+    expect(blob[0]).toContain('--type https://sigstore.dev/cosign/sign/v1')
+    expect(blob[0]).toContain('--certificate-identity-regexp')
     const calls = callsFor('key-and-keyless').filter(line => line.startsWith('verify '))
     expect(calls.filter(line => line.includes('--key '))[0]).toContain('--insecure-ignore-tlog')
     expect(calls.filter(line => line.includes('--certificate-identity-regexp'))[0]).not.toContain(

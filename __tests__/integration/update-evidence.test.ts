@@ -52,16 +52,15 @@ describe('runUpdate keeps evidence and waits out min_age_days', () => {
   /** Pushes a new image at `tag` (a fresh tag per test) and signs/attests it as asked. */
   async function publish(
     tag: string,
-    by: { keys?: KeyPair[]; attest?: KeyPair; keylessAt?: Date } = {}
+    by: { keys?: KeyPair[]; attest?: KeyPair; keylessAt?: Date; legacy?: boolean } = {}
   ): Promise<string> {
     const digest = await pushImage(registry.host, REPOSITORY, tag)
     const ref = `${registry.host}/${REPOSITORY}@${digest}`
     for (const key of by.keys ?? []) await signImage(ref, key)
     if (by.attest) await attestImage(ref, by.attest)
     // cosign 2's format: `cosign verify` itself prints the log's integrated time
-    // it checked; a cosign 3 bundle's time is read from the stored bundle, which
-    // cosign does not vouch for, so it gives no verified age (yet).
-    if (by.keylessAt) await bed.sign(ref, { signedAt: by.keylessAt, legacy: true })
+    // it checked; cosign 3's: the bundle is verified on its own, its time with it.
+    if (by.keylessAt) await bed.sign(ref, { signedAt: by.keylessAt, legacy: by.legacy ?? false })
     return digest
   }
 
@@ -263,31 +262,37 @@ describe('runUpdate keeps evidence and waits out min_age_days', () => {
     const policy =
       '  require_signature: true\n  trusted_signers: [release-keyless]\n  min_age_days: 3\n'
 
-    it('refuses a candidate logged 1 day ago and writes one logged 5 days ago', async () => {
-      const oneDay = new Date(now.getTime() - DAY_MS)
-      const fiveDays = new Date(now.getTime() - 5 * DAY_MS)
-      const young = await moved({}, { keylessAt: oneDay })
-      const old = await moved({}, { keylessAt: fiveDays })
-      const youngText = matrixOf(young.version, young.pinned)
-      const refused = await update(policy, youngText)
-      expect(refused.matrixText).toBe(youngText)
-      expect(refused.rejected).toEqual([expect.objectContaining({ newDigest: young.next })])
-      expect(refused.rejected[0].reason).toMatch(
-        /^min_age_days is 3: the candidate was signed \S+ \(transparency log, release-keyless\), 1\.0 days ago; it may be written from \S+$/
-      )
-      const written = await update(policy, matrixOf(old.version, old.pinned))
-      expect(written.rejected).toEqual([])
-      expect(written.updated).toEqual([
-        expect.objectContaining({
-          newDigest: old.next,
-          signedAt: { at: expect.any(String), source: 'tlog', signer: 'release-keyless' }
-        })
-      ])
-      // The log's integrated time, to the second, not the run's.
-      const signedAt = Date.parse(written.updated[0].signedAt?.at ?? '')
-      expect(Math.abs(signedAt - fiveDays.getTime())).toBeLessThan(60_000)
-      expect(written.prBody).toContain(`${written.updated[0].signedAt?.at} (transparency log`)
-    })
+    it.each([
+      ['cosign 3 bundle', false],
+      ["cosign 2's format", true]
+    ])(
+      'refuses a candidate logged 1 day ago and writes one logged 5 days ago (%s)',
+      async (_, legacy) => {
+        const oneDay = new Date(now.getTime() - DAY_MS)
+        const fiveDays = new Date(now.getTime() - 5 * DAY_MS)
+        const young = await moved({}, { keylessAt: oneDay, legacy })
+        const old = await moved({}, { keylessAt: fiveDays, legacy })
+        const youngText = matrixOf(young.version, young.pinned)
+        const refused = await update(policy, youngText)
+        expect(refused.matrixText).toBe(youngText)
+        expect(refused.rejected).toEqual([expect.objectContaining({ newDigest: young.next })])
+        expect(refused.rejected[0].reason).toMatch(
+          /^min_age_days is 3: the candidate was signed \S+ \(transparency log, release-keyless\), 1\.0 days ago; it may be written from \S+$/
+        )
+        const written = await update(policy, matrixOf(old.version, old.pinned))
+        expect(written.rejected).toEqual([])
+        expect(written.updated).toEqual([
+          expect.objectContaining({
+            newDigest: old.next,
+            signedAt: { at: expect.any(String), source: 'tlog', signer: 'release-keyless' }
+          })
+        ])
+        // The log's integrated time, to the second, not the run's.
+        const signedAt = Date.parse(written.updated[0].signedAt?.at ?? '')
+        expect(Math.abs(signedAt - fiveDays.getTime())).toBeLessThan(60_000)
+        expect(written.prBody).toContain(`${written.updated[0].signedAt?.at} (transparency log`)
+      }
+    )
 
     it('refuses a candidate whose signing time cannot be verified (a key checked without a log)', async () => {
       const { version, pinned, next } = await moved({}, { keys: [release] })

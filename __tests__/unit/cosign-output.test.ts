@@ -5,6 +5,7 @@ import { expandPredicateType } from '../../src/domain/attestations.js'
 import {
   pickBundleSigner,
   readBundleSigners,
+  readSignatureBundles,
   summarizeAttestationOutput,
   summarizeVerifyOutput
 } from '../../src/adapters/cosign/output.js'
@@ -272,6 +273,42 @@ describe('bundle signers', () => {
       verificationMaterial: { publicKey: { hint: '' } }
     })
     expect(readBundleSigners(`${keyBased}\nnot json\n`)).toEqual([])
+  })
+
+  it('reads what a stored key-signed cosign 3 signature claims (as cosign 3.1.1 writes it)', () => {
+    const digestHex = 'c'.repeat(64)
+    const statement = {
+      _type: 'https://in-toto.io/Statement/v1',
+      subject: [{ digest: { sha256: digestHex }, annotations: {} }],
+      predicateType: 'https://sigstore.dev/cosign/sign/v1',
+      predicate: {}
+    }
+    const keyHash = Buffer.alloc(32, 0xab)
+    const stored = JSON.stringify({
+      mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
+      verificationMaterial: {
+        publicKey: { hint: keyHash.toString('base64') },
+        tlogEntries: [{ logIndex: '9360421', integratedTime: '1795785574' }]
+      },
+      dsseEnvelope: {
+        payload: Buffer.from(JSON.stringify(statement)).toString('base64'),
+        payloadType: 'application/vnd.in-toto+json',
+        signatures: [{ sig: 'MEQ=' }]
+      }
+    })
+    expect(readSignatureBundles(`not json\n${stored}\n`)).toEqual([
+      {
+        json: stored,
+        signer: { rekorLogIndex: 9360421, signedAt: '2026-11-27T13:19:34.000Z' },
+        claims: {
+          predicateType: 'https://sigstore.dev/cosign/sign/v1',
+          subjectDigests: [`sha256:${digestHex}`],
+          tlogEntries: 1,
+          keyFingerprint: `sha256:${keyHash.toString('hex')}`,
+          signedAt: '2026-11-27T13:19:34.000Z'
+        }
+      }
+    ])
   })
 })
 

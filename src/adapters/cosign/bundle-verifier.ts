@@ -11,8 +11,8 @@
  * which spares the API's rate limit.
  */
 import { createHash } from 'node:crypto'
-import { readFile, writeFile } from 'node:fs/promises'
-import { join, resolve } from 'node:path'
+import { readFile } from 'node:fs/promises'
+import { resolve } from 'node:path'
 import { SignedData, id_signedData } from '@peculiar/asn1-cms'
 import { AsnConvert } from '@peculiar/asn1-schema'
 import { PKIStatus, TimeStampResp, TSTInfo, id_ct_tstInfo } from '@peculiar/asn1-tsp'
@@ -45,14 +45,19 @@ import { SIGSTORE_BUNDLE_ARTIFACT_TYPE } from '../../domain/manifest.js'
 import type { Digest, GitHubSignerExpectation, ImagePlan } from '../../domain/types.js'
 import type { GitHubAttestations } from '../github/attestations.js'
 import type { RegistryClient } from '../registry/client.js'
-import { runProcess } from '../process.js'
-import { withCosignState } from './state.js'
+import {
+  bundleCertificate,
+  bundleIntegratedTime,
+  bundleLogIndex,
+  verifyBundle,
+  verifyBundleArguments,
+  type BundleVerification
+} from './sigstore-bundle.js'
 
 /** The media type of a Sigstore bundle v0.3 layer in its referrer manifest. */
 const SIGSTORE_BUNDLE_LAYER = SIGSTORE_BUNDLE_ARTIFACT_TYPE
 /** Most bundles verified per signer, digest and source (each is one cosign call). */
 const MAX_BUNDLES = 16
-const DEFAULT_TIMEOUT_MS = 120_000
 
 interface GitHubBundleVerifierOptions {
   cosignPath: string
@@ -64,21 +69,6 @@ interface GitHubBundleVerifierOptions {
   timeoutMs?: number
   env?: NodeJS.ProcessEnv
   log?: (message: string) => void
-}
-
-/** What cosign's failure means: not this signer's (`invalid`) or not finished. */
-const UNFINISHED =
-  /dial tcp|connection refused|no such host|i\/o timeout|TLS handshake|context deadline exceeded|updating local metadata|tuf:/i
-
-/** The Fulcio certificate of a bundle (v0.3 `certificate`, or v0.1/0.2 chain's leaf), DER. */
-function bundleCertificate(bundle: unknown): Buffer | undefined {
-  const material = (bundle as { verificationMaterial?: Record<string, unknown> } | null)
-    ?.verificationMaterial
-  const raw =
-    (material?.certificate as { rawBytes?: unknown } | undefined)?.rawBytes ??
-    (material?.x509CertificateChain as { certificates?: { rawBytes?: unknown }[] } | undefined)
-      ?.certificates?.[0]?.rawBytes
-  return typeof raw === 'string' ? Buffer.from(raw, 'base64') : undefined
 }
 
 /** The in-toto statement of a DSSE bundle: its payload bytes' SHA-256 and the parsed JSON. */
@@ -93,25 +83,6 @@ function bundleStatement(bundle: unknown): VerifiedStatement | undefined {
     }
   } catch {
     return undefined
-  }
-}
-
-/**
- * The first transparency log entry's integrated time (RFC 3339) and log index,
- * when there is one (both are strings or numbers in the bundle's JSON).
- */
-function bundleLogEntry(bundle: unknown): { integratedTime?: string; logIndex?: number } {
-  const entries = (bundle as { verificationMaterial?: { tlogEntries?: unknown } } | null)
-    ?.verificationMaterial?.tlogEntries
-  const entry = Array.isArray(entries)
-    ? (entries[0] as { integratedTime?: unknown; logIndex?: unknown } | undefined)
-    : undefined
-  const time = Number(entry?.integratedTime)
-  const index = Number(entry?.logIndex)
-  return {
-    ...(Number.isFinite(time) &&
-      time > 0 && { integratedTime: new Date(time * 1000).toISOString() }),
-    ...(Number.isSafeInteger(index) && index >= 0 && { logIndex: index })
   }
 }
 
@@ -440,8 +411,8 @@ export class GitHubBundleVerifier implements GitHubSignerVerifier {
     const problem = checkGitHubBundle(signer, claims, statement.statement, digest, predicateType)
     if (problem) return { ...where, result: 'invalid', message: problem }
     // Only now that cosign verified the bundle: the log's time, else the timestamp's.
-    const entry = evidence.tlogEntries > 0 ? bundleLogEntry(bundle) : {}
-    const logged = entry.integratedTime
+    const logged = evidence.tlogEntries > 0 ? bundleIntegratedTime(bundle) : undefined
+    const logIndex = evidence.tlogEntries > 0 ? bundleLogIndex(bundle) : undefined
     const timestamp = timestampToRead(bundleTimeEvidence(bundle))
     const stamped = timestamp !== undefined ? signedTimestampTime(timestamp) : undefined
     const signedAt = logged ?? stamped
@@ -454,7 +425,7 @@ export class GitHubBundleVerifier implements GitHubSignerVerifier {
         signedAt,
         signedAtSource: logged !== undefined ? ('tlog' as const) : ('tsa' as const)
       }),
-      ...(entry.logIndex !== undefined && { rekorLogIndex: entry.logIndex })
+      ...(logIndex !== undefined && { rekorLogIndex: logIndex })
     }
   }
 
@@ -475,79 +446,44 @@ export class GitHubBundleVerifier implements GitHubSignerVerifier {
     workspace: string,
     timeArgs: readonly string[] = []
   ): string[] {
-    const args = [
-      'verify-blob-attestation',
-      '--bundle',
+    return verifyBundleArguments({
       bundlePath,
-      '--new-bundle-format',
-      '--digest',
-      digest.slice('sha256:'.length),
-      '--digestAlg',
-      'sha256',
-      '--type',
-      predicateTypeUri(predicateType),
-      '--certificate-identity-regexp',
-      identityRegexpFor(signer),
-      '--certificate-oidc-issuer',
-      GITHUB_ACTIONS_ISSUER,
-      ...timeArgs
-    ]
-    if (plan.policy.trustedRoot)
-      args.push('--trusted-root', resolve(workspace, plan.policy.trustedRoot))
-    return args
+      digest,
+      predicateType: predicateTypeUri(predicateType),
+      signerArgs: [
+        '--certificate-identity-regexp',
+        identityRegexpFor(signer),
+        '--certificate-oidc-issuer',
+        GITHUB_ACTIONS_ISSUER
+      ],
+      timeArgs,
+      ...(plan.policy.trustedRoot && { trustedRoot: resolve(workspace, plan.policy.trustedRoot) })
+    })
   }
 
-  private async runCosign(
+  private runCosign(
     plan: ImagePlan,
     signer: GitHubSignerExpectation,
     digest: Digest,
     predicateType: string,
     json: string,
     timeArgs: readonly string[]
-  ): Promise<{ result: 'ok' } | { result: 'invalid' | 'could-not-complete'; message: string }> {
-    return withCosignState(this.options.env ?? process.env, 'rp-bundle-', async (state, env) => {
-      const bundlePath = join(state, 'bundle.json')
-      await writeFile(bundlePath, json, { mode: 0o600 })
-      const args = GitHubBundleVerifier.arguments(
-        plan,
-        signer,
-        digest,
-        predicateType,
-        bundlePath,
-        this.options.workspace,
-        timeArgs
-      )
-      const run = await runProcess(this.options.cosignPath, args, {
-        env,
-        timeoutMs: this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-        maxOutputBytes: 1024 * 1024
-      })
-      if (run.spawnError !== undefined)
-        return {
-          result: 'could-not-complete',
-          message: `cannot run ${this.options.cosignPath}: ${run.spawnError}`
-        }
-      if (run.timedOut || run.exitCode === null)
-        return {
-          result: 'could-not-complete',
-          message: 'cosign verify-blob-attestation was killed'
-        }
-      if (run.exitCode === 0) return { result: 'ok' }
-      const message = lastError(run.stderr)
-      return { result: UNFINISHED.test(run.stderr) ? 'could-not-complete' : 'invalid', message }
+  ): Promise<BundleVerification> {
+    return verifyBundle({
+      cosignPath: this.options.cosignPath,
+      ...(this.options.env !== undefined && { env: this.options.env }),
+      ...(this.options.timeoutMs !== undefined && { timeoutMs: this.options.timeoutMs }),
+      json,
+      args: bundlePath =>
+        GitHubBundleVerifier.arguments(
+          plan,
+          signer,
+          digest,
+          predicateType,
+          bundlePath,
+          this.options.workspace,
+          timeArgs
+        )
     })
   }
-}
-
-/** cosign's last `Error:` line, without the prefix (else its last line). */
-function lastError(stderr: string): string {
-  const lines = stderr
-    .split('\n')
-    .map(line => line.trim())
-    .filter(Boolean)
-  const error = [...lines].reverse().find(line => line.startsWith('Error:'))
-  return (error ?? lines.at(-1) ?? 'cosign verify-blob-attestation failed').replace(
-    /^Error:\s*/,
-    ''
-  )
 }

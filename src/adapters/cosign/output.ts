@@ -6,13 +6,24 @@
  * pinned digest.
  */
 import { createHash, X509Certificate } from 'node:crypto'
-import { RE2JS } from 're2js'
 import { expandPredicateType, type VerifiedStatement } from '../../domain/attestations.js'
+import {
+  acceptsCertificate,
+  COSIGN_SIGN_PREDICATE_TYPE,
+  type SignatureBundleClaims
+} from '../../domain/cosign-bundles.js'
 import type { Digest, SignerExpectation } from '../../domain/types.js'
+import {
+  bundleCertificate,
+  bundleIntegratedTime,
+  bundleKeyHint,
+  bundleLogIndex,
+  bundleTlogEntries
+} from './sigstore-bundle.js'
 
 /** `critical.type` of a signature: cosign 3 bundles, and cosign 2's simple signing. */
 const SIGNATURE_TYPES: readonly string[] = [
-  'https://sigstore.dev/cosign/sign/v1',
+  COSIGN_SIGN_PREDICATE_TYPE,
   'cosign container image signature'
 ]
 
@@ -293,6 +304,49 @@ export interface BundleSigner {
 const ISSUER_V2_OID = [1, 3, 6, 1, 4, 1, 57264, 1, 8]
 const ISSUER_V1_OID = [1, 3, 6, 1, 4, 1, 57264, 1, 1]
 
+/** A bundle's certificate SAN and OIDC issuer, as it claims; undefined without a certificate that parses. */
+function certificateSigner(bundle: unknown): Pick<BundleSigner, 'identity' | 'issuer'> | undefined {
+  const der = bundleCertificate(bundle)
+  if (!der) return undefined
+  let certificate: X509Certificate
+  try {
+    certificate = new X509Certificate(der)
+  } catch {
+    return undefined
+  }
+  const identity = subjectAlternativeName(certificate.subjectAltName)
+  const issuer =
+    extensionText(certificate.raw, ISSUER_V2_OID, true) ??
+    extensionText(certificate.raw, ISSUER_V1_OID, false)
+  return { ...(identity ? { identity } : {}), ...(issuer ? { issuer } : {}) }
+}
+
+/** A bundle's first log entry's index and integrated time, as it claims. */
+function logEntrySigner(bundle: unknown): Pick<BundleSigner, 'rekorLogIndex' | 'signedAt'> {
+  const logIndex = bundleLogIndex(bundle)
+  const signedAt = bundleIntegratedTime(bundle)
+  return {
+    ...(logIndex !== undefined ? { rekorLogIndex: logIndex } : {}),
+    ...(signedAt !== undefined ? { signedAt } : {})
+  }
+}
+
+/** Each line of `cosign download signature` that is a JSON object, with its text. */
+function downloadedBundles(stdout: string): { json: string; bundle: JsonObject }[] {
+  const bundles: { json: string; bundle: JsonObject }[] = []
+  for (const line of stdout.split(/\r?\n/)) {
+    const json = line.trim()
+    if (!json.startsWith('{')) continue
+    try {
+      const bundle: unknown = JSON.parse(json)
+      if (isObject(bundle)) bundles.push({ json, bundle })
+    } catch {
+      continue
+    }
+  }
+  return bundles
+}
+
 /**
  * Reads the signers of cosign 3 bundles. `cosign verify` prints nothing about
  * who signed a bundle (its `optional` is empty), so a verified keyless
@@ -300,46 +354,62 @@ const ISSUER_V1_OID = [1, 3, 6, 1, 4, 1, 57264, 1, 1]
  * Lines that are not bundles with a certificate are passed over.
  */
 export function readBundleSigners(stdout: string): BundleSigner[] {
-  const signers: BundleSigner[] = []
-  for (const line of stdout.split(/\r?\n/)) {
-    if (!line.trim().startsWith('{')) continue
-    let bundle: unknown
-    try {
-      bundle = JSON.parse(line)
-    } catch {
-      continue
-    }
-    const rawCertificate = stringAt(bundle, 'verificationMaterial', 'certificate', 'rawBytes')
-    if (!rawCertificate) continue
-    let certificate: X509Certificate
-    try {
-      certificate = new X509Certificate(Buffer.from(rawCertificate, 'base64'))
-    } catch {
-      continue
-    }
-    const identity = subjectAlternativeName(certificate.subjectAltName)
-    const issuer =
-      extensionText(certificate.raw, ISSUER_V2_OID, true) ??
-      extensionText(certificate.raw, ISSUER_V1_OID, false)
-    const entries =
-      isObject(bundle) && isObject(bundle.verificationMaterial)
-        ? bundle.verificationMaterial.tlogEntries
-        : undefined
-    const entry: unknown = Array.isArray(entries) ? entries[0] : undefined
-    const logIndex = Number(stringAt(entry, 'logIndex') ?? numberAt(entry, 'logIndex') ?? NaN)
-    const integratedTime = Number(
-      stringAt(entry, 'integratedTime') ?? numberAt(entry, 'integratedTime') ?? NaN
-    )
-    signers.push({
-      ...(identity ? { identity } : {}),
-      ...(issuer ? { issuer } : {}),
-      ...(Number.isSafeInteger(logIndex) ? { rekorLogIndex: logIndex } : {}),
-      ...(Number.isSafeInteger(integratedTime) && integratedTime > 0
-        ? { signedAt: new Date(integratedTime * 1000).toISOString() }
-        : {})
+  return downloadedBundles(stdout)
+    .map(({ bundle }) => {
+      const certificate = certificateSigner(bundle)
+      return certificate && { ...certificate, ...logEntrySigner(bundle) }
     })
-  }
-  return signers
+    .filter((signer): signer is BundleSigner => signer !== undefined)
+}
+
+/** One stored bundle of `cosign download signature`: its text, and what it claims. */
+export interface StoredSignatureBundle {
+  json: string
+  claims: SignatureBundleClaims
+  /** Who signed it and when, as its certificate (if any) and first log entry say. */
+  signer: BundleSigner
+}
+
+/**
+ * Every bundle `cosign download signature` printed (one JSON a line), with
+ * what it claims (src/domain/cosign-bundles.ts): its statement's predicate
+ * type and subjects, log entries, key hint or certificate identity and
+ * issuer, and log time. Verifies nothing; lines that are not JSON objects
+ * are passed over.
+ */
+export function readSignatureBundles(stdout: string): StoredSignatureBundle[] {
+  return downloadedBundles(stdout).map(({ json, bundle }) => {
+    const signer: BundleSigner = { ...certificateSigner(bundle), ...logEntrySigner(bundle) }
+    let statement: unknown
+    const payload = stringAt(bundle, 'dsseEnvelope', 'payload')
+    if (payload && stringAt(bundle, 'dsseEnvelope', 'payloadType') === IN_TOTO_PAYLOAD_TYPE) {
+      try {
+        statement = JSON.parse(Buffer.from(payload, 'base64').toString('utf8'))
+      } catch {
+        statement = undefined
+      }
+    }
+    const subjects =
+      isObject(statement) && Array.isArray(statement.subject) ? statement.subject : []
+    const predicateType = stringAt(statement, 'predicateType')
+    const keyFingerprint = bundleKeyHint(bundle)
+    return {
+      json,
+      signer,
+      claims: {
+        ...(predicateType !== undefined && { predicateType }),
+        subjectDigests: subjects
+          .map(subject => stringAt(subject, 'digest', 'sha256'))
+          .filter((hex): hex is string => hex !== undefined)
+          .map(hex => `sha256:${hex.toLowerCase()}`),
+        tlogEntries: bundleTlogEntries(bundle),
+        ...(keyFingerprint !== undefined && { keyFingerprint }),
+        ...(signer.identity !== undefined && { identity: signer.identity }),
+        ...(signer.issuer !== undefined && { issuer: signer.issuer }),
+        ...(signer.signedAt !== undefined && { signedAt: signer.signedAt })
+      }
+    }
+  })
 }
 
 /** The first bundle signer the keyless expectation accepts (as cosign matches: RE2, unanchored). */
@@ -347,16 +417,7 @@ export function pickBundleSigner(
   signers: BundleSigner[],
   expected: SignerExpectation & { kind: 'keyless' }
 ): BundleSigner | undefined {
-  const identityPattern = RE2JS.compile(expected.identity)
-  const issuerPattern = expected.issuerIsRegexp ? RE2JS.compile(expected.issuer) : undefined
-  return signers.find(
-    signer =>
-      signer.identity !== undefined &&
-      identityPattern.matcher(signer.identity).find() &&
-      (issuerPattern
-        ? signer.issuer !== undefined && issuerPattern.matcher(signer.issuer).find()
-        : signer.issuer === expected.issuer)
-  )
+  return signers.find(signer => acceptsCertificate(expected, signer.identity, signer.issuer))
 }
 
 /** `URI:https://…` or `email:…` from Node's subjectAltName text. */

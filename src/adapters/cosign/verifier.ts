@@ -49,11 +49,15 @@ import { CosignBatcher, type BatchOptions } from './batch.js'
 import {
   readVerifiedStatements,
   pickBundleSigner,
-  readBundleSigners,
+  readSignatureBundles,
   summarizeAttestationOutput,
-  summarizeVerifyOutput,
-  type BundleSigner
+  summarizeVerifyOutput
 } from './output.js'
+import { verifyBundle, verifyBundleArguments } from './sigstore-bundle.js'
+import {
+  COSIGN_SIGN_PREDICATE_TYPE,
+  signatureBundleCandidates
+} from '../../domain/cosign-bundles.js'
 
 interface RegistryCredentials {
   username: string
@@ -147,15 +151,7 @@ export function cosignArguments(
   const args: string[] = [command]
   if (command === 'verify-attestation')
     args.push('--type', context.type ?? plan.policy.attestationType)
-  if (signer.kind === 'key') {
-    args.push('--key', resolve(context.workspace, signer.keyPath))
-  } else {
-    args.push('--certificate-identity-regexp', signer.identity)
-    args.push(
-      signer.issuerIsRegexp ? '--certificate-oidc-issuer-regexp' : '--certificate-oidc-issuer',
-      signer.issuer
-    )
-  }
+  args.push(...signerArguments(signer, context.workspace))
   if (plan.policy.trustedRoot) {
     args.push('--trusted-root', resolve(context.workspace, plan.policy.trustedRoot))
   }
@@ -167,6 +163,27 @@ export function cosignArguments(
   args.push('--output', 'json', '--', digestReference(plan, digest))
   return args
 }
+
+/** How cosign is told the signer: `--key <path>`, or the certificate identity and issuer. */
+function signerArguments(signer: SignerExpectation, workspace: string): string[] {
+  if (signer.kind === 'key') return ['--key', resolve(workspace, signer.keyPath)]
+  return [
+    '--certificate-identity-regexp',
+    signer.identity,
+    signer.issuerIsRegexp ? '--certificate-oidc-issuer-regexp' : '--certificate-oidc-issuer',
+    signer.issuer
+  ]
+}
+
+/**
+ * The stored bundles of the images one `verifySignature` looks at, each
+ * downloaded once (`cosign download signature`) however many signers read it;
+ * `fresh` is true for the caller that started the download (it counts the call).
+ */
+type StoredBundles = (
+  plan: ImagePlan,
+  digest: Digest
+) => { run: Promise<CosignRun>; fresh: boolean }
 
 /** How one signer is checked: against which expectation, with or without the log. */
 interface SignerCheck {
@@ -274,11 +291,12 @@ export class CosignVerifier {
    * threshold (combineSigners, src/domain/signers.ts).
    */
   async verifySignature(plan: ImagePlan, digest: Digest, now: Date): Promise<SignatureFinding> {
+    const stored = this.storedBundles()
     if (plan.trustModel !== 'signers') {
       const check = plan.signer
         ? { signer: plan.signer, ignoreTlog: plan.policy.ignoreTlog }
         : undefined
-      const verification = await this.verifySigner(plan, check, digest, now)
+      const verification = await this.verifySigner(plan, check, digest, now, stored)
       if (!plan.signer) return verification.finding
       const [counted] = countDistinctSigners(
         [{ ...plan.signer, name: UNNAMED_SIGNER }],
@@ -304,7 +322,7 @@ export class CosignVerifier {
       signers.map(signer =>
         signer.kind === 'github'
           ? this.verifyGitHubSigner(plan, signer, digest, now)
-          : this.verifySigner(plan, checkOf(plan, signer), digest, now)
+          : this.verifySigner(plan, checkOf(plan, signer), digest, now, stored)
       )
     )
     const findings = countDistinctSigners(
@@ -441,7 +459,8 @@ export class CosignVerifier {
     plan: ImagePlan,
     check: SignerCheck | undefined,
     digest: Digest,
-    now: Date
+    now: Date,
+    stored: StoredBundles
   ): Promise<SignerVerification> {
     const tlogChecked = check ? !check.ignoreTlog : !plan.policy.ignoreTlog
     const base = { count: 0, tlogChecked, expected: expectedSignerText(check?.signer) }
@@ -509,19 +528,15 @@ export class CosignVerifier {
       }
     }
 
-    if (
-      result.outcome === 'verified' &&
-      signer.kind === 'keyless' &&
-      result.identity === undefined
-    ) {
-      const bundleSigner = await this.readBundleSigner(plan, digest, signer)
-      attempts += 1
-      result = {
-        ...result,
-        ...bundleSigner,
-        ...(Object.keys(bundleSigner).length > 0 && { detailsUnverified: true }),
-        attempts
-      }
+    // A cosign 3 signature: `cosign verify` says neither who signed nor when.
+    // Without a log checked no time can be verified, only a keyless identity read.
+    const undated = check.ignoreTlog
+      ? signer.kind === 'keyless' && result.identity === undefined
+      : result.signedAt === undefined
+    if (result.outcome === 'verified' && undated) {
+      const details = await this.bundleDetails(plan, digest, check, keyFingerprint, stored)
+      attempts += details.calls
+      result = { ...result, ...details.found, attempts }
     }
 
     if (result.outcome !== 'verified') {
@@ -634,24 +649,103 @@ export class CosignVerifier {
     return judgeRequirement(requirement, runs, digest, now)
   }
 
+  /** A memo of `cosign download signature` per image, for one `verifySignature`. */
+  private storedBundles(): StoredBundles {
+    const runs = new Map<string, Promise<CosignRun>>()
+    return (plan, digest) => {
+      const reference = digestReference(plan, digest)
+      const known = runs.get(reference)
+      if (known) return { run: known, fresh: false }
+      const args = ['download', 'signature']
+      if (this.options.insecureRegistries.includes(plan.registry)) {
+        args.push('--allow-http-registry', '--allow-insecure-registry')
+      }
+      args.push('--', reference)
+      const run = this.runCosign(args, 'verify', plan)
+      runs.set(reference, run)
+      return { run, fresh: true }
+    }
+  }
+
   /**
-   * Who signed the verified cosign 3 bundle: `cosign verify` does not say, so
-   * the bundles are downloaded and the one the expectation accepts is read.
-   * Best effort: a failure leaves the details out and the outcome as it is.
+   * Who signed a signature `cosign verify` verified in cosign 3's bundle
+   * format, and when: cosign prints neither (its `optional` is empty). With a
+   * transparency log checked, the stored bundles that claim to be the
+   * signer's (signatureBundleCandidates, at most MAX_SIGNATURE_BUNDLES) are
+   * verified one by one with `cosign verify-blob-attestation` against the same
+   * key or identity and trusted root; the first cosign verifies gives its
+   * certificate identity and issuer (keyless), log index and integrated time,
+   * verified. Otherwise (no log checked, no bundle verified, a call that could
+   * not complete) a keyless signer's details are read from the bundles its
+   * expectation accepts and marked `detailsUnverified` — shown, never used to
+   * date a signature or tell signers apart; a key signer's are left out.
+   * Best effort: the outcome stays `verified` whatever happens here.
+   * `calls`: cosign calls made (the download counted by the signer that ran it).
    */
-  private async readBundleSigner(
+  private async bundleDetails(
     plan: ImagePlan,
     digest: Digest,
-    signer: SignerExpectation & { kind: 'keyless' }
-  ): Promise<BundleSigner> {
-    const args = ['download', 'signature']
-    if (this.options.insecureRegistries.includes(plan.registry)) {
-      args.push('--allow-http-registry', '--allow-insecure-registry')
+    check: SignerCheck,
+    keyFingerprint: string | undefined,
+    stored: StoredBundles
+  ): Promise<{ found: Partial<SignatureFinding>; calls: number }> {
+    const { signer } = check
+    const download = stored(plan, digest)
+    let calls = download.fresh ? 1 : 0
+    const run = await download.run
+    if (run.exitCode !== 0) return { found: {}, calls }
+    const bundles = readSignatureBundles(run.stdout)
+    if (!check.ignoreTlog) {
+      const { indices } = signatureBundleCandidates(
+        bundles.map(bundle => bundle.claims),
+        signer,
+        digest,
+        keyFingerprint !== undefined ? { keyFingerprint } : {}
+      )
+      const trustedRoot = plan.policy.trustedRoot
+        ? resolve(this.options.workspace, plan.policy.trustedRoot)
+        : undefined
+      for (const index of indices) {
+        calls++
+        const verification = await verifyBundle({
+          cosignPath: this.options.cosignPath,
+          ...(this.options.env !== undefined && { env: this.options.env }),
+          ...(this.options.timeoutMs !== undefined && { timeoutMs: this.options.timeoutMs }),
+          json: bundles[index].json,
+          args: bundlePath =>
+            verifyBundleArguments({
+              bundlePath,
+              digest,
+              predicateType: COSIGN_SIGN_PREDICATE_TYPE,
+              signerArgs: signerArguments(signer, this.options.workspace),
+              ...(trustedRoot !== undefined && { trustedRoot })
+            })
+        })
+        if (verification.result !== 'ok') continue
+        // Only now that cosign verified this bundle: its certificate and log entry.
+        const verified = bundles[index].signer
+        return {
+          found: {
+            ...(signer.kind === 'keyless' && {
+              ...(verified.identity !== undefined && { identity: verified.identity }),
+              ...(verified.issuer !== undefined && { issuer: verified.issuer })
+            }),
+            ...(verified.rekorLogIndex !== undefined && { rekorLogIndex: verified.rekorLogIndex }),
+            ...(verified.signedAt !== undefined && { signedAt: verified.signedAt })
+          },
+          calls
+        }
+      }
     }
-    args.push('--', digestReference(plan, digest))
-    const run = await this.runCosign(args, 'verify', plan)
-    if (run.exitCode !== 0) return {}
-    return pickBundleSigner(readBundleSigners(run.stdout), signer) ?? {}
+    if (signer.kind !== 'keyless') return { found: {}, calls }
+    const claimed = pickBundleSigner(
+      bundles.map(bundle => bundle.signer),
+      signer
+    )
+    return {
+      found: claimed ? { ...claimed, detailsUnverified: true } : {},
+      calls
+    }
   }
 
   private argumentContext(): { workspace: string; insecureRegistries: string[] } {
