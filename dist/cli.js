@@ -51768,10 +51768,7 @@ function signatureBundleCandidates(claims, signer, pinned, options = {}) {
     const inWindow = candidate.at !== void 0 && (from === void 0 || candidate.at >= from) && (until === void 0 || candidate.at <= until);
     return { ...candidate, rank: candidate.at === void 0 ? 2 : inWindow ? 0 : 1 };
   }).sort((a, b) => a.rank - b.rank || (a.at ?? 0) - (b.at ?? 0) || a.index - b.index);
-  return {
-    indices: ranked.slice(0, limit).map((candidate) => candidate.index),
-    notChecked: Math.max(0, ranked.length - limit)
-  };
+  return ranked.slice(0, limit).map((candidate) => candidate.index);
 }
 
 // src/adapters/cosign/sigstore-bundle.ts
@@ -52596,7 +52593,7 @@ var CosignVerifier = class {
     if (run.exitCode !== 0) return { found: {}, calls };
     const bundles = readSignatureBundles(run.stdout);
     if (!check.ignoreTlog) {
-      const { indices } = signatureBundleCandidates(
+      const indices = signatureBundleCandidates(
         bundles.map((bundle) => bundle.claims),
         signer,
         digest,

@@ -76,7 +76,7 @@ function instant(value: string | undefined): number | undefined {
 /**
  * The bundles (indexes into `claims`) to verify one by one for a signer
  * cosign has verified on `pinned` with a transparency log checked, in the
- * order to try them, at most `limit`; `notChecked`: candidates left over.
+ * order to try them, at most `limit`.
  *
  * A candidate is a cosign 3 signature bundle (predicate type
  * COSIGN_SIGN_PREDICATE_TYPE) naming `pinned` as a subject, with a log entry,
@@ -94,7 +94,7 @@ export function signatureBundleCandidates(
   signer: SignerExpectation,
   pinned: Digest,
   options: { keyFingerprint?: string; limit?: number } = {}
-): { indices: number[]; notChecked: number } {
+): number[] {
   const limit = options.limit ?? MAX_SIGNATURE_BUNDLES
   const from = signer.validFrom === undefined ? undefined : windowInstant(signer.validFrom, 'start')
   const until =
@@ -121,8 +121,5 @@ export function signatureBundleCandidates(
       return { ...candidate, rank: candidate.at === undefined ? 2 : inWindow ? 0 : 1 }
     })
     .sort((a, b) => a.rank - b.rank || (a.at ?? 0) - (b.at ?? 0) || a.index - b.index)
-  return {
-    indices: ranked.slice(0, limit).map(candidate => candidate.index),
-    notChecked: Math.max(0, ranked.length - limit)
-  }
+  return ranked.slice(0, limit).map(candidate => candidate.index)
 }

@@ -696,7 +696,7 @@ export class CosignVerifier {
     if (run.exitCode !== 0) return { found: {}, calls }
     const bundles = readSignatureBundles(run.stdout)
     if (!check.ignoreTlog) {
-      const { indices } = signatureBundleCandidates(
+      const indices = signatureBundleCandidates(
         bundles.map(bundle => bundle.claims),
         signer,
         digest,
