@@ -4,7 +4,6 @@ import { execFileSync } from 'node:child_process'
 import { expandPredicateType } from '../../src/domain/attestations.js'
 import {
   pickBundleSigner,
-  readBundleSigners,
   readSignatureBundles,
   summarizeAttestationOutput,
   summarizeVerifyOutput
@@ -267,12 +266,21 @@ describe('bundle signers', () => {
     ).toBe(release)
   })
 
-  it('passes over bundles without a certificate (key-based) and lines that are not JSON', () => {
+  it('reads no signer from a bundle without a certificate (key-based) and passes over lines that are not JSON', () => {
     const keyBased = JSON.stringify({
       mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
       verificationMaterial: { publicKey: { hint: '' } }
     })
-    expect(readBundleSigners(`${keyBased}\nnot json\n`)).toEqual([])
+    const signers = readSignatureBundles(`${keyBased}\nnot json\n`).map(bundle => bundle.signer)
+    expect(signers).toEqual([{}])
+    expect(
+      pickBundleSigner(signers, {
+        kind: 'keyless',
+        identity: '.*',
+        issuer: '.*',
+        issuerIsRegexp: true
+      })
+    ).toBeUndefined()
   })
 
   it('reads what a stored key-signed cosign 3 signature claims (as cosign 3.1.1 writes it)', () => {

@@ -347,21 +347,6 @@ function downloadedBundles(stdout: string): { json: string; bundle: JsonObject }
   return bundles
 }
 
-/**
- * Reads the signers of cosign 3 bundles. `cosign verify` prints nothing about
- * who signed a bundle (its `optional` is empty), so a verified keyless
- * signature's identity, issuer and log entry are read from the bundles.
- * Lines that are not bundles with a certificate are passed over.
- */
-export function readBundleSigners(stdout: string): BundleSigner[] {
-  return downloadedBundles(stdout)
-    .map(({ bundle }) => {
-      const certificate = certificateSigner(bundle)
-      return certificate && { ...certificate, ...logEntrySigner(bundle) }
-    })
-    .filter((signer): signer is BundleSigner => signer !== undefined)
-}
-
 /** One stored bundle of `cosign download signature`: its text, and what it claims. */
 export interface StoredSignatureBundle {
   json: string
