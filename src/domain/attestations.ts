@@ -121,7 +121,11 @@ export type SignerAttestationRun =
 
 const DAY_MS = 24 * 60 * 60 * 1000
 
-function subjectDigests(statement: unknown): string[] {
+/**
+ * `sha256:<hex>` (hex lower-cased) of each subject of an in-toto statement
+ * (`subject[].digest.sha256`); subjects without one are left out.
+ */
+export function subjectDigests(statement: unknown): string[] {
   const subjects =
     typeof statement === 'object' &&
     statement !== null &&

@@ -6,7 +6,7 @@
  * certificate and statement say is read only after cosign verified it.
  */
 import { RE2JS } from 're2js'
-import { expandPredicateType, valueAtPath, type VerifiedStatement } from './attestations.js'
+import { expandPredicateType, subjectDigests, type VerifiedStatement } from './attestations.js'
 import type { Digest, GitHubSignerExpectation, ImagePlan } from './types.js'
 
 /** The OIDC issuer of GitHub Actions tokens, the only one a `github` signer accepts. */
@@ -159,16 +159,6 @@ export function predicateTypeUri(type: string): string {
 
 function matches(pattern: string, value: string | undefined): boolean {
   return value !== undefined && RE2JS.compile(pattern).matcher(value).find()
-}
-
-function subjectDigests(statement: unknown): string[] {
-  const subjects = valueOf(statement, 'subject')
-  return Array.isArray(subjects)
-    ? subjects
-        .map(subject => valueAtPath(subject, 'digest.sha256'))
-        .filter((hex): hex is string => hex !== undefined)
-        .map(hex => `sha256:${hex.toLowerCase()}`)
-    : []
 }
 
 function valueOf(document: unknown, key: string): unknown {

@@ -6,7 +6,11 @@
  * pinned digest.
  */
 import { createHash, X509Certificate } from 'node:crypto'
-import { expandPredicateType, type VerifiedStatement } from '../../domain/attestations.js'
+import {
+  expandPredicateType,
+  subjectDigests,
+  type VerifiedStatement
+} from '../../domain/attestations.js'
 import {
   acceptsCertificate,
   COSIGN_SIGN_PREDICATE_TYPE,
@@ -169,11 +173,6 @@ function readEnvelope(line: string): Statement | string {
   } catch {
     return 'an envelope payload is not a JSON in-toto statement'
   }
-  const subjects = isObject(statement) && Array.isArray(statement.subject) ? statement.subject : []
-  const subjectDigests = subjects
-    .map(subject => stringAt(subject, 'digest', 'sha256'))
-    .filter((hex): hex is string => hex !== undefined)
-    .map(hex => `sha256:${hex.toLowerCase()}`)
   // SLSA v1 names the builder in runDetails, v0.2 at the top of the predicate.
   const builderId =
     stringAt(statement, 'predicate', 'runDetails', 'builder', 'id') ??
@@ -181,7 +180,7 @@ function readEnvelope(line: string): Statement | string {
   const predicateType = stringAt(statement, 'predicateType')
   return {
     digest: `sha256:${createHash('sha256').update(decoded).digest('hex')}`,
-    subjectDigests,
+    subjectDigests: subjectDigests(statement),
     ...(predicateType ? { predicateType } : {}),
     ...(builderId ? { builderId } : {})
   }
@@ -374,8 +373,6 @@ export function readSignatureBundles(stdout: string): StoredSignatureBundle[] {
         statement = undefined
       }
     }
-    const subjects =
-      isObject(statement) && Array.isArray(statement.subject) ? statement.subject : []
     const predicateType = stringAt(statement, 'predicateType')
     const keyFingerprint = bundleKeyHint(bundle)
     return {
@@ -383,10 +380,7 @@ export function readSignatureBundles(stdout: string): StoredSignatureBundle[] {
       signer,
       claims: {
         ...(predicateType !== undefined && { predicateType }),
-        subjectDigests: subjects
-          .map(subject => stringAt(subject, 'digest', 'sha256'))
-          .filter((hex): hex is string => hex !== undefined)
-          .map(hex => `sha256:${hex.toLowerCase()}`),
+        subjectDigests: subjectDigests(statement),
         tlogEntries: bundleTlogEntries(bundle),
         ...(keyFingerprint !== undefined && { keyFingerprint }),
         ...(signer.identity !== undefined && { identity: signer.identity }),
