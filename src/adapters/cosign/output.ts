@@ -154,32 +154,50 @@ interface Statement {
   builderId?: string
 }
 
-function readEnvelope(line: string): Statement | string {
-  let envelope: unknown
-  try {
-    envelope = JSON.parse(line)
-  } catch {
-    return 'a line is not JSON'
-  }
+/**
+ * The in-toto statement of a DSSE envelope (parsed JSON): its payload bytes'
+ * SHA-256 and the parsed statement; or why it is none (no payload, another
+ * payload type, a payload that is not JSON).
+ */
+function envelopeStatement(envelope: unknown): VerifiedStatement | string {
   const payload = stringAt(envelope, 'payload')
   if (!payload) return 'an envelope has no payload'
   const payloadType = stringAt(envelope, 'payloadType')
   if (payloadType !== IN_TOTO_PAYLOAD_TYPE)
     return `an envelope has payload type ${payloadType ?? '(none)'}`
   const decoded = Buffer.from(payload, 'base64')
-  let statement: unknown
   try {
-    statement = JSON.parse(decoded.toString('utf8'))
+    return {
+      digest: `sha256:${createHash('sha256').update(decoded).digest('hex')}`,
+      statement: JSON.parse(decoded.toString('utf8')) as unknown
+    }
   } catch {
     return 'an envelope payload is not a JSON in-toto statement'
   }
+}
+
+/** One line of `cosign verify-attestation` as a DSSE envelope's statement. */
+function readEnvelopeLine(line: string): VerifiedStatement | string {
+  let envelope: unknown
+  try {
+    envelope = JSON.parse(line)
+  } catch {
+    return 'a line is not JSON'
+  }
+  return envelopeStatement(envelope)
+}
+
+function readEnvelope(line: string): Statement | string {
+  const read = readEnvelopeLine(line)
+  if (typeof read === 'string') return read
+  const { statement } = read
   // SLSA v1 names the builder in runDetails, v0.2 at the top of the predicate.
   const builderId =
     stringAt(statement, 'predicate', 'runDetails', 'builder', 'id') ??
     stringAt(statement, 'predicate', 'builder', 'id')
   const predicateType = stringAt(statement, 'predicateType')
   return {
-    digest: `sha256:${createHash('sha256').update(decoded).digest('hex')}`,
+    digest: read.digest,
     subjectDigests: subjectDigests(statement),
     ...(predicateType ? { predicateType } : {}),
     ...(builderId ? { builderId } : {})
@@ -196,28 +214,9 @@ export function readVerifiedStatements(stdout: string): VerifiedStatement[] | { 
   for (const line of stdout.split(/\r?\n/)) {
     const trimmed = line.trim()
     if (!trimmed.startsWith('{')) continue
-    let envelope: unknown
-    try {
-      envelope = JSON.parse(trimmed)
-    } catch {
-      return { problem: 'a line is not JSON' }
-    }
-    const payload = stringAt(envelope, 'payload')
-    if (!payload) return { problem: 'an envelope has no payload' }
-    const payloadType = stringAt(envelope, 'payloadType')
-    if (payloadType !== IN_TOTO_PAYLOAD_TYPE)
-      return { problem: `an envelope has payload type ${payloadType ?? '(none)'}` }
-    const decoded = Buffer.from(payload, 'base64')
-    let statement: unknown
-    try {
-      statement = JSON.parse(decoded.toString('utf8'))
-    } catch {
-      return { problem: 'an envelope payload is not a JSON in-toto statement' }
-    }
-    statements.push({
-      digest: `sha256:${createHash('sha256').update(decoded).digest('hex')}`,
-      statement
-    })
+    const read = readEnvelopeLine(trimmed)
+    if (typeof read === 'string') return { problem: read }
+    statements.push(read)
   }
   return statements
 }
@@ -364,15 +363,8 @@ export interface StoredSignatureBundle {
 export function readSignatureBundles(stdout: string): StoredSignatureBundle[] {
   return downloadedBundles(stdout).map(({ json, bundle }) => {
     const signer: BundleSigner = { ...certificateSigner(bundle), ...logEntrySigner(bundle) }
-    let statement: unknown
-    const payload = stringAt(bundle, 'dsseEnvelope', 'payload')
-    if (payload && stringAt(bundle, 'dsseEnvelope', 'payloadType') === IN_TOTO_PAYLOAD_TYPE) {
-      try {
-        statement = JSON.parse(Buffer.from(payload, 'base64').toString('utf8'))
-      } catch {
-        statement = undefined
-      }
-    }
+    const read = envelopeStatement(bundle.dsseEnvelope)
+    const statement = typeof read === 'string' ? undefined : read.statement
     const predicateType = stringAt(statement, 'predicateType')
     const keyFingerprint = bundleKeyHint(bundle)
     return {
