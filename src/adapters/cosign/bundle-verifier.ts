@@ -211,18 +211,13 @@ export class GitHubBundleVerifier implements GitHubSignerVerifier {
         )
       return false
     }
-    const passedOver: string[] = []
-    const fromRegistry = await this.fromRegistry(
-      plan,
-      digest,
-      predicateType,
-      unreadable,
-      passedOver
-    ).catch((error: unknown) => {
-      unreadable.push(`registry referrers: ${causeChain(error).join(': ')}`)
-      return []
-    })
-    if (!(await judgeAll(fromRegistry, 'registry referrers')) && this.options.attestations) {
+    const fromRegistry = await this.fromRegistry(plan, digest, predicateType, unreadable).catch(
+      (error: unknown) => {
+        unreadable.push(`registry referrers: ${causeChain(error).join(': ')}`)
+        return { found: [], passedOver: 0 }
+      }
+    )
+    if (!(await judgeAll(fromRegistry.found, 'registry referrers')) && this.options.attestations) {
       const fromApi = await this.fromApi(
         signer.repository,
         digest,
@@ -240,7 +235,7 @@ export class GitHubBundleVerifier implements GitHubSignerVerifier {
       verified ? [verified] : judged,
       verified ? [] : unreadable,
       attempts,
-      passedOver.length
+      fromRegistry.passedOver
     )
     // GitHub answers 404, not 403, for a private repository it does not show.
     if (check.result === 'absent' && this.options.attestations?.anonymous)
@@ -253,22 +248,22 @@ export class GitHubBundleVerifier implements GitHubSignerVerifier {
    * A referrer that cannot be read is noted in `unreadable` and passed over, so
    * one junk referrer (too large, not what it claims) hides no valid bundle.
    * A bundle that is not a candidate for the signer (notACandidate: a cosign
-   * signature, a key-signed attestation, another predicate type) is noted in
-   * `passedOver` and not judged, as the API's `predicate_type` filter leaves
-   * such bundles out.
+   * signature, a key-signed attestation, another predicate type) is counted
+   * in `passedOver` and not judged, as the API's `predicate_type` filter
+   * leaves such bundles out.
    */
   private async fromRegistry(
     plan: ImagePlan,
     digest: Digest,
     predicateType: string,
-    unreadable: string[],
-    passedOver: string[]
-  ): Promise<FoundBundle[]> {
+    unreadable: string[]
+  ): Promise<{ found: FoundBundle[]; passedOver: number }> {
     const { registry } = this.options
     const referrers = await registry.listReferrers(plan.registry, plan.repositoryPath, digest, {
       artifactType: SIGSTORE_BUNDLE_ARTIFACT_TYPE
     })
     const found: FoundBundle[] = []
+    let passedOver = 0
     if (referrers.length > MAX_BUNDLES)
       unreadable.push(
         `registry referrers: ${referrers.length - MAX_BUNDLES} more bundle referrer(s) not read (at most ${MAX_BUNDLES})`
@@ -296,7 +291,7 @@ export class GitHubBundleVerifier implements GitHubSignerVerifier {
         reason = undefined // not JSON: judged, and refused, as such
       }
       if (reason !== undefined) {
-        passedOver.push(`${referrer.digest}: ${reason}`)
+        passedOver++
         continue
       }
       found.push({
@@ -305,7 +300,7 @@ export class GitHubBundleVerifier implements GitHubSignerVerifier {
         locator: referrer.digest
       })
     }
-    return found
+    return { found, passedOver }
   }
 
   /**
