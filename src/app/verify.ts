@@ -274,6 +274,7 @@ export async function verifyImages(
   const cacheStatus = await cache.finish()
   const throttles = deps.schedule?.throttles() ?? []
   const overall = summariseRun(results.map(result => result.decision))
+  const warnings = configWarnings(planned.config)
   return {
     ...overall,
     images: results,
@@ -284,9 +285,7 @@ export async function verifyImages(
       configDigest: configDigest(planned.config, planned.plans, ACTION_VERSION, deps.sha256)
     }),
     configIssues: [],
-    ...(configWarnings(planned.config).length > 0 && {
-      configWarnings: configWarnings(planned.config)
-    }),
+    ...(warnings.length > 0 && { configWarnings: warnings }),
     errors,
     cosign: cosignVersion,
     cache: cacheStatus,
