@@ -51563,10 +51563,6 @@ function predicateTypeUri(type) {
 function matches(pattern, value) {
   return value !== void 0 && RE2JS.compile(pattern).matcher(value).find();
 }
-function subjectDigests2(statement) {
-  const subjects = valueOf(statement, "subject");
-  return Array.isArray(subjects) ? subjects.map((subject) => valueAtPath(subject, "digest.sha256")).filter((hex) => hex !== void 0).map((hex) => `sha256:${hex.toLowerCase()}`) : [];
-}
 function valueOf(document, key) {
   return typeof document === "object" && document !== null ? document[key] : void 0;
 }
@@ -51596,7 +51592,7 @@ function gitHubApiSubjects(plans) {
   return [...subjects.values()];
 }
 function checkGitHubBundle(signer, claims, statement, pinned, predicateType) {
-  const subjects = subjectDigests2(statement);
+  const subjects = subjectDigests(statement);
   if (!subjects.includes(pinned))
     return `the statement's subject is ${subjects.join(", ") || "(none)"}, not the pinned ${pinned}`;
   const expectedType = predicateTypeUri(predicateType);
@@ -51939,32 +51935,40 @@ function summarizeVerifyOutput(stdout, pinned) {
     ...integratedTime !== void 0 ? { signedAt: new Date(integratedTime * 1e3).toISOString() } : {}
   };
 }
-function readEnvelope(line) {
-  let envelope;
-  try {
-    envelope = JSON.parse(line);
-  } catch {
-    return "a line is not JSON";
-  }
+function envelopeStatement(envelope) {
   const payload = stringAt(envelope, "payload");
   if (!payload) return "an envelope has no payload";
   const payloadType = stringAt(envelope, "payloadType");
   if (payloadType !== IN_TOTO_PAYLOAD_TYPE)
     return `an envelope has payload type ${payloadType ?? "(none)"}`;
   const decoded = Buffer.from(payload, "base64");
-  let statement;
   try {
-    statement = JSON.parse(decoded.toString("utf8"));
+    return {
+      digest: `sha256:${createHash2("sha256").update(decoded).digest("hex")}`,
+      statement: JSON.parse(decoded.toString("utf8"))
+    };
   } catch {
     return "an envelope payload is not a JSON in-toto statement";
   }
-  const subjects = isObject(statement) && Array.isArray(statement.subject) ? statement.subject : [];
-  const subjectDigests3 = subjects.map((subject) => stringAt(subject, "digest", "sha256")).filter((hex) => hex !== void 0).map((hex) => `sha256:${hex.toLowerCase()}`);
+}
+function readEnvelopeLine(line) {
+  let envelope;
+  try {
+    envelope = JSON.parse(line);
+  } catch {
+    return "a line is not JSON";
+  }
+  return envelopeStatement(envelope);
+}
+function readEnvelope(line) {
+  const read = readEnvelopeLine(line);
+  if (typeof read === "string") return read;
+  const { statement } = read;
   const builderId = stringAt(statement, "predicate", "runDetails", "builder", "id") ?? stringAt(statement, "predicate", "builder", "id");
   const predicateType = stringAt(statement, "predicateType");
   return {
-    digest: `sha256:${createHash2("sha256").update(decoded).digest("hex")}`,
-    subjectDigests: subjectDigests3,
+    digest: read.digest,
+    subjectDigests: subjectDigests(statement),
     ...predicateType ? { predicateType } : {},
     ...builderId ? { builderId } : {}
   };
@@ -51974,28 +51978,9 @@ function readVerifiedStatements(stdout) {
   for (const line of stdout.split(/\r?\n/)) {
     const trimmed = line.trim();
     if (!trimmed.startsWith("{")) continue;
-    let envelope;
-    try {
-      envelope = JSON.parse(trimmed);
-    } catch {
-      return { problem: "a line is not JSON" };
-    }
-    const payload = stringAt(envelope, "payload");
-    if (!payload) return { problem: "an envelope has no payload" };
-    const payloadType = stringAt(envelope, "payloadType");
-    if (payloadType !== IN_TOTO_PAYLOAD_TYPE)
-      return { problem: `an envelope has payload type ${payloadType ?? "(none)"}` };
-    const decoded = Buffer.from(payload, "base64");
-    let statement;
-    try {
-      statement = JSON.parse(decoded.toString("utf8"));
-    } catch {
-      return { problem: "an envelope payload is not a JSON in-toto statement" };
-    }
-    statements.push({
-      digest: `sha256:${createHash2("sha256").update(decoded).digest("hex")}`,
-      statement
-    });
+    const read = readEnvelopeLine(trimmed);
+    if (typeof read === "string") return { problem: read };
+    statements.push(read);
   }
   return statements;
 }
@@ -52093,16 +52078,8 @@ function downloadedBundles(stdout) {
 function readSignatureBundles(stdout) {
   return downloadedBundles(stdout).map(({ json, bundle }) => {
     const signer = { ...certificateSigner(bundle), ...logEntrySigner(bundle) };
-    let statement;
-    const payload = stringAt(bundle, "dsseEnvelope", "payload");
-    if (payload && stringAt(bundle, "dsseEnvelope", "payloadType") === IN_TOTO_PAYLOAD_TYPE) {
-      try {
-        statement = JSON.parse(Buffer.from(payload, "base64").toString("utf8"));
-      } catch {
-        statement = void 0;
-      }
-    }
-    const subjects = isObject(statement) && Array.isArray(statement.subject) ? statement.subject : [];
+    const read = envelopeStatement(bundle.dsseEnvelope);
+    const statement = typeof read === "string" ? void 0 : read.statement;
     const predicateType = stringAt(statement, "predicateType");
     const keyFingerprint = bundleKeyHint(bundle);
     return {
@@ -52110,7 +52087,7 @@ function readSignatureBundles(stdout) {
       signer,
       claims: {
         ...predicateType !== void 0 && { predicateType },
-        subjectDigests: subjects.map((subject) => stringAt(subject, "digest", "sha256")).filter((hex) => hex !== void 0).map((hex) => `sha256:${hex.toLowerCase()}`),
+        subjectDigests: subjectDigests(statement),
         tlogEntries: bundleTlogEntries(bundle),
         ...keyFingerprint !== void 0 && { keyFingerprint },
         ...signer.identity !== void 0 && { identity: signer.identity },
@@ -52981,18 +52958,13 @@ var GitHubBundleVerifier = class _GitHubBundleVerifier {
         );
       return false;
     };
-    const passedOver = [];
-    const fromRegistry = await this.fromRegistry(
-      plan,
-      digest,
-      predicateType,
-      unreadable,
-      passedOver
-    ).catch((error) => {
-      unreadable.push(`registry referrers: ${causeChain(error).join(": ")}`);
-      return [];
-    });
-    if (!await judgeAll(fromRegistry, "registry referrers") && this.options.attestations) {
+    const fromRegistry = await this.fromRegistry(plan, digest, predicateType, unreadable).catch(
+      (error) => {
+        unreadable.push(`registry referrers: ${causeChain(error).join(": ")}`);
+        return { found: [], passedOver: 0 };
+      }
+    );
+    if (!await judgeAll(fromRegistry.found, "registry referrers") && this.options.attestations) {
       const fromApi = await this.fromApi(
         signer.repository,
         digest,
@@ -53009,7 +52981,7 @@ var GitHubBundleVerifier = class _GitHubBundleVerifier {
       verified ? [verified] : judged,
       verified ? [] : unreadable,
       attempts,
-      passedOver.length
+      fromRegistry.passedOver
     );
     if (check.result === "absent" && this.options.attestations?.anonymous)
       check.message += `; GitHub's API was asked without a token, so only public repositories' attestations are seen: pass \`github-token\` (GITHUB_TOKEN for the command line) with \`attestations: read\``;
@@ -53020,16 +52992,17 @@ var GitHubBundleVerifier = class _GitHubBundleVerifier {
    * A referrer that cannot be read is noted in `unreadable` and passed over, so
    * one junk referrer (too large, not what it claims) hides no valid bundle.
    * A bundle that is not a candidate for the signer (notACandidate: a cosign
-   * signature, a key-signed attestation, another predicate type) is noted in
-   * `passedOver` and not judged, as the API's `predicate_type` filter leaves
-   * such bundles out.
+   * signature, a key-signed attestation, another predicate type) is counted
+   * in `passedOver` and not judged, as the API's `predicate_type` filter
+   * leaves such bundles out.
    */
-  async fromRegistry(plan, digest, predicateType, unreadable, passedOver) {
+  async fromRegistry(plan, digest, predicateType, unreadable) {
     const { registry } = this.options;
     const referrers = await registry.listReferrers(plan.registry, plan.repositoryPath, digest, {
       artifactType: SIGSTORE_BUNDLE_ARTIFACT_TYPE
     });
     const found = [];
+    let passedOver = 0;
     if (referrers.length > MAX_BUNDLES)
       unreadable.push(
         `registry referrers: ${referrers.length - MAX_BUNDLES} more bundle referrer(s) not read (at most ${MAX_BUNDLES})`
@@ -53054,7 +53027,7 @@ var GitHubBundleVerifier = class _GitHubBundleVerifier {
         reason = void 0;
       }
       if (reason !== void 0) {
-        passedOver.push(`${referrer.digest}: ${reason}`);
+        passedOver++;
         continue;
       }
       found.push({
@@ -53063,7 +53036,7 @@ var GitHubBundleVerifier = class _GitHubBundleVerifier {
         locator: referrer.digest
       });
     }
-    return found;
+    return { found, passedOver };
   }
   /**
    * The API's bundles for the digest. An entry that cannot be read is noted
@@ -56710,6 +56683,7 @@ async function verifyImages(options, deps) {
   const cacheStatus = await cache.finish();
   const throttles = deps.schedule?.throttles() ?? [];
   const overall = summariseRun(results.map((result) => result.decision));
+  const warnings = configWarnings(planned.config);
   return {
     ...overall,
     images: results,
@@ -56720,9 +56694,7 @@ async function verifyImages(options, deps) {
       configDigest: configDigest(planned.config, planned.plans, ACTION_VERSION, deps.sha256)
     },
     configIssues: [],
-    ...configWarnings(planned.config).length > 0 && {
-      configWarnings: configWarnings(planned.config)
-    },
+    ...warnings.length > 0 && { configWarnings: warnings },
     errors,
     cosign: cosignVersion,
     cache: cacheStatus,
