@@ -52847,6 +52847,7 @@ function nextLink(link) {
 // src/adapters/cosign/bundle-verifier.ts
 var SIGSTORE_BUNDLE_LAYER = SIGSTORE_BUNDLE_ARTIFACT_TYPE;
 var MAX_BUNDLES = 16;
+var MAX_REFERRERS_READ = 64;
 function bundleStatement(bundle) {
   const payload = bundle?.dsseEnvelope?.payload;
   if (typeof payload !== "string") return void 0;
@@ -53003,11 +53004,15 @@ var GitHubBundleVerifier = class _GitHubBundleVerifier {
     });
     const found = [];
     let passedOver = 0;
-    if (referrers.length > MAX_BUNDLES)
-      unreadable.push(
-        `registry referrers: ${referrers.length - MAX_BUNDLES} more bundle referrer(s) not read (at most ${MAX_BUNDLES})`
-      );
-    for (const referrer of referrers.slice(0, MAX_BUNDLES)) {
+    let read = 0;
+    for (const referrer of referrers) {
+      if (found.length === MAX_BUNDLES || read === MAX_REFERRERS_READ) {
+        unreadable.push(
+          `registry referrers: ${referrers.length - read} more bundle referrer(s) not read (at most ${MAX_REFERRERS_READ} read, ${MAX_BUNDLES} candidates checked)`
+        );
+        break;
+      }
+      read++;
       const blob = await registry.readArtifactLayer(
         plan.registry,
         plan.repositoryPath,

@@ -229,7 +229,8 @@ beforeAll(async () => {
     'org-neighbour',
     'deep-junk-first',
     'crowded-registry',
-    'key-only'
+    'key-only',
+    'many-signatures'
   ])
     await image(name)
   await attestInRegistry(bed, `${registry.host}/${REPO}@${digests.registry}`)
@@ -286,6 +287,20 @@ beforeAll(async () => {
   )
   await inApi('crowded-registry')
   await signImage(`${registry.host}/${REPO}@${digests['key-and-github']}`, key)
+  // Re-signed many times: seventeen signature referrers in front of the attestation.
+  await attestInRegistry(bed, `${registry.host}/${REPO}@${digests['many-signatures']}`)
+  await pushBundleReferrersFirst(
+    digests['many-signatures'],
+    Array.from({ length: 17 }, (_, n) =>
+      Buffer.from(
+        JSON.stringify({
+          mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
+          verificationMaterial: { publicKey: { hint: String(n) } },
+          messageSignature: { signature: Buffer.from([n]).toString('base64') }
+        })
+      )
+    )
+  )
   // A cosign 3 key signature: a Sigstore bundle referrer, but no GitHub attestation.
   await signImage(`${registry.host}/${REPO}@${digests['key-only']}`, key)
   await attestInRegistry(bed, `${registry.host}/${REPO}@${digests['junk-first']}`)
@@ -527,6 +542,16 @@ describe('a github signer in trusted_signers', () => {
     const finding = signer(found, 'images-ci')
     expect(finding.result).toBe('absent')
     expect(finding.message).toContain('1 bundle referrer(s) of other kinds passed over')
+  })
+
+  it('seventeen signature referrers in front of the attestation hide it not', async () => {
+    const { result } = await run('  trusted_signers: [images-ci]\n', ['many-signatures'])
+    const found = byName(result, 'many-signatures')
+    expect(found.decision.trustStatus).toBe('valid')
+    expect(signer(found, 'images-ci')).toMatchObject({
+      result: 'verified',
+      source: 'referrers tag'
+    })
   })
 
   it('no bundle anywhere: unsigned', async () => {

@@ -58,6 +58,12 @@ import {
 const SIGSTORE_BUNDLE_LAYER = SIGSTORE_BUNDLE_ARTIFACT_TYPE
 /** Most bundles verified per signer, digest and source (each is one cosign call). */
 const MAX_BUNDLES = 16
+/**
+ * Most bundle referrers read per digest to find MAX_BUNDLES candidates: an
+ * image re-signed many times holds a referrer per signature, each passed
+ * over, in front of its attestation. Read one at a time; only candidates kept.
+ */
+const MAX_REFERRERS_READ = 64
 
 interface GitHubBundleVerifierOptions {
   cosignPath: string
@@ -264,11 +270,15 @@ export class GitHubBundleVerifier implements GitHubSignerVerifier {
     })
     const found: FoundBundle[] = []
     let passedOver = 0
-    if (referrers.length > MAX_BUNDLES)
-      unreadable.push(
-        `registry referrers: ${referrers.length - MAX_BUNDLES} more bundle referrer(s) not read (at most ${MAX_BUNDLES})`
-      )
-    for (const referrer of referrers.slice(0, MAX_BUNDLES)) {
+    let read = 0
+    for (const referrer of referrers) {
+      if (found.length === MAX_BUNDLES || read === MAX_REFERRERS_READ) {
+        unreadable.push(
+          `registry referrers: ${referrers.length - read} more bundle referrer(s) not read (at most ${MAX_REFERRERS_READ} read, ${MAX_BUNDLES} candidates checked)`
+        )
+        break
+      }
+      read++
       const blob = await registry
         .readArtifactLayer(
           plan.registry,
