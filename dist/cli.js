@@ -46727,7 +46727,20 @@ function parsePin(raw) {
   if (lowered.startsWith("sha256:") && SHA256_HEX.test(trimmed.slice("sha256:".length))) {
     return { kind: "pinned", digest: lowered };
   }
-  return { kind: "not-pinned", raw };
+  const note = malformedPinNote(trimmed);
+  return note === void 0 ? { kind: "not-pinned", raw } : { kind: "not-pinned", raw, note };
+}
+function malformedPinNote(text2) {
+  if (text2 === "" || /todo/i.test(text2)) return void 0;
+  if (/@sha256:/i.test(text2))
+    return "a reference with a digest: write the digest alone, sha256:<64 hex>";
+  const sha = /^sha256:(.*)$/i.exec(text2);
+  if (sha)
+    return /^[0-9a-f]+$/i.test(sha[1]) ? `sha256: and ${sha[1].length} hex characters, not 64` : void 0;
+  const algorithm = /^([a-z0-9]+):[0-9a-f]+$/i.exec(text2);
+  if (algorithm) return `a ${algorithm[1]} digest: only sha256 digests pin an image`;
+  if (SHA256_HEX.test(text2)) return "64 hex characters without the `sha256:` prefix";
+  return "not a digest (a tag?): write the digest the tag points at, sha256:<64 hex>";
 }
 function showControlCharacters(text2) {
   return text2.replace(new RegExp(CONTROL_CHARACTER.source, "g"), (character) => {
@@ -50702,6 +50715,12 @@ var MatrixReader = class {
       location: this.at(path),
       digestLocation: this.at(digestPath)
     };
+    if (row2.pin.kind === "not-pinned" && row2.pin.note !== void 0)
+      this.warnings.push({
+        code: "not-a-digest",
+        message: `${displayPath(toPointer(digestPath))}: ${JSON.stringify(showControlCharacters(row2.pin.raw))} is ${row2.pin.note}; the row is not pinned (exit 2) until it holds one`,
+        location: this.at(digestPath)
+      });
     if (typeof fields.added === "string") row2.added = fields.added;
     const image = stringOf2(fields.image);
     const repository = stringOf2(fields.repository);

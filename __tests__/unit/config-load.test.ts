@@ -126,7 +126,7 @@ describe('loadConfig accepts', () => {
     ['sha256:TODO_NEXT_RELEASE', 'sha256:TODO_NEXT_RELEASE'],
     ['""', ''],
     ['null', ''],
-    ['sha256:abc123', 'sha256:abc123']
+    ['sha256:PENDING', 'sha256:PENDING']
   ])('the placeholder digest %s as a row that is not pinned', async (digest, raw) => {
     const config = await loadFrom(
       workspace,
@@ -135,6 +135,24 @@ describe('loadConfig accepts', () => {
     )
     expect(config.matrix.rows[0]?.pin).toEqual({ kind: 'not-pinned', raw })
     expect(config.matrix.rows[0]?.digestLocation?.line).toBe(5)
+    expect(config.matrix.warnings).toBeUndefined()
+  })
+
+  it('a digest that is a mistake, not a placeholder: not pinned, and a warning at its line', async () => {
+    const config = await loadFrom(
+      workspace,
+      MINIMAL_POLICY,
+      matrixWithRow('      digest: "sha256:abc123"\n')
+    )
+    expect(config.matrix.rows[0]?.pin).toMatchObject({ kind: 'not-pinned', raw: 'sha256:abc123' })
+    expect(config.matrix.warnings).toEqual([
+      {
+        code: 'not-a-digest',
+        message:
+          '`rocm.images[0].digest`: "sha256:abc123" is sha256: and 6 hex characters, not 64; the row is not pinned (exit 2) until it holds one',
+        location: expect.objectContaining({ line: 5 })
+      }
+    ])
   })
 
   it('a row without a digest as not pinned', async () => {

@@ -21,9 +21,40 @@ describe('parsePin', () => {
     [`  sha256:${HEX}  `, { kind: 'pinned', digest: `sha256:${HEX}` }],
     ['sha256:TODO_NEXT_RELEASE', { kind: 'not-pinned', raw: 'sha256:TODO_NEXT_RELEASE' }],
     ['', { kind: 'not-pinned', raw: '' }],
-    [`sha256:${HEX.slice(1)}`, { kind: 'not-pinned', raw: `sha256:${HEX.slice(1)}` }],
-    [`sha512:${HEX}${HEX}`, { kind: 'not-pinned', raw: `sha512:${HEX}${HEX}` }],
-    [HEX, { kind: 'not-pinned', raw: HEX }]
+    ['sha256:PENDING', { kind: 'not-pinned', raw: 'sha256:PENDING' }],
+    [
+      `sha256:${HEX.slice(1)}`,
+      {
+        kind: 'not-pinned',
+        raw: `sha256:${HEX.slice(1)}`,
+        note: 'sha256: and 63 hex characters, not 64'
+      }
+    ],
+    [
+      `sha512:${HEX}${HEX}`,
+      {
+        kind: 'not-pinned',
+        raw: `sha512:${HEX}${HEX}`,
+        note: 'a sha512 digest: only sha256 digests pin an image'
+      }
+    ],
+    [HEX, { kind: 'not-pinned', raw: HEX, note: '64 hex characters without the `sha256:` prefix' }],
+    [
+      `ghcr.io/rocm/dev@sha256:${HEX}`,
+      {
+        kind: 'not-pinned',
+        raw: `ghcr.io/rocm/dev@sha256:${HEX}`,
+        note: 'a reference with a digest: write the digest alone, sha256:<64 hex>'
+      }
+    ],
+    [
+      '6.4.4-ubuntu-22.04',
+      {
+        kind: 'not-pinned',
+        raw: '6.4.4-ubuntu-22.04',
+        note: 'not a digest (a tag?): write the digest the tag points at, sha256:<64 hex>'
+      }
+    ]
   ])('reads %j as %j', (raw, pin) => {
     expect(parsePin(raw)).toEqual(pin)
   })

@@ -5,7 +5,13 @@
  * consistency, rotation windows, image references, the preferred row.
  */
 import type { ConfigIssue, SourceLocation } from '../domain/errors.js'
-import { findUnsafeText, isDigest, parseImageReference, parsePin } from '../domain/reference.js'
+import {
+  findUnsafeText,
+  isDigest,
+  parseImageReference,
+  parsePin,
+  showControlCharacters
+} from '../domain/reference.js'
 import type {
   Matrix,
   MatrixPreference,
@@ -108,6 +114,12 @@ class MatrixReader {
       location: this.at(path),
       digestLocation: this.at(digestPath)
     }
+    if (row.pin.kind === 'not-pinned' && row.pin.note !== undefined)
+      this.warnings.push({
+        code: 'not-a-digest',
+        message: `${displayPath(toPointer(digestPath))}: ${JSON.stringify(showControlCharacters(row.pin.raw))} is ${row.pin.note}; the row is not pinned (exit 2) until it holds one`,
+        location: this.at(digestPath)
+      })
     if (typeof fields.added === 'string') row.added = fields.added
 
     const image = stringOf(fields.image)

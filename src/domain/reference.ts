@@ -68,7 +68,28 @@ export function parsePin(raw: string): Pin {
   if (lowered.startsWith('sha256:') && SHA256_HEX.test(trimmed.slice('sha256:'.length))) {
     return { kind: 'pinned', digest: lowered as Digest }
   }
-  return { kind: 'not-pinned', raw }
+  const note = malformedPinNote(trimmed)
+  return note === undefined ? { kind: 'not-pinned', raw } : { kind: 'not-pinned', raw, note }
+}
+
+/**
+ * Why a written `digest` that is not a pin is a mistake rather than a
+ * placeholder, or undefined for a placeholder (empty, `TODO` in any case, or
+ * `sha256:` and text that is not hex, as teams write `sha256:PENDING`).
+ */
+function malformedPinNote(text: string): string | undefined {
+  if (text === '' || /todo/i.test(text)) return undefined
+  if (/@sha256:/i.test(text))
+    return 'a reference with a digest: write the digest alone, sha256:<64 hex>'
+  const sha = /^sha256:(.*)$/i.exec(text)
+  if (sha)
+    return /^[0-9a-f]+$/i.test(sha[1])
+      ? `sha256: and ${sha[1].length} hex characters, not 64`
+      : undefined
+  const algorithm = /^([a-z0-9]+):[0-9a-f]+$/i.exec(text)
+  if (algorithm) return `a ${algorithm[1]} digest: only sha256 digests pin an image`
+  if (SHA256_HEX.test(text)) return '64 hex characters without the `sha256:` prefix'
+  return 'not a digest (a tag?): write the digest the tag points at, sha256:<64 hex>'
 }
 
 /**
