@@ -46541,8 +46541,9 @@ function timeFieldFor(type, written) {
 }
 var PATH_SEGMENT = "[A-Za-z0-9_@$-]+";
 var DOTTED_PATH = new RegExp(`^${PATH_SEGMENT}(?:\\.${PATH_SEGMENT})*$`);
+var STATEMENT_FIELDS = ["_type", "subject", "predicateType", "predicate"];
 function isDottedPath(path) {
-  return DOTTED_PATH.test(path);
+  return DOTTED_PATH.test(path) && STATEMENT_FIELDS.includes(path.split(".")[0]);
 }
 function valueAtPath(document, path) {
   let current = document;
@@ -50574,7 +50575,7 @@ function readPolicy(parsed) {
         if (!isDottedPath(conditionPath)) {
           issues.push({
             code: "bad-path",
-            message: `${where}: \`where\` expected a dotted path in the in-toto statement (e.g. predicate.runDetails.builder.id), found ${JSON.stringify(conditionPath)}`,
+            message: `${where}: \`where\` expected a dotted path in the in-toto statement, starting at predicate, subject, predicateType or _type (e.g. predicate.runDetails.builder.id), found ${JSON.stringify(conditionPath)}`,
             location: keyLocation
           });
           continue;
@@ -50597,7 +50598,7 @@ function readPolicy(parsed) {
         else
           issues.push({
             code: "bad-path",
-            message: `${where}: \`time_field\` expected a dotted path in the in-toto statement, found ${JSON.stringify(timeField)}`,
+            message: `${where}: \`time_field\` expected a dotted path in the in-toto statement, starting at predicate, subject, predicateType or _type, found ${JSON.stringify(timeField)}`,
             location: at(...path, "time_field")
           });
       }

@@ -381,10 +381,17 @@ describe('config errors (exit 4) at the line of the offending value', () => {
       where:
         "predicate..builder": '^x$'
         predicate.buildType: '(?=x)'
+        runDetails.builder.id: '^https://github\\.com/'
+      time_field: metadata.finishedOn
 `,
         MINIMAL_MATRIX
       )
-    ).toEqual([`${POLICY_PATH}:5:9 bad-path`, `${POLICY_PATH}:6:30 bad-regexp`])
+    ).toEqual([
+      `${POLICY_PATH}:5:9 bad-path`,
+      `${POLICY_PATH}:6:30 bad-regexp`,
+      `${POLICY_PATH}:7:9 bad-path`,
+      `${POLICY_PATH}:8:19 bad-path`
+    ])
   })
 
   it('a max_age_days without a known or given time_field', async () => {

@@ -490,7 +490,7 @@ export function readPolicy(parsed: ParsedYaml): { policy: Policy; issues: Config
         if (!isDottedPath(conditionPath)) {
           issues.push({
             code: 'bad-path',
-            message: `${where}: \`where\` expected a dotted path in the in-toto statement (e.g. predicate.runDetails.builder.id), found ${JSON.stringify(conditionPath)}`,
+            message: `${where}: \`where\` expected a dotted path in the in-toto statement, starting at predicate, subject, predicateType or _type (e.g. predicate.runDetails.builder.id), found ${JSON.stringify(conditionPath)}`,
             location: keyLocation
           })
           continue
@@ -513,7 +513,7 @@ export function readPolicy(parsed: ParsedYaml): { policy: Policy; issues: Config
         else
           issues.push({
             code: 'bad-path',
-            message: `${where}: \`time_field\` expected a dotted path in the in-toto statement, found ${JSON.stringify(timeField)}`,
+            message: `${where}: \`time_field\` expected a dotted path in the in-toto statement, starting at predicate, subject, predicateType or _type, found ${JSON.stringify(timeField)}`,
             location: at(...path, 'time_field')
           })
       }

@@ -78,9 +78,18 @@ export function timeFieldFor(type: string, written: string | undefined): string 
 const PATH_SEGMENT = '[A-Za-z0-9_@$-]+'
 const DOTTED_PATH = new RegExp(`^${PATH_SEGMENT}(?:\\.${PATH_SEGMENT})*$`)
 
-/** Whether `path` is a dotted path (`predicate.runDetails.builder.id`; a number indexes a list). */
+/** The top-level fields of an in-toto Statement (v0.1 and v1), where every path starts. */
+const STATEMENT_FIELDS = ['_type', 'subject', 'predicateType', 'predicate']
+
+/**
+ * Whether `path` is a dotted path into an in-toto statement
+ * (`predicate.runDetails.builder.id`; a number indexes a list): its first
+ * segment one of the statement's fields (`_type`, `subject`, `predicateType`,
+ * `predicate`), so `runDetails.builder.id` — which no statement has at its
+ * top — is refused rather than never met.
+ */
 export function isDottedPath(path: string): boolean {
-  return DOTTED_PATH.test(path)
+  return DOTTED_PATH.test(path) && STATEMENT_FIELDS.includes(path.split('.')[0])
 }
 
 /**
