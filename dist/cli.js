@@ -54524,7 +54524,7 @@ function readBounded(message, maxBytes) {
 }
 function toTransportError(what, error) {
   if (error instanceof RegistryError) return error;
-  const text2 = error instanceof Error ? error.message : String(error);
+  const text2 = (error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, " ").trim();
   const code18 = error.code;
   const detail = typeof code18 === "string" && !text2.includes(code18) ? `${code18}: ${text2}` : text2;
   if (/^Request timeout/.test(text2))

@@ -242,7 +242,10 @@ function readBounded(message: IncomingMessage, maxBytes: number): Promise<Buffer
 
 function toTransportError(what: string, error: unknown): RegistryError {
   if (error instanceof RegistryError) return error
-  const text = error instanceof Error ? error.message : String(error)
+  // OpenSSL's messages end in a line break: one line, so nothing after is cut.
+  const text = (error instanceof Error ? error.message : String(error))
+    .replace(/\s*\n\s*/g, ' ')
+    .trim()
   const code = (error as { code?: unknown }).code
   const detail = typeof code === 'string' && !text.includes(code) ? `${code}: ${text}` : text
   if (/^Request timeout/.test(text))
