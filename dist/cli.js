@@ -53222,6 +53222,11 @@ async function readCosignVersion(cosignPath) {
     timeoutMs: VERSION_TIMEOUT_MS,
     maxOutputBytes: 1024 * 1024
   });
+  if (run.spawnError !== void 0 && /ENOENT/.test(run.spawnError))
+    fail(
+      `cosign is not found at \`${cosignPath}\`: install cosign or give its path (--cosign-path; the action installs it itself)`,
+      new Error(run.spawnError)
+    );
   if (run.spawnError !== void 0 || run.exitCode !== 0 || run.timedOut)
     fail(
       `\`${cosignPath} version --json\` failed`,

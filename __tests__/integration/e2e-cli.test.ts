@@ -105,6 +105,23 @@ describe('rocm-provenance (dist/cli.js)', () => {
     expect(report.images[0].trustStatus).toBe('valid')
   })
 
+  it('says how to get cosign when it is not where the run looks for it', async () => {
+    const run = await cli(workspace, [
+      'verify',
+      '--insecure-registry',
+      registry.host,
+      '--cosign-path',
+      join(workspace, 'no-such-cosign'),
+      '--provenance-path',
+      'no-cosign.json'
+    ])
+    expect(run.code).toBe(3)
+    const report = JSON.parse(readFileSync(join(workspace, 'no-cosign.json'), 'utf8'))
+    expect(report.errors.join('\n')).toContain(
+      'install cosign or give its path (--cosign-path; the action installs it itself)'
+    )
+  })
+
   it('inspect reads the report back and exits by its trust status; annotate merges it into telemetry', async () => {
     await cli(workspace, verifyArgs())
     const inspected = await cli(workspace, ['inspect', 'rocm_provenance.json', '--json'])

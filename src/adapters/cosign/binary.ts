@@ -73,6 +73,11 @@ export async function readCosignVersion(cosignPath: string): Promise<CosignVersi
     timeoutMs: VERSION_TIMEOUT_MS,
     maxOutputBytes: 1024 * 1024
   })
+  if (run.spawnError !== undefined && /ENOENT/.test(run.spawnError))
+    fail(
+      `cosign is not found at \`${cosignPath}\`: install cosign or give its path (--cosign-path; the action installs it itself)`,
+      new Error(run.spawnError)
+    )
   if (run.spawnError !== undefined || run.exitCode !== 0 || run.timedOut)
     fail(
       `\`${cosignPath} version --json\` failed`,
