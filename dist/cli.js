@@ -39479,7 +39479,7 @@ ${arrays[members.indexOf(m)]}
 };
 
 // src/adapters/fs/config-load.ts
-import { resolve as resolve2 } from "node:path";
+import { isAbsolute as isAbsolute2, resolve as resolve2 } from "node:path";
 
 // src/adapters/fs/safe-file.ts
 import { randomBytes } from "node:crypto";
@@ -51132,7 +51132,8 @@ async function checkReferencedFiles(policy2, matrix2, workspace, policyFile, tru
     return problem ? [
       {
         code: "bad-file",
-        message: `${check.what}: \`${check.path}\` ${problem}`,
+        // Relative paths are read from the workspace: say which, when one is missing.
+        message: `${check.what}: \`${check.path}\` ${problem}${problem === "does not exist" && !isAbsolute2(check.path) ? ` in ${resolve2(workspace)} (paths are relative to the repository root the run starts in)` : ""}`,
         location: check.location
       }
     ] : [];
@@ -51201,9 +51202,9 @@ async function validateConfigFiles(options) {
 
 // src/adapters/fs/matrix-file.ts
 import { readFile, writeFile } from "node:fs/promises";
-import { isAbsolute as isAbsolute2, resolve as resolve3 } from "node:path";
+import { isAbsolute as isAbsolute3, resolve as resolve3 } from "node:path";
 function inWorkspace(path, workspace) {
-  return isAbsolute2(path) ? path : resolve3(workspace, path);
+  return isAbsolute3(path) ? path : resolve3(workspace, path);
 }
 var matrixFile = {
   read: (path, workspace) => readFile(inWorkspace(path, workspace), "utf8"),
@@ -51355,14 +51356,14 @@ function runProcess(file, args, options) {
 // src/adapters/cosign/state.ts
 import { mkdir as mkdir2, mkdtemp, rm as rm2 } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { isAbsolute as isAbsolute3, join as join2 } from "node:path";
+import { isAbsolute as isAbsolute4, join as join2 } from "node:path";
 var COSIGN_ENV = {
   names: ["DOCKER_CONFIG", "HOME"],
   prefixes: ["COSIGN_", "SIGSTORE_", "TUF_"],
   secret: ["COSIGN_PASSWORD", "SIGSTORE_ID_TOKEN", "COSIGN_KEY"]
 };
 async function withCosignState(base, prefix, use) {
-  const root = base.RUNNER_TEMP && isAbsolute3(base.RUNNER_TEMP) ? base.RUNNER_TEMP : tmpdir();
+  const root = base.RUNNER_TEMP && isAbsolute4(base.RUNNER_TEMP) ? base.RUNNER_TEMP : tmpdir();
   const state = await mkdtemp(join2(root, prefix));
   try {
     const env = minimalEnv(base, COSIGN_ENV);

@@ -839,7 +839,14 @@ const refusals: Refusal[] = [
     matrix: matrixWithRow('      provenance:\n        key_path: ci/keys/missing.pub\n'),
     code: 'bad-file',
     line: 6,
-    message: '`ci/keys/missing.pub` does not exist'
+    message: '`ci/keys/missing.pub` does not exist in /'
+  },
+  {
+    name: 'a key_path that does not exist, naming where relative paths are read from',
+    matrix: matrixWithRow('      provenance:\n        key_path: ci/keys/missing.pub\n'),
+    code: 'bad-file',
+    line: 6,
+    message: '(paths are relative to the repository root the run starts in)'
   },
   {
     name: 'a key_path that is a directory',

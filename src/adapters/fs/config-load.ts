@@ -3,7 +3,7 @@
  * stage that touches the file system. Every problem in both files — syntax, schema,
  * semantics, key files — is collected and reported together.
  */
-import { resolve } from 'node:path'
+import { isAbsolute, resolve } from 'node:path'
 import type { ConfigFiles } from '../../app/ports.js'
 import {
   describeFsError,
@@ -121,7 +121,12 @@ async function checkReferencedFiles(
       ? [
           {
             code: 'bad-file',
-            message: `${check.what}: \`${check.path}\` ${problem}`,
+            // Relative paths are read from the workspace: say which, when one is missing.
+            message: `${check.what}: \`${check.path}\` ${problem}${
+              problem === 'does not exist' && !isAbsolute(check.path)
+                ? ` in ${resolve(workspace)} (paths are relative to the repository root the run starts in)`
+                : ''
+            }`,
             location: check.location
           }
         ]
