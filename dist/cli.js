@@ -57141,8 +57141,12 @@ function indentationOf(text2) {
   const match = /\n([ \t]+)\S/.exec(text2);
   return match ? match[1] : 0;
 }
+function isProvenanceReport(value) {
+  const report = value;
+  return typeof report?.trustStatus === "string" && Array.isArray(report.images);
+}
 function annotateTelemetrySummary(summaryText, report) {
-  if (typeof report?.trustStatus !== "string" || !Array.isArray(report.images)) {
+  if (!isProvenanceReport(report)) {
     throw new ProvenanceError(
       "TELEMETRY_INVALID",
       "the provenance document is not a rocm_provenance.json report"
@@ -58489,7 +58493,16 @@ async function annotateCommand(args) {
   const [summaryPath, reportPath] = positionals;
   const reportText = await readRegularTextFile(reportPath, MAX_TELEMETRY_BYTES);
   if (reportText === void 0) throw new InputError(`${reportPath} does not exist`);
-  const report = JSON.parse(reportText);
+  let report;
+  try {
+    report = JSON.parse(reportText);
+  } catch {
+    report = void 0;
+  }
+  if (!isProvenanceReport(report))
+    throw new InputError(
+      `${reportPath} is not a rocm_provenance.json report (the arguments are: annotate <telemetry summary> <provenance report>)`
+    );
   await annotateTelemetryFile(void 0, summaryPath, report);
   out(`annotated ${summaryPath} with ${reportPath}
 `);

@@ -129,6 +129,19 @@ describe('rocm-provenance (dist/cli.js)', () => {
     const rows = JSON.parse(inspected.stdout).rows
     expect(rows.map((row: { trustStatus: string }) => row.trustStatus)).toEqual(['valid', 'valid'])
     writeFileSync(join(workspace, 'telemetry_summary.json'), '{"build":"b-17","gpus":2}\n')
+    // The arguments swapped: the file is named, the order given, nothing written.
+    const swapped = await cli(workspace, [
+      'annotate',
+      'rocm_provenance.json',
+      'telemetry_summary.json'
+    ])
+    expect(swapped.code).toBe(4)
+    expect(swapped.stderr).toContain(
+      'telemetry_summary.json is not a rocm_provenance.json report (the arguments are: annotate <telemetry summary> <provenance report>)'
+    )
+    expect(readFileSync(join(workspace, 'telemetry_summary.json'), 'utf8')).toBe(
+      '{"build":"b-17","gpus":2}\n'
+    )
     const annotated = await cli(workspace, [
       'annotate',
       'telemetry_summary.json',

@@ -25,7 +25,7 @@ import { verifyImages } from '../app/verify.js'
 import { buildReport } from '../render/report.js'
 import { writeReportFile } from '../adapters/fs/report-file.js'
 import { renderTextSummary } from '../render/summary.js'
-import { MAX_TELEMETRY_BYTES } from '../render/telemetry.js'
+import { isProvenanceReport, MAX_TELEMETRY_BYTES } from '../render/telemetry.js'
 import { readRegularTextFile } from '../adapters/fs/safe-file.js'
 import { annotateTelemetryFile } from '../adapters/fs/telemetry-file.js'
 import { runUpdateCli } from './update.js'
@@ -214,7 +214,16 @@ async function annotateCommand(args: string[]): Promise<number> {
   const [summaryPath, reportPath] = positionals
   const reportText = await readRegularTextFile(reportPath, MAX_TELEMETRY_BYTES)
   if (reportText === undefined) throw new InputError(`${reportPath} does not exist`)
-  const report = JSON.parse(reportText)
+  let report: unknown
+  try {
+    report = JSON.parse(reportText)
+  } catch {
+    report = undefined
+  }
+  if (!isProvenanceReport(report))
+    throw new InputError(
+      `${reportPath} is not a rocm_provenance.json report (the arguments are: annotate <telemetry summary> <provenance report>)`
+    )
   await annotateTelemetryFile(undefined, summaryPath, report)
   out(`annotated ${summaryPath} with ${reportPath}\n`)
   return 0

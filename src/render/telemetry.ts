@@ -68,9 +68,15 @@ function indentationOf(text: string): string | number {
   return match ? match[1] : 0
 }
 
+/** Whether a parsed document has the shape of a `rocm_provenance.json` report (trust status, images). */
+export function isProvenanceReport(value: unknown): value is ProvenanceReport {
+  const report = value as Partial<ProvenanceReport> | null | undefined
+  return typeof report?.trustStatus === 'string' && Array.isArray(report.images)
+}
+
 export function annotateTelemetrySummary(summaryText: string, report: ProvenanceReport): string {
   // The report may come straight from JSON.parse (the `annotate` command): check its shape.
-  if (typeof report?.trustStatus !== 'string' || !Array.isArray(report.images)) {
+  if (!isProvenanceReport(report)) {
     throw new ProvenanceError(
       'TELEMETRY_INVALID',
       'the provenance document is not a rocm_provenance.json report'
