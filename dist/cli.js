@@ -56221,10 +56221,11 @@ async function inspectPinned(plan, client, pinned, counter) {
 
 // src/app/trust.ts
 function skippedAttestation(plan, message) {
+  const types = plan.trustModel === "signers" && (plan.requirements ?? []).length > 0 ? [...new Set(plan.requirements.map((requirement) => requirement.type))].join(", ") : plan.policy.attestationType;
   return {
     outcome: "skipped",
     mode: plan.policy.attestMode,
-    predicateType: plan.policy.attestationType,
+    predicateType: types,
     message
   };
 }

@@ -23,11 +23,20 @@ export interface TrustFindings {
   errors: string[]
 }
 
+/**
+ * An attestation check that did not run. Its predicate type is what would
+ * have been looked for: the attestation requirements' types under the trust
+ * model of named signers, else `attestation_type`.
+ */
 export function skippedAttestation(plan: ImagePlan, message: string): AttestationFinding {
+  const types =
+    plan.trustModel === 'signers' && (plan.requirements ?? []).length > 0
+      ? [...new Set(plan.requirements!.map(requirement => requirement.type))].join(', ')
+      : plan.policy.attestationType
   return {
     outcome: 'skipped',
     mode: plan.policy.attestMode,
-    predicateType: plan.policy.attestationType,
+    predicateType: types,
     message
   }
 }
