@@ -55832,7 +55832,7 @@ function signatureStep(findings) {
     };
   }
   const why = outcome === "skipped" ? "could not be run" : `could not complete (${outcome})`;
-  const attempts = signature.attempts && signature.attempts > 1 ? ` after ${signature.attempts} attempts` : "";
+  const attempts = signature.attempts && signature.attempts > 1 && (signature.signers ?? []).length <= 1 ? ` after ${signature.attempts} attempts` : "";
   const cost = required ? 3 : 1;
   const rule = required ? `required by ${requirement}` : `not required (${requirement})`;
   return {

@@ -352,6 +352,31 @@ describe('decideImage', () => {
         /could not complete \(transient\) after 3 attempts.*UNAVAILABLE.*trust unknown, required by require_signature=true → 3/
       )
     })
+
+    it('does not tell the cosign calls of several named signers as attempts of one check', () => {
+      const signerResult = (name: string) => ({
+        name,
+        kind: 'key' as const,
+        result: 'could-not-complete' as const,
+        counted: false,
+        outcome: 'transient' as const,
+        attempts: 2
+      })
+      const { path } = decideImage(
+        makeFindings({
+          policy: REQUIRED,
+          signer: KEY_SIGNER,
+          signature: {
+            outcome: 'transient',
+            attempts: 4,
+            message: 'UNAVAILABLE',
+            signers: [signerResult('a'), signerResult('b')]
+          }
+        })
+      )
+      expect(path[2]).toContain('could not complete (transient)')
+      expect(path[2]).not.toContain('attempts')
+    })
   })
 })
 

@@ -351,8 +351,12 @@ function signatureStep(findings: ImageFindings): DecisionStep {
   }
   // transient, registry-auth, tool-error, not-found, or skipped although a check was expected.
   const why = outcome === 'skipped' ? 'could not be run' : `could not complete (${outcome})`
+  // Attempts of one check; under named signers the count is of every signer's
+  // cosign calls together, not retries of one, so it is not told as attempts.
   const attempts =
-    signature.attempts && signature.attempts > 1 ? ` after ${signature.attempts} attempts` : ''
+    signature.attempts && signature.attempts > 1 && (signature.signers ?? []).length <= 1
+      ? ` after ${signature.attempts} attempts`
+      : ''
   const cost: Severity = required ? 3 : 1
   const rule = required ? `required by ${requirement}` : `not required (${requirement})`
   return {
