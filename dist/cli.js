@@ -52273,17 +52273,16 @@ var CosignVerifier = class {
       const check = plan.signer ? { signer: plan.signer, ignoreTlog: plan.policy.ignoreTlog } : void 0;
       const verification = await this.verifySigner(plan, check, digest, now, stored);
       if (!plan.signer) return verification.finding;
-      const [counted] = countDistinctSigners(
+      const [counted2] = countDistinctSigners(
         [{ ...plan.signer, name: UNNAMED_SIGNER }],
         [signerFinding(UNNAMED_SIGNER, plan.signer.kind, verification)]
       );
-      const combined2 = combineSigners([counted], 1);
-      return { ...verification.finding, signers: [counted], threshold: combined2.threshold };
+      const combined2 = combineSigners([counted2], 1);
+      return { ...verification.finding, signers: [counted2], threshold: combined2.threshold };
     }
     const signers = plan.signers ?? [];
-    const tlogChecked = signers.some(
-      (signer) => signer.kind === "github" || !checkOf(plan, signer).ignoreTlog
-    );
+    const checksLog = (signer) => signer.kind === "github" || !checkOf(plan, signer).ignoreTlog;
+    const tlogChecked = signers.some(checksLog);
     const expected = signers.map((s) => s.name).join(", ");
     if (signers.length === 0) {
       return {
@@ -52309,11 +52308,12 @@ var CosignVerifier = class {
     const attempts = findings.reduce((sum, f) => sum + (f.attempts ?? 0), 0);
     const first = findings.find((f) => f.counted) ?? combined.decisive;
     const message = combined.outcome === "verified" ? void 0 : `${combined.threshold.counted} of ${threshold} required distinct trusted signer${threshold === 1 ? "" : "s"} verified` + (combined.decisive?.message ? `; ${combined.decisive.name}: ${combined.decisive.message}` : "");
+    const counted = signers.filter((_, i) => findings[i].counted);
     return {
       outcome: combined.outcome,
       expected,
       count: combined.threshold.counted,
-      tlogChecked,
+      tlogChecked: counted.length > 0 ? counted.some(checksLog) : tlogChecked,
       ...first?.identity !== void 0 && { identity: first.identity },
       ...first?.issuer !== void 0 && { issuer: first.issuer },
       ...first?.keyFingerprint !== void 0 && { keyFingerprint: first.keyFingerprint },

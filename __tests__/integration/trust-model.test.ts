@@ -402,6 +402,9 @@ describe('mixed key and keyless signers', () => {
     const keyOnly = byName(result, 'a-only')
     expect(signerResults(keyOnly)).toEqual(['a:verified+', 'images-ci:invalid'])
     expect(keyOnly.decision.trustStatus).toBe('invalid')
+    // A log vouched for what counted: the keyless signer's, not the key's (ignore_tlog).
+    expect(both.findings.signature.tlogChecked).toBe(true)
+    expect(keyOnly.findings.signature.tlogChecked).toBe(false)
   })
 })
 

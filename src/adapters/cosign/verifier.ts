@@ -306,9 +306,9 @@ export class CosignVerifier {
       return { ...verification.finding, signers: [counted], threshold: combined.threshold }
     }
     const signers = plan.signers ?? []
-    const tlogChecked = signers.some(
-      signer => signer.kind === 'github' || !checkOf(plan, signer).ignoreTlog
-    )
+    const checksLog = (signer: NamedSigner): boolean =>
+      signer.kind === 'github' || !checkOf(plan, signer).ignoreTlog
+    const tlogChecked = signers.some(checksLog)
     const expected = signers.map(s => s.name).join(', ')
     if (signers.length === 0) {
       return {
@@ -342,11 +342,14 @@ export class CosignVerifier {
           (combined.decisive?.message
             ? `; ${combined.decisive.name}: ${combined.decisive.message}`
             : '')
+    // Whether a log vouched for what counted: of the signers that counted when
+    // any did, else of any signer that would have been checked against one.
+    const counted = signers.filter((_, i) => findings[i].counted)
     return {
       outcome: combined.outcome,
       expected,
       count: combined.threshold.counted,
-      tlogChecked,
+      tlogChecked: counted.length > 0 ? counted.some(checksLog) : tlogChecked,
       ...(first?.identity !== undefined && { identity: first.identity }),
       ...(first?.issuer !== undefined && { issuer: first.issuer }),
       ...(first?.keyFingerprint !== undefined && { keyFingerprint: first.keyFingerprint }),
