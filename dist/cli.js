@@ -55649,6 +55649,9 @@ function keySource(policy2, key, value) {
   const noted = policy2.sources.find((source) => source.startsWith(`${key}=`));
   return noted ?? `${key}=${String(value)}`;
 }
+function daysOld(days) {
+  return `${days} day${days === 1 ? "" : "s"} old`;
+}
 function suffix(message) {
   return message ? `: ${message.split("\n")[0]}` : "";
 }
@@ -55701,7 +55704,7 @@ function ageStep(findings) {
     return {
       check: "age",
       code: 1,
-      text: `age: pinned ${age.added}, ${age.ageDays} days old, older than ${ttl} \u2192 stale \u2192 1`
+      text: `age: pinned ${age.added}, ${daysOld(age.ageDays)}, older than ${ttl} \u2192 stale \u2192 1`
     };
   }
   if (age.ageDays === void 0 || age.note) {
@@ -55710,7 +55713,7 @@ function ageStep(findings) {
   return {
     check: "age",
     code: 0,
-    text: `age: pinned ${age.added}, ${age.ageDays} days old, within ${ttl}`
+    text: `age: pinned ${age.added}, ${daysOld(age.ageDays)}, within ${ttl}`
   };
 }
 var TRUST_OF_RESULT = {

@@ -340,6 +340,11 @@ describe('decideImage', () => {
       )
     })
 
+    it('says 1 day old, not 1 days', () => {
+      const { path } = decideImage(makeFindings({ age: { ageDays: 1, stale: false } }))
+      expect(path[1]).toMatch(/, 1 day old, within digest_ttl=7$/)
+    })
+
     it('names the attempts and the outcome of a check that could not complete', () => {
       const { path } = decideImage(
         makeFindings({

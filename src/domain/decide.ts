@@ -114,6 +114,10 @@ function keySource(policy: EffectivePolicy, key: string, value: string | number 
   return noted ?? `${key}=${String(value)}`
 }
 
+function daysOld(days: number | undefined): string {
+  return `${days} day${days === 1 ? '' : 's'} old`
+}
+
 function suffix(message: string | undefined): string {
   return message ? `: ${message.split('\n')[0]}` : ''
 }
@@ -168,7 +172,7 @@ function ageStep(findings: ImageFindings): DecisionStep {
     return {
       check: 'age',
       code: 1,
-      text: `age: pinned ${age.added}, ${age.ageDays} days old, older than ${ttl} → stale → 1`
+      text: `age: pinned ${age.added}, ${daysOld(age.ageDays)}, older than ${ttl} → stale → 1`
     }
   }
   if (age.ageDays === undefined || age.note) {
@@ -177,7 +181,7 @@ function ageStep(findings: ImageFindings): DecisionStep {
   return {
     check: 'age',
     code: 0,
-    text: `age: pinned ${age.added}, ${age.ageDays} days old, within ${ttl}`
+    text: `age: pinned ${age.added}, ${daysOld(age.ageDays)}, within ${ttl}`
   }
 }
 
