@@ -47099,7 +47099,25 @@ function unique(signers) {
   return signers.filter((signer) => !seen.has(signer.name) && seen.add(signer.name));
 }
 function configWarnings(config) {
-  return [...config.policy.warnings ?? [], ...config.matrix.warnings ?? []];
+  const warnings = [...config.policy.warnings ?? [], ...config.matrix.warnings ?? []];
+  let references;
+  try {
+    references = planImages(config, {}).map((plan) => plan.reference);
+  } catch {
+    return warnings;
+  }
+  const taken = new Set(
+    references.map((reference) => findOverride(config.policy.overrides, reference))
+  );
+  for (const override of config.policy.overrides) {
+    if (taken.has(override)) continue;
+    warnings.push({
+      code: "unused-override",
+      message: `override "${override.match}" applies to no image: no row's repository:tag matches it${references.some((reference) => matchesGlob(override.match, reference)) ? " that a more specific override does not take" : ""}`,
+      ...override.location && { location: override.location }
+    });
+  }
+  return warnings;
 }
 function planImages(config, options) {
   const issues = [];

@@ -247,7 +247,10 @@ describe('YAML snippets in the docs', () => {
           matrixPath: isPolicy ? 'ci/other.yml' : 'ci/snippet.yml',
           workspace
         })
-        expect({ file, text, checked }).toEqual({
+        // A snippet is paired with the example's other file, not its own: an
+        // override it shows need not match the example matrix's rows.
+        const warnings = checked.warnings.filter(w => w.code !== 'unused-override')
+        expect({ file, text, checked: { ...checked, warnings } }).toEqual({
           file,
           text,
           checked: { issues: [], warnings: [] }

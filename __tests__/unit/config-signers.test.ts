@@ -246,6 +246,26 @@ describe('the policy file with signers', () => {
     expect(isStartAnchored(pattern)).toBe(anchored)
   })
 
+  it('warns about an override no image takes, at its line', async () => {
+    const config = await loadFrom(
+      workspace,
+      `policy:
+  overrides:
+    - match: 'ghcr.io/rocm/dev:*'
+      digest_ttl: 30
+    - match: 'mirror.example/rocm/dev:*'
+      threshold: 1
+    - match: 'ghcr.io/rocm/*'
+      digest_ttl: 60
+`,
+      MINIMAL_MATRIX
+    )
+    expect(configWarnings(config).map(w => `${w.location?.line} ${w.code} ${w.message}`)).toEqual([
+      `5 unused-override override "mirror.example/rocm/dev:*" applies to no image: no row's repository:tag matches it`,
+      `7 unused-override override "ghcr.io/rocm/*" applies to no image: no row's repository:tag matches it that a more specific override does not take`
+    ])
+  })
+
   it('warns (not an error) about attest_mode none next to requirements', async () => {
     const config = await loadFrom(
       workspace,

@@ -268,9 +268,32 @@ function unique(signers: NamedSigner[]): NamedSigner[] {
   return signers.filter(signer => !seen.has(signer.name) && seen.add(signer.name))
 }
 
-/** Both files' warnings (problems that do not stop the run), the policy's first. */
+/**
+ * Both files' warnings (problems that do not stop the run), the policy's
+ * first, and `unused-override`: an override no image of the matrix takes (its
+ * glob matches no `repository:tag`, or a more specific override wins for each
+ * it matches) — a `threshold: 2` on a mistyped glob would silently not apply.
+ */
 export function configWarnings(config: Config): ConfigIssue[] {
-  return [...(config.policy.warnings ?? []), ...(config.matrix.warnings ?? [])]
+  const warnings = [...(config.policy.warnings ?? []), ...(config.matrix.warnings ?? [])]
+  let references: string[]
+  try {
+    references = planImages(config, {}).map(plan => plan.reference)
+  } catch {
+    return warnings // a matrix that cannot be planned has errors, reported as such
+  }
+  const taken = new Set(
+    references.map(reference => findOverride(config.policy.overrides, reference))
+  )
+  for (const override of config.policy.overrides) {
+    if (taken.has(override)) continue
+    warnings.push({
+      code: 'unused-override',
+      message: `override "${override.match}" applies to no image: no row's repository:tag matches it${references.some(reference => matchesGlob(override.match, reference)) ? ' that a more specific override does not take' : ''}`,
+      ...(override.location && { location: override.location })
+    })
+  }
+  return warnings
 }
 
 /**
