@@ -49874,7 +49874,11 @@ var DataReader = class {
       }
       const target = node.resolve(this.document);
       if (!target) {
-        this.issue("yaml-syntax", `alias *${node.source} names no anchor`, location);
+        this.issue(
+          "yaml-syntax",
+          `alias *${node.source} names no anchor; a value that starts with \`*\` (a glob) must be quoted: '*${node.source}'`,
+          location
+        );
         return null;
       }
       return this.read(target, path, depth + 1);

@@ -91,6 +91,18 @@ describe('parseYaml', () => {
       expect(parsed.issues[0]?.location?.line).toBeGreaterThanOrEqual(3)
     })
 
+    it('an unquoted glob starting with * (an alias of no anchor), saying to quote it', () => {
+      const parsed = parseYaml(
+        bytes('policy:\n  overrides:\n    - match: *-ubuntu-24.04\n      digest_ttl: 3\n'),
+        FILE
+      )
+      const issue = parsed.issues.find(i => i.message.includes('names no anchor'))
+      expect(issue?.message).toContain(
+        "a value that starts with `*` (a glob) must be quoted: '*-ubuntu-24.04'"
+      )
+      expect(issue?.location?.line).toBe(3)
+    })
+
     it('a second document', () => {
       const parsed = parseYaml(bytes('a: 1\n---\nb: 2\n'), FILE)
       expect(parsed.issues.map(i => i.code)).toContain('yaml-syntax')

@@ -233,7 +233,11 @@ class DataReader {
       }
       const target = node.resolve(this.document)
       if (!target) {
-        this.issue('yaml-syntax', `alias *${node.source} names no anchor`, location)
+        this.issue(
+          'yaml-syntax',
+          `alias *${node.source} names no anchor; a value that starts with \`*\` (a glob) must be quoted: '*${node.source}'`,
+          location
+        )
         return null
       }
       return this.read(target, path, depth + 1)
