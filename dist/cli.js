@@ -58336,6 +58336,27 @@ async function updateMatrix(options, deps) {
   return { ok: true, result };
 }
 
+// src/render/update-text.ts
+function renderUpdateText(input) {
+  const lines = [];
+  for (const image of input.updated) {
+    const from = image.oldDigest ? `${shortDigest(image.oldDigest)} \u2192 ` : "";
+    const signer = image.signer ? `, signed by ${image.signer}` : "";
+    lines.push(
+      `updated  ${image.reference}  ${from}${shortDigest(image.newDigest)}  (${REASON_TEXT[image.reason]}; ${image.trustStatus}${signer})`
+    );
+  }
+  for (const image of input.rejected) {
+    const candidate = image.newDigest ? `  ${shortDigest(image.newDigest)}` : "";
+    lines.push(
+      `refused  ${image.reference}${candidate}  (${REASON_TEXT[image.trigger]}; ${image.trustStatus}): ${image.reason}`
+    );
+  }
+  if (lines.length === 0) lines.push("every pin is current and within its policy");
+  return `${lines.join("\n")}
+`;
+}
+
 // src/cli/update.ts
 async function runUpdateCli(options) {
   const outcome = await updateMatrix({ ...options, now: /* @__PURE__ */ new Date() }, options);
@@ -58346,8 +58367,7 @@ async function runUpdateCli(options) {
     return 4;
   }
   const result = options.secrets?.redactDeep(outcome.result) ?? outcome.result;
-  options.out(`${result.prBody}
-`);
+  options.out(renderUpdateText(result));
   options.out(
     result.changed ? options.dryRun ? `${options.matrixPath} would change (dry run: not written)
 ` : `${options.matrixPath} updated

@@ -105,6 +105,26 @@ describe('rocm-provenance (dist/cli.js)', () => {
     expect(report.images[0].trustStatus).toBe('valid')
   })
 
+  it('update --dry-run prints each digest it refuses, the reason in full as plain text, and writes nothing', async () => {
+    const matrix = readFileSync(join(workspace, 'ci', 'rocm_matrix.yml'), 'utf8')
+    const run = await cli(workspace, [
+      'update',
+      '--dry-run',
+      '--insecure-registry',
+      registry.host,
+      '--cosign-path',
+      toolPath('cosign')
+    ])
+    // The tag moved to an unsigned image: refused, with the policy step that refused it.
+    expect(run.stdout).toMatch(
+      /^refused {2}127\.0\.0\.1:\d+\/rocm\/dev:6\.4\.3-ubuntu-22\.04 {2}sha256:[0-9a-f]{12} {2}\(tag moved; unsigned\): signature: no signature found \(expected signer ci\/keys\/release\.pub\).*required by require_signature=true \(policy ci\/rocm_policy\.yml:\d+:\d+\) → 3$/m
+    )
+    expect(run.stdout).toContain('ci/rocm_matrix.yml: nothing to change')
+    expect(run.stdout).not.toMatch(/&#|&quot;|\|---\|/)
+    expect(readFileSync(join(workspace, 'ci', 'rocm_matrix.yml'), 'utf8')).toBe(matrix)
+    expect(run.code).toBe(1)
+  })
+
   it('says how to get cosign when it is not where the run looks for it', async () => {
     const run = await cli(workspace, [
       'verify',

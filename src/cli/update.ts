@@ -3,6 +3,7 @@ import type { Adapters } from '../adapters/create.js'
 import { updateMatrix, type UpdateMatrixOptions } from '../app/update-matrix.js'
 import { formatLocation } from '../domain/errors.js'
 import type { SecretRedactor } from '../domain/secrets.js'
+import { renderUpdateText } from '../render/update-text.js'
 
 /** 0 nothing rejected, 1 something rejected, 4 configuration error. */
 export async function runUpdateCli(
@@ -19,7 +20,7 @@ export async function runUpdateCli(
     return 4
   }
   const result = options.secrets?.redactDeep(outcome.result) ?? outcome.result
-  options.out(`${result.prBody}\n`)
+  options.out(renderUpdateText(result))
   options.out(
     result.changed
       ? options.dryRun

@@ -18,7 +18,8 @@ import { codeSpan, escapeMarkdown, oneLine } from './markdown.js'
 /** Long cosign messages are cut here: the full text is in the job log. */
 const MAX_CELL_LENGTH = 400
 
-const REASON_TEXT: Record<RejectTrigger, string> = {
+/** Why a row was looked at, in words (the pull request and the terminal). */
+export const REASON_TEXT: Record<RejectTrigger, string> = {
   'tag-moved': 'tag moved',
   'pin-stale': 'pin older than digest_ttl',
   'not-pinned': 'row was not pinned',
