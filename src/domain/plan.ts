@@ -427,50 +427,62 @@ interface PreferredChoice {
 }
 
 /**
- * The plan CI should use (the `image` output), by `rocm.policy`: the wanted
- * version (`default`'s, else the newest) on `prefer_os`, then the `default` row,
- * then the wanted version on `fallback_os`, then `fallback_version` on those OSes
- * or any, then any row of the wanted version. Without `rocm.policy`: the plans in
- * matrix order. The first candidate that is pinned to a digest wins (a row still
- * holding a placeholder cannot be pulled by digest); `reason` says which rule
- * chose it and which preferred rows were passed over as not pinned. Undefined
- * when no plan is pinned.
+ * The rows `rocm.policy` prefers, in its order, each with the rule that names
+ * it: the wanted version (`default`'s, else the newest) on `prefer_os`, then the
+ * `default` row, then the wanted version on `fallback_os`, then
+ * `fallback_version` on those OSes or any, then any row of the wanted version.
+ * Empty without `rocm.policy`. The one home of the preference order.
+ */
+function preferredCandidates(
+  matrix: Matrix,
+  plans: ImagePlan[]
+): { plan: ImagePlan; rule: string }[] {
+  const preference = matrix.preference
+  if (!preference) return []
+  const find = (version: string | undefined, os: string | undefined): ImagePlan | undefined =>
+    version === undefined
+      ? undefined
+      : plans.find(p => p.row.version === version && (os === undefined || p.row.os === os))
+  const newest = plans.map(p => p.row.version).sort((a, b) => compareVersionText(b, a))[0]
+  const [defaultVersion, defaultOs] = preference.default ?? [undefined, undefined]
+  const version = defaultVersion ?? newest
+  const { preferOs, fallbackOs, fallbackVersion } = preference
+  const candidates: { plan: ImagePlan; rule: string }[] = []
+  const add = (plan: ImagePlan | undefined, rule: string): void => {
+    if (plan) candidates.push({ plan, rule })
+  }
+  if (preferOs !== undefined) add(find(version, preferOs), `prefer_os ${preferOs}`)
+  if (defaultOs !== undefined) add(find(defaultVersion, defaultOs), '`default`')
+  if (fallbackOs !== undefined) add(find(version, fallbackOs), `fallback_os ${fallbackOs}`)
+  if (preferOs !== undefined)
+    add(find(fallbackVersion, preferOs), `fallback_version ${fallbackVersion} on prefer_os`)
+  if (fallbackOs !== undefined)
+    add(find(fallbackVersion, fallbackOs), `fallback_version ${fallbackVersion} on fallback_os`)
+  add(find(fallbackVersion, undefined), `fallback_version ${fallbackVersion}`)
+  add(find(version, undefined), `version ${version}`)
+  return candidates
+}
+
+/**
+ * The plan CI should use (the `image` output): the first of the rows
+ * `rocm.policy` prefers (preferredCandidates), then the plans in matrix order,
+ * that is pinned to a digest (a row still holding a placeholder cannot be
+ * pulled by digest); `reason` says which rule chose it and which preferred
+ * rows were passed over as not pinned. Undefined when no plan is pinned.
  */
 export function choosePreferredRow(
   matrix: Matrix,
   plans: ImagePlan[]
 ): PreferredChoice | undefined {
-  const preference = matrix.preference
-  const candidates: { plan: ImagePlan | undefined; rule: string }[] = []
-  if (preference) {
-    const find = (version: string | undefined, os: string | undefined): ImagePlan | undefined =>
-      version === undefined
-        ? undefined
-        : plans.find(p => p.row.version === version && (os === undefined || p.row.os === os))
-    const newest = plans.map(p => p.row.version).sort((a, b) => compareVersionText(b, a))[0]
-    const [defaultVersion, defaultOs] = preference.default ?? [undefined, undefined]
-    const version = defaultVersion ?? newest
-    const { preferOs, fallbackOs, fallbackVersion } = preference
-    const add = (plan: ImagePlan | undefined, rule: string): void => {
-      if (plan) candidates.push({ plan, rule })
-    }
-    if (preferOs !== undefined) add(find(version, preferOs), `prefer_os ${preferOs}`)
-    if (defaultOs !== undefined) add(find(defaultVersion, defaultOs), '`default`')
-    if (fallbackOs !== undefined) add(find(version, fallbackOs), `fallback_os ${fallbackOs}`)
-    if (preferOs !== undefined)
-      add(find(fallbackVersion, preferOs), `fallback_version ${fallbackVersion} on prefer_os`)
-    if (fallbackOs !== undefined)
-      add(find(fallbackVersion, fallbackOs), `fallback_version ${fallbackVersion} on fallback_os`)
-    add(find(fallbackVersion, undefined), `fallback_version ${fallbackVersion}`)
-    add(find(version, undefined), `version ${version}`)
-  }
-  for (const plan of plans) candidates.push({ plan, rule: 'matrix order' })
+  const candidates = [
+    ...preferredCandidates(matrix, plans),
+    ...plans.map(plan => ({ plan, rule: 'matrix order' }))
+  ]
   const passedOver: string[] = []
   for (const { plan, rule } of candidates) {
-    if (!plan) continue
     const name = `${plan.row.version} / ${plan.row.os}`
     if (plan.row.pin.kind === 'pinned') {
-      const by = preference ? `chosen by ${rule}` : 'the first pinned row (no rocm.policy)'
+      const by = matrix.preference ? `chosen by ${rule}` : 'the first pinned row (no rocm.policy)'
       const skipped =
         passedOver.length > 0 ? `; passed over as not pinned: ${passedOver.join(', ')}` : ''
       return { plan, reason: `${name}, ${by}${skipped}` }
@@ -488,24 +500,5 @@ export function choosePreferredPlan(matrix: Matrix, plans: ImagePlan[]): ImagePl
 
 /** The rule without the pinned requirement, for a matrix with no pinned row at all. */
 function legacyChoice(matrix: Matrix, plans: ImagePlan[]): ImagePlan | undefined {
-  const preference = matrix.preference
-  if (!preference || plans.length === 0) return plans[0]
-  const find = (version: string | undefined, os: string | undefined): ImagePlan | undefined =>
-    version === undefined
-      ? undefined
-      : plans.find(p => p.row.version === version && (os === undefined || p.row.os === os))
-  const newest = plans.map(p => p.row.version).sort((a, b) => compareVersionText(b, a))[0]
-  const [defaultVersion, defaultOs] = preference.default ?? [undefined, undefined]
-  const version = defaultVersion ?? newest
-  const { preferOs, fallbackOs, fallbackVersion } = preference
-  return (
-    (preferOs !== undefined ? find(version, preferOs) : undefined) ??
-    (defaultOs !== undefined ? find(defaultVersion, defaultOs) : undefined) ??
-    (fallbackOs !== undefined ? find(version, fallbackOs) : undefined) ??
-    (preferOs !== undefined ? find(fallbackVersion, preferOs) : undefined) ??
-    (fallbackOs !== undefined ? find(fallbackVersion, fallbackOs) : undefined) ??
-    find(fallbackVersion, undefined) ??
-    find(version, undefined) ??
-    plans[0]
-  )
+  return preferredCandidates(matrix, plans)[0]?.plan ?? plans[0]
 }
