@@ -5,7 +5,7 @@
  * Trust model `row-signer` runs exactly the checks of before 4.1; `signers`
  * checks every trusted signer and every attestation requirement.
  */
-import { summariseRequirements } from '../domain/attestations.js'
+import { requirementTypesText, summariseRequirements } from '../domain/attestations.js'
 import { causeChain } from '../domain/errors.js'
 import type {
   AttestationFinding,
@@ -31,7 +31,7 @@ export interface TrustFindings {
 export function skippedAttestation(plan: ImagePlan, message: string): AttestationFinding {
   const types =
     plan.trustModel === 'signers' && (plan.requirements ?? []).length > 0
-      ? [...new Set(plan.requirements!.map(requirement => requirement.type))].join(', ')
+      ? requirementTypesText(plan.requirements!)
       : plan.policy.attestationType
   return {
     outcome: 'skipped',

@@ -300,6 +300,11 @@ export function describeCondition(condition: ConditionFinding): string {
   return `${condition.path} ${verb} ${JSON.stringify(condition.pattern)} (value ${value})`
 }
 
+/** The predicate types of several requirements as one finding's `predicateType`: each once, in order. */
+export function requirementTypesText(requirements: readonly { type: string }[]): string {
+  return [...new Set(requirements.map(requirement => requirement.type))].join(', ')
+}
+
 /**
  * The requirements of one image as one attestation finding (for the trust
  * status and the report's `attestation`): `verified` when every requirement is
@@ -321,7 +326,7 @@ export function summariseRequirements(
     return {
       outcome: 'verified',
       mode,
-      predicateType: requirements.map(r => r.type).join(', '),
+      predicateType: requirementTypesText(requirements),
       ...(first?.statementDigest && { digest: first.statementDigest }),
       count: requirements.length,
       ...counts
