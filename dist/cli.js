@@ -39339,7 +39339,7 @@ import { resolve as resolve6 } from "node:path";
 import { parseArgs } from "node:util";
 
 // src/adapters/create.ts
-import { createHash as createHash5 } from "node:crypto";
+import { createHash as createHash4 } from "node:crypto";
 
 // src/adapters/cosign/batch.ts
 var DEFAULT_BATCH_WINDOW_MS = 20;
@@ -46667,6 +46667,9 @@ function describeCondition(condition) {
   const verb = condition.met ? "meets" : "fails";
   return `${condition.path} ${verb} ${JSON.stringify(condition.pattern)} (value ${value})`;
 }
+function requirementTypesText(requirements) {
+  return [...new Set(requirements.map((requirement) => requirement.type))].join(", ");
+}
 function summariseRequirements(mode, requirements) {
   const attempts = requirements.reduce((sum, r) => sum + (r.attempts ?? 0), 0);
   const counts = attempts > 0 ? { attempts } : {};
@@ -46676,7 +46679,7 @@ function summariseRequirements(mode, requirements) {
     return {
       outcome: "verified",
       mode,
-      predicateType: requirements.map((r) => r.type).join(", "),
+      predicateType: requirementTypesText(requirements),
       ...first?.statementDigest && { digest: first.statementDigest },
       count: requirements.length,
       ...counts
@@ -47218,35 +47221,39 @@ function planImages(config, options) {
   }
   return selected;
 }
-function choosePreferredRow(matrix2, plans) {
+function preferredCandidates(matrix2, plans) {
   const preference = matrix2.preference;
+  if (!preference) return [];
+  const find = (version2, os) => version2 === void 0 ? void 0 : plans.find((p) => p.row.version === version2 && (os === void 0 || p.row.os === os));
+  const newest = plans.map((p) => p.row.version).sort((a, b) => compareVersionText(b, a))[0];
+  const [defaultVersion, defaultOs] = preference.default ?? [void 0, void 0];
+  const version = defaultVersion ?? newest;
+  const { preferOs, fallbackOs, fallbackVersion } = preference;
   const candidates = [];
-  if (preference) {
-    const find = (version2, os) => version2 === void 0 ? void 0 : plans.find((p) => p.row.version === version2 && (os === void 0 || p.row.os === os));
-    const newest = plans.map((p) => p.row.version).sort((a, b) => compareVersionText(b, a))[0];
-    const [defaultVersion, defaultOs] = preference.default ?? [void 0, void 0];
-    const version = defaultVersion ?? newest;
-    const { preferOs, fallbackOs, fallbackVersion } = preference;
-    const add = (plan, rule) => {
-      if (plan) candidates.push({ plan, rule });
-    };
-    if (preferOs !== void 0) add(find(version, preferOs), `prefer_os ${preferOs}`);
-    if (defaultOs !== void 0) add(find(defaultVersion, defaultOs), "`default`");
-    if (fallbackOs !== void 0) add(find(version, fallbackOs), `fallback_os ${fallbackOs}`);
-    if (preferOs !== void 0)
-      add(find(fallbackVersion, preferOs), `fallback_version ${fallbackVersion} on prefer_os`);
-    if (fallbackOs !== void 0)
-      add(find(fallbackVersion, fallbackOs), `fallback_version ${fallbackVersion} on fallback_os`);
-    add(find(fallbackVersion, void 0), `fallback_version ${fallbackVersion}`);
-    add(find(version, void 0), `version ${version}`);
-  }
-  for (const plan of plans) candidates.push({ plan, rule: "matrix order" });
+  const add = (plan, rule) => {
+    if (plan) candidates.push({ plan, rule });
+  };
+  if (preferOs !== void 0) add(find(version, preferOs), `prefer_os ${preferOs}`);
+  if (defaultOs !== void 0) add(find(defaultVersion, defaultOs), "`default`");
+  if (fallbackOs !== void 0) add(find(version, fallbackOs), `fallback_os ${fallbackOs}`);
+  if (preferOs !== void 0)
+    add(find(fallbackVersion, preferOs), `fallback_version ${fallbackVersion} on prefer_os`);
+  if (fallbackOs !== void 0)
+    add(find(fallbackVersion, fallbackOs), `fallback_version ${fallbackVersion} on fallback_os`);
+  add(find(fallbackVersion, void 0), `fallback_version ${fallbackVersion}`);
+  add(find(version, void 0), `version ${version}`);
+  return candidates;
+}
+function choosePreferredRow(matrix2, plans) {
+  const candidates = [
+    ...preferredCandidates(matrix2, plans),
+    ...plans.map((plan) => ({ plan, rule: "matrix order" }))
+  ];
   const passedOver = [];
   for (const { plan, rule } of candidates) {
-    if (!plan) continue;
     const name = `${plan.row.version} / ${plan.row.os}`;
     if (plan.row.pin.kind === "pinned") {
-      const by = preference ? `chosen by ${rule}` : "the first pinned row (no rocm.policy)";
+      const by = matrix2.preference ? `chosen by ${rule}` : "the first pinned row (no rocm.policy)";
       const skipped = passedOver.length > 0 ? `; passed over as not pinned: ${passedOver.join(", ")}` : "";
       return { plan, reason: `${name}, ${by}${skipped}` };
     }
@@ -51778,7 +51785,7 @@ function publicKeyFingerprint(pem) {
 }
 
 // src/adapters/cosign/output.ts
-import { createHash as createHash2, X509Certificate } from "node:crypto";
+import { X509Certificate } from "node:crypto";
 
 // src/domain/cosign-bundles.ts
 var COSIGN_SIGN_PREDICATE_TYPE = "https://sigstore.dev/cosign/sign/v1";
@@ -51811,9 +51818,11 @@ function signatureBundleCandidates(claims, signer, pinned, options = {}) {
 }
 
 // src/adapters/cosign/sigstore-bundle.ts
+import { createHash as createHash2 } from "node:crypto";
 import { writeFile as writeFile2 } from "node:fs/promises";
 import { join as join3 } from "node:path";
 var DEFAULT_TIMEOUT_MS = 12e4;
+var IN_TOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json";
 var UNFINISHED = /dial tcp|connection refused|no such host|i\/o timeout|TLS handshake|context deadline exceeded|updating local metadata|tuf:/i;
 function valueAt(value, ...path) {
   let current = value;
@@ -51899,13 +51908,28 @@ function lastError(stderr) {
     ""
   );
 }
+function envelopeStatement(envelope) {
+  const payload = valueAt(envelope, "payload");
+  if (typeof payload !== "string" || payload === "") return "an envelope has no payload";
+  const payloadType = valueAt(envelope, "payloadType");
+  if (payloadType !== IN_TOTO_PAYLOAD_TYPE)
+    return `an envelope has payload type ${typeof payloadType === "string" ? payloadType : "(none)"}`;
+  const decoded = Buffer.from(payload, "base64");
+  try {
+    return {
+      digest: `sha256:${createHash2("sha256").update(decoded).digest("hex")}`,
+      statement: JSON.parse(decoded.toString("utf8"))
+    };
+  } catch {
+    return "an envelope payload is not a JSON in-toto statement";
+  }
+}
 
 // src/adapters/cosign/output.ts
 var SIGNATURE_TYPES = [
   COSIGN_SIGN_PREDICATE_TYPE,
   "cosign container image signature"
 ];
-var IN_TOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json";
 function isObject(value) {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
@@ -51977,22 +52001,6 @@ function summarizeVerifyOutput(stdout, pinned) {
     ...logIndex !== void 0 ? { rekorLogIndex: logIndex } : {},
     ...integratedTime !== void 0 ? { signedAt: new Date(integratedTime * 1e3).toISOString() } : {}
   };
-}
-function envelopeStatement(envelope) {
-  const payload = stringAt(envelope, "payload");
-  if (!payload) return "an envelope has no payload";
-  const payloadType = stringAt(envelope, "payloadType");
-  if (payloadType !== IN_TOTO_PAYLOAD_TYPE)
-    return `an envelope has payload type ${payloadType ?? "(none)"}`;
-  const decoded = Buffer.from(payload, "base64");
-  try {
-    return {
-      digest: `sha256:${createHash2("sha256").update(decoded).digest("hex")}`,
-      statement: JSON.parse(decoded.toString("utf8"))
-    };
-  } catch {
-    return "an envelope payload is not a JSON in-toto statement";
-  }
 }
 function readEnvelopeLine(line) {
   let envelope;
@@ -52809,7 +52817,6 @@ var import_asn1_schema = __toESM(require_cjs2(), 1);
 var import_asn1_tsp = __toESM(require_cjs6(), 1);
 var import_asn1_x509 = __toESM(require_cjs3(), 1);
 var import_asn1js = __toESM(require_build2(), 1);
-import { createHash as createHash3 } from "node:crypto";
 import { readFile as readFile3 } from "node:fs/promises";
 import { resolve as resolve5 } from "node:path";
 
@@ -52891,19 +52898,6 @@ function nextLink(link) {
 var SIGSTORE_BUNDLE_LAYER = SIGSTORE_BUNDLE_ARTIFACT_TYPE;
 var MAX_BUNDLES = 16;
 var MAX_REFERRERS_READ = 64;
-function bundleStatement(bundle) {
-  const payload = bundle?.dsseEnvelope?.payload;
-  if (typeof payload !== "string") return void 0;
-  const bytes = Buffer.from(payload, "base64");
-  try {
-    return {
-      digest: `sha256:${createHash3("sha256").update(bytes).digest("hex")}`,
-      statement: JSON.parse(bytes.toString("utf8"))
-    };
-  } catch {
-    return void 0;
-  }
-}
 function signedTimestampTime(signedTimestamp) {
   try {
     const response = import_asn1_schema.AsnConvert.parse(Buffer.from(signedTimestamp, "base64"), import_asn1_tsp.TimeStampResp);
@@ -53154,9 +53148,10 @@ var GitHubBundleVerifier = class _GitHubBundleVerifier {
     }
     if (bundle === void 0) return { ...where, ...refused };
     const der = bundleCertificate(bundle);
-    const statement = bundleStatement(bundle);
-    if (!der || !statement)
-      return { ...where, result: "invalid", message: "the bundle has no certificate or statement" };
+    const statement = envelopeStatement(bundle?.dsseEnvelope);
+    if (!der) return { ...where, result: "invalid", message: "the bundle has no certificate" };
+    if (typeof statement === "string")
+      return { ...where, result: "invalid", message: `the bundle's statement: ${statement}` };
     let claims;
     try {
       claims = readGitHubClaims(der);
@@ -53324,7 +53319,7 @@ async function createCosignTools(options) {
 }
 
 // src/adapters/registry/client.ts
-import { createHash as createHash4 } from "node:crypto";
+import { createHash as createHash3 } from "node:crypto";
 
 // src/lib/keyed-gate.ts
 var realSleep2 = (ms) => new Promise((resolve7) => setTimeout(resolve7, ms));
@@ -54579,7 +54574,7 @@ var PATH_COMPONENT2 = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
 var REPOSITORY_PATTERN = new RegExp(`^${PATH_COMPONENT2}(?:/${PATH_COMPONENT2})*$`);
 var DEFAULT_REGISTRY_CONCURRENCY = 8;
 function sha256Digest(body) {
-  return `sha256:${createHash4("sha256").update(body).digest("hex")}`;
+  return `sha256:${createHash3("sha256").update(body).digest("hex")}`;
 }
 function registryApiHost(registry) {
   return normalizeRegistryHost(registry) === DOCKER_HUB ? DOCKER_HUB_API_HOST : registry;
@@ -55641,7 +55636,7 @@ function createAdapters(options) {
       attestations
     });
   };
-  const sha256 = (text2) => createHash5("sha256").update(text2).digest("hex");
+  const sha256 = (text2) => createHash4("sha256").update(text2).digest("hex");
   return { registry, prepareCosign, loadConfig, matrixFile, sha256, schedule: registry };
 }
 
@@ -56246,7 +56241,7 @@ async function inspectPinned(plan, client, pinned, counter) {
 
 // src/app/trust.ts
 function skippedAttestation(plan, message) {
-  const types = plan.trustModel === "signers" && (plan.requirements ?? []).length > 0 ? [...new Set(plan.requirements.map((requirement) => requirement.type))].join(", ") : plan.policy.attestationType;
+  const types = plan.trustModel === "signers" && (plan.requirements ?? []).length > 0 ? requirementTypesText(plan.requirements) : plan.policy.attestationType;
   return {
     outcome: "skipped",
     mode: plan.policy.attestMode,

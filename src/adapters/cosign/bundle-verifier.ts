@@ -10,7 +10,6 @@
  * is asked first; the API only when the registry holds no bundle that passes,
  * which spares the API's rate limit.
  */
-import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { SignedData, id_signedData } from '@peculiar/asn1-cms'
@@ -19,7 +18,6 @@ import { PKIStatus, TimeStampResp, TSTInfo, id_ct_tstInfo } from '@peculiar/asn1
 import { Certificate, SubjectAlternativeName, id_ce_subjectAltName } from '@peculiar/asn1-x509'
 import { fromBER, Utf8String } from 'asn1js'
 import type { GitHubSignerVerifier } from '../../app/ports.js'
-import type { VerifiedStatement } from '../../domain/attestations.js'
 import { causeChain } from '../../domain/errors.js'
 import {
   bundleTimeEvidence,
@@ -49,6 +47,7 @@ import {
   bundleCertificate,
   bundleIntegratedTime,
   bundleLogIndex,
+  envelopeStatement,
   verifyBundle,
   verifyBundleArguments,
   type BundleVerification
@@ -75,21 +74,6 @@ interface GitHubBundleVerifierOptions {
   timeoutMs?: number
   env?: NodeJS.ProcessEnv
   log?: (message: string) => void
-}
-
-/** The in-toto statement of a DSSE bundle: its payload bytes' SHA-256 and the parsed JSON. */
-function bundleStatement(bundle: unknown): VerifiedStatement | undefined {
-  const payload = (bundle as { dsseEnvelope?: { payload?: unknown } } | null)?.dsseEnvelope?.payload
-  if (typeof payload !== 'string') return undefined
-  const bytes = Buffer.from(payload, 'base64')
-  try {
-    return {
-      digest: `sha256:${createHash('sha256').update(bytes).digest('hex')}`,
-      statement: JSON.parse(bytes.toString('utf8')) as unknown
-    }
-  } catch {
-    return undefined
-  }
 }
 
 /**
@@ -400,9 +384,10 @@ export class GitHubBundleVerifier implements GitHubSignerVerifier {
     }
     if (bundle === undefined) return { ...where, ...refused! }
     const der = bundleCertificate(bundle)
-    const statement = bundleStatement(bundle)
-    if (!der || !statement)
-      return { ...where, result: 'invalid', message: 'the bundle has no certificate or statement' }
+    const statement = envelopeStatement((bundle as { dsseEnvelope?: unknown } | null)?.dsseEnvelope)
+    if (!der) return { ...where, result: 'invalid', message: 'the bundle has no certificate' }
+    if (typeof statement === 'string')
+      return { ...where, result: 'invalid', message: `the bundle's statement: ${statement}` }
     let claims: GitHubCertificateClaims
     try {
       claims = readGitHubClaims(der)

@@ -5,7 +5,7 @@
  * also accepts an attestation as a signature, and every entry must cover the
  * pinned digest.
  */
-import { createHash, X509Certificate } from 'node:crypto'
+import { X509Certificate } from 'node:crypto'
 import {
   expandPredicateType,
   subjectDigests,
@@ -22,7 +22,8 @@ import {
   bundleIntegratedTime,
   bundleKeyHint,
   bundleLogIndex,
-  bundleTlogEntries
+  bundleTlogEntries,
+  envelopeStatement
 } from './sigstore-bundle.js'
 
 /** `critical.type` of a signature: cosign 3 bundles, and cosign 2's simple signing. */
@@ -30,8 +31,6 @@ const SIGNATURE_TYPES: readonly string[] = [
   COSIGN_SIGN_PREDICATE_TYPE,
   'cosign container image signature'
 ]
-
-const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json'
 
 type SignatureSummary =
   | {
@@ -152,28 +151,6 @@ interface Statement {
   predicateType?: string
   subjectDigests: string[]
   builderId?: string
-}
-
-/**
- * The in-toto statement of a DSSE envelope (parsed JSON): its payload bytes'
- * SHA-256 and the parsed statement; or why it is none (no payload, another
- * payload type, a payload that is not JSON).
- */
-function envelopeStatement(envelope: unknown): VerifiedStatement | string {
-  const payload = stringAt(envelope, 'payload')
-  if (!payload) return 'an envelope has no payload'
-  const payloadType = stringAt(envelope, 'payloadType')
-  if (payloadType !== IN_TOTO_PAYLOAD_TYPE)
-    return `an envelope has payload type ${payloadType ?? '(none)'}`
-  const decoded = Buffer.from(payload, 'base64')
-  try {
-    return {
-      digest: `sha256:${createHash('sha256').update(decoded).digest('hex')}`,
-      statement: JSON.parse(decoded.toString('utf8')) as unknown
-    }
-  } catch {
-    return 'an envelope payload is not a JSON in-toto statement'
-  }
 }
 
 /** One line of `cosign verify-attestation` as a DSSE envelope's statement. */

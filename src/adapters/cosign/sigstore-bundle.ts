@@ -7,13 +7,17 @@
  * runner. Shared by the GitHub signer (bundle-verifier.ts) and the cosign 3
  * signing-time check (verifier.ts).
  */
+import { createHash } from 'node:crypto'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import type { VerifiedStatement } from '../../domain/attestations.js'
 import type { Digest } from '../../domain/types.js'
 import { runProcess } from '../process.js'
 import { withCosignState } from './state.js'
 
 const DEFAULT_TIMEOUT_MS = 120_000
+/** The DSSE payload type of an in-toto statement. */
+export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json'
 
 /** What cosign's failure means: not this signer's (`invalid`) or not finished. */
 const UNFINISHED =
@@ -161,4 +165,26 @@ function lastError(stderr: string): string {
     /^Error:\s*/,
     ''
   )
+}
+
+/**
+ * The in-toto statement of a DSSE envelope (parsed JSON): its payload bytes'
+ * SHA-256 and the parsed statement; or why it is none (no payload, another
+ * payload type, a payload that is not JSON).
+ */
+export function envelopeStatement(envelope: unknown): VerifiedStatement | string {
+  const payload = valueAt(envelope, 'payload')
+  if (typeof payload !== 'string' || payload === '') return 'an envelope has no payload'
+  const payloadType = valueAt(envelope, 'payloadType')
+  if (payloadType !== IN_TOTO_PAYLOAD_TYPE)
+    return `an envelope has payload type ${typeof payloadType === 'string' ? payloadType : '(none)'}`
+  const decoded = Buffer.from(payload, 'base64')
+  try {
+    return {
+      digest: `sha256:${createHash('sha256').update(decoded).digest('hex')}`,
+      statement: JSON.parse(decoded.toString('utf8')) as unknown
+    }
+  } catch {
+    return 'an envelope payload is not a JSON in-toto statement'
+  }
 }
