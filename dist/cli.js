@@ -51573,34 +51573,6 @@ var SHOWN_REASONS = 3;
 function decodeBase64(text2) {
   return new TextDecoder().decode(Uint8Array.from(atob(text2), (char) => char.charCodeAt(0)));
 }
-var PROTO_FIELD_NAME = /^[a-z][a-z0-9]*(?:_[a-z0-9]*)+$/;
-function jsonCamelCase(name) {
-  let out2 = "";
-  let wasUnderscore = false;
-  for (const char of name) {
-    if (char !== "_") out2 += wasUnderscore && char >= "a" && char <= "z" ? char.toUpperCase() : char;
-    wasUnderscore = char === "_";
-  }
-  return out2;
-}
-function protojsonNames(bundle) {
-  const walk = (value) => {
-    if (Array.isArray(value)) return value.map(walk);
-    if (typeof value !== "object" || value === null) return value;
-    const out2 = /* @__PURE__ */ Object.create(null);
-    for (const [key, field] of Object.entries(value)) {
-      const name = PROTO_FIELD_NAME.test(key) ? jsonCamelCase(key) : key;
-      if (Object.hasOwn(out2, name)) throw new Error(`the bundle names its field ${name} twice`);
-      out2[name] = walk(field);
-    }
-    return out2;
-  };
-  try {
-    return { bundle: walk(bundle) };
-  } catch (error) {
-    return { problem: error instanceof Error ? error.message : String(error) };
-  }
-}
 function quoteMeta(text2) {
   return text2.replace(/[\\^$.*+?()[\]{}|]/g, "\\$&");
 }
@@ -51658,19 +51630,6 @@ function checkGitHubBundle(signer, claims, statement, pinned, predicateType) {
   if (signer.hostedRunnersOnly && claims.runnerEnvironment !== "github-hosted")
     return `built on a ${claims.runnerEnvironment ?? "unknown"} runner; hosted_runners_only refuses anything but github-hosted`;
   return void 0;
-}
-function bundleTimeEvidence(bundle) {
-  const material = valueOf(bundle, "verificationMaterial");
-  const entries = valueOf(material, "tlogEntries");
-  const timestamps = valueOf(valueOf(material, "timestampVerificationData"), "rfc3161Timestamps");
-  return {
-    tlogEntries: Array.isArray(entries) ? entries.length : 0,
-    signedTimestamps: Array.isArray(timestamps) ? timestamps.map((timestamp) => valueOf(timestamp, "signedTimestamp")).filter((value) => typeof value === "string" && value !== "") : []
-  };
-}
-function trustedRootHasCtLogs(trustedRoot) {
-  const logs = valueOf(trustedRoot, "ctlogs");
-  return Array.isArray(logs) && logs.length > 0;
 }
 function timeVerificationFor(evidence, trustedRoot) {
   if (evidence.tlogEntries > 0) return { args: [] };
@@ -51840,10 +51799,6 @@ function firstTlogEntry(bundle) {
   const entries = valueAt(bundle, "verificationMaterial", "tlogEntries");
   return Array.isArray(entries) ? entries[0] : void 0;
 }
-function bundleTlogEntries(bundle) {
-  const entries = valueAt(bundle, "verificationMaterial", "tlogEntries");
-  return Array.isArray(entries) ? entries.length : 0;
-}
 function bundleIntegratedTime(bundle) {
   const time = Number(valueAt(firstTlogEntry(bundle), "integratedTime") ?? NaN);
   return Number.isSafeInteger(time) && time > 0 ? new Date(time * 1e3).toISOString() : void 0;
@@ -51923,6 +51878,52 @@ function envelopeStatement(envelope) {
   } catch {
     return "an envelope payload is not a JSON in-toto statement";
   }
+}
+
+// src/domain/sigstore-bundle.ts
+function valueOf2(document, key) {
+  return typeof document === "object" && document !== null ? document[key] : void 0;
+}
+var PROTO_FIELD_NAME = /^[a-z][a-z0-9]*(?:_[a-z0-9]*)+$/;
+function jsonCamelCase(name) {
+  let out2 = "";
+  let wasUnderscore = false;
+  for (const char of name) {
+    if (char !== "_") out2 += wasUnderscore && char >= "a" && char <= "z" ? char.toUpperCase() : char;
+    wasUnderscore = char === "_";
+  }
+  return out2;
+}
+function protojsonNames(bundle) {
+  const walk = (value) => {
+    if (Array.isArray(value)) return value.map(walk);
+    if (typeof value !== "object" || value === null) return value;
+    const out2 = /* @__PURE__ */ Object.create(null);
+    for (const [key, field] of Object.entries(value)) {
+      const name = PROTO_FIELD_NAME.test(key) ? jsonCamelCase(key) : key;
+      if (Object.hasOwn(out2, name)) throw new Error(`the bundle names its field ${name} twice`);
+      out2[name] = walk(field);
+    }
+    return out2;
+  };
+  try {
+    return { bundle: walk(bundle) };
+  } catch (error) {
+    return { problem: error instanceof Error ? error.message : String(error) };
+  }
+}
+function bundleTimeEvidence(bundle) {
+  const material = valueOf2(bundle, "verificationMaterial");
+  const entries = valueOf2(material, "tlogEntries");
+  const timestamps = valueOf2(valueOf2(material, "timestampVerificationData"), "rfc3161Timestamps");
+  return {
+    tlogEntries: Array.isArray(entries) ? entries.length : 0,
+    signedTimestamps: Array.isArray(timestamps) ? timestamps.map((timestamp) => valueOf2(timestamp, "signedTimestamp")).filter((value) => typeof value === "string" && value !== "") : []
+  };
+}
+function trustedRootHasCtLogs(trustedRoot) {
+  const logs = valueOf2(trustedRoot, "ctlogs");
+  return Array.isArray(logs) && logs.length > 0;
 }
 
 // src/adapters/cosign/output.ts
@@ -52139,7 +52140,7 @@ function readSignatureBundles(stdout) {
       claims: {
         ...predicateType !== void 0 && { predicateType },
         subjectDigests: subjectDigests(statement),
-        tlogEntries: bundleTlogEntries(bundle),
+        tlogEntries: bundleTimeEvidence(bundle).tlogEntries,
         ...keyFingerprint !== void 0 && { keyFingerprint },
         ...signer.identity !== void 0 && { identity: signer.identity },
         ...signer.issuer !== void 0 && { issuer: signer.issuer },

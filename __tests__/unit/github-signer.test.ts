@@ -8,7 +8,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { ConfigError } from '../../src/domain/errors.js'
 import {
-  bundleTimeEvidence,
   checkGitHubBundle,
   combineGitHubBundles,
   fromRepository,
@@ -16,14 +15,17 @@ import {
   gitHubSigningTime,
   identityRegexpFor,
   notACandidate,
-  protojsonNames,
   timestampToRead,
   timestampVariants,
   timeVerificationFor,
-  trustedRootHasCtLogs,
   type GitHubCertificateClaims,
   type JudgedBundle
 } from '../../src/domain/github-signer.js'
+import {
+  bundleTimeEvidence,
+  protojsonNames,
+  trustedRootHasCtLogs
+} from '../../src/domain/sigstore-bundle.js'
 import { planImages } from '../../src/domain/plan.js'
 import type { Digest, GitHubSignerExpectation } from '../../src/domain/types.js'
 import {

@@ -20,7 +20,6 @@ import { fromBER, Utf8String } from 'asn1js'
 import type { GitHubSignerVerifier } from '../../app/ports.js'
 import { causeChain } from '../../domain/errors.js'
 import {
-  bundleTimeEvidence,
   checkGitHubBundle,
   combineGitHubBundles,
   FULCIO_OIDS,
@@ -29,16 +28,19 @@ import {
   identityRegexpFor,
   notACandidate,
   predicateTypeUri,
-  protojsonNames,
   timestampToRead,
   timestampVariants,
   timeVerificationFor,
-  trustedRootHasCtLogs,
   type FoundBundle,
   type GitHubCertificateClaims,
   type GitHubSignerCheck,
   type JudgedBundle
 } from '../../domain/github-signer.js'
+import {
+  bundleTimeEvidence,
+  protojsonNames,
+  trustedRootHasCtLogs
+} from '../../domain/sigstore-bundle.js'
 import { SIGSTORE_BUNDLE_ARTIFACT_TYPE } from '../../domain/manifest.js'
 import type { Digest, GitHubSignerExpectation, ImagePlan } from '../../domain/types.js'
 import type { GitHubAttestations } from '../github/attestations.js'

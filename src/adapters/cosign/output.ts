@@ -22,9 +22,9 @@ import {
   bundleIntegratedTime,
   bundleKeyHint,
   bundleLogIndex,
-  bundleTlogEntries,
   envelopeStatement
 } from './sigstore-bundle.js'
+import { bundleTimeEvidence } from '../../domain/sigstore-bundle.js'
 
 /** `critical.type` of a signature: cosign 3 bundles, and cosign 2's simple signing. */
 const SIGNATURE_TYPES: readonly string[] = [
@@ -350,7 +350,7 @@ export function readSignatureBundles(stdout: string): StoredSignatureBundle[] {
       claims: {
         ...(predicateType !== undefined && { predicateType }),
         subjectDigests: subjectDigests(statement),
-        tlogEntries: bundleTlogEntries(bundle),
+        tlogEntries: bundleTimeEvidence(bundle).tlogEntries,
         ...(keyFingerprint !== undefined && { keyFingerprint }),
         ...(signer.identity !== undefined && { identity: signer.identity }),
         ...(signer.issuer !== undefined && { issuer: signer.issuer }),

@@ -51,12 +51,6 @@ function firstTlogEntry(bundle: unknown): unknown {
   return Array.isArray(entries) ? entries[0] : undefined
 }
 
-/** How many transparency-log entries a bundle carries. */
-export function bundleTlogEntries(bundle: unknown): number {
-  const entries = valueAt(bundle, 'verificationMaterial', 'tlogEntries')
-  return Array.isArray(entries) ? entries.length : 0
-}
-
 /** RFC 3339 of the first transparency log entry's integrated time, when there is one. */
 export function bundleIntegratedTime(bundle: unknown): string | undefined {
   const time = Number(valueAt(firstTlogEntry(bundle), 'integratedTime') ?? NaN)
